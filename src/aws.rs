@@ -1,0 +1,240 @@
+//! Thin adapters from the ports to the AWS SDK. Clients are built on first use, so a cold start that
+//! needs no AWS call (and the offline `evaluate` command) never loads credentials or builds TLS.
+
+use std::collections::BTreeMap;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_acmpca::error::ProvideErrorMetadata;
+use aws_sdk_acmpca::operation::describe_certificate_authority::DescribeCertificateAuthorityError;
+use aws_sdk_acmpca::types::CertificateAuthorityStatus;
+use aws_sdk_config::primitives::DateTime;
+use aws_sdk_config::types::{
+    ComplianceType as SdkComplianceType, Evaluation as SdkEvaluation, ResourceType,
+};
+use tokio::sync::OnceCell;
+
+use crate::error::RuleError;
+use crate::evaluation::Evaluation;
+use crate::event::{from_str, ConfigurationItem, ItemStatus, ResultToken};
+use crate::ports::{CertificateAuthorities, ConfigHistory, EvaluationSink, FailedEvaluation};
+use crate::verdict::CaHealth;
+
+/// The SDK configuration of the function's own credentials, loaded once, when first needed.
+#[derive(Default)]
+pub struct LazySdkConfig(OnceCell<SdkConfig>);
+
+impl LazySdkConfig {
+    pub async fn get(&self) -> &SdkConfig {
+        self.0
+            .get_or_init(|| aws_config::load_defaults(BehaviorVersion::latest()))
+            .await
+    }
+}
+
+/// AWS Config: PutEvaluations and GetResourceConfigHistory.
+#[derive(Default)]
+pub struct ConfigService {
+    sdk: LazySdkConfig,
+    client: OnceCell<aws_sdk_config::Client>,
+}
+
+impl ConfigService {
+    pub fn from_client(client: aws_sdk_config::Client) -> Self {
+        ConfigService {
+            sdk: LazySdkConfig::default(),
+            client: OnceCell::new_with(Some(client)),
+        }
+    }
+
+    async fn client(&self) -> &aws_sdk_config::Client {
+        self.client
+            .get_or_init(|| async { aws_sdk_config::Client::new(self.sdk.get().await) })
+            .await
+    }
+}
+
+impl EvaluationSink for ConfigService {
+    async fn put_evaluations(
+        &self,
+        token: &ResultToken,
+        batch: &[Evaluation],
+    ) -> Result<Vec<FailedEvaluation>, RuleError> {
+        let evaluations = batch
+            .iter()
+            .map(to_sdk_evaluation)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut request = self
+            .client()
+            .await
+            .put_evaluations()
+            .result_token(token.expose())
+            .set_evaluations(Some(evaluations));
+        if token.is_test_mode() {
+            request = request.test_mode(true);
+        }
+        let output = request
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("PutEvaluations", e))?;
+        Ok(output
+            .failed_evaluations()
+            .iter()
+            .map(|failed| {
+                (
+                    failed.compliance_resource_type().to_owned(),
+                    failed.compliance_resource_id().to_owned(),
+                )
+            })
+            .collect())
+    }
+}
+
+fn to_sdk_evaluation(evaluation: &Evaluation) -> Result<SdkEvaluation, RuleError> {
+    SdkEvaluation::builder()
+        .compliance_resource_type(&evaluation.resource_type)
+        .compliance_resource_id(&evaluation.resource_id)
+        .compliance_type(SdkComplianceType::from(evaluation.compliance.as_str()))
+        .set_annotation(evaluation.annotation.clone())
+        .ordering_timestamp(evaluation.ordering_timestamp)
+        .build()
+        .map_err(|e| RuleError::aws("PutEvaluations", e))
+}
+
+impl ConfigHistory for ConfigService {
+    async fn latest_item(
+        &self,
+        resource_type: &str,
+        resource_id: &str,
+        later_time: DateTime,
+    ) -> Result<ConfigurationItem, RuleError> {
+        let output = self
+            .client()
+            .await
+            .get_resource_config_history()
+            .resource_type(ResourceType::from(resource_type))
+            .resource_id(resource_id)
+            .later_time(later_time)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("GetResourceConfigHistory", e))?;
+        let item = output.configuration_items().first().ok_or_else(|| {
+            RuleError::aws(
+                "GetResourceConfigHistory",
+                format!("no configuration item recorded for {resource_type} {resource_id}"),
+            )
+        })?;
+        item_from_history(item)
+    }
+}
+
+/// GetResourceConfigHistory's spelling of an item: `configuration` is a JSON string.
+fn item_from_history(
+    item: &aws_sdk_config::types::ConfigurationItem,
+) -> Result<ConfigurationItem, RuleError> {
+    let missing = |field: &str| {
+        RuleError::InvalidEvent(format!("GetResourceConfigHistory item has no {field}"))
+    };
+    let configuration = match item.configuration().map(str::trim) {
+        None | Some("") | Some("null") => None,
+        Some(text) => Some(from_str("GetResourceConfigHistory configuration", text)?),
+    };
+    Ok(ConfigurationItem {
+        resource_type: item
+            .resource_type()
+            .ok_or_else(|| missing("resourceType"))?
+            .as_str()
+            .to_owned(),
+        resource_id: item
+            .resource_id()
+            .ok_or_else(|| missing("resourceId"))?
+            .to_owned(),
+        status: ItemStatus::parse(
+            item.configuration_item_status()
+                .ok_or_else(|| missing("configurationItemStatus"))?
+                .as_str(),
+        )?,
+        capture_time: *item
+            .configuration_item_capture_time()
+            .ok_or_else(|| missing("configurationItemCaptureTime"))?,
+        configuration,
+        tags: item
+            .tags()
+            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_else(BTreeMap::new),
+    })
+}
+
+/// ACM Private CA: DescribeCertificateAuthority.
+#[derive(Default)]
+pub struct PrivateCaService {
+    sdk: LazySdkConfig,
+    client: OnceCell<aws_sdk_acmpca::Client>,
+}
+
+impl PrivateCaService {
+    pub fn from_client(client: aws_sdk_acmpca::Client) -> Self {
+        PrivateCaService {
+            sdk: LazySdkConfig::default(),
+            client: OnceCell::new_with(Some(client)),
+        }
+    }
+
+    async fn client(&self) -> &aws_sdk_acmpca::Client {
+        self.client
+            .get_or_init(|| async { aws_sdk_acmpca::Client::new(self.sdk.get().await) })
+            .await
+    }
+}
+
+impl CertificateAuthorities for PrivateCaService {
+    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
+        let result = self
+            .client()
+            .await
+            .describe_certificate_authority()
+            .certificate_authority_arn(arn)
+            .send()
+            .await;
+        let error = match result {
+            Ok(output) => {
+                let ca = output.certificate_authority();
+                return Ok(match ca.and_then(|ca| ca.status()) {
+                    Some(CertificateAuthorityStatus::Active) => CaHealth::Active {
+                        not_after: ca.and_then(|ca| ca.not_after()).copied(),
+                    },
+                    Some(status) => CaHealth::NotActive {
+                        status: status.as_str().to_owned(),
+                    },
+                    None => CaHealth::Unreadable {
+                        reason: "no status in the answer".to_owned(),
+                    },
+                });
+            }
+            Err(error) => error,
+        };
+        match error.as_service_error() {
+            Some(DescribeCertificateAuthorityError::ResourceNotFoundException(_)) => {
+                Ok(CaHealth::NotFound)
+            }
+            Some(DescribeCertificateAuthorityError::InvalidArnException(_)) => {
+                Ok(CaHealth::Unreadable {
+                    reason: "not a valid CA ARN".to_owned(),
+                })
+            }
+            Some(service_error) if is_access_denied(service_error.code()) => {
+                Ok(CaHealth::Unreadable {
+                    reason: service_error.code().unwrap_or("AccessDenied").to_owned(),
+                })
+            }
+            _ => Err(RuleError::aws("DescribeCertificateAuthority", error)),
+        }
+    }
+}
+
+fn is_access_denied(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation")
+    )
+}

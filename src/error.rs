@@ -1,0 +1,100 @@
+//! The one error type of the rule. Every variant has a stable `error_type` that Lambda reports and that
+//! alarms and tests can match on; the message names the problem.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// The Lambda event or the configuration item inside it is not what AWS Config sends.
+    #[error("invalid event: {0}")]
+    InvalidEvent(String),
+
+    /// A rule parameter is unknown or outside its domain: nothing is evaluated, so a typo cannot
+    /// silently weaken or tighten the rule.
+    #[error("invalid rule parameter {key}={value:?}: {reason}")]
+    InvalidRuleParameter {
+        key: String,
+        value: String,
+        reason: String,
+    },
+
+    /// A well-formed event this rule cannot act on (e.g. proactive evaluation).
+    #[error("unsupported event: {0}")]
+    UnsupportedEvent(String),
+
+    /// An AWS call failed after the SDK's own retries.
+    #[error("AWS {operation} failed: {}", ErrorChain(source.as_ref()))]
+    AwsApi {
+        operation: &'static str,
+        source: BoxError,
+    },
+
+    /// Config kept rejecting evaluations after our retries: never dropped silently.
+    #[error("Config rejected {count} evaluation(s) after {attempts} attempts (first: {first})")]
+    EvaluationsRejected {
+        count: usize,
+        attempts: u32,
+        first: String,
+    },
+
+    /// The invocation would outlive its Lambda deadline.
+    #[error("timed out {0}")]
+    Timeout(String),
+}
+
+impl RuleError {
+    pub fn aws(operation: &'static str, source: impl Into<BoxError>) -> Self {
+        RuleError::AwsApi {
+            operation,
+            source: source.into(),
+        }
+    }
+
+    pub fn invalid_parameter(key: &str, value: &str, reason: impl Into<String>) -> Self {
+        RuleError::InvalidRuleParameter {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The stable name reported as Lambda's `errorType`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            RuleError::InvalidEvent(_) => "InvalidEvent",
+            RuleError::InvalidRuleParameter { .. } => "InvalidRuleParameter",
+            RuleError::UnsupportedEvent(_) => "UnsupportedEvent",
+            RuleError::AwsApi { .. } => "AwsApi",
+            RuleError::EvaluationsRejected { .. } => "EvaluationsRejected",
+            RuleError::Timeout(_) => "Timeout",
+        }
+    }
+}
+
+impl From<RuleError> for lambda_runtime::Diagnostic {
+    fn from(error: RuleError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Displays an error with all its sources, `outer: inner: innermost`, because SDK errors keep the
+/// useful part (the service's code and message, or the I/O cause) in the source chain.
+pub struct ErrorChain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,270 @@
+//! The AWS Config custom-rule Lambda event, parsed once at the edge into types that cannot hold an
+//! invalid value. `invokingEvent` and `ruleParameters` arrive as JSON strings inside the JSON event.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use aws_sdk_config::primitives::{DateTime, DateTimeFormat};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::RuleError;
+
+pub const MSK_CLUSTER: &str = "AWS::MSK::Cluster";
+pub const MSK_SERVERLESS_CLUSTER: &str = "AWS::MSK::ServerlessCluster";
+
+/// The token that ties evaluations to one rule invocation. It is a credential of sorts: it never
+/// appears in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResultToken(String);
+
+impl ResultToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        ResultToken(token.into())
+    }
+
+    /// `TESTMODE` asks Config to validate evaluations without storing them.
+    pub fn is_test_mode(&self) -> bool {
+        self.0 == "TESTMODE"
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ResultToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResultToken(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigRuleEvent {
+    pub notification: Notification,
+    pub rule_parameters: Option<String>,
+    pub result_token: ResultToken,
+    pub event_left_scope: bool,
+    pub config_rule_arn: Option<String>,
+    pub account_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Notification {
+    /// The item is inline.
+    Change(ConfigurationItem),
+    /// Only a summary (the item without `configuration`); the item is fetched from Config.
+    Oversized(ConfigurationItem),
+    Scheduled {
+        notification_creation_time: DateTime,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemStatus {
+    Ok,
+    ResourceDiscovered,
+    ResourceNotRecorded,
+    ResourceDeleted,
+    ResourceDeletedNotRecorded,
+}
+
+impl ItemStatus {
+    pub fn parse(status: &str) -> Result<Self, RuleError> {
+        Ok(match status {
+            "OK" => ItemStatus::Ok,
+            "ResourceDiscovered" => ItemStatus::ResourceDiscovered,
+            "ResourceNotRecorded" => ItemStatus::ResourceNotRecorded,
+            "ResourceDeleted" => ItemStatus::ResourceDeleted,
+            "ResourceDeletedNotRecorded" => ItemStatus::ResourceDeletedNotRecorded,
+            other => {
+                return Err(RuleError::InvalidEvent(format!(
+                    "configurationItemStatus {other:?} is not one of OK, ResourceDiscovered, \
+                     ResourceNotRecorded, ResourceDeleted, ResourceDeletedNotRecorded"
+                )))
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Ok => "OK",
+            ItemStatus::ResourceDiscovered => "ResourceDiscovered",
+            ItemStatus::ResourceNotRecorded => "ResourceNotRecorded",
+            ItemStatus::ResourceDeleted => "ResourceDeleted",
+            ItemStatus::ResourceDeletedNotRecorded => "ResourceDeletedNotRecorded",
+        }
+    }
+}
+
+/// The parts of a configuration item this rule reads, whichever way the envelope was spelled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigurationItem {
+    pub resource_type: String,
+    pub resource_id: String,
+    pub status: ItemStatus,
+    pub capture_time: DateTime,
+    /// The resource's recorded configuration; `None` for summaries and deleted resources.
+    pub configuration: Option<Value>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl ConfigRuleEvent {
+    pub fn from_json(event: Value) -> Result<Self, RuleError> {
+        let raw: RawRuleEvent = from_value("event", event)?;
+        if let Some(mode) = raw.evaluation_mode.as_deref() {
+            if mode != "DETECTIVE" {
+                return Err(RuleError::UnsupportedEvent(format!(
+                    "evaluationMode {mode:?}: this rule runs only in DETECTIVE mode"
+                )));
+            }
+        }
+        let invoking: RawInvokingEvent = from_str("invokingEvent", &raw.invoking_event)?;
+        let notification = match invoking.message_type.as_str() {
+            "ConfigurationItemChangeNotification" => {
+                Notification::Change(required(invoking.configuration_item, "configurationItem")?.into_item()?)
+            }
+            "OversizedConfigurationItemChangeNotification" => Notification::Oversized(
+                required(invoking.configuration_item_summary, "configurationItemSummary")?.into_item()?,
+            ),
+            "ScheduledNotification" => Notification::Scheduled {
+                notification_creation_time: parse_time(
+                    "notificationCreationTime",
+                    required(invoking.notification_creation_time.as_deref(), "notificationCreationTime")?,
+                )?,
+            },
+            other => {
+                return Err(RuleError::InvalidEvent(format!(
+                    "invokingEvent.messageType {other:?} is not one of ConfigurationItemChangeNotification, \
+                     OversizedConfigurationItemChangeNotification, ScheduledNotification"
+                )))
+            }
+        };
+        Ok(ConfigRuleEvent {
+            notification,
+            rule_parameters: raw.rule_parameters,
+            result_token: ResultToken(raw.result_token),
+            event_left_scope: raw.event_left_scope.unwrap_or(false),
+            config_rule_arn: raw.config_rule_arn,
+            account_id: raw.account_id,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRuleEvent {
+    invoking_event: String,
+    rule_parameters: Option<String>,
+    result_token: String,
+    event_left_scope: Option<bool>,
+    config_rule_arn: Option<String>,
+    account_id: Option<String>,
+    evaluation_mode: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawInvokingEvent {
+    message_type: String,
+    configuration_item: Option<RawItem>,
+    configuration_item_summary: Option<RawItem>,
+    notification_creation_time: Option<String>,
+}
+
+/// Both spellings of the envelope share these names; where they differ (`ARN`/`arn`, `awsAccountId`/
+/// `accountId`) the rule reads neither. `configuration` is an object in Lambda events and a JSON
+/// string in GetResourceConfigHistory answers.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawItem {
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    configuration_item_status: Option<String>,
+    configuration_item_capture_time: Option<String>,
+    configuration: Option<Value>,
+    tags: Option<BTreeMap<String, Option<String>>>,
+}
+
+impl RawItem {
+    fn into_item(self) -> Result<ConfigurationItem, RuleError> {
+        let configuration = match self.configuration {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() || text.trim() == "null" => None,
+            Some(Value::String(text)) => Some(from_str("configuration", &text)?),
+            Some(object @ Value::Object(_)) => Some(object),
+            Some(other) => {
+                return Err(RuleError::InvalidEvent(format!(
+                    "configurationItem.configuration must be an object, got {}",
+                    json_kind(&other)
+                )))
+            }
+        };
+        Ok(ConfigurationItem {
+            resource_type: required(self.resource_type, "configurationItem.resourceType")?,
+            resource_id: required(self.resource_id, "configurationItem.resourceId")?,
+            status: ItemStatus::parse(&required(
+                self.configuration_item_status,
+                "configurationItem.configurationItemStatus",
+            )?)?,
+            capture_time: parse_time(
+                "configurationItemCaptureTime",
+                &required(
+                    self.configuration_item_capture_time,
+                    "configurationItem.configurationItemCaptureTime",
+                )?,
+            )?,
+            configuration,
+            tags: self
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(key, value)| (key, value.unwrap_or_default()))
+                .collect(),
+        })
+    }
+}
+
+fn required<T>(value: Option<T>, name: &str) -> Result<T, RuleError> {
+    value.ok_or_else(|| RuleError::InvalidEvent(format!("{name} is missing")))
+}
+
+pub fn parse_time(name: &str, text: &str) -> Result<DateTime, RuleError> {
+    DateTime::from_str(text, DateTimeFormat::DateTime).map_err(|e| {
+        RuleError::InvalidEvent(format!("{name} {text:?} is not an RFC 3339 time: {e}"))
+    })
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Deserializes with the path of the offending field in the message (`invokingEvent: a.b[0].c: ...`).
+pub fn from_value<T: DeserializeOwned>(what: &str, value: Value) -> Result<T, RuleError> {
+    serde_path_to_error::deserialize(value).map_err(|e| path_error(what, e))
+}
+
+pub fn from_str<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, RuleError> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|e| path_error(what, e))?;
+    json.end()
+        .map_err(|e| RuleError::InvalidEvent(format!("{what}: trailing characters: {e}")))?;
+    Ok(value)
+}
+
+fn path_error(what: &str, error: serde_path_to_error::Error<serde_json::Error>) -> RuleError {
+    let path = error.path().to_string();
+    if path == "." {
+        RuleError::InvalidEvent(format!("{what}: {}", error.inner()))
+    } else {
+        RuleError::InvalidEvent(format!("{what}: {path}: {}", error.inner()))
+    }
+}

@@ -1,0 +1,154 @@
+//! One binary, two ways in: started by Lambda (no arguments, `AWS_LAMBDA_RUNTIME_API` set) it serves
+//! the Runtime API; `msk-mtls-rule evaluate --event FILE` prints the evaluations an event would send.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+use msk_mtls_rule::aws::{ConfigService, PrivateCaService};
+use msk_mtls_rule::event::ConfigRuleEvent;
+use msk_mtls_rule::handler::{handle_event, Evaluator, InvocationSummary};
+use msk_mtls_rule::params::RuleParams;
+use msk_mtls_rule::RuleError;
+
+const USAGE: &str = "\
+usage: msk-mtls-rule                          serve the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API set)
+       msk-mtls-rule evaluate --event FILE    print the evaluations a Config event gives (FILE or - for stdin)";
+
+/// Time kept back from the Lambda deadline to report a clear timeout instead of being killed.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+enum Command {
+    Serve,
+    Evaluate { event_path: String },
+    Help,
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    match args {
+        [] => Ok(Command::Serve),
+        [help] if help == "-h" || help == "--help" => Ok(Command::Help),
+        [evaluate, flag, path] if evaluate == "evaluate" && flag == "--event" => {
+            Ok(Command::Evaluate {
+                event_path: path.clone(),
+            })
+        }
+        _ => Err(format!("unrecognised arguments: {}", args.join(" "))),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse_args(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("msk-mtls-rule: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("msk-mtls-rule: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        Command::Help => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Command::Serve => match runtime.block_on(serve()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("msk-mtls-rule: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Evaluate { event_path } => match runtime.block_on(evaluate_file(&event_path)) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("msk-mtls-rule: {message}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn serve() -> Result<(), lambda_runtime::Error> {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return Err(
+            format!("AWS_LAMBDA_RUNTIME_API is not set: not running in Lambda\n{USAGE}").into(),
+        );
+    }
+    lambda_runtime::tracing::init_default_subscriber();
+    let evaluator = Evaluator::new(ConfigService::default(), PrivateCaService::default());
+    let sink = ConfigService::default();
+    let (evaluator, sink) = (&evaluator, &sink);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let budget = time_left(event.context.deadline);
+        let invocation = handle_event(evaluator, sink, event.payload);
+        match budget {
+            Some(budget) => tokio::time::timeout(budget, invocation).await.unwrap_or_else(|_| {
+                Err(RuleError::Timeout(format!(
+                    "after {} ms, before the Lambda deadline: an AWS endpoint did not answer in time",
+                    budget.as_millis()
+                )))
+            }),
+            None => invocation.await,
+        }
+    }))
+    .await
+}
+
+/// The time until the invocation's deadline (epoch milliseconds), less a margin to report in.
+fn time_left(deadline_ms: u64) -> Option<Duration> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_millis() as u64;
+    let left = Duration::from_millis(deadline_ms.checked_sub(now_ms)?);
+    Some(left.saturating_sub(DEADLINE_MARGIN))
+}
+
+/// The local command: evaluates like the Lambda handler, prints instead of sending.
+async fn evaluate_file(path: &str) -> Result<String, String> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    }
+    let text = read_input(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let event: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("invalid event: {path} is not JSON: {e}"))?;
+    let event = ConfigRuleEvent::from_json(event).map_err(describe)?;
+    let params = RuleParams::parse(event.rule_parameters.as_deref()).map_err(describe)?;
+    let evaluator = Evaluator::new(ConfigService::default(), PrivateCaService::default());
+    let evaluations = evaluator
+        .evaluations(&event, &params)
+        .await
+        .map_err(describe)?;
+    tracing::debug!(summary = ?InvocationSummary::of(&evaluations), "evaluated");
+    serde_json::to_string_pretty(&evaluations).map_err(|e| e.to_string())
+}
+
+fn describe(error: RuleError) -> String {
+    format!("{}: {error}", error.error_type())
+}
+
+fn read_input(path: &str) -> std::io::Result<String> {
+    let mut text = String::new();
+    if path == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(path)?;
+    }
+    Ok(text)
+}

@@ -1,0 +1,279 @@
+//! Rule parameters: parsed once, strictly, into a type the evaluation core can trust.
+//!
+//! Config passes every value as a string. An unknown key or a value outside its domain is an error
+//! that names both, so a typo can never silently weaken or tighten the rule.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::error::RuleError;
+use crate::evaluation::ComplianceType;
+
+pub const ALLOWED_SASL_MECHANISMS: &str = "allowedSaslMechanisms";
+pub const ALLOWED_CERTIFICATE_AUTHORITY_ARNS: &str = "allowedCertificateAuthorityArns";
+pub const REQUIRED_TAG_KEYS: &str = "requiredTagKeys";
+pub const SERVERLESS_CLUSTER_COMPLIANCE: &str = "serverlessClusterCompliance";
+pub const CHECK_CERTIFICATE_AUTHORITY_STATUS: &str = "checkCertificateAuthorityStatus";
+pub const CERTIFICATE_AUTHORITY_EXPIRY_DAYS: &str = "certificateAuthorityExpiryDays";
+pub const EXECUTION_ROLE_NAME: &str = "executionRoleName";
+
+pub const PARAMETER_NAMES: [&str; 7] = [
+    ALLOWED_SASL_MECHANISMS,
+    ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
+    REQUIRED_TAG_KEYS,
+    SERVERLESS_CLUSTER_COMPLIANCE,
+    CHECK_CERTIFICATE_AUTHORITY_STATUS,
+    CERTIFICATE_AUTHORITY_EXPIRY_DAYS,
+    EXECUTION_ROLE_NAME,
+];
+
+/// A century: no Private CA certificate is watched further ahead, so a bigger value is surely a typo.
+const MAX_EXPIRY_DAYS: u32 = 36_500;
+
+/// A SASL mechanism MSK offers besides mTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SaslMechanism {
+    Iam,
+    Scram,
+}
+
+impl SaslMechanism {
+    pub fn label(self) -> &'static str {
+        match self {
+            SaslMechanism::Iam => "SASL/IAM",
+            SaslMechanism::Scram => "SASL/SCRAM",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleParams {
+    pub allowed_sasl_mechanisms: BTreeSet<SaslMechanism>,
+    /// `None`: no allow-list, any Private CA is accepted.
+    pub allowed_certificate_authority_arns: Option<BTreeSet<String>>,
+    pub required_tag_keys: Vec<String>,
+    /// NOT_APPLICABLE or NON_COMPLIANT.
+    pub serverless_cluster_compliance: ComplianceType,
+    pub check_certificate_authority_status: bool,
+    pub certificate_authority_expiry_days: u32,
+    pub execution_role_name: Option<String>,
+}
+
+impl Default for RuleParams {
+    fn default() -> Self {
+        RuleParams {
+            allowed_sasl_mechanisms: BTreeSet::new(),
+            allowed_certificate_authority_arns: None,
+            required_tag_keys: Vec::new(),
+            serverless_cluster_compliance: ComplianceType::NotApplicable,
+            check_certificate_authority_status: true,
+            certificate_authority_expiry_days: 30,
+            execution_role_name: None,
+        }
+    }
+}
+
+impl RuleParams {
+    /// Parses the event's `ruleParameters` string; absent or blank means all defaults.
+    pub fn parse(rule_parameters: Option<&str>) -> Result<Self, RuleError> {
+        let text = rule_parameters.unwrap_or("").trim();
+        if text.is_empty() {
+            return Ok(RuleParams::default());
+        }
+        let object: Map<String, Value> = serde_json::from_str(text).map_err(|e| {
+            RuleError::invalid_parameter(
+                "ruleParameters",
+                text,
+                format!("not a JSON object of strings: {e}"),
+            )
+        })?;
+
+        let mut params = RuleParams::default();
+        for (key, value) in &object {
+            let value = scalar_text(key, value)?;
+            let value = value.trim();
+            if value.is_empty() {
+                if PARAMETER_NAMES.contains(&key.as_str()) {
+                    continue; // an empty value keeps the default, as in the Config console
+                }
+                return Err(unknown_key(key, value));
+            }
+            match key.as_str() {
+                ALLOWED_SASL_MECHANISMS => {
+                    params.allowed_sasl_mechanisms = parse_sasl_mechanisms(value)?
+                }
+                ALLOWED_CERTIFICATE_AUTHORITY_ARNS => {
+                    params.allowed_certificate_authority_arns = Some(parse_ca_arns(value)?)
+                }
+                REQUIRED_TAG_KEYS => params.required_tag_keys = parse_tag_keys(value)?,
+                SERVERLESS_CLUSTER_COMPLIANCE => {
+                    params.serverless_cluster_compliance = parse_serverless(value)?
+                }
+                CHECK_CERTIFICATE_AUTHORITY_STATUS => {
+                    params.check_certificate_authority_status = parse_bool(key, value)?
+                }
+                CERTIFICATE_AUTHORITY_EXPIRY_DAYS => {
+                    params.certificate_authority_expiry_days = parse_days(value)?
+                }
+                EXECUTION_ROLE_NAME => params.execution_role_name = Some(parse_role_name(value)?),
+                _ => return Err(unknown_key(key, value)),
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// Config sends strings; a hand-written event may carry `true` or `30`, which mean the same.
+fn scalar_text(key: &str, value: &Value) -> Result<String, RuleError> {
+    match value {
+        Value::String(text) => Ok(text.clone()),
+        Value::Bool(flag) => Ok(flag.to_string()),
+        Value::Number(number) => Ok(number.to_string()),
+        other => Err(RuleError::invalid_parameter(
+            key,
+            &other.to_string(),
+            "expected a string value",
+        )),
+    }
+}
+
+fn unknown_key(key: &str, value: &str) -> RuleError {
+    RuleError::invalid_parameter(
+        key,
+        value,
+        format!(
+            "unknown parameter; known parameters are {}",
+            PARAMETER_NAMES.join(", ")
+        ),
+    )
+}
+
+fn comma_list(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
+fn parse_sasl_mechanisms(value: &str) -> Result<BTreeSet<SaslMechanism>, RuleError> {
+    comma_list(value)
+        .map(|item| match item.to_ascii_uppercase().as_str() {
+            "IAM" => Ok(SaslMechanism::Iam),
+            "SCRAM" => Ok(SaslMechanism::Scram),
+            _ => Err(RuleError::invalid_parameter(
+                ALLOWED_SASL_MECHANISMS,
+                value,
+                format!("{item:?} is not a SASL mechanism; expected a comma list of IAM, SCRAM"),
+            )),
+        })
+        .collect()
+}
+
+fn parse_ca_arns(value: &str) -> Result<BTreeSet<String>, RuleError> {
+    let arns: BTreeSet<String> = comma_list(value)
+        .map(|arn| {
+            if is_private_ca_arn(arn) {
+                Ok(arn.to_owned())
+            } else {
+                Err(RuleError::invalid_parameter(
+                    ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
+                    value,
+                    format!(
+                        "{arn:?} is not an ACM Private CA ARN \
+                         (arn:<partition>:acm-pca:<region>:<account>:certificate-authority/<id>)"
+                    ),
+                ))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(arns)
+}
+
+/// `arn:<partition>:acm-pca:<region>:<12-digit account>:certificate-authority/<id>`.
+pub fn is_private_ca_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let id = resource
+        .strip_prefix("certificate-authority/")
+        .unwrap_or("");
+    *prefix == "arn"
+        && partition.starts_with("aws")
+        && *service == "acm-pca"
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+fn parse_tag_keys(value: &str) -> Result<Vec<String>, RuleError> {
+    let mut keys: Vec<String> = Vec::new();
+    for key in comma_list(value) {
+        if key.chars().count() > 128 {
+            return Err(RuleError::invalid_parameter(
+                REQUIRED_TAG_KEYS,
+                value,
+                format!("tag key {key:?} is longer than 128 characters"),
+            ));
+        }
+        if !keys.iter().any(|known| known == key) {
+            keys.push(key.to_owned());
+        }
+    }
+    Ok(keys)
+}
+
+fn parse_serverless(value: &str) -> Result<ComplianceType, RuleError> {
+    match value.to_ascii_uppercase().as_str() {
+        "NOT_APPLICABLE" => Ok(ComplianceType::NotApplicable),
+        "NON_COMPLIANT" => Ok(ComplianceType::NonCompliant),
+        _ => Err(RuleError::invalid_parameter(
+            SERVERLESS_CLUSTER_COMPLIANCE,
+            value,
+            "expected NOT_APPLICABLE or NON_COMPLIANT",
+        )),
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool, RuleError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(RuleError::invalid_parameter(
+            key,
+            value,
+            "expected true or false",
+        )),
+    }
+}
+
+fn parse_days(value: &str) -> Result<u32, RuleError> {
+    match value.parse::<u32>() {
+        Ok(days) if days <= MAX_EXPIRY_DAYS => Ok(days),
+        _ => Err(RuleError::invalid_parameter(
+            CERTIFICATE_AUTHORITY_EXPIRY_DAYS,
+            value,
+            format!("expected a whole number of days from 0 to {MAX_EXPIRY_DAYS}"),
+        )),
+    }
+}
+
+/// IAM role names: 1 to 64 of `A-Za-z0-9+=,.@_-`; a path or an ARN is not a name.
+fn parse_role_name(value: &str) -> Result<String, RuleError> {
+    let valid = value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(RuleError::invalid_parameter(
+            EXECUTION_ROLE_NAME,
+            value,
+            "expected an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-), not a path or an ARN",
+        ))
+    }
+}
