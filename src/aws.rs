@@ -1,8 +1,7 @@
 //! Thin adapters from the ports to the AWS SDK. Clients are built on first use, so a cold start that
 //! needs no AWS call (and the offline `evaluate` command) never loads credentials or builds TLS.
 
-use std::collections::BTreeMap;
-
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_acmpca::error::ProvideErrorMetadata;
 use aws_sdk_acmpca::operation::describe_certificate_authority::DescribeCertificateAuthorityError;
@@ -19,6 +18,10 @@ use crate::event::{from_str, ConfigurationItem, ItemStatus, ResultToken};
 use crate::ports::{CertificateAuthorities, ConfigHistory, EvaluationSink, FailedEvaluation};
 use crate::verdict::CaHealth;
 
+/// Attempts per AWS call. Config throttles PutEvaluations under load; five attempts with the SDK's
+/// jittered exponential backoff ride out bursts that three do not, well within a Lambda timeout.
+pub const MAX_ATTEMPTS: u32 = 5;
+
 /// The SDK configuration of the function's own credentials, loaded once, when first needed.
 #[derive(Default)]
 pub struct LazySdkConfig(OnceCell<SdkConfig>);
@@ -26,34 +29,51 @@ pub struct LazySdkConfig(OnceCell<SdkConfig>);
 impl LazySdkConfig {
     pub async fn get(&self) -> &SdkConfig {
         self.0
-            .get_or_init(|| aws_config::load_defaults(BehaviorVersion::latest()))
+            .get_or_init(|| {
+                aws_config::defaults(BehaviorVersion::latest())
+                    .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+                    .load()
+            })
             .await
     }
 }
 
-/// AWS Config: PutEvaluations and GetResourceConfigHistory.
+/// Every AWS call the rule makes, on one lazily loaded SDK configuration; each client is built
+/// the first time it is needed.
 #[derive(Default)]
-pub struct ConfigService {
+pub struct AwsPorts {
     sdk: LazySdkConfig,
-    client: OnceCell<aws_sdk_config::Client>,
+    config: OnceCell<aws_sdk_config::Client>,
+    acmpca: OnceCell<aws_sdk_acmpca::Client>,
 }
 
-impl ConfigService {
-    pub fn from_client(client: aws_sdk_config::Client) -> Self {
-        ConfigService {
+impl AwsPorts {
+    /// Ports over ready-made clients (tests); a client left out is built from the environment.
+    pub fn with_clients(
+        config: Option<aws_sdk_config::Client>,
+        acmpca: Option<aws_sdk_acmpca::Client>,
+    ) -> Self {
+        AwsPorts {
             sdk: LazySdkConfig::default(),
-            client: OnceCell::new_with(Some(client)),
+            config: OnceCell::new_with(config),
+            acmpca: OnceCell::new_with(acmpca),
         }
     }
 
-    async fn client(&self) -> &aws_sdk_config::Client {
-        self.client
+    async fn config(&self) -> &aws_sdk_config::Client {
+        self.config
             .get_or_init(|| async { aws_sdk_config::Client::new(self.sdk.get().await) })
+            .await
+    }
+
+    async fn acmpca(&self) -> &aws_sdk_acmpca::Client {
+        self.acmpca
+            .get_or_init(|| async { aws_sdk_acmpca::Client::new(self.sdk.get().await) })
             .await
     }
 }
 
-impl EvaluationSink for ConfigService {
+impl EvaluationSink for AwsPorts {
     async fn put_evaluations(
         &self,
         token: &ResultToken,
@@ -64,7 +84,7 @@ impl EvaluationSink for ConfigService {
             .map(to_sdk_evaluation)
             .collect::<Result<Vec<_>, _>>()?;
         let mut request = self
-            .client()
+            .config()
             .await
             .put_evaluations()
             .result_token(token.expose())
@@ -100,7 +120,7 @@ fn to_sdk_evaluation(evaluation: &Evaluation) -> Result<SdkEvaluation, RuleError
         .map_err(|e| RuleError::aws("PutEvaluations", e))
 }
 
-impl ConfigHistory for ConfigService {
+impl ConfigHistory for AwsPorts {
     async fn latest_item(
         &self,
         resource_type: &str,
@@ -108,7 +128,7 @@ impl ConfigHistory for ConfigService {
         later_time: DateTime,
     ) -> Result<ConfigurationItem, RuleError> {
         let output = self
-            .client()
+            .config()
             .await
             .get_resource_config_history()
             .resource_type(ResourceType::from(resource_type))
@@ -161,36 +181,14 @@ fn item_from_history(
         tags: item
             .tags()
             .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_else(BTreeMap::new),
+            .unwrap_or_default(),
     })
 }
 
-/// ACM Private CA: DescribeCertificateAuthority.
-#[derive(Default)]
-pub struct PrivateCaService {
-    sdk: LazySdkConfig,
-    client: OnceCell<aws_sdk_acmpca::Client>,
-}
-
-impl PrivateCaService {
-    pub fn from_client(client: aws_sdk_acmpca::Client) -> Self {
-        PrivateCaService {
-            sdk: LazySdkConfig::default(),
-            client: OnceCell::new_with(Some(client)),
-        }
-    }
-
-    async fn client(&self) -> &aws_sdk_acmpca::Client {
-        self.client
-            .get_or_init(|| async { aws_sdk_acmpca::Client::new(self.sdk.get().await) })
-            .await
-    }
-}
-
-impl CertificateAuthorities for PrivateCaService {
+impl CertificateAuthorities for AwsPorts {
     async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
         let result = self
-            .client()
+            .acmpca()
             .await
             .describe_certificate_authority()
             .certificate_authority_arn(arn)

@@ -214,3 +214,148 @@ impl Tags {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
+
+    fn facts(configuration: Value) -> ClusterFacts {
+        ClusterFacts::from_configuration(configuration, []).unwrap()
+    }
+
+    fn pascal() -> Value {
+        json!({
+            "ClientAuthentication": {
+                "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": false}},
+                "Tls": {"CertificateAuthorityArnList": [CA], "Enabled": true},
+                "Unauthenticated": {"Enabled": false}
+            },
+            "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": true}},
+            "BrokerNodeGroupInfo": {"ConnectivityInfo": {"PublicAccess": {"Type": "DISABLED"}}},
+            "Tags": {"owner": "team"}
+        })
+    }
+
+    fn mtls_only() -> ClusterFacts {
+        ClusterFacts {
+            tls_client_authentication: true,
+            certificate_authority_arns: vec![CA.to_owned()],
+            client_broker: Some("TLS".to_owned()),
+            tag_keys: BTreeSet::from(["owner".to_owned()]),
+            ..ClusterFacts::default()
+        }
+    }
+
+    #[test]
+    fn pascal_case_config_item() {
+        assert_eq!(facts(pascal()), mtls_only());
+    }
+
+    #[test]
+    fn camel_case_kafka_api_reads_the_same() {
+        let camel = json!({
+            "clientAuthentication": {
+                "sasl": {"iam": {"enabled": false}, "scram": {"enabled": false}},
+                "tls": {"certificateAuthorityArnList": [CA], "enabled": true},
+                "unauthenticated": {"enabled": false}
+            },
+            "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}},
+            "tags": {"owner": "team"}
+        });
+        assert_eq!(facts(camel.clone()), mtls_only());
+        assert_eq!(facts(json!({"provisioned": camel})), mtls_only());
+    }
+
+    #[test]
+    fn both_spellings_of_one_property_are_refused() {
+        let mut both = pascal();
+        both["clientAuthentication"] = json!({"unauthenticated": {"enabled": true}});
+        let error = ClusterFacts::from_configuration(both, [])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("duplicate field"), "{error}");
+    }
+
+    #[test]
+    fn wrong_types_are_refused_with_the_path() {
+        let mut bad = pascal();
+        bad["ClientAuthentication"]["Unauthenticated"]["Enabled"] = json!("false");
+        let error = ClusterFacts::from_configuration(bad, [])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("ClientAuthentication.Unauthenticated.Enabled"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn nulls_read_as_absent() {
+        let config =
+            json!({"ClientAuthentication": null, "EncryptionInfo": {"EncryptionInTransit": null}});
+        let facts = facts(config);
+        assert!(facts.unauthenticated_access);
+        assert_eq!(facts.client_broker, None);
+    }
+
+    #[test]
+    fn no_client_authentication_at_all_means_unauthenticated_access() {
+        assert!(facts(json!({})).unauthenticated_access);
+        let tls_only =
+            json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": [CA]}}});
+        let facts = facts(tls_only);
+        assert!(!facts.unauthenticated_access);
+        assert!(
+            facts.tls_client_authentication,
+            "legacy Tls block without Enabled"
+        );
+    }
+
+    #[test]
+    fn a_block_without_its_flag_counts_as_on() {
+        let config = json!({"ClientAuthentication": {
+            "Sasl": {"Iam": {}}, "Tls": {"Enabled": true, "CertificateAuthorityArnList": [CA]},
+            "Unauthenticated": {}
+        }});
+        let facts = facts(config);
+        assert!(facts.unauthenticated_access);
+        assert_eq!(facts.sasl_mechanisms, BTreeSet::from([SaslMechanism::Iam]));
+    }
+
+    #[test]
+    fn multi_vpc_connectivity_authentication() {
+        let mut config = pascal();
+        config["BrokerNodeGroupInfo"]["ConnectivityInfo"]["VpcConnectivity"] = json!({"ClientAuthentication": {
+            "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": true}}, "Tls": {"Enabled": true}
+        }});
+        let facts = facts(config);
+        assert!(facts.multi_vpc.tls);
+        assert_eq!(
+            facts.multi_vpc.sasl_mechanisms,
+            BTreeSet::from([SaslMechanism::Scram])
+        );
+    }
+
+    #[test]
+    fn certificate_authorities_are_deduplicated_and_blanks_dropped() {
+        let config = json!({"ClientAuthentication": {"Tls": {"Enabled": true, "CertificateAuthorityArnList": [CA, "", CA]}}});
+        assert_eq!(
+            facts(config).certificate_authority_arns,
+            vec![CA.to_owned()]
+        );
+    }
+
+    #[test]
+    fn tags_from_the_item_and_from_the_configuration_are_merged() {
+        let config = json!({"Tags": [{"Key": "cost-center", "Value": "42"}]});
+        let facts = ClusterFacts::from_configuration(config, ["owner".to_owned()]).unwrap();
+        assert_eq!(
+            facts.tag_keys,
+            BTreeSet::from(["cost-center".to_owned(), "owner".to_owned()])
+        );
+    }
+}

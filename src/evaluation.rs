@@ -83,3 +83,67 @@ pub fn annotation(reasons: &[String]) -> Option<String> {
     cut.push('…');
     Some(cut)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_to_say_is_no_annotation() {
+        assert_eq!(annotation(&[]), None);
+        assert_eq!(annotation(&[String::new()]), None);
+    }
+
+    #[test]
+    fn reasons_are_joined_when_they_fit() {
+        assert_eq!(annotation(&["a".into(), "b".into()]).unwrap(), "a; b");
+    }
+
+    #[test]
+    fn long_annotations_keep_whole_reasons_and_count_the_rest() {
+        let reasons: Vec<String> = (0..10)
+            .map(|i| format!("reason number {i} {}", "x".repeat(40)))
+            .collect();
+        let text = annotation(&reasons).unwrap();
+        assert!(text.chars().count() <= ANNOTATION_MAX_CHARS);
+        assert!(text.starts_with(&reasons[0]));
+        let kept = text.matches("reason number").count();
+        assert!(text.ends_with(&format!("(+{} more)", 10 - kept)), "{text}");
+    }
+
+    #[test]
+    fn one_huge_reason_is_cut_on_a_character_boundary() {
+        let text = annotation(&["é".repeat(400)]).unwrap();
+        assert_eq!(text.chars().count(), ANNOTATION_MAX_CHARS);
+        assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn evaluations_print_with_put_evaluations_field_names() {
+        let evaluation = Evaluation {
+            resource_type: "AWS::MSK::Cluster".into(),
+            resource_id: "arn:aws:kafka:us-east-1:123456789012:cluster/a/b".into(),
+            compliance: ComplianceType::NonCompliant,
+            annotation: Some("why".into()),
+            ordering_timestamp: DateTime::from_secs(1_682_607_791),
+        };
+        assert_eq!(
+            serde_json::to_value(&evaluation).unwrap(),
+            serde_json::json!({
+                "ComplianceResourceType": "AWS::MSK::Cluster",
+                "ComplianceResourceId": "arn:aws:kafka:us-east-1:123456789012:cluster/a/b",
+                "ComplianceType": "NON_COMPLIANT",
+                "Annotation": "why",
+                "OrderingTimestamp": "2023-04-27T15:03:11Z"
+            })
+        );
+        let quiet = Evaluation {
+            annotation: None,
+            ..evaluation
+        };
+        assert!(serde_json::to_value(&quiet)
+            .unwrap()
+            .get("Annotation")
+            .is_none());
+    }
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
-use msk_mtls_rule::aws::{ConfigService, PrivateCaService};
+use msk_mtls_rule::aws::AwsPorts;
 use msk_mtls_rule::event::ConfigRuleEvent;
 use msk_mtls_rule::handler::{handle_event, Evaluator, InvocationSummary};
 use msk_mtls_rule::params::RuleParams;
@@ -91,9 +91,9 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
         );
     }
     lambda_runtime::tracing::init_default_subscriber();
-    let evaluator = Evaluator::new(ConfigService::default(), PrivateCaService::default());
-    let sink = ConfigService::default();
-    let (evaluator, sink) = (&evaluator, &sink);
+    let aws = AwsPorts::default();
+    let evaluator = Evaluator::new(&aws, &aws);
+    let (evaluator, sink) = (&evaluator, &aws);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let budget = time_left(event.context.deadline);
         let invocation = handle_event(evaluator, sink, event.payload);
@@ -130,7 +130,8 @@ async fn evaluate_file(path: &str) -> Result<String, String> {
         .map_err(|e| format!("invalid event: {path} is not JSON: {e}"))?;
     let event = ConfigRuleEvent::from_json(event).map_err(describe)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref()).map_err(describe)?;
-    let evaluator = Evaluator::new(ConfigService::default(), PrivateCaService::default());
+    let aws = AwsPorts::default();
+    let evaluator = Evaluator::new(&aws, &aws);
     let evaluations = evaluator
         .evaluations(&event, &params)
         .await

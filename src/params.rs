@@ -277,3 +277,204 @@ fn parse_role_name(value: &str) -> Result<String, RuleError> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
+
+    fn parse(json: &str) -> Result<RuleParams, RuleError> {
+        RuleParams::parse(Some(json))
+    }
+
+    fn rejected(json: &str) -> (String, String, String) {
+        match parse(json) {
+            Err(RuleError::InvalidRuleParameter { key, value, reason }) => (key, value, reason),
+            other => panic!("{json} should be rejected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn absent_blank_and_empty_mean_defaults() {
+        for text in [None, Some(""), Some("  "), Some("{}")] {
+            assert_eq!(RuleParams::parse(text).unwrap(), RuleParams::default());
+        }
+        let defaults = RuleParams::default();
+        assert!(defaults.check_certificate_authority_status);
+        assert_eq!(defaults.certificate_authority_expiry_days, 30);
+        assert_eq!(
+            defaults.serverless_cluster_compliance,
+            ComplianceType::NotApplicable
+        );
+        assert!(defaults.allowed_sasl_mechanisms.is_empty());
+        assert_eq!(defaults.allowed_certificate_authority_arns, None);
+    }
+
+    #[test]
+    fn every_parameter_parses() {
+        let params = parse(&format!(
+            r#"{{"allowedSaslMechanisms":" iam , SCRAM ,","allowedCertificateAuthorityArns":"{CA}",
+                "requiredTagKeys":"owner, cost-center,owner","serverlessClusterCompliance":"non_compliant",
+                "checkCertificateAuthorityStatus":"FALSE","certificateAuthorityExpiryDays":"0",
+                "executionRoleName":"msk-mtls-rule-member"}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            params,
+            RuleParams {
+                allowed_sasl_mechanisms: BTreeSet::from([SaslMechanism::Iam, SaslMechanism::Scram]),
+                allowed_certificate_authority_arns: Some(BTreeSet::from([CA.to_owned()])),
+                required_tag_keys: vec!["owner".into(), "cost-center".into()],
+                serverless_cluster_compliance: ComplianceType::NonCompliant,
+                check_certificate_authority_status: false,
+                certificate_authority_expiry_days: 0,
+                execution_role_name: Some("msk-mtls-rule-member".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn json_scalars_are_read_as_their_text() {
+        let params = parse(
+            r#"{"checkCertificateAuthorityStatus":false,"certificateAuthorityExpiryDays":45}"#,
+        )
+        .unwrap();
+        assert!(!params.check_certificate_authority_status);
+        assert_eq!(params.certificate_authority_expiry_days, 45);
+    }
+
+    #[test]
+    fn empty_value_keeps_the_default() {
+        assert_eq!(
+            parse(r#"{"certificateAuthorityExpiryDays":"","executionRoleName":" "}"#).unwrap(),
+            RuleParams::default()
+        );
+    }
+
+    #[test]
+    fn every_bad_value_is_named() {
+        let cases = [
+            (
+                r#"{"allowedSaslMechanisms":"IAM,PLAIN"}"#,
+                ALLOWED_SASL_MECHANISMS,
+                "\"PLAIN\"",
+            ),
+            (
+                r#"{"allowedSaslMechanisms":"TLS"}"#,
+                ALLOWED_SASL_MECHANISMS,
+                "not a SASL mechanism",
+            ),
+            (
+                r#"{"allowedCertificateAuthorityArns":"arn:aws:acm:us-east-1:123456789012:certificate/abc"}"#,
+                ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
+                "not an ACM Private CA ARN",
+            ),
+            (
+                r#"{"allowedCertificateAuthorityArns":"ca-1"}"#,
+                ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
+                "\"ca-1\"",
+            ),
+            (
+                r#"{"serverlessClusterCompliance":"COMPLIANT"}"#,
+                SERVERLESS_CLUSTER_COMPLIANCE,
+                "NOT_APPLICABLE or NON_COMPLIANT",
+            ),
+            (
+                r#"{"checkCertificateAuthorityStatus":"yes"}"#,
+                CHECK_CERTIFICATE_AUTHORITY_STATUS,
+                "true or false",
+            ),
+            (
+                r#"{"certificateAuthorityExpiryDays":"-1"}"#,
+                CERTIFICATE_AUTHORITY_EXPIRY_DAYS,
+                "whole number",
+            ),
+            (
+                r#"{"certificateAuthorityExpiryDays":"30d"}"#,
+                CERTIFICATE_AUTHORITY_EXPIRY_DAYS,
+                "whole number",
+            ),
+            (
+                r#"{"certificateAuthorityExpiryDays":"1.5"}"#,
+                CERTIFICATE_AUTHORITY_EXPIRY_DAYS,
+                "whole number",
+            ),
+            (
+                r#"{"certificateAuthorityExpiryDays":"99999"}"#,
+                CERTIFICATE_AUTHORITY_EXPIRY_DAYS,
+                "0 to 36500",
+            ),
+            (
+                r#"{"executionRoleName":"arn:aws:iam::123456789012:role/x"}"#,
+                EXECUTION_ROLE_NAME,
+                "not a path or an ARN",
+            ),
+            (
+                r#"{"executionRoleName":"service-role/x"}"#,
+                EXECUTION_ROLE_NAME,
+                "IAM role name",
+            ),
+            (
+                r#"{"requiredTagKeys":["owner"]}"#,
+                REQUIRED_TAG_KEYS,
+                "expected a string",
+            ),
+            (
+                r#"{"requiredTagKeys":null}"#,
+                REQUIRED_TAG_KEYS,
+                "expected a string",
+            ),
+        ];
+        for (json, key, words) in cases {
+            let (got_key, _, reason) = rejected(json);
+            assert_eq!(got_key, key, "{json}");
+            assert!(
+                reason.contains(words) || format!("{:?}", parse(json)).contains(words),
+                "{json}: {reason}"
+            );
+        }
+        let long_key = format!(r#"{{"requiredTagKeys":"{}"}}"#, "k".repeat(129));
+        assert_eq!(rejected(&long_key).0, REQUIRED_TAG_KEYS);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_by_name_with_the_known_ones_listed() {
+        let (key, value, reason) = rejected(r#"{"allowedSaslMechanism":"IAM"}"#);
+        assert_eq!(
+            (key.as_str(), value.as_str()),
+            ("allowedSaslMechanism", "IAM")
+        );
+        assert!(reason.contains("allowedSaslMechanisms"), "{reason}");
+        assert_eq!(
+            rejected(r#"{"AllowedSaslMechanisms":"IAM"}"#).0,
+            "AllowedSaslMechanisms"
+        );
+        assert_eq!(rejected(r#"{"test":""}"#).0, "test");
+    }
+
+    #[test]
+    fn parameters_that_are_not_a_json_object_are_rejected() {
+        for text in ["[]", "\"IAM\"", "{\"a\":", "not json"] {
+            assert_eq!(rejected(text).0, "ruleParameters", "{text}");
+        }
+    }
+
+    #[test]
+    fn private_ca_arns() {
+        assert!(is_private_ca_arn(CA));
+        assert!(is_private_ca_arn(
+            "arn:aws-us-gov:acm-pca:us-gov-west-1:123456789012:certificate-authority/abc-123"
+        ));
+        for bad in [
+            "",
+            "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/",
+            "arn:aws:acm-pca:us-east-1:12345678901:certificate-authority/abc",
+            "arn:aws:acm-pca::123456789012:certificate-authority/abc",
+            "arn:aws:acm-pca:us-east-1:123456789012:certificate/abc",
+            "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/abc/def",
+        ] {
+            assert!(!is_private_ca_arn(bad), "{bad}");
+        }
+    }
+}

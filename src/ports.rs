@@ -37,3 +37,21 @@ pub trait CertificateAuthorities {
     /// error; errors are for calls that failed (network, throttling past the retries).
     fn health(&self, arn: &str) -> impl Future<Output = Result<CaHealth, RuleError>> + Send;
 }
+
+/// Lets a caller keep the adapter (to share it, or to inspect a fake) while an `Evaluator` uses it.
+impl<T: ConfigHistory + Sync> ConfigHistory for &T {
+    fn latest_item(
+        &self,
+        resource_type: &str,
+        resource_id: &str,
+        later_time: DateTime,
+    ) -> impl Future<Output = Result<ConfigurationItem, RuleError>> + Send {
+        (**self).latest_item(resource_type, resource_id, later_time)
+    }
+}
+
+impl<T: CertificateAuthorities + Sync> CertificateAuthorities for &T {
+    fn health(&self, arn: &str) -> impl Future<Output = Result<CaHealth, RuleError>> + Send {
+        (**self).health(arn)
+    }
+}

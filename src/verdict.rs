@@ -233,3 +233,341 @@ fn ca_finding(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::cluster::MultiVpcAccess;
+
+    const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
+    const OTHER_CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/99999999-aaaa-bbbb-cccc-dddddddddddd";
+    const NOW: i64 = 1_700_000_000;
+
+    fn now() -> DateTime {
+        DateTime::from_secs(NOW)
+    }
+
+    fn mtls_only() -> ClusterFacts {
+        ClusterFacts {
+            unauthenticated_access: false,
+            tls_client_authentication: true,
+            certificate_authority_arns: vec![CA.to_owned()],
+            client_broker: Some("TLS".to_owned()),
+            sasl_mechanisms: BTreeSet::new(),
+            multi_vpc: MultiVpcAccess::default(),
+            tag_keys: BTreeSet::from(["owner".to_owned()]),
+        }
+    }
+
+    fn no_ca_check() -> RuleParams {
+        RuleParams {
+            check_certificate_authority_status: false,
+            ..RuleParams::default()
+        }
+    }
+
+    fn healthy_ca(days_left: i64) -> CaHealthReport {
+        CaHealthReport::from([(
+            CA.to_owned(),
+            CaHealth::Active {
+                not_after: Some(DateTime::from_secs(NOW + days_left * SECONDS_PER_DAY)),
+            },
+        )])
+    }
+
+    fn verdict(facts: ClusterFacts, params: &RuleParams, cas: &CaHealthReport) -> Verdict {
+        evaluate(&Cluster::Provisioned(facts), params, cas, now())
+    }
+
+    #[test]
+    fn mtls_only_cluster_is_compliant_without_annotation() {
+        let verdict = verdict(mtls_only(), &no_ca_check(), &CaHealthReport::new());
+        assert_eq!(verdict.compliance, ComplianceType::Compliant);
+        assert_eq!(verdict.annotation(), None);
+    }
+
+    #[test]
+    fn each_open_door_alone_is_non_compliant_and_named() {
+        let sasl = |m: SaslMechanism| BTreeSet::from([m]);
+        type Opening = Box<dyn Fn(&mut ClusterFacts)>;
+        let rows: Vec<(&str, Opening, Finding)> = vec![
+            (
+                "unauthenticated",
+                Box::new(|f| f.unauthenticated_access = true),
+                Finding::UnauthenticatedAccess,
+            ),
+            (
+                "tls off",
+                Box::new(|f| f.tls_client_authentication = false),
+                Finding::TlsClientAuthenticationDisabled,
+            ),
+            (
+                "no ca",
+                Box::new(|f| f.certificate_authority_arns.clear()),
+                Finding::NoCertificateAuthority,
+            ),
+            (
+                "tls_plaintext",
+                Box::new(|f| f.client_broker = Some("TLS_PLAINTEXT".into())),
+                Finding::PlaintextListener {
+                    client_broker: Some("TLS_PLAINTEXT".into()),
+                },
+            ),
+            (
+                "plaintext",
+                Box::new(|f| f.client_broker = Some("PLAINTEXT".into())),
+                Finding::PlaintextListener {
+                    client_broker: Some("PLAINTEXT".into()),
+                },
+            ),
+            (
+                "client-broker absent",
+                Box::new(|f| f.client_broker = None),
+                Finding::PlaintextListener {
+                    client_broker: None,
+                },
+            ),
+            (
+                "client-broker lower case",
+                Box::new(|f| f.client_broker = Some("tls".into())),
+                Finding::PlaintextListener {
+                    client_broker: Some("tls".into()),
+                },
+            ),
+            (
+                "sasl iam",
+                Box::new(move |f| f.sasl_mechanisms = sasl(SaslMechanism::Iam)),
+                Finding::SaslNotAllowed(SaslMechanism::Iam),
+            ),
+            (
+                "sasl scram",
+                Box::new(move |f| f.sasl_mechanisms = sasl(SaslMechanism::Scram)),
+                Finding::SaslNotAllowed(SaslMechanism::Scram),
+            ),
+            (
+                "multi-vpc iam",
+                Box::new(move |f| f.multi_vpc.sasl_mechanisms = sasl(SaslMechanism::Iam)),
+                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Iam),
+            ),
+            (
+                "multi-vpc scram",
+                Box::new(move |f| f.multi_vpc.sasl_mechanisms = sasl(SaslMechanism::Scram)),
+                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
+            ),
+        ];
+        for (name, open, expected) in rows {
+            let mut facts = mtls_only();
+            open(&mut facts);
+            let verdict = verdict(facts, &no_ca_check(), &CaHealthReport::new());
+            assert_eq!(verdict.compliance, ComplianceType::NonCompliant, "{name}");
+            assert_eq!(verdict.findings, vec![expected.clone()], "{name}");
+            assert_eq!(verdict.annotation(), Some(expected.to_string()), "{name}");
+        }
+    }
+
+    #[test]
+    fn multi_vpc_over_tls_is_fine() {
+        let mut facts = mtls_only();
+        facts.multi_vpc.tls = true;
+        assert_eq!(
+            verdict(facts, &no_ca_check(), &CaHealthReport::new()).compliance,
+            ComplianceType::Compliant
+        );
+    }
+
+    #[test]
+    fn every_failed_check_is_named_not_only_the_first() {
+        let facts = ClusterFacts {
+            unauthenticated_access: true,
+            tls_client_authentication: false,
+            certificate_authority_arns: vec![],
+            client_broker: Some("PLAINTEXT".into()),
+            sasl_mechanisms: BTreeSet::from([SaslMechanism::Iam, SaslMechanism::Scram]),
+            multi_vpc: MultiVpcAccess {
+                tls: false,
+                sasl_mechanisms: BTreeSet::from([SaslMechanism::Scram]),
+            },
+            tag_keys: BTreeSet::new(),
+        };
+        let params = RuleParams {
+            required_tag_keys: vec!["owner".into()],
+            ..no_ca_check()
+        };
+        let verdict = verdict(facts, &params, &CaHealthReport::new());
+        assert_eq!(
+            verdict.findings,
+            vec![
+                Finding::UnauthenticatedAccess,
+                Finding::TlsClientAuthenticationDisabled,
+                Finding::NoCertificateAuthority,
+                Finding::PlaintextListener {
+                    client_broker: Some("PLAINTEXT".into())
+                },
+                Finding::SaslNotAllowed(SaslMechanism::Iam),
+                Finding::SaslNotAllowed(SaslMechanism::Scram),
+                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
+                Finding::MissingTag("owner".into()),
+            ]
+        );
+        let annotation = verdict.annotation().unwrap();
+        assert!(annotation.chars().count() <= 256, "{annotation}");
+        assert!(annotation.starts_with(
+            "unauthenticated access is enabled; TLS client authentication is disabled"
+        ));
+        assert!(annotation.ends_with(" more)"), "{annotation}");
+    }
+
+    #[test]
+    fn allowed_sasl_mechanisms_are_not_findings() {
+        let mut facts = mtls_only();
+        facts.sasl_mechanisms = BTreeSet::from([SaslMechanism::Iam, SaslMechanism::Scram]);
+        facts.multi_vpc.sasl_mechanisms = BTreeSet::from([SaslMechanism::Iam]);
+        let params = RuleParams {
+            allowed_sasl_mechanisms: BTreeSet::from([SaslMechanism::Iam]),
+            ..no_ca_check()
+        };
+        assert_eq!(
+            verdict(facts, &params, &CaHealthReport::new()).findings,
+            vec![Finding::SaslNotAllowed(SaslMechanism::Scram)]
+        );
+    }
+
+    #[test]
+    fn unauthenticated_access_is_never_allowed_by_parameters() {
+        let mut facts = mtls_only();
+        facts.unauthenticated_access = true;
+        let params = RuleParams {
+            allowed_sasl_mechanisms: BTreeSet::from([SaslMechanism::Iam, SaslMechanism::Scram]),
+            ..no_ca_check()
+        };
+        assert_eq!(
+            verdict(facts, &params, &CaHealthReport::new()).compliance,
+            ComplianceType::NonCompliant
+        );
+    }
+
+    #[test]
+    fn certificate_authority_allow_list() {
+        let allowed = |arns: &[&str]| RuleParams {
+            allowed_certificate_authority_arns: Some(arns.iter().map(|a| a.to_string()).collect()),
+            ..no_ca_check()
+        };
+        let none = CaHealthReport::new();
+        assert_eq!(
+            verdict(mtls_only(), &allowed(&[CA]), &none).findings,
+            vec![]
+        );
+        let mut two_cas = mtls_only();
+        two_cas.certificate_authority_arns.push(OTHER_CA.into());
+        assert_eq!(
+            verdict(two_cas, &allowed(&[CA]), &none).findings,
+            vec![Finding::CertificateAuthorityNotAllowed(OTHER_CA.into())]
+        );
+        assert_eq!(
+            verdict(mtls_only(), &allowed(&[OTHER_CA]), &none)
+                .annotation()
+                .unwrap(),
+            "CA 11111111-2222-3333-4444-555555555555 is not on the allow-list"
+        );
+    }
+
+    #[test]
+    fn required_tags() {
+        let params = RuleParams {
+            required_tag_keys: vec!["owner".into(), "Owner".into(), "cost-center".into()],
+            ..no_ca_check()
+        };
+        assert_eq!(
+            verdict(mtls_only(), &params, &CaHealthReport::new()).findings,
+            vec![
+                Finding::MissingTag("Owner".into()),
+                Finding::MissingTag("cost-center".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn serverless_follows_its_parameter() {
+        let params = RuleParams::default();
+        let na = evaluate(&Cluster::Serverless, &params, &CaHealthReport::new(), now());
+        assert_eq!(na.compliance, ComplianceType::NotApplicable);
+        assert!(na.annotation().unwrap().contains("Serverless"));
+        let strict = RuleParams {
+            serverless_cluster_compliance: ComplianceType::NonCompliant,
+            ..params
+        };
+        let nc = evaluate(&Cluster::Serverless, &strict, &CaHealthReport::new(), now());
+        assert_eq!(nc.compliance, ComplianceType::NonCompliant);
+    }
+
+    #[test]
+    fn healthy_ca_far_from_expiry_is_compliant() {
+        let verdict = verdict(mtls_only(), &RuleParams::default(), &healthy_ca(365));
+        assert_eq!(verdict.compliance, ComplianceType::Compliant);
+    }
+
+    #[test]
+    fn ca_expiring_within_the_horizon_names_the_days_left() {
+        let verdict = verdict(mtls_only(), &RuleParams::default(), &healthy_ca(12));
+        assert_eq!(verdict.compliance, ComplianceType::NonCompliant);
+        assert_eq!(
+            verdict.annotation().unwrap(),
+            "CA 11111111-2222-3333-4444-555555555555 certificate expires in 12 days"
+        );
+    }
+
+    #[test]
+    fn expiry_horizon_is_a_parameter_and_zero_flags_only_expired() {
+        let zero = RuleParams {
+            certificate_authority_expiry_days: 0,
+            ..RuleParams::default()
+        };
+        assert_eq!(verdict(mtls_only(), &zero, &healthy_ca(1)).findings, vec![]);
+        let expired = verdict(mtls_only(), &zero, &healthy_ca(-3));
+        assert_eq!(
+            expired.annotation().unwrap(),
+            "CA 11111111-2222-3333-4444-555555555555 certificate has expired"
+        );
+    }
+
+    #[test]
+    fn unhealthy_or_unverified_ca_is_never_compliant() {
+        let cases = [
+            (
+                Some(CaHealth::NotActive {
+                    status: "DISABLED".into(),
+                }),
+                "is DISABLED",
+            ),
+            (Some(CaHealth::NotFound), "does not exist"),
+            (
+                Some(CaHealth::Unreadable {
+                    reason: "AccessDeniedException".into(),
+                }),
+                "could not be checked (AccessDeniedException)",
+            ),
+            (
+                Some(CaHealth::Active { not_after: None }),
+                "expiry is unknown",
+            ),
+            (None, "could not be checked (not looked up)"),
+        ];
+        for (health, words) in cases {
+            let report: CaHealthReport = health.into_iter().map(|h| (CA.to_owned(), h)).collect();
+            let verdict = verdict(mtls_only(), &RuleParams::default(), &report);
+            assert_eq!(verdict.compliance, ComplianceType::NonCompliant, "{words}");
+            assert!(verdict.annotation().unwrap().contains(words), "{words}");
+        }
+    }
+
+    #[test]
+    fn ca_status_is_ignored_when_the_check_is_off() {
+        let report = CaHealthReport::from([(CA.to_owned(), CaHealth::NotFound)]);
+        assert_eq!(
+            verdict(mtls_only(), &no_ca_check(), &report).compliance,
+            ComplianceType::Compliant
+        );
+    }
+}

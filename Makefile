@@ -1,0 +1,49 @@
+# msk-mtls-rule: every command a developer or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+BIN := target/release/msk-mtls-rule
+# Python tools the tests need, pinned in tests/e2e/requirements.txt, in a venv of the project's own.
+VENV := .venv-test
+PYTHON := $(VENV)/bin/python
+# Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: help build evaluate test unit e2e lint fmt tools
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## release build of the binary (target/release/msk-mtls-rule)
+	$(CARGO) build --release --locked --bin msk-mtls-rule
+
+evaluate: build ## evaluate every offline sample event in events/ and print the verdicts
+	@for event in events/*.json; do \
+		printf '%-48s ' "$$event"; \
+		$(BIN) evaluate --event "$$event" | python3 -c 'import json,sys; print(*("{} {}".format(e["ComplianceType"], e.get("Annotation", "")) for e in json.load(sys.stdin)), sep="\n")' || exit 1; \
+	done
+
+
+tools: $(VENV)/.installed ## install the pinned test tools (moto server) into .venv-test
+
+$(VENV)/.installed: tests/e2e/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+	touch $@
+
+test: tools build ## every test: unit, contract, handler, adapters, CLI, end-to-end
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked
+
+unit: ## the tests that need no emulator
+	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli
+
+e2e: tools build ## the end-to-end layer alone: release binary + Runtime API + moto
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e -- --test-threads=2
+
+lint: ## formatting and clippy, warnings are errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+fmt: ## format the code
+	$(CARGO) fmt --all

@@ -1,0 +1,193 @@
+//! The `evaluate` command of the built binary, offline: every sample in events/ gives the verdict
+//! its name says; bad input exits non-zero with one line on stderr and prints no evaluation.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_msk-mtls-rule"));
+    // Offline: no AWS endpoint, no instance metadata look-ups, whatever the machine has.
+    command
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("RUST_LOG")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    command
+}
+
+fn evaluate(path: &Path) -> Output {
+    binary()
+        .args(["evaluate", "--event"])
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
+fn samples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// What a sample's name promises: the verdict, and words its annotation must contain.
+fn promise(name: &str) -> (&'static str, &'static str) {
+    let verdict = match name.split('-').next().unwrap() {
+        "compliant" => "COMPLIANT",
+        "noncompliant" => "NON_COMPLIANT",
+        "notapplicable" => "NOT_APPLICABLE",
+        other => panic!("sample {name}: name must start with a verdict, not {other}"),
+    };
+    let words = match name {
+        "noncompliant-unauthenticated-access" => "unauthenticated access is enabled",
+        "noncompliant-tls-client-auth-disabled" => "TLS client authentication is disabled",
+        "noncompliant-no-private-ca" => "no Private CA",
+        "noncompliant-client-broker-tls-plaintext" => "TLS_PLAINTEXT, not TLS",
+        "noncompliant-client-broker-plaintext" => "PLAINTEXT, not TLS",
+        "noncompliant-client-broker-not-recorded" => "not recorded",
+        "noncompliant-sasl-iam" => "SASL/IAM is enabled",
+        "noncompliant-sasl-scram" => "SASL/SCRAM is enabled",
+        "noncompliant-multi-vpc-sasl-iam" => "multi-VPC connectivity allows SASL/IAM",
+        "noncompliant-ca-not-allowed" => "not on the allow-list",
+        "noncompliant-missing-tag" => "\"data-classification\" is missing",
+        "noncompliant-everything-open" => {
+            "unauthenticated access is enabled; TLS client authentication is disabled"
+        }
+        "noncompliant-serverless" | "notapplicable-serverless" => "MSK Serverless",
+        "notapplicable-deleted" => "deleted",
+        "notapplicable-left-scope" => "scope",
+        "notapplicable-other-resource-type" => "AWS::EC2::Instance is not an MSK cluster",
+        _ => "",
+    };
+    (verdict, words)
+}
+
+#[test]
+fn every_sample_gives_the_verdict_its_name_says() {
+    let samples = samples();
+    assert!(samples.len() >= 20, "samples missing: {samples:?}");
+    for path in samples {
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        let output = evaluate(&path);
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let evaluations: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(evaluations.len(), 1, "{name}");
+        let evaluation = &evaluations[0];
+        let (verdict, words) = promise(name);
+        assert_eq!(evaluation["ComplianceType"], verdict, "{name}");
+        let annotation = evaluation["Annotation"].as_str().unwrap_or("");
+        assert!(annotation.contains(words), "{name}: {annotation:?}");
+        if verdict == "COMPLIANT" {
+            assert!(
+                evaluation.get("Annotation").is_none(),
+                "{name}: compliant with an annotation"
+            );
+        }
+        assert!(evaluation["ComplianceResourceId"]
+            .as_str()
+            .unwrap()
+            .starts_with(if name.contains("other-resource") {
+                "i-"
+            } else {
+                "arn:aws:kafka:"
+            }));
+        assert!(
+            evaluation["OrderingTimestamp"]
+                .as_str()
+                .unwrap()
+                .ends_with('Z'),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn event_can_come_from_stdin() {
+    let text = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("events/noncompliant-sasl-iam.json"),
+    )
+    .unwrap();
+    let mut child = binary()
+        .args(["evaluate", "--event", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let evaluations: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(evaluations[0]["ComplianceType"], "NON_COMPLIANT");
+}
+
+fn fails_with_one_line(output: &Output, words: &str) {
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "printed evaluations on failure");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(words), "{stderr}");
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_one_line_message() {
+    let dir = std::env::temp_dir().join(format!("msk-mtls-rule-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("events/compliant.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut typo = sample.clone();
+    typo["ruleParameters"] = Value::String(r#"{"allowedSaslMechanism":"IAM"}"#.into());
+    let mut bad_days = sample.clone();
+    bad_days["ruleParameters"] =
+        Value::String(r#"{"certificateAuthorityExpiryDays":"soon"}"#.into());
+    let mut bad_type = sample;
+    bad_type["invokingEvent"] = Value::String(r#"{"messageType":"Nope"}"#.into());
+
+    fails_with_one_line(&evaluate(&dir.join("missing.json")), "cannot read");
+    fails_with_one_line(&evaluate(&write("text.json", "hello")), "not JSON");
+    fails_with_one_line(
+        &evaluate(&write("typo.json", &typo.to_string())),
+        "InvalidRuleParameter: invalid rule parameter allowedSaslMechanism=\"IAM\"",
+    );
+    fails_with_one_line(
+        &evaluate(&write("days.json", &bad_days.to_string())),
+        "certificateAuthorityExpiryDays=\"soon\"",
+    );
+    fails_with_one_line(
+        &evaluate(&write("type.json", &bad_type.to_string())),
+        "InvalidEvent: invalid event",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn usage_errors() {
+    let output = binary().args(["evaluate"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
+    let output = binary().output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("AWS_LAMBDA_RUNTIME_API is not set"));
+    let help = binary().arg("--help").output().unwrap();
+    assert!(help.status.success());
+}

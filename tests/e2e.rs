@@ -1,0 +1,374 @@
+//! End to end: the release binary, started as Lambda starts it, served events through a Lambda
+//! Runtime API, talking to a local AWS emulator (moto) through the real AWS SDK with faults injected.
+//! Needs `make tools build` first (`make e2e` does both).
+
+#[path = "e2e/harness.rs"]
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::{item_of, no_ca_check, sample, with_item, Emulator, Function, Outcome, RuntimeApi};
+use serde_json::{json, Value};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Setup {
+    emulator: Emulator,
+    runtime: RuntimeApi,
+    function: Function,
+}
+
+fn setup() -> Setup {
+    let emulator = Emulator::start();
+    let runtime = RuntimeApi::start();
+    let function = Function::start(&runtime, &emulator);
+    Setup {
+        emulator,
+        runtime,
+        function,
+    }
+}
+
+impl Setup {
+    fn invoke(&self, event: &Value) -> Outcome {
+        self.runtime.invoke(event, TIMEOUT)
+    }
+}
+
+fn response(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Response(body) => body,
+        Outcome::Error {
+            error_type,
+            message,
+        } => panic!("invocation failed: {error_type}: {message}"),
+    }
+}
+
+fn error(outcome: Outcome) -> (String, String) {
+    match outcome {
+        Outcome::Error {
+            error_type,
+            message,
+        } => (error_type, message),
+        Outcome::Response(body) => panic!("expected an error, got {body}"),
+    }
+}
+
+/// Gives an event its own cluster, so evaluations can be told apart.
+fn cluster_event(name: &str, index: usize, parameters: Option<Value>) -> Value {
+    with_item(sample(name, parameters), |item| {
+        let arn = format!("arn:aws:kafka:us-east-1:123456789012:cluster/e2e-{index}/00000000-0000-0000-0000-{index:012}-5");
+        item["resourceId"] = json!(arn);
+        item["ARN"] = json!(arn);
+        item["configuration"]["Arn"] = json!(arn);
+    })
+}
+
+fn with_ca(event: Value, ca_arn: &str) -> Value {
+    with_item(event, |item| {
+        item["configuration"]["ClientAuthentication"]["Tls"]["CertificateAuthorityArnList"] =
+            json!([ca_arn]);
+    })
+}
+
+#[test]
+fn change_events_send_exactly_one_evaluation_each_with_verdict_resource_timestamp_and_annotation() {
+    let s = setup();
+    let compliant = sample("compliant.json", no_ca_check());
+    assert_eq!(
+        response(s.invoke(&compliant)),
+        json!({"evaluations": 1, "compliant": 1, "nonCompliant": 0, "notApplicable": 0})
+    );
+    let open = sample("noncompliant-unauthenticated-access.json", no_ca_check());
+    assert_eq!(response(s.invoke(&open))["nonCompliant"], 1);
+
+    let recorded = s.emulator.recorded_evaluations();
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    let item = item_of(&compliant);
+    assert_eq!(recorded[0]["ComplianceResourceType"], "AWS::MSK::Cluster");
+    assert_eq!(recorded[0]["ComplianceResourceId"], item["resourceId"]);
+    assert_eq!(recorded[0]["ComplianceType"], "COMPLIANT");
+    assert!(recorded[0].get("Annotation").is_none());
+    // 2023-04-27T15:03:11.636Z, as the SDK puts a timestamp on the wire: epoch seconds.
+    assert_eq!(
+        recorded[0]["OrderingTimestamp"].as_f64(),
+        Some(1_682_607_791.636)
+    );
+    assert_eq!(recorded[1]["ComplianceType"], "NON_COMPLIANT");
+    assert_eq!(
+        recorded[1]["Annotation"],
+        "unauthenticated access is enabled"
+    );
+    let puts = s.emulator.calls_to("PutEvaluations");
+    assert_eq!(puts.len(), 2);
+    assert!(puts.iter().all(|call| call["status"] == 200));
+}
+
+#[test]
+fn oversized_notification_fetches_the_item_and_gives_the_inline_verdict() {
+    let s = setup();
+    let inline = sample("noncompliant-sasl-scram.json", no_ca_check());
+    s.emulator.control("/_e2e/config-history", item_of(&inline));
+    response(s.invoke(&inline));
+    let oversized = sample("aws/oversized-compliant.json", no_ca_check());
+    assert_eq!(response(s.invoke(&oversized))["nonCompliant"], 1);
+
+    let recorded = s.emulator.recorded_evaluations();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(
+        recorded[0], recorded[1],
+        "oversized and inline verdicts differ"
+    );
+    assert_eq!(
+        recorded[1]["Annotation"],
+        "SASL/SCRAM is enabled and not allowed"
+    );
+    assert_eq!(s.emulator.calls_to("GetResourceConfigHistory").len(), 1);
+}
+
+#[test]
+fn bad_input_errors_through_the_runtime_api_sends_nothing_and_the_process_serves_on() {
+    let mut s = setup();
+    let good = sample("compliant.json", no_ca_check());
+    let mut not_json = good.clone();
+    not_json["invokingEvent"] = json!("{not json");
+    let mut unknown_type = good.clone();
+    unknown_type["invokingEvent"] =
+        json!(r#"{"messageType":"ConfigurationSnapshotDeliveryCompleted"}"#);
+    let cases = [
+        (
+            sample(
+                "compliant.json",
+                Some(json!({"allowedSaslMechanisms": "IAM,KERBEROS"})),
+            ),
+            "InvalidRuleParameter",
+            "allowedSaslMechanisms",
+        ),
+        (
+            sample(
+                "compliant.json",
+                Some(json!({"checkCertificateAuthorityStatus": "maybe"})),
+            ),
+            "InvalidRuleParameter",
+            "\"maybe\"",
+        ),
+        (not_json, "InvalidEvent", "invokingEvent"),
+        (
+            unknown_type,
+            "InvalidEvent",
+            "ConfigurationSnapshotDeliveryCompleted",
+        ),
+        (json!({"hello": "world"}), "InvalidEvent", "invokingEvent"),
+    ];
+    for (event, expected_type, words) in cases {
+        let (error_type, message) = error(s.invoke(&event));
+        assert_eq!(error_type, expected_type, "{message}");
+        assert!(message.contains(words), "{message}");
+    }
+    assert!(s.emulator.calls_to("PutEvaluations").is_empty());
+    assert!(s.function.is_running());
+    assert_eq!(response(s.invoke(&good))["compliant"], 1);
+    assert_eq!(s.emulator.recorded_evaluations().len(), 1);
+}
+
+#[test]
+fn with_a_fifth_of_all_calls_throttled_or_failing_every_evaluation_lands_exactly_once() {
+    let s = setup();
+    let ca = s.emulator.control("/_e2e/private-ca", json!({"days": 365}))["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.emulator.control(
+        "/_e2e/faults",
+        json!({"kind": "mixed", "rate": 0.2, "seed": 7,
+               "operations": ["PutEvaluations", "DescribeCertificateAuthority", "GetResourceConfigHistory"]}),
+    );
+    let events = 12;
+    for index in 0..events {
+        let name = if index % 2 == 0 {
+            "compliant.json"
+        } else {
+            "noncompliant-sasl-iam.json"
+        };
+        let event = with_ca(cluster_event(name, index, Some(json!({}))), &ca);
+        let summary = response(s.invoke(&event));
+        assert_eq!(summary["evaluations"], 1);
+    }
+    let calls = s.emulator.calls();
+    let injected = calls.iter().filter(|c| !c["fault"].is_null()).count();
+    assert!(
+        injected >= 3,
+        "too few faults injected to test anything: {injected}"
+    );
+
+    let recorded = s.emulator.recorded_evaluations();
+    assert_eq!(recorded.len(), events, "{recorded:?}");
+    for index in 0..events {
+        let id = format!("cluster/e2e-{index}/");
+        let mine: Vec<&Value> = recorded
+            .iter()
+            .filter(|e| e["ComplianceResourceId"].as_str().unwrap().contains(&id))
+            .collect();
+        assert_eq!(
+            mine.len(),
+            1,
+            "cluster {index} evaluated {} times",
+            mine.len()
+        );
+        let expected = if index % 2 == 0 {
+            "COMPLIANT"
+        } else {
+            "NON_COMPLIANT"
+        };
+        assert_eq!(mine[0]["ComplianceType"], expected, "cluster {index}");
+    }
+}
+
+#[test]
+fn a_permanent_failure_errors_the_invocation_and_never_sends_compliant() {
+    let s = setup();
+    let ca = s.emulator.control("/_e2e/private-ca", json!({"days": 365}))["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let compliant = with_ca(sample("compliant.json", Some(json!({}))), &ca);
+    for (operation, event) in [
+        ("DescribeCertificateAuthority", compliant.clone()),
+        (
+            "GetResourceConfigHistory",
+            sample("aws/oversized-compliant.json", no_ca_check()),
+        ),
+        ("PutEvaluations", compliant.clone()),
+    ] {
+        s.emulator.control(
+            "/_e2e/faults",
+            json!({"kind": "mixed", "rate": 1.0, "seed": 1, "operations": [operation]}),
+        );
+        let (error_type, message) = error(s.invoke(&event));
+        assert_eq!(error_type, "AwsApi", "{operation}: {message}");
+        assert!(message.contains(operation), "{message}");
+    }
+    assert!(
+        s.emulator.recorded_evaluations().is_empty(),
+        "an evaluation was sent for an unread cluster"
+    );
+    s.emulator.control("/_e2e/faults", json!({}));
+    assert_eq!(response(s.invoke(&compliant))["compliant"], 1);
+}
+
+#[test]
+fn failed_evaluations_are_retried_and_when_they_keep_failing_the_invocation_errors() {
+    let s = setup();
+    let event = sample("noncompliant-sasl-iam.json", no_ca_check());
+    s.emulator
+        .control("/_e2e/faults", json!({"failedEvaluations": 1}));
+    assert_eq!(response(s.invoke(&event))["nonCompliant"], 1);
+    assert_eq!(s.emulator.calls_to("PutEvaluations").len(), 2);
+    assert_eq!(s.emulator.recorded_evaluations().len(), 1);
+
+    s.emulator
+        .control("/_e2e/faults", json!({"failedEvaluations": -1}));
+    let (error_type, message) = error(s.invoke(&event));
+    assert_eq!(error_type, "EvaluationsRejected");
+    assert!(
+        message.contains(item_of(&event)["resourceId"].as_str().unwrap()),
+        "{message}"
+    );
+    assert_eq!(
+        s.emulator.recorded_evaluations().len(),
+        1,
+        "nothing more reached Config"
+    );
+}
+
+#[test]
+fn a_stalled_endpoint_fails_the_invocation_before_its_deadline() {
+    let s = setup();
+    s.emulator.control(
+        "/_e2e/faults",
+        json!({"kind": "stall", "rate": 1.0, "operations": ["PutEvaluations"]}),
+    );
+    let event = sample("compliant.json", no_ca_check());
+    let deadline = Duration::from_secs(3);
+    let started = Instant::now();
+    let outcome = s.runtime.invoke(&event, deadline);
+    let elapsed = started.elapsed();
+    let (error_type, message) = error(outcome);
+    assert_eq!(error_type, "Timeout", "{message}");
+    assert!(
+        elapsed < deadline,
+        "answered after the deadline: {elapsed:?}"
+    );
+    s.emulator.control("/_e2e/faults", json!({}));
+    assert_eq!(response(s.invoke(&event))["compliant"], 1);
+}
+
+#[test]
+fn private_ca_health_from_acm_pca_shows_in_verdicts() {
+    let s = setup();
+    let ca = |request: Value| {
+        s.emulator.control("/_e2e/private-ca", request)["arn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let healthy = ca(json!({"days": 400}));
+    let expiring = ca(json!({"days": 10.5}));
+    let disabled = ca(json!({"days": 400, "status": "DISABLED"}));
+    let missing = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/00000000-dead-beef-0000-000000000000";
+    for (index, (arn, verdict, words)) in [
+        (healthy.as_str(), "COMPLIANT", ""),
+        (
+            expiring.as_str(),
+            "NON_COMPLIANT",
+            "certificate expires in 10 days",
+        ),
+        (disabled.as_str(), "NON_COMPLIANT", "is DISABLED"),
+        (missing, "NON_COMPLIANT", "does not exist"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let event = with_ca(cluster_event("compliant.json", index, Some(json!({}))), arn);
+        response(s.invoke(&event));
+        let recorded = s.emulator.recorded_evaluations();
+        let last = recorded.last().unwrap();
+        assert_eq!(last["ComplianceType"], verdict, "{arn}");
+        assert!(
+            last["Annotation"].as_str().unwrap_or("").contains(words),
+            "{last}"
+        );
+    }
+    assert_eq!(s.emulator.calls_to("DescribeCertificateAuthority").len(), 4);
+}
+
+#[test]
+fn logs_are_json_one_line_per_evaluation_and_never_carry_the_token_or_credentials() {
+    let s = setup();
+    let mut event = sample("noncompliant-sasl-scram.json", no_ca_check());
+    let token = "eyJlbmNyeXB0ZWREYXRhIjpbLTQxLDEsLTU3LC0zMCwtMTIxLDUzLDUyLDQ1LC01NywtOCw3M-e2e";
+    event["resultToken"] = json!(token);
+    assert_eq!(response(s.invoke(&event))["nonCompliant"], 1);
+    let mut bad = sample("compliant.json", Some(json!({"requiredTagKeys": ["x"]})));
+    bad["resultToken"] = json!(token);
+    assert_eq!(error(s.invoke(&bad)).0, "InvalidRuleParameter");
+    std::thread::sleep(Duration::from_millis(200));
+    let logs = s.function.logs();
+    for secret in [
+        token,
+        "e2e-secret-access-key-must-not-be-logged",
+        "e2e-session-token-must-not-be-logged",
+    ] {
+        assert!(!logs.contains(secret), "secret in logs:\n{logs}");
+    }
+    let resource_id = item_of(&event)["resourceId"].as_str().unwrap().to_owned();
+    let evaluated: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "evaluated")
+        .collect();
+    assert_eq!(evaluated.len(), 1, "{logs}");
+    assert_eq!(evaluated[0]["fields"]["resource_id"], resource_id.as_str());
+    assert_eq!(evaluated[0]["fields"]["compliance"], "NON_COMPLIANT");
+}

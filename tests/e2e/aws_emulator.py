@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""A local AWS for the end-to-end tests: moto's server, patched (not forked), behind a small WSGI layer.
+
+    python aws_emulator.py [--port 0]      prints "READY <port>" once listening
+
+What the layer adds in front of moto, all on 127.0.0.1 only:
+  * Faults, seeded so a run is repeatable: for the operations named, a share of calls answers
+    HTTP 400 ThrottlingException or HTTP 500 InternalFailure, or stalls, without reaching moto.
+  * PutEvaluations answers that list FailedEvaluations (moto never reports any).
+  * GetResourceConfigHistory for MSK items (moto records no MSK configuration): items are seeded
+    through the control API and answered in the shape of the Config API model.
+  * Private CAs in a chosen state and expiry, created through moto's own ACM PCA backend, so moto
+    serves DescribeCertificateAuthority.
+  * PutEvaluations with a real result token is accepted (moto takes TestMode only).
+  * A log of every AWS call: operation, HTTP status, whether a fault was injected.
+moto's request recorder is on: the bodies of the calls that reached moto can be read back from
+/moto-api/recorder/download-recording.
+
+Control API (JSON bodies): POST /_e2e/faults, POST /_e2e/config-history, POST /_e2e/private-ca,
+GET /_e2e/calls, GET /_e2e/recorded-evaluations.
+"""
+import argparse
+import datetime
+import io
+import json
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+
+os.environ.setdefault("MOTO_ENABLE_RECORDING", "true")
+os.environ.setdefault("MOTO_RECORDER_FILEPATH", os.path.join(tempfile.mkdtemp(prefix="moto-rec-"), "recording"))
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def patch_moto():
+    """moto accepts PutEvaluations only with TestMode; AWS accepts a real result token too."""
+    from moto.config.models import ConfigBackend
+
+    original = ConfigBackend.put_evaluations
+
+    def put_evaluations(self, evaluations=None, result_token=None, test_mode=False):
+        return original(self, evaluations, result_token, True)
+
+    ConfigBackend.put_evaluations = put_evaluations
+
+
+class Emulator:
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.calls = []  # {"operation", "status", "fault"}
+        self.faults = {}  # operation -> {"kind", "rate", "remaining"}
+        self.random = random.Random(0)
+        self.failed_evaluations_left = 0
+        self.history = {}  # (resource type, resource id) -> configuration item (API spelling)
+
+    # -- WSGI ---------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_e2e/"):
+            return self.control(environ, start_response, path)
+        body = read_body(environ)
+        operation = operation_of(environ, path)
+        fault = self.pick_fault(operation)
+        if fault == "stall":
+            time.sleep(60)
+        if fault in ("throttle", "error500"):
+            self.log(operation, 400 if fault == "throttle" else 500, fault)
+            return aws_error(start_response, fault)
+        if operation == "GetResourceConfigHistory":
+            answer = self.config_history(json.loads(body or b"{}"))
+            if answer is not None:
+                self.log(operation, 200, None)
+                return json_response(start_response, "200 OK", answer)
+        if operation == "PutEvaluations" and self.take_failed_evaluations():
+            sent = json.loads(body or b"{}").get("Evaluations", [])
+            self.log(operation, 200, "failed-evaluations")
+            return json_response(start_response, "200 OK", {"FailedEvaluations": sent})
+        status = {}
+
+        def recording_start_response(code, headers, exc_info=None):
+            status["code"] = int(code.split()[0])
+            return start_response(code, headers, exc_info)
+
+        result = self.app(environ, recording_start_response)
+        self.log(operation, status.get("code", 0), None)
+        return result
+
+    def log(self, operation, status, fault):
+        with self.lock:
+            self.calls.append({"operation": operation, "status": status, "fault": fault})
+
+    def pick_fault(self, operation):
+        with self.lock:
+            rule = self.faults.get(operation) or self.faults.get("*")
+            if not rule or rule["remaining"] == 0:
+                return None
+            if self.random.random() >= rule["rate"]:
+                return None
+            if rule["remaining"] > 0:
+                rule["remaining"] -= 1
+            kind = rule["kind"]
+            return self.random.choice(["throttle", "error500"]) if kind == "mixed" else kind
+
+    def take_failed_evaluations(self):
+        with self.lock:
+            if self.failed_evaluations_left == 0:
+                return False
+            if self.failed_evaluations_left > 0:
+                self.failed_evaluations_left -= 1
+            return True
+
+    def config_history(self, request):
+        item = self.history.get((request.get("resourceType"), request.get("resourceId")))
+        if item is None:
+            return None
+        later = request.get("laterTime")
+        if later is not None and item["configurationItemCaptureTime"] > later:
+            return {"configurationItems": []}
+        return {"configurationItems": [item][: request.get("limit") or 10]}
+
+    # -- control API ----------------------------------------------------------------------------
+    def control(self, environ, start_response, path):
+        request = json.loads(read_body(environ) or b"{}")
+        if path == "/_e2e/calls":
+            with self.lock:
+                return json_response(start_response, "200 OK", {"calls": list(self.calls)})
+        if path == "/_e2e/recorded-evaluations":
+            return json_response(start_response, "200 OK", {"requests": recorded_put_evaluations()})
+        if path == "/_e2e/faults":
+            with self.lock:
+                self.random = random.Random(request.get("seed", 0))
+                self.faults = {
+                    operation: {"kind": request["kind"], "rate": float(request.get("rate", 1.0)),
+                                "remaining": int(request.get("count", -1))}
+                    for operation in request.get("operations", [])
+                }
+                self.failed_evaluations_left = int(request.get("failedEvaluations", 0))
+            return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/config-history":
+            item = history_item(request)
+            with self.lock:
+                self.history[(item["resourceType"], item["resourceId"])] = item
+            return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/private-ca":
+            return json_response(start_response, "200 OK", {"arn": create_private_ca(request)})
+        return json_response(start_response, "404 Not Found", {"message": path})
+
+
+def recorded_put_evaluations():
+    """The PutEvaluations request bodies that reached moto, from moto's own request recorder."""
+    import base64
+    path = os.environ["MOTO_RECORDER_FILEPATH"]
+    if not os.path.exists(path):
+        return []
+    bodies = []
+    with open(path) as recording:
+        for line in recording:
+            entry = json.loads(line)
+            if entry["headers"].get("X-Amz-Target", "").endswith(".PutEvaluations"):
+                body = entry["body"] or ""
+                bodies.append(json.loads(base64.b64decode(body) if entry["body_encoded"] else body))
+    return bodies
+
+
+def read_body(environ):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def operation_of(environ, path):
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.split(".")[-1]
+    return environ.get("REQUEST_METHOD", "") + " " + path  # REST protocols (Kafka)
+
+
+def aws_error(start_response, fault):
+    if fault == "throttle":
+        return json_response(start_response, "400 Bad Request",
+                             {"__type": "ThrottlingException", "message": "Rate exceeded"})
+    return json_response(start_response, "500 Internal Server Error",
+                         {"__type": "InternalFailure", "message": "injected server error"})
+
+
+def json_response(start_response, status, body):
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def history_item(lambda_item):
+    """A Lambda-event configuration item, respelled as GetResourceConfigHistory returns it."""
+    capture = datetime.datetime.fromisoformat(lambda_item["configurationItemCaptureTime"].replace("Z", "+00:00"))
+    return {
+        "version": lambda_item.get("configurationItemVersion", "1.3"),
+        "accountId": lambda_item.get("awsAccountId", ACCOUNT),
+        "configurationItemCaptureTime": capture.timestamp(),
+        "configurationItemStatus": lambda_item["configurationItemStatus"],
+        "configurationStateId": str(lambda_item.get("configurationStateId", "1")),
+        "configurationItemMD5Hash": "",
+        "arn": lambda_item.get("ARN", lambda_item["resourceId"]),
+        "resourceType": lambda_item["resourceType"],
+        "resourceId": lambda_item["resourceId"],
+        "resourceName": lambda_item.get("resourceName"),
+        "awsRegion": lambda_item.get("awsRegion", REGION),
+        "availabilityZone": lambda_item.get("availabilityZone", "Regional"),
+        "tags": lambda_item.get("tags") or {},
+        "relatedEvents": [],
+        "relationships": [],
+        "configuration": json.dumps(lambda_item.get("configuration")),
+        "supplementaryConfiguration": {},
+    }
+
+
+def create_private_ca(request):
+    """A CA in moto's ACM PCA backend with a real self-signed certificate expiring in `days`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from moto.acmpca.models import acmpca_backends
+
+    backend = acmpca_backends[ACCOUNT][REGION]
+    ca = backend.create_certificate_authority(
+        certificate_authority_configuration={
+            "KeyAlgorithm": "EC_prime256v1", "SigningAlgorithm": "SHA256WITHECDSA",
+            "Subject": {"CommonName": request.get("commonName", "e2e-ca")}},
+        revocation_configuration={}, certificate_authority_type="ROOT",
+        security_standard=None, tags=[])
+    arn = ca if isinstance(ca, str) else ca.arn
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "e2e-ca")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=float(request.get("days", 365))))
+            .sign(key, hashes.SHA256()))
+    backend.certificate_authorities[arn].import_certificate_authority_certificate(
+        cert.public_bytes(serialization.Encoding.PEM), None)
+    if request.get("status", "ACTIVE") != "ACTIVE":
+        backend.certificate_authorities[arn].status = request["status"]
+    return arn
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    patch_moto()
+    emulator = Emulator(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, emulator, threaded=True)
+    print(f"READY {server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

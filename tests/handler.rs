@@ -1,0 +1,462 @@
+//! The handler over plain fakes: dispatch, applicability, CA look-ups, batching, retries, errors.
+
+mod common;
+
+use common::{fixed_now, read_json, FakeCas, FakeHistory, FakeSink, CA};
+use msk_mtls_rule::evaluation::{ComplianceType, Evaluation};
+use msk_mtls_rule::event::{ConfigRuleEvent, Notification, ResultToken};
+use msk_mtls_rule::handler::{handle_event, send_evaluations, Evaluator, InvocationSummary};
+use msk_mtls_rule::verdict::CaHealth;
+use serde_json::{json, Value};
+
+fn sample(name: &str) -> Value {
+    read_json(format!("events/{name}.json"))
+}
+
+fn invoking(event: &Value) -> Value {
+    serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap()
+}
+
+fn set_invoking(event: &mut Value, invoking: Value) {
+    event["invokingEvent"] = Value::String(invoking.to_string());
+}
+
+fn with_parameters(mut event: Value, parameters: Value) -> Value {
+    event["ruleParameters"] = Value::String(parameters.to_string());
+    event
+}
+
+fn evaluator(cas: FakeCas) -> Evaluator<FakeHistory, FakeCas> {
+    Evaluator::new(FakeHistory::default(), cas).with_clock(fixed_now)
+}
+
+async fn run(
+    event: Value,
+    cas: FakeCas,
+) -> (
+    Result<InvocationSummary, msk_mtls_rule::RuleError>,
+    FakeSink,
+) {
+    let sink = FakeSink::default();
+    let result = handle_event(&evaluator(cas), &sink, event).await;
+    (result, sink)
+}
+
+#[tokio::test]
+async fn compliant_change_sends_one_test_mode_evaluation_stamped_with_the_capture_time() {
+    let (result, sink) = run(sample("compliant"), FakeCas::default()).await;
+    assert_eq!(
+        result.unwrap(),
+        InvocationSummary {
+            evaluations: 1,
+            compliant: 1,
+            non_compliant: 0,
+            not_applicable: 0
+        }
+    );
+    let calls = sink.calls();
+    assert_eq!(calls.len(), 1);
+    let (test_mode, batch) = &calls[0];
+    assert!(test_mode, "resultToken TESTMODE must set TestMode");
+    assert_eq!(batch[0].compliance, ComplianceType::Compliant);
+    assert_eq!(batch[0].annotation, None);
+    assert_eq!(batch[0].ordering_timestamp.secs(), 1_682_607_791); // 2023-04-27T15:03:11.636Z
+}
+
+#[tokio::test]
+async fn ca_health_is_looked_up_once_per_distinct_ca() {
+    let mut event = with_parameters(sample("compliant"), json!({}));
+    let mut inv = invoking(&event);
+    inv["configurationItem"]["configuration"]["ClientAuthentication"]["Tls"]
+        ["CertificateAuthorityArnList"] = json!([CA, CA]);
+    set_invoking(&mut event, inv);
+    let cas = FakeCas::active_for_days(CA, 365);
+    let sink = FakeSink::default();
+    let evaluator = Evaluator::new(FakeHistory::default(), &cas).with_clock(fixed_now);
+    handle_event(&evaluator, &sink, event).await.unwrap();
+    assert_eq!(sink.sent()[0].compliance, ComplianceType::Compliant);
+    assert_eq!(*cas.calls.lock().unwrap(), vec![CA.to_owned()]);
+}
+
+#[tokio::test]
+async fn unhealthy_ca_makes_the_cluster_non_compliant() {
+    let event = with_parameters(
+        sample("compliant"),
+        json!({"certificateAuthorityExpiryDays": "60"}),
+    );
+    for (health, words) in [
+        (
+            CaHealth::NotActive {
+                status: "DISABLED".into(),
+            },
+            "is DISABLED",
+        ),
+        (CaHealth::NotFound, "does not exist"),
+        (
+            CaHealth::Unreadable {
+                reason: "AccessDeniedException".into(),
+            },
+            "could not be checked",
+        ),
+    ] {
+        let (result, sink) = run(event.clone(), FakeCas::with(CA, health)).await;
+        result.unwrap();
+        let sent = sink.sent();
+        assert_eq!(sent[0].compliance, ComplianceType::NonCompliant, "{words}");
+        assert!(
+            sent[0].annotation.as_deref().unwrap().contains(words),
+            "{words}"
+        );
+    }
+    let (result, sink) = run(event, FakeCas::active_for_days(CA, 45)).await;
+    result.unwrap();
+    assert!(sink.sent()[0]
+        .annotation
+        .as_deref()
+        .unwrap()
+        .contains("expires in 45 days"));
+}
+
+#[tokio::test]
+async fn a_ca_that_cannot_be_looked_up_fails_the_invocation_and_sends_nothing() {
+    let event = with_parameters(sample("compliant"), json!({}));
+    let (result, sink) = run(event, FakeCas::default()).await;
+    let error = result.unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    assert!(
+        error.to_string().contains("DescribeCertificateAuthority"),
+        "{error}"
+    );
+    assert!(
+        sink.calls().is_empty(),
+        "never a verdict on unverified trust"
+    );
+}
+
+#[tokio::test]
+async fn no_ca_call_when_the_check_is_off_or_the_cluster_is_not_applicable() {
+    let default_parameters = |name| with_parameters(sample(name), json!({}));
+    for (name, event) in [
+        ("check off", sample("compliant")),
+        ("deleted", default_parameters("notapplicable-deleted")),
+        ("serverless", default_parameters("notapplicable-serverless")),
+        ("left scope", default_parameters("notapplicable-left-scope")),
+    ] {
+        let cas = FakeCas::default();
+        let sink = FakeSink::default();
+        let evaluator = Evaluator::new(FakeHistory::default(), &cas);
+        handle_event(&evaluator, &sink, event).await.unwrap();
+        assert_eq!(sink.sent().len(), 1, "{name}");
+        assert!(cas.calls.lock().unwrap().is_empty(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_item_is_fetched_as_of_the_summary_capture_time_and_judged_like_the_inline_one() {
+    let inline = ConfigRuleEvent::from_json(sample("noncompliant-sasl-iam")).unwrap();
+    let Notification::Change(item) = inline.notification else {
+        unreachable!()
+    };
+    let mut history = FakeHistory::default();
+    history.items.insert(item.resource_id.clone(), item.clone());
+    let evaluator = Evaluator::new(&history, FakeCas::default()).with_clock(fixed_now);
+    let sink = FakeSink::default();
+    handle_event(
+        &evaluator,
+        &sink,
+        read_json("events/aws/oversized-compliant.json"),
+    )
+    .await
+    .unwrap();
+
+    let calls = history.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        vec![(
+            "AWS::MSK::Cluster".to_owned(),
+            item.resource_id.clone(),
+            item.capture_time
+        )]
+    );
+    let (inline_result, inline_sink) =
+        run(sample("noncompliant-sasl-iam"), FakeCas::default()).await;
+    inline_result.unwrap();
+    assert_eq!(sink.sent(), inline_sink.sent());
+    assert_eq!(sink.sent()[0].compliance, ComplianceType::NonCompliant);
+}
+
+#[tokio::test]
+async fn oversized_without_a_recorded_item_fails_and_sends_nothing() {
+    let sink = FakeSink::default();
+    let evaluator = Evaluator::new(FakeHistory::default(), FakeCas::default());
+    let error = handle_event(
+        &evaluator,
+        &sink,
+        read_json("events/aws/oversized-compliant.json"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    assert!(
+        error.to_string().contains("GetResourceConfigHistory"),
+        "{error}"
+    );
+    assert!(sink.calls().is_empty());
+}
+
+#[tokio::test]
+async fn deleted_oversized_summary_is_not_applicable_without_fetching() {
+    let mut event = read_json("events/aws/oversized-compliant.json");
+    let mut inv = invoking(&event);
+    inv["configurationItemSummary"]["configurationItemStatus"] = json!("ResourceDeleted");
+    set_invoking(&mut event, inv);
+    let (result, sink) = run(event, FakeCas::default()).await;
+    assert_eq!(result.unwrap().not_applicable, 1);
+    assert_eq!(
+        sink.sent()[0].annotation.as_deref(),
+        Some("the cluster was deleted")
+    );
+}
+
+#[tokio::test]
+async fn api_style_envelope_with_configuration_as_a_string_reads_the_same() {
+    let mut event = sample("noncompliant-sasl-scram");
+    let mut inv = invoking(&event);
+    let item = inv["configurationItem"].as_object_mut().unwrap();
+    let configuration = item.remove("configuration").unwrap();
+    item.insert(
+        "configuration".into(),
+        Value::String(configuration.to_string()),
+    );
+    for (from, to) in [
+        ("awsAccountId", "accountId"),
+        ("ARN", "arn"),
+        ("configurationItemVersion", "version"),
+    ] {
+        let value = item.remove(from).unwrap();
+        item.insert(to.into(), value);
+    }
+    item.insert("configurationStateId".into(), json!("1682607791636"));
+    set_invoking(&mut event, inv);
+    let (result, sink) = run(event, FakeCas::default()).await;
+    result.unwrap();
+    assert_eq!(
+        sink.sent()[0].annotation.as_deref(),
+        Some("SASL/SCRAM is enabled and not allowed")
+    );
+}
+
+#[tokio::test]
+async fn malformed_events_fail_with_a_named_problem_and_send_nothing() {
+    let good = sample("compliant");
+    let mut cases: Vec<(&str, Value, &str)> = vec![
+        ("not an object", json!([1, 2]), "event"),
+        (
+            "no invokingEvent",
+            json!({"resultToken": "TESTMODE"}),
+            "invokingEvent",
+        ),
+        (
+            "invokingEvent not JSON",
+            json!({"invokingEvent": "{oops", "resultToken": "TESTMODE"}),
+            "invokingEvent",
+        ),
+        (
+            "invokingEvent as object",
+            json!({"invokingEvent": {"messageType": "ScheduledNotification"}, "resultToken": "TESTMODE"}),
+            "invokingEvent",
+        ),
+    ];
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let mutations: Vec<(&str, Mutation, &str)> = vec![
+        (
+            "unknown message type",
+            Box::new(|i| i["messageType"] = json!("ComplianceChange")),
+            "\"ComplianceChange\"",
+        ),
+        (
+            "no messageType",
+            Box::new(|i| {
+                i.as_object_mut().unwrap().remove("messageType");
+            }),
+            "messageType",
+        ),
+        (
+            "no item",
+            Box::new(|i| {
+                i.as_object_mut().unwrap().remove("configurationItem");
+            }),
+            "configurationItem is missing",
+        ),
+        (
+            "unknown status",
+            Box::new(|i| i["configurationItem"]["configurationItemStatus"] = json!("Gone")),
+            "\"Gone\"",
+        ),
+        (
+            "no capture time",
+            Box::new(|i| {
+                i["configurationItem"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("configurationItemCaptureTime");
+            }),
+            "configurationItemCaptureTime",
+        ),
+        (
+            "bad capture time",
+            Box::new(|i| {
+                i["configurationItem"]["configurationItemCaptureTime"] = json!("yesterday")
+            }),
+            "RFC 3339",
+        ),
+        (
+            "no resourceId",
+            Box::new(|i| {
+                i["configurationItem"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("resourceId");
+            }),
+            "resourceId",
+        ),
+        (
+            "configuration is a list",
+            Box::new(|i| i["configurationItem"]["configuration"] = json!([])),
+            "configuration must be an object",
+        ),
+        (
+            "configuration missing",
+            Box::new(|i| i["configurationItem"]["configuration"] = Value::Null),
+            "configuration is missing",
+        ),
+        (
+            "flag as string",
+            Box::new(|i| {
+                i["configurationItem"]["configuration"]["ClientAuthentication"]["Tls"]["Enabled"] =
+                    json!("true")
+            }),
+            "ClientAuthentication.Tls.Enabled",
+        ),
+    ];
+    let mutated: Vec<(&str, Value, &str)> = mutations
+        .into_iter()
+        .map(|(name, mutate, words)| {
+            let mut event = good.clone();
+            let mut inv = invoking(&event);
+            mutate(&mut inv);
+            set_invoking(&mut event, inv);
+            (name, event, words)
+        })
+        .collect();
+    cases.extend(mutated);
+    for (name, event, words) in cases {
+        let (result, sink) = run(event, FakeCas::default()).await;
+        let error = result.expect_err(name);
+        assert_eq!(error.error_type(), "InvalidEvent", "{name}: {error}");
+        assert!(error.to_string().contains(words), "{name}: {error}");
+        assert!(sink.calls().is_empty(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn proactive_scheduled_and_cross_account_are_refused_clearly_until_supported() {
+    let mut proactive = sample("compliant");
+    proactive["evaluationMode"] = json!("PROACTIVE");
+    let cross_account = with_parameters(
+        sample("compliant"),
+        json!({"executionRoleName": "member-role"}),
+    );
+    for (event, words) in [
+        (proactive, "DETECTIVE"),
+        (
+            read_json("events/aws/scheduled.json"),
+            "ScheduledNotification",
+        ),
+        (cross_account, "executionRoleName"),
+    ] {
+        let (result, sink) = run(event, FakeCas::default()).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.error_type(), "UnsupportedEvent");
+        assert!(error.to_string().contains(words), "{error}");
+        assert!(sink.calls().is_empty());
+    }
+}
+
+fn evaluations(count: usize) -> Vec<Evaluation> {
+    (0..count)
+        .map(|i| Evaluation {
+            resource_type: "AWS::MSK::Cluster".into(),
+            resource_id: format!("arn:aws:kafka:us-east-1:123456789012:cluster/c{i}/uuid"),
+            compliance: ComplianceType::Compliant,
+            annotation: None,
+            ordering_timestamp: fixed_now(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn evaluations_go_in_batches_of_at_most_100() {
+    let sink = FakeSink::default();
+    let all = evaluations(250);
+    send_evaluations(&sink, &ResultToken::new("token"), &all)
+        .await
+        .unwrap();
+    let sizes: Vec<(bool, usize)> = sink.calls().iter().map(|(t, b)| (*t, b.len())).collect();
+    assert_eq!(sizes, vec![(false, 100), (false, 100), (false, 50)]);
+    assert_eq!(sink.sent(), all);
+}
+
+#[tokio::test]
+async fn nothing_to_send_makes_no_call() {
+    let sink = FakeSink::default();
+    send_evaluations(&sink, &ResultToken::new("token"), &[])
+        .await
+        .unwrap();
+    assert!(sink.calls().is_empty());
+}
+
+#[tokio::test]
+async fn failed_evaluations_are_sent_again_and_only_those() {
+    let all = evaluations(5);
+    let failed = vec![all[1].key(), all[3].key()]
+        .into_iter()
+        .map(|(t, i)| (t.to_owned(), i.to_owned()))
+        .collect();
+    let sink = FakeSink::failing_with(vec![Ok(failed)]);
+    send_evaluations(&sink, &ResultToken::new("token"), &all)
+        .await
+        .unwrap();
+    let calls = sink.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].1, vec![all[1].clone(), all[3].clone()]);
+}
+
+#[tokio::test]
+async fn evaluations_that_keep_failing_fail_the_invocation() {
+    let all = evaluations(3);
+    let failed: Vec<(String, String)> =
+        vec![(all[2].resource_type.clone(), all[2].resource_id.clone())];
+    let sink = FakeSink::failing_with(vec![
+        Ok(failed.clone()),
+        Ok(failed.clone()),
+        Ok(failed.clone()),
+        Ok(failed),
+    ]);
+    let error = send_evaluations(&sink, &ResultToken::new("token"), &all)
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_type(), "EvaluationsRejected");
+    assert!(error.to_string().contains(&all[2].resource_id), "{error}");
+    assert_eq!(sink.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn a_put_evaluations_error_fails_the_invocation() {
+    let sink = FakeSink::failing_with(vec![Err("AccessDenied".into())]);
+    let error = send_evaluations(&sink, &ResultToken::new("token"), &evaluations(1))
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    assert!(error.to_string().contains("AccessDenied"));
+}
