@@ -10,12 +10,20 @@ use aws_sdk_config::primitives::DateTime;
 use aws_sdk_config::types::{
     ComplianceType as SdkComplianceType, Evaluation as SdkEvaluation, ResourceType,
 };
+use aws_sdk_kafka::types::{Cluster as KafkaCluster, ClusterType};
+use serde_json::json;
 use tokio::sync::OnceCell;
 
+use crate::cluster::{Cluster, ClusterFacts};
 use crate::error::RuleError;
 use crate::evaluation::Evaluation;
-use crate::event::{from_str, ConfigurationItem, ItemStatus, ResultToken};
-use crate::ports::{CertificateAuthorities, ConfigHistory, EvaluationSink, FailedEvaluation};
+use crate::event::{
+    from_str, ConfigurationItem, ItemStatus, ResultToken, MSK_CLUSTER, MSK_SERVERLESS_CLUSTER,
+};
+use crate::ports::{
+    CertificateAuthorities, ClusterInventory, ConfigHistory, EvaluationSink, FailedEvaluation,
+    ListedCluster, Page, StoredResults,
+};
 use crate::verdict::CaHealth;
 
 /// Attempts per AWS call. Config throttles PutEvaluations under load; five attempts with the SDK's
@@ -45,6 +53,7 @@ pub struct AwsPorts {
     sdk: LazySdkConfig,
     config: OnceCell<aws_sdk_config::Client>,
     acmpca: OnceCell<aws_sdk_acmpca::Client>,
+    kafka: OnceCell<aws_sdk_kafka::Client>,
 }
 
 impl AwsPorts {
@@ -52,11 +61,13 @@ impl AwsPorts {
     pub fn with_clients(
         config: Option<aws_sdk_config::Client>,
         acmpca: Option<aws_sdk_acmpca::Client>,
+        kafka: Option<aws_sdk_kafka::Client>,
     ) -> Self {
         AwsPorts {
             sdk: LazySdkConfig::default(),
             config: OnceCell::new_with(config),
             acmpca: OnceCell::new_with(acmpca),
+            kafka: OnceCell::new_with(kafka),
         }
     }
 
@@ -69,6 +80,12 @@ impl AwsPorts {
     async fn acmpca(&self) -> &aws_sdk_acmpca::Client {
         self.acmpca
             .get_or_init(|| async { aws_sdk_acmpca::Client::new(self.sdk.get().await) })
+            .await
+    }
+
+    async fn kafka(&self) -> &aws_sdk_kafka::Client {
+        self.kafka
+            .get_or_init(|| async { aws_sdk_kafka::Client::new(self.sdk.get().await) })
             .await
     }
 }
@@ -235,4 +252,134 @@ fn is_access_denied(code: Option<&str>) -> bool {
         code,
         Some("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation")
     )
+}
+
+/// ListClustersV2's largest page.
+const CLUSTERS_PER_PAGE: i32 = 100;
+/// GetComplianceDetailsByConfigRule's largest page.
+const RESULTS_PER_PAGE: i32 = 100;
+
+impl ClusterInventory for AwsPorts {
+    async fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<Page<ListedCluster>, RuleError> {
+        let output = self
+            .kafka()
+            .await
+            .list_clusters_v2()
+            .max_results(CLUSTERS_PER_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("ListClustersV2", e))?;
+        let items = output
+            .cluster_info_list()
+            .iter()
+            .map(listed_cluster)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_token: output.next_token().map(str::to_owned),
+        })
+    }
+}
+
+/// A Kafka API cluster, read through the same parser as a Config item (in the API's camelCase),
+/// so both triggers give one verdict for one cluster.
+fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
+    let arn = cluster
+        .cluster_arn()
+        .ok_or_else(|| RuleError::aws("ListClustersV2", "a cluster without clusterArn"))?
+        .to_owned();
+    if cluster.cluster_type() == Some(&ClusterType::Serverless) {
+        return Ok(ListedCluster {
+            resource_type: MSK_SERVERLESS_CLUSTER,
+            arn,
+            cluster: Cluster::Serverless,
+        });
+    }
+    let provisioned = cluster.provisioned();
+    let auth = provisioned.and_then(|p| p.client_authentication());
+    let toggle = |enabled: Option<bool>| json!({ "enabled": enabled });
+    let configuration = json!({
+        "clientAuthentication": auth.map(|auth| json!({
+            "sasl": auth.sasl().map(|sasl| json!({
+                "iam": sasl.iam().map(|iam| toggle(iam.enabled())),
+                "scram": sasl.scram().map(|scram| toggle(scram.enabled())),
+            })),
+            "tls": auth.tls().map(|tls| json!({
+                "enabled": tls.enabled(),
+                "certificateAuthorityArnList": tls.certificate_authority_arn_list(),
+            })),
+            "unauthenticated": auth.unauthenticated().map(|u| toggle(u.enabled())),
+        })),
+        "encryptionInfo": provisioned.and_then(|p| p.encryption_info()).map(|info| json!({
+            "encryptionInTransit": info.encryption_in_transit().map(|in_transit| json!({
+                "clientBroker": in_transit.client_broker().map(|mode| mode.as_str()),
+            })),
+        })),
+        "brokerNodeGroupInfo": provisioned.and_then(|p| p.broker_node_group_info()).map(|info| json!({
+            "connectivityInfo": info.connectivity_info().map(|connectivity| json!({
+                "vpcConnectivity": connectivity.vpc_connectivity().map(|vpc| json!({
+                    "clientAuthentication": vpc.client_authentication().map(|auth| json!({
+                        "sasl": auth.sasl().map(|sasl| json!({
+                            "iam": sasl.iam().map(|iam| toggle(iam.enabled())),
+                            "scram": sasl.scram().map(|scram| toggle(scram.enabled())),
+                        })),
+                        "tls": auth.tls().map(|tls| toggle(tls.enabled())),
+                    })),
+                })),
+            })),
+        })),
+    });
+    let tags = cluster
+        .tags()
+        .into_iter()
+        .flat_map(|tags| tags.keys().cloned());
+    Ok(ListedCluster {
+        resource_type: MSK_CLUSTER,
+        arn,
+        cluster: Cluster::Provisioned(ClusterFacts::from_configuration(configuration, tags)?),
+    })
+}
+
+impl StoredResults for AwsPorts {
+    async fn evaluated_resources(
+        &self,
+        rule_name: &str,
+        next_token: Option<String>,
+    ) -> Result<Page<(String, String)>, RuleError> {
+        let output = self
+            .config()
+            .await
+            .get_compliance_details_by_config_rule()
+            .config_rule_name(rule_name)
+            .compliance_types(SdkComplianceType::Compliant)
+            .compliance_types(SdkComplianceType::NonCompliant)
+            .limit(RESULTS_PER_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("GetComplianceDetailsByConfigRule", e))?;
+        let items = output
+            .evaluation_results()
+            .iter()
+            .filter_map(|result| {
+                result
+                    .evaluation_result_identifier()?
+                    .evaluation_result_qualifier()
+            })
+            .filter_map(|qualifier| {
+                Some((
+                    qualifier.resource_type()?.to_owned(),
+                    qualifier.resource_id()?.to_owned(),
+                ))
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next_token: output.next_token().map(str::to_owned),
+        })
+    }
 }

@@ -46,6 +46,7 @@ pub struct ConfigRuleEvent {
     pub rule_parameters: Option<String>,
     pub result_token: ResultToken,
     pub event_left_scope: bool,
+    pub config_rule_name: Option<String>,
     pub config_rule_arn: Option<String>,
     pub account_id: Option<String>,
 }
@@ -146,6 +147,7 @@ impl ConfigRuleEvent {
             rule_parameters: raw.rule_parameters,
             result_token: ResultToken(raw.result_token),
             event_left_scope: raw.event_left_scope.unwrap_or(false),
+            config_rule_name: raw.config_rule_name,
             config_rule_arn: raw.config_rule_arn,
             account_id: raw.account_id,
         })
@@ -159,6 +161,7 @@ struct RawRuleEvent {
     rule_parameters: Option<String>,
     result_token: String,
     event_left_scope: Option<bool>,
+    config_rule_name: Option<String>,
     config_rule_arn: Option<String>,
     account_id: Option<String>,
     evaluation_mode: Option<String>,

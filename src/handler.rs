@@ -1,6 +1,8 @@
 //! From a Config event to evaluations sent: parameters first, then the message type, then the
 //! verdict for each resource, then PutEvaluations in batches with FailedEvaluations retried.
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_config::primitives::DateTime;
@@ -13,7 +15,9 @@ use crate::evaluation::{annotation, ComplianceType, Evaluation};
 use crate::event::{ConfigRuleEvent, ConfigurationItem, ItemStatus, Notification, ResultToken};
 use crate::event::{MSK_CLUSTER, MSK_SERVERLESS_CLUSTER};
 use crate::params::RuleParams;
-use crate::ports::{CertificateAuthorities, ConfigHistory, EvaluationSink};
+use crate::ports::{
+    CertificateAuthorities, ClusterInventory, ConfigHistory, EvaluationSink, StoredResults,
+};
 use crate::verdict::{evaluate, CaHealthReport};
 
 /// PutEvaluations accepts at most 100 evaluations a call.
@@ -22,18 +26,42 @@ pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 3;
 const DELIVERY_BACKOFF: Duration = Duration::from_millis(100);
 
-/// Turns events into evaluations; sends nothing.
-pub struct Evaluator<H, C> {
+/// Where evaluations go as they are made: batched to Config by the Lambda handler, collected by
+/// the local command.
+pub trait EvaluationOutput {
+    fn push(
+        &mut self,
+        evaluation: Evaluation,
+    ) -> impl Future<Output = Result<(), RuleError>> + Send;
+}
+
+impl EvaluationOutput for Vec<Evaluation> {
+    async fn push(&mut self, evaluation: Evaluation) -> Result<(), RuleError> {
+        Vec::push(self, evaluation);
+        Ok(())
+    }
+}
+
+/// Turns events into evaluations: `history` serves oversized items, `authorities` CA health, and
+/// `fleet` the cluster listing and stored results of a periodic sweep.
+pub struct Evaluator<H, C, F> {
     history: H,
     authorities: C,
+    fleet: F,
     now: fn() -> DateTime,
 }
 
-impl<H: ConfigHistory, C: CertificateAuthorities> Evaluator<H, C> {
-    pub fn new(history: H, authorities: C) -> Self {
+impl<H, C, F> Evaluator<H, C, F>
+where
+    H: ConfigHistory + Sync,
+    C: CertificateAuthorities + Sync,
+    F: ClusterInventory + StoredResults + Sync,
+{
+    pub fn new(history: H, authorities: C, fleet: F) -> Self {
         Evaluator {
             history,
             authorities,
+            fleet,
             now: || DateTime::from(std::time::SystemTime::now()),
         }
     }
@@ -44,25 +72,37 @@ impl<H: ConfigHistory, C: CertificateAuthorities> Evaluator<H, C> {
         self
     }
 
-    pub async fn evaluations(
+    pub async fn run<O: EvaluationOutput + Send>(
         &self,
         event: &ConfigRuleEvent,
         params: &RuleParams,
-    ) -> Result<Vec<Evaluation>, RuleError> {
+        out: &mut O,
+    ) -> Result<(), RuleError> {
         if params.execution_role_name.is_some() {
             return Err(RuleError::UnsupportedEvent(
                 "executionRoleName: cross-account evaluation is not supported yet; leave it empty"
                     .to_owned(),
             ));
         }
+        let mut cas = CaHealthReport::new();
         match &event.notification {
-            Notification::Change(item) => Ok(vec![
-                self.evaluate_item(item, event.event_left_scope, params)
-                    .await?,
-            ]),
+            Notification::Change(item) => {
+                out.push(
+                    self.evaluate_item(item, event.event_left_scope, params, &mut cas)
+                        .await?,
+                )
+                .await
+            }
             Notification::Oversized(summary) => {
                 if let Some(reason) = not_applicable_reason(summary, event.event_left_scope) {
-                    return Ok(vec![not_applicable(summary, reason)]);
+                    return out
+                        .push(not_applicable(
+                            &summary.resource_type,
+                            &summary.resource_id,
+                            summary.capture_time,
+                            reason,
+                        ))
+                        .await;
                 }
                 let item = self
                     .history
@@ -83,15 +123,92 @@ impl<H: ConfigHistory, C: CertificateAuthorities> Evaluator<H, C> {
                         summary.resource_id
                     )));
                 }
-                Ok(vec![
-                    self.evaluate_item(&item, event.event_left_scope, params)
+                out.push(
+                    self.evaluate_item(&item, event.event_left_scope, params, &mut cas)
                         .await?,
-                ])
+                )
+                .await
             }
-            Notification::Scheduled { .. } => Err(RuleError::UnsupportedEvent(
-                "ScheduledNotification: the periodic sweep is not supported yet".to_owned(),
-            )),
+            Notification::Scheduled {
+                notification_creation_time,
+            } => {
+                let rule_name = event.config_rule_name.as_deref().ok_or_else(|| {
+                    RuleError::InvalidEvent(
+                        "configRuleName is missing: a sweep needs it to find stale results".into(),
+                    )
+                })?;
+                self.sweep(
+                    rule_name,
+                    *notification_creation_time,
+                    params,
+                    &mut cas,
+                    out,
+                )
+                .await
+            }
         }
+    }
+
+    /// Evaluates every cluster of the account and region, page by page, then gives NOT_APPLICABLE
+    /// to the results this rule held for clusters that no longer exist. The held results are read
+    /// first, so the sweep's own new results are never read back.
+    async fn sweep<O: EvaluationOutput + Send>(
+        &self,
+        rule_name: &str,
+        ordering_timestamp: DateTime,
+        params: &RuleParams,
+        cas: &mut CaHealthReport,
+        out: &mut O,
+    ) -> Result<(), RuleError> {
+        let mut unseen = BTreeMap::new(); // resource id -> resource type, of held results
+        let mut token = None;
+        loop {
+            let page = self
+                .fleet
+                .evaluated_resources(rule_name, token.clone())
+                .await?;
+            for (resource_type, resource_id) in page.items {
+                if resource_type == MSK_CLUSTER || resource_type == MSK_SERVERLESS_CLUSTER {
+                    unseen.insert(resource_id, resource_type);
+                }
+            }
+            token = next_page(token, page.next_token, "GetComplianceDetailsByConfigRule")?;
+            if token.is_none() {
+                break;
+            }
+        }
+        loop {
+            let page = self.fleet.list_clusters(token.clone()).await?;
+            for cluster in page.items {
+                let evaluation = self
+                    .evaluate_cluster(
+                        cluster.resource_type,
+                        &cluster.arn,
+                        &cluster.cluster,
+                        params,
+                        ordering_timestamp,
+                        cas,
+                    )
+                    .await?;
+                unseen.remove(&cluster.arn);
+                out.push(evaluation).await?;
+            }
+            token = next_page(token, page.next_token, "ListClustersV2")?;
+            if token.is_none() {
+                break;
+            }
+        }
+        for (resource_id, resource_type) in unseen {
+            let reason = "the cluster no longer exists".to_owned();
+            out.push(not_applicable(
+                &resource_type,
+                &resource_id,
+                ordering_timestamp,
+                reason,
+            ))
+            .await?;
+        }
+        Ok(())
     }
 
     async fn evaluate_item(
@@ -99,41 +216,84 @@ impl<H: ConfigHistory, C: CertificateAuthorities> Evaluator<H, C> {
         item: &ConfigurationItem,
         event_left_scope: bool,
         params: &RuleParams,
+        cas: &mut CaHealthReport,
     ) -> Result<Evaluation, RuleError> {
         if let Some(reason) = not_applicable_reason(item, event_left_scope) {
-            return Ok(not_applicable(item, reason));
+            return Ok(not_applicable(
+                &item.resource_type,
+                &item.resource_id,
+                item.capture_time,
+                reason,
+            ));
         }
         let cluster = cluster_from_item(item)?;
-        let cas = self.ca_report(&cluster, params).await?;
-        let verdict = evaluate(&cluster, params, &cas, (self.now)());
+        self.evaluate_cluster(
+            &item.resource_type,
+            &item.resource_id,
+            &cluster,
+            params,
+            item.capture_time,
+            cas,
+        )
+        .await
+    }
+
+    async fn evaluate_cluster(
+        &self,
+        resource_type: &str,
+        resource_id: &str,
+        cluster: &Cluster,
+        params: &RuleParams,
+        ordering_timestamp: DateTime,
+        cas: &mut CaHealthReport,
+    ) -> Result<Evaluation, RuleError> {
+        self.look_up_cas(cluster, params, cas).await?;
+        let verdict = evaluate(cluster, params, cas, (self.now)());
         Ok(Evaluation {
-            resource_type: item.resource_type.clone(),
-            resource_id: item.resource_id.clone(),
+            resource_type: resource_type.to_owned(),
+            resource_id: resource_id.to_owned(),
             compliance: verdict.compliance,
             annotation: verdict.annotation(),
-            ordering_timestamp: item.capture_time,
+            ordering_timestamp,
         })
     }
 
-    /// Looks up each distinct CA of the cluster once, and only when the rule checks CAs.
-    async fn ca_report(
+    /// Adds the health of the cluster's CAs to the invocation's report, looking up each CA once
+    /// per invocation, and only when the rule checks CAs.
+    async fn look_up_cas(
         &self,
         cluster: &Cluster,
         params: &RuleParams,
-    ) -> Result<CaHealthReport, RuleError> {
-        let mut report = CaHealthReport::new();
+        cas: &mut CaHealthReport,
+    ) -> Result<(), RuleError> {
         let Cluster::Provisioned(facts) = cluster else {
-            return Ok(report);
+            return Ok(());
         };
         if !params.check_certificate_authority_status {
-            return Ok(report);
+            return Ok(());
         }
         for arn in &facts.certificate_authority_arns {
-            if !report.contains_key(arn) {
-                report.insert(arn.clone(), self.authorities.health(arn).await?);
+            if !cas.contains_key(arn) {
+                cas.insert(arn.clone(), self.authorities.health(arn).await?);
             }
         }
-        Ok(report)
+        Ok(())
+    }
+}
+
+/// The next page's token; a token that repeats would page forever, so it is an error.
+fn next_page(
+    current: Option<String>,
+    next: Option<String>,
+    operation: &'static str,
+) -> Result<Option<String>, RuleError> {
+    match next {
+        Some(next) if next.is_empty() => Ok(None),
+        Some(next) if Some(&next) == current.as_ref() => Err(RuleError::aws(
+            operation,
+            format!("the same nextToken came back twice: {next}"),
+        )),
+        next => Ok(next),
     }
 }
 
@@ -157,13 +317,18 @@ pub fn not_applicable_reason(item: &ConfigurationItem, event_left_scope: bool) -
     None
 }
 
-fn not_applicable(item: &ConfigurationItem, reason: String) -> Evaluation {
+fn not_applicable(
+    resource_type: &str,
+    resource_id: &str,
+    ordering_timestamp: DateTime,
+    reason: String,
+) -> Evaluation {
     Evaluation {
-        resource_type: item.resource_type.clone(),
-        resource_id: item.resource_id.clone(),
+        resource_type: resource_type.to_owned(),
+        resource_id: resource_id.to_owned(),
         compliance: ComplianceType::NotApplicable,
         annotation: annotation(&[reason]),
-        ordering_timestamp: item.capture_time,
+        ordering_timestamp,
     }
 }
 
@@ -228,32 +393,50 @@ pub struct InvocationSummary {
 }
 
 impl InvocationSummary {
-    pub fn of(evaluations: &[Evaluation]) -> Self {
-        let count = |kind| evaluations.iter().filter(|e| e.compliance == kind).count();
-        InvocationSummary {
-            evaluations: evaluations.len(),
-            compliant: count(ComplianceType::Compliant),
-            non_compliant: count(ComplianceType::NonCompliant),
-            not_applicable: count(ComplianceType::NotApplicable),
+    pub fn count(&mut self, evaluation: &Evaluation) {
+        self.evaluations += 1;
+        match evaluation.compliance {
+            ComplianceType::Compliant => self.compliant += 1,
+            ComplianceType::NonCompliant => self.non_compliant += 1,
+            ComplianceType::NotApplicable => self.not_applicable += 1,
         }
     }
 }
 
-/// One Lambda invocation: parse, evaluate, log one line per evaluation, send.
-pub async fn handle_event<H, C, S>(
-    evaluator: &Evaluator<H, C>,
-    sink: &S,
-    event: Value,
-) -> Result<InvocationSummary, RuleError>
-where
-    H: ConfigHistory,
-    C: CertificateAuthorities,
-    S: EvaluationSink,
-{
-    let event = ConfigRuleEvent::from_json(event)?;
-    let params = RuleParams::parse(event.rule_parameters.as_deref())?;
-    let evaluations = evaluator.evaluations(&event, &params).await?;
-    for evaluation in &evaluations {
+/// Sends evaluations to Config as they come, 100 a call, so a sweep's memory does not grow with
+/// the number of clusters; logs one line per evaluation.
+pub struct Batcher<'a, S> {
+    sink: &'a S,
+    token: &'a ResultToken,
+    pending: Vec<Evaluation>,
+    summary: InvocationSummary,
+}
+
+impl<'a, S: EvaluationSink + Sync> Batcher<'a, S> {
+    pub fn new(sink: &'a S, token: &'a ResultToken) -> Self {
+        Batcher {
+            sink,
+            token,
+            pending: Vec::with_capacity(MAX_EVALUATIONS_PER_CALL),
+            summary: InvocationSummary::default(),
+        }
+    }
+
+    /// Sends what is left and returns the counts.
+    pub async fn finish(mut self) -> Result<InvocationSummary, RuleError> {
+        self.flush().await?;
+        Ok(self.summary)
+    }
+
+    async fn flush(&mut self) -> Result<(), RuleError> {
+        send_evaluations(self.sink, self.token, &self.pending).await?;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+impl<S: EvaluationSink + Sync> EvaluationOutput for Batcher<'_, S> {
+    async fn push(&mut self, evaluation: Evaluation) -> Result<(), RuleError> {
         tracing::info!(
             resource_type = %evaluation.resource_type,
             resource_id = %evaluation.resource_id,
@@ -261,7 +444,30 @@ where
             annotation = evaluation.annotation.as_deref().unwrap_or(""),
             "evaluated"
         );
+        self.summary.count(&evaluation);
+        self.pending.push(evaluation);
+        if self.pending.len() == MAX_EVALUATIONS_PER_CALL {
+            self.flush().await?;
+        }
+        Ok(())
     }
-    send_evaluations(sink, &event.result_token, &evaluations).await?;
-    Ok(InvocationSummary::of(&evaluations))
+}
+
+/// One Lambda invocation: parse the event and its parameters, evaluate, send.
+pub async fn handle_event<H, C, F, S>(
+    evaluator: &Evaluator<H, C, F>,
+    sink: &S,
+    event: Value,
+) -> Result<InvocationSummary, RuleError>
+where
+    H: ConfigHistory + Sync,
+    C: CertificateAuthorities + Sync,
+    F: ClusterInventory + StoredResults + Sync,
+    S: EvaluationSink + Sync,
+{
+    let event = ConfigRuleEvent::from_json(event)?;
+    let params = RuleParams::parse(event.rule_parameters.as_deref())?;
+    let mut out = Batcher::new(sink, &event.result_token);
+    evaluator.run(&event, &params, &mut out).await?;
+    out.finish().await
 }

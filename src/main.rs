@@ -1,3 +1,7 @@
+// The sweep nests enough futures (SDK calls inside pages inside the Lambda runtime) that computing
+// the layout of `serve()` needs more than the default query depth in release builds.
+#![recursion_limit = "256"]
+
 //! One binary, two ways in: started by Lambda (no arguments, `AWS_LAMBDA_RUNTIME_API` set) it serves
 //! the Runtime API; `msk-mtls-rule evaluate --event FILE` prints the evaluations an event would send.
 
@@ -10,7 +14,7 @@ use serde_json::Value;
 
 use msk_mtls_rule::aws::AwsPorts;
 use msk_mtls_rule::event::ConfigRuleEvent;
-use msk_mtls_rule::handler::{handle_event, Evaluator, InvocationSummary};
+use msk_mtls_rule::handler::{handle_event, Evaluator};
 use msk_mtls_rule::params::RuleParams;
 use msk_mtls_rule::RuleError;
 
@@ -92,7 +96,7 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
     }
     lambda_runtime::tracing::init_default_subscriber();
     let aws = AwsPorts::default();
-    let evaluator = Evaluator::new(&aws, &aws);
+    let evaluator = Evaluator::new(&aws, &aws, &aws);
     let (evaluator, sink) = (&evaluator, &aws);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let budget = time_left(event.context.deadline);
@@ -131,12 +135,12 @@ async fn evaluate_file(path: &str) -> Result<String, String> {
     let event = ConfigRuleEvent::from_json(event).map_err(describe)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref()).map_err(describe)?;
     let aws = AwsPorts::default();
-    let evaluator = Evaluator::new(&aws, &aws);
-    let evaluations = evaluator
-        .evaluations(&event, &params)
+    let evaluator = Evaluator::new(&aws, &aws, &aws);
+    let mut evaluations = Vec::new();
+    evaluator
+        .run(&event, &params, &mut evaluations)
         .await
         .map_err(describe)?;
-    tracing::debug!(summary = ?InvocationSummary::of(&evaluations), "evaluated");
     serde_json::to_string_pretty(&evaluations).map_err(|e| e.to_string())
 }
 

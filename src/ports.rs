@@ -5,6 +5,7 @@ use std::future::Future;
 
 use aws_sdk_config::primitives::DateTime;
 
+use crate::cluster::Cluster;
 use crate::error::RuleError;
 use crate::evaluation::Evaluation;
 use crate::event::{ConfigurationItem, ResultToken};
@@ -38,6 +39,40 @@ pub trait CertificateAuthorities {
     fn health(&self, arn: &str) -> impl Future<Output = Result<CaHealth, RuleError>> + Send;
 }
 
+/// A cluster as the Kafka API lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedCluster {
+    /// `AWS::MSK::Cluster` or `AWS::MSK::ServerlessCluster`, as Config names the type.
+    pub resource_type: &'static str,
+    pub arn: String,
+    pub cluster: Cluster,
+}
+
+/// One page of an AWS listing and the token of the next, if any.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+pub trait ClusterInventory {
+    /// One page of every MSK cluster (provisioned and serverless) of the account and region.
+    fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<ListedCluster>, RuleError>> + Send;
+}
+
+pub trait StoredResults {
+    /// One page of the resources that hold a COMPLIANT or NON_COMPLIANT result of this rule:
+    /// `(resource type, resource id)`.
+    fn evaluated_resources(
+        &self,
+        rule_name: &str,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<(String, String)>, RuleError>> + Send;
+}
+
 /// Lets a caller keep the adapter (to share it, or to inspect a fake) while an `Evaluator` uses it.
 impl<T: ConfigHistory + Sync> ConfigHistory for &T {
     fn latest_item(
@@ -53,5 +88,24 @@ impl<T: ConfigHistory + Sync> ConfigHistory for &T {
 impl<T: CertificateAuthorities + Sync> CertificateAuthorities for &T {
     fn health(&self, arn: &str) -> impl Future<Output = Result<CaHealth, RuleError>> + Send {
         (**self).health(arn)
+    }
+}
+
+impl<T: ClusterInventory + Sync> ClusterInventory for &T {
+    fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<ListedCluster>, RuleError>> + Send {
+        (**self).list_clusters(next_token)
+    }
+}
+
+impl<T: StoredResults + Sync> StoredResults for &T {
+    fn evaluated_resources(
+        &self,
+        rule_name: &str,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<(String, String)>, RuleError>> + Send {
+        (**self).evaluated_resources(rule_name, next_token)
     }
 }

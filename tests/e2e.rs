@@ -372,3 +372,193 @@ fn logs_are_json_one_line_per_evaluation_and_never_carry_the_token_or_credential
     assert_eq!(evaluated[0]["fields"]["resource_id"], resource_id.as_str());
     assert_eq!(evaluated[0]["fields"]["compliance"], "NON_COMPLIANT");
 }
+
+const CA_ARN: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/";
+
+/// A cluster for the emulator, in the Kafka API's spelling, with the verdict it must get.
+fn fleet_cluster(index: usize, cas: &[String]) -> (Value, &'static str) {
+    let ca = &cas[index % cas.len()];
+    let mtls = json!({"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
+                      "sasl": {"iam": {"enabled": false}, "scram": {"enabled": false}},
+                      "unauthenticated": {"enabled": false}});
+    let tls_only = json!({"encryptionInTransit": {"clientBroker": "TLS", "inCluster": true}});
+    let name = format!("fleet-{index}");
+    match index % 5 {
+        0 | 1 => (
+            json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only}),
+            "COMPLIANT",
+        ),
+        2 => (
+            json!({"name": name, "clientAuthentication": mtls,
+                   "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS_PLAINTEXT"}}}),
+            "NON_COMPLIANT",
+        ),
+        3 if index % 50 == 3 => (json!({"name": name, "serverless": true}), "NOT_APPLICABLE"),
+        3 => (
+            json!({"name": name, "encryptionInfo": tls_only}),
+            "NON_COMPLIANT",
+        ),
+        _ => (
+            json!({"name": name, "encryptionInfo": tls_only,
+                   "clientAuthentication": {"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
+                                            "sasl": {"iam": {"enabled": true}},
+                                            "unauthenticated": {"enabled": false}}}),
+            "NON_COMPLIANT",
+        ),
+    }
+}
+
+fn scheduled(parameters: Value) -> Value {
+    sample("aws/scheduled.json", Some(parameters))
+}
+
+#[test]
+fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_number_of_calls() {
+    let s = setup();
+    let cas: Vec<String> = (0..3)
+        .map(|_| {
+            s.emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let (clusters, verdicts): (Vec<Value>, Vec<&str>) =
+        (0..1000).map(|i| fleet_cluster(i, &cas)).unzip();
+    let arns = s
+        .emulator
+        .control("/_e2e/clusters", json!({"clusters": clusters}))["arns"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let expected: std::collections::HashMap<String, &str> = arns
+        .iter()
+        .map(|arn| arn.as_str().unwrap().to_owned())
+        .zip(verdicts.iter().copied())
+        .collect();
+
+    let summary = response(s.invoke(&scheduled(json!({}))));
+    let count = |verdict| verdicts.iter().filter(|v| **v == verdict).count();
+    assert_eq!(
+        summary,
+        json!({"evaluations": 1000, "compliant": count("COMPLIANT"),
+               "nonCompliant": count("NON_COMPLIANT"), "notApplicable": count("NOT_APPLICABLE")})
+    );
+    let recorded = s.emulator.recorded_evaluations();
+    assert_eq!(recorded.len(), 1000);
+    for evaluation in &recorded {
+        let arn = evaluation["ComplianceResourceId"].as_str().unwrap();
+        assert_eq!(
+            evaluation["ComplianceType"], expected[arn],
+            "{arn}: {evaluation}"
+        );
+        let serverless = expected[arn] == "NOT_APPLICABLE";
+        let resource_type = if serverless {
+            "AWS::MSK::ServerlessCluster"
+        } else {
+            "AWS::MSK::Cluster"
+        };
+        assert_eq!(evaluation["ComplianceResourceType"], resource_type);
+        // notificationCreationTime of the scheduled sample: 2023-04-27T13:26:17.741Z
+        assert_eq!(
+            evaluation["OrderingTimestamp"].as_f64(),
+            Some(1_682_601_977.741)
+        );
+    }
+    // The minimum: 10 list pages (100 a page), 10 PutEvaluations, 1 page of stored results, 3 CAs.
+    let calls = s.emulator.calls();
+    let count_calls =
+        |operation: &str| calls.iter().filter(|c| c["operation"] == operation).count();
+    assert_eq!(count_calls("ListClustersV2"), 10);
+    assert_eq!(count_calls("PutEvaluations"), 10);
+    assert_eq!(count_calls("GetComplianceDetailsByConfigRule"), 1);
+    assert_eq!(count_calls("DescribeCertificateAuthority"), 3);
+    assert_eq!(calls.len(), 24, "{calls:?}");
+}
+
+#[test]
+fn a_sweep_marks_results_of_clusters_that_no_longer_exist_not_applicable_with_their_own_type() {
+    let s = setup();
+    let live = s.emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [{"name": "still-here", "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}}]}),
+    )["arns"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gone =
+        "arn:aws:kafka:us-east-1:123456789012:cluster/gone/11111111-1111-1111-1111-111111111111-5";
+    let gone_serverless = "arn:aws:kafka:us-east-1:123456789012:cluster/gone-sls/22222222-2222-2222-2222-222222222222-s1";
+    s.emulator.control(
+        "/_e2e/stored-results",
+        json!({"evaluations": [
+            {"ComplianceResourceType": "AWS::MSK::Cluster", "ComplianceResourceId": live, "ComplianceType": "COMPLIANT"},
+            {"ComplianceResourceType": "AWS::MSK::Cluster", "ComplianceResourceId": gone, "ComplianceType": "NON_COMPLIANT"},
+            {"ComplianceResourceType": "AWS::MSK::ServerlessCluster", "ComplianceResourceId": gone_serverless, "ComplianceType": "NON_COMPLIANT"},
+        ]}),
+    );
+    let summary = response(s.invoke(&scheduled(
+        json!({"checkCertificateAuthorityStatus": "false"}),
+    )));
+    assert_eq!(
+        summary,
+        json!({"evaluations": 3, "compliant": 0, "nonCompliant": 1, "notApplicable": 2})
+    );
+    let recorded = s.emulator.recorded_evaluations();
+    let find = |id: &str| {
+        recorded
+            .iter()
+            .find(|e| e["ComplianceResourceId"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find(&live)["ComplianceType"], "NON_COMPLIANT");
+    assert_eq!(find(gone)["ComplianceType"], "NOT_APPLICABLE");
+    assert_eq!(find(gone)["ComplianceResourceType"], "AWS::MSK::Cluster");
+    assert_eq!(
+        find(gone_serverless)["ComplianceResourceType"],
+        "AWS::MSK::ServerlessCluster"
+    );
+    assert!(find(gone)["Annotation"]
+        .as_str()
+        .unwrap()
+        .contains("no longer exists"));
+    assert_eq!(
+        s.emulator.calls_to("PutEvaluations").len(),
+        1,
+        "stale results share the last batch"
+    );
+}
+
+#[test]
+fn change_and_periodic_triggers_give_the_same_verdict_for_the_same_cluster() {
+    let s = setup();
+    let arn = s.emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [{"name": "both-paths",
+            "clientAuthentication": {"tls": {"enabled": true, "certificateAuthorityArnList": [format!("{CA_ARN}x")]},
+                                     "sasl": {"scram": {"enabled": true}}, "unauthenticated": {"enabled": false}},
+            "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}}]}),
+    )["arns"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    response(s.invoke(&scheduled(
+        json!({"checkCertificateAuthorityStatus": "false"}),
+    )));
+    let change = with_item(
+        sample("noncompliant-sasl-scram.json", no_ca_check()),
+        |item| {
+            item["resourceId"] = json!(arn);
+        },
+    );
+    response(s.invoke(&change));
+    let recorded = s.emulator.recorded_evaluations();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0]["ComplianceType"], recorded[1]["ComplianceType"]);
+    assert_eq!(recorded[0]["Annotation"], recorded[1]["Annotation"]);
+    assert_eq!(
+        recorded[0]["Annotation"],
+        "SASL/SCRAM is enabled and not allowed"
+    );
+}

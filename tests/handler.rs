@@ -2,10 +2,12 @@
 
 mod common;
 
-use common::{fixed_now, read_json, FakeCas, FakeHistory, FakeSink, CA};
+use common::{fixed_now, read_json, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
+use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
 use msk_mtls_rule::evaluation::{ComplianceType, Evaluation};
 use msk_mtls_rule::event::{ConfigRuleEvent, Notification, ResultToken};
 use msk_mtls_rule::handler::{handle_event, send_evaluations, Evaluator, InvocationSummary};
+use msk_mtls_rule::ports::ListedCluster;
 use msk_mtls_rule::verdict::CaHealth;
 use serde_json::{json, Value};
 
@@ -26,8 +28,8 @@ fn with_parameters(mut event: Value, parameters: Value) -> Value {
     event
 }
 
-fn evaluator(cas: FakeCas) -> Evaluator<FakeHistory, FakeCas> {
-    Evaluator::new(FakeHistory::default(), cas).with_clock(fixed_now)
+fn evaluator(cas: FakeCas) -> Evaluator<FakeHistory, FakeCas, FakeFleet> {
+    Evaluator::new(FakeHistory::default(), cas, FakeFleet::default()).with_clock(fixed_now)
 }
 
 async fn run(
@@ -72,7 +74,8 @@ async fn ca_health_is_looked_up_once_per_distinct_ca() {
     set_invoking(&mut event, inv);
     let cas = FakeCas::active_for_days(CA, 365);
     let sink = FakeSink::default();
-    let evaluator = Evaluator::new(FakeHistory::default(), &cas).with_clock(fixed_now);
+    let evaluator =
+        Evaluator::new(FakeHistory::default(), &cas, FakeFleet::default()).with_clock(fixed_now);
     handle_event(&evaluator, &sink, event).await.unwrap();
     assert_eq!(sink.sent()[0].compliance, ComplianceType::Compliant);
     assert_eq!(*cas.calls.lock().unwrap(), vec![CA.to_owned()]);
@@ -144,7 +147,7 @@ async fn no_ca_call_when_the_check_is_off_or_the_cluster_is_not_applicable() {
     ] {
         let cas = FakeCas::default();
         let sink = FakeSink::default();
-        let evaluator = Evaluator::new(FakeHistory::default(), &cas);
+        let evaluator = Evaluator::new(FakeHistory::default(), &cas, FakeFleet::default());
         handle_event(&evaluator, &sink, event).await.unwrap();
         assert_eq!(sink.sent().len(), 1, "{name}");
         assert!(cas.calls.lock().unwrap().is_empty(), "{name}");
@@ -159,7 +162,8 @@ async fn oversized_item_is_fetched_as_of_the_summary_capture_time_and_judged_lik
     };
     let mut history = FakeHistory::default();
     history.items.insert(item.resource_id.clone(), item.clone());
-    let evaluator = Evaluator::new(&history, FakeCas::default()).with_clock(fixed_now);
+    let evaluator =
+        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
     let sink = FakeSink::default();
     handle_event(
         &evaluator,
@@ -188,7 +192,11 @@ async fn oversized_item_is_fetched_as_of_the_summary_capture_time_and_judged_lik
 #[tokio::test]
 async fn oversized_without_a_recorded_item_fails_and_sends_nothing() {
     let sink = FakeSink::default();
-    let evaluator = Evaluator::new(FakeHistory::default(), FakeCas::default());
+    let evaluator = Evaluator::new(
+        FakeHistory::default(),
+        FakeCas::default(),
+        FakeFleet::default(),
+    );
     let error = handle_event(
         &evaluator,
         &sink,
@@ -360,7 +368,7 @@ async fn malformed_events_fail_with_a_named_problem_and_send_nothing() {
 }
 
 #[tokio::test]
-async fn proactive_scheduled_and_cross_account_are_refused_clearly_until_supported() {
+async fn proactive_and_cross_account_are_refused_clearly_until_supported() {
     let mut proactive = sample("compliant");
     proactive["evaluationMode"] = json!("PROACTIVE");
     let cross_account = with_parameters(
@@ -369,10 +377,6 @@ async fn proactive_scheduled_and_cross_account_are_refused_clearly_until_support
     );
     for (event, words) in [
         (proactive, "DETECTIVE"),
-        (
-            read_json("events/aws/scheduled.json"),
-            "ScheduledNotification",
-        ),
         (cross_account, "executionRoleName"),
     ] {
         let (result, sink) = run(event, FakeCas::default()).await;
@@ -459,4 +463,141 @@ async fn a_put_evaluations_error_fails_the_invocation() {
         .unwrap_err();
     assert_eq!(error.error_type(), "AwsApi");
     assert!(error.to_string().contains("AccessDenied"));
+}
+
+fn listed(index: usize, ca: Option<String>) -> ListedCluster {
+    let arn = format!("arn:aws:kafka:us-east-1:123456789012:cluster/c{index}/uuid-5");
+    let configuration = match ca {
+        Some(ca) => {
+            json!({"clientAuthentication": {"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
+                                                     "unauthenticated": {"enabled": false}},
+                           "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}})
+        }
+        None => json!({}),
+    };
+    ListedCluster {
+        resource_type: "AWS::MSK::Cluster",
+        arn,
+        cluster: Cluster::Provisioned(ClusterFacts::from_configuration(configuration, []).unwrap()),
+    }
+}
+
+fn scheduled(parameters: Value) -> Value {
+    with_parameters(read_json("events/aws/scheduled.json"), parameters)
+}
+
+fn ca(n: usize) -> String {
+    format!("arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/{n:08}-0000-0000-0000-000000000000")
+}
+
+#[tokio::test]
+async fn a_sweep_sends_every_cluster_in_full_batches_as_pages_arrive_and_looks_up_each_ca_once() {
+    let clusters: Vec<ListedCluster> = (0..250).map(|i| listed(i, Some(ca(i % 3)))).collect();
+    let fleet = FakeFleet {
+        clusters,
+        page_size: 30,
+        ..FakeFleet::default()
+    };
+    let mut cas = FakeCas::default();
+    for n in 0..3 {
+        cas.health.insert(
+            ca(n),
+            CaHealth::Active {
+                not_after: Some(fixed_now()),
+            },
+        );
+    }
+    let evaluator = Evaluator::new(FakeHistory::default(), &cas, &fleet).with_clock(fixed_now);
+    let sink = FakeSink::default();
+    let summary = handle_event(&evaluator, &sink, scheduled(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(summary.evaluations, 250);
+    let sizes: Vec<usize> = sink.calls().iter().map(|(_, batch)| batch.len()).collect();
+    assert_eq!(sizes, vec![100, 100, 50]);
+    assert_eq!(
+        cas.calls.lock().unwrap().len(),
+        3,
+        "one look-up per distinct CA"
+    );
+    let calls = fleet.calls.lock().unwrap().clone();
+    assert_eq!(calls.iter().filter(|c| *c == "ListClustersV2").count(), 9); // ceil(250 / 30)
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| *c == "GetComplianceDetailsByConfigRule")
+            .count(),
+        1
+    );
+    // every CA expires now, within the 30-day horizon: every cluster is NON_COMPLIANT
+    assert_eq!(summary.non_compliant, 250);
+    let sent = sink.sent();
+    assert!(sent
+        .iter()
+        .all(|e| e.ordering_timestamp.secs() == 1_682_601_977)); // notificationCreationTime
+}
+
+#[tokio::test]
+async fn a_sweep_marks_stale_results_not_applicable_with_their_own_type_only() {
+    let fleet = FakeFleet {
+        clusters: vec![listed(0, None)],
+        stored: vec![
+            ("AWS::MSK::Cluster".into(), listed(0, None).arn),
+            (
+                "AWS::MSK::Cluster".into(),
+                "arn:aws:kafka:us-east-1:123456789012:cluster/gone/x-5".into(),
+            ),
+            (
+                "AWS::MSK::ServerlessCluster".into(),
+                "arn:aws:kafka:us-east-1:123456789012:cluster/sls/y-s1".into(),
+            ),
+            ("AWS::EC2::Instance".into(), "i-0123".into()),
+        ],
+        page_size: 2,
+        ..FakeFleet::default()
+    };
+    let evaluator = Evaluator::new(FakeHistory::default(), FakeCas::default(), &fleet);
+    let sink = FakeSink::default();
+    let summary = handle_event(
+        &evaluator,
+        &sink,
+        scheduled(json!({"checkCertificateAuthorityStatus": "false"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.non_compliant, summary.not_applicable), (1, 2));
+    let sent = sink.sent();
+    assert_eq!(sent[1].resource_type, "AWS::MSK::Cluster");
+    assert_eq!(sent[2].resource_type, "AWS::MSK::ServerlessCluster");
+    assert!(sent[1..]
+        .iter()
+        .all(|e| e.compliance == ComplianceType::NotApplicable
+            && e.annotation.as_deref() == Some("the cluster no longer exists")));
+    assert_eq!(sink.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn an_empty_account_sends_nothing() {
+    let evaluator = Evaluator::new(
+        FakeHistory::default(),
+        FakeCas::default(),
+        FakeFleet::default(),
+    );
+    let sink = FakeSink::default();
+    let summary = handle_event(&evaluator, &sink, scheduled(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(summary, InvocationSummary::default());
+    assert!(sink.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_sweep_without_the_rule_name_is_refused() {
+    let mut event = scheduled(json!({}));
+    event.as_object_mut().unwrap().remove("configRuleName");
+    let (result, sink) = run(event, FakeCas::default()).await;
+    let error = result.unwrap_err();
+    assert_eq!(error.error_type(), "InvalidEvent");
+    assert!(error.to_string().contains("configRuleName"));
+    assert!(sink.calls().is_empty());
 }

@@ -49,7 +49,7 @@ async fn put_evaluations_sends_test_mode_only_for_the_testmode_token() {
             })
             .then_output(|| PutEvaluationsOutput::builder().build());
         let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule]);
-        let service = AwsPorts::with_clients(Some(client), None);
+        let service = AwsPorts::with_clients(Some(client), None, None);
         let failed = service
             .put_evaluations(&ResultToken::new(token), &[evaluation(CLUSTER)])
             .await
@@ -195,7 +195,9 @@ fn ca_answer(
 
 async fn health_for(rule: aws_smithy_mocks::Rule) -> Result<CaHealth, msk_mtls_rule::RuleError> {
     let client = mock_client!(aws_sdk_acmpca, RuleMode::Sequential, [&rule]);
-    AwsPorts::with_clients(None, Some(client)).health(CA).await
+    AwsPorts::with_clients(None, Some(client), None)
+        .health(CA)
+        .await
 }
 
 #[tokio::test]

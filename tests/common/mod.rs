@@ -9,7 +9,8 @@ use aws_sdk_config::primitives::DateTime;
 use msk_mtls_rule::evaluation::Evaluation;
 use msk_mtls_rule::event::{ConfigurationItem, ResultToken};
 use msk_mtls_rule::ports::{
-    CertificateAuthorities, ConfigHistory, EvaluationSink, FailedEvaluation,
+    CertificateAuthorities, ClusterInventory, ConfigHistory, EvaluationSink, FailedEvaluation,
+    ListedCluster, Page, StoredResults,
 };
 use msk_mtls_rule::verdict::CaHealth;
 use msk_mtls_rule::RuleError;
@@ -134,5 +135,55 @@ impl CertificateAuthorities for FakeCas {
             .get(arn)
             .cloned()
             .ok_or_else(|| RuleError::aws("DescribeCertificateAuthority", "connection refused"))
+    }
+}
+
+/// Clusters and stored results served in pages of a fixed size, with every call recorded.
+#[derive(Default)]
+pub struct FakeFleet {
+    pub clusters: Vec<ListedCluster>,
+    pub stored: Vec<(String, String)>,
+    pub page_size: usize,
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl FakeFleet {
+    fn page<T: Clone>(&self, items: &[T], token: Option<String>) -> Page<T> {
+        let size = if self.page_size == 0 {
+            usize::MAX
+        } else {
+            self.page_size
+        };
+        let start: usize = token.map_or(0, |t| t.parse().unwrap());
+        let end = start.saturating_add(size).min(items.len());
+        Page {
+            items: items[start..end].to_vec(),
+            next_token: (end < items.len()).then(|| end.to_string()),
+        }
+    }
+}
+
+impl ClusterInventory for FakeFleet {
+    async fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<Page<ListedCluster>, RuleError> {
+        self.calls.lock().unwrap().push("ListClustersV2".into());
+        Ok(self.page(&self.clusters, next_token))
+    }
+}
+
+impl StoredResults for FakeFleet {
+    async fn evaluated_resources(
+        &self,
+        rule_name: &str,
+        next_token: Option<String>,
+    ) -> Result<Page<(String, String)>, RuleError> {
+        assert!(!rule_name.is_empty());
+        self.calls
+            .lock()
+            .unwrap()
+            .push("GetComplianceDetailsByConfigRule".into());
+        Ok(self.page(&self.stored, next_token))
     }
 }

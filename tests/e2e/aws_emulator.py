@@ -11,13 +11,16 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
     through the control API and answered in the shape of the Config API model.
   * Private CAs in a chosen state and expiry, created through moto's own ACM PCA backend, so moto
     serves DescribeCertificateAuthority.
-  * PutEvaluations with a real result token is accepted (moto takes TestMode only).
+  * PutEvaluations with a real result token is accepted (moto takes TestMode only), and its results
+    are served back by GetComplianceDetailsByConfigRule (moto lacks it), paged.
+  * Kafka: creationTime with a UTC offset, real ARN format, ListClustersV2 paging; clusters are made
+    with moto's v1 CreateCluster model call, which keeps their authentication settings.
   * A log of every AWS call: operation, HTTP status, whether a fault was injected.
 moto's request recorder is on: the bodies of the calls that reached moto can be read back from
 /moto-api/recorder/download-recording.
 
-Control API (JSON bodies): POST /_e2e/faults, POST /_e2e/config-history, POST /_e2e/private-ca,
-GET /_e2e/calls, GET /_e2e/recorded-evaluations.
+Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
+/_e2e/stored-results; GET /_e2e/calls, /_e2e/recorded-evaluations.
 """
 import argparse
 import datetime
@@ -40,16 +43,54 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 
-def patch_moto():
-    """moto accepts PutEvaluations only with TestMode; AWS accepts a real result token too."""
+def rfc3339_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def patch_moto(stored_results):
+    """Small patches where moto differs from AWS in what this rule reads and writes."""
+    import moto.kafka.models as kafka_models
+    import moto.kafka.responses as kafka_responses
     from moto.config.models import ConfigBackend
 
-    original = ConfigBackend.put_evaluations
+    # PutEvaluations: moto takes TestMode only; AWS takes a real result token too. Results are
+    # remembered for GetComplianceDetailsByConfigRule, as Config stores them.
+    original_put = ConfigBackend.put_evaluations
 
     def put_evaluations(self, evaluations=None, result_token=None, test_mode=False):
-        return original(self, evaluations, result_token, True)
+        answer = original_put(self, evaluations, result_token, True)
+        for evaluation in evaluations or []:
+            key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
+            stored_results.pop(key, None)
+            stored_results[key] = evaluation
+        return answer
 
     ConfigBackend.put_evaluations = put_evaluations
+
+    # Kafka: creationTime with a UTC offset (the Rust SDK refuses one without), real ARN format.
+    original_init = kafka_models.FakeKafkaCluster.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.creation_time = rfc3339_now()
+        suffix = "s1" if self.cluster_type == "SERVERLESS" else "5"
+        self.arn = f"arn:aws:kafka:{self.region_name}:{self.account_id}:cluster/{self.cluster_name}/{self.cluster_id}-{suffix}"
+
+    kafka_models.FakeKafkaCluster.__init__ = init
+
+    # Kafka ListClustersV2: honour maxResults and nextToken (moto returns everything at once).
+    def list_clusters_v2(self):
+        everything = self.kafka_backend.list_clusters_v2(
+            cluster_name_filter=self._get_param("clusterNameFilter"),
+            cluster_type_filter=self._get_param("clusterTypeFilter"))
+        size = int(self._get_param("maxResults") or 10)
+        start = int(self._get_param("nextToken") or 0)
+        body = {"clusterInfoList": everything[start:start + size]}
+        if start + size < len(everything):
+            body["nextToken"] = str(start + size)
+        return json.dumps(body)
+
+    kafka_responses.KafkaResponse.list_clusters_v2 = list_clusters_v2
 
 
 class Emulator:
@@ -61,6 +102,7 @@ class Emulator:
         self.random = random.Random(0)
         self.failed_evaluations_left = 0
         self.history = {}  # (resource type, resource id) -> configuration item (API spelling)
+        self.stored_results = {}  # (resource type, resource id) -> last evaluation, as Config keeps it
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -80,6 +122,9 @@ class Emulator:
             if answer is not None:
                 self.log(operation, 200, None)
                 return json_response(start_response, "200 OK", answer)
+        if operation == "GetComplianceDetailsByConfigRule":
+            self.log(operation, 200, None)
+            return json_response(start_response, "200 OK", self.compliance_details(json.loads(body or b"{}")))
         if operation == "PutEvaluations" and self.take_failed_evaluations():
             sent = json.loads(body or b"{}").get("Evaluations", [])
             self.log(operation, 200, "failed-evaluations")
@@ -127,6 +172,28 @@ class Emulator:
             return {"configurationItems": []}
         return {"configurationItems": [item][: request.get("limit") or 10]}
 
+    def compliance_details(self, request):
+        """GetComplianceDetailsByConfigRule (moto lacks it), paged by Limit and NextToken."""
+        wanted = request.get("ComplianceTypes") or []
+        with self.lock:
+            results = [e for e in self.stored_results.values() if not wanted or e["ComplianceType"] in wanted]
+        limit = int(request.get("Limit") or 100)
+        start = int(request.get("NextToken") or 0)
+        page = [{
+            "EvaluationResultIdentifier": {
+                "EvaluationResultQualifier": {"ConfigRuleName": request.get("ConfigRuleName"),
+                                              "ResourceType": e["ComplianceResourceType"],
+                                              "ResourceId": e["ComplianceResourceId"],
+                                              "EvaluationMode": "DETECTIVE"},
+                "OrderingTimestamp": e["OrderingTimestamp"]},
+            "ComplianceType": e["ComplianceType"],
+            "ResultRecordedTime": time.time(), "ConfigRuleInvokedTime": time.time(),
+        } for e in results[start:start + limit]]
+        body = {"EvaluationResults": page}
+        if start + limit < len(results):
+            body["NextToken"] = str(start + limit)
+        return body
+
     # -- control API ----------------------------------------------------------------------------
     def control(self, environ, start_response, path):
         request = json.loads(read_body(environ) or b"{}")
@@ -150,9 +217,41 @@ class Emulator:
             with self.lock:
                 self.history[(item["resourceType"], item["resourceId"])] = item
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/stored-results":
+            with self.lock:
+                for evaluation in request["evaluations"]:
+                    key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
+                    self.stored_results[key] = dict(evaluation, OrderingTimestamp=time.time())
+            return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/clusters":
+            return json_response(start_response, "200 OK", {"arns": create_clusters(request["clusters"])})
         if path == "/_e2e/private-ca":
             return json_response(start_response, "200 OK", {"arn": create_private_ca(request)})
         return json_response(start_response, "404 Not Found", {"message": path})
+
+
+def create_clusters(clusters):
+    """Clusters through moto's v1 CreateCluster model call (v2 drops the authentication settings);
+    `"serverless": true` makes a serverless one."""
+    from moto.kafka.models import kafka_backends
+
+    backend = kafka_backends[ACCOUNT][REGION]
+    arns = []
+    for cluster in clusters:
+        if cluster.get("serverless"):
+            arn, _, _, _ = backend.create_cluster_v2(
+                cluster_name=cluster["name"], tags=cluster.get("tags"), provisioned=None,
+                serverless={"vpcConfigs": [{"subnetIds": ["subnet-1"]}],
+                            "clientAuthentication": {"sasl": {"iam": {"enabled": True}}}})
+        else:
+            arn, _, _ = backend.create_cluster(
+                broker_node_group_info=cluster.get("brokerNodeGroupInfo") or {"instanceType": "kafka.m5.large",
+                                                                              "clientSubnets": ["subnet-1"]},
+                client_authentication=cluster.get("clientAuthentication"),
+                cluster_name=cluster["name"], encryption_info=cluster.get("encryptionInfo"),
+                tags=cluster.get("tags"))
+        arns.append(arn)
+    return arns
 
 
 def recorded_put_evaluations():
@@ -181,8 +280,15 @@ def read_body(environ):
 def operation_of(environ, path):
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
-        return target.split(".")[-1]
-    return environ.get("REQUEST_METHOD", "") + " " + path  # REST protocols (Kafka)
+        return target.split(".")[-1]  # JSON protocols: Config, ACM PCA
+    if environ.get("REQUEST_METHOD") == "GET" and path == "/api/v2/clusters":
+        return "ListClustersV2"
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        from urllib.parse import parse_qs
+        action = parse_qs(environ["wsgi.input"].getvalue().decode()).get("Action")
+        if action:
+            return action[0]  # query protocol: STS
+    return environ.get("REQUEST_METHOD", "") + " " + path
 
 
 def aws_error(start_response, fault):
@@ -257,8 +363,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    patch_moto()
     emulator = Emulator(DomainDispatcherApplication(create_backend_app))
+    patch_moto(emulator.stored_results)
     server = make_server("127.0.0.1", args.port, emulator, threaded=True)
     print(f"READY {server.server_port}", flush=True)
     try:
