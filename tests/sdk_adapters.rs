@@ -77,6 +77,7 @@ async fn put_evaluations_reports_failed_evaluations() {
     let service = AwsPorts::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
         None,
+        None,
     );
     let failed = service
         .put_evaluations(&ResultToken::new("TESTMODE"), &[evaluation(CLUSTER)])
@@ -100,6 +101,7 @@ async fn put_evaluations_error_is_an_aws_api_error() {
     });
     let service = AwsPorts::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
+        None,
         None,
     );
     let error = service
@@ -142,6 +144,7 @@ async fn history_item_configuration_string_is_parsed() {
     let service = AwsPorts::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
         None,
+        None,
     );
     let item = service
         .latest_item(
@@ -166,6 +169,7 @@ async fn empty_history_is_an_error_not_a_verdict() {
         .then_output(|| GetResourceConfigHistoryOutput::builder().build());
     let service = AwsPorts::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
+        None,
         None,
     );
     let error = service
@@ -256,4 +260,124 @@ async fn other_ca_errors_fail_the_call() {
     let error = health_for(throttled).await.unwrap_err();
     assert_eq!(error.error_type(), "AwsApi");
     assert!(error.to_string().contains("DescribeCertificateAuthority"));
+}
+
+#[tokio::test]
+async fn listed_clusters_read_like_config_items() {
+    use aws_sdk_kafka::operation::list_clusters_v2::ListClustersV2Output;
+    use aws_sdk_kafka::types::{
+        BrokerNodeGroupInfo, ClientAuthentication, ClientBroker, Cluster as KafkaCluster,
+        ClusterType, ConnectivityInfo, EncryptionInTransit, EncryptionInfo, Iam, Provisioned, Sasl,
+        Tls, Unauthenticated, VpcConnectivity, VpcConnectivityClientAuthentication,
+        VpcConnectivitySasl, VpcConnectivityScram,
+    };
+    use msk_mtls_rule::cluster::Cluster;
+    use msk_mtls_rule::params::SaslMechanism;
+    use msk_mtls_rule::ports::ClusterInventory;
+
+    let rule = mock!(aws_sdk_kafka::Client::list_clusters_v2)
+        .match_requests(|request| {
+            request.max_results() == Some(100) && request.next_token() == Some("page-2")
+        })
+        .then_output(|| {
+            let provisioned = Provisioned::builder()
+                .client_authentication(
+                    ClientAuthentication::builder()
+                        .tls(
+                            Tls::builder()
+                                .enabled(true)
+                                .certificate_authority_arn_list(CA)
+                                .build(),
+                        )
+                        .sasl(
+                            Sasl::builder()
+                                .iam(Iam::builder().enabled(true).build())
+                                .build(),
+                        )
+                        .unauthenticated(Unauthenticated::builder().enabled(false).build())
+                        .build(),
+                )
+                .encryption_info(
+                    EncryptionInfo::builder()
+                        .encryption_in_transit(
+                            EncryptionInTransit::builder()
+                                .client_broker(ClientBroker::TlsPlaintext)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .broker_node_group_info(
+                    BrokerNodeGroupInfo::builder()
+                        .connectivity_info(
+                            ConnectivityInfo::builder()
+                                .vpc_connectivity(
+                                    VpcConnectivity::builder()
+                                        .client_authentication(
+                                            VpcConnectivityClientAuthentication::builder()
+                                                .sasl(
+                                                    VpcConnectivitySasl::builder()
+                                                        .scram(
+                                                            VpcConnectivityScram::builder()
+                                                                .enabled(true)
+                                                                .build(),
+                                                        )
+                                                        .build(),
+                                                )
+                                                .build(),
+                                        )
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build();
+            ListClustersV2Output::builder()
+                .cluster_info_list(
+                    KafkaCluster::builder()
+                        .cluster_arn(CLUSTER)
+                        .cluster_type(ClusterType::Provisioned)
+                        .provisioned(provisioned)
+                        .tags("owner", "team")
+                        .build(),
+                )
+                .cluster_info_list(
+                    KafkaCluster::builder()
+                        .cluster_arn("arn:aws:kafka:us-east-1:123456789012:cluster/sls/x-s1")
+                        .cluster_type(ClusterType::Serverless)
+                        .build(),
+                )
+                .next_token("page-3")
+                .build()
+        });
+    let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&rule]);
+    let page = AwsPorts::with_clients(None, None, Some(kafka))
+        .list_clusters(Some("page-2".into()))
+        .await
+        .unwrap();
+    assert_eq!(rule.num_calls(), 1);
+    assert_eq!(page.next_token.as_deref(), Some("page-3"));
+    assert_eq!(page.items[0].resource_type, "AWS::MSK::Cluster");
+    let Cluster::Provisioned(facts) = &page.items[0].cluster else {
+        panic!("provisioned cluster read as serverless")
+    };
+    assert!(facts.tls_client_authentication && !facts.unauthenticated_access);
+    assert_eq!(facts.certificate_authority_arns, vec![CA.to_owned()]);
+    assert_eq!(facts.client_broker.as_deref(), Some("TLS_PLAINTEXT"));
+    assert_eq!(
+        facts.sasl_mechanisms.iter().copied().collect::<Vec<_>>(),
+        vec![SaslMechanism::Iam]
+    );
+    assert_eq!(
+        facts
+            .multi_vpc
+            .sasl_mechanisms
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![SaslMechanism::Scram]
+    );
+    assert!(facts.tag_keys.contains("owner"));
+    assert_eq!(page.items[1].resource_type, "AWS::MSK::ServerlessCluster");
+    assert_eq!(page.items[1].cluster, Cluster::Serverless);
 }
