@@ -11,11 +11,12 @@ use aws_sdk_config::types::{
     ComplianceType as SdkComplianceType, Evaluation as SdkEvaluation, ResourceType,
 };
 use aws_sdk_kafka::types::{Cluster as KafkaCluster, ClusterType};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use serde_json::json;
 use tokio::sync::OnceCell;
 
 use crate::cluster::{Cluster, ClusterFacts};
-use crate::error::RuleError;
+use crate::error::{BoxError, ErrorChain, RuleError};
 use crate::evaluation::Evaluation;
 use crate::event::{
     from_str, ConfigurationItem, ItemStatus, ResultToken, MSK_CLUSTER, MSK_SERVERLESS_CLUSTER,
@@ -29,6 +30,9 @@ use crate::verdict::CaHealth;
 /// Attempts per AWS call. Config throttles PutEvaluations under load; five attempts with the SDK's
 /// jittered exponential backoff ride out bursts that three do not, well within a Lambda timeout.
 pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Shown in the member account's CloudTrail as who assumed the role.
+const ROLE_SESSION_NAME: &str = "msk-mtls-rule";
 
 /// The SDK configuration of the function's own credentials, loaded once, when first needed.
 #[derive(Default)]
@@ -69,6 +73,40 @@ impl AwsPorts {
             acmpca: OnceCell::new_with(acmpca),
             kafka: OnceCell::new_with(kafka),
         }
+    }
+
+    /// Ports for another account: every call made with the role's credentials, assumed once, now.
+    pub async fn assume_role(&self, role_arn: &str) -> Result<AwsPorts, RuleError> {
+        let sdk = self.sdk.get().await;
+        let failed = |source: &(dyn std::error::Error + 'static)| RuleError::AwsApi {
+            operation: "AssumeRole",
+            source: format!("role {role_arn}: {}", ErrorChain(source)).into(),
+        };
+        let output = aws_sdk_sts::Client::new(sdk)
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(ROLE_SESSION_NAME)
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        let credentials = output
+            .credentials()
+            .ok_or_else(|| failed(&*BoxError::from("the answer carries no credentials")))?;
+        let credentials = Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            std::time::SystemTime::try_from(*credentials.expiration()).ok(),
+            "AssumeRole",
+        );
+        let member = sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        Ok(AwsPorts {
+            sdk: LazySdkConfig(OnceCell::new_with(Some(member))),
+            ..AwsPorts::default()
+        })
     }
 
     async fn config(&self) -> &aws_sdk_config::Client {

@@ -78,12 +78,6 @@ where
         params: &RuleParams,
         out: &mut O,
     ) -> Result<(), RuleError> {
-        if params.execution_role_name.is_some() {
-            return Err(RuleError::UnsupportedEvent(
-                "executionRoleName: cross-account evaluation is not supported yet; leave it empty"
-                    .to_owned(),
-            ));
-        }
         let mut cas = CaHealthReport::new();
         match &event.notification {
             Notification::Change(item) => {
@@ -453,7 +447,8 @@ impl<S: EvaluationSink + Sync> EvaluationOutput for Batcher<'_, S> {
     }
 }
 
-/// One Lambda invocation: parse the event and its parameters, evaluate, send.
+/// One Lambda invocation with the ports given: parse the event and its parameters, evaluate, send.
+/// (With `executionRoleName`, the caller passes ports for the role: see `execution_role_arn`.)
 pub async fn handle_event<H, C, F, S>(
     evaluator: &Evaluator<H, C, F>,
     sink: &S,
@@ -467,7 +462,50 @@ where
 {
     let event = ConfigRuleEvent::from_json(event)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref())?;
+    handle_parsed(evaluator, sink, &event, &params).await
+}
+
+pub async fn handle_parsed<H, C, F, S>(
+    evaluator: &Evaluator<H, C, F>,
+    sink: &S,
+    event: &ConfigRuleEvent,
+    params: &RuleParams,
+) -> Result<InvocationSummary, RuleError>
+where
+    H: ConfigHistory + Sync,
+    C: CertificateAuthorities + Sync,
+    F: ClusterInventory + StoredResults + Sync,
+    S: EvaluationSink + Sync,
+{
     let mut out = Batcher::new(sink, &event.result_token);
-    evaluator.run(&event, &params, &mut out).await?;
+    evaluator.run(event, params, &mut out).await?;
     out.finish().await
+}
+
+/// The role to evaluate the event's account with, when `executionRoleName` is set:
+/// `arn:<partition of the rule>:iam::<account of the event>:role/<name>`.
+pub fn execution_role_arn(
+    event: &ConfigRuleEvent,
+    params: &RuleParams,
+) -> Result<Option<String>, RuleError> {
+    let Some(name) = &params.execution_role_name else {
+        return Ok(None);
+    };
+    let account = event
+        .account_id
+        .as_deref()
+        .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            RuleError::InvalidEvent("executionRoleName needs the event's 12-digit accountId".into())
+        })?;
+    let partition = event
+        .config_rule_arn
+        .as_deref()
+        .and_then(|arn| arn.strip_prefix("arn:"))
+        .and_then(|rest| rest.split(':').next())
+        .filter(|partition| partition.starts_with("aws"))
+        .ok_or_else(|| {
+            RuleError::InvalidEvent("executionRoleName needs the event's configRuleArn".into())
+        })?;
+    Ok(Some(format!("arn:{partition}:iam::{account}:role/{name}")))
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use msk_mtls_rule::aws::AwsPorts;
 use msk_mtls_rule::event::ConfigRuleEvent;
-use msk_mtls_rule::handler::{handle_event, Evaluator};
+use msk_mtls_rule::handler::{execution_role_arn, handle_parsed, Evaluator, InvocationSummary};
 use msk_mtls_rule::params::RuleParams;
 use msk_mtls_rule::RuleError;
 
@@ -95,12 +95,10 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
         );
     }
     lambda_runtime::tracing::init_default_subscriber();
-    let aws = AwsPorts::default();
-    let evaluator = Evaluator::new(&aws, &aws, &aws);
-    let (evaluator, sink) = (&evaluator, &aws);
+    let aws = &AwsPorts::default();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let budget = time_left(event.context.deadline);
-        let invocation = handle_event(evaluator, sink, event.payload);
+        let invocation = invoke(aws, event.payload);
         match budget {
             Some(budget) => tokio::time::timeout(budget, invocation).await.unwrap_or_else(|_| {
                 Err(RuleError::Timeout(format!(
@@ -112,6 +110,22 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
         }
     }))
     .await
+}
+
+/// One invocation, with the function's own credentials or, for `executionRoleName`, the role's in
+/// the event's account: every call for that account is made with it.
+async fn invoke(aws: &AwsPorts, event: Value) -> Result<InvocationSummary, RuleError> {
+    let event = ConfigRuleEvent::from_json(event)?;
+    let params = RuleParams::parse(event.rule_parameters.as_deref())?;
+    let member;
+    let ports = match execution_role_arn(&event, &params)? {
+        None => aws,
+        Some(role_arn) => {
+            member = aws.assume_role(&role_arn).await?;
+            &member
+        }
+    };
+    handle_parsed(&Evaluator::new(ports, ports, ports), ports, &event, &params).await
 }
 
 /// The time until the invocation's deadline (epoch milliseconds), less a margin to report in.
@@ -134,8 +148,16 @@ async fn evaluate_file(path: &str) -> Result<String, String> {
         .map_err(|e| format!("invalid event: {path} is not JSON: {e}"))?;
     let event = ConfigRuleEvent::from_json(event).map_err(describe)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref()).map_err(describe)?;
-    let aws = AwsPorts::default();
-    let evaluator = Evaluator::new(&aws, &aws, &aws);
+    let own = AwsPorts::default();
+    let member;
+    let aws = match execution_role_arn(&event, &params).map_err(describe)? {
+        None => &own,
+        Some(role_arn) => {
+            member = own.assume_role(&role_arn).await.map_err(describe)?;
+            &member
+        }
+    };
+    let evaluator = Evaluator::new(aws, aws, aws);
     let mut evaluations = Vec::new();
     evaluator
         .run(&event, &params, &mut evaluations)

@@ -562,3 +562,54 @@ fn change_and_periodic_triggers_give_the_same_verdict_for_the_same_cluster() {
         "SASL/SCRAM is enabled and not allowed"
     );
 }
+
+#[test]
+fn with_an_execution_role_every_call_for_the_account_uses_the_role_assumed_once_per_invocation() {
+    let s = setup();
+    s.emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [{"name": "member-cluster", "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}}]}),
+    );
+    let parameters = json!({"executionRoleName": "msk-mtls-rule-member", "checkCertificateAuthorityStatus": "false"});
+    let mut change = sample("noncompliant-sasl-iam.json", Some(parameters.clone()));
+    change["accountId"] = json!("123456789012");
+    response(s.invoke(&change));
+    response(s.invoke(&scheduled(parameters.clone())));
+
+    let calls = s.emulator.calls();
+    let assume: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["operation"] == "AssumeRole")
+        .collect();
+    assert_eq!(assume.len(), 2, "one AssumeRole per invocation: {calls:?}");
+    assert!(
+        assume.iter().all(|c| c["key"] == "AKIAE2EEXAMPLEKEY000"),
+        "assumed with the function's own key"
+    );
+    let member_calls: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["operation"] != "AssumeRole")
+        .collect();
+    assert!(member_calls.len() >= 4, "{calls:?}");
+    for call in member_calls {
+        assert!(
+            call["key"]
+                .as_str()
+                .is_some_and(|key| key != "AKIAE2EEXAMPLEKEY000"),
+            "{} made without the assumed role: {call}",
+            call["operation"]
+        );
+    }
+
+    s.emulator.control(
+        "/_e2e/faults",
+        json!({"kind": "error500", "rate": 1.0, "operations": ["AssumeRole"]}),
+    );
+    let (error_type, message) = error(s.invoke(&change));
+    assert_eq!(error_type, "AwsApi");
+    assert!(
+        message.contains("AssumeRole")
+            && message.contains("arn:aws:iam::123456789012:role/msk-mtls-rule-member"),
+        "{message}"
+    );
+}

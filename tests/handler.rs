@@ -6,7 +6,9 @@ use common::{fixed_now, read_json, FakeCas, FakeFleet, FakeHistory, FakeSink, CA
 use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
 use msk_mtls_rule::evaluation::{ComplianceType, Evaluation};
 use msk_mtls_rule::event::{ConfigRuleEvent, Notification, ResultToken};
-use msk_mtls_rule::handler::{handle_event, send_evaluations, Evaluator, InvocationSummary};
+use msk_mtls_rule::handler::{
+    execution_role_arn, handle_event, send_evaluations, Evaluator, InvocationSummary,
+};
 use msk_mtls_rule::ports::ListedCluster;
 use msk_mtls_rule::verdict::CaHealth;
 use serde_json::{json, Value};
@@ -368,23 +370,48 @@ async fn malformed_events_fail_with_a_named_problem_and_send_nothing() {
 }
 
 #[tokio::test]
-async fn proactive_and_cross_account_are_refused_clearly_until_supported() {
+async fn proactive_evaluation_is_refused_clearly() {
     let mut proactive = sample("compliant");
     proactive["evaluationMode"] = json!("PROACTIVE");
-    let cross_account = with_parameters(
+    let (result, sink) = run(proactive, FakeCas::default()).await;
+    let error = result.unwrap_err();
+    assert_eq!(error.error_type(), "UnsupportedEvent");
+    assert!(error.to_string().contains("DETECTIVE"), "{error}");
+    assert!(sink.calls().is_empty());
+}
+
+#[test]
+fn execution_role_is_in_the_event_account_and_the_rule_partition() {
+    let role_of = |event: Value| {
+        let event = ConfigRuleEvent::from_json(event).unwrap();
+        let params =
+            msk_mtls_rule::params::RuleParams::parse(event.rule_parameters.as_deref()).unwrap();
+        execution_role_arn(&event, &params)
+    };
+    assert_eq!(role_of(sample("compliant")).unwrap(), None);
+    let mut event = with_parameters(
         sample("compliant"),
-        json!({"executionRoleName": "member-role"}),
+        json!({"executionRoleName": "msk-mtls-member"}),
     );
-    for (event, words) in [
-        (proactive, "DETECTIVE"),
-        (cross_account, "executionRoleName"),
-    ] {
-        let (result, sink) = run(event, FakeCas::default()).await;
-        let error = result.unwrap_err();
-        assert_eq!(error.error_type(), "UnsupportedEvent");
-        assert!(error.to_string().contains(words), "{error}");
-        assert!(sink.calls().is_empty());
-    }
+    event["accountId"] = json!("210987654321");
+    event["configRuleArn"] =
+        json!("arn:aws-cn:config:cn-north-1:123456789012:config-rule/config-rule-x");
+    assert_eq!(
+        role_of(event.clone()).unwrap().as_deref(),
+        Some("arn:aws-cn:iam::210987654321:role/msk-mtls-member")
+    );
+    let mut no_account = event.clone();
+    no_account.as_object_mut().unwrap().remove("accountId");
+    assert!(role_of(no_account)
+        .unwrap_err()
+        .to_string()
+        .contains("accountId"));
+    let mut no_rule = event;
+    no_rule["configRuleArn"] = json!("config-rule-x");
+    assert!(role_of(no_rule)
+        .unwrap_err()
+        .to_string()
+        .contains("configRuleArn"));
 }
 
 fn evaluations(count: usize) -> Vec<Evaluation> {

@@ -15,7 +15,7 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
     are served back by GetComplianceDetailsByConfigRule (moto lacks it), paged.
   * Kafka: creationTime with a UTC offset, real ARN format, ListClustersV2 paging; clusters are made
     with moto's v1 CreateCluster model call, which keeps their authentication settings.
-  * A log of every AWS call: operation, HTTP status, whether a fault was injected.
+  * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key.
 moto's request recorder is on: the bodies of the calls that reached moto can be read back from
 /moto-api/recorder/download-recording.
 
@@ -100,6 +100,7 @@ class Emulator:
         self.calls = []  # {"operation", "status", "fault"}
         self.faults = {}  # operation -> {"kind", "rate", "remaining"}
         self.random = random.Random(0)
+        self.current_key = None
         self.failed_evaluations_left = 0
         self.history = {}  # (resource type, resource id) -> configuration item (API spelling)
         self.stored_results = {}  # (resource type, resource id) -> last evaluation, as Config keeps it
@@ -111,6 +112,7 @@ class Emulator:
             return self.control(environ, start_response, path)
         body = read_body(environ)
         operation = operation_of(environ, path)
+        self.current_key = access_key_of(environ)
         fault = self.pick_fault(operation)
         if fault == "stall":
             time.sleep(60)
@@ -141,7 +143,7 @@ class Emulator:
 
     def log(self, operation, status, fault):
         with self.lock:
-            self.calls.append({"operation": operation, "status": status, "fault": fault})
+            self.calls.append({"operation": operation, "status": status, "fault": fault, "key": self.current_key})
 
     def pick_fault(self, operation):
         with self.lock:
@@ -275,6 +277,13 @@ def read_body(environ):
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
+
+
+def access_key_of(environ):
+    """The access key id a request was signed with (SigV4 `Credential=<key>/...`)."""
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    _, _, rest = authorization.partition("Credential=")
+    return rest.split("/", 1)[0] or None
 
 
 def operation_of(environ, path):
