@@ -1,0 +1,286 @@
+//! Properties of the evaluation core over generated clusters, parameters and hostile input.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_config::primitives::DateTime;
+use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
+use msk_mtls_rule::evaluation::{ComplianceType, ANNOTATION_MAX_CHARS};
+use msk_mtls_rule::event::ConfigRuleEvent;
+use msk_mtls_rule::params::{RuleParams, SaslMechanism};
+use msk_mtls_rule::verdict::{evaluate, CaHealth, CaHealthReport, Verdict};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+const NOW: i64 = 1_700_000_000;
+
+fn ca_arn(n: u8) -> String {
+    format!("arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/{n:08}-1111-2222-3333-444444444444")
+}
+
+/// A recorded configuration in Config's PascalCase, with each block present, absent or null.
+fn configuration() -> impl Strategy<Value = Value> {
+    let toggle = prop_oneof![
+        Just(Value::Null),
+        Just(json!({})),
+        any::<bool>().prop_map(|enabled| json!({"Enabled": enabled})),
+    ];
+    let cas = prop::collection::vec(0u8..4, 0..3)
+        .prop_map(|ns| ns.into_iter().map(ca_arn).collect::<Vec<_>>());
+    let tls = (prop::option::of(any::<bool>()), cas).prop_map(|(enabled, cas)| {
+        let mut tls = json!({"CertificateAuthorityArnList": cas});
+        if let Some(enabled) = enabled {
+            tls["Enabled"] = json!(enabled);
+        }
+        tls
+    });
+    let broker = prop_oneof![
+        Just(Value::Null),
+        Just(json!("TLS")),
+        Just(json!("TLS_PLAINTEXT")),
+        Just(json!("PLAINTEXT")),
+        "[a-z_]{0,8}".prop_map(Value::String),
+    ];
+    let tags = prop::collection::btree_set("[a-z]{1,6}", 0..3);
+    (
+        toggle.clone(),
+        toggle.clone(),
+        toggle.clone(),
+        prop::option::of(tls),
+        broker,
+        toggle.clone(),
+        toggle,
+        tags,
+    )
+        .prop_map(|(iam, scram, unauthenticated, tls, broker, vpc_iam, vpc_scram, tags)| {
+            json!({
+                "ClientAuthentication": {
+                    "Sasl": {"Iam": iam, "Scram": scram},
+                    "Tls": tls,
+                    "Unauthenticated": unauthenticated,
+                },
+                "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": broker, "InCluster": true}},
+                "BrokerNodeGroupInfo": {"ConnectivityInfo": {"VpcConnectivity": {
+                    "ClientAuthentication": {"Sasl": {"Iam": vpc_iam, "Scram": vpc_scram}}}}},
+                "Tags": tags.into_iter().map(|key| (key, json!("v"))).collect::<Map<String, Value>>(),
+            })
+        })
+}
+
+fn params() -> impl Strategy<Value = RuleParams> {
+    (
+        prop::collection::btree_set(
+            prop_oneof![Just(SaslMechanism::Iam), Just(SaslMechanism::Scram)],
+            0..3,
+        ),
+        prop::option::of(prop::collection::btree_set((0u8..4).prop_map(ca_arn), 0..3)),
+        prop::collection::vec("[a-z]{1,6}", 0..3),
+        any::<bool>(),
+        0u32..400,
+    )
+        .prop_map(|(sasl, allowed_cas, tags, check_cas, days)| RuleParams {
+            allowed_sasl_mechanisms: sasl,
+            allowed_certificate_authority_arns: allowed_cas,
+            required_tag_keys: tags,
+            check_certificate_authority_status: check_cas,
+            certificate_authority_expiry_days: days,
+            ..RuleParams::default()
+        })
+}
+
+fn ca_report() -> impl Strategy<Value = CaHealthReport> {
+    let health = prop_oneof![
+        (-30i64..800).prop_map(|days| CaHealth::Active {
+            not_after: Some(DateTime::from_secs(NOW + days * 86_400))
+        }),
+        Just(CaHealth::Active { not_after: None }),
+        Just(CaHealth::NotActive {
+            status: "DISABLED".into()
+        }),
+        Just(CaHealth::NotFound),
+        Just(CaHealth::Unreadable {
+            reason: "AccessDeniedException".into()
+        }),
+    ];
+    prop::collection::btree_map((0u8..4).prop_map(ca_arn), health, 0..4)
+}
+
+/// The same JSON with every key in the Kafka API's camelCase.
+fn camel_case(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let key = if key == "Tags" {
+                        return ("tags".to_owned(), value.clone()); // tag keys are data, not names
+                    } else {
+                        let mut chars = key.chars();
+                        chars
+                            .next()
+                            .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+                            .unwrap_or_default()
+                    };
+                    (key, camel_case(value))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(camel_case).collect()),
+        other => other.clone(),
+    }
+}
+
+fn verdict_of(
+    configuration: Value,
+    params: &RuleParams,
+    cas: &CaHealthReport,
+) -> (ClusterFacts, Verdict) {
+    let facts = ClusterFacts::from_configuration(configuration, []).unwrap();
+    let verdict = evaluate(
+        &Cluster::Provisioned(facts.clone()),
+        params,
+        cas,
+        DateTime::from_secs(NOW),
+    );
+    (facts, verdict)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn open_doors_are_never_compliant(config in configuration(), params in params(), cas in ca_report()) {
+        let (facts, verdict) = verdict_of(config, &params, &cas);
+        if facts.unauthenticated_access || facts.client_broker.as_deref() != Some("TLS") || !facts.tls_client_authentication {
+            prop_assert_ne!(verdict.compliance, ComplianceType::Compliant);
+        }
+        if verdict.compliance == ComplianceType::Compliant {
+            prop_assert!(verdict.findings.is_empty());
+            prop_assert_eq!(verdict.annotation(), None);
+        }
+    }
+
+    #[test]
+    fn every_failed_check_is_named_or_counted(config in configuration(), params in params(), cas in ca_report()) {
+        let (_, verdict) = verdict_of(config, &params, &cas);
+        if let Some(annotation) = verdict.annotation() {
+            let length = annotation.chars().count();
+            prop_assert!((1..=ANNOTATION_MAX_CHARS).contains(&length), "{} chars", length);
+            let cut = annotation.ends_with(" more)") || annotation.ends_with('…');
+            for finding in &verdict.findings {
+                prop_assert!(cut || annotation.contains(&finding.to_string()), "{} missing from {}", finding, annotation);
+            }
+        } else {
+            prop_assert!(verdict.findings.is_empty());
+        }
+    }
+
+    #[test]
+    fn spelling_and_key_order_do_not_change_the_verdict(config in configuration(), params in params(), cas in ca_report()) {
+        let (pascal_facts, pascal) = verdict_of(config.clone(), &params, &cas);
+        let (camel_facts, camel) = verdict_of(camel_case(&config), &params, &cas);
+        prop_assert_eq!(&pascal_facts, &camel_facts);
+        prop_assert_eq!(&pascal, &camel);
+        // Key order: the same object written with its keys reversed, parsed from text.
+        let reversed = reverse_keys(&config).to_string();
+        let (_, from_text) = verdict_of(serde_json::from_str(&reversed).unwrap(), &params, &cas);
+        prop_assert_eq!(&pascal, &from_text);
+    }
+
+    #[test]
+    fn arbitrary_configurations_never_panic(config in arbitrary_json(4)) {
+        let _ = ClusterFacts::from_configuration(config, []);
+    }
+
+    #[test]
+    fn arbitrary_events_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+            let _ = ConfigRuleEvent::from_json(value);
+        }
+    }
+
+    #[test]
+    fn arbitrary_rule_parameters_never_panic(parameters in arbitrary_json(2)) {
+        let _ = RuleParams::parse(Some(&parameters.to_string()));
+    }
+}
+
+/// serde_json keeps keys sorted, so "reversed" is rendered by hand.
+fn reverse_keys(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .rev()
+                .map(|(key, value)| {
+                    format!("{}:{}", Value::String(key.clone()), reverse_keys(value))
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(reverse_keys).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn arbitrary_json(depth: u32) -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        prop_oneof![
+            Just("TLS".to_owned()),
+            Just("Enabled".to_owned()),
+            Just("ClientAuthentication".to_owned()),
+            ".{0,12}"
+        ]
+        .prop_map(Value::String),
+    ];
+    let names = prop_oneof![
+        Just("ClientAuthentication"),
+        Just("clientAuthentication"),
+        Just("Tls"),
+        Just("tls"),
+        Just("Enabled"),
+        Just("enabled"),
+        Just("Sasl"),
+        Just("Iam"),
+        Just("Unauthenticated"),
+        Just("CertificateAuthorityArnList"),
+        Just("EncryptionInfo"),
+        Just("EncryptionInTransit"),
+        Just("ClientBroker"),
+        Just("Tags"),
+        Just("Provisioned"),
+        Just("BrokerNodeGroupInfo"),
+        Just("ConnectivityInfo"),
+        Just("VpcConnectivity"),
+        Just("other"),
+        Just("allowedSaslMechanisms"),
+        Just("certificateAuthorityExpiryDays")
+    ];
+    leaf.prop_recursive(depth, 64, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(names.clone().prop_map(str::to_owned), inner, 0..5)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+#[test]
+fn the_generators_reach_every_verdict() {
+    // Guards the properties above against a generator that never produces the interesting cases.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let mut seen = BTreeSet::new();
+    for _ in 0..2_000 {
+        let config = configuration().new_tree(&mut runner).unwrap().current();
+        let params = params().new_tree(&mut runner).unwrap().current();
+        let cas = ca_report().new_tree(&mut runner).unwrap().current();
+        seen.insert(verdict_of(config, &params, &cas).1.compliance.as_str());
+    }
+    assert_eq!(seen, BTreeSet::from(["COMPLIANT", "NON_COMPLIANT"]));
+}
