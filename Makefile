@@ -10,7 +10,13 @@ PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help build evaluate test unit e2e lint fmt tools
+.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools
+
+# Tools built from crates.io at pinned versions, installed once per machine.
+CARGO_DENY_VERSION := 0.20.2
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_TARGETS := event_parser event_to_evaluations
+FUZZ_RUNS ?= 10000000
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +50,19 @@ e2e: tools build ## the end-to-end layer alone: release binary + Runtime API + m
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+deny: ## dependency policy: licenses, bans, sources (deny.toml)
+	command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny@$(CARGO_DENY_VERSION)
+	# advisories need the RustSec database from the network, which CI does not have
+	$(CARGO) deny --locked check licenses bans sources
+
+fuzz: ## run each fuzz target for FUZZ_RUNS executions (nightly), seeded from the sample events
+	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz@$(CARGO_FUZZ_VERSION)
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$target && \
+		cp events/*.json events/aws/*.json tests/fixtures/aws/*.json fuzz/corpus/$$target/ && \
+		(cd fuzz && $(CARGO) +nightly fuzz run --sanitizer none $$target -- -runs=$(FUZZ_RUNS) -max_len=16384 -print_final_stats=1) || exit 1; \
+	done
 
 fmt: ## format the code
 	$(CARGO) fmt --all

@@ -205,8 +205,8 @@ impl RawItem {
             }
         };
         Ok(ConfigurationItem {
-            resource_type: required(self.resource_type, "configurationItem.resourceType")?,
-            resource_id: required(self.resource_id, "configurationItem.resourceId")?,
+            resource_type: required_text(self.resource_type, "configurationItem.resourceType")?,
+            resource_id: required_text(self.resource_id, "configurationItem.resourceId")?,
             status: ItemStatus::parse(&required(
                 self.configuration_item_status,
                 "configurationItem.configurationItemStatus",
@@ -231,6 +231,15 @@ impl RawItem {
 
 fn required<T>(value: Option<T>, name: &str) -> Result<T, RuleError> {
     value.ok_or_else(|| RuleError::InvalidEvent(format!("{name} is missing")))
+}
+
+/// Config refuses an evaluation whose resource type or id is empty: so does the parser.
+fn required_text(value: Option<String>, name: &str) -> Result<String, RuleError> {
+    let value = required(value, name)?;
+    if value.trim().is_empty() {
+        return Err(RuleError::InvalidEvent(format!("{name} is empty")));
+    }
+    Ok(value)
 }
 
 pub fn parse_time(name: &str, text: &str) -> Result<DateTime, RuleError> {

@@ -14,4 +14,5 @@ pub mod params;
 pub mod ports;
 pub mod verdict;
 
+pub use aws_sdk_config::primitives::DateTime;
 pub use error::RuleError;

@@ -117,15 +117,23 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
 async fn invoke(aws: &AwsPorts, event: Value) -> Result<InvocationSummary, RuleError> {
     let event = ConfigRuleEvent::from_json(event)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref())?;
-    let member;
-    let ports = match execution_role_arn(&event, &params)? {
-        None => aws,
-        Some(role_arn) => {
-            member = aws.assume_role(&role_arn).await?;
-            &member
-        }
-    };
+    let mut member = None;
+    let ports = account_ports(aws, &mut member, &event, &params).await?;
     handle_parsed(&Evaluator::new(ports, ports, ports), ports, &event, &params).await
+}
+
+/// The ports for the event's account: the function's own, or, with `executionRoleName`, the role's
+/// in that account (assumed here, kept in `member` for the invocation).
+async fn account_ports<'a>(
+    own: &'a AwsPorts,
+    member: &'a mut Option<AwsPorts>,
+    event: &ConfigRuleEvent,
+    params: &RuleParams,
+) -> Result<&'a AwsPorts, RuleError> {
+    match execution_role_arn(event, params)? {
+        None => Ok(own),
+        Some(role_arn) => Ok(member.insert(own.assume_role(&role_arn).await?)),
+    }
 }
 
 /// The time until the invocation's deadline (epoch milliseconds), less a margin to report in.
@@ -149,14 +157,10 @@ async fn evaluate_file(path: &str) -> Result<String, String> {
     let event = ConfigRuleEvent::from_json(event).map_err(describe)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref()).map_err(describe)?;
     let own = AwsPorts::default();
-    let member;
-    let aws = match execution_role_arn(&event, &params).map_err(describe)? {
-        None => &own,
-        Some(role_arn) => {
-            member = own.assume_role(&role_arn).await.map_err(describe)?;
-            &member
-        }
-    };
+    let mut member = None;
+    let aws = account_ports(&own, &mut member, &event, &params)
+        .await
+        .map_err(describe)?;
     let evaluator = Evaluator::new(aws, aws, aws);
     let mut evaluations = Vec::new();
     evaluator

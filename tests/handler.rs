@@ -331,6 +331,11 @@ async fn malformed_events_fail_with_a_named_problem_and_send_nothing() {
             "resourceId",
         ),
         (
+            "empty resourceId",
+            Box::new(|i| i["configurationItem"]["resourceId"] = json!(" ")),
+            "resourceId is empty",
+        ),
+        (
             "configuration is a list",
             Box::new(|i| i["configurationItem"]["configuration"] = json!([])),
             "configuration must be an object",
