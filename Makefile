@@ -42,7 +42,7 @@ test: tools build ## every test: unit, contract, handler, adapters, CLI, end-to-
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked
 
 unit: ## the tests that need no emulator
-	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli
+	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties
 
 e2e: tools build ## the end-to-end layer alone: release binary + Runtime API + moto
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e -- --test-threads=2

@@ -27,8 +27,8 @@ use crate::ports::{
 };
 use crate::verdict::CaHealth;
 
-/// Attempts per AWS call. Config throttles PutEvaluations under load; five attempts with the SDK's
-/// jittered exponential backoff ride out bursts that three do not, well within a Lambda timeout.
+/// Attempts per AWS call. Config throttles PutEvaluations under load, so the rule gives throttling
+/// two more attempts than the SDK's default three, with the SDK's jittered exponential backoff.
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// Shown in the member account's CloudTrail as who assumed the role.

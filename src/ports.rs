@@ -1,5 +1,6 @@
-//! The three things the rule asks of AWS, in the project's own types. The SDK adapters live in
-//! `aws.rs`; tests use plain in-memory fakes.
+//! What the rule asks of AWS, in the project's own types: sending evaluations, reading item history,
+//! CA health, the cluster list and stored results. The SDK adapters live in `aws.rs`; tests use plain
+//! in-memory fakes.
 
 use std::future::Future;
 
