@@ -1,6 +1,8 @@
 //! Thin adapters from the ports to the AWS SDK. Clients are built on first use, so a cold start that
 //! needs no AWS call (and the offline `evaluate` command) never loads credentials or builds TLS.
 
+use std::collections::BTreeMap;
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_acmpca::error::ProvideErrorMetadata;
@@ -330,10 +332,17 @@ fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
         .cluster_arn()
         .ok_or_else(|| RuleError::aws("ListClustersV2", "a cluster without clusterArn"))?
         .to_owned();
+    let tags: BTreeMap<String, String> = cluster
+        .tags()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     if cluster.cluster_type() == Some(&ClusterType::Serverless) {
         return Ok(ListedCluster {
             resource_type: MSK_SERVERLESS_CLUSTER,
             arn,
+            tags,
             cluster: Cluster::Serverless,
         });
     }
@@ -371,14 +380,12 @@ fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
             })),
         })),
     });
-    let tags = cluster
-        .tags()
-        .into_iter()
-        .flat_map(|tags| tags.keys().cloned());
+    let tag_keys = tags.keys().cloned().collect::<Vec<_>>();
     Ok(ListedCluster {
         resource_type: MSK_CLUSTER,
         arn,
-        cluster: Cluster::Provisioned(ClusterFacts::from_configuration(configuration, tags)?),
+        tags,
+        cluster: Cluster::Provisioned(ClusterFacts::from_configuration(configuration, tag_keys)?),
     })
 }
 

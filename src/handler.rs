@@ -18,7 +18,7 @@ use crate::params::RuleParams;
 use crate::ports::{
     CertificateAuthorities, ClusterInventory, ConfigHistory, EvaluationSink, StoredResults,
 };
-use crate::verdict::{evaluate, CaHealthReport};
+use crate::verdict::{evaluate, CaHealth, CaHealthReport};
 
 /// PutEvaluations accepts at most 100 evaluations a call.
 pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
@@ -72,17 +72,29 @@ where
         self
     }
 
+    /// Evaluates the event's resources into `out`; returns the health of the CAs it looked up.
     pub async fn run<O: EvaluationOutput + Send>(
         &self,
         event: &ConfigRuleEvent,
         params: &RuleParams,
         out: &mut O,
-    ) -> Result<(), RuleError> {
+    ) -> Result<CaHealthReport, RuleError> {
         let mut cas = CaHealthReport::new();
+        self.run_with(event, params, &mut cas, out).await?;
+        Ok(cas)
+    }
+
+    async fn run_with<O: EvaluationOutput + Send>(
+        &self,
+        event: &ConfigRuleEvent,
+        params: &RuleParams,
+        cas: &mut CaHealthReport,
+        out: &mut O,
+    ) -> Result<(), RuleError> {
         match &event.notification {
             Notification::Change(item) => {
                 out.push(
-                    self.evaluate_item(item, event.event_left_scope, params, &mut cas)
+                    self.evaluate_item(item, event.event_left_scope, params, cas)
                         .await?,
                 )
                 .await
@@ -118,7 +130,7 @@ where
                     )));
                 }
                 out.push(
-                    self.evaluate_item(&item, event.event_left_scope, params, &mut cas)
+                    self.evaluate_item(&item, event.event_left_scope, params, cas)
                         .await?,
                 )
                 .await
@@ -131,14 +143,8 @@ where
                         "configRuleName is missing: a sweep needs it to find stale results".into(),
                     )
                 })?;
-                self.sweep(
-                    rule_name,
-                    *notification_creation_time,
-                    params,
-                    &mut cas,
-                    out,
-                )
-                .await
+                self.sweep(rule_name, *notification_creation_time, params, cas, out)
+                    .await
             }
         }
     }
@@ -174,16 +180,25 @@ where
         loop {
             let page = self.fleet.list_clusters(token.clone()).await?;
             for cluster in page.items {
-                let evaluation = self
-                    .evaluate_cluster(
+                let evaluation = match outside_tag_scope(&cluster.tags, params) {
+                    Some(reason) => not_applicable(
                         cluster.resource_type,
                         &cluster.arn,
-                        &cluster.cluster,
-                        params,
                         ordering_timestamp,
-                        cas,
-                    )
-                    .await?;
+                        reason,
+                    ),
+                    None => {
+                        self.evaluate_cluster(
+                            cluster.resource_type,
+                            &cluster.arn,
+                            &cluster.cluster,
+                            params,
+                            ordering_timestamp,
+                            cas,
+                        )
+                        .await?
+                    }
+                };
                 unseen.remove(&cluster.arn);
                 out.push(evaluation).await?;
             }
@@ -212,7 +227,9 @@ where
         params: &RuleParams,
         cas: &mut CaHealthReport,
     ) -> Result<Evaluation, RuleError> {
-        if let Some(reason) = not_applicable_reason(item, event_left_scope) {
+        let reason = not_applicable_reason(item, event_left_scope)
+            .or_else(|| outside_tag_scope(&item.tags, params));
+        if let Some(reason) = reason {
             return Ok(not_applicable(
                 &item.resource_type,
                 &item.resource_id,
@@ -311,6 +328,13 @@ pub fn not_applicable_reason(item: &ConfigurationItem, event_left_scope: bool) -
     None
 }
 
+/// Why a cluster is outside the `scopeTagKey`/`scopeTagValue` scope, if it is. A change event
+/// arrives only for clusters in the Config rule's scope; the sweep lists them all.
+fn outside_tag_scope(tags: &BTreeMap<String, String>, params: &RuleParams) -> Option<String> {
+    let scope = params.scope_tag.as_ref()?;
+    (!scope.admits(tags)).then(|| format!("the cluster is outside the rule's scope ({scope})"))
+}
+
 fn not_applicable(
     resource_type: &str,
     resource_id: &str,
@@ -384,6 +408,9 @@ pub struct InvocationSummary {
     pub compliant: usize,
     pub non_compliant: usize,
     pub not_applicable: usize,
+    /// Whole days until the soonest expiry among the active CAs looked up, if any was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_days_to_expiry: Option<i64>,
 }
 
 impl InvocationSummary {
@@ -478,8 +505,22 @@ where
     S: EvaluationSink + Sync,
 {
     let mut out = Batcher::new(sink, &event.result_token);
-    evaluator.run(event, params, &mut out).await?;
-    out.finish().await
+    let cas = evaluator.run(event, params, &mut out).await?;
+    let mut summary = out.finish().await?;
+    summary.ca_days_to_expiry = soonest_expiry_days(&cas, (evaluator.now)());
+    Ok(summary)
+}
+
+fn soonest_expiry_days(cas: &CaHealthReport, now: DateTime) -> Option<i64> {
+    const SECONDS_PER_DAY: i64 = 86_400;
+    cas.values()
+        .filter_map(|health| match health {
+            CaHealth::Active {
+                not_after: Some(not_after),
+            } => Some((not_after.secs() - now.secs()).div_euclid(SECONDS_PER_DAY)),
+            _ => None,
+        })
+        .min()
 }
 
 /// The role to evaluate the event's account with, when `executionRoleName` is set:

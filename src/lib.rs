@@ -10,6 +10,7 @@ pub mod error;
 pub mod evaluation;
 pub mod event;
 pub mod handler;
+pub mod metrics;
 pub mod params;
 pub mod ports;
 pub mod verdict;

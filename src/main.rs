@@ -15,6 +15,7 @@ use serde_json::Value;
 use msk_mtls_rule::aws::AwsPorts;
 use msk_mtls_rule::event::ConfigRuleEvent;
 use msk_mtls_rule::handler::{execution_role_arn, handle_parsed, Evaluator, InvocationSummary};
+use msk_mtls_rule::metrics;
 use msk_mtls_rule::params::RuleParams;
 use msk_mtls_rule::RuleError;
 
@@ -96,9 +97,11 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
     }
     lambda_runtime::tracing::init_default_subscriber();
     let aws = &AwsPorts::default();
+    let namespace = &std::env::var("METRICS_NAMESPACE")
+        .unwrap_or_else(|_| metrics::DEFAULT_NAMESPACE.to_owned());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let budget = time_left(event.context.deadline);
-        let invocation = invoke(aws, event.payload);
+        let invocation = invoke(aws, namespace, event.payload);
         match budget {
             Some(budget) => tokio::time::timeout(budget, invocation).await.unwrap_or_else(|_| {
                 Err(RuleError::Timeout(format!(
@@ -114,12 +117,29 @@ async fn serve() -> Result<(), lambda_runtime::Error> {
 
 /// One invocation, with the function's own credentials or, for `executionRoleName`, the role's in
 /// the event's account: every call for that account is made with it.
-async fn invoke(aws: &AwsPorts, event: Value) -> Result<InvocationSummary, RuleError> {
+async fn invoke(
+    aws: &AwsPorts,
+    metrics_namespace: &str,
+    event: Value,
+) -> Result<InvocationSummary, RuleError> {
     let event = ConfigRuleEvent::from_json(event)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref())?;
     let mut member = None;
     let ports = account_ports(aws, &mut member, &event, &params).await?;
-    handle_parsed(&Evaluator::new(ports, ports, ports), ports, &event, &params).await
+    let summary =
+        handle_parsed(&Evaluator::new(ports, ports, ports), ports, &event, &params).await?;
+    if let (false, Some(rule_name)) = (metrics_namespace.is_empty(), &event.config_rule_name) {
+        let trigger = metrics::trigger(&event.notification);
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as u64);
+        // stdout, not the tracing subscriber: CloudWatch reads EMF only from a bare JSON line
+        println!(
+            "{}",
+            metrics::emf_line(metrics_namespace, rule_name, trigger, &summary, now_ms)
+        );
+    }
+    Ok(summary)
 }
 
 /// The ports for the event's account: the function's own, or, with `executionRoleName`, the role's

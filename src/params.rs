@@ -3,7 +3,7 @@
 //! Config passes every value as a string. An unknown key or a value outside its domain is an error
 //! that names both, so a typo can never silently weaken or tighten the rule.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -17,8 +17,10 @@ pub const SERVERLESS_CLUSTER_COMPLIANCE: &str = "serverlessClusterCompliance";
 pub const CHECK_CERTIFICATE_AUTHORITY_STATUS: &str = "checkCertificateAuthorityStatus";
 pub const CERTIFICATE_AUTHORITY_EXPIRY_DAYS: &str = "certificateAuthorityExpiryDays";
 pub const EXECUTION_ROLE_NAME: &str = "executionRoleName";
+pub const SCOPE_TAG_KEY: &str = "scopeTagKey";
+pub const SCOPE_TAG_VALUE: &str = "scopeTagValue";
 
-pub const PARAMETER_NAMES: [&str; 7] = [
+pub const PARAMETER_NAMES: [&str; 9] = [
     ALLOWED_SASL_MECHANISMS,
     ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
     REQUIRED_TAG_KEYS,
@@ -26,6 +28,8 @@ pub const PARAMETER_NAMES: [&str; 7] = [
     CHECK_CERTIFICATE_AUTHORITY_STATUS,
     CERTIFICATE_AUTHORITY_EXPIRY_DAYS,
     EXECUTION_ROLE_NAME,
+    SCOPE_TAG_KEY,
+    SCOPE_TAG_VALUE,
 ];
 
 /// A century: no Private CA certificate is watched further ahead, so a bigger value is surely a typo.
@@ -58,6 +62,35 @@ pub struct RuleParams {
     pub check_certificate_authority_status: bool,
     pub certificate_authority_expiry_days: u32,
     pub execution_role_name: Option<String>,
+    /// Only clusters with this tag are evaluated; the rest are NOT_APPLICABLE.
+    pub scope_tag: Option<TagScope>,
+}
+
+/// The tag a cluster must carry to be in scope: the key, and the value too when one is given, as in
+/// a Config rule's scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagScope {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl TagScope {
+    pub fn admits(&self, tags: &BTreeMap<String, String>) -> bool {
+        match (tags.get(&self.key), &self.value) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(actual), Some(wanted)) => actual == wanted,
+        }
+    }
+}
+
+impl std::fmt::Display for TagScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            None => write!(f, "tag {:?}", self.key),
+            Some(value) => write!(f, "tag {:?} = {:?}", self.key, value),
+        }
+    }
 }
 
 impl Default for RuleParams {
@@ -70,6 +103,7 @@ impl Default for RuleParams {
             check_certificate_authority_status: true,
             certificate_authority_expiry_days: 30,
             execution_role_name: None,
+            scope_tag: None,
         }
     }
 }
@@ -90,6 +124,7 @@ impl RuleParams {
         })?;
 
         let mut params = RuleParams::default();
+        let mut scope_tag_value = None;
         for (key, value) in &object {
             let value = scalar_text(key, value)?;
             let value = value.trim();
@@ -117,8 +152,26 @@ impl RuleParams {
                     params.certificate_authority_expiry_days = parse_days(value)?
                 }
                 EXECUTION_ROLE_NAME => params.execution_role_name = Some(parse_role_name(value)?),
+                SCOPE_TAG_KEY => {
+                    params.scope_tag = Some(TagScope {
+                        key: parse_scope_tag(key, value, 128)?,
+                        value: None,
+                    })
+                }
+                SCOPE_TAG_VALUE => scope_tag_value = Some(parse_scope_tag(key, value, 256)?),
                 _ => return Err(unknown_key(key, value)),
             }
+        }
+        match (&mut params.scope_tag, scope_tag_value) {
+            (Some(scope), value) => scope.value = value,
+            (None, Some(value)) => {
+                return Err(RuleError::invalid_parameter(
+                    SCOPE_TAG_VALUE,
+                    &value,
+                    format!("a tag value needs {SCOPE_TAG_KEY} too"),
+                ))
+            }
+            (None, None) => {}
         }
         Ok(params)
     }
@@ -226,6 +279,18 @@ fn parse_tag_keys(value: &str) -> Result<Vec<String>, RuleError> {
     Ok(keys)
 }
 
+/// Tag keys are at most 128 characters and values 256, as in a Config rule's scope.
+fn parse_scope_tag(key: &str, value: &str, max_chars: usize) -> Result<String, RuleError> {
+    if value.chars().count() > max_chars {
+        return Err(RuleError::invalid_parameter(
+            key,
+            value,
+            format!("longer than {max_chars} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 fn parse_serverless(value: &str) -> Result<ComplianceType, RuleError> {
     match value.to_ascii_uppercase().as_str() {
         "NOT_APPLICABLE" => Ok(ComplianceType::NotApplicable),
@@ -317,7 +382,8 @@ mod tests {
             r#"{{"allowedSaslMechanisms":" iam , SCRAM ,","allowedCertificateAuthorityArns":"{CA}",
                 "requiredTagKeys":"owner, cost-center,owner","serverlessClusterCompliance":"non_compliant",
                 "checkCertificateAuthorityStatus":"FALSE","certificateAuthorityExpiryDays":"0",
-                "executionRoleName":"msk-mtls-rule-member"}}"#
+                "executionRoleName":"msk-mtls-rule-member","scopeTagValue":"production",
+                "scopeTagKey":"environment"}}"#
         ))
         .unwrap();
         assert_eq!(
@@ -330,6 +396,10 @@ mod tests {
                 check_certificate_authority_status: false,
                 certificate_authority_expiry_days: 0,
                 execution_role_name: Some("msk-mtls-rule-member".into()),
+                scope_tag: Some(TagScope {
+                    key: "environment".into(),
+                    value: Some("production".into()),
+                }),
             }
         );
     }
@@ -476,5 +546,42 @@ mod tests {
         ] {
             assert!(!is_private_ca_arn(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn tag_scope_admits_the_key_and_the_value_when_one_is_given() {
+        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let key_only = parse(r#"{"scopeTagKey":"environment"}"#)
+            .unwrap()
+            .scope_tag
+            .unwrap();
+        assert!(key_only.admits(&tags(&[("environment", "")])));
+        assert!(!key_only.admits(&tags(&[("Environment", "production")])));
+        let keyed = parse(r#"{"scopeTagKey":"environment","scopeTagValue":"production"}"#)
+            .unwrap()
+            .scope_tag
+            .unwrap();
+        assert!(keyed.admits(&tags(&[("environment", "production")])));
+        assert!(!keyed.admits(&tags(&[("environment", "staging")])));
+        assert!(!keyed.admits(&tags(&[])));
+    }
+
+    #[test]
+    fn a_tag_value_without_a_key_is_rejected() {
+        let (key, value, reason) = rejected(r#"{"scopeTagValue":"production"}"#);
+        assert_eq!(
+            (key.as_str(), value.as_str()),
+            ("scopeTagValue", "production")
+        );
+        assert!(reason.contains("scopeTagKey"), "{reason}");
+        assert_eq!(
+            rejected(&format!(r#"{{"scopeTagKey":"{}"}}"#, "k".repeat(129))).0,
+            "scopeTagKey"
+        );
     }
 }

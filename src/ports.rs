@@ -2,6 +2,7 @@
 //! CA health, the cluster list and stored results. The SDK adapters live in `aws.rs`; tests use plain
 //! in-memory fakes.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use aws_sdk_config::primitives::DateTime;
@@ -46,6 +47,7 @@ pub struct ListedCluster {
     /// `AWS::MSK::Cluster` or `AWS::MSK::ServerlessCluster`, as Config names the type.
     pub resource_type: &'static str,
     pub arn: String,
+    pub tags: BTreeMap<String, String>,
     pub cluster: Cluster,
 }
 

@@ -371,6 +371,28 @@ fn logs_are_json_one_line_per_evaluation_and_never_carry_the_token_or_credential
     assert_eq!(evaluated.len(), 1, "{logs}");
     assert_eq!(evaluated[0]["fields"]["resource_id"], resource_id.as_str());
     assert_eq!(evaluated[0]["fields"]["compliance"], "NON_COMPLIANT");
+
+    // one EMF line for the invocation that succeeded, none for the one refused
+    let metrics: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    assert_eq!(metrics.len(), 1, "{logs}");
+    let emf = &metrics[0];
+    assert_eq!(
+        emf["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "MskMtlsRule"
+    );
+    assert_eq!(emf["ConfigRuleName"], event["configRuleName"]);
+    assert_eq!(emf["Trigger"], "ConfigurationItemChange");
+    assert_eq!(
+        (
+            emf["ClustersEvaluated"].as_u64(),
+            emf["NonCompliant"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
 }
 
 const CA_ARN: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/";

@@ -12,6 +12,7 @@ use msk_mtls_rule::handler::{
 use msk_mtls_rule::ports::ListedCluster;
 use msk_mtls_rule::verdict::CaHealth;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 fn sample(name: &str) -> Value {
     read_json(format!("events/{name}.json"))
@@ -55,7 +56,8 @@ async fn compliant_change_sends_one_test_mode_evaluation_stamped_with_the_captur
             evaluations: 1,
             compliant: 1,
             non_compliant: 0,
-            not_applicable: 0
+            not_applicable: 0,
+            ca_days_to_expiry: None,
         }
     );
     let calls = sink.calls();
@@ -78,9 +80,10 @@ async fn ca_health_is_looked_up_once_per_distinct_ca() {
     let sink = FakeSink::default();
     let evaluator =
         Evaluator::new(FakeHistory::default(), &cas, FakeFleet::default()).with_clock(fixed_now);
-    handle_event(&evaluator, &sink, event).await.unwrap();
+    let summary = handle_event(&evaluator, &sink, event).await.unwrap();
     assert_eq!(sink.sent()[0].compliance, ComplianceType::Compliant);
     assert_eq!(*cas.calls.lock().unwrap(), vec![CA.to_owned()]);
+    assert_eq!(summary.ca_days_to_expiry, Some(365));
 }
 
 #[tokio::test]
@@ -510,6 +513,7 @@ fn listed(index: usize, ca: Option<String>) -> ListedCluster {
     ListedCluster {
         resource_type: "AWS::MSK::Cluster",
         arn,
+        tags: BTreeMap::from([("environment".to_owned(), format!("env{}", index % 2))]),
         cluster: Cluster::Provisioned(ClusterFacts::from_configuration(configuration, []).unwrap()),
     }
 }
@@ -632,4 +636,62 @@ async fn a_sweep_without_the_rule_name_is_refused() {
     assert_eq!(error.error_type(), "InvalidEvent");
     assert!(error.to_string().contains("configRuleName"));
     assert!(sink.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_sweep_gives_clusters_outside_the_tag_scope_not_applicable_without_judging_them() {
+    let fleet = FakeFleet {
+        clusters: (0..4).map(|i| listed(i, Some(ca(i)))).collect(),
+        ..FakeFleet::default()
+    };
+    let mut cas = FakeCas::default();
+    for n in 0..4 {
+        cas.health.insert(ca(n), CaHealth::NotFound);
+    }
+    let evaluator = Evaluator::new(FakeHistory::default(), &cas, &fleet).with_clock(fixed_now);
+    let sink = FakeSink::default();
+    let parameters = json!({"scopeTagKey": "environment", "scopeTagValue": "env0"});
+    let summary = handle_event(&evaluator, &sink, scheduled(parameters))
+        .await
+        .unwrap();
+    assert_eq!((summary.non_compliant, summary.not_applicable), (2, 2));
+    for (index, evaluation) in sink.sent().iter().enumerate() {
+        if index % 2 == 0 {
+            assert_eq!(evaluation.compliance, ComplianceType::NonCompliant);
+        } else {
+            assert_eq!(evaluation.compliance, ComplianceType::NotApplicable);
+            assert_eq!(
+                evaluation.annotation.as_deref(),
+                Some(r#"the cluster is outside the rule's scope (tag "environment" = "env0")"#)
+            );
+        }
+    }
+    let looked_up = cas.calls.lock().unwrap().clone();
+    assert_eq!(
+        looked_up,
+        vec![ca(0), ca(2)],
+        "only clusters in scope are judged"
+    );
+}
+
+#[tokio::test]
+async fn a_change_outside_the_tag_scope_is_not_applicable() {
+    let in_scope = with_parameters(
+        sample("compliant"),
+        json!({"checkCertificateAuthorityStatus": "false", "scopeTagKey": "env", "scopeTagValue": "prod"}),
+    );
+    let (result, _) = run(in_scope, FakeCas::default()).await;
+    assert_eq!(result.unwrap().compliant, 1);
+
+    let other_value = with_parameters(
+        sample("compliant"),
+        json!({"checkCertificateAuthorityStatus": "false", "scopeTagKey": "env", "scopeTagValue": "staging"}),
+    );
+    let (result, sink) = run(other_value, FakeCas::default()).await;
+    assert_eq!(result.unwrap().not_applicable, 1);
+    assert!(sink.sent()[0]
+        .annotation
+        .as_deref()
+        .unwrap()
+        .contains("outside the rule's scope"));
 }

@@ -60,6 +60,7 @@ impl ClusterInventory for FakeAws {
             items: vec![ListedCluster {
                 resource_type: "AWS::MSK::Cluster",
                 arn: "arn:aws:kafka:us-east-1:123456789012:cluster/f/x-5".into(),
+                tags: Default::default(),
                 cluster: Cluster::Provisioned(ClusterFacts::default()),
             }],
             next_token: None,

@@ -1,0 +1,144 @@
+//! KPI metrics as CloudWatch Embedded Metric Format: one JSON line per invocation on stdout, which
+//! CloudWatch Logs turns into metrics with no API call from the function.
+
+use serde_json::{json, Map, Value};
+
+use crate::event::Notification;
+use crate::handler::InvocationSummary;
+
+/// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
+pub const DEFAULT_NAMESPACE: &str = "MskMtlsRule";
+
+/// What the metrics are split by: the rule, and the trigger, so a sweep's counts (a picture of the
+/// whole fleet) are never summed with the change events'.
+pub fn trigger(notification: &Notification) -> &'static str {
+    match notification {
+        Notification::Change(_) => "ConfigurationItemChange",
+        Notification::Oversized(_) => "OversizedConfigurationItemChange",
+        Notification::Scheduled { .. } => "Scheduled",
+    }
+}
+
+/// The EMF line for one invocation. `MtlsCompliancePercent` (compliant out of compliant plus
+/// non-compliant) is given for sweeps only: a change event judges one cluster, not the fleet.
+pub fn emf_line(
+    namespace: &str,
+    rule_name: &str,
+    trigger: &str,
+    summary: &InvocationSummary,
+    timestamp_ms: u64,
+) -> String {
+    let mut values: Vec<(&str, &str, Value)> = vec![
+        ("ClustersEvaluated", "Count", summary.evaluations.into()),
+        ("Compliant", "Count", summary.compliant.into()),
+        ("NonCompliant", "Count", summary.non_compliant.into()),
+        ("NotApplicable", "Count", summary.not_applicable.into()),
+    ];
+    let judged = summary.compliant + summary.non_compliant;
+    if trigger == "Scheduled" && judged > 0 {
+        let percent = 100.0 * summary.compliant as f64 / judged as f64;
+        values.push(("MtlsCompliancePercent", "Percent", json!(percent)));
+    }
+    if let Some(days) = summary.ca_days_to_expiry {
+        values.push(("CaDaysToExpiry", "None", days.into()));
+    }
+    let definitions: Vec<Value> = values
+        .iter()
+        .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
+        .collect();
+    let mut line = Map::new();
+    line.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["ConfigRuleName", "Trigger"]],
+                "Metrics": definitions,
+            }],
+        }),
+    );
+    line.insert("ConfigRuleName".into(), rule_name.into());
+    line.insert("Trigger".into(), trigger.into());
+    for (name, _, value) in values {
+        line.insert(name.into(), value);
+    }
+    Value::Object(line).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(compliant: usize, non_compliant: usize, days: Option<i64>) -> InvocationSummary {
+        InvocationSummary {
+            evaluations: compliant + non_compliant + 1,
+            compliant,
+            non_compliant,
+            not_applicable: 1,
+            ca_days_to_expiry: days,
+        }
+    }
+
+    fn metric_names(line: &Value) -> Vec<String> {
+        line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|metric| metric["Name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_sweep_line_declares_every_value_it_carries_with_the_fleet_percentage() {
+        let text = emf_line("Ns", "rule", "Scheduled", &summary(3, 1, Some(12)), 1_700);
+        assert!(!text.contains('\n'));
+        let line: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(line["_aws"]["Timestamp"], 1_700);
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Ns");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["ConfigRuleName", "Trigger"]])
+        );
+        assert_eq!(
+            (line["ConfigRuleName"].as_str(), line["Trigger"].as_str()),
+            (Some("rule"), Some("Scheduled"))
+        );
+        let names = metric_names(&line);
+        assert_eq!(
+            names,
+            [
+                "ClustersEvaluated",
+                "Compliant",
+                "NonCompliant",
+                "NotApplicable",
+                "MtlsCompliancePercent",
+                "CaDaysToExpiry"
+            ]
+        );
+        for name in &names {
+            assert!(line[name].is_number(), "{name} has no value");
+        }
+        assert_eq!(line["ClustersEvaluated"], 5);
+        assert_eq!(line["MtlsCompliancePercent"], 75.0);
+        assert_eq!(line["CaDaysToExpiry"], 12);
+    }
+
+    #[test]
+    fn no_percentage_for_a_change_event_or_a_sweep_with_nothing_judged() {
+        let change = emf_line(
+            "Ns",
+            "r",
+            "ConfigurationItemChange",
+            &summary(1, 0, None),
+            0,
+        );
+        let empty_sweep = emf_line("Ns", "r", "Scheduled", &summary(0, 0, None), 0);
+        for text in [change, empty_sweep] {
+            let line: Value = serde_json::from_str(&text).unwrap();
+            assert!(!metric_names(&line).contains(&"MtlsCompliancePercent".to_owned()));
+            assert!(line.get("MtlsCompliancePercent").is_none());
+            assert!(line.get("CaDaysToExpiry").is_none());
+        }
+    }
+}
