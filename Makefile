@@ -10,7 +10,15 @@ PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools
+.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build deploy
+
+# Deployment tools, pinned in deploy/: SAM CLI, cfn-lint, cargo-lambda and zig in one venv; checkov in
+# another, because it pins a boto3 that SAM CLI refuses.
+SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
+TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/organization-rule.yaml
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+export SAM_CLI_TELEMETRY := 0
 
 # Tools built from crates.io at pinned versions, installed once per machine.
 CARGO_DENY_VERSION := 0.20.2
@@ -37,6 +45,35 @@ $(VENV)/.installed: tests/e2e/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 	touch $@
+
+$(SAM_VENV)/.installed: deploy/requirements-sam.txt
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/requirements-sam.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: deploy/requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/requirements-checkov.txt
+	touch $@
+
+templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every template offline: cfn-lint, sam validate --lint, checkov
+	$(SAM_VENV)/bin/cfn-lint $(TEMPLATES)
+	@for template in $(TEMPLATES); do \
+		$(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template $$template || exit 1; \
+	done
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
+
+sam-build: $(SAM_VENV)/.installed ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64
+	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
+	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \
+		--parameter-overrides Architecture=arm64
+	@python3 -c 'import sys; elf = open(".aws-sam/build/RuleFunction/bootstrap", "rb").read(20); \
+		ok = elf[:4] == b"\x7fELF" and int.from_bytes(elf[18:20], "little") == 183; \
+		print("bootstrap: aarch64 ELF" if ok else "bootstrap: NOT an aarch64 ELF"); sys.exit(0 if ok else 1)'
+	@ls -l .aws-sam/build/RuleFunction/bootstrap
+
+deploy: sam-build ## sam build && sam deploy --guided (needs AWS credentials)
+	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam deploy --guided
 
 test: tools build ## every test: unit, contract, handler, adapters, CLI, end-to-end
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked
