@@ -10,7 +10,7 @@ PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build deploy
+.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build deploy bench
 
 # Deployment tools, pinned in deploy/: SAM CLI, cfn-lint, cargo-lambda and zig in one venv; checkov in
 # another, because it pins a boto3 that SAM CLI refuses.
@@ -83,6 +83,13 @@ unit: ## the tests that need no emulator
 
 e2e: tools build ## the end-to-end layer alone: release binary + Runtime API + moto
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e -- --test-threads=2
+
+bench: tools build $(SAM_VENV)/.installed ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
+	$(CARGO) bench --locked --bench core -- --noplot
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) bench --locked --bench lambda
+	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
+	PATH=$(abspath $(SAM_VENV))/bin:$$PATH cargo-lambda lambda build --release --arm64 --locked --bin msk-mtls-rule
+	@stat -c 'arm64 bootstrap (cargo lambda build --release --arm64): %s bytes' target/lambda/msk-mtls-rule/bootstrap
 
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -15,7 +15,8 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
     are served back by GetComplianceDetailsByConfigRule (moto lacks it), paged.
   * Kafka: creationTime with a UTC offset, real ARN format, ListClustersV2 paging; clusters are made
     with moto's v1 CreateCluster model call, which keeps their authentication settings.
-  * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key.
+  * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key,
+    and the emulator's own time for it.
 moto's request recorder is on: the bodies of the calls that reached moto can be read back from
 /moto-api/recorder/download-recording.
 
@@ -97,7 +98,8 @@ class Emulator:
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
-        self.calls = []  # {"operation", "status", "fault"}
+        self.calls = []  # {"operation", "status", "fault", "key", "ms"}
+        self.request = threading.local()  # the werkzeug server answers each request on its own thread
         self.faults = {}  # operation -> {"kind", "rate", "remaining"}
         self.random = random.Random(0)
         self.current_key = None
@@ -110,6 +112,7 @@ class Emulator:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_e2e/"):
             return self.control(environ, start_response, path)
+        self.request.started = time.perf_counter()
         body = read_body(environ)
         operation = operation_of(environ, path)
         self.current_key = access_key_of(environ)
@@ -143,7 +146,9 @@ class Emulator:
 
     def log(self, operation, status, fault):
         with self.lock:
-            self.calls.append({"operation": operation, "status": status, "fault": fault, "key": self.current_key})
+            # ms: the emulator's own time for the call, the floor no client can go below
+            self.calls.append({"operation": operation, "status": status, "fault": fault, "key": self.current_key,
+                               "ms": (time.perf_counter() - self.request.started) * 1000})
 
     def pick_fault(self, operation):
         with self.lock:

@@ -122,6 +122,11 @@ struct RuntimeState {
     queue: VecDeque<(String, Vec<u8>, u64)>,
     outcomes: HashMap<String, Outcome>,
     init_error: Option<String>,
+    /// When each `GET /next` arrived: the first one ends the function's init.
+    polls: Vec<Instant>,
+    /// When each request's event was written to the function, and when its outcome came back.
+    served: HashMap<String, Instant>,
+    answered: HashMap<String, Instant>,
 }
 
 /// A Lambda Runtime API server: events go out through `/next`; responses and errors come back
@@ -153,6 +158,25 @@ impl RuntimeApi {
 
     /// Queues an event with a deadline `timeout` from now and waits for the function's outcome.
     pub fn invoke(&self, event: &Value, timeout: Duration) -> Outcome {
+        self.invoke_timed(event, timeout).0
+    }
+
+    /// Waits for the function's first `GET /next` (its init done) and returns when it arrived.
+    pub fn wait_for_first_poll(&self, timeout: Duration) -> Instant {
+        let (lock, ready) = &*self.state;
+        let (state, _) = ready
+            .wait_timeout_while(lock.lock().unwrap(), timeout, |state| {
+                state.polls.is_empty()
+            })
+            .unwrap();
+        *state
+            .polls
+            .first()
+            .expect("the function never polled the Runtime API")
+    }
+
+    /// `invoke`, with the time from the event written to the function to its outcome received.
+    pub fn invoke_timed(&self, event: &Value, timeout: Duration) -> (Outcome, Duration) {
         let id = {
             let mut next = self.next_id.lock().unwrap();
             *next += 1;
@@ -173,7 +197,9 @@ impl RuntimeApi {
         let mut state = lock.lock().unwrap();
         loop {
             if let Some(outcome) = state.outcomes.remove(&id) {
-                return outcome;
+                let served = state.served.remove(&id).unwrap();
+                let answered = state.answered.remove(&id).unwrap();
+                return (outcome, answered - served);
             }
             if let Some(error) = &state.init_error {
                 panic!("function reported an init error: {error}");
@@ -221,6 +247,8 @@ fn serve_connection(stream: TcpStream, state: Arc<(Mutex<RuntimeState>, Condvar)
         let (lock, ready) = &*state;
         let reply = if method == "GET" && path == "invocation/next" {
             let mut guard = lock.lock().unwrap();
+            guard.polls.push(Instant::now());
+            ready.notify_all();
             let (id, event, deadline) = loop {
                 if let Some(next) = guard.queue.pop_front() {
                     break next;
@@ -238,7 +266,11 @@ fn serve_connection(stream: TcpStream, state: Arc<(Mutex<RuntimeState>, Condvar)
             );
             let mut reply = head.into_bytes();
             reply.extend(event);
-            reply
+            if writer.write_all(&reply).is_err() {
+                return;
+            }
+            lock.lock().unwrap().served.insert(id, Instant::now());
+            continue;
         } else if method == "POST" && path.starts_with("invocation/") {
             let mut segments = path.split('/');
             let id = segments.nth(1).unwrap_or("").to_owned();
@@ -254,7 +286,9 @@ fn serve_connection(stream: TcpStream, state: Arc<(Mutex<RuntimeState>, Condvar)
                     }
                 }
             };
-            lock.lock().unwrap().outcomes.insert(id, outcome);
+            let mut guard = lock.lock().unwrap();
+            guard.answered.insert(id.clone(), Instant::now());
+            guard.outcomes.insert(id, outcome);
             ready.notify_all();
             accepted()
         } else if method == "POST" && path == "init/error" {
@@ -278,10 +312,17 @@ fn accepted() -> Vec<u8> {
 pub struct Function {
     child: Child,
     logs: Arc<Mutex<String>>,
+    /// Just before the process was spawned.
+    pub started: Instant,
 }
 
 impl Function {
     pub fn start(runtime: &RuntimeApi, emulator: &Emulator) -> Function {
+        Self::start_with(runtime, emulator, &[])
+    }
+
+    /// `start`, with extra environment variables.
+    pub fn start_with(runtime: &RuntimeApi, emulator: &Emulator, env: &[(&str, &str)]) -> Function {
         let binary = std::env::var("MSK_MTLS_RULE_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|_| manifest_dir().join("target/release/msk-mtls-rule"));
@@ -289,6 +330,7 @@ impl Function {
             binary.exists(),
             "{binary:?} not found: run `make build` first"
         );
+        let started = Instant::now();
         let mut child = Command::new(binary)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -310,6 +352,7 @@ impl Function {
             .env("AWS_SESSION_TOKEN", "e2e-session-token-must-not-be-logged")
             .env("AWS_ENDPOINT_URL", emulator.endpoint())
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -328,7 +371,35 @@ impl Function {
                 }
             });
         }
-        Function { child, logs }
+        Function {
+            child,
+            logs,
+            started,
+        }
+    }
+
+    /// The CPU time the process has used so far (user + system), at the kernel's tick resolution.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // fields after the command name, which is in parentheses and may hold spaces
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+    }
+
+    /// The process's peak resident set (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status")
     }
 
     pub fn logs(&self) -> String {

@@ -1,0 +1,53 @@
+//! The evaluation core's throughput: a Config event from raw JSON bytes to a verdict, as the handler
+//! does it for each change event (parse the event and the parameters, read the item, judge it).
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
+use msk_mtls_rule::event::{ConfigRuleEvent, Notification};
+use msk_mtls_rule::params::RuleParams;
+use msk_mtls_rule::verdict::{evaluate, CaHealthReport, Verdict};
+use msk_mtls_rule::DateTime;
+
+fn verdict_of(bytes: &[u8], now: DateTime) -> Verdict {
+    let event = ConfigRuleEvent::from_json(serde_json::from_slice(bytes).unwrap()).unwrap();
+    let params = RuleParams::parse(event.rule_parameters.as_deref()).unwrap();
+    let Notification::Change(item) = event.notification else {
+        panic!("a change event")
+    };
+    let facts = ClusterFacts::from_configuration(
+        item.configuration.expect("a configuration"),
+        item.tags.into_keys(),
+    )
+    .unwrap();
+    evaluate(
+        &Cluster::Provisioned(facts),
+        &params,
+        &CaHealthReport::new(),
+        now,
+    )
+}
+
+fn change_events(c: &mut Criterion) {
+    let now = DateTime::from_secs(1_700_000_000);
+    let mut group = c.benchmark_group("change_event_to_verdict");
+    group.throughput(Throughput::Elements(1));
+    for name in [
+        "compliant",
+        "noncompliant-client-broker-tls-plaintext",
+        "noncompliant-everything-open",
+    ] {
+        let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || bytes.clone(),
+                |bytes| verdict_of(&bytes, now),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, change_events);
+criterion_main!(benches);

@@ -1,0 +1,262 @@
+//! `make bench`: the release binary as Lambda runs it, through a Lambda Runtime API, against the
+//! local AWS emulator (moto), with the figures printed. Nothing here asserts a time; it fails only
+//! when the function answers wrongly or makes more calls than the minimum.
+//!
+//! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS` ("1000,10000"),
+//! plus the e2e harness's `MSK_MTLS_RULE_BIN` and `E2E_PYTHON`.
+
+#[path = "../tests/e2e/harness.rs"]
+#[allow(dead_code)] // the e2e tests use the rest of it
+mod harness;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use harness::{item_of, sample, with_item, Emulator, Function, Outcome, RuntimeApi};
+use serde_json::{json, Value};
+
+/// As template.yaml deploys it: INFO, not the e2e tests' DEBUG (the SDK's debug events cost CPU).
+const DEPLOYED_ENV: &[(&str, &str)] = &[("AWS_LAMBDA_LOG_LEVEL", "INFO")];
+const TIMEOUT: Duration = Duration::from_secs(900);
+const CHANGE_SAMPLES: [&str; 6] = [
+    "compliant.json",
+    "compliant-camelcase.json",
+    "noncompliant-client-broker-tls-plaintext.json",
+    "noncompliant-sasl-scram.json",
+    "noncompliant-unauthenticated-access.json",
+    "notapplicable-deleted.json",
+];
+
+fn setting(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let cold_starts: usize = setting("BENCH_COLD_STARTS", "10").parse().unwrap();
+    let warm_events: usize = setting("BENCH_WARM_EVENTS", "200").parse().unwrap();
+    let sweeps: Vec<usize> = setting("BENCH_SWEEPS", "1000,10000")
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+
+    println!("msk-mtls-rule release binary, Runtime API + moto on 127.0.0.1");
+    println!("host: {} cores, load average {}", cores(), load_average());
+    cold_start(cold_starts);
+    warm_change_events(warm_events);
+    for clusters in sweeps {
+        sweep(clusters);
+    }
+    println!("load average at the end: {}", load_average());
+}
+
+/// Spawn to first `GET /next` (the init Lambda bills), then the first invocation, in fresh processes.
+fn cold_start(processes: usize) {
+    let emulator = Emulator::start();
+    let mut init = Vec::new();
+    let mut first_invocation = Vec::new();
+    let mut rss = Vec::new();
+    for index in 0..processes {
+        let runtime = RuntimeApi::start();
+        let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
+        init.push(runtime.wait_for_first_poll(Duration::from_secs(30)) - function.started);
+        let (outcome, latency) = runtime.invoke_timed(&change_event(index), TIMEOUT);
+        expect_response(outcome);
+        first_invocation.push(latency);
+        rss.push(function.peak_rss_kib());
+    }
+    println!("\n## cold start ({processes} fresh processes)");
+    println!(
+        "init (spawn -> first GET /next): median {} (min {}, max {})",
+        ms(median(&init)),
+        ms(*init.iter().min().unwrap()),
+        ms(*init.iter().max().unwrap())
+    );
+    println!(
+        "first change event (served -> response posted): median {}",
+        ms(median(&first_invocation))
+    );
+    println!("peak RSS after it: median {} KiB", median(&rss));
+}
+
+/// One warm process answering change events (PutEvaluations to moto each time).
+fn warm_change_events(events: usize) {
+    let emulator = Emulator::start();
+    let runtime = RuntimeApi::start();
+    let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
+    expect_response(runtime.invoke(&change_event(0), TIMEOUT));
+    let mut latencies = Vec::with_capacity(events);
+    let cpu_before = function.cpu_time();
+    for index in 1..=events {
+        let (outcome, latency) = runtime.invoke_timed(&change_event(index), TIMEOUT);
+        expect_response(outcome);
+        latencies.push(latency);
+    }
+    let cpu_per_event = (function.cpu_time() - cpu_before) / events as u32;
+    let put_calls = emulator.calls_to("PutEvaluations");
+    let puts = put_calls.len();
+    assert_eq!(puts, events + 1, "one PutEvaluations per change event");
+    let mut emulator_ms: Vec<Duration> = put_calls[1..]
+        .iter()
+        .map(|call| emulator_time(std::slice::from_ref(call)))
+        .collect();
+    emulator_ms.sort();
+    latencies.sort();
+    println!("\n## warm change events ({events} events, one process)");
+    println!(
+        "latency (served -> response posted): median {}, p99 {}, max {}",
+        ms(median(&latencies)),
+        ms(percentile(&latencies, 99)),
+        ms(*latencies.last().unwrap())
+    );
+    println!(
+        "the emulator's own time per PutEvaluations: median {}; the function's CPU per event: {}",
+        ms(median(&emulator_ms)),
+        ms(cpu_per_event)
+    );
+    println!(
+        "AWS calls: {puts} PutEvaluations; peak RSS {} KiB",
+        function.peak_rss_kib()
+    );
+}
+
+/// A scheduled sweep over `clusters` clusters on 3 CAs: first with nothing held, then again with the
+/// first sweep's results held (the steady state of a deployed rule).
+fn sweep(clusters: usize) {
+    let emulator = Emulator::start();
+    let cas: Vec<String> = (0..3)
+        .map(|_| {
+            emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let seeding = Instant::now();
+    for start in (0..clusters).step_by(1000) {
+        let batch: Vec<Value> = (start..clusters.min(start + 1000))
+            .map(|index| fleet_cluster(index, &cas))
+            .collect();
+        emulator.control("/_e2e/clusters", json!({ "clusters": batch }));
+    }
+    let seeded_in = seeding.elapsed();
+    let runtime = RuntimeApi::start();
+    let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
+    // a real (not TESTMODE) token: the emulator keeps the results, as Config does
+    let mut event = sample("aws/scheduled.json", Some(json!({})));
+    event["resultToken"] = json!("bench-result-token");
+    println!(
+        "\n## sweep of {clusters} clusters (3 CAs; seeded in {})",
+        ms(seeded_in)
+    );
+    let mut held: usize = 0;
+    for round in ["first (nothing held)", "steady (last sweep's results held)"] {
+        let before = emulator.calls().len();
+        let cpu_before = function.cpu_time();
+        let (outcome, wall) = runtime.invoke_timed(&event, TIMEOUT);
+        let cpu = function.cpu_time() - cpu_before;
+        let summary = expect_response(outcome);
+        assert_eq!(summary["evaluations"], clusters, "{summary}");
+        let calls = &emulator.calls()[before..];
+        let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
+        for call in calls {
+            *by_operation
+                .entry(call["operation"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        let emulator_time = emulator_time(calls);
+        let pages = clusters.div_ceil(100);
+        let minimum = pages + pages + held.div_ceil(100).max(1) + cas.len();
+        println!(
+            "{round}: wall {}, of which the emulator {}; the function's CPU {}; {} calls (minimum {minimum}) {:?}; peak RSS {} KiB",
+            ms(wall),
+            ms(emulator_time),
+            ms(cpu),
+            calls.len(),
+            by_operation,
+            function.peak_rss_kib()
+        );
+        assert_eq!(calls.len(), minimum, "{by_operation:?}");
+        // the sweep reads back the COMPLIANT and NON_COMPLIANT results it holds
+        held = (summary["compliant"].as_u64().unwrap() + summary["nonCompliant"].as_u64().unwrap())
+            as usize;
+    }
+}
+
+/// The fleet's mix: 2 in 5 COMPLIANT, the rest NON_COMPLIANT for one reason or another, every 50th
+/// serverless.
+fn fleet_cluster(index: usize, cas: &[String]) -> Value {
+    let ca = &cas[index % cas.len()];
+    let name = format!("fleet-{index}");
+    let mtls = json!({"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
+                      "unauthenticated": {"enabled": false}});
+    let tls_only = json!({"encryptionInTransit": {"clientBroker": "TLS", "inCluster": true}});
+    match index % 5 {
+        _ if index % 50 == 3 => json!({"name": name, "serverless": true}),
+        0 | 1 => json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only}),
+        2 => json!({"name": name, "clientAuthentication": mtls,
+                    "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS_PLAINTEXT"}}}),
+        _ => json!({"name": name, "encryptionInfo": tls_only}),
+    }
+}
+
+/// A change event for its own cluster, cycling through COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE.
+fn change_event(index: usize) -> Value {
+    let name = CHANGE_SAMPLES[index % CHANGE_SAMPLES.len()];
+    let event = sample(name, None);
+    let arn = item_of(&event)["resourceId"].as_str().unwrap().to_owned();
+    with_item(event, |item| {
+        item["resourceId"] = json!(format!("{arn}-{index}"));
+    })
+}
+
+/// The emulator's own time answering these calls: the floor no handler can go below here.
+fn emulator_time(calls: &[Value]) -> Duration {
+    Duration::from_secs_f64(
+        calls
+            .iter()
+            .map(|call| call["ms"].as_f64().unwrap())
+            .sum::<f64>()
+            / 1000.0,
+    )
+}
+
+fn expect_response(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Response(body) => body,
+        Outcome::Error {
+            error_type,
+            message,
+        } => panic!("invocation failed: {error_type}: {message}"),
+    }
+}
+
+fn median<T: Copy + Ord>(values: &[T]) -> T {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], percent: usize) -> Duration {
+    sorted[((sorted.len() * percent).div_ceil(100)).saturating_sub(1)]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
