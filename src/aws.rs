@@ -14,6 +14,8 @@ use aws_sdk_config::types::{
 };
 use aws_sdk_kafka::types::{Cluster as KafkaCluster, ClusterType};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
@@ -45,11 +47,21 @@ impl LazySdkConfig {
         self.0
             .get_or_init(|| {
                 aws_config::defaults(BehaviorVersion::latest())
+                    .http_client(https_client())
                     .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
                     .load()
             })
             .await
     }
+}
+
+/// The SDK's HTTPS client (hyper, rustls, the system's roots) with ring as its crypto.
+fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// Every AWS call the rule makes, on one lazily loaded SDK configuration; each client is built
