@@ -12,7 +12,7 @@ mod harness;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use harness::{item_of, sample, with_item, Emulator, Function, Outcome, RuntimeApi};
+use harness::{item_of, response, sample, with_item, Emulator, Function, RuntimeApi};
 use serde_json::{json, Value};
 
 /// As template.yaml deploys it: INFO, not the e2e tests' DEBUG (the SDK's debug events cost CPU).
@@ -62,7 +62,7 @@ fn cold_start(processes: usize) {
         let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
         init.push(runtime.wait_for_first_poll(Duration::from_secs(30)) - function.started);
         let (outcome, latency) = runtime.invoke_timed(&change_event(index), TIMEOUT);
-        expect_response(outcome);
+        response(outcome);
         first_invocation.push(latency);
         rss.push(function.peak_rss_kib());
     }
@@ -85,12 +85,12 @@ fn warm_change_events(events: usize) {
     let emulator = Emulator::start();
     let runtime = RuntimeApi::start();
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
-    expect_response(runtime.invoke(&change_event(0), TIMEOUT));
+    response(runtime.invoke(&change_event(0), TIMEOUT));
     let mut latencies = Vec::with_capacity(events);
     let cpu_before = function.cpu_time();
     for index in 1..=events {
         let (outcome, latency) = runtime.invoke_timed(&change_event(index), TIMEOUT);
-        expect_response(outcome);
+        response(outcome);
         latencies.push(latency);
     }
     let cpu_per_event = (function.cpu_time() - cpu_before) / events as u32;
@@ -156,7 +156,7 @@ fn sweep(clusters: usize) {
         let cpu_before = function.cpu_time();
         let (outcome, wall) = runtime.invoke_timed(&event, TIMEOUT);
         let cpu = function.cpu_time() - cpu_before;
-        let summary = expect_response(outcome);
+        let summary = response(outcome);
         assert_eq!(summary["evaluations"], clusters, "{summary}");
         let calls = &emulator.calls()[before..];
         let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
@@ -220,16 +220,6 @@ fn emulator_time(calls: &[Value]) -> Duration {
             .sum::<f64>()
             / 1000.0,
     )
-}
-
-fn expect_response(outcome: Outcome) -> Value {
-    match outcome {
-        Outcome::Response(body) => body,
-        Outcome::Error {
-            error_type,
-            message,
-        } => panic!("invocation failed: {error_type}: {message}"),
-    }
 }
 
 fn median<T: Copy + Ord>(values: &[T]) -> T {

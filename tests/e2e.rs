@@ -8,7 +8,9 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{item_of, no_ca_check, sample, with_item, Emulator, Function, Outcome, RuntimeApi};
+use harness::{
+    item_of, no_ca_check, response, sample, with_item, Emulator, Function, Outcome, RuntimeApi,
+};
 use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -33,16 +35,6 @@ fn setup() -> Setup {
 impl Setup {
     fn invoke(&self, event: &Value) -> Outcome {
         self.runtime.invoke(event, TIMEOUT)
-    }
-}
-
-fn response(outcome: Outcome) -> Value {
-    match outcome {
-        Outcome::Response(body) => body,
-        Outcome::Error {
-            error_type,
-            message,
-        } => panic!("invocation failed: {error_type}: {message}"),
     }
 }
 

@@ -117,6 +117,17 @@ pub enum Outcome {
     Error { error_type: String, message: String },
 }
 
+/// The body of a successful invocation; a failed one panics with its error.
+pub fn response(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Response(body) => body,
+        Outcome::Error {
+            error_type,
+            message,
+        } => panic!("invocation failed: {error_type}: {message}"),
+    }
+}
+
 #[derive(Default)]
 struct RuntimeState {
     queue: VecDeque<(String, Vec<u8>, u64)>,
