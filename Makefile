@@ -10,7 +10,7 @@ PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build deploy bench
+.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench
 
 # Deployment tools, pinned in deploy/: SAM CLI, cfn-lint, cargo-lambda and zig in one venv; checkov in
 # another, because it pins a boto3 that SAM CLI refuses.
@@ -63,14 +63,16 @@ templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every t
 	done
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-sam-build: $(SAM_VENV)/.installed ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64
-	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
+sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \
 		--parameter-overrides Architecture=arm64
 	@python3 -c 'import sys; elf = open(".aws-sam/build/RuleFunction/bootstrap", "rb").read(20); \
 		ok = elf[:4] == b"\x7fELF" and int.from_bytes(elf[18:20], "little") == 183; \
 		print("bootstrap: aarch64 ELF" if ok else "bootstrap: NOT an aarch64 ELF"); sys.exit(0 if ok else 1)'
 	@ls -l .aws-sam/build/RuleFunction/bootstrap
+
+lambda-target: # the std of Lambda's arm64 target, for cargo-lambda
+	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
 
 deploy: sam-build ## sam build && sam deploy --guided (needs AWS credentials)
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam deploy --guided
@@ -84,10 +86,9 @@ unit: ## the tests that need no emulator
 e2e: tools build ## the end-to-end layer alone: release binary + Runtime API + moto
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e -- --test-threads=2
 
-bench: tools build $(SAM_VENV)/.installed ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
+bench: tools build $(SAM_VENV)/.installed lambda-target ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
 	$(CARGO) bench --locked --bench core -- --noplot
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) bench --locked --bench lambda
-	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH cargo-lambda lambda build --release --arm64 --locked --bin msk-mtls-rule
 	@stat -c 'arm64 bootstrap (cargo lambda build --release --arm64): %s bytes' target/lambda/msk-mtls-rule/bootstrap
 

@@ -57,11 +57,11 @@ fn cold_start(processes: usize) {
     let mut init = Vec::new();
     let mut first_invocation = Vec::new();
     let mut rss = Vec::new();
-    for index in 0..processes {
+    for event in change_events(processes) {
         let runtime = RuntimeApi::start();
         let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
         init.push(runtime.wait_for_first_poll(Duration::from_secs(30)) - function.started);
-        let (outcome, latency) = runtime.invoke_timed(&change_event(index), TIMEOUT);
+        let (outcome, latency) = runtime.invoke_timed(&event, TIMEOUT);
         response(outcome);
         first_invocation.push(latency);
         rss.push(function.peak_rss_kib());
@@ -85,11 +85,12 @@ fn warm_change_events(events: usize) {
     let emulator = Emulator::start();
     let runtime = RuntimeApi::start();
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
-    response(runtime.invoke(&change_event(0), TIMEOUT));
+    let mut change_events = change_events(events + 1).into_iter();
+    response(runtime.invoke(&change_events.next().unwrap(), TIMEOUT));
     let mut latencies = Vec::with_capacity(events);
     let cpu_before = function.cpu_time();
-    for index in 1..=events {
-        let (outcome, latency) = runtime.invoke_timed(&change_event(index), TIMEOUT);
+    for event in change_events {
+        let (outcome, latency) = runtime.invoke_timed(&event, TIMEOUT);
         response(outcome);
         latencies.push(latency);
     }
@@ -201,14 +202,22 @@ fn fleet_cluster(index: usize, cas: &[String]) -> Value {
     }
 }
 
-/// A change event for its own cluster, cycling through COMPLIANT, NON_COMPLIANT and NOT_APPLICABLE.
-fn change_event(index: usize) -> Value {
-    let name = CHANGE_SAMPLES[index % CHANGE_SAMPLES.len()];
-    let event = sample(name, None);
-    let arn = item_of(&event)["resourceId"].as_str().unwrap().to_owned();
-    with_item(event, |item| {
-        item["resourceId"] = json!(format!("{arn}-{index}"));
-    })
+/// `count` change events, each for its own cluster, cycling through COMPLIANT, NON_COMPLIANT and
+/// NOT_APPLICABLE samples (each sample read once).
+fn change_events(count: usize) -> Vec<Value> {
+    let samples: Vec<Value> = CHANGE_SAMPLES
+        .iter()
+        .map(|name| sample(name, None))
+        .collect();
+    (0..count)
+        .map(|index| {
+            let event = samples[index % samples.len()].clone();
+            let arn = item_of(&event)["resourceId"].as_str().unwrap().to_owned();
+            with_item(event, |item| {
+                item["resourceId"] = json!(format!("{arn}-{index}"));
+            })
+        })
+        .collect()
 }
 
 /// The emulator's own time answering these calls: the floor no handler can go below here.

@@ -346,9 +346,9 @@ fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
         .to_owned();
     let tags: BTreeMap<String, String> = cluster
         .tags()
-        .cloned()
-        .unwrap_or_default()
         .into_iter()
+        .flatten()
+        .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     if cluster.cluster_type() == Some(&ClusterType::Serverless) {
         return Ok(ListedCluster {
@@ -392,12 +392,12 @@ fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
             })),
         })),
     });
-    let tag_keys = tags.keys().cloned().collect::<Vec<_>>();
+    let facts = ClusterFacts::from_configuration(configuration, tags.keys().cloned())?;
     Ok(ListedCluster {
         resource_type: MSK_CLUSTER,
         arn,
         tags,
-        cluster: Cluster::Provisioned(ClusterFacts::from_configuration(configuration, tag_keys)?),
+        cluster: Cluster::Provisioned(facts),
     })
 }
 

@@ -18,7 +18,7 @@ use crate::params::RuleParams;
 use crate::ports::{
     CertificateAuthorities, ClusterInventory, ConfigHistory, EvaluationSink, StoredResults,
 };
-use crate::verdict::{evaluate, CaHealth, CaHealthReport};
+use crate::verdict::{evaluate, CaHealthReport};
 
 /// PutEvaluations accepts at most 100 evaluations a call.
 pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
@@ -487,9 +487,15 @@ where
     F: ClusterInventory + StoredResults + Sync,
     S: EvaluationSink + Sync,
 {
+    let (event, params) = parse_invocation(event)?;
+    handle_parsed(evaluator, sink, &event, &params).await
+}
+
+/// The event and its rule parameters, both checked before anything is evaluated.
+pub fn parse_invocation(event: Value) -> Result<(ConfigRuleEvent, RuleParams), RuleError> {
     let event = ConfigRuleEvent::from_json(event)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref())?;
-    handle_parsed(evaluator, sink, &event, &params).await
+    Ok((event, params))
 }
 
 pub async fn handle_parsed<H, C, F, S>(
@@ -512,14 +518,8 @@ where
 }
 
 fn soonest_expiry_days(cas: &CaHealthReport, now: DateTime) -> Option<i64> {
-    const SECONDS_PER_DAY: i64 = 86_400;
     cas.values()
-        .filter_map(|health| match health {
-            CaHealth::Active {
-                not_after: Some(not_after),
-            } => Some((not_after.secs() - now.secs()).div_euclid(SECONDS_PER_DAY)),
-            _ => None,
-        })
+        .filter_map(|health| health.days_to_expiry(now))
         .min()
 }
 

@@ -14,7 +14,9 @@ use serde_json::Value;
 
 use msk_mtls_rule::aws::AwsPorts;
 use msk_mtls_rule::event::ConfigRuleEvent;
-use msk_mtls_rule::handler::{execution_role_arn, handle_parsed, Evaluator, InvocationSummary};
+use msk_mtls_rule::handler::{
+    execution_role_arn, handle_parsed, parse_invocation, Evaluator, InvocationSummary,
+};
 use msk_mtls_rule::metrics;
 use msk_mtls_rule::params::RuleParams;
 use msk_mtls_rule::RuleError;
@@ -122,14 +124,14 @@ async fn invoke(
     metrics_namespace: &str,
     event: Value,
 ) -> Result<InvocationSummary, RuleError> {
-    let event = ConfigRuleEvent::from_json(event)?;
-    let params = RuleParams::parse(event.rule_parameters.as_deref())?;
+    let (event, params) = parse_invocation(event)?;
     let mut member = None;
     let ports = account_ports(aws, &mut member, &event, &params).await?;
     let summary =
         handle_parsed(&Evaluator::new(ports, ports, ports), ports, &event, &params).await?;
-    if let (false, Some(rule_name)) = (metrics_namespace.is_empty(), &event.config_rule_name) {
-        let trigger = metrics::trigger(&event.notification);
+    let rule_name = event.config_rule_name.as_deref().unwrap_or_default();
+    if !metrics_namespace.is_empty() && !rule_name.is_empty() {
+        let trigger = metrics::Trigger::of(&event.notification);
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_millis() as u64);
@@ -174,8 +176,7 @@ async fn evaluate_file(path: &str) -> Result<String, String> {
     let text = read_input(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let event: Value = serde_json::from_str(&text)
         .map_err(|e| format!("invalid event: {path} is not JSON: {e}"))?;
-    let event = ConfigRuleEvent::from_json(event).map_err(describe)?;
-    let params = RuleParams::parse(event.rule_parameters.as_deref()).map_err(describe)?;
+    let (event, params) = parse_invocation(event).map_err(describe)?;
     let own = AwsPorts::default();
     let mut member = None;
     let aws = account_ports(&own, &mut member, &event, &params)

@@ -9,13 +9,30 @@ use crate::handler::InvocationSummary;
 /// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
 pub const DEFAULT_NAMESPACE: &str = "MskMtlsRule";
 
-/// What the metrics are split by: the rule, and the trigger, so a sweep's counts (a picture of the
-/// whole fleet) are never summed with the change events'.
-pub fn trigger(notification: &Notification) -> &'static str {
-    match notification {
-        Notification::Change(_) => "ConfigurationItemChange",
-        Notification::Oversized(_) => "OversizedConfigurationItemChange",
-        Notification::Scheduled { .. } => "Scheduled",
+/// What the metrics are split by, beside the rule: a sweep's counts (a picture of the whole fleet)
+/// are never summed with the change events'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Change,
+    Oversized,
+    Scheduled,
+}
+
+impl Trigger {
+    pub fn of(notification: &Notification) -> Self {
+        match notification {
+            Notification::Change(_) => Trigger::Change,
+            Notification::Oversized(_) => Trigger::Oversized,
+            Notification::Scheduled { .. } => Trigger::Scheduled,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Change => "ConfigurationItemChange",
+            Trigger::Oversized => "OversizedConfigurationItemChange",
+            Trigger::Scheduled => "Scheduled",
+        }
     }
 }
 
@@ -24,7 +41,7 @@ pub fn trigger(notification: &Notification) -> &'static str {
 pub fn emf_line(
     namespace: &str,
     rule_name: &str,
-    trigger: &str,
+    trigger: Trigger,
     summary: &InvocationSummary,
     timestamp_ms: u64,
 ) -> String {
@@ -35,7 +52,7 @@ pub fn emf_line(
         ("NotApplicable", "Count", summary.not_applicable.into()),
     ];
     let judged = summary.compliant + summary.non_compliant;
-    if trigger == "Scheduled" && judged > 0 {
+    if trigger == Trigger::Scheduled && judged > 0 {
         let percent = 100.0 * summary.compliant as f64 / judged as f64;
         values.push(("MtlsCompliancePercent", "Percent", json!(percent)));
     }
@@ -59,7 +76,7 @@ pub fn emf_line(
         }),
     );
     line.insert("ConfigRuleName".into(), rule_name.into());
-    line.insert("Trigger".into(), trigger.into());
+    line.insert("Trigger".into(), trigger.as_str().into());
     for (name, _, value) in values {
         line.insert(name.into(), value);
     }
@@ -91,7 +108,13 @@ mod tests {
 
     #[test]
     fn a_sweep_line_declares_every_value_it_carries_with_the_fleet_percentage() {
-        let text = emf_line("Ns", "rule", "Scheduled", &summary(3, 1, Some(12)), 1_700);
+        let text = emf_line(
+            "Ns",
+            "rule",
+            Trigger::Scheduled,
+            &summary(3, 1, Some(12)),
+            1_700,
+        );
         assert!(!text.contains('\n'));
         let line: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(line["_aws"]["Timestamp"], 1_700);
@@ -126,14 +149,8 @@ mod tests {
 
     #[test]
     fn no_percentage_for_a_change_event_or_a_sweep_with_nothing_judged() {
-        let change = emf_line(
-            "Ns",
-            "r",
-            "ConfigurationItemChange",
-            &summary(1, 0, None),
-            0,
-        );
-        let empty_sweep = emf_line("Ns", "r", "Scheduled", &summary(0, 0, None), 0);
+        let change = emf_line("Ns", "r", Trigger::Change, &summary(1, 0, None), 0);
+        let empty_sweep = emf_line("Ns", "r", Trigger::Scheduled, &summary(0, 0, None), 0);
         for text in [change, empty_sweep] {
             let line: Value = serde_json::from_str(&text).unwrap();
             assert!(!metric_names(&line).contains(&"MtlsCompliancePercent".to_owned()));

@@ -28,6 +28,18 @@ pub enum CaHealth {
     },
 }
 
+impl CaHealth {
+    /// Whole days until an ACTIVE CA's certificate expires (negative once past), if known.
+    pub fn days_to_expiry(&self, now: DateTime) -> Option<i64> {
+        match self {
+            CaHealth::Active {
+                not_after: Some(not_after),
+            } => Some((not_after.secs() - now.secs()).div_euclid(SECONDS_PER_DAY)),
+            _ => None,
+        }
+    }
+}
+
 /// CA health by ARN, looked up before evaluation; a CA missing here was not checked.
 pub type CaHealthReport = BTreeMap<String, CaHealth>;
 
@@ -211,17 +223,10 @@ fn ca_finding(
         Some(CaHealth::Active { not_after: None }) => {
             Some(Finding::CertificateAuthorityExpiryUnknown(arn))
         }
-        Some(CaHealth::Active {
-            not_after: Some(not_after),
-        }) => {
-            let seconds_left = not_after.secs() - now.secs();
-            (seconds_left < i64::from(expiry_days) * SECONDS_PER_DAY).then(|| {
-                Finding::CertificateAuthorityExpiring {
-                    arn,
-                    days_left: seconds_left.div_euclid(SECONDS_PER_DAY),
-                }
-            })
-        }
+        Some(health @ CaHealth::Active { not_after: Some(_) }) => health
+            .days_to_expiry(now)
+            .filter(|days_left| *days_left < i64::from(expiry_days))
+            .map(|days_left| Finding::CertificateAuthorityExpiring { arn, days_left }),
         Some(CaHealth::NotActive { status }) => Some(Finding::CertificateAuthorityNotActive {
             arn,
             status: status.clone(),
