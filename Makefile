@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # another, because it pins a boto3 that SAM CLI refuses.
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
-TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/organization-rule.yaml
+TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/member-alerts.yaml deploy/organization-rule.yaml
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 export SAM_CLI_TELEMETRY := 0
 
@@ -56,8 +56,9 @@ $(CHECKOV_VENV)/.installed: deploy/requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/requirements-checkov.txt
 	touch $@
 
-templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every template offline: cfn-lint, sam validate --lint, checkov
+templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every template offline: cfn-lint, sam validate --lint, checkov, AWS limits
 	$(SAM_VENV)/bin/cfn-lint $(TEMPLATES)
+	$(SAM_VENV)/bin/python deploy/check_templates.py
 	@for template in $(TEMPLATES); do \
 		$(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template $$template || exit 1; \
 	done

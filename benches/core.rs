@@ -9,13 +9,13 @@ use msk_mtls_rule::verdict::{evaluate, CaHealthReport, Verdict};
 use msk_mtls_rule::DateTime;
 
 fn verdict_of(bytes: &[u8], now: DateTime) -> Verdict {
-    let event = ConfigRuleEvent::from_json(serde_json::from_slice(bytes).unwrap()).unwrap();
+    let event = ConfigRuleEvent::from_text(std::str::from_utf8(bytes).unwrap()).unwrap();
     let params = RuleParams::parse(event.rule_parameters.as_deref()).unwrap();
     let Notification::Change(item) = event.notification else {
         panic!("a change event")
     };
     let facts = ClusterFacts::from_configuration(
-        item.configuration.expect("a configuration"),
+        item.configuration.as_ref().expect("a configuration"),
         item.tags.into_keys(),
     )
     .unwrap();

@@ -12,18 +12,20 @@ use aws_sdk_config::primitives::DateTime;
 use aws_sdk_config::types::{
     ComplianceType as SdkComplianceType, Evaluation as SdkEvaluation, ResourceType,
 };
-use aws_sdk_kafka::types::{Cluster as KafkaCluster, ClusterType};
+use aws_sdk_kafka::types::{
+    ClientBroker as KafkaClientBroker, Cluster as KafkaCluster, ClusterType, Provisioned,
+};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::cluster::{Cluster, ClusterFacts};
+use crate::cluster::{ClientBroker, Cluster, RecordedAccess, RecordedTls};
 use crate::error::{BoxError, ErrorChain, RuleError};
 use crate::evaluation::Evaluation;
 use crate::event::{
-    from_str, ConfigurationItem, ItemStatus, ResultToken, MSK_CLUSTER, MSK_SERVERLESS_CLUSTER,
+    configuration_from_text, ConfigurationItem, ItemStatus, ResultToken, MSK_CLUSTER,
+    MSK_SERVERLESS_CLUSTER,
 };
 use crate::ports::{
     CertificateAuthorities, ClusterInventory, ConfigHistory, EvaluationSink, FailedEvaluation,
@@ -121,6 +123,20 @@ impl AwsPorts {
             sdk: LazySdkConfig(OnceCell::new_with(Some(member))),
             ..AwsPorts::default()
         })
+    }
+
+    /// The account of the credentials in use (GetCallerIdentity), for the local command, which has
+    /// no function ARN to read it from.
+    pub async fn own_account(&self) -> Result<String, RuleError> {
+        let output = aws_sdk_sts::Client::new(self.sdk.get().await)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("GetCallerIdentity", e))?;
+        output
+            .account()
+            .map(str::to_owned)
+            .ok_or_else(|| RuleError::aws("GetCallerIdentity", "the answer names no account"))
     }
 
     async fn config(&self) -> &aws_sdk_config::Client {
@@ -222,12 +238,13 @@ fn item_from_history(
     item: &aws_sdk_config::types::ConfigurationItem,
 ) -> Result<ConfigurationItem, RuleError> {
     let missing = |field: &str| {
-        RuleError::InvalidEvent(format!("GetResourceConfigHistory item has no {field}"))
+        RuleError::aws(
+            "GetResourceConfigHistory",
+            format!("the item has no {field}"),
+        )
     };
-    let configuration = match item.configuration().map(str::trim) {
-        None | Some("") | Some("null") => None,
-        Some(text) => Some(from_str("GetResourceConfigHistory configuration", text)?),
-    };
+    let configuration = configuration_from_text(item.configuration().unwrap_or(""))
+        .map_err(|e| RuleError::aws("GetResourceConfigHistory", e))?;
     Ok(ConfigurationItem {
         resource_type: item
             .resource_type()
@@ -242,7 +259,8 @@ fn item_from_history(
             item.configuration_item_status()
                 .ok_or_else(|| missing("configurationItemStatus"))?
                 .as_str(),
-        )?,
+        )
+        .map_err(|e| RuleError::aws("GetResourceConfigHistory", e.to_string()))?,
         capture_time: *item
             .configuration_item_capture_time()
             .ok_or_else(|| missing("configurationItemCaptureTime"))?,
@@ -337,7 +355,7 @@ impl ClusterInventory for AwsPorts {
     }
 }
 
-/// A Kafka API cluster, read through the same parser as a Config item (in the API's camelCase),
+/// A Kafka API cluster, mapped member by member to the same `RecordedAccess` a Config item fills,
 /// so both triggers give one verdict for one cluster.
 fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
     let arn = cluster
@@ -350,55 +368,85 @@ fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
         .flatten()
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
-    if cluster.cluster_type() == Some(&ClusterType::Serverless) {
-        return Ok(ListedCluster {
-            resource_type: MSK_SERVERLESS_CLUSTER,
-            arn,
-            tags,
-            cluster: Cluster::Serverless,
-        });
-    }
-    let provisioned = cluster.provisioned();
-    let auth = provisioned.and_then(|p| p.client_authentication());
-    let toggle = |enabled: Option<bool>| json!({ "enabled": enabled });
-    let configuration = json!({
-        "clientAuthentication": auth.map(|auth| json!({
-            "sasl": auth.sasl().map(|sasl| json!({
-                "iam": sasl.iam().map(|iam| toggle(iam.enabled())),
-                "scram": sasl.scram().map(|scram| toggle(scram.enabled())),
-            })),
-            "tls": auth.tls().map(|tls| json!({
-                "enabled": tls.enabled(),
-                "certificateAuthorityArnList": tls.certificate_authority_arn_list(),
-            })),
-            "unauthenticated": auth.unauthenticated().map(|u| toggle(u.enabled())),
-        })),
-        "encryptionInfo": provisioned.and_then(|p| p.encryption_info()).map(|info| json!({
-            "encryptionInTransit": info.encryption_in_transit().map(|in_transit| json!({
-                "clientBroker": in_transit.client_broker().map(|mode| mode.as_str()),
-            })),
-        })),
-        "brokerNodeGroupInfo": provisioned.and_then(|p| p.broker_node_group_info()).map(|info| json!({
-            "connectivityInfo": info.connectivity_info().map(|connectivity| json!({
-                "vpcConnectivity": connectivity.vpc_connectivity().map(|vpc| json!({
-                    "clientAuthentication": vpc.client_authentication().map(|auth| json!({
-                        "sasl": auth.sasl().map(|sasl| json!({
-                            "iam": sasl.iam().map(|iam| toggle(iam.enabled())),
-                            "scram": sasl.scram().map(|scram| toggle(scram.enabled())),
-                        })),
-                        "tls": auth.tls().map(|tls| toggle(tls.enabled())),
-                    })),
-                })),
-            })),
-        })),
-    });
-    let facts = ClusterFacts::from_configuration(configuration, tags.keys().cloned())?;
+    let (resource_type, cluster) = match cluster.cluster_type() {
+        Some(ClusterType::Serverless) => (MSK_SERVERLESS_CLUSTER, Cluster::Serverless),
+        Some(ClusterType::Provisioned) => {
+            let access = recorded_access(&arn, cluster.provisioned())?;
+            let facts = access.resolve(tags.keys().cloned().collect());
+            (MSK_CLUSTER, Cluster::Provisioned(facts))
+        }
+        other => {
+            return Err(RuleError::aws(
+                "ListClustersV2",
+                format!(
+                    "cluster {arn} has clusterType {:?}, not PROVISIONED or SERVERLESS",
+                    other.map(ClusterType::as_str)
+                ),
+            ))
+        }
+    };
     Ok(ListedCluster {
-        resource_type: MSK_CLUSTER,
+        resource_type,
         arn,
         tags,
-        cluster: Cluster::Provisioned(facts),
+        cluster,
     })
+}
+
+/// What the Kafka API records of a provisioned cluster's access, with nothing left out: a member
+/// the rule does not map here is a member the verdict does not see.
+pub fn recorded_access(
+    arn: &str,
+    provisioned: Option<&Provisioned>,
+) -> Result<RecordedAccess, RuleError> {
+    let mut access = RecordedAccess::default();
+    let Some(provisioned) = provisioned else {
+        return Ok(access);
+    };
+    if let Some(auth) = provisioned.client_authentication() {
+        if let Some(sasl) = auth.sasl() {
+            access.sasl_iam = sasl.iam().map(|iam| iam.enabled());
+            access.sasl_scram = sasl.scram().map(|scram| scram.enabled());
+        }
+        access.tls = auth.tls().map(|tls| RecordedTls {
+            enabled: tls.enabled(),
+            certificate_authority_arns: tls.certificate_authority_arn_list().to_vec(),
+        });
+        access.unauthenticated = auth
+            .unauthenticated()
+            .map(|unauthenticated| unauthenticated.enabled());
+    }
+    if let Some(mode) = provisioned
+        .encryption_info()
+        .and_then(|info| info.encryption_in_transit())
+        .and_then(|in_transit| in_transit.client_broker())
+    {
+        access.client_broker = Some(match mode {
+            KafkaClientBroker::Tls => ClientBroker::Tls,
+            KafkaClientBroker::TlsPlaintext => ClientBroker::TlsPlaintext,
+            KafkaClientBroker::Plaintext => ClientBroker::Plaintext,
+            other => return Err(RuleError::aws(
+                "ListClustersV2",
+                format!(
+                    "cluster {arn}: clientBroker {:?} is not one of TLS, TLS_PLAINTEXT, PLAINTEXT",
+                    other.as_str()
+                ),
+            )),
+        });
+    }
+    if let Some(vpc_auth) = provisioned
+        .broker_node_group_info()
+        .and_then(|info| info.connectivity_info())
+        .and_then(|connectivity| connectivity.vpc_connectivity())
+        .and_then(|vpc| vpc.client_authentication())
+    {
+        if let Some(sasl) = vpc_auth.sasl() {
+            access.multi_vpc_sasl_iam = sasl.iam().map(|iam| iam.enabled());
+            access.multi_vpc_sasl_scram = sasl.scram().map(|scram| scram.enabled());
+        }
+        access.multi_vpc_tls = vpc_auth.tls().map(|tls| tls.enabled());
+    }
+    Ok(access)
 }
 
 impl StoredResults for AwsPorts {

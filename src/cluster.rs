@@ -1,15 +1,18 @@
 //! What the rule knows about a cluster, whatever it was read from: a Config item (CloudFormation
-//! PascalCase) or the Kafka API (camelCase). Both spellings are accepted for every property the
-//! verdict reads; an item that carries both spellings of one property is refused rather than read
-//! half one way, half the other.
+//! PascalCase), the Kafka API (camelCase, as JSON or as SDK types). Every source fills one
+//! `RecordedAccess`, and one function resolves it against MSK's defaults, so a setting means the
+//! same wherever it was read.
+//!
+//! The reader fails closed on anything ambiguous along the path it reads: a key given twice (or in
+//! both spellings), an unknown key inside a client-authentication block (a way in the rule does not
+//! know), a key that differs from a known one only by case or by characters that are not ASCII
+//! letters and digits (whitespace, invisible characters, homoglyphs), a value of the wrong type, and
+//! an item that mixes the Kafka API's `Provisioned` shape with top-level settings.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
-use serde::Deserialize;
-use serde_json::Value;
-
-use crate::error::RuleError;
-use crate::event::from_value;
+use crate::json::Json;
 use crate::params::SaslMechanism;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,14 +22,50 @@ pub enum Cluster {
     Serverless,
 }
 
+/// `EncryptionInTransit.ClientBroker`: anything but `Tls` opens a plaintext listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientBroker {
+    Tls,
+    TlsPlaintext,
+    Plaintext,
+}
+
+impl ClientBroker {
+    pub const ALL: [ClientBroker; 3] = [
+        ClientBroker::Tls,
+        ClientBroker::TlsPlaintext,
+        ClientBroker::Plaintext,
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        ClientBroker::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientBroker::Tls => "TLS",
+            ClientBroker::TlsPlaintext => "TLS_PLAINTEXT",
+            ClientBroker::Plaintext => "PLAINTEXT",
+        }
+    }
+}
+
+impl fmt::Display for ClientBroker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The access settings of a provisioned cluster, already resolved against MSK's defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClusterFacts {
     pub unauthenticated_access: bool,
     pub tls_client_authentication: bool,
     pub certificate_authority_arns: Vec<String>,
-    /// As recorded; `None` when not recorded, which MSK treats as `TLS_PLAINTEXT`.
-    pub client_broker: Option<String>,
+    /// As recorded; `None` when not recorded (sources disagree on MSK's default: see the verdict).
+    pub client_broker: Option<ClientBroker>,
     pub sasl_mechanisms: BTreeSet<SaslMechanism>,
     /// Client authentications open through multi-VPC private connectivity.
     pub multi_vpc: MultiVpcAccess,
@@ -39,192 +78,440 @@ pub struct MultiVpcAccess {
     pub sasl_mechanisms: BTreeSet<SaslMechanism>,
 }
 
-impl ClusterFacts {
-    /// Reads a recorded configuration. `extra_tag_keys` are the item's own tags, which Config keeps
-    /// outside `configuration`.
-    pub fn from_configuration(
-        configuration: Value,
-        extra_tag_keys: impl IntoIterator<Item = String>,
-    ) -> Result<Self, RuleError> {
-        let config: Configuration = from_value("configuration", configuration)?;
-        let config = match config.provisioned {
-            // The Kafka API's v2 shape nests the provisioned settings one level down.
-            Some(provisioned) => *provisioned,
-            None => config,
-        };
-        let auth = config.client_authentication.unwrap_or_default();
-        let sasl = auth.sasl.unwrap_or_default();
-        let sasl_mechanisms = sasl.enabled_mechanisms();
-        let tls = auth.tls;
-        let mut certificate_authority_arns: Vec<String> = Vec::new();
-        for arn in tls
+/// A toggle block as recorded: `None` when the block is absent, `Some(None)` when it is present
+/// without its `Enabled` flag.
+pub type Toggle = Option<Option<bool>>;
+
+/// What a recording says about access, before MSK's defaults are applied.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordedAccess {
+    pub unauthenticated: Toggle,
+    pub tls: Option<RecordedTls>,
+    pub sasl_iam: Toggle,
+    pub sasl_scram: Toggle,
+    pub client_broker: Option<ClientBroker>,
+    pub multi_vpc_tls: Toggle,
+    pub multi_vpc_sasl_iam: Toggle,
+    pub multi_vpc_sasl_scram: Toggle,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordedTls {
+    pub enabled: Option<bool>,
+    pub certificate_authority_arns: Vec<String>,
+}
+
+/// A way in that is recorded without its flag counts as open: the rule never guesses "off".
+fn door_open(toggle: Toggle) -> bool {
+    toggle.is_some_and(|flag| flag.unwrap_or(true))
+}
+
+fn mechanisms(iam: Toggle, scram: Toggle) -> BTreeSet<SaslMechanism> {
+    [(SaslMechanism::Iam, iam), (SaslMechanism::Scram, scram)]
+        .into_iter()
+        .filter(|(_, toggle)| door_open(*toggle))
+        .map(|(mechanism, _)| mechanism)
+        .collect()
+}
+
+impl RecordedAccess {
+    /// Applies MSK's defaults, each read the unsafe way where a source leaves it open.
+    pub fn resolve(self, tag_keys: BTreeSet<String>) -> ClusterFacts {
+        let sasl_mechanisms = mechanisms(self.sasl_iam, self.sasl_scram);
+        // Neither the CloudFormation schema nor the Kafka API gives TLS's `Enabled` a default, and
+        // for TLS "on" is the safe reading: a TLS block without its flag counts as off.
+        let tls_client_authentication = self
+            .tls
             .as_ref()
-            .and_then(|tls| tls.certificate_authority_arn_list.clone())
+            .is_some_and(|tls| tls.enabled == Some(true));
+        let mut certificate_authority_arns: Vec<String> = Vec::new();
+        for arn in self
+            .tls
+            .map(|tls| tls.certificate_authority_arns)
             .unwrap_or_default()
         {
             if !arn.trim().is_empty() && !certificate_authority_arns.contains(&arn) {
                 certificate_authority_arns.push(arn);
             }
         }
-        let tls_client_authentication = tls.as_ref().is_some_and(Tls::is_enabled);
-
         // MSK leaves unauthenticated access on only when asked, or when no other way in is
-        // configured at all; a block without its flag is read the unsafe way.
-        let unauthenticated_access = match auth.unauthenticated {
-            Some(toggle) => toggle.is_enabled(),
+        // configured at all.
+        let unauthenticated_access = match self.unauthenticated {
+            Some(flag) => flag.unwrap_or(true),
             None => !tls_client_authentication && sasl_mechanisms.is_empty(),
         };
-
-        let multi_vpc = config
-            .broker_node_group_info
-            .and_then(|info| info.connectivity_info)
-            .and_then(|connectivity| connectivity.vpc_connectivity)
-            .and_then(|vpc| vpc.client_authentication)
-            .map(|vpc_auth| MultiVpcAccess {
-                tls: vpc_auth.tls.as_ref().is_some_and(Tls::is_enabled),
-                sasl_mechanisms: vpc_auth.sasl.unwrap_or_default().enabled_mechanisms(),
-            })
-            .unwrap_or_default();
-
-        let client_broker = config
-            .encryption_info
-            .and_then(|info| info.encryption_in_transit)
-            .and_then(|in_transit| in_transit.client_broker);
-
-        let mut tag_keys: BTreeSet<String> = extra_tag_keys.into_iter().collect();
-        tag_keys.extend(config.tags.map(Tags::into_keys).unwrap_or_default());
-
-        Ok(ClusterFacts {
+        ClusterFacts {
             unauthenticated_access,
             tls_client_authentication,
             certificate_authority_arns,
-            client_broker,
+            client_broker: self.client_broker,
             sasl_mechanisms,
-            multi_vpc,
+            multi_vpc: MultiVpcAccess {
+                tls: door_open(self.multi_vpc_tls),
+                sasl_mechanisms: mechanisms(self.multi_vpc_sasl_iam, self.multi_vpc_sasl_scram),
+            },
             tag_keys,
+        }
+    }
+}
+
+/// Why a recorded configuration cannot be read; the message starts with the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError(pub String);
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ClusterFacts {
+    /// Reads a recorded configuration. `extra_tag_keys` are the item's own tags, which Config keeps
+    /// outside `configuration`.
+    pub fn from_configuration(
+        configuration: &Json,
+        extra_tag_keys: impl IntoIterator<Item = String>,
+    ) -> Result<Self, ReadError> {
+        let root = Block::read("configuration", configuration, ROOT, Keys::Open)?
+            .ok_or_else(|| ReadError("configuration is null".into()))?;
+        let settings = match root.get(PROVISIONED) {
+            // The Kafka API's v2 shape nests the provisioned settings one level down; an item that
+            // also has them at the top would be read half one way, half the other.
+            Some(provisioned) => {
+                if let Some(key) = [
+                    CLIENT_AUTHENTICATION,
+                    ENCRYPTION_INFO,
+                    BROKER_NODE_GROUP_INFO,
+                ]
+                .into_iter()
+                .find(|key| root.get(*key).is_some())
+                {
+                    return Err(ReadError(format!(
+                        "configuration: both {} and a top-level {} are given: one item holds one shape",
+                        root.key_path(PROVISIONED),
+                        key.0
+                    )));
+                }
+                Block::read(&root.key_path(PROVISIONED), provisioned, ROOT, Keys::Open)?
+                    .unwrap_or_else(|| root.clone())
+            }
+            None => root.clone(),
+        };
+        let access = read_access(&settings)?;
+        let mut tag_keys: BTreeSet<String> = extra_tag_keys.into_iter().collect();
+        if let Some(tags) = root.get(TAGS) {
+            tag_keys.extend(tag_keys_of(&root.key_path(TAGS), tags)?);
+        }
+        Ok(access.resolve(tag_keys))
+    }
+
+    /// `from_configuration` over a `serde_json::Value` (which cannot hold duplicate keys).
+    pub fn from_value(
+        configuration: serde_json::Value,
+        extra_tag_keys: impl IntoIterator<Item = String>,
+    ) -> Result<Self, ReadError> {
+        Self::from_configuration(&Json::from(configuration), extra_tag_keys)
+    }
+}
+
+/// A property's two spellings: CloudFormation's PascalCase and the Kafka API's camelCase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key(&'static str, &'static str);
+
+const PROVISIONED: Key = Key("Provisioned", "provisioned");
+const CLIENT_AUTHENTICATION: Key = Key("ClientAuthentication", "clientAuthentication");
+const ENCRYPTION_INFO: Key = Key("EncryptionInfo", "encryptionInfo");
+const BROKER_NODE_GROUP_INFO: Key = Key("BrokerNodeGroupInfo", "brokerNodeGroupInfo");
+const TAGS: Key = Key("Tags", "tags");
+const SASL: Key = Key("Sasl", "sasl");
+const TLS: Key = Key("Tls", "tls");
+const UNAUTHENTICATED: Key = Key("Unauthenticated", "unauthenticated");
+const IAM: Key = Key("Iam", "iam");
+const SCRAM: Key = Key("Scram", "scram");
+const ENABLED: Key = Key("Enabled", "enabled");
+const CERTIFICATE_AUTHORITY_ARN_LIST: Key =
+    Key("CertificateAuthorityArnList", "certificateAuthorityArnList");
+const ENCRYPTION_IN_TRANSIT: Key = Key("EncryptionInTransit", "encryptionInTransit");
+const CLIENT_BROKER: Key = Key("ClientBroker", "clientBroker");
+const IN_CLUSTER: Key = Key("InCluster", "inCluster");
+const ENCRYPTION_AT_REST: Key = Key("EncryptionAtRest", "encryptionAtRest");
+const CONNECTIVITY_INFO: Key = Key("ConnectivityInfo", "connectivityInfo");
+const PUBLIC_ACCESS: Key = Key("PublicAccess", "publicAccess");
+const VPC_CONNECTIVITY: Key = Key("VpcConnectivity", "vpcConnectivity");
+
+const ROOT: &[Key] = &[
+    PROVISIONED,
+    CLIENT_AUTHENTICATION,
+    ENCRYPTION_INFO,
+    BROKER_NODE_GROUP_INFO,
+    TAGS,
+];
+const CLIENT_AUTHENTICATION_KEYS: &[Key] = &[SASL, TLS, UNAUTHENTICATED];
+const MULTI_VPC_CLIENT_AUTHENTICATION_KEYS: &[Key] = &[SASL, TLS];
+const SASL_KEYS: &[Key] = &[IAM, SCRAM];
+const TLS_KEYS: &[Key] = &[CERTIFICATE_AUTHORITY_ARN_LIST, ENABLED];
+const TOGGLE_KEYS: &[Key] = &[ENABLED];
+const ENCRYPTION_INFO_KEYS: &[Key] = &[ENCRYPTION_IN_TRANSIT, ENCRYPTION_AT_REST];
+const ENCRYPTION_IN_TRANSIT_KEYS: &[Key] = &[CLIENT_BROKER, IN_CLUSTER];
+const BROKER_NODE_GROUP_INFO_KEYS: &[Key] = &[CONNECTIVITY_INFO];
+const CONNECTIVITY_INFO_KEYS: &[Key] = &[PUBLIC_ACCESS, VPC_CONNECTIVITY];
+const VPC_CONNECTIVITY_KEYS: &[Key] = &[CLIENT_AUTHENTICATION];
+
+/// Whether an object may hold keys the rule does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// A client-authentication block: an unknown key is a way in the rule does not know.
+    KnownOnly,
+    /// Other keys are fine, unless they look like a known one.
+    Open,
+}
+
+/// An object on the path the rule reads, checked for ambiguity once, when it is opened.
+#[derive(Debug, Clone)]
+struct Block<'a> {
+    path: String,
+    entries: &'a [(String, Json)],
+}
+
+impl<'a> Block<'a> {
+    /// `None` for `null` (read as absent); an error for anything but an object.
+    fn read(
+        path: &str,
+        json: &'a Json,
+        known: &[Key],
+        keys: Keys,
+    ) -> Result<Option<Block<'a>>, ReadError> {
+        let entries = match json {
+            Json::Null => return Ok(None),
+            Json::Object(entries) => entries,
+            other => {
+                return Err(ReadError(format!(
+                    "{path} must be an object, got {}",
+                    other.kind()
+                )))
+            }
+        };
+        let mut seen: Vec<Key> = Vec::new();
+        for (name, _) in entries {
+            match known.iter().find(|key| name == key.0 || name == key.1) {
+                Some(key) if seen.contains(key) => {
+                    return Err(ReadError(format!(
+                        "{path}: {name:?} is given twice (or in both spellings, {:?} and {:?}): \
+                         an ambiguous item is refused",
+                        key.0, key.1
+                    )))
+                }
+                Some(key) => seen.push(*key),
+                None if is_near_miss(name, known) => return Err(ReadError(format!(
+                    "{path}: key {name:?} is a near miss of a key this rule reads (it differs by \
+                         case, or holds characters other than ASCII letters and digits): refused"
+                ))),
+                None if keys == Keys::KnownOnly => return Err(ReadError(format!(
+                    "{path}: unknown key {name:?} in a client-authentication block (known: {}): \
+                         a way in this rule does not know is refused",
+                    known.iter().map(|key| key.0).collect::<Vec<_>>().join(", ")
+                ))),
+                None => {}
+            }
+        }
+        Ok(Some(Block {
+            path: path.to_owned(),
+            entries,
+        }))
+    }
+
+    /// The value under either spelling; `null` reads as absent.
+    fn get(&self, key: Key) -> Option<&'a Json> {
+        self.entries
+            .iter()
+            .find(|(name, _)| name == key.0 || name == key.1)
+            .map(|(_, value)| value)
+            .filter(|value| **value != Json::Null)
+    }
+
+    fn key_path(&self, key: Key) -> String {
+        let name = self
+            .entries
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .find(|name| *name == key.0 || *name == key.1)
+            .unwrap_or(key.0);
+        format!("{}.{name}", self.path)
+    }
+
+    fn block(&self, key: Key, known: &[Key], keys: Keys) -> Result<Option<Block<'a>>, ReadError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(json) => Block::read(&self.key_path(key), json, known, keys),
+        }
+    }
+
+    /// A toggle block (`{"Enabled": bool}`) under `key`.
+    fn toggle(&self, key: Key) -> Result<Toggle, ReadError> {
+        self.block(key, TOGGLE_KEYS, Keys::KnownOnly)?
+            .map(|toggle| toggle.flag(ENABLED))
+            .transpose()
+    }
+
+    fn flag(&self, key: Key) -> Result<Option<bool>, ReadError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Json::Bool(flag)) => Ok(Some(*flag)),
+            Some(other) => Err(ReadError(format!(
+                "{} must be true or false, got {}",
+                self.key_path(key),
+                other.kind()
+            ))),
+        }
+    }
+}
+
+/// Every property name the rule reads is ASCII letters and digits: anything else on the path, or a
+/// known name in another case, is someone's attempt to hide a block or a typo to be fixed.
+fn is_near_miss(name: &str, known: &[Key]) -> bool {
+    !name.bytes().all(|b| b.is_ascii_alphanumeric())
+        || known.iter().any(|key| name.eq_ignore_ascii_case(key.0))
+}
+
+fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
+    let mut access = RecordedAccess::default();
+    if let Some(auth) = settings.block(
+        CLIENT_AUTHENTICATION,
+        CLIENT_AUTHENTICATION_KEYS,
+        Keys::KnownOnly,
+    )? {
+        if let Some(sasl) = auth.block(SASL, SASL_KEYS, Keys::KnownOnly)? {
+            access.sasl_iam = sasl.toggle(IAM)?;
+            access.sasl_scram = sasl.toggle(SCRAM)?;
+        }
+        if let Some(tls) = auth.block(TLS, TLS_KEYS, Keys::KnownOnly)? {
+            access.tls = Some(RecordedTls {
+                enabled: tls.flag(ENABLED)?,
+                certificate_authority_arns: strings(&tls, CERTIFICATE_AUTHORITY_ARN_LIST)?,
+            });
+        }
+        access.unauthenticated = auth.toggle(UNAUTHENTICATED)?;
+    }
+    if let Some(in_transit) = settings
+        .block(ENCRYPTION_INFO, ENCRYPTION_INFO_KEYS, Keys::Open)?
+        .map(|info| {
+            info.block(
+                ENCRYPTION_IN_TRANSIT,
+                ENCRYPTION_IN_TRANSIT_KEYS,
+                Keys::Open,
+            )
         })
+        .transpose()?
+        .flatten()
+    {
+        access.client_broker = match in_transit.get(CLIENT_BROKER) {
+            None => None,
+            Some(Json::String(text)) => Some(ClientBroker::parse(text).ok_or_else(|| {
+                ReadError(format!(
+                    "{} {text:?} is not one of TLS, TLS_PLAINTEXT, PLAINTEXT",
+                    in_transit.key_path(CLIENT_BROKER)
+                ))
+            })?),
+            Some(other) => {
+                return Err(ReadError(format!(
+                    "{} must be a string, got {}",
+                    in_transit.key_path(CLIENT_BROKER),
+                    other.kind()
+                )))
+            }
+        };
     }
-}
-
-/// Declares a serde struct whose fields are read in PascalCase (Config, CloudFormation) or
-/// camelCase (Kafka API); unknown fields are ignored and `null` reads as absent.
-macro_rules! either_case {
-    ($name:ident { $($field:ident : $ty:ty = $pascal:literal / $camel:literal,)* }) => {
-        #[derive(Debug, Default, Deserialize)]
-        struct $name {
-            $(
-                #[serde(default, rename = $pascal, alias = $camel)]
-                $field: Option<$ty>,
-            )*
+    let vpc_auth = settings
+        .block(
+            BROKER_NODE_GROUP_INFO,
+            BROKER_NODE_GROUP_INFO_KEYS,
+            Keys::Open,
+        )?
+        .map(|info| info.block(CONNECTIVITY_INFO, CONNECTIVITY_INFO_KEYS, Keys::Open))
+        .transpose()?
+        .flatten()
+        .map(|connectivity| connectivity.block(VPC_CONNECTIVITY, VPC_CONNECTIVITY_KEYS, Keys::Open))
+        .transpose()?
+        .flatten()
+        .map(|vpc| {
+            vpc.block(
+                CLIENT_AUTHENTICATION,
+                MULTI_VPC_CLIENT_AUTHENTICATION_KEYS,
+                Keys::KnownOnly,
+            )
+        })
+        .transpose()?
+        .flatten();
+    if let Some(vpc_auth) = vpc_auth {
+        if let Some(sasl) = vpc_auth.block(SASL, SASL_KEYS, Keys::KnownOnly)? {
+            access.multi_vpc_sasl_iam = sasl.toggle(IAM)?;
+            access.multi_vpc_sasl_scram = sasl.toggle(SCRAM)?;
         }
-    };
-}
-
-either_case!(Configuration {
-    provisioned: Box<Configuration> = "Provisioned" / "provisioned",
-    client_authentication: ClientAuthentication = "ClientAuthentication" / "clientAuthentication",
-    encryption_info: EncryptionInfo = "EncryptionInfo" / "encryptionInfo",
-    broker_node_group_info: BrokerNodeGroupInfo = "BrokerNodeGroupInfo" / "brokerNodeGroupInfo",
-    tags: Tags = "Tags" / "tags",
-});
-
-either_case!(ClientAuthentication {
-    sasl: Sasl = "Sasl" / "sasl",
-    tls: Tls = "Tls" / "tls",
-    unauthenticated: Toggle = "Unauthenticated" / "unauthenticated",
-});
-
-either_case!(Sasl {
-    iam: Toggle = "Iam" / "iam",
-    scram: Toggle = "Scram" / "scram",
-});
-
-either_case!(Tls {
-    certificate_authority_arn_list: Vec<String> = "CertificateAuthorityArnList" / "certificateAuthorityArnList",
-    enabled: bool = "Enabled" / "enabled",
-});
-
-either_case!(Toggle {
-    enabled: bool = "Enabled" / "enabled",
-});
-
-either_case!(EncryptionInfo {
-    encryption_in_transit: EncryptionInTransit = "EncryptionInTransit" / "encryptionInTransit",
-});
-
-either_case!(EncryptionInTransit {
-    client_broker: String = "ClientBroker" / "clientBroker",
-});
-
-either_case!(BrokerNodeGroupInfo {
-    connectivity_info: ConnectivityInfo = "ConnectivityInfo" / "connectivityInfo",
-});
-
-either_case!(ConnectivityInfo {
-    vpc_connectivity: VpcConnectivity = "VpcConnectivity" / "vpcConnectivity",
-});
-
-either_case!(VpcConnectivity {
-    client_authentication: ClientAuthentication = "ClientAuthentication" / "clientAuthentication",
-});
-
-impl Toggle {
-    /// A block that is present without its flag counts as on: the rule never guesses "off".
-    fn is_enabled(&self) -> bool {
-        self.enabled.unwrap_or(true)
+        access.multi_vpc_tls = vpc_auth.toggle(TLS)?;
     }
+    Ok(access)
 }
 
-impl Tls {
-    fn is_enabled(&self) -> bool {
-        self.enabled.unwrap_or(true)
-    }
-}
-
-impl Sasl {
-    fn enabled_mechanisms(&self) -> BTreeSet<SaslMechanism> {
-        let mut mechanisms = BTreeSet::new();
-        if self.iam.as_ref().is_some_and(Toggle::is_enabled) {
-            mechanisms.insert(SaslMechanism::Iam);
-        }
-        if self.scram.as_ref().is_some_and(Toggle::is_enabled) {
-            mechanisms.insert(SaslMechanism::Scram);
-        }
-        mechanisms
+fn strings(block: &Block, key: Key) -> Result<Vec<String>, ReadError> {
+    let not_strings = || ReadError(format!("{} must be a list of strings", block.key_path(key)));
+    match block.get(key) {
+        None => Ok(Vec::new()),
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Json::String(text) => Ok(text.clone()),
+                _ => Err(not_strings()),
+            })
+            .collect(),
+        Some(_) => Err(not_strings()),
     }
 }
 
 /// CloudFormation records tags as a map; some shapes use a list of `{Key, Value}`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Tags {
-    Map(std::collections::BTreeMap<String, Option<String>>),
-    List(Vec<TagPair>),
-}
-
-either_case!(TagPair {
-    key: String = "Key" / "key",
-});
-
-impl Tags {
-    fn into_keys(self) -> Vec<String> {
-        match self {
-            Tags::Map(map) => map.into_keys().collect(),
-            Tags::List(list) => list.into_iter().filter_map(|pair| pair.key).collect(),
-        }
+fn tag_keys_of(path: &str, tags: &Json) -> Result<Vec<String>, ReadError> {
+    let bad = || {
+        ReadError(format!(
+            "{path} must be a map of tags or a list of {{Key, Value}}"
+        ))
+    };
+    match tags {
+        Json::Object(entries) => Ok(entries.iter().map(|(key, _)| key.clone()).collect()),
+        Json::Array(pairs) => pairs
+            .iter()
+            .map(|pair| match pair {
+                Json::Object(entries) => entries
+                    .iter()
+                    .find(|(name, _)| name == "Key" || name == "key")
+                    .and_then(|(_, key)| match key {
+                        Json::String(key) => Some(key.clone()),
+                        _ => None,
+                    })
+                    .ok_or_else(bad),
+                _ => Err(bad()),
+            })
+            .collect(),
+        _ => Err(bad()),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
 
     fn facts(configuration: Value) -> ClusterFacts {
-        ClusterFacts::from_configuration(configuration, []).unwrap()
+        ClusterFacts::from_value(configuration, []).unwrap()
+    }
+
+    fn refused(text: &str) -> String {
+        let json = Json::parse(text).unwrap();
+        match ClusterFacts::from_configuration(&json, []) {
+            Ok(facts) => panic!("read {text} as {facts:?}"),
+            Err(error) => error.0,
+        }
     }
 
     fn pascal() -> Value {
@@ -244,7 +531,7 @@ mod tests {
         ClusterFacts {
             tls_client_authentication: true,
             certificate_authority_arns: vec![CA.to_owned()],
-            client_broker: Some("TLS".to_owned()),
+            client_broker: Some(ClientBroker::Tls),
             tag_keys: BTreeSet::from(["owner".to_owned()]),
             ..ClusterFacts::default()
         }
@@ -267,30 +554,152 @@ mod tests {
             "tags": {"owner": "team"}
         });
         assert_eq!(facts(camel.clone()), mtls_only());
-        assert_eq!(facts(json!({"provisioned": camel})), mtls_only());
+        let mut nested = camel;
+        let tags = nested.as_object_mut().unwrap().remove("tags").unwrap();
+        assert_eq!(
+            facts(json!({"provisioned": nested, "tags": tags})),
+            mtls_only()
+        );
     }
 
     #[test]
     fn both_spellings_of_one_property_are_refused() {
         let mut both = pascal();
         both["clientAuthentication"] = json!({"unauthenticated": {"enabled": true}});
-        let error = ClusterFacts::from_configuration(both, [])
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("duplicate field"), "{error}");
+        let error = ClusterFacts::from_value(both, []).unwrap_err().0;
+        assert!(error.contains("given twice"), "{error}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_not_read_last_wins() {
+        for text in [
+            r#"{"ClientAuthentication":{"Unauthenticated":{"Enabled":true},"Unauthenticated":{"Enabled":false}}}"#,
+            r#"{"ClientAuthentication":{"Unauthenticated":{"Enabled":true,"Enabled":false}}}"#,
+            r#"{"EncryptionInfo":{"EncryptionInTransit":{"ClientBroker":"PLAINTEXT","ClientBroker":"TLS"}}}"#,
+            r#"{"ClientAuthentication":{"Sasl":{"Scram":{"Enabled":true}},"Sasl":{}}}"#,
+            r#"{"ClientAuthentication":{},"ClientAuthentication":{"Tls":{"Enabled":true}}}"#,
+        ] {
+            let error = refused(text);
+            assert!(error.contains("given twice"), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn near_miss_spellings_on_the_read_path_are_refused() {
+        for (text, path) in [
+            (
+                r#"{"ClientAuthentication":{"UnAuthenticated":{"Enabled":true}}}"#,
+                "configuration.ClientAuthentication",
+            ),
+            (
+                r#"{"ClientAuthentication":{"UNAUTHENTICATED":{"Enabled":true}}}"#,
+                "configuration.ClientAuthentication",
+            ),
+            (
+                r#"{"ClientAuthentication":{"Unauthenticated ":{"Enabled":true}}}"#,
+                "configuration.ClientAuthentication",
+            ),
+            (
+                r#"{"ClientAuthentication":{"Un\u0430uthenticated":{"Enabled":true}}}"#,
+                "configuration.ClientAuthentication",
+            ),
+            (
+                r#"{"ClientAuthentication":{"Unauth\u200benticated":{"Enabled":true}}}"#,
+                "configuration.ClientAuthentication",
+            ),
+            (
+                r#"{"ClientAuthentication":{"SASL":{"Scram":{"Enabled":true}}}}"#,
+                "configuration.ClientAuthentication",
+            ),
+            (
+                r#"{"ClientAuthentication":{"Sasl ":{"Scram":{"Enabled":true}}}}"#,
+                "configuration.ClientAuthentication",
+            ),
+            (
+                r#"{"ClientAuthentication":{"Sasl":{"SCRAM":{"Enabled":true}}}}"#,
+                "configuration.ClientAuthentication.Sasl",
+            ),
+            (
+                r#"{"ClientAuthentication":{"Sasl":{"Scram":{"ENABLED":true}}}}"#,
+                "configuration.ClientAuthentication.Sasl.Scram",
+            ),
+            (
+                r#"{"CLIENTAUTHENTICATION":{"Unauthenticated":{"Enabled":true}}}"#,
+                "configuration",
+            ),
+            (
+                r#"{"Client Authentication":{"Unauthenticated":{"Enabled":true}}}"#,
+                "configuration",
+            ),
+            (
+                r#"{"EncryptionInfo":{"EncryptionInTransit":{"clientbroker":"PLAINTEXT"}}}"#,
+                "configuration.EncryptionInfo.EncryptionInTransit",
+            ),
+            (
+                r#"{"BrokerNodeGroupInfo":{"ConnectivityInfo":{"VPCConnectivity":{"ClientAuthentication":{"Sasl":{"Iam":{"Enabled":true}}}}}}}"#,
+                "configuration.BrokerNodeGroupInfo.ConnectivityInfo",
+            ),
+        ] {
+            let error = refused(text);
+            assert!(error.starts_with(&format!("{path}:")), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_in_client_authentication_blocks_are_refused() {
+        for text in [
+            r#"{"ClientAuthentication":{"Oauth":{"Enabled":true}}}"#,
+            r#"{"ClientAuthentication":{"Sasl":{"Oauthbearer":{"Enabled":true}}}}"#,
+            r#"{"ClientAuthentication":{"Tls":{"Enabled":true,"Optional":true}}}"#,
+            r#"{"ClientAuthentication":{"Unauthenticated":{"Enabled":false,"Override":true}}}"#,
+            r#"{"BrokerNodeGroupInfo":{"ConnectivityInfo":{"VpcConnectivity":{"ClientAuthentication":{"Unauthenticated":{"Enabled":true}}}}}}"#,
+        ] {
+            let error = refused(text);
+            assert!(error.contains("unknown key"), "{text}: {error}");
+        }
+        // outside client authentication, keys the rule does not read are fine
+        let other = json!({"KafkaVersion": "3.6.0", "EncryptionInfo": {"EncryptionAtRest": {}, "EncryptionInTransit": {"ClientBroker": "TLS", "Extra": 1}}});
+        assert_eq!(facts(other).client_broker, Some(ClientBroker::Tls));
+    }
+
+    #[test]
+    fn a_provisioned_block_beside_top_level_settings_is_refused() {
+        let mix = json!({
+            "ClientAuthentication": {"Unauthenticated": {"Enabled": true}},
+            "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "PLAINTEXT"}},
+            "Provisioned": pascal(),
+        });
+        let error = ClusterFacts::from_value(mix, []).unwrap_err().0;
+        assert!(error.contains("one item holds one shape"), "{error}");
     }
 
     #[test]
     fn wrong_types_are_refused_with_the_path() {
-        let mut bad = pascal();
-        bad["ClientAuthentication"]["Unauthenticated"]["Enabled"] = json!("false");
-        let error = ClusterFacts::from_configuration(bad, [])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("ClientAuthentication.Unauthenticated.Enabled"),
-            "{error}"
-        );
+        for (path, value) in [
+            (
+                "/ClientAuthentication/Unauthenticated/Enabled",
+                json!("false"),
+            ),
+            ("/ClientAuthentication/Tls", json!(true)),
+            (
+                "/ClientAuthentication/Tls/CertificateAuthorityArnList",
+                json!([1]),
+            ),
+            ("/EncryptionInfo/EncryptionInTransit/ClientBroker", json!(1)),
+            (
+                "/EncryptionInfo/EncryptionInTransit/ClientBroker",
+                json!("tls"),
+            ),
+            ("/Tags", json!("owner")),
+        ] {
+            let mut bad = pascal();
+            *bad.pointer_mut(path).unwrap() = value.clone();
+            let error = ClusterFacts::from_value(bad, []).unwrap_err().0;
+            let dotted = format!("configuration{}", path.replace('/', "."));
+            assert!(error.starts_with(&dotted), "{path} = {value}: {error}");
+        }
+        let error = ClusterFacts::from_value(json!([]), []).unwrap_err().0;
+        assert_eq!(error, "configuration must be an object, got an array");
     }
 
     #[test]
@@ -305,18 +714,25 @@ mod tests {
     #[test]
     fn no_client_authentication_at_all_means_unauthenticated_access() {
         assert!(facts(json!({})).unauthenticated_access);
-        let tls_only =
-            json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": [CA]}}});
-        let facts = facts(tls_only);
-        assert!(!facts.unauthenticated_access);
-        assert!(
-            facts.tls_client_authentication,
-            "legacy Tls block without Enabled"
-        );
+        let tls_on = json!({"ClientAuthentication": {"Tls": {"Enabled": true, "CertificateAuthorityArnList": [CA]}}});
+        assert!(!facts(tls_on).unauthenticated_access);
     }
 
     #[test]
-    fn a_block_without_its_flag_counts_as_on() {
+    fn a_tls_block_without_its_flag_counts_as_off() {
+        let legacy =
+            json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": [CA]}}});
+        let facts = facts(legacy);
+        assert!(!facts.tls_client_authentication);
+        assert!(
+            facts.unauthenticated_access,
+            "with no way in recorded as on, MSK's default is unauthenticated access"
+        );
+        assert_eq!(facts.certificate_authority_arns, vec![CA.to_owned()]);
+    }
+
+    #[test]
+    fn a_door_without_its_flag_counts_as_open() {
         let config = json!({"ClientAuthentication": {
             "Sasl": {"Iam": {}}, "Tls": {"Enabled": true, "CertificateAuthorityArnList": [CA]},
             "Unauthenticated": {}
@@ -352,10 +768,19 @@ mod tests {
     #[test]
     fn tags_from_the_item_and_from_the_configuration_are_merged() {
         let config = json!({"Tags": [{"Key": "cost-center", "Value": "42"}]});
-        let facts = ClusterFacts::from_configuration(config, ["owner".to_owned()]).unwrap();
+        let facts = ClusterFacts::from_value(config, ["owner".to_owned()]).unwrap();
         assert_eq!(
             facts.tag_keys,
             BTreeSet::from(["cost-center".to_owned(), "owner".to_owned()])
         );
+    }
+
+    #[test]
+    fn client_broker_modes_round_trip() {
+        for mode in ClientBroker::ALL {
+            assert_eq!(ClientBroker::parse(mode.as_str()), Some(mode));
+            assert_eq!(mode.to_string(), mode.as_str());
+        }
+        assert_eq!(ClientBroker::parse("tls"), None);
     }
 }

@@ -61,6 +61,17 @@ impl RuleError {
         }
     }
 
+    /// The message on one line: SDK errors can carry line breaks in their sources, and a
+    /// one-line message is what alarms, log queries and the local command's stderr expect.
+    pub fn message(&self) -> String {
+        self.to_string()
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// The stable name reported as Lambda's `errorType`.
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -78,7 +89,7 @@ impl From<RuleError> for lambda_runtime::Diagnostic {
     fn from(error: RuleError) -> Self {
         lambda_runtime::Diagnostic {
             error_type: error.error_type().to_owned(),
-            error_message: error.to_string(),
+            error_message: error.message(),
         }
     }
 }
@@ -96,5 +107,22 @@ impl fmt::Display for ErrorChain<'_> {
             source = cause.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_is_one_line_whatever_the_sources_hold() {
+        let error = RuleError::aws(
+            "GetResourceConfigHistory",
+            "no credentials:\n  - profile\r\n  - env",
+        );
+        assert_eq!(
+            error.message(),
+            "AWS GetResourceConfigHistory failed: no credentials: - profile - env"
+        );
     }
 }

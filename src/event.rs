@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::RuleError;
+use crate::json::Json;
 
 pub const MSK_CLUSTER: &str = "AWS::MSK::Cluster";
 pub const MSK_SERVERLESS_CLUSTER: &str = "AWS::MSK::ServerlessCluster";
@@ -106,14 +107,17 @@ pub struct ConfigurationItem {
     pub resource_id: String,
     pub status: ItemStatus,
     pub capture_time: DateTime,
-    /// The resource's recorded configuration; `None` for summaries and deleted resources.
-    pub configuration: Option<Value>,
+    /// The resource's recorded configuration, as written (duplicate keys kept, for the reader to
+    /// refuse); `None` for summaries and deleted resources.
+    pub configuration: Option<Json>,
     pub tags: BTreeMap<String, String>,
 }
 
 impl ConfigRuleEvent {
-    pub fn from_json(event: Value) -> Result<Self, RuleError> {
-        let raw: RawRuleEvent = from_value("event", event)?;
+    /// Parses the event as Lambda delivered it. Read from the text, not from a `Value`, so a key
+    /// given twice is refused at every level instead of being read last-wins.
+    pub fn from_text(text: &str) -> Result<Self, RuleError> {
+        let raw: RawRuleEvent = from_str("event", text)?;
         if let Some(mode) = raw.evaluation_mode.as_deref() {
             if mode != "DETECTIVE" {
                 return Err(RuleError::UnsupportedEvent(format!(
@@ -152,6 +156,11 @@ impl ConfigRuleEvent {
             account_id: raw.account_id,
         })
     }
+
+    /// `from_text` over a `Value` (tests and tools; a `Value` holds no duplicate keys).
+    pub fn from_json(event: Value) -> Result<Self, RuleError> {
+        Self::from_text(&event.to_string())
+    }
 }
 
 #[derive(Deserialize)]
@@ -186,21 +195,21 @@ struct RawItem {
     resource_id: Option<String>,
     configuration_item_status: Option<String>,
     configuration_item_capture_time: Option<String>,
-    configuration: Option<Value>,
+    configuration: Option<Json>,
     tags: Option<BTreeMap<String, Option<String>>>,
 }
 
 impl RawItem {
     fn into_item(self) -> Result<ConfigurationItem, RuleError> {
         let configuration = match self.configuration {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) if text.trim().is_empty() || text.trim() == "null" => None,
-            Some(Value::String(text)) => Some(from_str("configuration", &text)?),
-            Some(object @ Value::Object(_)) => Some(object),
+            None | Some(Json::Null) => None,
+            Some(Json::String(text)) => configuration_from_text(&text)
+                .map_err(|e| RuleError::InvalidEvent(format!("configurationItem.{e}")))?,
+            Some(object @ Json::Object(_)) => Some(object),
             Some(other) => {
                 return Err(RuleError::InvalidEvent(format!(
                     "configurationItem.configuration must be an object, got {}",
-                    json_kind(&other)
+                    other.kind()
                 )))
             }
         };
@@ -248,20 +257,21 @@ pub fn parse_time(name: &str, text: &str) -> Result<DateTime, RuleError> {
     })
 }
 
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// A configuration given as a JSON string (GetResourceConfigHistory's spelling): `None` when the
+/// string is empty or `null`, as Config writes it for deleted resources.
+pub fn configuration_from_text(text: &str) -> Result<Option<Json>, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "null" {
+        return Ok(None);
     }
-}
-
-/// Deserializes with the path of the offending field in the message (`invokingEvent: a.b[0].c: ...`).
-pub fn from_value<T: DeserializeOwned>(what: &str, value: Value) -> Result<T, RuleError> {
-    serde_path_to_error::deserialize(value).map_err(|e| path_error(what, e))
+    match Json::parse(text) {
+        Ok(object @ Json::Object(_)) => Ok(Some(object)),
+        Ok(other) => Err(format!(
+            "configuration must be an object, got {}",
+            other.kind()
+        )),
+        Err(e) => Err(format!("configuration is not JSON: {e}")),
+    }
 }
 
 pub fn from_str<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, RuleError> {
@@ -274,9 +284,12 @@ pub fn from_str<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, RuleEr
 
 fn path_error(what: &str, error: serde_path_to_error::Error<serde_json::Error>) -> RuleError {
     let path = error.path().to_string();
-    if path == "." {
-        RuleError::InvalidEvent(format!("{what}: {}", error.inner()))
+    let inner = error.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        RuleError::InvalidEvent(format!("{what} is not JSON: {inner}"))
+    } else if path == "." {
+        RuleError::InvalidEvent(format!("{what}: {inner}"))
     } else {
-        RuleError::InvalidEvent(format!("{what}: {path}: {}", error.inner()))
+        RuleError::InvalidEvent(format!("{what}: {path}: {inner}"))
     }
 }

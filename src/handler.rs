@@ -1,7 +1,7 @@
 //! From a Config event to evaluations sent: parameters first, then the message type, then the
 //! verdict for each resource, then PutEvaluations in batches with FailedEvaluations retried.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterFacts};
 use crate::error::RuleError;
-use crate::evaluation::{annotation, ComplianceType, Evaluation};
+use crate::evaluation::{annotation, rfc3339, ComplianceType, Evaluation};
 use crate::event::{ConfigRuleEvent, ConfigurationItem, ItemStatus, Notification, ResultToken};
 use crate::event::{MSK_CLUSTER, MSK_SERVERLESS_CLUSTER};
 use crate::params::RuleParams;
@@ -25,6 +25,9 @@ pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
 /// Attempts at delivering evaluations that Config reported in `FailedEvaluations`.
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 3;
 const DELIVERY_BACKOFF: Duration = Duration::from_millis(100);
+/// GetComplianceDetailsByConfigRule takes a rule name of at most 64 characters, although Config
+/// lets a rule be named with up to 128.
+pub const MAX_RULE_NAME_CHARS: usize = 64;
 
 /// Where evaluations go as they are made: batched to Config by the Lambda handler, collected by
 /// the local command.
@@ -121,19 +124,42 @@ where
                 if (item.resource_type.as_str(), item.resource_id.as_str())
                     != (summary.resource_type.as_str(), summary.resource_id.as_str())
                 {
-                    return Err(RuleError::InvalidEvent(format!(
-                        "GetResourceConfigHistory answered for {} {} instead of {} {}",
-                        item.resource_type,
-                        item.resource_id,
-                        summary.resource_type,
-                        summary.resource_id
-                    )));
+                    return Err(RuleError::aws(
+                        "GetResourceConfigHistory",
+                        format!(
+                            "answered for {} {} instead of {} {}",
+                            item.resource_type,
+                            item.resource_id,
+                            summary.resource_type,
+                            summary.resource_id
+                        ),
+                    ));
                 }
-                out.push(
-                    self.evaluate_item(&item, event.event_left_scope, params, cas)
-                        .await?,
-                )
-                .await
+                // Only the item the notification is about may be judged: an older one may hold the
+                // settings the change just removed. Failing lets Lambda retry the event, by when
+                // Config has recorded the item.
+                if to_millis(item.capture_time) != to_millis(summary.capture_time) {
+                    return Err(RuleError::aws(
+                        "GetResourceConfigHistory",
+                        format!(
+                            "the newest item of {} recorded at or before {} was captured at {}, not \
+                             at the notification's time: the item it is about is not readable yet",
+                            summary.resource_id,
+                            rfc3339(&summary.capture_time),
+                            rfc3339(&item.capture_time)
+                        ),
+                    ));
+                }
+                let evaluation = self
+                    .evaluate_item(&item, event.event_left_scope, params, cas)
+                    .await
+                    .map_err(|error| match error {
+                        RuleError::InvalidEvent(message) => {
+                            RuleError::aws("GetResourceConfigHistory", message)
+                        }
+                        other => other,
+                    })?;
+                out.push(evaluation).await
             }
             Notification::Scheduled {
                 notification_creation_time,
@@ -143,6 +169,14 @@ where
                         "configRuleName is missing: a sweep needs it to find stale results".into(),
                     )
                 })?;
+                if rule_name.chars().count() > MAX_RULE_NAME_CHARS {
+                    return Err(RuleError::InvalidEvent(format!(
+                        "configRuleName {rule_name:?} has {} characters: GetComplianceDetailsByConfigRule, \
+                         which the sweep needs to find stale results, takes at most {MAX_RULE_NAME_CHARS}; \
+                         rename the rule",
+                        rule_name.chars().count()
+                    )));
+                }
                 self.sweep(rule_name, *notification_creation_time, params, cas, out)
                     .await
             }
@@ -161,25 +195,31 @@ where
         out: &mut O,
     ) -> Result<(), RuleError> {
         let mut unseen = BTreeMap::new(); // resource id -> resource type, of held results
-        let mut token = None;
+        let mut pages = Pager::new("GetComplianceDetailsByConfigRule");
         loop {
             let page = self
                 .fleet
-                .evaluated_resources(rule_name, token.clone())
+                .evaluated_resources(rule_name, pages.token())
                 .await?;
             for (resource_type, resource_id) in page.items {
                 if resource_type == MSK_CLUSTER || resource_type == MSK_SERVERLESS_CLUSTER {
                     unseen.insert(resource_id, resource_type);
                 }
             }
-            token = next_page(token, page.next_token, "GetComplianceDetailsByConfigRule")?;
-            if token.is_none() {
+            if !pages.advance(page.next_token)? {
                 break;
             }
         }
+        let mut evaluated = HashSet::new();
+        let mut pages = Pager::new("ListClustersV2");
         loop {
-            let page = self.fleet.list_clusters(token.clone()).await?;
+            let page = self.fleet.list_clusters(pages.token()).await?;
             for cluster in page.items {
+                // A listing that shifts between pages can list a cluster twice: judged once.
+                if !evaluated.insert(cluster.arn.clone()) {
+                    tracing::warn!(resource_id = %cluster.arn, "ListClustersV2 listed a cluster twice; evaluated once");
+                    continue;
+                }
                 let evaluation = match outside_tag_scope(&cluster.tags, params) {
                     Some(reason) => not_applicable(
                         cluster.resource_type,
@@ -202,8 +242,7 @@ where
                 unseen.remove(&cluster.arn);
                 out.push(evaluation).await?;
             }
-            token = next_page(token, page.next_token, "ListClustersV2")?;
-            if token.is_none() {
+            if !pages.advance(page.next_token)? {
                 break;
             }
         }
@@ -292,20 +331,54 @@ where
     }
 }
 
-/// The next page's token; a token that repeats would page forever, so it is an error.
-fn next_page(
-    current: Option<String>,
-    next: Option<String>,
+/// The tokens of one listing. A token seen before in the same listing (not only the last one)
+/// would page in a cycle, sending the same evaluations again until the deadline: it is an error
+/// that names the API.
+pub struct Pager {
     operation: &'static str,
-) -> Result<Option<String>, RuleError> {
-    match next {
-        Some(next) if next.is_empty() => Ok(None),
-        Some(next) if Some(&next) == current.as_ref() => Err(RuleError::aws(
+    current: Option<String>,
+    seen: BTreeSet<String>,
+}
+
+impl Pager {
+    pub fn new(operation: &'static str) -> Self {
+        Pager {
             operation,
-            format!("the same nextToken came back twice: {next}"),
-        )),
-        next => Ok(next),
+            current: None,
+            seen: BTreeSet::new(),
+        }
     }
+
+    /// The token to ask the next page with (`None` for the first).
+    pub fn token(&self) -> Option<String> {
+        self.current.clone()
+    }
+
+    /// Takes a page's `nextToken`: `Ok(false)` when the listing is done.
+    pub fn advance(&mut self, next: Option<String>) -> Result<bool, RuleError> {
+        match next {
+            None => Ok(false),
+            Some(next) if next.is_empty() => Ok(false),
+            Some(next) if !self.seen.insert(next.clone()) => Err(RuleError::aws(
+                self.operation,
+                format!(
+                    "nextToken {next:?} came back after {} pages: the listing pages in a cycle",
+                    self.seen.len() + 1
+                ),
+            )),
+            Some(next) => {
+                self.current = Some(next);
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// A time to the nearest millisecond: Config writes capture times with milliseconds, and
+/// GetResourceConfigHistory answers them as epoch seconds in a double (`…11.636` reads back as
+/// `…11.635999…`).
+fn to_millis(time: DateTime) -> i64 {
+    time.secs() * 1_000 + i64::from((time.subsec_nanos() + 500_000) / 1_000_000)
 }
 
 /// Why an item gets NOT_APPLICABLE before its configuration is even read, if it does.
@@ -354,14 +427,15 @@ fn cluster_from_item(item: &ConfigurationItem) -> Result<Cluster, RuleError> {
     if item.resource_type == MSK_SERVERLESS_CLUSTER {
         return Ok(Cluster::Serverless);
     }
-    let configuration = item.configuration.clone().ok_or_else(|| {
+    let configuration = item.configuration.as_ref().ok_or_else(|| {
         RuleError::InvalidEvent(format!(
             "configurationItem.configuration is missing for {} (status {})",
             item.resource_id,
             item.status.as_str()
         ))
     })?;
-    let facts = ClusterFacts::from_configuration(configuration, item.tags.keys().cloned())?;
+    let facts = ClusterFacts::from_configuration(configuration, item.tags.keys().cloned())
+        .map_err(|e| RuleError::InvalidEvent(format!("configurationItem.{e}")))?;
     Ok(Cluster::Provisioned(facts))
 }
 
@@ -487,13 +561,13 @@ where
     F: ClusterInventory + StoredResults + Sync,
     S: EvaluationSink + Sync,
 {
-    let (event, params) = parse_invocation(event)?;
+    let (event, params) = parse_invocation(&event.to_string())?;
     handle_parsed(evaluator, sink, &event, &params).await
 }
 
 /// The event and its rule parameters, both checked before anything is evaluated.
-pub fn parse_invocation(event: Value) -> Result<(ConfigRuleEvent, RuleParams), RuleError> {
-    let event = ConfigRuleEvent::from_json(event)?;
+pub fn parse_invocation(event: &str) -> Result<(ConfigRuleEvent, RuleParams), RuleError> {
+    let event = ConfigRuleEvent::from_text(event)?;
     let params = RuleParams::parse(event.rule_parameters.as_deref())?;
     Ok((event, params))
 }
@@ -523,22 +597,51 @@ fn soonest_expiry_days(cas: &CaHealthReport, now: DateTime) -> Option<i64> {
         .min()
 }
 
-/// The role to evaluate the event's account with, when `executionRoleName` is set:
-/// `arn:<partition of the rule>:iam::<account of the event>:role/<name>`.
-pub fn execution_role_arn(
+/// Whose credentials evaluate an event's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountAccess {
+    /// The function's own.
+    Own,
+    /// A role assumed in the event's account: `arn:<partition of the rule>:iam::<account>:role/<name>`.
+    Role(String),
+}
+
+/// Decides, before any AWS call, whose credentials evaluate the event. `own_account` is the account
+/// the function runs in, when known (in Lambda, from the invoked function's ARN).
+///
+/// - An event from the function's own account is evaluated with its own credentials, also in an
+///   organization roll-out: service-managed StackSets never create the member role in the
+///   management account.
+/// - With `executionRoleName`, any other account is evaluated through that role (which IAM lets the
+///   function assume only in the organization's accounts).
+/// - Without it, an event from another account is refused: Config in an account the function does
+///   not serve gets nothing done with it.
+pub fn account_access(
     event: &ConfigRuleEvent,
     params: &RuleParams,
-) -> Result<Option<String>, RuleError> {
-    let Some(name) = &params.execution_role_name else {
-        return Ok(None);
-    };
+    own_account: Option<&str>,
+) -> Result<AccountAccess, RuleError> {
     let account = event
         .account_id
         .as_deref()
-        .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| {
-            RuleError::InvalidEvent("executionRoleName needs the event's 12-digit accountId".into())
-        })?;
+        .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    let Some(name) = &params.execution_role_name else {
+        return match (own_account, account) {
+            (None, _) => Ok(AccountAccess::Own),
+            (Some(own), Some(account)) if own == account => Ok(AccountAccess::Own),
+            (Some(own), _) => Err(RuleError::InvalidEvent(format!(
+                "the event is for account {}, but the function runs in account {own} and no \
+                 executionRoleName is set: refused before any AWS call",
+                event.account_id.as_deref().unwrap_or("(none)")
+            ))),
+        };
+    };
+    let account = account.ok_or_else(|| {
+        RuleError::InvalidEvent("executionRoleName needs the event's 12-digit accountId".into())
+    })?;
+    if own_account == Some(account) {
+        return Ok(AccountAccess::Own);
+    }
     let partition = event
         .config_rule_arn
         .as_deref()
@@ -548,5 +651,17 @@ pub fn execution_role_arn(
         .ok_or_else(|| {
             RuleError::InvalidEvent("executionRoleName needs the event's configRuleArn".into())
         })?;
-    Ok(Some(format!("arn:{partition}:iam::{account}:role/{name}")))
+    Ok(AccountAccess::Role(format!(
+        "arn:{partition}:iam::{account}:role/{name}"
+    )))
+}
+
+/// The account in a Lambda function ARN (`arn:<partition>:lambda:<region>:<account>:function:...`).
+pub fn account_of_function_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    let account = parts.nth(4)?;
+    (arn.starts_with("arn:aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit()))
+    .then_some(account)
 }

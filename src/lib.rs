@@ -10,6 +10,8 @@ pub mod error;
 pub mod evaluation;
 pub mod event;
 pub mod handler;
+pub mod json;
+pub mod logging;
 pub mod metrics;
 pub mod params;
 pub mod ports;

@@ -3,8 +3,12 @@
 
 use serde_json::{json, Map, Value};
 
+use aws_sdk_config::primitives::DateTime;
+
+use crate::evaluation::rfc3339;
 use crate::event::Notification;
 use crate::handler::InvocationSummary;
+use crate::logging::LogLevel;
 
 /// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
 pub const DEFAULT_NAMESPACE: &str = "MskMtlsRule";
@@ -38,12 +42,15 @@ impl Trigger {
 
 /// The EMF line for one invocation. `MtlsCompliancePercent` (compliant out of compliant plus
 /// non-compliant) is given for sweeps only: a change event judges one cluster, not the fleet.
+/// `level` and `timestamp` are for Lambda's log-level filter, which drops a line it reads as below
+/// the function's level (see `logging`).
 pub fn emf_line(
     namespace: &str,
     rule_name: &str,
     trigger: Trigger,
     summary: &InvocationSummary,
     timestamp_ms: u64,
+    level: LogLevel,
 ) -> String {
     let mut values: Vec<(&str, &str, Value)> = vec![
         ("ClustersEvaluated", "Count", summary.evaluations.into()),
@@ -64,6 +71,11 @@ pub fn emf_line(
         .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
         .collect();
     let mut line = Map::new();
+    line.insert("level".into(), level.as_str().into());
+    line.insert(
+        "timestamp".into(),
+        rfc3339(&DateTime::from_millis(timestamp_ms as i64)).into(),
+    );
     line.insert(
         "_aws".into(),
         json!({
@@ -114,6 +126,7 @@ mod tests {
             Trigger::Scheduled,
             &summary(3, 1, Some(12)),
             1_700,
+            LogLevel::Info,
         );
         assert!(!text.contains('\n'));
         let line: Value = serde_json::from_str(&text).unwrap();
@@ -149,13 +162,47 @@ mod tests {
 
     #[test]
     fn no_percentage_for_a_change_event_or_a_sweep_with_nothing_judged() {
-        let change = emf_line("Ns", "r", Trigger::Change, &summary(1, 0, None), 0);
-        let empty_sweep = emf_line("Ns", "r", Trigger::Scheduled, &summary(0, 0, None), 0);
+        let change = emf_line(
+            "Ns",
+            "r",
+            Trigger::Change,
+            &summary(1, 0, None),
+            0,
+            LogLevel::Info,
+        );
+        let empty_sweep = emf_line(
+            "Ns",
+            "r",
+            Trigger::Scheduled,
+            &summary(0, 0, None),
+            0,
+            LogLevel::Info,
+        );
         for text in [change, empty_sweep] {
             let line: Value = serde_json::from_str(&text).unwrap();
             assert!(!metric_names(&line).contains(&"MtlsCompliancePercent".to_owned()));
             assert!(line.get("MtlsCompliancePercent").is_none());
             assert!(line.get("CaDaysToExpiry").is_none());
+        }
+    }
+
+    #[test]
+    fn the_line_is_kept_by_lambda_at_every_log_level() {
+        for threshold in LogLevel::ALL {
+            let text = emf_line(
+                "Ns",
+                "r",
+                Trigger::Scheduled,
+                &summary(1, 0, None),
+                1_764_345_600_000,
+                threshold.metrics_level(),
+            );
+            let line: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(line["timestamp"], "2025-11-28T16:00:00Z");
+            assert!(
+                crate::logging::lambda_keeps(&line, threshold),
+                "{threshold:?}: {text}"
+            );
         }
     }
 }

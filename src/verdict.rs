@@ -5,7 +5,7 @@ use std::fmt;
 
 use aws_sdk_config::primitives::DateTime;
 
-use crate::cluster::{Cluster, ClusterFacts};
+use crate::cluster::{ClientBroker, Cluster, ClusterFacts};
 use crate::evaluation::{annotation, ComplianceType};
 use crate::params::{RuleParams, SaslMechanism};
 
@@ -48,7 +48,7 @@ pub enum Finding {
     UnauthenticatedAccess,
     TlsClientAuthenticationDisabled,
     NoCertificateAuthority,
-    PlaintextListener { client_broker: Option<String> },
+    PlaintextListener { client_broker: Option<ClientBroker> },
     SaslNotAllowed(SaslMechanism),
     MultiVpcSaslNotAllowed(SaslMechanism),
     CertificateAuthorityNotAllowed(String),
@@ -163,9 +163,9 @@ fn provisioned_findings(
     if facts.certificate_authority_arns.is_empty() {
         findings.push(Finding::NoCertificateAuthority);
     }
-    if facts.client_broker.as_deref() != Some("TLS") {
+    if facts.client_broker != Some(ClientBroker::Tls) {
         findings.push(Finding::PlaintextListener {
-            client_broker: facts.client_broker.clone(),
+            client_broker: facts.client_broker,
         });
     }
     for mechanism in facts
@@ -259,7 +259,7 @@ mod tests {
             unauthenticated_access: false,
             tls_client_authentication: true,
             certificate_authority_arns: vec![CA.to_owned()],
-            client_broker: Some("TLS".to_owned()),
+            client_broker: Some(ClientBroker::Tls),
             sasl_mechanisms: BTreeSet::new(),
             multi_vpc: MultiVpcAccess::default(),
             tag_keys: BTreeSet::from(["owner".to_owned()]),
@@ -315,16 +315,16 @@ mod tests {
             ),
             (
                 "tls_plaintext",
-                Box::new(|f| f.client_broker = Some("TLS_PLAINTEXT".into())),
+                Box::new(|f| f.client_broker = Some(ClientBroker::TlsPlaintext)),
                 Finding::PlaintextListener {
-                    client_broker: Some("TLS_PLAINTEXT".into()),
+                    client_broker: Some(ClientBroker::TlsPlaintext),
                 },
             ),
             (
                 "plaintext",
-                Box::new(|f| f.client_broker = Some("PLAINTEXT".into())),
+                Box::new(|f| f.client_broker = Some(ClientBroker::Plaintext)),
                 Finding::PlaintextListener {
-                    client_broker: Some("PLAINTEXT".into()),
+                    client_broker: Some(ClientBroker::Plaintext),
                 },
             ),
             (
@@ -332,13 +332,6 @@ mod tests {
                 Box::new(|f| f.client_broker = None),
                 Finding::PlaintextListener {
                     client_broker: None,
-                },
-            ),
-            (
-                "client-broker lower case",
-                Box::new(|f| f.client_broker = Some("tls".into())),
-                Finding::PlaintextListener {
-                    client_broker: Some("tls".into()),
                 },
             ),
             (
@@ -388,7 +381,7 @@ mod tests {
             unauthenticated_access: true,
             tls_client_authentication: false,
             certificate_authority_arns: vec![],
-            client_broker: Some("PLAINTEXT".into()),
+            client_broker: Some(ClientBroker::Plaintext),
             sasl_mechanisms: BTreeSet::from([SaslMechanism::Iam, SaslMechanism::Scram]),
             multi_vpc: MultiVpcAccess {
                 tls: false,
@@ -408,7 +401,7 @@ mod tests {
                 Finding::TlsClientAuthenticationDisabled,
                 Finding::NoCertificateAuthority,
                 Finding::PlaintextListener {
-                    client_broker: Some("PLAINTEXT".into())
+                    client_broker: Some(ClientBroker::Plaintext)
                 },
                 Finding::SaslNotAllowed(SaslMechanism::Iam),
                 Finding::SaslNotAllowed(SaslMechanism::Scram),

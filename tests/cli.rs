@@ -181,6 +181,65 @@ fn bad_input_exits_non_zero_with_a_one_line_message() {
 }
 
 #[test]
+fn an_aws_failure_such_as_missing_credentials_is_one_line() {
+    let output = binary()
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args(["evaluate", "--event"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("events/aws/oversized-compliant.json"))
+        .output()
+        .unwrap();
+    fails_with_one_line(&output, "AwsApi: AWS GetResourceConfigHistory failed");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no credentials"));
+}
+
+#[test]
+fn ambiguous_configurations_are_refused_naming_the_problem() {
+    let dir = std::env::temp_dir().join(format!(
+        "msk-mtls-rule-cli-ambiguous-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("events/compliant.json"),
+    )
+    .unwrap();
+    // duplicate keys are written into the JSON text itself: a Value could not hold them
+    for (find, replace, words) in [
+        (
+            r#"\"Unauthenticated\":{\"Enabled\":false}"#,
+            r#"\"Unauthenticated\":{\"Enabled\":true},\"Unauthenticated\":{\"Enabled\":false}"#,
+            "given twice",
+        ),
+        (
+            r#"\"Unauthenticated\":{\"Enabled\":false}"#,
+            r#"\"Unauthenticated\":{\"Enabled\":false},\"UNAUTHENTICATED\":{\"Enabled\":true}"#,
+            "near miss",
+        ),
+        (
+            r#"\"ClientBroker\":\"TLS\""#,
+            r#"\"ClientBroker\":\"PLAINTEXT\",\"ClientBroker\":\"TLS\""#,
+            "given twice",
+        ),
+    ] {
+        assert!(text.contains(find), "the sample no longer holds {find}");
+        let path = dir.join("ambiguous.json");
+        std::fs::write(&path, text.replace(find, replace)).unwrap();
+        fails_with_one_line(&evaluate(&path), words);
+    }
+    let mut duplicate_token = text.trim_end().trim_end_matches('}').to_owned();
+    duplicate_token.push_str(r#","resultToken":"other"}"#);
+    let path = dir.join("envelope.json");
+    std::fs::write(&path, duplicate_token).unwrap();
+    fails_with_one_line(&evaluate(&path), "duplicate field `resultToken`");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn usage_errors() {
     let output = binary().args(["evaluate"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

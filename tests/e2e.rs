@@ -14,6 +14,9 @@ use harness::{
 use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// The harness's function runs in 123456789012 (its ARN); a member account of the organization.
+const OWN_ACCOUNT: &str = "123456789012";
+const MEMBER_ACCOUNT: &str = "210987654321";
 
 struct Setup {
     emulator: Emulator,
@@ -591,9 +594,11 @@ fn with_an_execution_role_every_call_for_the_account_uses_the_role_assumed_once_
     );
     let parameters = json!({"executionRoleName": "msk-mtls-rule-member", "checkCertificateAuthorityStatus": "false"});
     let mut change = sample("noncompliant-sasl-iam.json", Some(parameters.clone()));
-    change["accountId"] = json!("123456789012");
+    change["accountId"] = json!(MEMBER_ACCOUNT);
     response(s.invoke(&change));
-    response(s.invoke(&scheduled(parameters.clone())));
+    let mut sweep = scheduled(parameters.clone());
+    sweep["accountId"] = json!(MEMBER_ACCOUNT);
+    response(s.invoke(&sweep));
 
     let calls = s.emulator.calls();
     let assume: Vec<&Value> = calls
@@ -609,7 +614,7 @@ fn with_an_execution_role_every_call_for_the_account_uses_the_role_assumed_once_
         .iter()
         .filter(|c| c["operation"] != "AssumeRole")
         .collect();
-    assert!(member_calls.len() >= 4, "{calls:?}");
+    assert!(member_calls.len() >= 3, "{calls:?}");
     for call in member_calls {
         assert!(
             call["key"]
@@ -628,7 +633,275 @@ fn with_an_execution_role_every_call_for_the_account_uses_the_role_assumed_once_
     assert_eq!(error_type, "AwsApi");
     assert!(
         message.contains("AssumeRole")
-            && message.contains("arn:aws:iam::123456789012:role/msk-mtls-rule-member"),
+            && message.contains("arn:aws:iam::210987654321:role/msk-mtls-rule-member"),
         "{message}"
     );
+}
+
+#[test]
+fn organization_mode_evaluates_the_functions_own_account_with_its_own_credentials() {
+    // Service-managed StackSets never create the member role in the management account, which the
+    // organization rule also runs in: no AssumeRole there, and evaluations still land.
+    let s = setup();
+    s.emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [{"name": "own-cluster", "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}}]}),
+    );
+    let parameters = json!({"executionRoleName": "msk-mtls-rule-member", "checkCertificateAuthorityStatus": "false"});
+    let mut change = sample("noncompliant-sasl-iam.json", Some(parameters.clone()));
+    change["accountId"] = json!(OWN_ACCOUNT);
+    assert_eq!(response(s.invoke(&change))["nonCompliant"], 1);
+    let mut sweep = scheduled(parameters);
+    sweep["accountId"] = json!(OWN_ACCOUNT);
+    sweep["configRuleName"] = json!("OrgConfigRule-msk-mtls-enforced-abcd1234");
+    let summary = response(s.invoke(&sweep));
+    assert_eq!(summary["nonCompliant"], 1, "{summary}");
+
+    let calls = s.emulator.calls();
+    assert!(
+        calls.iter().all(|c| c["operation"] != "AssumeRole"),
+        "{calls:?}"
+    );
+    assert!(
+        calls.iter().all(|c| c["key"] == "AKIAE2EEXAMPLEKEY000"),
+        "every call with the function's own key: {calls:?}"
+    );
+    let recorded = s.emulator.recorded_evaluations();
+    assert!(recorded.len() >= 2, "{recorded:?}");
+    assert!(recorded.iter().any(|e| e["ComplianceResourceId"]
+        .as_str()
+        .is_some_and(|id| id.contains("/own-cluster/"))));
+}
+
+#[test]
+fn an_event_from_another_account_without_a_role_is_refused_before_any_call() {
+    let s = setup();
+    let mut change = sample("noncompliant-sasl-iam.json", no_ca_check());
+    change["accountId"] = json!(MEMBER_ACCOUNT);
+    let (error_type, message) = error(s.invoke(&change));
+    assert_eq!(error_type, "InvalidEvent");
+    assert!(
+        message.contains(MEMBER_ACCOUNT) && message.contains("refused"),
+        "{message}"
+    );
+    assert!(s.emulator.calls().is_empty(), "{:?}", s.emulator.calls());
+}
+
+#[test]
+fn a_listing_whose_tokens_cycle_fails_naming_the_api_without_duplicate_evaluations() {
+    let s = setup();
+    let clusters: Vec<Value> = (0..250)
+        .map(|i| json!({"name": format!("cycle-{i}"), "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}}))
+        .collect();
+    s.emulator
+        .control("/_e2e/clusters", json!({"clusters": clusters}));
+    for operation in ["ListClustersV2", "GetComplianceDetailsByConfigRule"] {
+        s.emulator
+            .control("/_e2e/token-cycle", json!({"operations": [operation]}));
+        let before = s.emulator.calls_to(operation).len();
+        let started = Instant::now();
+        let (error_type, message) = error(s.invoke(&scheduled(
+            json!({"checkCertificateAuthorityStatus": "false"}),
+        )));
+        assert_eq!(error_type, "AwsApi", "{message}");
+        assert!(
+            message.contains(operation) && message.contains("cycle"),
+            "{message}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            s.emulator.calls_to(operation).len() - before,
+            3,
+            "{operation}: A, B, then A again"
+        );
+    }
+    let recorded = s.emulator.recorded_evaluations();
+    let ids: std::collections::BTreeSet<&str> = recorded
+        .iter()
+        .filter_map(|e| e["ComplianceResourceId"].as_str())
+        .collect();
+    assert_eq!(ids.len(), recorded.len(), "an evaluation was sent twice");
+}
+
+#[test]
+fn a_past_deadline_and_one_inside_the_margin_end_at_once_without_blaming_aws() {
+    let s = setup();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let payload = sample("compliant.json", no_ca_check())
+        .to_string()
+        .into_bytes();
+    for (deadline_ms, words) in [
+        (now_ms - 5_000, "deadline had passed"),
+        (now_ms + 300, "ms were left before the deadline"),
+    ] {
+        let started = Instant::now();
+        let (outcome, _) =
+            s.runtime
+                .invoke_raw(payload.clone(), deadline_ms, Duration::from_secs(5));
+        let (error_type, message) = error(outcome);
+        assert_eq!(error_type, "Timeout");
+        assert!(
+            message.contains(words) && !message.contains("AWS"),
+            "{message}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+    assert!(s.emulator.calls().is_empty());
+    assert_eq!(
+        response(s.invoke(&sample("compliant.json", no_ca_check())))["compliant"],
+        1
+    );
+}
+
+#[test]
+fn a_payload_nested_past_the_parsers_depth_limit_is_an_invalid_event() {
+    // Lambda accepts any JSON; serde's depth limit is 128. The runtime's own deserializer used to
+    // report such a payload with a type outside the README's list.
+    let s = setup();
+    let deep = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let change = sample("compliant.json", no_ca_check());
+    let invoking = change["invokingEvent"].as_str().unwrap();
+    let nested_configuration = invoking.replacen(
+        "\"configuration\":{",
+        &format!("\"configuration\":{{\"Deep\":{},", deep(300)),
+        1,
+    );
+    assert_ne!(nested_configuration, invoking);
+    let mut inner = change.clone();
+    inner["invokingEvent"] = json!(nested_configuration);
+    for (payload, words) in [
+        (
+            format!(
+                r#"{{"invokingEvent":"{{}}","resultToken":"x","extra":{}}}"#,
+                deep(5_000)
+            ),
+            "invokingEvent",
+        ),
+        (
+            format!(
+                r#"{{"invokingEvent":"{{}}","resultToken":"x","ruleParameters":{}}}"#,
+                deep(5_000)
+            ),
+            "ruleParameters",
+        ),
+        (inner.to_string(), "recursion limit"),
+    ] {
+        let (outcome, _) =
+            s.runtime
+                .invoke_raw(payload.into_bytes(), deadline_in(TIMEOUT), TIMEOUT);
+        let (error_type, message) = error(outcome);
+        assert_eq!(error_type, "InvalidEvent", "{message}");
+        assert!(message.contains(words), "{message}");
+    }
+    assert_eq!(response(s.invoke(&change))["compliant"], 1);
+}
+
+fn deadline_in(timeout: Duration) -> u64 {
+    (std::time::SystemTime::now() + timeout)
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[test]
+fn a_sweep_works_with_the_longest_rule_name_config_lets_it_query() {
+    // 64 characters: the template's 38 plus a conformance pack's 26-character suffix.
+    let s = setup();
+    let mut event = scheduled(json!({"checkCertificateAuthorityStatus": "false"}));
+    event["configRuleName"] = json!(format!("{}-conformance-pack-abcd1234", "r".repeat(38)));
+    response(s.invoke(&event));
+    assert_eq!(
+        s.emulator.calls_to("GetComplianceDetailsByConfigRule")[0]["status"],
+        200
+    );
+    event["configRuleName"] = json!("r".repeat(65));
+    let (error_type, message) = error(s.invoke(&event));
+    assert_eq!(error_type, "InvalidEvent");
+    assert!(message.contains("at most 64"), "{message}");
+}
+
+/// The log levels template.yaml offers (its LogLevel AllowedValues), read from the template.
+fn template_log_levels() -> Vec<String> {
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    let after = template
+        .split("\n  LogLevel:\n")
+        .nth(1)
+        .expect("a LogLevel parameter");
+    let line = after
+        .lines()
+        .find(|line| line.trim_start().starts_with("AllowedValues:"))
+        .unwrap();
+    let list = line.split_once('[').unwrap().1.split_once(']').unwrap().0;
+    list.split(',')
+        .map(|level| level.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn at_every_log_level_the_template_allows_metrics_reach_cloudwatch_and_no_secret_is_logged() {
+    use msk_mtls_rule::logging::{lambda_keeps, LogLevel};
+    let levels = template_log_levels();
+    assert!(
+        levels.len() >= 4 && !levels.contains(&"TRACE".to_owned()),
+        "{levels:?}"
+    );
+    let emulator = Emulator::start();
+    let token = "eyJlbmNyeXB0ZWREYXRhIjpbLTQxLDEsLTU3LC0zMCwtMTIxLDUzLDUyLDQ1LC01NywtOCw3M-levels";
+    // TRACE too, although the template does not offer it: the function must serve it as DEBUG
+    for level in levels.iter().map(String::as_str).chain(["TRACE"]) {
+        let runtime = RuntimeApi::start();
+        let function =
+            Function::start_with(&runtime, &emulator, &[("AWS_LAMBDA_LOG_LEVEL", level)]);
+        let mut event = sample("noncompliant-sasl-scram.json", Some(json!({})));
+        event["resultToken"] = json!(token);
+        let ca = emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let event = with_ca(event, &ca);
+        assert_eq!(response(runtime.invoke(&event, TIMEOUT))["nonCompliant"], 1);
+        let mut bad = sample("compliant.json", Some(json!({"requiredTagKeys": ["x"]})));
+        bad["resultToken"] = json!(token);
+        assert_eq!(
+            error(runtime.invoke(&bad, TIMEOUT)).0,
+            "InvalidRuleParameter"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        let logs = function.logs();
+        for secret in [
+            token,
+            "e2e-secret-access-key-must-not-be-logged",
+            "e2e-session-token-must-not-be-logged",
+        ] {
+            assert!(!logs.contains(secret), "{level}: secret in logs:\n{logs}");
+        }
+        let threshold = LogLevel::parse(level).unwrap();
+        let kept: Vec<Value> = logs
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| lambda_keeps(line, threshold))
+            .collect();
+        let metrics: Vec<&Value> = kept
+            .iter()
+            .filter(|line| line.get("_aws").is_some())
+            .collect();
+        assert_eq!(
+            metrics.len(),
+            1,
+            "{level}: the metrics line Lambda keeps:\n{logs}"
+        );
+        assert_eq!(metrics[0]["NonCompliant"], 1);
+    }
 }

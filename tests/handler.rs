@@ -7,7 +7,8 @@ use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
 use msk_mtls_rule::evaluation::{ComplianceType, Evaluation};
 use msk_mtls_rule::event::{ConfigRuleEvent, Notification, ResultToken};
 use msk_mtls_rule::handler::{
-    execution_role_arn, handle_event, send_evaluations, Evaluator, InvocationSummary,
+    account_access, account_of_function_arn, handle_event, send_evaluations, AccountAccess,
+    Evaluator, InvocationSummary,
 };
 use msk_mtls_rule::ports::ListedCluster;
 use msk_mtls_rule::verdict::CaHealth;
@@ -390,13 +391,14 @@ async fn proactive_evaluation_is_refused_clearly() {
 
 #[test]
 fn execution_role_is_in_the_event_account_and_the_rule_partition() {
-    let role_of = |event: Value| {
+    let access_of = |event: Value, own: Option<&str>| {
         let event = ConfigRuleEvent::from_json(event).unwrap();
         let params =
             msk_mtls_rule::params::RuleParams::parse(event.rule_parameters.as_deref()).unwrap();
-        execution_role_arn(&event, &params)
+        account_access(&event, &params, own)
     };
-    assert_eq!(role_of(sample("compliant")).unwrap(), None);
+    let role_of = |event: Value| access_of(event, None);
+    assert_eq!(role_of(sample("compliant")).unwrap(), AccountAccess::Own);
     let mut event = with_parameters(
         sample("compliant"),
         json!({"executionRoleName": "msk-mtls-member"}),
@@ -405,9 +407,30 @@ fn execution_role_is_in_the_event_account_and_the_rule_partition() {
     event["configRuleArn"] =
         json!("arn:aws-cn:config:cn-north-1:123456789012:config-rule/config-rule-x");
     assert_eq!(
-        role_of(event.clone()).unwrap().as_deref(),
-        Some("arn:aws-cn:iam::210987654321:role/msk-mtls-member")
+        role_of(event.clone()).unwrap(),
+        AccountAccess::Role("arn:aws-cn:iam::210987654321:role/msk-mtls-member".into())
     );
+    // the function's own account is evaluated with its own credentials, in organization mode too
+    assert_eq!(
+        access_of(event.clone(), Some("210987654321")).unwrap(),
+        AccountAccess::Own
+    );
+    assert_eq!(
+        access_of(event.clone(), Some("123456789012")).unwrap(),
+        AccountAccess::Role("arn:aws-cn:iam::210987654321:role/msk-mtls-member".into())
+    );
+    for bad_account in [
+        json!("21098765432"),
+        json!("2109876543210"),
+        json!("21098765432x"),
+    ] {
+        let mut bad = event.clone();
+        bad["accountId"] = bad_account;
+        assert!(role_of(bad)
+            .unwrap_err()
+            .to_string()
+            .contains("12-digit accountId"));
+    }
     let mut no_account = event.clone();
     no_account.as_object_mut().unwrap().remove("accountId");
     assert!(role_of(no_account)
@@ -420,6 +443,57 @@ fn execution_role_is_in_the_event_account_and_the_rule_partition() {
         .unwrap_err()
         .to_string()
         .contains("configRuleArn"));
+}
+
+#[test]
+fn without_a_role_an_event_from_another_account_is_refused_before_any_call() {
+    let mut event = sample("compliant");
+    event["accountId"] = json!("210987654321");
+    let parsed = ConfigRuleEvent::from_json(event.clone()).unwrap();
+    let params =
+        msk_mtls_rule::params::RuleParams::parse(parsed.rule_parameters.as_deref()).unwrap();
+    let error = account_access(&parsed, &params, Some("123456789012")).unwrap_err();
+    assert_eq!(error.error_type(), "InvalidEvent");
+    let message = error.to_string();
+    assert!(
+        message.contains("210987654321")
+            && message.contains("123456789012")
+            && message.contains("refused"),
+        "{message}"
+    );
+    assert_eq!(
+        account_access(&parsed, &params, Some("210987654321")).unwrap(),
+        AccountAccess::Own
+    );
+    let mut anonymous = event;
+    anonymous.as_object_mut().unwrap().remove("accountId");
+    let parsed = ConfigRuleEvent::from_json(anonymous).unwrap();
+    assert!(account_access(&parsed, &params, Some("123456789012")).is_err());
+    // the local command knows no own account and evaluates with the credentials at hand
+    assert_eq!(
+        account_access(&parsed, &params, None).unwrap(),
+        AccountAccess::Own
+    );
+}
+
+#[test]
+fn the_account_of_a_function_arn() {
+    assert_eq!(
+        account_of_function_arn("arn:aws:lambda:us-east-1:123456789012:function:msk-mtls-rule"),
+        Some("123456789012")
+    );
+    assert_eq!(
+        account_of_function_arn("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f:live"),
+        Some("123456789012")
+    );
+    for bad in [
+        "",
+        "msk-mtls-rule",
+        "arn:aws:lambda:us-east-1:12345:function:f",
+        "x:aws:lambda:r:123456789012:function:f",
+    ] {
+        assert_eq!(account_of_function_arn(bad), None, "{bad}");
+    }
 }
 
 fn evaluations(count: usize) -> Vec<Evaluation> {
@@ -514,7 +588,7 @@ fn listed(index: usize, ca: Option<String>) -> ListedCluster {
         resource_type: "AWS::MSK::Cluster",
         arn,
         tags: BTreeMap::from([("environment".to_owned(), format!("env{}", index % 2))]),
-        cluster: Cluster::Provisioned(ClusterFacts::from_configuration(configuration, []).unwrap()),
+        cluster: Cluster::Provisioned(ClusterFacts::from_value(configuration, []).unwrap()),
     }
 }
 
@@ -694,4 +768,247 @@ async fn a_change_outside_the_tag_scope_is_not_applicable() {
         .as_deref()
         .unwrap()
         .contains("outside the rule's scope"));
+}
+
+/// A fleet whose listings answer tokens from a script: `(token asked, items, next token)`.
+struct ScriptedFleet {
+    clusters: Vec<(
+        Option<&'static str>,
+        Vec<ListedCluster>,
+        Option<&'static str>,
+    )>,
+    stored: Vec<(Option<&'static str>, Option<&'static str>)>,
+    calls: std::sync::Mutex<usize>,
+}
+
+impl msk_mtls_rule::ports::ClusterInventory for ScriptedFleet {
+    async fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<msk_mtls_rule::ports::Page<ListedCluster>, msk_mtls_rule::RuleError> {
+        *self.calls.lock().unwrap() += 1;
+        let (_, items, next) = self
+            .clusters
+            .iter()
+            .find(|(asked, _, _)| asked.map(str::to_owned) == next_token)
+            .expect("a scripted page");
+        Ok(msk_mtls_rule::ports::Page {
+            items: items.clone(),
+            next_token: next.map(str::to_owned),
+        })
+    }
+}
+
+impl msk_mtls_rule::ports::StoredResults for ScriptedFleet {
+    async fn evaluated_resources(
+        &self,
+        _rule_name: &str,
+        next_token: Option<String>,
+    ) -> Result<msk_mtls_rule::ports::Page<(String, String)>, msk_mtls_rule::RuleError> {
+        *self.calls.lock().unwrap() += 1;
+        let (_, next) = self
+            .stored
+            .iter()
+            .find(|(asked, _)| asked.map(str::to_owned) == next_token)
+            .expect("a scripted page");
+        Ok(msk_mtls_rule::ports::Page {
+            items: vec![],
+            next_token: next.map(str::to_owned),
+        })
+    }
+}
+
+async fn sweep_with(
+    fleet: ScriptedFleet,
+) -> (
+    Result<InvocationSummary, msk_mtls_rule::RuleError>,
+    FakeSink,
+    usize,
+) {
+    let evaluator =
+        Evaluator::new(FakeHistory::default(), FakeCas::default(), &fleet).with_clock(fixed_now);
+    let sink = FakeSink::default();
+    let result = handle_event(
+        &evaluator,
+        &sink,
+        scheduled(json!({"checkCertificateAuthorityStatus": "false"})),
+    )
+    .await;
+    let calls = *fleet.calls.lock().unwrap();
+    (result, sink, calls)
+}
+
+#[tokio::test]
+async fn a_listing_whose_tokens_cycle_fails_naming_the_api_and_sends_no_duplicate() {
+    // ListClustersV2 pages A, B, then A again
+    let (result, sink, calls) = sweep_with(ScriptedFleet {
+        clusters: vec![
+            (None, vec![listed(0, Some(CA.into()))], Some("A")),
+            (Some("A"), vec![listed(1, Some(CA.into()))], Some("B")),
+            (Some("B"), vec![listed(2, Some(CA.into()))], Some("A")),
+        ],
+        stored: vec![(None, None)],
+        calls: Default::default(),
+    })
+    .await;
+    let error = result.unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    let message = error.to_string();
+    assert!(
+        message.contains("ListClustersV2")
+            && message.contains("cycle")
+            && message.contains("\"A\""),
+        "{message}"
+    );
+    assert_eq!(calls, 1 + 3, "stopped at the repeated token");
+    assert!(
+        sink.calls().is_empty(),
+        "the batch of a failed sweep is not sent"
+    );
+
+    // GetComplianceDetailsByConfigRule pages A, B, A
+    let (result, _, calls) = sweep_with(ScriptedFleet {
+        clusters: vec![(None, vec![], None)],
+        stored: vec![
+            (None, Some("A")),
+            (Some("A"), Some("B")),
+            (Some("B"), Some("A")),
+        ],
+        calls: Default::default(),
+    })
+    .await;
+    let message = result.unwrap_err().to_string();
+    assert!(
+        message.contains("GetComplianceDetailsByConfigRule") && message.contains("cycle"),
+        "{message}"
+    );
+    assert_eq!(calls, 3);
+}
+
+#[tokio::test]
+async fn a_cluster_listed_on_two_pages_gets_one_evaluation() {
+    let (result, sink, _) = sweep_with(ScriptedFleet {
+        clusters: vec![
+            (
+                None,
+                vec![listed(0, Some(CA.into())), listed(1, None)],
+                Some("A"),
+            ),
+            (
+                Some("A"),
+                vec![listed(1, None), listed(2, Some(CA.into()))],
+                None,
+            ),
+        ],
+        stored: vec![(None, None)],
+        calls: Default::default(),
+    })
+    .await;
+    assert_eq!(result.unwrap().evaluations, 3);
+    let ids: Vec<String> = sink.sent().into_iter().map(|e| e.resource_id).collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        ids.iter().collect::<std::collections::BTreeSet<_>>().len(),
+        3,
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_notification_whose_item_is_not_recorded_yet_fails_instead_of_judging_an_older_one(
+) {
+    let inline = ConfigRuleEvent::from_json(sample("compliant")).unwrap();
+    let Notification::Change(mut older) = inline.notification else {
+        unreachable!()
+    };
+    // the summary is captured at 2023-04-27T15:03:11.636Z; history only has the item before it
+    older.capture_time = aws_sdk_config::primitives::DateTime::from_secs(1_682_600_000);
+    let mut history = FakeHistory::default();
+    history.items.insert(older.resource_id.clone(), older);
+    let evaluator =
+        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
+    let sink = FakeSink::default();
+    let error = handle_event(
+        &evaluator,
+        &sink,
+        read_json("events/aws/oversized-compliant.json"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    let message = error.to_string();
+    assert!(
+        message.contains("GetResourceConfigHistory") && message.contains("not readable yet"),
+        "{message}"
+    );
+    assert!(sink.calls().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreadable_configuration_from_history_is_an_aws_error() {
+    let inline = ConfigRuleEvent::from_json(sample("compliant")).unwrap();
+    let Notification::Change(mut item) = inline.notification else {
+        unreachable!()
+    };
+    item.configuration =
+        Some(msk_mtls_rule::json::Json::parse(r#"{"ClientAuthentication":{"Oauth":{}}}"#).unwrap());
+    let mut history = FakeHistory::default();
+    history.items.insert(item.resource_id.clone(), item);
+    let evaluator =
+        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
+    let error = handle_event(
+        &evaluator,
+        &FakeSink::default(),
+        read_json("events/aws/oversized-compliant.json"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    assert!(
+        error.to_string().contains("unknown key \"Oauth\""),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_sweep_takes_a_rule_name_of_64_characters_and_refuses_a_longer_one_before_any_call() {
+    for (length, ok) in [(64, true), (65, false)] {
+        let mut event = scheduled(json!({"checkCertificateAuthorityStatus": "false"}));
+        event["configRuleName"] = json!("r".repeat(length));
+        let fleet = FakeFleet::default();
+        let evaluator = Evaluator::new(FakeHistory::default(), FakeCas::default(), &fleet)
+            .with_clock(fixed_now);
+        let result = handle_event(&evaluator, &FakeSink::default(), event).await;
+        assert_eq!(result.is_ok(), ok, "{length}: {result:?}");
+        if !ok {
+            let error = result.unwrap_err();
+            assert_eq!(error.error_type(), "InvalidEvent");
+            assert!(error.to_string().contains("65 characters"), "{error}");
+            assert!(fleet.calls.lock().unwrap().is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_item_read_back_with_a_double_rounded_capture_time_is_the_same_item() {
+    // GetResourceConfigHistory answers 2023-04-27T15:03:11.636Z as 1682607791.636 in a double
+    let inline = ConfigRuleEvent::from_json(sample("noncompliant-sasl-iam")).unwrap();
+    let Notification::Change(mut item) = inline.notification else {
+        unreachable!()
+    };
+    item.capture_time = aws_sdk_config::primitives::DateTime::from_secs_f64(1_682_607_791.636);
+    assert_ne!(item.capture_time.subsec_nanos(), 636_000_000);
+    let mut history = FakeHistory::default();
+    history.items.insert(item.resource_id.clone(), item);
+    let evaluator =
+        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
+    let sink = FakeSink::default();
+    handle_event(
+        &evaluator,
+        &sink,
+        read_json("events/aws/oversized-compliant.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sink.sent()[0].compliance, ComplianceType::NonCompliant);
 }

@@ -3,9 +3,10 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_config::primitives::DateTime;
-use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
+use msk_mtls_rule::cluster::{ClientBroker, Cluster, ClusterFacts};
 use msk_mtls_rule::evaluation::{ComplianceType, ANNOTATION_MAX_CHARS};
 use msk_mtls_rule::event::ConfigRuleEvent;
+use msk_mtls_rule::json::Json;
 use msk_mtls_rule::params::{RuleParams, SaslMechanism};
 use msk_mtls_rule::verdict::{evaluate, CaHealth, CaHealthReport, Verdict};
 use proptest::prelude::*;
@@ -26,7 +27,8 @@ fn configuration() -> impl Strategy<Value = Value> {
     ];
     let cas = prop::collection::vec(0u8..4, 0..3)
         .prop_map(|ns| ns.into_iter().map(ca_arn).collect::<Vec<_>>());
-    let tls = (prop::option::of(any::<bool>()), cas).prop_map(|(enabled, cas)| {
+    let enabled = prop_oneof![4 => Just(Some(true)), 1 => Just(Some(false)), 1 => Just(None)];
+    let tls = (enabled, cas).prop_map(|(enabled, cas)| {
         let mut tls = json!({"CertificateAuthorityArnList": cas});
         if let Some(enabled) = enabled {
             tls["Enabled"] = json!(enabled);
@@ -38,14 +40,13 @@ fn configuration() -> impl Strategy<Value = Value> {
         Just(json!("TLS")),
         Just(json!("TLS_PLAINTEXT")),
         Just(json!("PLAINTEXT")),
-        "[a-z_]{0,8}".prop_map(Value::String),
     ];
     let tags = prop::collection::btree_set("[a-z]{1,6}", 0..3);
     (
         toggle.clone(),
         toggle.clone(),
         toggle.clone(),
-        prop::option::of(tls),
+        prop::option::weighted(0.9, tls),
         broker,
         toggle.clone(),
         toggle,
@@ -133,7 +134,7 @@ fn verdict_of(
     params: &RuleParams,
     cas: &CaHealthReport,
 ) -> (ClusterFacts, Verdict) {
-    let facts = ClusterFacts::from_configuration(configuration, []).unwrap();
+    let facts = ClusterFacts::from_value(configuration, []).unwrap();
     let verdict = evaluate(
         &Cluster::Provisioned(facts.clone()),
         params,
@@ -149,7 +150,7 @@ proptest! {
     #[test]
     fn open_doors_are_never_compliant(config in configuration(), params in params(), cas in ca_report()) {
         let (facts, verdict) = verdict_of(config, &params, &cas);
-        if facts.unauthenticated_access || facts.client_broker.as_deref() != Some("TLS") || !facts.tls_client_authentication {
+        if facts.unauthenticated_access || facts.client_broker != Some(ClientBroker::Tls) || !facts.tls_client_authentication {
             prop_assert_ne!(verdict.compliance, ComplianceType::Compliant);
         }
         if verdict.compliance == ComplianceType::Compliant {
@@ -187,14 +188,12 @@ proptest! {
 
     #[test]
     fn arbitrary_configurations_never_panic(config in arbitrary_json(4)) {
-        let _ = ClusterFacts::from_configuration(config, []);
+        let _ = ClusterFacts::from_value(config, []);
     }
 
     #[test]
     fn arbitrary_events_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-            let _ = ConfigRuleEvent::from_json(value);
-        }
+        let _ = ConfigRuleEvent::from_text(&String::from_utf8_lossy(&bytes));
     }
 
     #[test]
@@ -283,4 +282,319 @@ fn the_generators_reach_every_verdict() {
         seen.insert(verdict_of(config, &params, &cas).1.compliance.as_str());
     }
     assert_eq!(seen, BTreeSet::from(["COMPLIANT", "NON_COMPLIANT"]));
+}
+
+/// A COMPLIANT configuration (mTLS only, multi-VPC over TLS) as a tree of named objects, so one
+/// entry can be written into any object on the path the rule reads, before or after the others.
+enum Part {
+    Object(&'static str, Vec<(&'static str, Part)>),
+    Raw(&'static str),
+}
+
+fn compliant_tree() -> Part {
+    use Part::{Object, Raw};
+    let toggle = |name, on| {
+        Object(
+            name,
+            vec![("Enabled", Raw(if on { "true" } else { "false" }))],
+        )
+    };
+    Object(
+        "root",
+        vec![
+            (
+                "ClientAuthentication",
+                Object(
+                    "auth",
+                    vec![
+                        (
+                            "Sasl",
+                            Object("sasl", vec![("Iam", toggle("iam", false)), ("Scram", toggle("scram", false))]),
+                        ),
+                        (
+                            "Tls",
+                            Object(
+                                "tls",
+                                vec![
+                                    ("CertificateAuthorityArnList", Raw("[\"arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/00000001-1111-2222-3333-444444444444\"]")),
+                                    ("Enabled", Raw("true")),
+                                ],
+                            ),
+                        ),
+                        ("Unauthenticated", toggle("unauthenticated", false)),
+                    ],
+                ),
+            ),
+            (
+                "EncryptionInfo",
+                Object(
+                    "encryption",
+                    vec![("EncryptionInTransit", Object("in_transit", vec![("ClientBroker", Raw("\"TLS\"")), ("InCluster", Raw("true"))]))],
+                ),
+            ),
+            (
+                "BrokerNodeGroupInfo",
+                Object(
+                    "broker_nodes",
+                    vec![(
+                        "ConnectivityInfo",
+                        Object(
+                            "connectivity",
+                            vec![(
+                                "VpcConnectivity",
+                                Object(
+                                    "vpc",
+                                    vec![(
+                                        "ClientAuthentication",
+                                        Object("vpc_auth", vec![("Tls", toggle("vpc_tls", true))]),
+                                    )],
+                                ),
+                            )],
+                        ),
+                    )],
+                ),
+            ),
+        ],
+    )
+}
+
+fn spelled(key: &str, camel: bool) -> String {
+    if !camel {
+        return key.to_owned();
+    }
+    let mut chars = key.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// The tree as JSON text, with `extra` (a `"key":value` entry) written into object `at`.
+fn render(part: &Part, camel: bool, at: &str, extra: &str, first: bool) -> String {
+    match part {
+        Part::Raw(text) => (*text).to_owned(),
+        Part::Object(name, entries) => {
+            let mut items: Vec<String> = entries
+                .iter()
+                .map(|(key, value)| {
+                    format!(
+                        "{}:{}",
+                        serde_json::to_string(&spelled(key, camel)).unwrap(),
+                        render(value, camel, at, extra, first)
+                    )
+                })
+                .collect();
+            if *name == at {
+                if first {
+                    items.insert(0, extra.to_owned())
+                } else {
+                    items.push(extra.to_owned())
+                }
+            }
+            format!("{{{}}}", items.join(","))
+        }
+    }
+}
+
+/// For each object: a key of it, and a value for that key that opens a door.
+const OPENING_ENTRIES: &[(&str, &str, &str)] = &[
+    (
+        "root",
+        "ClientAuthentication",
+        r#"{"Unauthenticated":{"Enabled":true}}"#,
+    ),
+    (
+        "root",
+        "EncryptionInfo",
+        r#"{"EncryptionInTransit":{"ClientBroker":"PLAINTEXT"}}"#,
+    ),
+    ("auth", "Unauthenticated", r#"{"Enabled":true}"#),
+    ("auth", "Sasl", r#"{"Scram":{"Enabled":true}}"#),
+    ("auth", "Tls", r#"{"Enabled":false}"#),
+    ("sasl", "Iam", r#"{"Enabled":true}"#),
+    ("sasl", "Scram", r#"{"Enabled":true}"#),
+    ("iam", "Enabled", "true"),
+    ("scram", "Enabled", "true"),
+    ("unauthenticated", "Enabled", "true"),
+    ("tls", "Enabled", "false"),
+    (
+        "encryption",
+        "EncryptionInTransit",
+        r#"{"ClientBroker":"TLS_PLAINTEXT"}"#,
+    ),
+    ("in_transit", "ClientBroker", r#""PLAINTEXT""#),
+    (
+        "connectivity",
+        "VpcConnectivity",
+        r#"{"ClientAuthentication":{"Sasl":{"Iam":{"Enabled":true}}}}"#,
+    ),
+    (
+        "vpc",
+        "ClientAuthentication",
+        r#"{"Sasl":{"Scram":{"Enabled":true}}}"#,
+    ),
+    ("vpc_auth", "Sasl", r#"{"Iam":{"Enabled":true}}"#),
+];
+
+/// The objects whose every key the rule knows: an unknown key there is a way in.
+const CLIENT_AUTHENTICATION_BLOCKS: &[&str] = &[
+    "auth",
+    "sasl",
+    "tls",
+    "iam",
+    "scram",
+    "unauthenticated",
+    "vpc_auth",
+    "vpc_tls",
+];
+const KNOWN_NAMES: &[&str] = &[
+    "sasl",
+    "tls",
+    "unauthenticated",
+    "iam",
+    "scram",
+    "enabled",
+    "certificateauthorityarnlist",
+];
+
+/// A key that differs from `key` only by case, whitespace, an invisible character or a homoglyph.
+fn near_miss(key: &'static str) -> impl Strategy<Value = String> {
+    let len = key.chars().count();
+    prop_oneof![
+        (0..len).prop_map(move |i| key
+            .chars()
+            .enumerate()
+            .map(|(j, c)| if i == j {
+                if c.is_ascii_uppercase() {
+                    c.to_ascii_lowercase()
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            } else {
+                c
+            })
+            .collect::<String>()),
+        (0..=len, prop_oneof![Just(' '), Just('\t'), Just('\u{a0}')])
+            .prop_map(move |(i, c)| insert_at(key, i, c)),
+        (
+            0..=len,
+            prop_oneof![
+                Just('\u{200b}'),
+                Just('\u{200c}'),
+                Just('\u{2060}'),
+                Just('\u{feff}'),
+                Just('\u{ad}')
+            ]
+        )
+            .prop_map(move |(i, c)| insert_at(key, i, c)),
+        (0..len).prop_filter_map("a letter with a look-alike", move |i| {
+            let lookalike = |c: char| match c {
+                'a' => Some('\u{430}'),
+                'e' => Some('\u{435}'),
+                'o' => Some('\u{43e}'),
+                'c' => Some('\u{441}'),
+                'i' => Some('\u{456}'),
+                'p' => Some('\u{440}'),
+                'S' => Some('\u{405}'),
+                'T' => Some('\u{422}'),
+                'E' => Some('\u{415}'),
+                'C' => Some('\u{421}'),
+                'I' => Some('\u{406}'),
+                'B' => Some('\u{412}'),
+                _ => None,
+            };
+            let c = key.chars().nth(i)?;
+            let l = lookalike(c)?;
+            Some(
+                key.chars()
+                    .enumerate()
+                    .map(|(j, k)| if j == i { l } else { k })
+                    .collect(),
+            )
+        }),
+    ]
+}
+
+fn insert_at(key: &str, at: usize, c: char) -> String {
+    let mut chars: Vec<char> = key.chars().collect();
+    chars.insert(at, c);
+    chars.into_iter().collect()
+}
+
+/// One ambiguous entry that opens a door: a duplicate, an unknown key in a client-authentication
+/// block, or a near-miss spelling; with where it goes, in which spelling, and before or after.
+fn ambiguous_entry() -> impl Strategy<Value = (&'static str, String, bool, bool)> {
+    let duplicate = (0..OPENING_ENTRIES.len(), any::<bool>()).prop_map(|(i, camel)| {
+        let (at, key, value) = OPENING_ENTRIES[i];
+        (
+            at,
+            format!(
+                "{}:{value}",
+                serde_json::to_string(&spelled(key, camel)).unwrap()
+            ),
+            camel,
+        )
+    });
+    let unknown = (
+        0..CLIENT_AUTHENTICATION_BLOCKS.len(),
+        "[A-Za-z]{1,12}",
+        any::<bool>(),
+    )
+        .prop_filter("not a known key", |(_, name, _)| {
+            !KNOWN_NAMES.contains(&name.to_ascii_lowercase().as_str())
+        })
+        .prop_map(|(i, name, camel)| {
+            (
+                CLIENT_AUTHENTICATION_BLOCKS[i],
+                format!(r#""{name}":{{"Enabled":true}}"#),
+                camel,
+            )
+        });
+    let near = (0..OPENING_ENTRIES.len(), any::<bool>()).prop_flat_map(|(i, camel)| {
+        let (at, key, value) = OPENING_ENTRIES[i];
+        near_miss(key).prop_map(move |name| {
+            (
+                at,
+                format!(
+                    "{}:{value}",
+                    serde_json::to_string(&spelled(&name, camel)).unwrap()
+                ),
+                camel,
+            )
+        })
+    });
+    (prop_oneof![duplicate, unknown, near], any::<bool>())
+        .prop_map(|((at, entry, camel), first)| (at, entry, camel, first))
+}
+
+fn compliant_params() -> RuleParams {
+    RuleParams {
+        check_certificate_authority_status: false,
+        ..RuleParams::default()
+    }
+}
+
+fn verdict_of_text(text: &str) -> Result<ComplianceType, String> {
+    let json = Json::parse(text).map_err(|e| e.to_string())?;
+    let facts = ClusterFacts::from_configuration(&json, []).map_err(|e| e.0)?;
+    Ok(evaluate(
+        &Cluster::Provisioned(facts),
+        &compliant_params(),
+        &CaHealthReport::new(),
+        DateTime::from_secs(NOW),
+    )
+    .compliance)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    #[test]
+    fn an_ambiguous_entry_that_opens_a_door_never_reads_compliant((at, entry, camel, first) in ambiguous_entry()) {
+        let base = render(&compliant_tree(), camel, "", "", first);
+        prop_assert_eq!(verdict_of_text(&base), Ok(ComplianceType::Compliant), "{}", base);
+        let text = render(&compliant_tree(), camel, at, &entry, first);
+        let verdict = verdict_of_text(&text);
+        prop_assert_ne!(verdict, Ok(ComplianceType::Compliant), "{}", text);
+    }
 }

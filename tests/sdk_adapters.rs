@@ -158,7 +158,7 @@ async fn history_item_configuration_string_is_parsed() {
     assert_eq!(item.status, ItemStatus::Ok);
     assert_eq!(
         item.configuration.unwrap(),
-        serde_json::from_str::<serde_json::Value>(configuration).unwrap()
+        msk_mtls_rule::json::Json::parse(configuration).unwrap()
     );
     assert_eq!(item.tags.get("owner").map(String::as_str), Some("team"));
 }
@@ -363,7 +363,10 @@ async fn listed_clusters_read_like_config_items() {
     };
     assert!(facts.tls_client_authentication && !facts.unauthenticated_access);
     assert_eq!(facts.certificate_authority_arns, vec![CA.to_owned()]);
-    assert_eq!(facts.client_broker.as_deref(), Some("TLS_PLAINTEXT"));
+    assert_eq!(
+        facts.client_broker,
+        Some(msk_mtls_rule::cluster::ClientBroker::TlsPlaintext)
+    );
     assert_eq!(
         facts.sasl_mechanisms.iter().copied().collect::<Vec<_>>(),
         vec![SaslMechanism::Iam]
@@ -380,4 +383,357 @@ async fn listed_clusters_read_like_config_items() {
     assert!(facts.tag_keys.contains("owner"));
     assert_eq!(page.items[1].resource_type, "AWS::MSK::ServerlessCluster");
     assert_eq!(page.items[1].cluster, Cluster::Serverless);
+}
+
+/// The Kafka API's members, each absent, present without its flag, on or off.
+#[derive(Clone, Copy, Debug)]
+struct Knobs {
+    unauthenticated: Option<Option<bool>>,
+    tls: Option<Option<bool>>,
+    with_ca: bool,
+    iam: Option<Option<bool>>,
+    scram: Option<Option<bool>>,
+    broker: Option<&'static str>,
+    vpc_tls: Option<Option<bool>>,
+    vpc_iam: Option<Option<bool>>,
+    vpc_scram: Option<Option<bool>>,
+}
+
+const MTLS_ONLY: Knobs = Knobs {
+    unauthenticated: Some(Some(false)),
+    tls: Some(Some(true)),
+    with_ca: true,
+    iam: Some(Some(false)),
+    scram: Some(Some(false)),
+    broker: Some("TLS"),
+    vpc_tls: Some(Some(true)),
+    vpc_iam: Some(Some(false)),
+    vpc_scram: Some(Some(false)),
+};
+
+fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
+    use aws_sdk_kafka::types::*;
+    let mut auth = ClientAuthentication::builder();
+    if let Some(flag) = k.unauthenticated {
+        auth = auth.unauthenticated(Unauthenticated::builder().set_enabled(flag).build());
+    }
+    if let Some(flag) = k.tls {
+        let mut tls = Tls::builder().set_enabled(flag);
+        if k.with_ca {
+            tls = tls.certificate_authority_arn_list(CA);
+        }
+        auth = auth.tls(tls.build());
+    }
+    if k.iam.is_some() || k.scram.is_some() {
+        let mut sasl = Sasl::builder();
+        if let Some(flag) = k.iam {
+            sasl = sasl.iam(Iam::builder().set_enabled(flag).build());
+        }
+        if let Some(flag) = k.scram {
+            sasl = sasl.scram(Scram::builder().set_enabled(flag).build());
+        }
+        auth = auth.sasl(sasl.build());
+    }
+    let mut vpc_auth = VpcConnectivityClientAuthentication::builder();
+    if let Some(flag) = k.vpc_tls {
+        vpc_auth = vpc_auth.tls(VpcConnectivityTls::builder().set_enabled(flag).build());
+    }
+    if k.vpc_iam.is_some() || k.vpc_scram.is_some() {
+        let mut sasl = VpcConnectivitySasl::builder();
+        if let Some(flag) = k.vpc_iam {
+            sasl = sasl.iam(VpcConnectivityIam::builder().set_enabled(flag).build());
+        }
+        if let Some(flag) = k.vpc_scram {
+            sasl = sasl.scram(VpcConnectivityScram::builder().set_enabled(flag).build());
+        }
+        vpc_auth = vpc_auth.sasl(sasl.build());
+    }
+    let mut in_transit = EncryptionInTransit::builder();
+    if let Some(mode) = k.broker {
+        in_transit = in_transit.client_broker(ClientBroker::from(mode));
+    }
+    Provisioned::builder()
+        .client_authentication(auth.build())
+        .encryption_info(
+            EncryptionInfo::builder()
+                .encryption_in_transit(in_transit.build())
+                .build(),
+        )
+        .broker_node_group_info(
+            BrokerNodeGroupInfo::builder()
+                .connectivity_info(
+                    ConnectivityInfo::builder()
+                        .vpc_connectivity(
+                            VpcConnectivity::builder()
+                                .client_authentication(vpc_auth.build())
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// The same settings as a Config item records them (camelCase, as the Kafka API writes JSON).
+fn config_json(k: Knobs) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let toggle = |flag: Option<bool>| match flag {
+        Some(flag) => json!({"enabled": flag}),
+        None => json!({}),
+    };
+    let mut auth = Map::new();
+    if let Some(flag) = k.unauthenticated {
+        auth.insert("unauthenticated".into(), toggle(flag));
+    }
+    if let Some(flag) = k.tls {
+        let mut tls = Map::new();
+        if let Some(flag) = flag {
+            tls.insert("enabled".into(), json!(flag));
+        }
+        if k.with_ca {
+            tls.insert("certificateAuthorityArnList".into(), json!([CA]));
+        }
+        auth.insert("tls".into(), Value::Object(tls));
+    }
+    let sasl = |iam: Option<Option<bool>>, scram: Option<Option<bool>>| {
+        let mut sasl = Map::new();
+        if let Some(flag) = iam {
+            sasl.insert("iam".into(), toggle(flag));
+        }
+        if let Some(flag) = scram {
+            sasl.insert("scram".into(), toggle(flag));
+        }
+        (!sasl.is_empty()).then_some(Value::Object(sasl))
+    };
+    if let Some(sasl) = sasl(k.iam, k.scram) {
+        auth.insert("sasl".into(), sasl);
+    }
+    let mut vpc_auth = Map::new();
+    if let Some(flag) = k.vpc_tls {
+        vpc_auth.insert("tls".into(), toggle(flag));
+    }
+    if let Some(sasl) = sasl(k.vpc_iam, k.vpc_scram) {
+        vpc_auth.insert("sasl".into(), sasl);
+    }
+    json!({
+        "clientAuthentication": auth,
+        "encryptionInfo": {"encryptionInTransit": match k.broker { Some(mode) => json!({"clientBroker": mode}), None => json!({}) }},
+        "brokerNodeGroupInfo": {"connectivityInfo": {"vpcConnectivity": {"clientAuthentication": vpc_auth}}},
+    })
+}
+
+#[test]
+fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
+    use msk_mtls_rule::cluster::{ClientBroker, ClusterFacts};
+    use msk_mtls_rule::params::{RuleParams, SaslMechanism};
+    use msk_mtls_rule::verdict::{evaluate, CaHealthReport, Finding};
+    use std::collections::BTreeSet;
+
+    let flags = [None, Some(None), Some(Some(true)), Some(Some(false))];
+    let mut cases = vec![("mTLS only", MTLS_ONLY)];
+    for flag in flags {
+        cases.push((
+            "unauthenticated",
+            Knobs {
+                unauthenticated: flag,
+                ..MTLS_ONLY
+            },
+        ));
+        cases.push((
+            "tls",
+            Knobs {
+                tls: flag,
+                ..MTLS_ONLY
+            },
+        ));
+        cases.push((
+            "iam",
+            Knobs {
+                iam: flag,
+                ..MTLS_ONLY
+            },
+        ));
+        cases.push((
+            "scram",
+            Knobs {
+                scram: flag,
+                ..MTLS_ONLY
+            },
+        ));
+        cases.push((
+            "vpc tls",
+            Knobs {
+                vpc_tls: flag,
+                ..MTLS_ONLY
+            },
+        ));
+        cases.push((
+            "vpc iam",
+            Knobs {
+                vpc_iam: flag,
+                ..MTLS_ONLY
+            },
+        ));
+        cases.push((
+            "vpc scram",
+            Knobs {
+                vpc_scram: flag,
+                ..MTLS_ONLY
+            },
+        ));
+    }
+    for broker in [None, Some("TLS"), Some("TLS_PLAINTEXT"), Some("PLAINTEXT")] {
+        cases.push((
+            "client broker",
+            Knobs {
+                broker,
+                ..MTLS_ONLY
+            },
+        ));
+    }
+    cases.push((
+        "no CA",
+        Knobs {
+            with_ca: false,
+            ..MTLS_ONLY
+        },
+    ));
+    let mut distinct = BTreeSet::new();
+    for (name, knobs) in &cases {
+        let from_sdk = msk_mtls_rule::aws::recorded_access(CLUSTER, Some(&sdk_provisioned(*knobs)))
+            .unwrap()
+            .resolve(BTreeSet::new());
+        let from_item = ClusterFacts::from_value(config_json(*knobs), []).unwrap();
+        assert_eq!(from_sdk, from_item, "{name}: {knobs:?}");
+        distinct.insert(format!("{from_sdk:?}"));
+    }
+    // every member moves the facts: no member is dropped on the way
+    assert!(distinct.len() >= 12, "{} distinct facts", distinct.len());
+
+    let params = RuleParams {
+        check_certificate_authority_status: false,
+        ..RuleParams::default()
+    };
+    let verdict = |knobs: Knobs| {
+        let facts = msk_mtls_rule::aws::recorded_access(CLUSTER, Some(&sdk_provisioned(knobs)))
+            .unwrap()
+            .resolve(BTreeSet::new());
+        evaluate(
+            &msk_mtls_rule::cluster::Cluster::Provisioned(facts),
+            &params,
+            &CaHealthReport::new(),
+            DateTime::from_secs(1_700_000_000),
+        )
+    };
+    assert_eq!(verdict(MTLS_ONLY).compliance, ComplianceType::Compliant);
+    let open = verdict(Knobs {
+        unauthenticated: Some(Some(true)),
+        ..MTLS_ONLY
+    });
+    assert_eq!(open.compliance, ComplianceType::NonCompliant);
+    assert_eq!(open.findings, vec![Finding::UnauthenticatedAccess]);
+    for (knobs, finding) in [
+        (
+            Knobs {
+                unauthenticated: Some(None),
+                ..MTLS_ONLY
+            },
+            Finding::UnauthenticatedAccess,
+        ),
+        (
+            Knobs {
+                tls: Some(Some(false)),
+                ..MTLS_ONLY
+            },
+            Finding::TlsClientAuthenticationDisabled,
+        ),
+        (
+            Knobs {
+                tls: Some(None),
+                ..MTLS_ONLY
+            },
+            Finding::TlsClientAuthenticationDisabled,
+        ),
+        (
+            Knobs {
+                iam: Some(Some(true)),
+                ..MTLS_ONLY
+            },
+            Finding::SaslNotAllowed(SaslMechanism::Iam),
+        ),
+        (
+            Knobs {
+                scram: Some(None),
+                ..MTLS_ONLY
+            },
+            Finding::SaslNotAllowed(SaslMechanism::Scram),
+        ),
+        (
+            Knobs {
+                vpc_iam: Some(Some(true)),
+                ..MTLS_ONLY
+            },
+            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Iam),
+        ),
+        (
+            Knobs {
+                vpc_scram: Some(Some(true)),
+                ..MTLS_ONLY
+            },
+            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
+        ),
+        (
+            Knobs {
+                broker: Some("TLS_PLAINTEXT"),
+                ..MTLS_ONLY
+            },
+            Finding::PlaintextListener {
+                client_broker: Some(ClientBroker::TlsPlaintext),
+            },
+        ),
+        (
+            Knobs {
+                broker: None,
+                ..MTLS_ONLY
+            },
+            Finding::PlaintextListener {
+                client_broker: None,
+            },
+        ),
+        (
+            Knobs {
+                with_ca: false,
+                ..MTLS_ONLY
+            },
+            Finding::NoCertificateAuthority,
+        ),
+    ] {
+        let verdict = verdict(knobs);
+        assert!(
+            verdict.findings.contains(&finding),
+            "{knobs:?}: {:?}",
+            verdict.findings
+        );
+        assert_eq!(verdict.compliance, ComplianceType::NonCompliant);
+    }
+}
+
+#[test]
+fn an_unknown_client_broker_or_cluster_type_is_an_error_not_a_verdict() {
+    use aws_sdk_kafka::types::{ClientBroker, EncryptionInTransit, EncryptionInfo, Provisioned};
+    let provisioned = Provisioned::builder()
+        .encryption_info(
+            EncryptionInfo::builder()
+                .encryption_in_transit(
+                    EncryptionInTransit::builder()
+                        .client_broker(ClientBroker::from("QUIC"))
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let error = msk_mtls_rule::aws::recorded_access(CLUSTER, Some(&provisioned)).unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    assert!(error.to_string().contains("\"QUIC\""), "{error}");
 }

@@ -21,7 +21,7 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 /moto-api/recorder/download-recording.
 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
-/_e2e/stored-results; GET /_e2e/calls, /_e2e/recorded-evaluations.
+/_e2e/stored-results, /_e2e/token-cycle; GET /_e2e/calls, /_e2e/recorded-evaluations.
 """
 import argparse
 import datetime
@@ -85,13 +85,28 @@ def patch_moto(stored_results):
             cluster_name_filter=self._get_param("clusterNameFilter"),
             cluster_type_filter=self._get_param("clusterTypeFilter"))
         size = int(self._get_param("maxResults") or 10)
-        start = int(self._get_param("nextToken") or 0)
+        start, next_token = page_of(TOKEN_CYCLES.get("ListClustersV2"), self._get_param("nextToken"), size,
+                                    len(everything))
         body = {"clusterInfoList": everything[start:start + size]}
-        if start + size < len(everything):
-            body["nextToken"] = str(start + size)
+        if next_token is not None:
+            body["nextToken"] = next_token
         return json.dumps(body)
 
     kafka_responses.KafkaResponse.list_clusters_v2 = list_clusters_v2
+
+
+# Operations whose tokens go A, B, A, B, ... (a listing that pages in a cycle): operation -> True.
+TOKEN_CYCLES = {}
+CYCLE = {None: ("A", 0), "A": ("B", 1), "B": ("A", 2)}
+
+
+def page_of(cycle, token, size, total):
+    """The start of the page a token asks for, and the next token: offsets, or a cycle A, B, A."""
+    if cycle:
+        next_token, page = CYCLE[token or None]
+        return page * size, next_token
+    start = int(token or 0)
+    return start, (str(start + size) if start + size < total else None)
 
 
 class Emulator:
@@ -128,8 +143,16 @@ class Emulator:
                 self.log(operation, 200, None)
                 return json_response(start_response, "200 OK", answer)
         if operation == "GetComplianceDetailsByConfigRule":
+            request = json.loads(body or b"{}")
+            # Config's model: ConfigRuleName is a StringWithCharLimit64 here (128 elsewhere).
+            if not 1 <= len(request.get("ConfigRuleName") or "") <= 64:
+                self.log(operation, 400, "validation")
+                return json_response(start_response, "400 Bad Request", {
+                    "__type": "ValidationException",
+                    "message": "1 validation error detected: Value at 'configRuleName' failed to satisfy "
+                               "constraint: Member must have length less than or equal to 64"})
             self.log(operation, 200, None)
-            return json_response(start_response, "200 OK", self.compliance_details(json.loads(body or b"{}")))
+            return json_response(start_response, "200 OK", self.compliance_details(request))
         if operation == "PutEvaluations" and self.take_failed_evaluations():
             sent = json.loads(body or b"{}").get("Evaluations", [])
             self.log(operation, 200, "failed-evaluations")
@@ -185,7 +208,8 @@ class Emulator:
         with self.lock:
             results = [e for e in self.stored_results.values() if not wanted or e["ComplianceType"] in wanted]
         limit = int(request.get("Limit") or 100)
-        start = int(request.get("NextToken") or 0)
+        start, next_token = page_of(TOKEN_CYCLES.get("GetComplianceDetailsByConfigRule"), request.get("NextToken"),
+                                    limit, len(results))
         page = [{
             "EvaluationResultIdentifier": {
                 "EvaluationResultQualifier": {"ConfigRuleName": request.get("ConfigRuleName"),
@@ -197,8 +221,8 @@ class Emulator:
             "ResultRecordedTime": time.time(), "ConfigRuleInvokedTime": time.time(),
         } for e in results[start:start + limit]]
         body = {"EvaluationResults": page}
-        if start + limit < len(results):
-            body["NextToken"] = str(start + limit)
+        if next_token is not None:
+            body["NextToken"] = next_token
         return body
 
     # -- control API ----------------------------------------------------------------------------
@@ -229,6 +253,10 @@ class Emulator:
                 for evaluation in request["evaluations"]:
                     key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
                     self.stored_results[key] = dict(evaluation, OrderingTimestamp=time.time())
+            return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/token-cycle":
+            TOKEN_CYCLES.clear()
+            TOKEN_CYCLES.update({operation: True for operation in request.get("operations", [])})
             return json_response(start_response, "200 OK", {})
         if path == "/_e2e/clusters":
             return json_response(start_response, "200 OK", {"arns": create_clusters(request["clusters"])})

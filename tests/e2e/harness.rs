@@ -188,21 +188,31 @@ impl RuntimeApi {
 
     /// `invoke`, with the time from the event written to the function to its outcome received.
     pub fn invoke_timed(&self, event: &Value, timeout: Duration) -> (Outcome, Duration) {
+        let deadline_ms = (SystemTime::now() + timeout)
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        self.invoke_raw(event.to_string().into_bytes(), deadline_ms, timeout)
+    }
+
+    /// Queues a payload as given (it may be anything Lambda would accept) with a deadline in epoch
+    /// milliseconds (it may have passed), and waits up to `timeout` + 30 s for the outcome.
+    pub fn invoke_raw(
+        &self,
+        payload: Vec<u8>,
+        deadline_ms: u64,
+        timeout: Duration,
+    ) -> (Outcome, Duration) {
         let id = {
             let mut next = self.next_id.lock().unwrap();
             *next += 1;
             format!("e2e-request-{next}")
         };
-        let deadline_ms = (SystemTime::now() + timeout)
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
         let (lock, ready) = &*self.state;
-        lock.lock().unwrap().queue.push_back((
-            id.clone(),
-            event.to_string().into_bytes(),
-            deadline_ms,
-        ));
+        lock.lock()
+            .unwrap()
+            .queue
+            .push_back((id.clone(), payload, deadline_ms));
         ready.notify_all();
         let wait_until = Instant::now() + timeout + Duration::from_secs(30);
         let mut state = lock.lock().unwrap();

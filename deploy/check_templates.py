@@ -1,0 +1,272 @@
+"""Checks what cfn-lint, sam validate and checkov cannot: the limits and behaviours of real AWS accounts.
+
+Run by `make templates` with the SAM venv's Python (cfn-lint parses the templates; botocore, which SAM
+CLI brings, gives Config's API limits from its model). Each check names the defect it keeps out.
+Exits 1 with one line per failure.
+"""
+
+import gzip
+import json
+import pathlib
+import re
+import sys
+
+import botocore
+from cfnlint.decode import decode
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TEMPLATES = {
+    "template.yaml": ROOT / "template.yaml",
+    "conformance-pack.yaml": ROOT / "conformance-pack.yaml",
+    "deploy/member-role.yaml": ROOT / "deploy/member-role.yaml",
+    "deploy/member-alerts.yaml": ROOT / "deploy/member-alerts.yaml",
+    "deploy/organization-rule.yaml": ROOT / "deploy/organization-rule.yaml",
+}
+# Service-managed StackSets refuse templates with transforms.
+STACKSET_TEMPLATES = ["deploy/member-role.yaml", "deploy/member-alerts.yaml"]
+# The longest suffixes Config adds to a rule's name: a conformance pack's copy is
+# <name>-conformance-pack-<8 characters>, an organization rule's member copy OrgConfigRule-<name>-<8>.
+PACK_SUFFIX = len("-conformance-pack-") + 8
+ORGANIZATION_AFFIXES = len("OrgConfigRule-") + 1 + 8
+LAMBDA_LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+
+failures = []
+
+
+def fail(template, message):
+    failures.append(f"{template}: {message}")
+
+
+def load(name):
+    template, errors = decode(str(TEMPLATES[name]))
+    if errors:
+        sys.exit(f"{name}: cannot parse: {errors}")
+    return template
+
+
+def config_limits():
+    """Config's limits from botocore's model of the API."""
+    path = pathlib.Path(botocore.__file__).parent / "data/config/2014-11-12/service-2.json.gz"
+    shapes = json.load(gzip.open(path))["shapes"]
+    rule_name = shapes["GetComplianceDetailsByConfigRuleRequest"]["members"]["ConfigRuleName"]["shape"]
+    input_parameters = shapes["ConfigRule"]["members"]["InputParameters"]["shape"]
+    return shapes[rule_name]["max"], shapes[input_parameters]["max"]
+
+
+def worst_case(template, name, parameter):
+    """The longest text a parameter can take, from its constraints; None when it is unbounded."""
+    if "AllowedValues" in parameter:
+        return max((str(v) for v in parameter["AllowedValues"]), key=len)
+    if "MaxLength" in parameter:
+        return "x" * int(parameter["MaxLength"])
+    if parameter.get("Type") == "Number" and "MaxValue" in parameter:
+        return str(parameter["MaxValue"])
+    fail(template, f"parameter {name} has no AllowedValues, MaxLength or MaxValue: its length is unbounded")
+    return None
+
+
+def worst_input_parameters(template_name, template, value):
+    """The longest InputParameters text a template can produce, as CloudFormation could write it."""
+    parameters = template.get("Parameters", {})
+
+    def resolve(node):
+        if isinstance(node, dict) and list(node) == ["Ref"] and node["Ref"] in parameters:
+            return worst_case(template_name, node["Ref"], parameters[node["Ref"]]) or ""
+        return node
+
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"]:
+        text = value["Fn::Sub"]
+        return re.sub(r"\$\{([A-Za-z0-9]+)\}", lambda m: resolve({"Ref": m.group(1)}), text)
+    # An object: the longer spelling of JSON (", " and ": "), so the budget holds either way.
+    return json.dumps({key: resolve(v) for key, v in value.items()})
+
+
+def evaluate_condition(template, condition, values):
+    """Evaluates a condition over parameter values (defaults unless given)."""
+    def value_of(node):
+        if isinstance(node, dict) and "Ref" in node:
+            return str(values.get(node["Ref"], template["Parameters"][node["Ref"]].get("Default", "")))
+        return str(node)
+
+    def walk(node):
+        (function, argument), = node.items()
+        if function == "Fn::Equals":
+            return value_of(argument[0]) == value_of(argument[1])
+        if function == "Fn::Not":
+            return not walk(argument[0])
+        if function == "Fn::And":
+            return all(walk(a) for a in argument)
+        if function == "Fn::Or":
+            return any(walk(a) for a in argument)
+        if function == "Condition":
+            return walk(template["Conditions"][argument])
+        raise ValueError(f"condition function {function}")
+
+    return walk(template["Conditions"][condition])
+
+
+def event_pattern_matches(values, name):
+    """EventBridge's matching of one string against a list of exact values and {prefix} filters."""
+    for value in values:
+        if isinstance(value, str) and value == name:
+            return True
+        if isinstance(value, dict) and "prefix" in value and name.startswith(value["prefix"]):
+            return True
+    return False
+
+
+def sub_with(node, parameter, value):
+    """A rule-name pattern element with the rule's name in it (!Ref or !Sub)."""
+    if isinstance(node, dict) and node.get("Ref") == parameter:
+        return value
+    if isinstance(node, dict) and "prefix" in node:
+        return {"prefix": sub_with(node["prefix"], parameter, value)}
+    if isinstance(node, dict) and "Fn::Sub" in node:
+        return node["Fn::Sub"].replace("${" + parameter + "}", value)
+    return node
+
+
+def max_length(template_name, parameters, name):
+    parameter = parameters.get(name)
+    if parameter is None:
+        fail(template_name, f"the rule's name is not the parameter {name}")
+        return 10**6
+    if "MaxLength" not in parameter:
+        fail(template_name, f"{name} has no MaxLength")
+        return 10**6
+    return int(parameter["MaxLength"])
+
+
+def main():
+    rule_name_max, input_parameters_max = config_limits()
+    templates = {name: load(name) for name in TEMPLATES}
+    stack, pack = templates["template.yaml"], templates["conformance-pack.yaml"]
+    organization = templates["deploy/organization-rule.yaml"]
+    alerts = templates["deploy/member-alerts.yaml"]
+
+    # 1, 2, 9: the organization template deploys unchanged for any number of accounts, with no
+    # transform, and the rule waits for the permission it needs.
+    if "Transform" in organization:
+        fail("deploy/organization-rule.yaml", "has a Transform")
+    resources = organization["Resources"]
+    if any(key.startswith("Fn::ForEach") for key in resources):
+        fail("deploy/organization-rule.yaml", "has per-account resources (Fn::ForEach)")
+    resources = {k: r for k, r in resources.items() if isinstance(r, dict)}
+    for name, parameter in organization["Parameters"].items():
+        if "Account" in name and parameter.get("Type") == "CommaDelimitedList" and name != "ExcludedAccounts":
+            fail("deploy/organization-rule.yaml", f"parameter {name} lists accounts: resources would grow with them")
+    permissions = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Permission"]
+    if len(permissions) != 1:
+        fail("deploy/organization-rule.yaml", f"{len(permissions)} Lambda permissions, not exactly one")
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::Config::OrganizationConfigRule":
+            depends = resource.get("DependsOn", [])
+            depends = [depends] if isinstance(depends, str) else depends
+            if not set(permissions) <= set(depends):
+                fail("deploy/organization-rule.yaml", f"{name} does not depend on {permissions}")
+    for name, resource in stack["Resources"].items():
+        if resource["Type"] == "AWS::Config::ConfigRule" and "ConfigInvokePermission" not in [resource.get("DependsOn")]:
+            fail("template.yaml", f"{name} does not depend on ConfigInvokePermission")
+    for name in STACKSET_TEMPLATES:
+        if "Transform" in templates[name]:
+            fail(name, "has a Transform: service-managed StackSets refuse it")
+
+    # 2: the function's role assumes member roles only inside the organization.
+    role = stack["Resources"]["RuleFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assume = [s for s in role if isinstance(s, dict) and "Fn::If" in s]
+    assume_statement = assume[0]["Fn::If"][1] if assume else {}
+    if assume_statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceOrgID") is None:
+        fail("template.yaml", "sts:AssumeRole is not always limited by aws:ResourceOrgID")
+    if "OrganizationIdWithExecutionRole" not in stack.get("Rules", {}):
+        fail("template.yaml", "ExecutionRoleName can be set without OrganizationId")
+
+    # 4: no reserved concurrency unless asked for.
+    function = stack["Resources"]["RuleFunction"]["Properties"]
+    reserved = function.get("ReservedConcurrentExecutions")
+    if not (isinstance(reserved, dict) and "Fn::If" in reserved
+            and reserved["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+            and not evaluate_condition(stack, reserved["Fn::If"][0], {})):
+        fail("template.yaml", f"ReservedConcurrentExecutions reserves by default: {reserved}")
+
+    # 5, 6: log levels the function serves, none of which logs the raw event.
+    levels = stack["Parameters"]["LogLevel"]["AllowedValues"]
+    if "TRACE" in levels:
+        fail("template.yaml", "LogLevel offers TRACE, where the Lambda runtime logs the raw event")
+    if any(level not in LAMBDA_LOG_LEVELS for level in levels):
+        fail("template.yaml", f"LogLevel values {levels} are not all Lambda levels")
+
+    # 7: rule names Config and the sweep accept, with room for the suffixes Config adds.
+    for template_name, template, parameter, affix in [
+        ("template.yaml", stack, "ConfigRuleName", PACK_SUFFIX),
+        ("conformance-pack.yaml", pack, "RuleName", PACK_SUFFIX),
+        ("deploy/organization-rule.yaml", organization, "RuleName", max(ORGANIZATION_AFFIXES, PACK_SUFFIX)),
+    ]:
+        longest = max_length(template_name, template["Parameters"], parameter)
+        if longest + affix > rule_name_max:
+            fail(template_name, f"{parameter} of {longest} characters plus {affix} of suffix exceeds "
+                                f"GetComplianceDetailsByConfigRule's {rule_name_max}")
+
+    # 7: InputParameters within Config's limit in the worst case.
+    rules = [("template.yaml", stack, stack["Resources"]["MtlsRule"]["Properties"]["InputParameters"]),
+             ("conformance-pack.yaml", pack, pack["Resources"]["MskMtlsEnforced"]["Properties"]["InputParameters"]),
+             ("deploy/organization-rule.yaml", organization,
+              resources["OrganizationRule"]["Properties"]["OrganizationCustomRuleMetadata"]["InputParameters"])]
+    for template_name, template, value in rules:
+        text = worst_input_parameters(template_name, template, value)
+        if len(text) > input_parameters_max:
+            fail(template_name, f"InputParameters can reach {len(text)} characters, over Config's {input_parameters_max}")
+        else:
+            print(f"{template_name}: InputParameters at most {len(text)} of {input_parameters_max} characters")
+
+    # 8: alerts fire for the stack's rule, a pack's copy and every organization member's copy.
+    pattern = stack["Resources"]["NonCompliantAlertRule"]["Properties"]["EventPattern"]["detail"]["configRuleName"]
+    name = "msk-mtls-enforced"
+    values = [sub_with(v, "ConfigRuleName", name) for v in pattern]
+    for expected, rule in [(True, name), (True, f"{name}-conformance-pack-abcd1234"),
+                           (True, f"OrgConfigRule-{name}-abcd1234"), (False, "another-rule"),
+                           (False, f"{name}x")]:
+        if event_pattern_matches(values, rule) != expected:
+            fail("template.yaml", f"the alert rule {'misses' if expected else 'matches'} {rule!r}")
+    forward = alerts["Resources"]["ForwardRule"]["Properties"]["EventPattern"]["detail"]["configRuleName"]
+    forward = [sub_with(v, "RuleName", name) for v in forward]
+    if not event_pattern_matches(forward, f"OrgConfigRule-{name}-abcd1234") or event_pattern_matches(forward, "x"):
+        fail("deploy/member-alerts.yaml", "does not forward exactly the organization rule's copies")
+
+    # 9: every deploy command in the README carries the capabilities its template needs.
+    readme = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in (ROOT / "docs").glob("*.md"))
+    commands = re.findall(r"^[ \t]*aws cloudformation (?:deploy|create-stack-set|create-stack)(?=\s).*?(?<!\\)$",
+                          readme, flags=re.M | re.S)
+    deployed = set()
+    for command in commands:
+        found = re.search(r"--template-(?:file|body) (?:file://)?(\S+)", command)
+        if not found:
+            fail("README", f"a deploy command names no template: {command[:60]}")
+            continue
+        template_name = found.group(1)
+        deployed.add(template_name)
+        template = templates.get(template_name)
+        if template is None:
+            fail("README", f"deploys {template_name}, which is not a checked template")
+            continue
+        kinds = {r["Type"] for r in template["Resources"].values()}
+        named = any("RoleName" in r.get("Properties", {}) for r in template["Resources"].values()
+                    if r["Type"] == "AWS::IAM::Role")
+        needed = "CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM" if "AWS::IAM::Role" in kinds else None
+        if needed and needed not in command and "CAPABILITY_NAMED_IAM" not in command:
+            fail("README", f"the command deploying {template_name} lacks {needed}")
+        if "Transform" in template and "CAPABILITY_AUTO_EXPAND" not in command:
+            fail("README", f"the command deploying {template_name} lacks CAPABILITY_AUTO_EXPAND")
+        if "create-stack-set" in command and "Transform" in template:
+            fail("README", f"{template_name} has a transform and cannot go to a StackSet")
+    for template_name in ["deploy/member-role.yaml", "deploy/member-alerts.yaml", "deploy/organization-rule.yaml"]:
+        if template_name not in deployed:
+            fail("README", f"no command deploys {template_name}")
+
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print(f"check_templates: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
