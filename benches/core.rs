@@ -2,33 +2,23 @@
 //! does it for each change event (parse the event and the parameters, read the item, judge it).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
-use msk_mtls_rule::event::{ConfigRuleEvent, Notification};
-use msk_mtls_rule::params::RuleParams;
-use msk_mtls_rule::verdict::{evaluate, CaHealthReport, Verdict};
-use msk_mtls_rule::DateTime;
+use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification};
+use msk_mtls_rule::rule::params::RuleParams;
+use msk_mtls_rule::rule::verdict::{evaluate, CaHealthReport, Verdict};
+use msk_mtls_rule::Timestamp;
 
-fn verdict_of(bytes: &[u8], now: DateTime) -> Verdict {
+fn verdict_of(bytes: &[u8], now: Timestamp) -> Verdict {
     let event = ConfigRuleEvent::from_text(std::str::from_utf8(bytes).unwrap()).unwrap();
     let params = RuleParams::parse(event.rule_parameters.as_deref()).unwrap();
     let Notification::Change(item) = event.notification else {
         panic!("a change event")
     };
-    let facts = ClusterFacts::from_configuration(
-        item.configuration.as_ref().expect("a configuration"),
-        item.tags.into_keys(),
-    )
-    .unwrap();
-    evaluate(
-        &Cluster::Provisioned(facts),
-        &params,
-        &CaHealthReport::new(),
-        now,
-    )
+    let cluster = item.cluster().unwrap();
+    evaluate(&cluster, &params, &CaHealthReport::new(), now)
 }
 
 fn change_events(c: &mut Criterion) {
-    let now = DateTime::from_secs(1_700_000_000);
+    let now = Timestamp::from_secs(1_700_000_000);
     let mut group = c.benchmark_group("change_event_to_verdict");
     group.throughput(Throughput::Elements(1));
     for name in [

@@ -94,6 +94,24 @@ impl From<RuleError> for lambda_runtime::Diagnostic {
     }
 }
 
+/// An error with what it was about (`role arn:…`), its source kept for the chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+pub struct WithContext {
+    context: String,
+    #[source]
+    source: BoxError,
+}
+
+impl WithContext {
+    pub fn new(context: impl Into<String>, source: BoxError) -> Self {
+        WithContext {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
 /// Displays an error with all its sources, `outer: inner: innermost`, because SDK errors keep the
 /// useful part (the service's code and message, or the I/O cause) in the source chain.
 pub struct ErrorChain<'a>(pub &'a (dyn StdError + 'static));

@@ -1,21 +1,21 @@
 //! msk-mtls-rule: an AWS Config custom rule that reports Amazon MSK clusters not enforcing mutual TLS.
 //!
-//! The evaluation core (`cluster`, `params`, `verdict`, `evaluation`) is pure; `event` parses the
-//! Config event at the edge; `handler` ties them together behind the `ports` traits, whose AWS SDK
-//! adapters live in `aws`.
+//! - `rule`: the rule itself, pure, with no AWS SDK type: facts, parameters, the table of checks,
+//!   the verdict, applicability, evaluations.
+//! - `edge`: what arrives, read once into the rule's types: the Lambda event, configuration items,
+//!   Kafka API answers.
+//! - `aws`: the three ports (Config, Kafka, ACM PCA, plus STS for other accounts) and their SDK
+//!   adapter, where every AWS call lives.
+//! - `app`: one invocation from event to evaluations, used by the Lambda handler and the local
+//!   command alike.
 
+pub mod app;
 pub mod aws;
-pub mod cluster;
+pub mod edge;
 pub mod error;
-pub mod evaluation;
-pub mod event;
-pub mod handler;
-pub mod json;
 pub mod logging;
 pub mod metrics;
-pub mod params;
-pub mod ports;
-pub mod verdict;
+pub mod rule;
 
-pub use aws_sdk_config::primitives::DateTime;
 pub use error::RuleError;
+pub use rule::time::Timestamp;

@@ -3,12 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
-use aws_sdk_config::primitives::DateTime;
-
-use crate::evaluation::rfc3339;
-use crate::event::Notification;
-use crate::handler::InvocationSummary;
+use crate::app::delivery::InvocationSummary;
+use crate::edge::event::Notification;
 use crate::logging::LogLevel;
+use crate::rule::time::Timestamp;
 
 /// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
 pub const DEFAULT_NAMESPACE: &str = "MskMtlsRule";
@@ -74,7 +72,9 @@ pub fn emf_line(
     line.insert("level".into(), level.as_str().into());
     line.insert(
         "timestamp".into(),
-        rfc3339(&DateTime::from_millis(timestamp_ms as i64)).into(),
+        Timestamp::from_millis(timestamp_ms as i64)
+            .to_string()
+            .into(),
     );
     line.insert(
         "_aws".into(),

@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{fixed_now, read_json, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
-use msk_mtls_rule::evaluation::ComplianceType;
-use msk_mtls_rule::event::{ConfigRuleEvent, ItemStatus, Notification};
-use msk_mtls_rule::handler::{handle_event, Evaluator};
-use msk_mtls_rule::params::RuleParams;
+use common::{handle, read_json, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
+use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification};
+use msk_mtls_rule::edge::item::ItemStatus;
+use msk_mtls_rule::rule::evaluation::ComplianceType;
+use msk_mtls_rule::rule::params::RuleParams;
 use msk_mtls_rule::RuleError;
 use serde_json::Value;
 
@@ -23,13 +23,16 @@ fn with_parameters(mut event: Value, parameters: &str) -> Value {
 async fn documented_ec2_change_event_is_not_applicable_once_its_placeholder_parameters_are_replaced(
 ) {
     let sink = FakeSink::default();
-    let evaluator = Evaluator::new(
-        FakeHistory::default(),
-        FakeCas::default(),
-        FakeFleet::default(),
-    );
     let event = with_parameters(fixture("config-event-change"), "{}");
-    let summary = handle_event(&evaluator, &sink, event).await.unwrap();
+    let summary = handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &FakeFleet::default(),
+        &sink,
+        event,
+    )
+    .await
+    .unwrap();
     assert_eq!(summary.not_applicable, 1);
     let sent = sink.sent();
     assert_eq!(sent.len(), 1);
@@ -46,14 +49,15 @@ async fn documented_ec2_change_event_is_not_applicable_once_its_placeholder_para
 #[tokio::test]
 async fn documented_placeholder_parameter_is_rejected_by_name_and_nothing_is_sent() {
     let sink = FakeSink::default();
-    let evaluator = Evaluator::new(
-        FakeHistory::default(),
-        FakeCas::default(),
-        FakeFleet::default(),
-    );
-    let error = handle_event(&evaluator, &sink, fixture("config-event-change"))
-        .await
-        .unwrap_err();
+    let error = handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &FakeFleet::default(),
+        &sink,
+        fixture("config-event-change"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error.error_type(), "InvalidRuleParameter");
     assert!(error.to_string().contains("myParameterKey"), "{error}");
     assert!(sink.calls().is_empty());
@@ -135,14 +139,16 @@ fn result_token_never_shows_in_debug_output() {
 #[tokio::test]
 async fn reconstructed_msk_item_is_read_and_its_plaintext_listener_found() {
     let sink = FakeSink::default();
-    let evaluator = Evaluator::new(
-        FakeHistory::default(),
-        FakeCas::active_for_days(CA, 400),
-        FakeFleet::default(),
-    )
-    .with_clock(fixed_now);
     let event = fixture("config-event-change-msk.reconstructed");
-    handle_event(&evaluator, &sink, event).await.unwrap();
+    handle(
+        &FakeHistory::default(),
+        &FakeCas::active_for_days(CA, 400),
+        &FakeFleet::default(),
+        &sink,
+        event,
+    )
+    .await
+    .unwrap();
     let sent = sink.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].resource_type, "AWS::MSK::Cluster");

@@ -2,16 +2,17 @@
 
 mod common;
 
-use common::{fixed_now, read_json, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
-use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
-use msk_mtls_rule::evaluation::{ComplianceType, Evaluation};
-use msk_mtls_rule::event::{ConfigRuleEvent, Notification, ResultToken};
-use msk_mtls_rule::handler::{
-    account_access, account_of_function_arn, handle_event, send_evaluations, AccountAccess,
-    Evaluator, InvocationSummary,
+use common::{fixed_now, handle, read_json, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
+use msk_mtls_rule::app::access::{account_access, account_of_function_arn, AccountAccess};
+use msk_mtls_rule::app::delivery::{send_evaluations, InvocationSummary, Mode};
+use msk_mtls_rule::aws::ports::{
+    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
 };
-use msk_mtls_rule::ports::ListedCluster;
-use msk_mtls_rule::verdict::CaHealth;
+use msk_mtls_rule::edge::configuration::read_facts_from_value;
+use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification, ResultToken};
+use msk_mtls_rule::rule::evaluation::{ComplianceType, Evaluation, ResourceKey, ResourceType};
+use msk_mtls_rule::rule::facts::Cluster;
+use msk_mtls_rule::rule::verdict::CaHealth;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -32,10 +33,6 @@ fn with_parameters(mut event: Value, parameters: Value) -> Value {
     event
 }
 
-fn evaluator(cas: FakeCas) -> Evaluator<FakeHistory, FakeCas, FakeFleet> {
-    Evaluator::new(FakeHistory::default(), cas, FakeFleet::default()).with_clock(fixed_now)
-}
-
 async fn run(
     event: Value,
     cas: FakeCas,
@@ -44,7 +41,14 @@ async fn run(
     FakeSink,
 ) {
     let sink = FakeSink::default();
-    let result = handle_event(&evaluator(cas), &sink, event).await;
+    let result = handle(
+        &FakeHistory::default(),
+        &cas,
+        &FakeFleet::default(),
+        &sink,
+        event,
+    )
+    .await;
     (result, sink)
 }
 
@@ -79,9 +83,15 @@ async fn ca_health_is_looked_up_once_per_distinct_ca() {
     set_invoking(&mut event, inv);
     let cas = FakeCas::active_for_days(CA, 365);
     let sink = FakeSink::default();
-    let evaluator =
-        Evaluator::new(FakeHistory::default(), &cas, FakeFleet::default()).with_clock(fixed_now);
-    let summary = handle_event(&evaluator, &sink, event).await.unwrap();
+    let summary = handle(
+        &FakeHistory::default(),
+        &cas,
+        &FakeFleet::default(),
+        &sink,
+        event,
+    )
+    .await
+    .unwrap();
     assert_eq!(sink.sent()[0].compliance, ComplianceType::Compliant);
     assert_eq!(*cas.calls.lock().unwrap(), vec![CA.to_owned()]);
     assert_eq!(summary.ca_days_to_expiry, Some(365));
@@ -96,7 +106,7 @@ async fn unhealthy_ca_makes_the_cluster_non_compliant() {
     for (health, words) in [
         (
             CaHealth::NotActive {
-                status: "DISABLED".into(),
+                status: msk_mtls_rule::rule::verdict::CaStatus::Disabled,
             },
             "is DISABLED",
         ),
@@ -153,8 +163,15 @@ async fn no_ca_call_when_the_check_is_off_or_the_cluster_is_not_applicable() {
     ] {
         let cas = FakeCas::default();
         let sink = FakeSink::default();
-        let evaluator = Evaluator::new(FakeHistory::default(), &cas, FakeFleet::default());
-        handle_event(&evaluator, &sink, event).await.unwrap();
+        handle(
+            &FakeHistory::default(),
+            &cas,
+            &FakeFleet::default(),
+            &sink,
+            event,
+        )
+        .await
+        .unwrap();
         assert_eq!(sink.sent().len(), 1, "{name}");
         assert!(cas.calls.lock().unwrap().is_empty(), "{name}");
     }
@@ -168,11 +185,11 @@ async fn oversized_item_is_fetched_as_of_the_summary_capture_time_and_judged_lik
     };
     let mut history = FakeHistory::default();
     history.items.insert(item.resource_id.clone(), item.clone());
-    let evaluator =
-        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
     let sink = FakeSink::default();
-    handle_event(
-        &evaluator,
+    handle(
+        &history,
+        &FakeCas::default(),
+        &FakeFleet::default(),
         &sink,
         read_json("events/aws/oversized-compliant.json"),
     )
@@ -198,13 +215,10 @@ async fn oversized_item_is_fetched_as_of_the_summary_capture_time_and_judged_lik
 #[tokio::test]
 async fn oversized_without_a_recorded_item_fails_and_sends_nothing() {
     let sink = FakeSink::default();
-    let evaluator = Evaluator::new(
-        FakeHistory::default(),
-        FakeCas::default(),
-        FakeFleet::default(),
-    );
-    let error = handle_event(
-        &evaluator,
+    let error = handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &FakeFleet::default(),
         &sink,
         read_json("events/aws/oversized-compliant.json"),
     )
@@ -394,7 +408,8 @@ fn execution_role_is_in_the_event_account_and_the_rule_partition() {
     let access_of = |event: Value, own: Option<&str>| {
         let event = ConfigRuleEvent::from_json(event).unwrap();
         let params =
-            msk_mtls_rule::params::RuleParams::parse(event.rule_parameters.as_deref()).unwrap();
+            msk_mtls_rule::rule::params::RuleParams::parse(event.rule_parameters.as_deref())
+                .unwrap();
         account_access(&event, &params, own)
     };
     let role_of = |event: Value| access_of(event, None);
@@ -451,7 +466,7 @@ fn without_a_role_an_event_from_another_account_is_refused_before_any_call() {
     event["accountId"] = json!("210987654321");
     let parsed = ConfigRuleEvent::from_json(event.clone()).unwrap();
     let params =
-        msk_mtls_rule::params::RuleParams::parse(parsed.rule_parameters.as_deref()).unwrap();
+        msk_mtls_rule::rule::params::RuleParams::parse(parsed.rule_parameters.as_deref()).unwrap();
     let error = account_access(&parsed, &params, Some("123456789012")).unwrap_err();
     assert_eq!(error.error_type(), "InvalidEvent");
     let message = error.to_string();
@@ -499,7 +514,7 @@ fn the_account_of_a_function_arn() {
 fn evaluations(count: usize) -> Vec<Evaluation> {
     (0..count)
         .map(|i| Evaluation {
-            resource_type: "AWS::MSK::Cluster".into(),
+            resource_type: ResourceType::MskCluster,
             resource_id: format!("arn:aws:kafka:us-east-1:123456789012:cluster/c{i}/uuid"),
             compliance: ComplianceType::Compliant,
             annotation: None,
@@ -532,7 +547,7 @@ async fn nothing_to_send_makes_no_call() {
 #[tokio::test]
 async fn failed_evaluations_are_sent_again_and_only_those() {
     let all = evaluations(5);
-    let failed = vec![all[1].key(), all[3].key()]
+    let failed = vec![key_of(&all[1]), key_of(&all[3])]
         .into_iter()
         .map(|(t, i)| (t.to_owned(), i.to_owned()))
         .collect();
@@ -549,7 +564,7 @@ async fn failed_evaluations_are_sent_again_and_only_those() {
 async fn evaluations_that_keep_failing_fail_the_invocation() {
     let all = evaluations(3);
     let failed: Vec<(String, String)> =
-        vec![(all[2].resource_type.clone(), all[2].resource_id.clone())];
+        vec![(all[2].resource_type.to_string(), all[2].resource_id.clone())];
     let sink = FakeSink::failing_with(vec![
         Ok(failed.clone()),
         Ok(failed.clone()),
@@ -585,10 +600,10 @@ fn listed(index: usize, ca: Option<String>) -> ListedCluster {
         None => json!({}),
     };
     ListedCluster {
-        resource_type: "AWS::MSK::Cluster",
+        resource_type: ResourceType::MskCluster,
         arn,
         tags: BTreeMap::from([("environment".to_owned(), format!("env{}", index % 2))]),
-        cluster: Cluster::Provisioned(ClusterFacts::from_value(configuration, []).unwrap()),
+        cluster: Cluster::Provisioned(read_facts_from_value(configuration, []).unwrap()),
     }
 }
 
@@ -617,11 +632,16 @@ async fn a_sweep_sends_every_cluster_in_full_batches_as_pages_arrive_and_looks_u
             },
         );
     }
-    let evaluator = Evaluator::new(FakeHistory::default(), &cas, &fleet).with_clock(fixed_now);
     let sink = FakeSink::default();
-    let summary = handle_event(&evaluator, &sink, scheduled(json!({})))
-        .await
-        .unwrap();
+    let summary = handle(
+        &FakeHistory::default(),
+        &cas,
+        &fleet,
+        &sink,
+        scheduled(json!({})),
+    )
+    .await
+    .unwrap();
     assert_eq!(summary.evaluations, 250);
     let sizes: Vec<usize> = sink.calls().iter().map(|(_, batch)| batch.len()).collect();
     assert_eq!(sizes, vec![100, 100, 50]);
@@ -666,10 +686,11 @@ async fn a_sweep_marks_stale_results_not_applicable_with_their_own_type_only() {
         page_size: 2,
         ..FakeFleet::default()
     };
-    let evaluator = Evaluator::new(FakeHistory::default(), FakeCas::default(), &fleet);
     let sink = FakeSink::default();
-    let summary = handle_event(
-        &evaluator,
+    let summary = handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &fleet,
         &sink,
         scheduled(json!({"checkCertificateAuthorityStatus": "false"})),
     )
@@ -688,15 +709,16 @@ async fn a_sweep_marks_stale_results_not_applicable_with_their_own_type_only() {
 
 #[tokio::test]
 async fn an_empty_account_sends_nothing() {
-    let evaluator = Evaluator::new(
-        FakeHistory::default(),
-        FakeCas::default(),
-        FakeFleet::default(),
-    );
     let sink = FakeSink::default();
-    let summary = handle_event(&evaluator, &sink, scheduled(json!({})))
-        .await
-        .unwrap();
+    let summary = handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &FakeFleet::default(),
+        &sink,
+        scheduled(json!({})),
+    )
+    .await
+    .unwrap();
     assert_eq!(summary, InvocationSummary::default());
     assert!(sink.calls().is_empty());
 }
@@ -722,12 +744,17 @@ async fn a_sweep_gives_clusters_outside_the_tag_scope_not_applicable_without_jud
     for n in 0..4 {
         cas.health.insert(ca(n), CaHealth::NotFound);
     }
-    let evaluator = Evaluator::new(FakeHistory::default(), &cas, &fleet).with_clock(fixed_now);
     let sink = FakeSink::default();
     let parameters = json!({"scopeTagKey": "environment", "scopeTagValue": "env0"});
-    let summary = handle_event(&evaluator, &sink, scheduled(parameters))
-        .await
-        .unwrap();
+    let summary = handle(
+        &FakeHistory::default(),
+        &cas,
+        &fleet,
+        &sink,
+        scheduled(parameters),
+    )
+    .await
+    .unwrap();
     assert_eq!((summary.non_compliant, summary.not_applicable), (2, 2));
     for (index, evaluation) in sink.sent().iter().enumerate() {
         if index % 2 == 0 {
@@ -779,42 +806,81 @@ struct ScriptedFleet {
     )>,
     stored: Vec<(Option<&'static str>, Option<&'static str>)>,
     calls: std::sync::Mutex<usize>,
+    sink: FakeSink,
 }
 
-impl msk_mtls_rule::ports::ClusterInventory for ScriptedFleet {
+impl KafkaService for ScriptedFleet {
     async fn list_clusters(
         &self,
         next_token: Option<String>,
-    ) -> Result<msk_mtls_rule::ports::Page<ListedCluster>, msk_mtls_rule::RuleError> {
+    ) -> Result<Page<ListedCluster>, msk_mtls_rule::RuleError> {
         *self.calls.lock().unwrap() += 1;
         let (_, items, next) = self
             .clusters
             .iter()
             .find(|(asked, _, _)| asked.map(str::to_owned) == next_token)
             .expect("a scripted page");
-        Ok(msk_mtls_rule::ports::Page {
+        Ok(Page {
             items: items.clone(),
             next_token: next.map(str::to_owned),
         })
     }
 }
 
-impl msk_mtls_rule::ports::StoredResults for ScriptedFleet {
+impl ConfigService for ScriptedFleet {
+    async fn put_evaluations(
+        &self,
+        token: &ResultToken,
+        batch: &[Evaluation],
+    ) -> Result<Vec<ResourceKey>, msk_mtls_rule::RuleError> {
+        ConfigService::put_evaluations(&self.sink, token, batch).await
+    }
+
+    async fn latest_item(
+        &self,
+        _: &ResourceKey,
+        _: msk_mtls_rule::Timestamp,
+    ) -> Result<msk_mtls_rule::edge::item::ConfigurationItem, msk_mtls_rule::RuleError> {
+        Err(msk_mtls_rule::RuleError::aws(
+            "GetResourceConfigHistory",
+            "not scripted",
+        ))
+    }
+
     async fn evaluated_resources(
         &self,
         _rule_name: &str,
         next_token: Option<String>,
-    ) -> Result<msk_mtls_rule::ports::Page<(String, String)>, msk_mtls_rule::RuleError> {
+    ) -> Result<Page<ResourceKey>, msk_mtls_rule::RuleError> {
         *self.calls.lock().unwrap() += 1;
         let (_, next) = self
             .stored
             .iter()
             .find(|(asked, _)| asked.map(str::to_owned) == next_token)
             .expect("a scripted page");
-        Ok(msk_mtls_rule::ports::Page {
+        Ok(Page {
             items: vec![],
             next_token: next.map(str::to_owned),
         })
+    }
+}
+
+impl PrivateCaService for ScriptedFleet {
+    async fn health(&self, arn: &str) -> Result<CaHealth, msk_mtls_rule::RuleError> {
+        Err(msk_mtls_rule::RuleError::aws(
+            "DescribeCertificateAuthority",
+            format!("{arn} not scripted"),
+        ))
+    }
+}
+
+impl Accounts for ScriptedFleet {
+    async fn own_account(&self) -> Result<String, msk_mtls_rule::RuleError> {
+        Ok("123456789012".into())
+    }
+
+    async fn assume_role(&self, _: &str) -> Result<Self, msk_mtls_rule::RuleError> {
+        Err(msk_mtls_rule::RuleError::aws("AssumeRole", "not scripted"))
     }
 }
 
@@ -825,17 +891,13 @@ async fn sweep_with(
     FakeSink,
     usize,
 ) {
-    let evaluator =
-        Evaluator::new(FakeHistory::default(), FakeCas::default(), &fleet).with_clock(fixed_now);
-    let sink = FakeSink::default();
-    let result = handle_event(
-        &evaluator,
-        &sink,
-        scheduled(json!({"checkCertificateAuthorityStatus": "false"})),
-    )
-    .await;
+    let event = scheduled(json!({"checkCertificateAuthorityStatus": "false"}));
+    let result =
+        msk_mtls_rule::app::invoke(&fleet, &event.to_string(), None, Mode::Send, fixed_now())
+            .await
+            .map(|outcome| outcome.summary);
     let calls = *fleet.calls.lock().unwrap();
-    (result, sink, calls)
+    (result, fleet.sink, calls)
 }
 
 #[tokio::test]
@@ -849,6 +911,7 @@ async fn a_listing_whose_tokens_cycle_fails_naming_the_api_and_sends_no_duplicat
         ],
         stored: vec![(None, None)],
         calls: Default::default(),
+        sink: FakeSink::default(),
     })
     .await;
     let error = result.unwrap_err();
@@ -875,6 +938,7 @@ async fn a_listing_whose_tokens_cycle_fails_naming_the_api_and_sends_no_duplicat
             (Some("B"), Some("A")),
         ],
         calls: Default::default(),
+        sink: FakeSink::default(),
     })
     .await;
     let message = result.unwrap_err().to_string();
@@ -902,6 +966,7 @@ async fn a_cluster_listed_on_two_pages_gets_one_evaluation() {
         ],
         stored: vec![(None, None)],
         calls: Default::default(),
+        sink: FakeSink::default(),
     })
     .await;
     assert_eq!(result.unwrap().evaluations, 3);
@@ -922,14 +987,14 @@ async fn an_oversized_notification_whose_item_is_not_recorded_yet_fails_instead_
         unreachable!()
     };
     // the summary is captured at 2023-04-27T15:03:11.636Z; history only has the item before it
-    older.capture_time = aws_sdk_config::primitives::DateTime::from_secs(1_682_600_000);
+    older.capture_time = msk_mtls_rule::Timestamp::from_secs(1_682_600_000);
     let mut history = FakeHistory::default();
     history.items.insert(older.resource_id.clone(), older);
-    let evaluator =
-        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
     let sink = FakeSink::default();
-    let error = handle_event(
-        &evaluator,
+    let error = handle(
+        &history,
+        &FakeCas::default(),
+        &FakeFleet::default(),
         &sink,
         read_json("events/aws/oversized-compliant.json"),
     )
@@ -950,14 +1015,15 @@ async fn an_unreadable_configuration_from_history_is_an_aws_error() {
     let Notification::Change(mut item) = inline.notification else {
         unreachable!()
     };
-    item.configuration =
-        Some(msk_mtls_rule::json::Json::parse(r#"{"ClientAuthentication":{"Oauth":{}}}"#).unwrap());
+    item.configuration = Some(
+        msk_mtls_rule::edge::json::Json::parse(r#"{"ClientAuthentication":{"Oauth":{}}}"#).unwrap(),
+    );
     let mut history = FakeHistory::default();
     history.items.insert(item.resource_id.clone(), item);
-    let evaluator =
-        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
-    let error = handle_event(
-        &evaluator,
+    let error = handle(
+        &history,
+        &FakeCas::default(),
+        &FakeFleet::default(),
         &FakeSink::default(),
         read_json("events/aws/oversized-compliant.json"),
     )
@@ -976,9 +1042,14 @@ async fn a_sweep_takes_a_rule_name_of_64_characters_and_refuses_a_longer_one_bef
         let mut event = scheduled(json!({"checkCertificateAuthorityStatus": "false"}));
         event["configRuleName"] = json!("r".repeat(length));
         let fleet = FakeFleet::default();
-        let evaluator = Evaluator::new(FakeHistory::default(), FakeCas::default(), &fleet)
-            .with_clock(fixed_now);
-        let result = handle_event(&evaluator, &FakeSink::default(), event).await;
+        let result = handle(
+            &FakeHistory::default(),
+            &FakeCas::default(),
+            &fleet,
+            &FakeSink::default(),
+            event,
+        )
+        .await;
         assert_eq!(result.is_ok(), ok, "{length}: {result:?}");
         if !ok {
             let error = result.unwrap_err();
@@ -989,26 +1060,44 @@ async fn a_sweep_takes_a_rule_name_of_64_characters_and_refuses_a_longer_one_bef
     }
 }
 
-#[tokio::test]
-async fn an_oversized_item_read_back_with_a_double_rounded_capture_time_is_the_same_item() {
-    // GetResourceConfigHistory answers 2023-04-27T15:03:11.636Z as 1682607791.636 in a double
-    let inline = ConfigRuleEvent::from_json(sample("noncompliant-sasl-iam")).unwrap();
-    let Notification::Change(mut item) = inline.notification else {
-        unreachable!()
-    };
-    item.capture_time = aws_sdk_config::primitives::DateTime::from_secs_f64(1_682_607_791.636);
-    assert_ne!(item.capture_time.subsec_nanos(), 636_000_000);
-    let mut history = FakeHistory::default();
-    history.items.insert(item.resource_id.clone(), item);
-    let evaluator =
-        Evaluator::new(&history, FakeCas::default(), FakeFleet::default()).with_clock(fixed_now);
-    let sink = FakeSink::default();
-    handle_event(
-        &evaluator,
-        &sink,
-        read_json("events/aws/oversized-compliant.json"),
+fn key_of(evaluation: &Evaluation) -> (String, String) {
+    (
+        evaluation.resource_type.to_string(),
+        evaluation.resource_id.clone(),
     )
-    .await
-    .unwrap();
-    assert_eq!(sink.sent()[0].compliance, ComplianceType::NonCompliant);
+}
+
+#[tokio::test]
+async fn without_a_function_arn_the_own_account_comes_from_sts_and_only_other_accounts_assume_the_role(
+) {
+    let (sink, history, cas, fleet) = (
+        FakeSink::default(),
+        FakeHistory::default(),
+        FakeCas::default(),
+        FakeFleet::default(),
+    );
+    let assumed = std::sync::Mutex::new(Vec::new());
+    let account = common::FakeAccount {
+        sink: &sink,
+        history: &history,
+        cas: &cas,
+        fleet: &fleet,
+        assumed: &assumed,
+    };
+    for (event_account, roles) in [("123456789012", 0), ("210987654321", 1)] {
+        let mut event = with_parameters(
+            sample("compliant"),
+            json!({"executionRoleName": "member", "checkCertificateAuthorityStatus": "false"}),
+        );
+        event["accountId"] = json!(event_account);
+        msk_mtls_rule::app::invoke(&account, &event.to_string(), None, Mode::Send, fixed_now())
+            .await
+            .unwrap();
+        assert_eq!(assumed.lock().unwrap().len(), roles, "{event_account}");
+    }
+    assert_eq!(
+        assumed.lock().unwrap().as_slice(),
+        ["arn:aws:iam::210987654321:role/member"]
+    );
+    assert_eq!(sink.sent().len(), 2);
 }

@@ -2,13 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_config::primitives::DateTime;
-use msk_mtls_rule::cluster::{ClientBroker, Cluster, ClusterFacts};
-use msk_mtls_rule::evaluation::{ComplianceType, ANNOTATION_MAX_CHARS};
-use msk_mtls_rule::event::ConfigRuleEvent;
-use msk_mtls_rule::json::Json;
-use msk_mtls_rule::params::{RuleParams, SaslMechanism};
-use msk_mtls_rule::verdict::{evaluate, CaHealth, CaHealthReport, Verdict};
+use msk_mtls_rule::edge::configuration::{read_facts, read_facts_from_value};
+use msk_mtls_rule::edge::event::ConfigRuleEvent;
+use msk_mtls_rule::edge::json::Json;
+use msk_mtls_rule::rule::evaluation::{ComplianceType, ANNOTATION_MAX_CHARS};
+use msk_mtls_rule::rule::facts::{ClientBroker, Cluster, ClusterFacts};
+use msk_mtls_rule::rule::params::{RuleParams, SaslMechanism};
+use msk_mtls_rule::rule::verdict::{evaluate, CaHealth, CaHealthReport, CaStatus, Verdict};
+use msk_mtls_rule::Timestamp;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -91,11 +92,11 @@ fn params() -> impl Strategy<Value = RuleParams> {
 fn ca_report() -> impl Strategy<Value = CaHealthReport> {
     let health = prop_oneof![
         (-30i64..800).prop_map(|days| CaHealth::Active {
-            not_after: Some(DateTime::from_secs(NOW + days * 86_400))
+            not_after: Some(Timestamp::from_secs(NOW + days * 86_400))
         }),
         Just(CaHealth::Active { not_after: None }),
         Just(CaHealth::NotActive {
-            status: "DISABLED".into()
+            status: CaStatus::Disabled
         }),
         Just(CaHealth::NotFound),
         Just(CaHealth::Unreadable {
@@ -134,12 +135,12 @@ fn verdict_of(
     params: &RuleParams,
     cas: &CaHealthReport,
 ) -> (ClusterFacts, Verdict) {
-    let facts = ClusterFacts::from_value(configuration, []).unwrap();
+    let facts = read_facts_from_value(configuration, []).unwrap();
     let verdict = evaluate(
         &Cluster::Provisioned(facts.clone()),
         params,
         cas,
-        DateTime::from_secs(NOW),
+        Timestamp::from_secs(NOW),
     );
     (facts, verdict)
 }
@@ -188,7 +189,7 @@ proptest! {
 
     #[test]
     fn arbitrary_configurations_never_panic(config in arbitrary_json(4)) {
-        let _ = ClusterFacts::from_value(config, []);
+        let _ = read_facts_from_value(config, []);
     }
 
     #[test]
@@ -576,12 +577,12 @@ fn compliant_params() -> RuleParams {
 
 fn verdict_of_text(text: &str) -> Result<ComplianceType, String> {
     let json = Json::parse(text).map_err(|e| e.to_string())?;
-    let facts = ClusterFacts::from_configuration(&json, []).map_err(|e| e.0)?;
+    let facts = read_facts(&json, []).map_err(|e| e.0)?;
     Ok(evaluate(
         &Cluster::Provisioned(facts),
         &compliant_params(),
         &CaHealthReport::new(),
-        DateTime::from_secs(NOW),
+        Timestamp::from_secs(NOW),
     )
     .compliance)
 }

@@ -13,23 +13,34 @@ use aws_sdk_config::types::{
     ConfigurationItem, ConfigurationItemStatus, Evaluation as SdkEvaluation, ResourceType,
 };
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use msk_mtls_rule::aws::AwsPorts;
-use msk_mtls_rule::evaluation::{ComplianceType, Evaluation};
-use msk_mtls_rule::event::{ItemStatus, ResultToken};
-use msk_mtls_rule::ports::{CertificateAuthorities, ConfigHistory, EvaluationSink};
-use msk_mtls_rule::verdict::CaHealth;
+use msk_mtls_rule::aws::ports::{ConfigService, PrivateCaService};
+use msk_mtls_rule::aws::sdk::AwsAccount;
+use msk_mtls_rule::edge::event::ResultToken;
+use msk_mtls_rule::edge::item::ItemStatus;
+use msk_mtls_rule::rule::evaluation::{
+    ComplianceType, Evaluation, ResourceKey, ResourceType as RuleResourceType,
+};
+use msk_mtls_rule::rule::verdict::{CaHealth, CaStatus};
+use msk_mtls_rule::Timestamp;
 
 const CLUSTER: &str =
     "arn:aws:kafka:us-east-1:123456789012:cluster/demo/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
 const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
 
+fn cluster_key() -> ResourceKey {
+    ResourceKey {
+        resource_type: RuleResourceType::MskCluster,
+        resource_id: CLUSTER.to_owned(),
+    }
+}
+
 fn evaluation(id: &str) -> Evaluation {
     Evaluation {
-        resource_type: "AWS::MSK::Cluster".into(),
+        resource_type: RuleResourceType::MskCluster,
         resource_id: id.into(),
         compliance: ComplianceType::NonCompliant,
         annotation: Some("unauthenticated access is enabled".into()),
-        ordering_timestamp: DateTime::from_secs(1_682_607_791),
+        ordering_timestamp: Timestamp::from_secs(1_682_607_791),
     }
 }
 
@@ -49,7 +60,7 @@ async fn put_evaluations_sends_test_mode_only_for_the_testmode_token() {
             })
             .then_output(|| PutEvaluationsOutput::builder().build());
         let client = mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule]);
-        let service = AwsPorts::with_clients(Some(client), None, None);
+        let service = AwsAccount::with_clients(Some(client), None, None);
         let failed = service
             .put_evaluations(&ResultToken::new(token), &[evaluation(CLUSTER)])
             .await
@@ -74,7 +85,7 @@ async fn put_evaluations_reports_failed_evaluations() {
             )
             .build()
     });
-    let service = AwsPorts::with_clients(
+    let service = AwsAccount::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
         None,
         None,
@@ -83,10 +94,7 @@ async fn put_evaluations_reports_failed_evaluations() {
         .put_evaluations(&ResultToken::new("TESTMODE"), &[evaluation(CLUSTER)])
         .await
         .unwrap();
-    assert_eq!(
-        failed,
-        vec![("AWS::MSK::Cluster".to_owned(), CLUSTER.to_owned())]
-    );
+    assert_eq!(failed, vec![cluster_key()]);
 }
 
 #[tokio::test]
@@ -99,7 +107,7 @@ async fn put_evaluations_error_is_an_aws_api_error() {
             ),
         )
     });
-    let service = AwsPorts::with_clients(
+    let service = AwsAccount::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
         None,
         None,
@@ -141,24 +149,20 @@ async fn history_item_configuration_string_is_parsed() {
                 )
                 .build()
         });
-    let service = AwsPorts::with_clients(
+    let service = AwsAccount::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
         None,
         None,
     );
     let item = service
-        .latest_item(
-            "AWS::MSK::Cluster",
-            CLUSTER,
-            DateTime::from_secs(1_682_607_791),
-        )
+        .latest_item(&cluster_key(), Timestamp::from_secs(1_682_607_791))
         .await
         .unwrap();
     assert_eq!(rule.num_calls(), 1);
     assert_eq!(item.status, ItemStatus::Ok);
     assert_eq!(
         item.configuration.unwrap(),
-        msk_mtls_rule::json::Json::parse(configuration).unwrap()
+        msk_mtls_rule::edge::json::Json::parse(configuration).unwrap()
     );
     assert_eq!(item.tags.get("owner").map(String::as_str), Some("team"));
 }
@@ -167,13 +171,13 @@ async fn history_item_configuration_string_is_parsed() {
 async fn empty_history_is_an_error_not_a_verdict() {
     let rule = mock!(aws_sdk_config::Client::get_resource_config_history)
         .then_output(|| GetResourceConfigHistoryOutput::builder().build());
-    let service = AwsPorts::with_clients(
+    let service = AwsAccount::with_clients(
         Some(mock_client!(aws_sdk_config, RuleMode::Sequential, [&rule])),
         None,
         None,
     );
     let error = service
-        .latest_item("AWS::MSK::Cluster", CLUSTER, DateTime::from_secs(0))
+        .latest_item(&cluster_key(), Timestamp::from_secs(0))
         .await
         .unwrap_err();
     assert!(
@@ -199,7 +203,7 @@ fn ca_answer(
 
 async fn health_for(rule: aws_smithy_mocks::Rule) -> Result<CaHealth, msk_mtls_rule::RuleError> {
     let client = mock_client!(aws_sdk_acmpca, RuleMode::Sequential, [&rule]);
-    AwsPorts::with_clients(None, Some(client), None)
+    AwsAccount::with_clients(None, Some(client), None)
         .health(CA)
         .await
 }
@@ -212,7 +216,7 @@ async fn ca_status_and_expiry_are_read() {
     assert_eq!(
         health_for(active).await.unwrap(),
         CaHealth::Active {
-            not_after: Some(DateTime::from_secs(2_000_000_000))
+            not_after: Some(Timestamp::from_secs(2_000_000_000))
         }
     );
     let disabled = mock!(aws_sdk_acmpca::Client::describe_certificate_authority)
@@ -220,7 +224,7 @@ async fn ca_status_and_expiry_are_read() {
     assert_eq!(
         health_for(disabled).await.unwrap(),
         CaHealth::NotActive {
-            status: "DISABLED".into()
+            status: CaStatus::Disabled
         }
     );
 }
@@ -271,9 +275,9 @@ async fn listed_clusters_read_like_config_items() {
         Tls, Unauthenticated, VpcConnectivity, VpcConnectivityClientAuthentication,
         VpcConnectivitySasl, VpcConnectivityScram,
     };
-    use msk_mtls_rule::cluster::Cluster;
-    use msk_mtls_rule::params::SaslMechanism;
-    use msk_mtls_rule::ports::ClusterInventory;
+    use msk_mtls_rule::aws::ports::KafkaService;
+    use msk_mtls_rule::rule::facts::Cluster;
+    use msk_mtls_rule::rule::params::SaslMechanism;
 
     let rule = mock!(aws_sdk_kafka::Client::list_clusters_v2)
         .match_requests(|request| {
@@ -351,7 +355,7 @@ async fn listed_clusters_read_like_config_items() {
                 .build()
         });
     let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&rule]);
-    let page = AwsPorts::with_clients(None, None, Some(kafka))
+    let page = AwsAccount::with_clients(None, None, Some(kafka))
         .list_clusters(Some("page-2".into()))
         .await
         .unwrap();
@@ -365,7 +369,7 @@ async fn listed_clusters_read_like_config_items() {
     assert_eq!(facts.certificate_authority_arns, vec![CA.to_owned()]);
     assert_eq!(
         facts.client_broker,
-        Some(msk_mtls_rule::cluster::ClientBroker::TlsPlaintext)
+        Some(msk_mtls_rule::rule::facts::ClientBroker::TlsPlaintext)
     );
     assert_eq!(
         facts.sasl_mechanisms.iter().copied().collect::<Vec<_>>(),
@@ -525,9 +529,11 @@ fn config_json(k: Knobs) -> serde_json::Value {
 
 #[test]
 fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
-    use msk_mtls_rule::cluster::{ClientBroker, ClusterFacts};
-    use msk_mtls_rule::params::{RuleParams, SaslMechanism};
-    use msk_mtls_rule::verdict::{evaluate, CaHealthReport, Finding};
+    use msk_mtls_rule::edge::configuration::read_facts_from_value;
+    use msk_mtls_rule::rule::checks::Finding;
+    use msk_mtls_rule::rule::facts::ClientBroker;
+    use msk_mtls_rule::rule::params::{RuleParams, SaslMechanism};
+    use msk_mtls_rule::rule::verdict::{evaluate, CaHealthReport};
     use std::collections::BTreeSet;
 
     let flags = [None, Some(None), Some(Some(true)), Some(Some(false))];
@@ -601,10 +607,11 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
     ));
     let mut distinct = BTreeSet::new();
     for (name, knobs) in &cases {
-        let from_sdk = msk_mtls_rule::aws::recorded_access(CLUSTER, Some(&sdk_provisioned(*knobs)))
-            .unwrap()
-            .resolve(BTreeSet::new());
-        let from_item = ClusterFacts::from_value(config_json(*knobs), []).unwrap();
+        let from_sdk =
+            msk_mtls_rule::edge::kafka::recorded_access(CLUSTER, Some(&sdk_provisioned(*knobs)))
+                .unwrap()
+                .resolve(BTreeSet::new());
+        let from_item = read_facts_from_value(config_json(*knobs), []).unwrap();
         assert_eq!(from_sdk, from_item, "{name}: {knobs:?}");
         distinct.insert(format!("{from_sdk:?}"));
     }
@@ -616,14 +623,15 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
         ..RuleParams::default()
     };
     let verdict = |knobs: Knobs| {
-        let facts = msk_mtls_rule::aws::recorded_access(CLUSTER, Some(&sdk_provisioned(knobs)))
-            .unwrap()
-            .resolve(BTreeSet::new());
+        let facts =
+            msk_mtls_rule::edge::kafka::recorded_access(CLUSTER, Some(&sdk_provisioned(knobs)))
+                .unwrap()
+                .resolve(BTreeSet::new());
         evaluate(
-            &msk_mtls_rule::cluster::Cluster::Provisioned(facts),
+            &msk_mtls_rule::rule::facts::Cluster::Provisioned(facts),
             &params,
             &CaHealthReport::new(),
-            DateTime::from_secs(1_700_000_000),
+            Timestamp::from_secs(1_700_000_000),
         )
     };
     assert_eq!(verdict(MTLS_ONLY).compliance, ComplianceType::Compliant);
@@ -733,7 +741,8 @@ fn an_unknown_client_broker_or_cluster_type_is_an_error_not_a_verdict() {
                 .build(),
         )
         .build();
-    let error = msk_mtls_rule::aws::recorded_access(CLUSTER, Some(&provisioned)).unwrap_err();
+    let error =
+        msk_mtls_rule::edge::kafka::recorded_access(CLUSTER, Some(&provisioned)).unwrap_err();
     assert_eq!(error.error_type(), "AwsApi");
     assert!(error.to_string().contains("\"QUIC\""), "{error}");
 }

@@ -1,15 +1,20 @@
-//! Raw bytes into the event parser and the rule-parameter parser: never a panic.
+//! Raw bytes into the event parser, the rule-parameter parser and the configuration reader: never a
+//! panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use msk_mtls_rule::event::ConfigRuleEvent;
-use msk_mtls_rule::params::RuleParams;
+use msk_mtls_rule::edge::configuration::read_facts;
+use msk_mtls_rule::edge::event::ConfigRuleEvent;
+use msk_mtls_rule::edge::json::Json;
+use msk_mtls_rule::rule::params::RuleParams;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
-        return;
-    };
-    if let Ok(event) = ConfigRuleEvent::from_json(value) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(event) = ConfigRuleEvent::from_text(&text) {
         let _ = RuleParams::parse(event.rule_parameters.as_deref());
+    }
+    // the configuration reader on its own, duplicate keys and all
+    if let Ok(json) = Json::parse(&text) {
+        let _ = read_facts(&json, []);
     }
 });

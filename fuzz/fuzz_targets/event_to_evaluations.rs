@@ -5,47 +5,73 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use msk_mtls_rule::cluster::{Cluster, ClusterFacts};
-use msk_mtls_rule::evaluation::{Evaluation, ANNOTATION_MAX_CHARS};
-use msk_mtls_rule::event::{ConfigRuleEvent, ConfigurationItem};
-use msk_mtls_rule::handler::Evaluator;
-use msk_mtls_rule::params::RuleParams;
-use msk_mtls_rule::ports::{
-    CertificateAuthorities, ClusterInventory, ConfigHistory, ListedCluster, Page, StoredResults,
+use msk_mtls_rule::app::delivery::Mode;
+use msk_mtls_rule::aws::ports::{
+    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
 };
-use msk_mtls_rule::verdict::CaHealth;
-use msk_mtls_rule::RuleError;
+use msk_mtls_rule::edge::event::ResultToken;
+use msk_mtls_rule::edge::item::{ConfigurationItem, ItemStatus};
+use msk_mtls_rule::edge::json::Json;
+use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType, ANNOTATION_MAX_CHARS};
+use msk_mtls_rule::rule::facts::{Cluster, ClusterFacts};
+use msk_mtls_rule::rule::verdict::{CaHealth, CaStatus};
+use msk_mtls_rule::{RuleError, Timestamp};
 
 /// Answers every AWS question with something plausible, so the fuzzer reaches every path.
 struct FakeAws;
 
-impl ConfigHistory for FakeAws {
+impl ConfigService for FakeAws {
+    async fn put_evaluations(
+        &self,
+        _: &ResultToken,
+        _: &[Evaluation],
+    ) -> Result<Vec<ResourceKey>, RuleError> {
+        Ok(Vec::new())
+    }
+
     async fn latest_item(
         &self,
-        resource_type: &str,
-        resource_id: &str,
-        later_time: msk_mtls_rule::DateTime,
+        resource: &ResourceKey,
+        later_time: Timestamp,
     ) -> Result<ConfigurationItem, RuleError> {
         Ok(ConfigurationItem {
-            resource_type: resource_type.to_owned(),
-            resource_id: resource_id.to_owned(),
-            status: msk_mtls_rule::event::ItemStatus::Ok,
+            resource_type: resource.resource_type.clone(),
+            resource_id: resource.resource_id.clone(),
+            status: ItemStatus::Ok,
             capture_time: later_time,
-            configuration: Some(
+            configuration: Some(Json::from(
                 serde_json::json!({"ClientAuthentication": {"Tls": {"Enabled": true}}}),
-            ),
+            )),
             tags: Default::default(),
         })
     }
+
+    async fn evaluated_resources(
+        &self,
+        _: &str,
+        _: Option<String>,
+    ) -> Result<Page<ResourceKey>, RuleError> {
+        Ok(Page::default())
+    }
 }
 
-impl CertificateAuthorities for FakeAws {
+impl Accounts for FakeAws {
+    async fn own_account(&self) -> Result<String, RuleError> {
+        Ok("123456789012".into())
+    }
+
+    async fn assume_role(&self, _: &str) -> Result<Self, RuleError> {
+        Ok(FakeAws)
+    }
+}
+
+impl PrivateCaService for FakeAws {
     async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
         Ok(match arn.len() % 4 {
             0 => CaHealth::Active { not_after: None },
             1 => CaHealth::NotFound,
             2 => CaHealth::NotActive {
-                status: "DISABLED".into(),
+                status: CaStatus::Disabled,
             },
             _ => CaHealth::Unreadable {
                 reason: "AccessDeniedException".into(),
@@ -54,27 +80,17 @@ impl CertificateAuthorities for FakeAws {
     }
 }
 
-impl ClusterInventory for FakeAws {
+impl KafkaService for FakeAws {
     async fn list_clusters(&self, _: Option<String>) -> Result<Page<ListedCluster>, RuleError> {
         Ok(Page {
             items: vec![ListedCluster {
-                resource_type: "AWS::MSK::Cluster",
+                resource_type: ResourceType::MskCluster,
                 arn: "arn:aws:kafka:us-east-1:123456789012:cluster/f/x-5".into(),
                 tags: Default::default(),
                 cluster: Cluster::Provisioned(ClusterFacts::default()),
             }],
             next_token: None,
         })
-    }
-}
-
-impl StoredResults for FakeAws {
-    async fn evaluated_resources(
-        &self,
-        _: &str,
-        _: Option<String>,
-    ) -> Result<Page<(String, String)>, RuleError> {
-        Ok(Page::default())
     }
 }
 
@@ -88,24 +104,20 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+    // The text as Lambda hands it over: duplicate keys and all.
+    let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(event) = ConfigRuleEvent::from_json(value) else {
+    let Ok(outcome) = runtime().block_on(msk_mtls_rule::app::invoke(
+        &FakeAws,
+        text,
+        Some("123456789012"),
+        Mode::Collect,
+        Timestamp::from_secs(1_700_000_000),
+    )) else {
         return;
     };
-    let Ok(params) = RuleParams::parse(event.rule_parameters.as_deref()) else {
-        return;
-    };
-    let evaluator = Evaluator::new(FakeAws, FakeAws, FakeAws);
-    let mut evaluations: Vec<Evaluation> = Vec::new();
-    if runtime()
-        .block_on(evaluator.run(&event, &params, &mut evaluations))
-        .is_err()
-    {
-        return;
-    }
-    for evaluation in &evaluations {
+    for evaluation in &outcome.evaluations {
         if let Some(annotation) = &evaluation.annotation {
             let length = annotation.chars().count();
             assert!(

@@ -1,27 +1,31 @@
-//! Plain in-memory fakes of the ports, for handler tests.
+//! Plain in-memory fakes of the ports, for the application's tests: one `FakeAccount` serves every
+//! service from its parts, each of which records its calls.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 
-use aws_sdk_config::primitives::DateTime;
-use msk_mtls_rule::evaluation::Evaluation;
-use msk_mtls_rule::event::{ConfigurationItem, ResultToken};
-use msk_mtls_rule::ports::{
-    CertificateAuthorities, ClusterInventory, ConfigHistory, EvaluationSink, FailedEvaluation,
-    ListedCluster, Page, StoredResults,
+use msk_mtls_rule::app::delivery::{InvocationSummary, Mode};
+use msk_mtls_rule::aws::ports::{
+    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
 };
-use msk_mtls_rule::verdict::CaHealth;
-use msk_mtls_rule::RuleError;
+use msk_mtls_rule::edge::event::ResultToken;
+use msk_mtls_rule::edge::item::ConfigurationItem;
+use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
+use msk_mtls_rule::rule::verdict::CaHealth;
+use msk_mtls_rule::{RuleError, Timestamp};
 use serde_json::Value;
+
+/// A resource Config refused an evaluation for: `(resource type, resource id)`.
+pub type FailedEvaluation = (String, String);
 
 pub const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
 /// 2023-11-14T22:13:20Z: the fixed "now" of handler tests.
 pub const NOW_SECS: i64 = 1_700_000_000;
 
-pub fn fixed_now() -> DateTime {
-    DateTime::from_secs(NOW_SECS)
+pub fn fixed_now() -> Timestamp {
+    Timestamp::from_secs(NOW_SECS)
 }
 
 pub fn read_json(path: impl AsRef<Path>) -> Value {
@@ -58,48 +62,78 @@ impl FakeSink {
     }
 }
 
-impl EvaluationSink for FakeSink {
+impl ConfigService for FakeSink {
     async fn put_evaluations(
         &self,
         token: &ResultToken,
         batch: &[Evaluation],
-    ) -> Result<Vec<FailedEvaluation>, RuleError> {
+    ) -> Result<Vec<ResourceKey>, RuleError> {
         self.calls
             .lock()
             .unwrap()
             .push((token.is_test_mode(), batch.to_vec()));
         match self.failures.lock().unwrap().pop_front() {
             None => Ok(vec![]),
-            Some(Ok(failed)) => Ok(failed),
+            Some(Ok(failed)) => Ok(failed
+                .into_iter()
+                .map(|(kind, id)| ResourceKey {
+                    resource_type: ResourceType::parse(&kind),
+                    resource_id: id,
+                })
+                .collect()),
             Some(Err(message)) => Err(RuleError::aws("PutEvaluations", message)),
         }
+    }
+
+    async fn latest_item(
+        &self,
+        _: &ResourceKey,
+        _: Timestamp,
+    ) -> Result<ConfigurationItem, RuleError> {
+        Err(RuleError::aws(
+            "GetResourceConfigHistory",
+            "not served by FakeSink",
+        ))
+    }
+
+    async fn evaluated_resources(
+        &self,
+        _: &str,
+        _: Option<String>,
+    ) -> Result<Page<ResourceKey>, RuleError> {
+        Err(RuleError::aws(
+            "GetComplianceDetailsByConfigRule",
+            "not served by FakeSink",
+        ))
     }
 }
 
 #[derive(Default)]
 pub struct FakeHistory {
     pub items: BTreeMap<String, ConfigurationItem>,
-    pub calls: Mutex<Vec<(String, String, DateTime)>>,
+    pub calls: Mutex<Vec<(String, String, Timestamp)>>,
 }
 
-impl ConfigHistory for FakeHistory {
+impl FakeHistory {
     async fn latest_item(
         &self,
-        resource_type: &str,
-        resource_id: &str,
-        later_time: DateTime,
+        resource: &ResourceKey,
+        later_time: Timestamp,
     ) -> Result<ConfigurationItem, RuleError> {
         self.calls.lock().unwrap().push((
-            resource_type.to_owned(),
-            resource_id.to_owned(),
+            resource.resource_type.to_string(),
+            resource.resource_id.clone(),
             later_time,
         ));
-        self.items.get(resource_id).cloned().ok_or_else(|| {
-            RuleError::aws(
-                "GetResourceConfigHistory",
-                format!("no item for {resource_id}"),
-            )
-        })
+        self.items
+            .get(&resource.resource_id)
+            .cloned()
+            .ok_or_else(|| {
+                RuleError::aws(
+                    "GetResourceConfigHistory",
+                    format!("no item for {}", resource.resource_id),
+                )
+            })
     }
 }
 
@@ -122,13 +156,13 @@ impl FakeCas {
         Self::with(
             arn,
             CaHealth::Active {
-                not_after: Some(DateTime::from_secs(NOW_SECS + days * 86_400)),
+                not_after: Some(Timestamp::from_secs(NOW_SECS + days * 86_400)),
             },
         )
     }
 }
 
-impl CertificateAuthorities for FakeCas {
+impl FakeCas {
     async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
         self.calls.lock().unwrap().push(arn.to_owned());
         self.health
@@ -163,27 +197,109 @@ impl FakeFleet {
     }
 }
 
-impl ClusterInventory for FakeFleet {
-    async fn list_clusters(
-        &self,
-        next_token: Option<String>,
-    ) -> Result<Page<ListedCluster>, RuleError> {
-        self.calls.lock().unwrap().push("ListClustersV2".into());
-        Ok(self.page(&self.clusters, next_token))
-    }
+/// Every port of one account, served by the fakes it borrows, so a test keeps them to look at.
+#[derive(Clone, Copy)]
+pub struct FakeAccount<'a> {
+    pub sink: &'a FakeSink,
+    pub history: &'a FakeHistory,
+    pub cas: &'a FakeCas,
+    pub fleet: &'a FakeFleet,
+    /// Roles "assumed": each gives the same fakes, and is recorded here.
+    pub assumed: &'a Mutex<Vec<String>>,
 }
 
-impl StoredResults for FakeFleet {
+impl ConfigService for FakeAccount<'_> {
+    async fn put_evaluations(
+        &self,
+        token: &ResultToken,
+        batch: &[Evaluation],
+    ) -> Result<Vec<ResourceKey>, RuleError> {
+        ConfigService::put_evaluations(self.sink, token, batch).await
+    }
+
+    async fn latest_item(
+        &self,
+        resource: &ResourceKey,
+        later_time: Timestamp,
+    ) -> Result<ConfigurationItem, RuleError> {
+        self.history.latest_item(resource, later_time).await
+    }
+
     async fn evaluated_resources(
         &self,
         rule_name: &str,
         next_token: Option<String>,
-    ) -> Result<Page<(String, String)>, RuleError> {
+    ) -> Result<Page<ResourceKey>, RuleError> {
         assert!(!rule_name.is_empty());
-        self.calls
+        self.fleet
+            .calls
             .lock()
             .unwrap()
             .push("GetComplianceDetailsByConfigRule".into());
-        Ok(self.page(&self.stored, next_token))
+        let page = self.fleet.page(&self.fleet.stored, next_token);
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|(kind, id)| ResourceKey {
+                    resource_type: ResourceType::parse(&kind),
+                    resource_id: id,
+                })
+                .collect(),
+            next_token: page.next_token,
+        })
     }
+}
+
+impl KafkaService for FakeAccount<'_> {
+    async fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<Page<ListedCluster>, RuleError> {
+        self.fleet
+            .calls
+            .lock()
+            .unwrap()
+            .push("ListClustersV2".into());
+        Ok(self.fleet.page(&self.fleet.clusters, next_token))
+    }
+}
+
+impl PrivateCaService for FakeAccount<'_> {
+    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
+        self.cas.health(arn).await
+    }
+}
+
+impl Accounts for FakeAccount<'_> {
+    async fn own_account(&self) -> Result<String, RuleError> {
+        Ok("123456789012".into())
+    }
+
+    async fn assume_role(&self, role_arn: &str) -> Result<Self, RuleError> {
+        self.assumed.lock().unwrap().push(role_arn.to_owned());
+        Ok(*self)
+    }
+}
+
+/// One invocation of the application over the fakes, as the Lambda handler runs it (evaluations
+/// sent), at the fixed "now", with no own account known.
+pub async fn handle(
+    history: &FakeHistory,
+    cas: &FakeCas,
+    fleet: &FakeFleet,
+    sink: &FakeSink,
+    event: Value,
+) -> Result<InvocationSummary, RuleError> {
+    let assumed = Mutex::new(Vec::new());
+    let account = FakeAccount {
+        sink,
+        history,
+        cas,
+        fleet,
+        assumed: &assumed,
+    };
+    msk_mtls_rule::app::invoke(&account, &event.to_string(), None, Mode::Send, fixed_now())
+        .await
+        .map(|outcome| outcome.summary)
 }

@@ -1,10 +1,8 @@
-//! What the rule knows about a cluster, whatever it was read from: a Config item (CloudFormation
-//! PascalCase), the Kafka API (camelCase, as JSON or as SDK types). Every source fills one
-//! `RecordedAccess`, and one function resolves it against MSK's defaults, so a setting means the
-//! same wherever it was read.
+//! The one reader of a recorded configuration (a Config item's `configuration`, in CloudFormation's
+//! PascalCase or the Kafka API's camelCase) into the rule's `RecordedAccess`.
 //!
-//! The reader fails closed on anything ambiguous along the path it reads: a key given twice (or in
-//! both spellings), an unknown key inside a client-authentication block (a way in the rule does not
+//! It fails closed on anything ambiguous along the path it reads: a key given twice (or in both
+//! spellings), an unknown key inside a client-authentication block (a way in the rule does not
 //! know), a key that differs from a known one only by case or by characters that are not ASCII
 //! letters and digits (whitespace, invisible characters, homoglyphs), a value of the wrong type, and
 //! an item that mixes the Kafka API's `Provisioned` shape with top-level settings.
@@ -12,148 +10,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::json::Json;
-use crate::params::SaslMechanism;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cluster {
-    Provisioned(ClusterFacts),
-    /// MSK Serverless supports only SASL/IAM: mTLS cannot be enforced on it.
-    Serverless,
-}
-
-/// `EncryptionInTransit.ClientBroker`: anything but `Tls` opens a plaintext listener.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientBroker {
-    Tls,
-    TlsPlaintext,
-    Plaintext,
-}
-
-impl ClientBroker {
-    pub const ALL: [ClientBroker; 3] = [
-        ClientBroker::Tls,
-        ClientBroker::TlsPlaintext,
-        ClientBroker::Plaintext,
-    ];
-
-    pub fn parse(text: &str) -> Option<Self> {
-        ClientBroker::ALL
-            .into_iter()
-            .find(|mode| mode.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClientBroker::Tls => "TLS",
-            ClientBroker::TlsPlaintext => "TLS_PLAINTEXT",
-            ClientBroker::Plaintext => "PLAINTEXT",
-        }
-    }
-}
-
-impl fmt::Display for ClientBroker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The access settings of a provisioned cluster, already resolved against MSK's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ClusterFacts {
-    pub unauthenticated_access: bool,
-    pub tls_client_authentication: bool,
-    pub certificate_authority_arns: Vec<String>,
-    /// As recorded; `None` when not recorded (sources disagree on MSK's default: see the verdict).
-    pub client_broker: Option<ClientBroker>,
-    pub sasl_mechanisms: BTreeSet<SaslMechanism>,
-    /// Client authentications open through multi-VPC private connectivity.
-    pub multi_vpc: MultiVpcAccess,
-    pub tag_keys: BTreeSet<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MultiVpcAccess {
-    pub tls: bool,
-    pub sasl_mechanisms: BTreeSet<SaslMechanism>,
-}
-
-/// A toggle block as recorded: `None` when the block is absent, `Some(None)` when it is present
-/// without its `Enabled` flag.
-pub type Toggle = Option<Option<bool>>;
-
-/// What a recording says about access, before MSK's defaults are applied.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RecordedAccess {
-    pub unauthenticated: Toggle,
-    pub tls: Option<RecordedTls>,
-    pub sasl_iam: Toggle,
-    pub sasl_scram: Toggle,
-    pub client_broker: Option<ClientBroker>,
-    pub multi_vpc_tls: Toggle,
-    pub multi_vpc_sasl_iam: Toggle,
-    pub multi_vpc_sasl_scram: Toggle,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RecordedTls {
-    pub enabled: Option<bool>,
-    pub certificate_authority_arns: Vec<String>,
-}
-
-/// A way in that is recorded without its flag counts as open: the rule never guesses "off".
-fn door_open(toggle: Toggle) -> bool {
-    toggle.is_some_and(|flag| flag.unwrap_or(true))
-}
-
-fn mechanisms(iam: Toggle, scram: Toggle) -> BTreeSet<SaslMechanism> {
-    [(SaslMechanism::Iam, iam), (SaslMechanism::Scram, scram)]
-        .into_iter()
-        .filter(|(_, toggle)| door_open(*toggle))
-        .map(|(mechanism, _)| mechanism)
-        .collect()
-}
-
-impl RecordedAccess {
-    /// Applies MSK's defaults, each read the unsafe way where a source leaves it open.
-    pub fn resolve(self, tag_keys: BTreeSet<String>) -> ClusterFacts {
-        let sasl_mechanisms = mechanisms(self.sasl_iam, self.sasl_scram);
-        // Neither the CloudFormation schema nor the Kafka API gives TLS's `Enabled` a default, and
-        // for TLS "on" is the safe reading: a TLS block without its flag counts as off.
-        let tls_client_authentication = self
-            .tls
-            .as_ref()
-            .is_some_and(|tls| tls.enabled == Some(true));
-        let mut certificate_authority_arns: Vec<String> = Vec::new();
-        for arn in self
-            .tls
-            .map(|tls| tls.certificate_authority_arns)
-            .unwrap_or_default()
-        {
-            if !arn.trim().is_empty() && !certificate_authority_arns.contains(&arn) {
-                certificate_authority_arns.push(arn);
-            }
-        }
-        // MSK leaves unauthenticated access on only when asked, or when no other way in is
-        // configured at all.
-        let unauthenticated_access = match self.unauthenticated {
-            Some(flag) => flag.unwrap_or(true),
-            None => !tls_client_authentication && sasl_mechanisms.is_empty(),
-        };
-        ClusterFacts {
-            unauthenticated_access,
-            tls_client_authentication,
-            certificate_authority_arns,
-            client_broker: self.client_broker,
-            sasl_mechanisms,
-            multi_vpc: MultiVpcAccess {
-                tls: door_open(self.multi_vpc_tls),
-                sasl_mechanisms: mechanisms(self.multi_vpc_sasl_iam, self.multi_vpc_sasl_scram),
-            },
-            tag_keys,
-        }
-    }
-}
+use crate::edge::json::Json;
+use crate::rule::facts::{ClientBroker, ClusterFacts, RecordedAccess, RecordedTls, Toggle};
 
 /// Why a recorded configuration cannot be read; the message starts with the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,53 +23,51 @@ impl fmt::Display for ReadError {
     }
 }
 
-impl ClusterFacts {
-    /// Reads a recorded configuration. `extra_tag_keys` are the item's own tags, which Config keeps
-    /// outside `configuration`.
-    pub fn from_configuration(
-        configuration: &Json,
-        extra_tag_keys: impl IntoIterator<Item = String>,
-    ) -> Result<Self, ReadError> {
-        let root = Block::read("configuration", configuration, ROOT, Keys::Open)?
-            .ok_or_else(|| ReadError("configuration is null".into()))?;
-        let settings = match root.get(PROVISIONED) {
-            // The Kafka API's v2 shape nests the provisioned settings one level down; an item that
-            // also has them at the top would be read half one way, half the other.
-            Some(provisioned) => {
-                if let Some(key) = [
-                    CLIENT_AUTHENTICATION,
-                    ENCRYPTION_INFO,
-                    BROKER_NODE_GROUP_INFO,
-                ]
-                .into_iter()
-                .find(|key| root.get(*key).is_some())
-                {
-                    return Err(ReadError(format!(
-                        "configuration: both {} and a top-level {} are given: one item holds one shape",
-                        root.key_path(PROVISIONED),
-                        key.0
-                    )));
-                }
-                Block::read(&root.key_path(PROVISIONED), provisioned, ROOT, Keys::Open)?
-                    .unwrap_or_else(|| root.clone())
+/// Reads a recorded configuration. `extra_tag_keys` are the item's own tags, which Config keeps
+/// outside `configuration`.
+pub fn read_facts(
+    configuration: &Json,
+    extra_tag_keys: impl IntoIterator<Item = String>,
+) -> Result<ClusterFacts, ReadError> {
+    let root = Block::read("configuration", configuration, ROOT, Keys::Open)?
+        .ok_or_else(|| ReadError("configuration is null".into()))?;
+    let settings = match root.get(PROVISIONED) {
+        // The Kafka API's v2 shape nests the provisioned settings one level down; an item that
+        // also has them at the top would be read half one way, half the other.
+        Some(provisioned) => {
+            if let Some(key) = [
+                CLIENT_AUTHENTICATION,
+                ENCRYPTION_INFO,
+                BROKER_NODE_GROUP_INFO,
+            ]
+            .into_iter()
+            .find(|key| root.get(*key).is_some())
+            {
+                return Err(ReadError(format!(
+                    "configuration: both {} and a top-level {} are given: one item holds one shape",
+                    root.key_path(PROVISIONED),
+                    key.0
+                )));
             }
-            None => root.clone(),
-        };
-        let access = read_access(&settings)?;
-        let mut tag_keys: BTreeSet<String> = extra_tag_keys.into_iter().collect();
-        if let Some(tags) = root.get(TAGS) {
-            tag_keys.extend(tag_keys_of(&root.key_path(TAGS), tags)?);
+            Block::read(&root.key_path(PROVISIONED), provisioned, ROOT, Keys::Open)?
+                .unwrap_or_else(|| root.clone())
         }
-        Ok(access.resolve(tag_keys))
+        None => root.clone(),
+    };
+    let access = read_access(&settings)?;
+    let mut tag_keys: BTreeSet<String> = extra_tag_keys.into_iter().collect();
+    if let Some(tags) = root.get(TAGS) {
+        tag_keys.extend(tag_keys_of(&root.key_path(TAGS), tags)?);
     }
+    Ok(access.resolve(tag_keys))
+}
 
-    /// `from_configuration` over a `serde_json::Value` (which cannot hold duplicate keys).
-    pub fn from_value(
-        configuration: serde_json::Value,
-        extra_tag_keys: impl IntoIterator<Item = String>,
-    ) -> Result<Self, ReadError> {
-        Self::from_configuration(&Json::from(configuration), extra_tag_keys)
-    }
+/// `read_facts` over a `serde_json::Value` (which cannot hold duplicate keys).
+pub fn read_facts_from_value(
+    configuration: serde_json::Value,
+    extra_tag_keys: impl IntoIterator<Item = String>,
+) -> Result<ClusterFacts, ReadError> {
+    read_facts(&Json::from(configuration), extra_tag_keys)
 }
 
 /// A property's two spellings: CloudFormation's PascalCase and the Kafka API's camelCase.
@@ -302,15 +158,19 @@ impl<'a> Block<'a> {
                     )))
                 }
                 Some(key) => seen.push(*key),
-                None if is_near_miss(name, known) => return Err(ReadError(format!(
+                None if is_near_miss(name, known) => {
+                    return Err(ReadError(format!(
                     "{path}: key {name:?} is a near miss of a key this rule reads (it differs by \
                          case, or holds characters other than ASCII letters and digits): refused"
-                ))),
-                None if keys == Keys::KnownOnly => return Err(ReadError(format!(
+                )))
+                }
+                None if keys == Keys::KnownOnly => {
+                    return Err(ReadError(format!(
                     "{path}: unknown key {name:?} in a client-authentication block (known: {}): \
                          a way in this rule does not know is refused",
                     known.iter().map(|key| key.0).collect::<Vec<_>>().join(", ")
-                ))),
+                )))
+                }
                 None => {}
             }
         }
@@ -346,6 +206,18 @@ impl<'a> Block<'a> {
         }
     }
 
+    /// The block at the end of a path of blocks, each checked on the way; `None` if one is absent.
+    fn descend(&self, path: &[(Key, &[Key], Keys)]) -> Result<Option<Block<'a>>, ReadError> {
+        let mut current = self.clone();
+        for (key, known, keys) in path {
+            match current.block(*key, known, *keys)? {
+                Some(next) => current = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(current))
+    }
+
     /// A toggle block (`{"Enabled": bool}`) under `key`.
     fn toggle(&self, key: Key) -> Result<Toggle, ReadError> {
         self.block(key, TOGGLE_KEYS, Keys::KnownOnly)?
@@ -375,11 +247,12 @@ fn is_near_miss(name: &str, known: &[Key]) -> bool {
 
 fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
     let mut access = RecordedAccess::default();
-    if let Some(auth) = settings.block(
+    let client_authentication = (
         CLIENT_AUTHENTICATION,
         CLIENT_AUTHENTICATION_KEYS,
         Keys::KnownOnly,
-    )? {
+    );
+    if let Some(auth) = settings.descend(&[client_authentication])? {
         if let Some(sasl) = auth.block(SASL, SASL_KEYS, Keys::KnownOnly)? {
             access.sasl_iam = sasl.toggle(IAM)?;
             access.sasl_scram = sasl.toggle(SCRAM)?;
@@ -392,57 +265,30 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
         }
         access.unauthenticated = auth.toggle(UNAUTHENTICATED)?;
     }
-    if let Some(in_transit) = settings
-        .block(ENCRYPTION_INFO, ENCRYPTION_INFO_KEYS, Keys::Open)?
-        .map(|info| {
-            info.block(
-                ENCRYPTION_IN_TRANSIT,
-                ENCRYPTION_IN_TRANSIT_KEYS,
-                Keys::Open,
-            )
-        })
-        .transpose()?
-        .flatten()
-    {
-        access.client_broker = match in_transit.get(CLIENT_BROKER) {
-            None => None,
-            Some(Json::String(text)) => Some(ClientBroker::parse(text).ok_or_else(|| {
-                ReadError(format!(
-                    "{} {text:?} is not one of TLS, TLS_PLAINTEXT, PLAINTEXT",
-                    in_transit.key_path(CLIENT_BROKER)
-                ))
-            })?),
-            Some(other) => {
-                return Err(ReadError(format!(
-                    "{} must be a string, got {}",
-                    in_transit.key_path(CLIENT_BROKER),
-                    other.kind()
-                )))
-            }
-        };
+    if let Some(in_transit) = settings.descend(&[
+        (ENCRYPTION_INFO, ENCRYPTION_INFO_KEYS, Keys::Open),
+        (
+            ENCRYPTION_IN_TRANSIT,
+            ENCRYPTION_IN_TRANSIT_KEYS,
+            Keys::Open,
+        ),
+    ])? {
+        access.client_broker = client_broker(&in_transit)?;
     }
-    let vpc_auth = settings
-        .block(
+    if let Some(vpc_auth) = settings.descend(&[
+        (
             BROKER_NODE_GROUP_INFO,
             BROKER_NODE_GROUP_INFO_KEYS,
             Keys::Open,
-        )?
-        .map(|info| info.block(CONNECTIVITY_INFO, CONNECTIVITY_INFO_KEYS, Keys::Open))
-        .transpose()?
-        .flatten()
-        .map(|connectivity| connectivity.block(VPC_CONNECTIVITY, VPC_CONNECTIVITY_KEYS, Keys::Open))
-        .transpose()?
-        .flatten()
-        .map(|vpc| {
-            vpc.block(
-                CLIENT_AUTHENTICATION,
-                MULTI_VPC_CLIENT_AUTHENTICATION_KEYS,
-                Keys::KnownOnly,
-            )
-        })
-        .transpose()?
-        .flatten();
-    if let Some(vpc_auth) = vpc_auth {
+        ),
+        (CONNECTIVITY_INFO, CONNECTIVITY_INFO_KEYS, Keys::Open),
+        (VPC_CONNECTIVITY, VPC_CONNECTIVITY_KEYS, Keys::Open),
+        (
+            CLIENT_AUTHENTICATION,
+            MULTI_VPC_CLIENT_AUTHENTICATION_KEYS,
+            Keys::KnownOnly,
+        ),
+    ])? {
         if let Some(sasl) = vpc_auth.block(SASL, SASL_KEYS, Keys::KnownOnly)? {
             access.multi_vpc_sasl_iam = sasl.toggle(IAM)?;
             access.multi_vpc_sasl_scram = sasl.toggle(SCRAM)?;
@@ -450,6 +296,23 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
         access.multi_vpc_tls = vpc_auth.toggle(TLS)?;
     }
     Ok(access)
+}
+
+fn client_broker(in_transit: &Block) -> Result<Option<ClientBroker>, ReadError> {
+    match in_transit.get(CLIENT_BROKER) {
+        None => Ok(None),
+        Some(Json::String(text)) => ClientBroker::parse(text).map(Some).ok_or_else(|| {
+            ReadError(format!(
+                "{} {text:?} is not one of TLS, TLS_PLAINTEXT, PLAINTEXT",
+                in_transit.key_path(CLIENT_BROKER)
+            ))
+        }),
+        Some(other) => Err(ReadError(format!(
+            "{} must be a string, got {}",
+            in_transit.key_path(CLIENT_BROKER),
+            other.kind()
+        ))),
+    }
 }
 
 fn strings(block: &Block, key: Key) -> Result<Vec<String>, ReadError> {
@@ -499,16 +362,17 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+    use crate::rule::params::SaslMechanism;
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
 
     fn facts(configuration: Value) -> ClusterFacts {
-        ClusterFacts::from_value(configuration, []).unwrap()
+        read_facts_from_value(configuration, []).unwrap()
     }
 
     fn refused(text: &str) -> String {
         let json = Json::parse(text).unwrap();
-        match ClusterFacts::from_configuration(&json, []) {
+        match read_facts(&json, []) {
             Ok(facts) => panic!("read {text} as {facts:?}"),
             Err(error) => error.0,
         }
@@ -566,7 +430,7 @@ mod tests {
     fn both_spellings_of_one_property_are_refused() {
         let mut both = pascal();
         both["clientAuthentication"] = json!({"unauthenticated": {"enabled": true}});
-        let error = ClusterFacts::from_value(both, []).unwrap_err().0;
+        let error = read_facts_from_value(both, []).unwrap_err().0;
         assert!(error.contains("given twice"), "{error}");
     }
 
@@ -669,7 +533,7 @@ mod tests {
             "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "PLAINTEXT"}},
             "Provisioned": pascal(),
         });
-        let error = ClusterFacts::from_value(mix, []).unwrap_err().0;
+        let error = read_facts_from_value(mix, []).unwrap_err().0;
         assert!(error.contains("one item holds one shape"), "{error}");
     }
 
@@ -694,11 +558,11 @@ mod tests {
         ] {
             let mut bad = pascal();
             *bad.pointer_mut(path).unwrap() = value.clone();
-            let error = ClusterFacts::from_value(bad, []).unwrap_err().0;
+            let error = read_facts_from_value(bad, []).unwrap_err().0;
             let dotted = format!("configuration{}", path.replace('/', "."));
             assert!(error.starts_with(&dotted), "{path} = {value}: {error}");
         }
-        let error = ClusterFacts::from_value(json!([]), []).unwrap_err().0;
+        let error = read_facts_from_value(json!([]), []).unwrap_err().0;
         assert_eq!(error, "configuration must be an object, got an array");
     }
 
@@ -768,7 +632,7 @@ mod tests {
     #[test]
     fn tags_from_the_item_and_from_the_configuration_are_merged() {
         let config = json!({"Tags": [{"Key": "cost-center", "Value": "42"}]});
-        let facts = ClusterFacts::from_value(config, ["owner".to_owned()]).unwrap();
+        let facts = read_facts_from_value(config, ["owner".to_owned()]).unwrap();
         assert_eq!(
             facts.tag_keys,
             BTreeSet::from(["cost-center".to_owned(), "owner".to_owned()])

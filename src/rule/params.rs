@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::error::RuleError;
-use crate::evaluation::ComplianceType;
+use crate::rule::evaluation::ComplianceType;
 
 pub const ALLOWED_SASL_MECHANISMS: &str = "allowedSaslMechanisms";
 pub const ALLOWED_CERTIFICATE_AUTHORITY_ARNS: &str = "allowedCertificateAuthorityArns";
@@ -134,33 +134,10 @@ impl RuleParams {
                 }
                 return Err(unknown_key(key, value));
             }
-            match key.as_str() {
-                ALLOWED_SASL_MECHANISMS => {
-                    params.allowed_sasl_mechanisms = parse_sasl_mechanisms(value)?
-                }
-                ALLOWED_CERTIFICATE_AUTHORITY_ARNS => {
-                    params.allowed_certificate_authority_arns = Some(parse_ca_arns(value)?)
-                }
-                REQUIRED_TAG_KEYS => params.required_tag_keys = parse_tag_keys(value)?,
-                SERVERLESS_CLUSTER_COMPLIANCE => {
-                    params.serverless_cluster_compliance = parse_serverless(value)?
-                }
-                CHECK_CERTIFICATE_AUTHORITY_STATUS => {
-                    params.check_certificate_authority_status = parse_bool(key, value)?
-                }
-                CERTIFICATE_AUTHORITY_EXPIRY_DAYS => {
-                    params.certificate_authority_expiry_days = parse_days(value)?
-                }
-                EXECUTION_ROLE_NAME => params.execution_role_name = Some(parse_role_name(value)?),
-                // Config matches a rule's tag scope exactly, spaces included: so does the rule.
-                SCOPE_TAG_KEY => {
-                    params.scope_tag = Some(TagScope {
-                        key: parse_scope_tag(key, &raw, 128)?,
-                        value: None,
-                    })
-                }
-                SCOPE_TAG_VALUE => scope_tag_value = Some(parse_scope_tag(key, &raw, 256)?),
-                _ => return Err(unknown_key(key, value)),
+            if key == SCOPE_TAG_VALUE {
+                scope_tag_value = Some(parse_scope_tag(key, &raw, 256)?);
+            } else {
+                params.set(key, value, &raw)?;
             }
         }
         match (&mut params.scope_tag, scope_tag_value) {
@@ -175,6 +152,39 @@ impl RuleParams {
             (None, None) => {}
         }
         Ok(params)
+    }
+}
+
+impl RuleParams {
+    /// Sets one parameter (all but `scopeTagValue`, which needs the key): `value` trimmed, `raw` as
+    /// given.
+    fn set(&mut self, key: &str, value: &str, raw: &str) -> Result<(), RuleError> {
+        match key {
+            ALLOWED_SASL_MECHANISMS => self.allowed_sasl_mechanisms = parse_sasl_mechanisms(value)?,
+            ALLOWED_CERTIFICATE_AUTHORITY_ARNS => {
+                self.allowed_certificate_authority_arns = Some(parse_ca_arns(value)?)
+            }
+            REQUIRED_TAG_KEYS => self.required_tag_keys = parse_tag_keys(value)?,
+            SERVERLESS_CLUSTER_COMPLIANCE => {
+                self.serverless_cluster_compliance = parse_serverless(value)?
+            }
+            CHECK_CERTIFICATE_AUTHORITY_STATUS => {
+                self.check_certificate_authority_status = parse_bool(key, value)?
+            }
+            CERTIFICATE_AUTHORITY_EXPIRY_DAYS => {
+                self.certificate_authority_expiry_days = parse_days(value)?
+            }
+            EXECUTION_ROLE_NAME => self.execution_role_name = Some(parse_role_name(value)?),
+            // Config matches a rule's tag scope exactly, spaces included: so does the rule.
+            SCOPE_TAG_KEY => {
+                self.scope_tag = Some(TagScope {
+                    key: parse_scope_tag(key, raw, 128)?,
+                    value: None,
+                })
+            }
+            _ => return Err(unknown_key(key, value)),
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,6 @@
 //! The AWS Config custom-rule Lambda event, parsed once at the edge into types that cannot hold an
 //! invalid value. `invokingEvent` and `ruleParameters` arrive as JSON strings inside the JSON event.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use aws_sdk_config::primitives::{DateTime, DateTimeFormat};
@@ -9,11 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::edge::item::{ConfigurationItem, RawItem};
 use crate::error::RuleError;
-use crate::json::Json;
-
-pub const MSK_CLUSTER: &str = "AWS::MSK::Cluster";
-pub const MSK_SERVERLESS_CLUSTER: &str = "AWS::MSK::ServerlessCluster";
+use crate::rule::time::Timestamp;
 
 /// The token that ties evaluations to one rule invocation. It is a credential of sorts: it never
 /// appears in logs or `Debug` output.
@@ -59,58 +56,8 @@ pub enum Notification {
     /// Only a summary (the item without `configuration`); the item is fetched from Config.
     Oversized(ConfigurationItem),
     Scheduled {
-        notification_creation_time: DateTime,
+        notification_creation_time: Timestamp,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemStatus {
-    Ok,
-    ResourceDiscovered,
-    ResourceNotRecorded,
-    ResourceDeleted,
-    ResourceDeletedNotRecorded,
-}
-
-impl ItemStatus {
-    pub fn parse(status: &str) -> Result<Self, RuleError> {
-        Ok(match status {
-            "OK" => ItemStatus::Ok,
-            "ResourceDiscovered" => ItemStatus::ResourceDiscovered,
-            "ResourceNotRecorded" => ItemStatus::ResourceNotRecorded,
-            "ResourceDeleted" => ItemStatus::ResourceDeleted,
-            "ResourceDeletedNotRecorded" => ItemStatus::ResourceDeletedNotRecorded,
-            other => {
-                return Err(RuleError::InvalidEvent(format!(
-                    "configurationItemStatus {other:?} is not one of OK, ResourceDiscovered, \
-                     ResourceNotRecorded, ResourceDeleted, ResourceDeletedNotRecorded"
-                )))
-            }
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemStatus::Ok => "OK",
-            ItemStatus::ResourceDiscovered => "ResourceDiscovered",
-            ItemStatus::ResourceNotRecorded => "ResourceNotRecorded",
-            ItemStatus::ResourceDeleted => "ResourceDeleted",
-            ItemStatus::ResourceDeletedNotRecorded => "ResourceDeletedNotRecorded",
-        }
-    }
-}
-
-/// The parts of a configuration item this rule reads, whichever way the envelope was spelled.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigurationItem {
-    pub resource_type: String,
-    pub resource_id: String,
-    pub status: ItemStatus,
-    pub capture_time: DateTime,
-    /// The resource's recorded configuration, as written (duplicate keys kept, for the reader to
-    /// refuse); `None` for summaries and deleted resources.
-    pub configuration: Option<Json>,
-    pub tags: BTreeMap<String, String>,
 }
 
 impl ConfigRuleEvent {
@@ -185,65 +132,12 @@ struct RawInvokingEvent {
     notification_creation_time: Option<String>,
 }
 
-/// Both spellings of the envelope share these names; where they differ (`ARN`/`arn`, `awsAccountId`/
-/// `accountId`) the rule reads neither. `configuration` is an object in Lambda events and a JSON
-/// string in GetResourceConfigHistory answers.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawItem {
-    resource_type: Option<String>,
-    resource_id: Option<String>,
-    configuration_item_status: Option<String>,
-    configuration_item_capture_time: Option<String>,
-    configuration: Option<Json>,
-    tags: Option<BTreeMap<String, Option<String>>>,
-}
-
-impl RawItem {
-    fn into_item(self) -> Result<ConfigurationItem, RuleError> {
-        let configuration = match self.configuration {
-            None | Some(Json::Null) => None,
-            Some(Json::String(text)) => configuration_from_text(&text)
-                .map_err(|e| RuleError::InvalidEvent(format!("configurationItem.{e}")))?,
-            Some(object @ Json::Object(_)) => Some(object),
-            Some(other) => {
-                return Err(RuleError::InvalidEvent(format!(
-                    "configurationItem.configuration must be an object, got {}",
-                    other.kind()
-                )))
-            }
-        };
-        Ok(ConfigurationItem {
-            resource_type: required_text(self.resource_type, "configurationItem.resourceType")?,
-            resource_id: required_text(self.resource_id, "configurationItem.resourceId")?,
-            status: ItemStatus::parse(&required(
-                self.configuration_item_status,
-                "configurationItem.configurationItemStatus",
-            )?)?,
-            capture_time: parse_time(
-                "configurationItemCaptureTime",
-                &required(
-                    self.configuration_item_capture_time,
-                    "configurationItem.configurationItemCaptureTime",
-                )?,
-            )?,
-            configuration,
-            tags: self
-                .tags
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(key, value)| (key, value.unwrap_or_default()))
-                .collect(),
-        })
-    }
-}
-
-fn required<T>(value: Option<T>, name: &str) -> Result<T, RuleError> {
+pub(crate) fn required<T>(value: Option<T>, name: &str) -> Result<T, RuleError> {
     value.ok_or_else(|| RuleError::InvalidEvent(format!("{name} is missing")))
 }
 
 /// Config refuses an evaluation whose resource type or id is empty: so does the parser.
-fn required_text(value: Option<String>, name: &str) -> Result<String, RuleError> {
+pub(crate) fn required_text(value: Option<String>, name: &str) -> Result<String, RuleError> {
     let value = required(value, name)?;
     if value.trim().is_empty() {
         return Err(RuleError::InvalidEvent(format!("{name} is empty")));
@@ -251,27 +145,18 @@ fn required_text(value: Option<String>, name: &str) -> Result<String, RuleError>
     Ok(value)
 }
 
-pub fn parse_time(name: &str, text: &str) -> Result<DateTime, RuleError> {
-    DateTime::from_str(text, DateTimeFormat::DateTime).map_err(|e| {
-        RuleError::InvalidEvent(format!("{name} {text:?} is not an RFC 3339 time: {e}"))
-    })
+pub fn parse_time(name: &str, text: &str) -> Result<Timestamp, RuleError> {
+    DateTime::from_str(text, DateTimeFormat::DateTime)
+        .map(|time| to_timestamp(&time))
+        .map_err(|e| {
+            RuleError::InvalidEvent(format!("{name} {text:?} is not an RFC 3339 time: {e}"))
+        })
 }
 
-/// A configuration given as a JSON string (GetResourceConfigHistory's spelling): `None` when the
-/// string is empty or `null`, as Config writes it for deleted resources.
-pub fn configuration_from_text(text: &str) -> Result<Option<Json>, String> {
-    let text = text.trim();
-    if text.is_empty() || text == "null" {
-        return Ok(None);
-    }
-    match Json::parse(text) {
-        Ok(object @ Json::Object(_)) => Ok(Some(object)),
-        Ok(other) => Err(format!(
-            "configuration must be an object, got {}",
-            other.kind()
-        )),
-        Err(e) => Err(format!("configuration is not JSON: {e}")),
-    }
+/// The SDK's time, to the nearest millisecond (Config's precision; see `Timestamp`).
+pub fn to_timestamp(time: &DateTime) -> Timestamp {
+    let millis = time.secs() * 1_000 + i64::from((time.subsec_nanos() + 500_000) / 1_000_000);
+    Timestamp::from_millis(millis)
 }
 
 pub fn from_str<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, RuleError> {
@@ -291,5 +176,20 @@ fn path_error(what: &str, error: serde_path_to_error::Error<serde_json::Error>) 
         RuleError::InvalidEvent(format!("{what}: {inner}"))
     } else {
         RuleError::InvalidEvent(format!("{what}: {path}: {inner}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_epoch_seconds_double_reads_back_as_the_same_millisecond() {
+        // GetResourceConfigHistory answers 2023-04-27T15:03:11.636Z as 1682607791.636 in a double
+        let answered = DateTime::from_secs_f64(1_682_607_791.636);
+        assert_ne!(answered.subsec_nanos(), 636_000_000);
+        let recorded = parse_time("t", "2023-04-27T15:03:11.636Z").unwrap();
+        assert_eq!(to_timestamp(&answered), recorded);
+        assert_eq!(recorded, Timestamp::from_millis(1_682_607_791_636));
     }
 }

@@ -3,23 +3,53 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aws_sdk_config::primitives::DateTime;
+use crate::rule::checks::{Finding, Inputs, CHECKS};
+use crate::rule::evaluation::{annotation, ComplianceType};
+use crate::rule::facts::Cluster;
+use crate::rule::params::RuleParams;
+use crate::rule::time::Timestamp;
 
-use crate::cluster::{ClientBroker, Cluster, ClusterFacts};
-use crate::evaluation::{annotation, ComplianceType};
-use crate::params::{RuleParams, SaslMechanism};
+/// A Private CA's status other than ACTIVE, as ACM PCA names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaStatus {
+    Creating,
+    PendingCertificate,
+    Disabled,
+    Expired,
+    Failed,
+    Deleted,
+    /// A status this build does not know yet, by name: never read as healthy.
+    Unknown(String),
+}
 
-const SECONDS_PER_DAY: i64 = 86_400;
+impl CaStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            CaStatus::Creating => "CREATING",
+            CaStatus::PendingCertificate => "PENDING_CERTIFICATE",
+            CaStatus::Disabled => "DISABLED",
+            CaStatus::Expired => "EXPIRED",
+            CaStatus::Failed => "FAILED",
+            CaStatus::Deleted => "DELETED",
+            CaStatus::Unknown(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for CaStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What the rule learned about a Private CA from ACM PCA.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaHealth {
     Active {
-        not_after: Option<DateTime>,
+        not_after: Option<Timestamp>,
     },
-    /// CREATING, PENDING_CERTIFICATE, DISABLED, EXPIRED, FAILED or DELETED.
     NotActive {
-        status: String,
+        status: CaStatus,
     },
     NotFound,
     /// The CA exists but cannot be read (e.g. AccessDenied on a CA shared from another account).
@@ -30,11 +60,11 @@ pub enum CaHealth {
 
 impl CaHealth {
     /// Whole days until an ACTIVE CA's certificate expires (negative once past), if known.
-    pub fn days_to_expiry(&self, now: DateTime) -> Option<i64> {
+    pub fn days_to_expiry(&self, now: Timestamp) -> Option<i64> {
         match self {
             CaHealth::Active {
                 not_after: Some(not_after),
-            } => Some((not_after.secs() - now.secs()).div_euclid(SECONDS_PER_DAY)),
+            } => Some(now.whole_days_until(*not_after)),
             _ => None,
         }
     }
@@ -42,70 +72,6 @@ impl CaHealth {
 
 /// CA health by ARN, looked up before evaluation; a CA missing here was not checked.
 pub type CaHealthReport = BTreeMap<String, CaHealth>;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finding {
-    UnauthenticatedAccess,
-    TlsClientAuthenticationDisabled,
-    NoCertificateAuthority,
-    PlaintextListener { client_broker: Option<ClientBroker> },
-    SaslNotAllowed(SaslMechanism),
-    MultiVpcSaslNotAllowed(SaslMechanism),
-    CertificateAuthorityNotAllowed(String),
-    CertificateAuthorityNotActive { arn: String, status: String },
-    CertificateAuthorityExpiring { arn: String, days_left: i64 },
-    CertificateAuthorityExpiryUnknown(String),
-    CertificateAuthorityNotFound(String),
-    CertificateAuthorityUnreadable { arn: String, reason: String },
-    MissingTag(String),
-    ServerlessCannotEnforceMtls,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Finding::UnauthenticatedAccess => write!(f, "unauthenticated access is enabled"),
-            Finding::TlsClientAuthenticationDisabled => write!(f, "TLS client authentication is disabled"),
-            Finding::NoCertificateAuthority => write!(f, "no Private CA is set for TLS client authentication"),
-            Finding::PlaintextListener { client_broker: Some(mode) } => {
-                write!(f, "client-broker encryption is {mode}, not TLS: a plaintext listener is open")
-            }
-            Finding::PlaintextListener { client_broker: None } => write!(
-                f,
-                "client-broker encryption is not recorded (MSK default TLS_PLAINTEXT: a plaintext listener is open)"
-            ),
-            Finding::SaslNotAllowed(mechanism) => write!(f, "{} is enabled and not allowed", mechanism.label()),
-            Finding::MultiVpcSaslNotAllowed(mechanism) => {
-                write!(f, "multi-VPC connectivity allows {}", mechanism.label())
-            }
-            Finding::CertificateAuthorityNotAllowed(arn) => write!(f, "CA {} is not on the allow-list", ca_id(arn)),
-            Finding::CertificateAuthorityNotActive { arn, status } => write!(f, "CA {} is {status}", ca_id(arn)),
-            Finding::CertificateAuthorityExpiring { arn, days_left } if *days_left < 0 => {
-                write!(f, "CA {} certificate has expired", ca_id(arn))
-            }
-            Finding::CertificateAuthorityExpiring { arn, days_left } => {
-                write!(f, "CA {} certificate expires in {days_left} days", ca_id(arn))
-            }
-            Finding::CertificateAuthorityExpiryUnknown(arn) => {
-                write!(f, "CA {} certificate expiry is unknown", ca_id(arn))
-            }
-            Finding::CertificateAuthorityNotFound(arn) => write!(f, "CA {} does not exist", ca_id(arn)),
-            Finding::CertificateAuthorityUnreadable { arn, reason } => {
-                write!(f, "CA {} could not be checked ({reason})", ca_id(arn))
-            }
-            Finding::MissingTag(key) => write!(f, "tag {key:?} is missing"),
-            Finding::ServerlessCannotEnforceMtls => {
-                write!(f, "MSK Serverless supports only SASL/IAM and cannot enforce mTLS")
-            }
-        }
-    }
-}
-
-/// The CA's id is what its owner recognises in the console, and it keeps the annotation short.
-fn ca_id(arn: &str) -> &str {
-    arn.rsplit_once("certificate-authority/")
-        .map_or(arn, |(_, id)| id)
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -120,122 +86,32 @@ impl Verdict {
     }
 }
 
-/// Evaluates one cluster. `now` is when the CA expiry horizon is measured from.
+/// Judges one cluster that is in the rule's scope (see `applicability`) by every check in `CHECKS`.
+/// `now` is when the CA expiry horizon is measured from.
 pub fn evaluate(
     cluster: &Cluster,
     params: &RuleParams,
     cas: &CaHealthReport,
-    now: DateTime,
+    now: Timestamp,
 ) -> Verdict {
-    match cluster {
-        Cluster::Serverless => Verdict {
-            compliance: params.serverless_cluster_compliance,
-            findings: vec![Finding::ServerlessCannotEnforceMtls],
-        },
-        Cluster::Provisioned(facts) => {
-            let findings = provisioned_findings(facts, params, cas, now);
-            let compliance = if findings.is_empty() {
-                ComplianceType::Compliant
-            } else {
-                ComplianceType::NonCompliant
-            };
-            Verdict {
-                compliance,
-                findings,
-            }
-        }
-    }
-}
-
-fn provisioned_findings(
-    facts: &ClusterFacts,
-    params: &RuleParams,
-    cas: &CaHealthReport,
-    now: DateTime,
-) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if facts.unauthenticated_access {
-        findings.push(Finding::UnauthenticatedAccess);
-    }
-    if !facts.tls_client_authentication {
-        findings.push(Finding::TlsClientAuthenticationDisabled);
-    }
-    if facts.certificate_authority_arns.is_empty() {
-        findings.push(Finding::NoCertificateAuthority);
-    }
-    if facts.client_broker != Some(ClientBroker::Tls) {
-        findings.push(Finding::PlaintextListener {
-            client_broker: facts.client_broker,
-        });
-    }
-    for mechanism in facts
-        .sasl_mechanisms
-        .difference(&params.allowed_sasl_mechanisms)
-    {
-        findings.push(Finding::SaslNotAllowed(*mechanism));
-    }
-    for mechanism in facts
-        .multi_vpc
-        .sasl_mechanisms
-        .difference(&params.allowed_sasl_mechanisms)
-    {
-        findings.push(Finding::MultiVpcSaslNotAllowed(*mechanism));
-    }
-    if let Some(allowed) = &params.allowed_certificate_authority_arns {
-        for arn in &facts.certificate_authority_arns {
-            if !allowed.contains(arn) {
-                findings.push(Finding::CertificateAuthorityNotAllowed(arn.clone()));
-            }
-        }
-    }
-    if params.check_certificate_authority_status {
-        for arn in &facts.certificate_authority_arns {
-            if let Some(finding) = ca_finding(
-                arn,
-                cas.get(arn),
-                params.certificate_authority_expiry_days,
-                now,
-            ) {
-                findings.push(finding);
-            }
-        }
-    }
-    for key in &params.required_tag_keys {
-        if !facts.tag_keys.contains(key) {
-            findings.push(Finding::MissingTag(key.clone()));
-        }
-    }
-    findings
-}
-
-fn ca_finding(
-    arn: &str,
-    health: Option<&CaHealth>,
-    expiry_days: u32,
-    now: DateTime,
-) -> Option<Finding> {
-    let arn = arn.to_owned();
-    match health {
-        None => Some(Finding::CertificateAuthorityUnreadable {
-            arn,
-            reason: "not looked up".to_owned(),
-        }),
-        Some(CaHealth::Active { not_after: None }) => {
-            Some(Finding::CertificateAuthorityExpiryUnknown(arn))
-        }
-        Some(health @ CaHealth::Active { not_after: Some(_) }) => health
-            .days_to_expiry(now)
-            .filter(|days_left| *days_left < i64::from(expiry_days))
-            .map(|days_left| Finding::CertificateAuthorityExpiring { arn, days_left }),
-        Some(CaHealth::NotActive { status }) => Some(Finding::CertificateAuthorityNotActive {
-            arn,
-            status: status.clone(),
-        }),
-        Some(CaHealth::NotFound) => Some(Finding::CertificateAuthorityNotFound(arn)),
-        Some(CaHealth::Unreadable { reason }) => Some(Finding::CertificateAuthorityUnreadable {
-            arn,
-            reason: reason.clone(),
-        }),
+    let inputs = Inputs {
+        cluster,
+        params,
+        cas,
+        now,
+    };
+    let findings: Vec<Finding> = CHECKS
+        .iter()
+        .flat_map(|check| (check.find)(&inputs))
+        .collect();
+    let compliance = if findings.is_empty() {
+        ComplianceType::Compliant
+    } else {
+        ComplianceType::NonCompliant
+    };
+    Verdict {
+        compliance,
+        findings,
     }
 }
 
@@ -244,14 +120,16 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::cluster::MultiVpcAccess;
+    use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess};
+    use crate::rule::params::SaslMechanism;
+    use crate::rule::time::SECONDS_PER_DAY;
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
     const OTHER_CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/99999999-aaaa-bbbb-cccc-dddddddddddd";
     const NOW: i64 = 1_700_000_000;
 
-    fn now() -> DateTime {
-        DateTime::from_secs(NOW)
+    fn now() -> Timestamp {
+        Timestamp::from_secs(NOW)
     }
 
     fn mtls_only() -> ClusterFacts {
@@ -277,7 +155,7 @@ mod tests {
         CaHealthReport::from([(
             CA.to_owned(),
             CaHealth::Active {
-                not_after: Some(DateTime::from_secs(NOW + days_left * SECONDS_PER_DAY)),
+                not_after: Some(Timestamp::from_secs(NOW + days_left * SECONDS_PER_DAY)),
             },
         )])
     }
@@ -487,17 +365,16 @@ mod tests {
     }
 
     #[test]
-    fn serverless_follows_its_parameter() {
-        let params = RuleParams::default();
-        let na = evaluate(&Cluster::Serverless, &params, &CaHealthReport::new(), now());
-        assert_eq!(na.compliance, ComplianceType::NotApplicable);
-        assert!(na.annotation().unwrap().contains("Serverless"));
-        let strict = RuleParams {
-            serverless_cluster_compliance: ComplianceType::NonCompliant,
-            ..params
-        };
-        let nc = evaluate(&Cluster::Serverless, &strict, &CaHealthReport::new(), now());
+    fn a_serverless_cluster_in_scope_cannot_pass() {
+        // by default applicability makes it NOT_APPLICABLE before the checks run
+        let nc = evaluate(
+            &Cluster::Serverless,
+            &RuleParams::default(),
+            &CaHealthReport::new(),
+            now(),
+        );
         assert_eq!(nc.compliance, ComplianceType::NonCompliant);
+        assert_eq!(nc.findings, vec![Finding::ServerlessCannotEnforceMtls]);
     }
 
     #[test]
@@ -535,7 +412,7 @@ mod tests {
         let cases = [
             (
                 Some(CaHealth::NotActive {
-                    status: "DISABLED".into(),
+                    status: CaStatus::Disabled,
                 }),
                 "is DISABLED",
             ),

@@ -1,7 +1,10 @@
 //! What the rule reports to Config: one `Evaluation` per resource, with PutEvaluations' field names.
 
-use aws_sdk_config::primitives::{DateTime, DateTimeFormat};
+use std::fmt;
+
 use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::rule::time::Timestamp;
 
 /// Config's limit on an evaluation's annotation, in characters.
 pub const ANNOTATION_MAX_CHARS: usize = 256;
@@ -23,20 +26,70 @@ impl ComplianceType {
     }
 }
 
+/// The resource types the rule judges, as Config names them; any other type Config sends (a rule
+/// scoped by tag receives every tagged resource) is kept by name, to be reported NOT_APPLICABLE.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceType {
+    MskCluster,
+    MskServerlessCluster,
+    Other(String),
+}
+
+impl ResourceType {
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "AWS::MSK::Cluster" => ResourceType::MskCluster,
+            "AWS::MSK::ServerlessCluster" => ResourceType::MskServerlessCluster,
+            other => ResourceType::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ResourceType::MskCluster => "AWS::MSK::Cluster",
+            ResourceType::MskServerlessCluster => "AWS::MSK::ServerlessCluster",
+            ResourceType::Other(name) => name,
+        }
+    }
+
+    pub fn is_msk_cluster(&self) -> bool {
+        !matches!(self, ResourceType::Other(_))
+    }
+}
+
+impl PartialEq<&str> for ResourceType {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource as Config identifies it, e.g. in `FailedEvaluations` and held results.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceKey {
+    pub resource_type: ResourceType,
+    pub resource_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
-    pub resource_type: String,
+    pub resource_type: ResourceType,
     pub resource_id: String,
     pub compliance: ComplianceType,
     /// 1 to 256 characters, or none.
     pub annotation: Option<String>,
-    pub ordering_timestamp: DateTime,
+    pub ordering_timestamp: Timestamp,
 }
 
 impl Evaluation {
-    /// The resource an evaluation is about, as Config identifies it in `FailedEvaluations`.
-    pub fn key(&self) -> (&str, &str) {
-        (&self.resource_type, &self.resource_id)
+    /// The resource an evaluation is about.
+    pub fn is_about(&self, key: &ResourceKey) -> bool {
+        self.resource_type == key.resource_type && self.resource_id == key.resource_id
     }
 }
 
@@ -45,20 +98,15 @@ impl Serialize for Evaluation {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let fields = if self.annotation.is_some() { 5 } else { 4 };
         let mut out = serializer.serialize_struct("Evaluation", fields)?;
-        out.serialize_field("ComplianceResourceType", &self.resource_type)?;
+        out.serialize_field("ComplianceResourceType", self.resource_type.as_str())?;
         out.serialize_field("ComplianceResourceId", &self.resource_id)?;
         out.serialize_field("ComplianceType", self.compliance.as_str())?;
         if let Some(annotation) = &self.annotation {
             out.serialize_field("Annotation", annotation)?;
         }
-        out.serialize_field("OrderingTimestamp", &rfc3339(&self.ordering_timestamp))?;
+        out.serialize_field("OrderingTimestamp", &self.ordering_timestamp.to_string())?;
         out.end()
     }
-}
-
-pub fn rfc3339(time: &DateTime) -> String {
-    time.fmt(DateTimeFormat::DateTime)
-        .unwrap_or_else(|_| time.secs().to_string())
 }
 
 /// Joins the reasons into one annotation of at most 256 characters. Whole reasons are kept while
@@ -121,11 +169,11 @@ mod tests {
     #[test]
     fn evaluations_print_with_put_evaluations_field_names() {
         let evaluation = Evaluation {
-            resource_type: "AWS::MSK::Cluster".into(),
+            resource_type: ResourceType::MskCluster,
             resource_id: "arn:aws:kafka:us-east-1:123456789012:cluster/a/b".into(),
             compliance: ComplianceType::NonCompliant,
             annotation: Some("why".into()),
-            ordering_timestamp: DateTime::from_secs(1_682_607_791),
+            ordering_timestamp: Timestamp::from_secs(1_682_607_791),
         };
         assert_eq!(
             serde_json::to_value(&evaluation).unwrap(),
@@ -145,5 +193,17 @@ mod tests {
             .unwrap()
             .get("Annotation")
             .is_none());
+    }
+
+    #[test]
+    fn resource_types_round_trip_and_keep_unknown_names() {
+        for name in [
+            "AWS::MSK::Cluster",
+            "AWS::MSK::ServerlessCluster",
+            "AWS::EC2::Instance",
+        ] {
+            assert_eq!(ResourceType::parse(name).as_str(), name);
+        }
+        assert!(!ResourceType::parse("AWS::EC2::Instance").is_msk_cluster());
     }
 }

@@ -1,0 +1,153 @@
+//! The Lambda handler: the Runtime API loop, the deadline, and the metrics line.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
+
+use crate::app::access::account_of_function_arn;
+use crate::app::delivery::{InvocationSummary, Mode};
+use crate::app::{invoke, Outcome};
+use crate::aws::sdk::AwsAccount;
+use crate::error::RuleError;
+use crate::logging::{self, LogLevel};
+use crate::metrics;
+use crate::rule::time::Timestamp;
+
+/// Time kept back from the Lambda deadline to report a clear timeout instead of being killed.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// Serves the Lambda Runtime API until the process is stopped. Clients are built on first use: a
+/// cold start that needs no AWS call loads no credentials.
+pub async fn serve() -> Result<(), lambda_runtime::Error> {
+    let log_level = LogLevel::from_env();
+    logging::init_lambda(log_level);
+    let aws = &AwsAccount::default();
+    let namespace = &std::env::var("METRICS_NAMESPACE")
+        .unwrap_or_else(|_| metrics::DEFAULT_NAMESPACE.to_owned());
+    // The payload is taken raw: the event parser then reports any payload (even JSON nested past
+    // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let own_account = account_of_function_arn(&event.context.invoked_function_arn)
+                .ok_or_else(|| {
+                    RuleError::InvalidEvent(format!(
+                        "the invoked function ARN {:?} names no account",
+                        event.context.invoked_function_arn
+                    ))
+                })?;
+            let invocation = invoke(
+                aws,
+                event.payload.get(),
+                Some(own_account),
+                Mode::Send,
+                Timestamp::now(),
+            );
+            let outcome = within_deadline(event.context.deadline, epoch_ms(), invocation).await?;
+            write_metrics(namespace, log_level, &outcome);
+            Ok::<InvocationSummary, RuleError>(outcome.summary)
+        },
+    ))
+    .await
+}
+
+/// One EMF line per successful invocation, on stdout: CloudWatch reads EMF only from a bare JSON
+/// line, not from the tracing subscriber's.
+fn write_metrics(namespace: &str, log_level: LogLevel, outcome: &Outcome) {
+    let rule_name = outcome.rule_name.as_deref().unwrap_or_default();
+    if namespace.is_empty() || rule_name.is_empty() {
+        return;
+    }
+    let line = metrics::emf_line(
+        namespace,
+        rule_name,
+        outcome.trigger,
+        &outcome.summary,
+        epoch_ms(),
+        log_level.metrics_level(),
+    );
+    println!("{line}");
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+/// Runs `work` until `DEADLINE_MARGIN` before the Lambda deadline (epoch milliseconds). An
+/// invocation that arrives with less than the margin left is refused at once, before any call.
+async fn within_deadline<T>(
+    deadline_ms: u64,
+    now_ms: u64,
+    work: impl Future<Output = Result<T, RuleError>>,
+) -> Result<T, RuleError> {
+    let margin_ms = DEADLINE_MARGIN.as_millis() as u64;
+    let left_ms = match deadline_ms.checked_sub(now_ms) {
+        None | Some(0) => {
+            return Err(RuleError::Timeout(format!(
+            "before it started: the invocation's deadline had passed {} ms earlier; nothing was \
+                 evaluated",
+            now_ms - deadline_ms
+        )))
+        }
+        Some(left_ms) if left_ms <= margin_ms => {
+            return Err(RuleError::Timeout(format!(
+                "before it started: {left_ms} ms were left before the deadline, not more than the \
+                 {margin_ms} ms kept to report; nothing was evaluated"
+            )))
+        }
+        Some(left_ms) => left_ms,
+    };
+    let budget = Duration::from_millis(left_ms - margin_ms);
+    tokio::time::timeout(budget, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(RuleError::Timeout(format!(
+            "after {} ms, {margin_ms} ms before the Lambda deadline: an AWS call had not answered; \
+             evaluations already sent stand, the rest were not sent",
+            budget.as_millis()
+        )))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn never() -> Result<(), RuleError> {
+        std::future::pending().await
+    }
+
+    #[tokio::test]
+    async fn a_deadline_already_past_is_refused_at_once() {
+        let error = within_deadline(1_000, 4_000, never()).await.unwrap_err();
+        assert_eq!(error.error_type(), "Timeout");
+        assert!(
+            error.to_string().contains("had passed 3000 ms earlier"),
+            "{error}"
+        );
+        let error = within_deadline(4_000, 4_000, never()).await.unwrap_err();
+        assert!(
+            error.to_string().contains("had passed 0 ms earlier"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deadline_within_the_margin_is_refused_at_once_without_blaming_aws() {
+        let error = within_deadline(4_500, 4_000, never()).await.unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("500 ms were left"), "{message}");
+        assert!(!message.contains("AWS"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn work_that_outlives_the_budget_times_out_naming_the_budget() {
+        let error = within_deadline(4_520, 4_000, never()).await.unwrap_err();
+        assert!(error.to_string().contains("after 20 ms"), "{error}");
+        let done = within_deadline(4_520, 4_000, async { Ok(7) }).await;
+        assert_eq!(done.unwrap(), 7);
+    }
+}

@@ -1,0 +1,68 @@
+//! The local command: evaluates an event like the Lambda handler, and prints instead of sending.
+
+use std::fmt;
+use std::io::Read;
+
+use crate::app::delivery::Mode;
+use crate::app::invoke;
+use crate::aws::sdk::AwsAccount;
+use crate::error::RuleError;
+use crate::logging;
+use crate::rule::time::Timestamp;
+
+/// Why the local command printed no evaluation.
+#[derive(Debug)]
+pub enum LocalError {
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    Rule(RuleError),
+}
+
+impl fmt::Display for LocalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalError::Read { path, source } => write!(f, "cannot read {path}: {source}"),
+            LocalError::Rule(error) => write!(f, "{}: {}", error.error_type(), error.message()),
+        }
+    }
+}
+
+impl std::error::Error for LocalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LocalError::Read { source, .. } => Some(source),
+            LocalError::Rule(error) => Some(error),
+        }
+    }
+}
+
+/// The evaluations the event at `path` (`-` for stdin) gives, as PutEvaluations-shaped JSON.
+pub async fn evaluate_file(path: &str) -> Result<String, LocalError> {
+    logging::init_local();
+    let text = read_input(path).map_err(|source| LocalError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let outcome = invoke(
+        &AwsAccount::default(),
+        &text,
+        None,
+        Mode::Collect,
+        Timestamp::now(),
+    )
+    .await
+    .map_err(LocalError::Rule)?;
+    Ok(serde_json::to_string_pretty(&outcome.evaluations).unwrap_or_default())
+}
+
+fn read_input(path: &str) -> std::io::Result<String> {
+    let mut text = String::new();
+    if path == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(path)?;
+    }
+    Ok(text)
+}

@@ -1,0 +1,157 @@
+//! The periodic sweep: every cluster of the account and region, page by page, then NOT_APPLICABLE
+//! for the results the rule held for clusters that no longer exist.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::app::delivery::Delivery;
+use crate::app::evaluate::Evaluator;
+use crate::aws::ports::Account;
+use crate::error::RuleError;
+use crate::rule::applicability::{Presence, Subject};
+use crate::rule::evaluation::ResourceType;
+use crate::rule::time::Timestamp;
+
+/// The held results are read first, so the sweep's own new results are never read back.
+pub async fn sweep<A: Account>(
+    evaluator: &mut Evaluator<'_, A>,
+    rule_name: &str,
+    ordering_timestamp: Timestamp,
+    out: &mut Delivery<'_, A>,
+) -> Result<(), RuleError> {
+    let account = evaluator.account;
+    let mut unseen = held_results(account, rule_name).await?;
+    let mut evaluated = HashSet::new();
+    let mut pages = Pager::new("ListClustersV2");
+    loop {
+        let page = account.list_clusters(pages.token()).await?;
+        for listed in page.items {
+            // A listing that shifts between pages can list a cluster twice: judged once.
+            if !evaluated.insert(listed.arn.clone()) {
+                tracing::warn!(resource_id = %listed.arn, "ListClustersV2 listed a cluster twice; evaluated once");
+                continue;
+            }
+            unseen.remove(&listed.arn);
+            let subject = Subject {
+                resource_type: &listed.resource_type,
+                presence: Presence::Present,
+                left_scope: false,
+                tags: Some(&listed.tags),
+            };
+            let evaluation = evaluator
+                .judge(&subject, &listed.arn, ordering_timestamp, || {
+                    Ok(listed.cluster)
+                })
+                .await?;
+            out.push(evaluation).await?;
+        }
+        if !pages.advance(page.next_token)? {
+            break;
+        }
+    }
+    for (resource_id, resource_type) in unseen {
+        let subject = Subject {
+            resource_type: &resource_type,
+            presence: Presence::Gone,
+            left_scope: false,
+            tags: None,
+        };
+        let gone = || {
+            Err(RuleError::InvalidEvent(
+                "a cluster that is gone has no settings".into(),
+            ))
+        };
+        let evaluation = evaluator
+            .judge(&subject, &resource_id, ordering_timestamp, gone)
+            .await?;
+        out.push(evaluation).await?;
+    }
+    Ok(())
+}
+
+/// The clusters this rule holds a COMPLIANT or NON_COMPLIANT result for: resource id -> type.
+async fn held_results<A: Account>(
+    account: &A,
+    rule_name: &str,
+) -> Result<BTreeMap<String, ResourceType>, RuleError> {
+    let mut held = BTreeMap::new();
+    let mut pages = Pager::new("GetComplianceDetailsByConfigRule");
+    loop {
+        let page = account
+            .evaluated_resources(rule_name, pages.token())
+            .await?;
+        for key in page.items {
+            if key.resource_type.is_msk_cluster() {
+                held.insert(key.resource_id, key.resource_type);
+            }
+        }
+        if !pages.advance(page.next_token)? {
+            return Ok(held);
+        }
+    }
+}
+
+/// The tokens of one listing. A token seen before in the same listing (not only the last one)
+/// would page in a cycle, sending the same evaluations again until the deadline: it is an error
+/// that names the API.
+pub struct Pager {
+    operation: &'static str,
+    current: Option<String>,
+    seen: BTreeSet<String>,
+}
+
+impl Pager {
+    pub fn new(operation: &'static str) -> Self {
+        Pager {
+            operation,
+            current: None,
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// The token to ask the next page with (`None` for the first).
+    pub fn token(&self) -> Option<String> {
+        self.current.clone()
+    }
+
+    /// Takes a page's `nextToken`: `Ok(false)` when the listing is done.
+    pub fn advance(&mut self, next: Option<String>) -> Result<bool, RuleError> {
+        match next {
+            None => Ok(false),
+            Some(next) if next.is_empty() => Ok(false),
+            Some(next) if !self.seen.insert(next.clone()) => Err(RuleError::aws(
+                self.operation,
+                format!(
+                    "nextToken {next:?} came back after {} pages: the listing pages in a cycle",
+                    self.seen.len() + 1
+                ),
+            )),
+            Some(next) => {
+                self.current = Some(next);
+                Ok(true)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_ends_on_no_token_or_an_empty_one_and_fails_on_any_repeat() {
+        let mut pages = Pager::new("ListClustersV2");
+        assert_eq!(pages.token(), None);
+        assert!(pages.advance(Some("A".into())).unwrap());
+        assert!(pages.advance(Some("B".into())).unwrap());
+        assert_eq!(pages.token().as_deref(), Some("B"));
+        let error = pages.advance(Some("A".into())).unwrap_err().to_string();
+        assert!(
+            error.contains("ListClustersV2")
+                && error.contains("\"A\"")
+                && error.contains("after 3 pages"),
+            "{error}"
+        );
+        assert!(!Pager::new("x").advance(None).unwrap());
+        assert!(!Pager::new("x").advance(Some(String::new())).unwrap());
+    }
+}

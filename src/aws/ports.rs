@@ -1,0 +1,82 @@
+//! What the rule asks of AWS: one trait per service it calls (Config, Kafka, ACM PCA), in the
+//! project's own types, and one way to reach another account (STS). `AwsAccount` (sdk.rs) serves
+//! them with the AWS SDK; tests serve them from memory.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use crate::edge::event::ResultToken;
+use crate::edge::item::ConfigurationItem;
+use crate::error::RuleError;
+use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
+use crate::rule::facts::Cluster;
+use crate::rule::time::Timestamp;
+use crate::rule::verdict::CaHealth;
+
+/// One page of an AWS listing and the token of the next, if any.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+/// A cluster as the Kafka API lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedCluster {
+    pub resource_type: ResourceType,
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    pub cluster: Cluster,
+}
+
+pub trait ConfigService {
+    /// One PutEvaluations call with at most 100 evaluations; returns the resources Config reported
+    /// in `FailedEvaluations`.
+    fn put_evaluations(
+        &self,
+        token: &ResultToken,
+        batch: &[Evaluation],
+    ) -> impl Future<Output = Result<Vec<ResourceKey>, RuleError>> + Send;
+
+    /// The newest configuration item of a resource recorded at or before `later_time`.
+    fn latest_item(
+        &self,
+        resource: &ResourceKey,
+        later_time: Timestamp,
+    ) -> impl Future<Output = Result<ConfigurationItem, RuleError>> + Send;
+
+    /// One page of the resources that hold a COMPLIANT or NON_COMPLIANT result of the rule.
+    fn evaluated_resources(
+        &self,
+        rule_name: &str,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<ResourceKey>, RuleError>> + Send;
+}
+
+pub trait KafkaService {
+    /// One page of every MSK cluster (provisioned and serverless) of the account and region.
+    fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<ListedCluster>, RuleError>> + Send;
+}
+
+pub trait PrivateCaService {
+    /// The CA's status and expiry. A CA that is missing or unreadable is a health value, not an
+    /// error; errors are for calls that failed (network, throttling past the retries).
+    fn health(&self, arn: &str) -> impl Future<Output = Result<CaHealth, RuleError>> + Send;
+}
+
+/// Everything the rule calls in one account, through one object.
+pub trait Account: ConfigService + KafkaService + PrivateCaService + Sync {}
+
+impl<T: ConfigService + KafkaService + PrivateCaService + Sync> Account for T {}
+
+/// The account-scoped constructor of the organization roll-out (STS).
+pub trait Accounts: Account + Sized {
+    /// The account these credentials belong to.
+    fn own_account(&self) -> impl Future<Output = Result<String, RuleError>> + Send;
+
+    /// The same services in another account, through a role assumed there now.
+    fn assume_role(&self, role_arn: &str) -> impl Future<Output = Result<Self, RuleError>> + Send;
+}

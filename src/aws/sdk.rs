@@ -1,0 +1,363 @@
+//! The ports served by the AWS SDK. Clients are built on first use, so a cold start that needs no
+//! AWS call (and the offline `evaluate` command) never loads credentials or builds TLS.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_acmpca::error::ProvideErrorMetadata;
+use aws_sdk_acmpca::operation::describe_certificate_authority::DescribeCertificateAuthorityError;
+use aws_sdk_acmpca::types::CertificateAuthorityStatus;
+use aws_sdk_config::primitives::DateTime;
+use aws_sdk_config::types::{
+    ComplianceType as SdkComplianceType, Evaluation as SdkEvaluation,
+    ResourceType as SdkResourceType,
+};
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use tokio::sync::OnceCell;
+
+use crate::aws::ports::{
+    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
+};
+use crate::edge::event::{to_timestamp, ResultToken};
+use crate::edge::item::ConfigurationItem;
+use crate::edge::kafka::listed_cluster;
+use crate::error::{RuleError, WithContext};
+use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
+use crate::rule::time::Timestamp;
+use crate::rule::verdict::{CaHealth, CaStatus};
+
+/// Attempts per AWS call. Config throttles PutEvaluations under load, so the rule gives throttling
+/// two more attempts than the SDK's default three, with the SDK's jittered exponential backoff.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Shown in the member account's CloudTrail as who assumed the role.
+const ROLE_SESSION_NAME: &str = "msk-mtls-rule";
+
+/// The SDK configuration of the function's own credentials, loaded once, when first needed.
+#[derive(Default)]
+pub struct LazySdkConfig(OnceCell<SdkConfig>);
+
+impl LazySdkConfig {
+    pub async fn get(&self) -> &SdkConfig {
+        self.0
+            .get_or_init(|| {
+                aws_config::defaults(BehaviorVersion::latest())
+                    .http_client(https_client())
+                    .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+                    .load()
+            })
+            .await
+    }
+}
+
+/// The SDK's HTTPS client (hyper, rustls, the system's roots) with ring as its crypto.
+fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// Every AWS call the rule makes in one account, on one lazily loaded SDK configuration; each
+/// client is built the first time it is needed.
+#[derive(Default)]
+pub struct AwsAccount {
+    sdk: LazySdkConfig,
+    config: OnceCell<aws_sdk_config::Client>,
+    acmpca: OnceCell<aws_sdk_acmpca::Client>,
+    kafka: OnceCell<aws_sdk_kafka::Client>,
+}
+
+impl AwsAccount {
+    /// An account over ready-made clients (tests); a client left out is built from the environment.
+    pub fn with_clients(
+        config: Option<aws_sdk_config::Client>,
+        acmpca: Option<aws_sdk_acmpca::Client>,
+        kafka: Option<aws_sdk_kafka::Client>,
+    ) -> Self {
+        AwsAccount {
+            sdk: LazySdkConfig::default(),
+            config: OnceCell::new_with(config),
+            acmpca: OnceCell::new_with(acmpca),
+            kafka: OnceCell::new_with(kafka),
+        }
+    }
+
+    async fn config(&self) -> &aws_sdk_config::Client {
+        self.config
+            .get_or_init(|| async { aws_sdk_config::Client::new(self.sdk.get().await) })
+            .await
+    }
+
+    async fn acmpca(&self) -> &aws_sdk_acmpca::Client {
+        self.acmpca
+            .get_or_init(|| async { aws_sdk_acmpca::Client::new(self.sdk.get().await) })
+            .await
+    }
+
+    async fn kafka(&self) -> &aws_sdk_kafka::Client {
+        self.kafka
+            .get_or_init(|| async { aws_sdk_kafka::Client::new(self.sdk.get().await) })
+            .await
+    }
+}
+
+impl Accounts for AwsAccount {
+    async fn own_account(&self) -> Result<String, RuleError> {
+        let output = aws_sdk_sts::Client::new(self.sdk.get().await)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("GetCallerIdentity", e))?;
+        output
+            .account()
+            .map(str::to_owned)
+            .ok_or_else(|| RuleError::aws("GetCallerIdentity", "the answer names no account"))
+    }
+
+    /// Every call made with the role's credentials, assumed once, now.
+    async fn assume_role(&self, role_arn: &str) -> Result<AwsAccount, RuleError> {
+        let sdk = self.sdk.get().await;
+        let failed = |source: crate::error::BoxError| {
+            RuleError::aws(
+                "AssumeRole",
+                WithContext::new(format!("role {role_arn}"), source),
+            )
+        };
+        let output = aws_sdk_sts::Client::new(sdk)
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(ROLE_SESSION_NAME)
+            .send()
+            .await
+            .map_err(|e| failed(e.into()))?;
+        let credentials = output
+            .credentials()
+            .ok_or_else(|| failed("the answer carries no credentials".into()))?;
+        let credentials = Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            std::time::SystemTime::try_from(*credentials.expiration()).ok(),
+            "AssumeRole",
+        );
+        let member = sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        Ok(AwsAccount {
+            sdk: LazySdkConfig(OnceCell::new_with(Some(member))),
+            ..AwsAccount::default()
+        })
+    }
+}
+
+impl ConfigService for AwsAccount {
+    async fn put_evaluations(
+        &self,
+        token: &ResultToken,
+        batch: &[Evaluation],
+    ) -> Result<Vec<ResourceKey>, RuleError> {
+        let evaluations = batch
+            .iter()
+            .map(to_sdk_evaluation)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut request = self
+            .config()
+            .await
+            .put_evaluations()
+            .result_token(token.expose())
+            .set_evaluations(Some(evaluations));
+        if token.is_test_mode() {
+            request = request.test_mode(true);
+        }
+        let output = request
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("PutEvaluations", e))?;
+        Ok(output
+            .failed_evaluations()
+            .iter()
+            .map(|failed| ResourceKey {
+                resource_type: ResourceType::parse(failed.compliance_resource_type()),
+                resource_id: failed.compliance_resource_id().to_owned(),
+            })
+            .collect())
+    }
+
+    async fn latest_item(
+        &self,
+        resource: &ResourceKey,
+        later_time: Timestamp,
+    ) -> Result<ConfigurationItem, RuleError> {
+        let output = self
+            .config()
+            .await
+            .get_resource_config_history()
+            .resource_type(SdkResourceType::from(resource.resource_type.as_str()))
+            .resource_id(&resource.resource_id)
+            .later_time(DateTime::from_millis(later_time.millis()))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("GetResourceConfigHistory", e))?;
+        let item = output.configuration_items().first().ok_or_else(|| {
+            RuleError::aws(
+                "GetResourceConfigHistory",
+                format!(
+                    "no configuration item recorded for {} {}",
+                    resource.resource_type, resource.resource_id
+                ),
+            )
+        })?;
+        ConfigurationItem::from_history(item)
+    }
+
+    async fn evaluated_resources(
+        &self,
+        rule_name: &str,
+        next_token: Option<String>,
+    ) -> Result<Page<ResourceKey>, RuleError> {
+        let output = self
+            .config()
+            .await
+            .get_compliance_details_by_config_rule()
+            .config_rule_name(rule_name)
+            .compliance_types(SdkComplianceType::Compliant)
+            .compliance_types(SdkComplianceType::NonCompliant)
+            .limit(RESULTS_PER_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("GetComplianceDetailsByConfigRule", e))?;
+        let items = output
+            .evaluation_results()
+            .iter()
+            .filter_map(|result| {
+                result
+                    .evaluation_result_identifier()?
+                    .evaluation_result_qualifier()
+            })
+            .filter_map(|qualifier| {
+                Some(ResourceKey {
+                    resource_type: ResourceType::parse(qualifier.resource_type()?),
+                    resource_id: qualifier.resource_id()?.to_owned(),
+                })
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next_token: output.next_token().map(str::to_owned),
+        })
+    }
+}
+
+fn to_sdk_evaluation(evaluation: &Evaluation) -> Result<SdkEvaluation, RuleError> {
+    SdkEvaluation::builder()
+        .compliance_resource_type(evaluation.resource_type.as_str())
+        .compliance_resource_id(&evaluation.resource_id)
+        .compliance_type(SdkComplianceType::from(evaluation.compliance.as_str()))
+        .set_annotation(evaluation.annotation.clone())
+        .ordering_timestamp(DateTime::from_millis(
+            evaluation.ordering_timestamp.millis(),
+        ))
+        .build()
+        .map_err(|e| RuleError::aws("PutEvaluations", e))
+}
+
+impl PrivateCaService for AwsAccount {
+    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
+        let result = self
+            .acmpca()
+            .await
+            .describe_certificate_authority()
+            .certificate_authority_arn(arn)
+            .send()
+            .await;
+        let error = match result {
+            Ok(output) => {
+                let ca = output.certificate_authority();
+                return Ok(match ca.and_then(|ca| ca.status()) {
+                    Some(CertificateAuthorityStatus::Active) => CaHealth::Active {
+                        not_after: ca.and_then(|ca| ca.not_after()).map(to_timestamp),
+                    },
+                    Some(status) => CaHealth::NotActive {
+                        status: ca_status(status),
+                    },
+                    None => CaHealth::Unreadable {
+                        reason: "no status in the answer".to_owned(),
+                    },
+                });
+            }
+            Err(error) => error,
+        };
+        match error.as_service_error() {
+            Some(DescribeCertificateAuthorityError::ResourceNotFoundException(_)) => {
+                Ok(CaHealth::NotFound)
+            }
+            Some(DescribeCertificateAuthorityError::InvalidArnException(_)) => {
+                Ok(CaHealth::Unreadable {
+                    reason: "not a valid CA ARN".to_owned(),
+                })
+            }
+            Some(service_error) if is_access_denied(service_error.code()) => {
+                Ok(CaHealth::Unreadable {
+                    reason: service_error.code().unwrap_or("AccessDenied").to_owned(),
+                })
+            }
+            _ => Err(RuleError::aws("DescribeCertificateAuthority", error)),
+        }
+    }
+}
+
+fn ca_status(status: &CertificateAuthorityStatus) -> CaStatus {
+    match status {
+        CertificateAuthorityStatus::Creating => CaStatus::Creating,
+        CertificateAuthorityStatus::PendingCertificate => CaStatus::PendingCertificate,
+        CertificateAuthorityStatus::Disabled => CaStatus::Disabled,
+        CertificateAuthorityStatus::Expired => CaStatus::Expired,
+        CertificateAuthorityStatus::Failed => CaStatus::Failed,
+        CertificateAuthorityStatus::Deleted => CaStatus::Deleted,
+        other => CaStatus::Unknown(other.as_str().to_owned()),
+    }
+}
+
+fn is_access_denied(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation")
+    )
+}
+
+/// ListClustersV2's largest page.
+const CLUSTERS_PER_PAGE: i32 = 100;
+/// GetComplianceDetailsByConfigRule's largest page.
+const RESULTS_PER_PAGE: i32 = 100;
+
+impl KafkaService for AwsAccount {
+    async fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<Page<ListedCluster>, RuleError> {
+        let output = self
+            .kafka()
+            .await
+            .list_clusters_v2()
+            .max_results(CLUSTERS_PER_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| RuleError::aws("ListClustersV2", e))?;
+        let items = output
+            .cluster_info_list()
+            .iter()
+            .map(listed_cluster)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_token: output.next_token().map(str::to_owned),
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! Kafka API answers (the SDK's types) mapped member by member to the rule's `RecordedAccess`, the
+//! same one a Config item fills: no JSON in between, and nothing the verdict needs left behind.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_kafka::types::{
+    ClientBroker as KafkaClientBroker, Cluster as KafkaCluster, ClusterType, Provisioned,
+};
+
+use crate::aws::ports::ListedCluster;
+use crate::error::RuleError;
+use crate::rule::evaluation::ResourceType;
+use crate::rule::facts::{ClientBroker, Cluster, RecordedAccess, RecordedTls};
+
+/// A Kafka API cluster, mapped member by member to the same `RecordedAccess` a Config item fills,
+/// so both triggers give one verdict for one cluster.
+pub fn listed_cluster(cluster: &KafkaCluster) -> Result<ListedCluster, RuleError> {
+    let arn = cluster
+        .cluster_arn()
+        .ok_or_else(|| RuleError::aws("ListClustersV2", "a cluster without clusterArn"))?
+        .to_owned();
+    let tags: BTreeMap<String, String> = cluster
+        .tags()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let (resource_type, cluster) = match cluster.cluster_type() {
+        Some(ClusterType::Serverless) => (ResourceType::MskServerlessCluster, Cluster::Serverless),
+        Some(ClusterType::Provisioned) => {
+            let access = recorded_access(&arn, cluster.provisioned())?;
+            let facts = access.resolve(tags.keys().cloned().collect());
+            (ResourceType::MskCluster, Cluster::Provisioned(facts))
+        }
+        other => {
+            return Err(RuleError::aws(
+                "ListClustersV2",
+                format!(
+                    "cluster {arn} has clusterType {:?}, not PROVISIONED or SERVERLESS",
+                    other.map(ClusterType::as_str)
+                ),
+            ))
+        }
+    };
+    Ok(ListedCluster {
+        resource_type,
+        arn,
+        tags,
+        cluster,
+    })
+}
+
+/// What the Kafka API records of a provisioned cluster's access, with nothing left out: a member
+/// the rule does not map here is a member the verdict does not see.
+pub fn recorded_access(
+    arn: &str,
+    provisioned: Option<&Provisioned>,
+) -> Result<RecordedAccess, RuleError> {
+    let mut access = RecordedAccess::default();
+    let Some(provisioned) = provisioned else {
+        return Ok(access);
+    };
+    if let Some(auth) = provisioned.client_authentication() {
+        if let Some(sasl) = auth.sasl() {
+            access.sasl_iam = sasl.iam().map(|iam| iam.enabled());
+            access.sasl_scram = sasl.scram().map(|scram| scram.enabled());
+        }
+        access.tls = auth.tls().map(|tls| RecordedTls {
+            enabled: tls.enabled(),
+            certificate_authority_arns: tls.certificate_authority_arn_list().to_vec(),
+        });
+        access.unauthenticated = auth
+            .unauthenticated()
+            .map(|unauthenticated| unauthenticated.enabled());
+    }
+    if let Some(mode) = provisioned
+        .encryption_info()
+        .and_then(|info| info.encryption_in_transit())
+        .and_then(|in_transit| in_transit.client_broker())
+    {
+        access.client_broker = Some(match mode {
+            KafkaClientBroker::Tls => ClientBroker::Tls,
+            KafkaClientBroker::TlsPlaintext => ClientBroker::TlsPlaintext,
+            KafkaClientBroker::Plaintext => ClientBroker::Plaintext,
+            other => {
+                return Err(RuleError::aws(
+                    "ListClustersV2",
+                    format!(
+                    "cluster {arn}: clientBroker {:?} is not one of TLS, TLS_PLAINTEXT, PLAINTEXT",
+                    other.as_str()
+                ),
+                ))
+            }
+        });
+    }
+    if let Some(vpc_auth) = provisioned
+        .broker_node_group_info()
+        .and_then(|info| info.connectivity_info())
+        .and_then(|connectivity| connectivity.vpc_connectivity())
+        .and_then(|vpc| vpc.client_authentication())
+    {
+        if let Some(sasl) = vpc_auth.sasl() {
+            access.multi_vpc_sasl_iam = sasl.iam().map(|iam| iam.enabled());
+            access.multi_vpc_sasl_scram = sasl.scram().map(|scram| scram.enabled());
+        }
+        access.multi_vpc_tls = vpc_auth.tls().map(|tls| tls.enabled());
+    }
+    Ok(access)
+}

@@ -1,0 +1,8 @@
+//! What arrives from outside, read once into the rule's types: the Lambda event, configuration items
+//! (both envelopes, one reader), recorded configurations, and Kafka API answers.
+
+pub mod configuration;
+pub mod event;
+pub mod item;
+pub mod json;
+pub mod kafka;

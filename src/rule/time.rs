@@ -1,0 +1,120 @@
+//! The rule's own timestamp: milliseconds since the Unix epoch, the precision Config records and
+//! answers in. The edges convert from the SDK's `DateTime`, rounding to the millisecond, so a time
+//! read back as an epoch-seconds double (`…11.636` as `…11.635999…`) is the same time.
+
+use std::fmt;
+
+const MILLIS_PER_SECOND: i64 = 1_000;
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub fn from_millis(millis: i64) -> Self {
+        Timestamp(millis)
+    }
+
+    pub fn from_secs(secs: i64) -> Self {
+        Timestamp(secs * MILLIS_PER_SECOND)
+    }
+
+    pub fn now() -> Self {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(since_epoch.as_millis() as i64)
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn secs(self) -> i64 {
+        self.0.div_euclid(MILLIS_PER_SECOND)
+    }
+
+    /// Whole days from `self` to `later` (negative when `later` is earlier), rounded down.
+    pub fn whole_days_until(self, later: Timestamp) -> i64 {
+        (later.secs() - self.secs()).div_euclid(SECONDS_PER_DAY)
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds when there are any: `2023-04-27T15:03:11.636Z`.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.secs();
+        let millis = self.0.rem_euclid(MILLIS_PER_SECOND);
+        let (year, month, day) = civil_from_days(secs.div_euclid(SECONDS_PER_DAY));
+        let of_day = secs.rem_euclid(SECONDS_PER_DAY);
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+            of_day / 3_600,
+            of_day % 3_600 / 60,
+            of_day % 60
+        )?;
+        if millis != 0 {
+            write!(f, ".{millis:03}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_as_rfc3339_utc() {
+        assert_eq!(
+            Timestamp::from_millis(1_682_607_791_636).to_string(),
+            "2023-04-27T15:03:11.636Z"
+        );
+        assert_eq!(Timestamp::from_secs(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_secs(951_782_400).to_string(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(-1).to_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn whole_days_round_down() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        assert_eq!(
+            now.whole_days_until(Timestamp::from_secs(1_700_000_000 + 86_399)),
+            0
+        );
+        assert_eq!(
+            now.whole_days_until(Timestamp::from_secs(1_700_000_000 + 86_400)),
+            1
+        );
+        assert_eq!(
+            now.whole_days_until(Timestamp::from_secs(1_700_000_000 - 1)),
+            -1
+        );
+    }
+}
