@@ -125,7 +125,9 @@ fuzz_target!(|data: &[u8]| {
                 "annotation of {length} characters"
             );
         }
-        assert!(!evaluation.resource_type.is_empty() && !evaluation.resource_id.is_empty());
+        assert!(
+            !evaluation.resource_type.as_str().is_empty() && !evaluation.resource_id.is_empty()
+        );
         serde_json::to_string(evaluation).expect("every evaluation prints");
     }
 });

@@ -14,10 +14,19 @@ use crate::rule::time::Timestamp;
 use crate::rule::verdict::CaHealth;
 
 /// One page of an AWS listing and the token of the next, if any.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_token: Option<String>,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            items: Vec::new(),
+            next_token: None,
+        }
+    }
 }
 
 /// A cluster as the Kafka API lists it.
