@@ -18,12 +18,11 @@ use crate::rule::time::Timestamp;
 /// Time kept back from the Lambda deadline to report a clear timeout instead of being killed.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
-/// Serves the Lambda Runtime API until the process is stopped. Clients are built on first use: a
-/// cold start that needs no AWS call loads no credentials.
+/// Serves the Lambda Runtime API until the process is stopped, with clients built during init.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
     let log_level = LogLevel::from_env();
     logging::init_lambda(log_level);
-    let aws = &AwsAccount::default();
+    let aws = &AwsAccount::load().await;
     let namespace = &std::env::var("METRICS_NAMESPACE")
         .unwrap_or_else(|_| metrics::DEFAULT_NAMESPACE.to_owned());
     // The payload is taken raw: the event parser then reports any payload (even JSON nested past
