@@ -87,11 +87,7 @@ pub fn lambda_keeps(line: &serde_json::Value, threshold: LogLevel) -> bool {
 }
 
 fn is_rfc3339(text: &str) -> bool {
-    aws_sdk_config::primitives::DateTime::from_str(
-        text,
-        aws_sdk_config::primitives::DateTimeFormat::DateTime,
-    )
-    .is_ok()
+    crate::edge::event::parse_time("timestamp", text).is_ok()
 }
 
 /// The Lambda subscriber: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, each line with its level and an

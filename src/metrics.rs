@@ -47,7 +47,7 @@ pub fn emf_line(
     rule_name: &str,
     trigger: Trigger,
     summary: &InvocationSummary,
-    timestamp_ms: u64,
+    timestamp: Timestamp,
     level: LogLevel,
 ) -> String {
     let mut values: Vec<(&str, &str, Value)> = vec![
@@ -70,16 +70,11 @@ pub fn emf_line(
         .collect();
     let mut line = Map::new();
     line.insert("level".into(), level.as_str().into());
-    line.insert(
-        "timestamp".into(),
-        Timestamp::from_millis(timestamp_ms as i64)
-            .to_string()
-            .into(),
-    );
+    line.insert("timestamp".into(), timestamp.to_string().into());
     line.insert(
         "_aws".into(),
         json!({
-            "Timestamp": timestamp_ms,
+            "Timestamp": timestamp.millis(),
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
                 "Dimensions": [["ConfigRuleName", "Trigger"]],
@@ -125,7 +120,7 @@ mod tests {
             "rule",
             Trigger::Scheduled,
             &summary(3, 1, Some(12)),
-            1_700,
+            Timestamp::from_millis(1_700),
             LogLevel::Info,
         );
         assert!(!text.contains('\n'));
@@ -167,7 +162,7 @@ mod tests {
             "r",
             Trigger::Change,
             &summary(1, 0, None),
-            0,
+            Timestamp::from_millis(0),
             LogLevel::Info,
         );
         let empty_sweep = emf_line(
@@ -175,7 +170,7 @@ mod tests {
             "r",
             Trigger::Scheduled,
             &summary(0, 0, None),
-            0,
+            Timestamp::from_millis(0),
             LogLevel::Info,
         );
         for text in [change, empty_sweep] {
@@ -194,7 +189,7 @@ mod tests {
                 "r",
                 Trigger::Scheduled,
                 &summary(1, 0, None),
-                1_764_345_600_000,
+                Timestamp::from_millis(1_764_345_600_000),
                 threshold.metrics_level(),
             );
             let line: Value = serde_json::from_str(&text).unwrap();

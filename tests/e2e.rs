@@ -9,7 +9,8 @@ mod harness;
 use std::time::{Duration, Instant};
 
 use harness::{
-    item_of, no_ca_check, response, sample, with_item, Emulator, Function, Outcome, RuntimeApi,
+    deadline_in, item_of, no_ca_check, response, sample, with_item, Emulator, Function, Outcome,
+    RuntimeApi,
 };
 use serde_json::{json, Value};
 
@@ -805,13 +806,6 @@ fn a_payload_nested_past_the_parsers_depth_limit_is_an_invalid_event() {
         assert!(message.contains(words), "{message}");
     }
     assert_eq!(response(s.invoke(&change))["compliant"], 1);
-}
-
-fn deadline_in(timeout: Duration) -> u64 {
-    (std::time::SystemTime::now() + timeout)
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
 }
 
 #[test]

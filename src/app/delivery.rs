@@ -55,7 +55,7 @@ pub struct Delivery<'a, C> {
     token: &'a ResultToken,
     mode: Mode,
     pending: Vec<Evaluation>,
-    pub summary: InvocationSummary,
+    summary: InvocationSummary,
 }
 
 impl<'a, C: ConfigService + Sync> Delivery<'a, C> {

@@ -1,7 +1,7 @@
 //! The Lambda handler: the Runtime API loop, the deadline, and the metrics line.
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
@@ -36,15 +36,11 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
                         event.context.invoked_function_arn
                     ))
                 })?;
-            let invocation = invoke(
-                aws,
-                event.payload.get(),
-                Some(own_account),
-                Mode::Send,
-                Timestamp::now(),
-            );
-            let outcome = within_deadline(event.context.deadline, epoch_ms(), invocation).await?;
-            write_metrics(namespace, log_level, &outcome);
+            let now = Timestamp::now();
+            let invocation = invoke(aws, event.payload.get(), Some(own_account), Mode::Send, now);
+            let outcome =
+                within_deadline(event.context.deadline, now.millis() as u64, invocation).await?;
+            write_metrics(namespace, log_level, now, &outcome);
             Ok::<InvocationSummary, RuleError>(outcome.summary)
         },
     ))
@@ -53,7 +49,7 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
 
 /// One EMF line per successful invocation, on stdout: CloudWatch reads EMF only from a bare JSON
 /// line, not from the tracing subscriber's.
-fn write_metrics(namespace: &str, log_level: LogLevel, outcome: &Outcome) {
+fn write_metrics(namespace: &str, log_level: LogLevel, now: Timestamp, outcome: &Outcome) {
     let rule_name = outcome.rule_name.as_deref().unwrap_or_default();
     if namespace.is_empty() || rule_name.is_empty() {
         return;
@@ -63,16 +59,10 @@ fn write_metrics(namespace: &str, log_level: LogLevel, outcome: &Outcome) {
         rule_name,
         outcome.trigger,
         &outcome.summary,
-        epoch_ms(),
+        now,
         log_level.metrics_level(),
     );
     println!("{line}");
-}
-
-fn epoch_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 /// Runs `work` until `DEADLINE_MARGIN` before the Lambda deadline (epoch milliseconds). An

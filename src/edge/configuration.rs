@@ -31,26 +31,25 @@ pub fn read_facts(
 ) -> Result<ClusterFacts, ReadError> {
     let root = Block::read("configuration", configuration, ROOT, Keys::Open)?
         .ok_or_else(|| ReadError("configuration is null".into()))?;
-    let settings = match root.get(PROVISIONED) {
-        // The Kafka API's v2 shape nests the provisioned settings one level down; an item that
-        // also has them at the top would be read half one way, half the other.
+    // The Kafka API's v2 shape nests the provisioned settings one level down; an item that also
+    // has them at the top would be read half one way, half the other.
+    let settings = match root.block(PROVISIONED, ROOT, Keys::Open)? {
         Some(provisioned) => {
-            if let Some(key) = [
+            let mixed = [
                 CLIENT_AUTHENTICATION,
                 ENCRYPTION_INFO,
                 BROKER_NODE_GROUP_INFO,
             ]
             .into_iter()
-            .find(|key| root.get(*key).is_some())
-            {
+            .find(|key| root.get(*key).is_some());
+            if let Some(key) = mixed {
                 return Err(ReadError(format!(
                     "configuration: both {} and a top-level {} are given: one item holds one shape",
                     root.key_path(PROVISIONED),
                     key.0
                 )));
             }
-            Block::read(&root.key_path(PROVISIONED), provisioned, ROOT, Keys::Open)?
-                .unwrap_or_else(|| root.clone())
+            provisioned
         }
         None => root.clone(),
     };

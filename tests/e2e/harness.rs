@@ -188,11 +188,11 @@ impl RuntimeApi {
 
     /// `invoke`, with the time from the event written to the function to its outcome received.
     pub fn invoke_timed(&self, event: &Value, timeout: Duration) -> (Outcome, Duration) {
-        let deadline_ms = (SystemTime::now() + timeout)
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        self.invoke_raw(event.to_string().into_bytes(), deadline_ms, timeout)
+        self.invoke_raw(
+            event.to_string().into_bytes(),
+            deadline_in(timeout),
+            timeout,
+        )
     }
 
     /// Queues a payload as given (it may be anything Lambda would accept) with a deadline in epoch
@@ -437,6 +437,14 @@ impl Drop for Function {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The Lambda deadline `timeout` from now, in epoch milliseconds.
+pub fn deadline_in(timeout: Duration) -> u64 {
+    (SystemTime::now() + timeout)
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 /// A sample event from events/, with its rule parameters replaced when `parameters` is given.
