@@ -2,8 +2,12 @@
 //! local AWS emulator (moto), with the figures printed. Nothing here asserts a time; it fails only
 //! when the function answers wrongly or makes more calls than the minimum.
 //!
+//! Also `msk-mtls-rule audit` over many clusters in several accounts and regions, the way a user runs
+//! it: wall time and peak RSS of the process.
+//!
 //! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS` ("1000,10000"),
-//! plus the e2e harness's `MSK_MTLS_RULE_BIN` and `E2E_PYTHON`.
+//! `BENCH_AUDIT` (clusters per audit, "2000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` and
+//! `E2E_PYTHON`.
 
 #[path = "../tests/e2e/harness.rs"]
 #[allow(dead_code)] // the e2e tests use the rest of it
@@ -43,10 +47,20 @@ fn main() {
 
     println!("msk-mtls-rule release binary, Runtime API + moto on 127.0.0.1");
     println!("host: {} cores, load average {}", cores(), load_average());
-    cold_start(cold_starts);
-    warm_change_events(warm_events);
+    if cold_starts > 0 {
+        cold_start(cold_starts);
+    }
+    if warm_events > 0 {
+        warm_change_events(warm_events);
+    }
     for clusters in sweeps {
         sweep(clusters);
+    }
+    for clusters in setting("BENCH_AUDIT", "2000")
+        .split(',')
+        .filter(|n| !n.is_empty())
+    {
+        audit(clusters.trim().parse().unwrap());
     }
     println!("load average at the end: {}", load_average());
 }
@@ -182,6 +196,128 @@ fn sweep(clusters: usize) {
         // the sweep reads back the COMPLIANT and NON_COMPLIANT results it holds
         held = (summary["compliant"].as_u64().unwrap() + summary["nonCompliant"].as_u64().unwrap())
             as usize;
+    }
+}
+
+/// Two accounts (the caller's and one through a role) times two regions, `clusters` spread evenly,
+/// three CAs in each account-region; the audit runs at the default concurrency and prints JSON.
+fn audit(clusters: usize) {
+    const TARGETS: [(&str, &str); 4] = [
+        ("123456789012", "us-east-1"),
+        ("123456789012", "eu-west-1"),
+        ("111111111111", "us-east-1"),
+        ("111111111111", "eu-west-1"),
+    ];
+    let emulator = Emulator::start();
+    let seeding = Instant::now();
+    for (target, (account, region)) in TARGETS.iter().enumerate() {
+        let cas: Vec<String> = (0..3)
+            .map(|_| {
+                emulator.control(
+                    "/_e2e/private-ca",
+                    json!({"account": account, "region": region, "days": 400}),
+                )["arn"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        let batch: Vec<Value> = (target..clusters)
+            .step_by(TARGETS.len())
+            .map(|index| fleet_cluster(index, &cas))
+            .collect();
+        emulator.control(
+            "/_e2e/clusters",
+            json!({"account": account, "region": region, "clusters": batch}),
+        );
+    }
+    let seeded_in = seeding.elapsed();
+    let binary = std::env::var("MSK_MTLS_RULE_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/msk-mtls-rule").to_owned()
+    });
+    let python = std::env::var("E2E_PYTHON").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-test/bin/python").to_owned()
+    });
+    // The peak RSS of the finished child, from the kernel's rusage, through Python's resource module.
+    let script = "import resource, subprocess, sys, time\n\
+        started = time.perf_counter()\n\
+        run = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\n\
+        wall = time.perf_counter() - started\n\
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
+        sys.stdout.write(f'{run.returncode} {wall} {rss}\\n' + run.stdout.decode())\n";
+    println!(
+        "\n## audit of {clusters} clusters in 2 accounts x 2 regions (3 CAs each; seeded in {})",
+        ms(seeded_in)
+    );
+    // The first run also pays for moto building each account's and region's backends; the last two
+    // add 30 ms to every call, a round trip to a nearby AWS region, which concurrency overlaps.
+    for (concurrency, latency_ms, label) in [
+        ("8", 0, " (first run, emulator cold)"),
+        ("1", 0, ""),
+        ("8", 0, ""),
+        ("1", 30, ", 30 ms per call"),
+        ("8", 30, ", 30 ms per call"),
+    ] {
+        emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
+        let before = emulator.calls().len();
+        let output = std::process::Command::new(&python)
+            .args([
+                "-c",
+                script,
+                &binary,
+                "audit",
+                "--regions",
+                "us-east-1,eu-west-1",
+            ])
+            .args([
+                "--role-name",
+                "msk-mtls-audit",
+                "--accounts",
+                "123456789012,111111111111",
+            ])
+            .args(["--format", "json", "--concurrency", concurrency])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
+            .env("AWS_SECRET_ACCESS_KEY", "bench-secret")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", emulator.endpoint())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        let (first, report) = text.split_once('\n').unwrap();
+        let figures: Vec<&str> = first.split_whitespace().collect();
+        let report: Value = serde_json::from_str(report).unwrap();
+        assert_eq!(
+            report.as_array().unwrap().len(),
+            clusters,
+            "every cluster judged"
+        );
+        assert_eq!(
+            figures[0], "1",
+            "the fleet has NON_COMPLIANT clusters: exit status 1"
+        );
+        let calls = &emulator.calls()[before..];
+        let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
+        for call in calls {
+            *by_operation
+                .entry(call["operation"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        // who the caller is, one role, every page of every account-region, each CA once per target
+        let minimum =
+            1 + 1 + TARGETS.len() * (clusters / TARGETS.len()).div_ceil(100) + TARGETS.len() * 3;
+        assert_eq!(calls.len(), minimum, "{by_operation:?}");
+        let wall = Duration::from_secs_f64(figures[1].parse().unwrap());
+        println!(
+            "--concurrency {concurrency}{label}: wall {}, the emulator's time summed over calls {}; peak RSS {} KiB; {} calls (the minimum) {:?}",
+            ms(wall),
+            ms(emulator_time(calls)),
+            figures[2],
+            calls.len(),
+            by_operation
+        );
     }
 }
 

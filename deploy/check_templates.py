@@ -19,11 +19,12 @@ TEMPLATES = {
     "template.yaml": ROOT / "template.yaml",
     "conformance-pack.yaml": ROOT / "conformance-pack.yaml",
     "deploy/member-role.yaml": ROOT / "deploy/member-role.yaml",
+    "deploy/audit-role.yaml": ROOT / "deploy/audit-role.yaml",
     "deploy/member-alerts.yaml": ROOT / "deploy/member-alerts.yaml",
     "deploy/organization-rule.yaml": ROOT / "deploy/organization-rule.yaml",
 }
 # Service-managed StackSets refuse templates with transforms.
-STACKSET_TEMPLATES = ["deploy/member-role.yaml", "deploy/member-alerts.yaml"]
+STACKSET_TEMPLATES = ["deploy/member-role.yaml", "deploy/member-alerts.yaml", "deploy/audit-role.yaml"]
 # The longest suffixes Config adds to a rule's name: a conformance pack's copy is
 # <name>-conformance-pack-<8 characters>, an organization rule's member copy OrgConfigRule-<name>-<8>.
 PACK_SUFFIX = len("-conformance-pack-") + 8
@@ -258,7 +259,8 @@ def main():
             fail("README", f"the command deploying {template_name} lacks CAPABILITY_AUTO_EXPAND")
         if "create-stack-set" in command and "Transform" in template:
             fail("README", f"{template_name} has a transform and cannot go to a StackSet")
-    for template_name in ["deploy/member-role.yaml", "deploy/member-alerts.yaml", "deploy/organization-rule.yaml"]:
+    for template_name in ["deploy/member-role.yaml", "deploy/member-alerts.yaml", "deploy/organization-rule.yaml",
+                          "deploy/audit-role.yaml"]:
         if template_name not in deployed:
             fail("README", f"no command deploys {template_name}")
 

@@ -7,7 +7,7 @@
 //! - `aws`: the three ports (Config, Kafka, ACM PCA, plus STS for other accounts) and their SDK
 //!   adapter, where every AWS call lives.
 //! - `app`: one invocation from event to evaluations, used by the Lambda handler and the local
-//!   command alike.
+//!   command alike, and the `audit` command on the same evaluator.
 
 pub mod app;
 pub mod aws;
@@ -15,6 +15,8 @@ pub mod edge;
 pub mod error;
 pub mod logging;
 pub mod metrics;
+#[cfg(test)]
+mod readme;
 pub mod rule;
 
 pub use error::RuleError;

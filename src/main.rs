@@ -1,17 +1,31 @@
-//! One binary, two ways in: started by Lambda (no arguments, `AWS_LAMBDA_RUNTIME_API` set) it serves
-//! the Runtime API; `msk-mtls-rule evaluate --event FILE` prints the evaluations an event would send.
+//! One binary, three ways in: started by Lambda (no arguments, `AWS_LAMBDA_RUNTIME_API` set) it serves
+//! the Runtime API; `msk-mtls-rule evaluate --event FILE` prints the evaluations an event would send;
+//! `msk-mtls-rule audit` judges every cluster the credentials can list, now.
 
 use std::process::ExitCode;
 
+use msk_mtls_rule::app::audit::args::{self, parse_audit_args, AuditRequest, Format};
+use msk_mtls_rule::app::audit::report::{EXIT_UNREADABLE, EXIT_USAGE};
+use msk_mtls_rule::app::audit::{audit, AuditError, Progress};
 use msk_mtls_rule::app::{lambda, local};
+use msk_mtls_rule::aws::sdk::AwsAccount;
+use msk_mtls_rule::logging;
+use msk_mtls_rule::rule::time::Timestamp;
 
-const USAGE: &str = "\
+fn usage() -> String {
+    format!(
+        "\
 usage: msk-mtls-rule                          serve the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API set)
-       msk-mtls-rule evaluate --event FILE    print the evaluations a Config event gives (FILE or - for stdin)";
+       msk-mtls-rule evaluate --event FILE    print the evaluations a Config event gives (FILE or - for stdin)
+{}",
+        args::USAGE
+    )
+}
 
 enum Command {
     Serve,
     Evaluate { event_path: String },
+    Audit(Box<AuditRequest>),
     Help,
 }
 
@@ -25,6 +39,10 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
                 event_path: path.clone(),
             })
         }
+        [audit, rest @ ..] if audit == "audit" => {
+            parse_audit_args(rest, |path| std::fs::read_to_string(path))
+                .map(|request| Command::Audit(Box::new(request)))
+        }
         _ => Err(format!("unrecognised arguments: {}", args.join(" "))),
     }
 }
@@ -34,8 +52,8 @@ fn main() -> ExitCode {
     let command = match parse_args(&args) {
         Ok(command) => command,
         Err(message) => {
-            eprintln!("msk-mtls-rule: {message}\n{USAGE}");
-            return ExitCode::from(2);
+            eprintln!("msk-mtls-rule: {message}\n{}", usage());
+            return ExitCode::from(EXIT_USAGE);
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -49,7 +67,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Help => Ok(USAGE.to_owned()),
+        Command::Help => Ok(usage()),
         Command::Serve => runtime
             .block_on(lambda::serve())
             .map(|()| String::new())
@@ -57,6 +75,7 @@ fn main() -> ExitCode {
         Command::Evaluate { event_path } => runtime
             .block_on(local::evaluate_file(&event_path))
             .map_err(|e| e.to_string()),
+        Command::Audit(request) => return runtime.block_on(run_audit(&request)),
     };
     match result {
         Ok(output) if output.is_empty() => ExitCode::SUCCESS,
@@ -69,4 +88,40 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints the report in the format asked; what could not be read also goes to stderr, one line
+/// each, when stdout is JSON or CSV for a program.
+async fn run_audit(request: &AuditRequest) -> ExitCode {
+    logging::init_local();
+    let own = AwsAccount::default();
+    let report = match audit(&own, request, Timestamp::now(), &Progress::on_stderr()).await {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("msk-mtls-rule: {error}");
+            return ExitCode::from(match error {
+                AuditError::NoRegion => EXIT_USAGE,
+                AuditError::Aws(_) => EXIT_UNREADABLE,
+            });
+        }
+    };
+    match request.format {
+        Format::Table => print!("{}", report.to_table()),
+        Format::Json => println!("{}", report.to_json()),
+        Format::Csv => print!("{}", report.to_csv()),
+    }
+    if request.format != Format::Table {
+        for unreadable in &report.unreadable {
+            eprintln!(
+                "msk-mtls-rule: audit: account {} {} could not be read: {}",
+                unreadable.account,
+                unreadable.region.as_deref().map_or_else(
+                    || "(every region)".to_owned(),
+                    |region| format!("region {region}")
+                ),
+                unreadable.reason
+            );
+        }
+    }
+    ExitCode::from(report.exit_status())
 }

@@ -746,3 +746,27 @@ fn an_unknown_client_broker_or_cluster_type_is_an_error_not_a_verdict() {
     assert_eq!(error.error_type(), "AwsApi");
     assert!(error.to_string().contains("\"QUIC\""), "{error}");
 }
+
+#[tokio::test]
+async fn a_service_error_is_reported_by_its_code_and_message() {
+    use aws_sdk_kafka::operation::list_clusters_v2::ListClustersV2Error;
+    use msk_mtls_rule::aws::ports::KafkaService;
+
+    let denied = mock!(aws_sdk_kafka::Client::list_clusters_v2).then_error(|| {
+        ListClustersV2Error::generic(
+            aws_sdk_kafka::error::ErrorMetadata::builder()
+                .code("UnrecognizedClientException")
+                .message("The security token included in the request is invalid.")
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&denied]);
+    let error = AwsAccount::with_clients(None, None, Some(client))
+        .list_clusters(None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.message(),
+        "AWS ListClustersV2 failed: UnrecognizedClientException: The security token included in the request is invalid."
+    );
+}

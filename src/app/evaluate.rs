@@ -8,6 +8,7 @@ use crate::edge::event::{ConfigRuleEvent, Notification};
 use crate::edge::item::ConfigurationItem;
 use crate::error::RuleError;
 use crate::rule::applicability::{applicability, NotApplicable, Subject};
+use crate::rule::checks::Finding;
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
@@ -126,24 +127,34 @@ impl<A: Account> Evaluator<'_, A> {
         ordering_timestamp: Timestamp,
         cluster: impl FnOnce() -> Result<Cluster, RuleError>,
     ) -> Result<Evaluation, RuleError> {
+        self.judge_with_findings(subject, resource_id, ordering_timestamp, cluster)
+            .await
+            .map(|(evaluation, _)| evaluation)
+    }
+
+    /// `judge`, with every finding of the verdict (the annotation may shorten them to fit).
+    pub(crate) async fn judge_with_findings(
+        &mut self,
+        subject: &Subject<'_>,
+        resource_id: &str,
+        ordering_timestamp: Timestamp,
+        cluster: impl FnOnce() -> Result<Cluster, RuleError>,
+    ) -> Result<(Evaluation, Vec<Finding>), RuleError> {
         if let Some(reason) = applicability(subject, self.params) {
-            return Ok(not_applicable(
-                subject,
-                resource_id,
-                ordering_timestamp,
-                &reason,
-            ));
+            let evaluation = not_applicable(subject, resource_id, ordering_timestamp, &reason);
+            return Ok((evaluation, Vec::new()));
         }
         let cluster = cluster()?;
         self.look_up_cas(&cluster).await?;
         let verdict = evaluate(&cluster, self.params, &self.cas, self.now);
-        Ok(Evaluation {
+        let evaluation = Evaluation {
             resource_type: subject.resource_type.clone(),
             resource_id: resource_id.to_owned(),
             compliance: verdict.compliance,
             annotation: verdict.annotation(),
             ordering_timestamp,
-        })
+        };
+        Ok((evaluation, verdict.findings))
     }
 
     /// Adds the health of the cluster's CAs to the invocation's report, looking up each CA once

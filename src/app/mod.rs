@@ -1,8 +1,10 @@
 //! One invocation, from the event's text to its evaluations, for both ways in: the Lambda handler
-//! (`lambda`) sends them to Config, the local command (`local`) prints them. Parse, choose the
+//! (`lambda`) sends them to Config, the local command (`local`) prints them. `audit` judges every
+//! cluster the credentials can list, with the same evaluator, and writes nothing. Parse, choose the
 //! account's credentials, dispatch by message type, sweep, deliver, summarise.
 
 pub mod access;
+pub mod audit;
 pub mod delivery;
 pub mod evaluate;
 pub mod lambda;

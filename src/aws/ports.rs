@@ -89,3 +89,45 @@ pub trait Accounts: Account + Sized {
     /// The same services in another account, through a role assumed there now.
     fn assume_role(&self, role_arn: &str) -> impl Future<Output = Result<Self, RuleError>> + Send;
 }
+
+/// Who a set of credentials belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    /// The partition of the caller's ARN (`aws`, `aws-cn`, `aws-us-gov`), for the role ARNs built
+    /// from it.
+    pub partition: String,
+}
+
+/// An account as Organizations lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberAccount {
+    pub id: String,
+    /// `State` (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, ...), or the retired `Status` when only
+    /// that is given; `None` when neither is.
+    pub state: Option<String>,
+}
+
+/// What `audit` asks beyond the rule's own calls: who the credentials are, and where to look.
+pub trait Directory: Accounts {
+    fn caller(&self) -> impl Future<Output = Result<Caller, RuleError>> + Send;
+
+    /// The region these credentials are configured for, if any.
+    fn home_region(&self) -> impl Future<Output = Option<String>> + Send;
+
+    /// The same account and credentials, calling another region.
+    fn in_region(&self, region: &str) -> impl Future<Output = Self> + Send;
+
+    /// One page of the regions enabled for the account (Account's ListRegions).
+    fn enabled_regions(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<String>, RuleError>> + Send;
+
+    /// One page of the organization's accounts (Organizations' ListAccounts, from the management
+    /// or a delegated administrator account).
+    fn organization_accounts(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<MemberAccount>, RuleError>> + Send;
+}

@@ -17,10 +17,12 @@ use aws_sdk_config::types::{
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::sync::OnceCell;
 
 use crate::aws::ports::{
-    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
+    Accounts, Caller, ConfigService, Directory, KafkaService, ListedCluster, MemberAccount, Page,
+    PrivateCaService,
 };
 use crate::edge::event::{to_timestamp, ResultToken};
 use crate::edge::item::ConfigurationItem;
@@ -61,6 +63,32 @@ fn https_client() -> SharedHttpClient {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https()
+}
+
+/// A failed SDK call as `RuleError`: a service's answer as its code and message (`AccessDenied: User
+/// ... is not authorized ...`), which is what a reader acts on; anything else (network, timeout,
+/// unreadable answer) with its whole source chain.
+fn sdk_failure<E, R>(operation: &'static str, error: SdkError<E, R>) -> RuleError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    RuleError::aws(operation, service_answer(error))
+}
+
+fn service_answer<E, R>(error: SdkError<E, R>) -> crate::error::BoxError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let answer = error
+        .as_service_error()
+        .and_then(|service| Some((service.code()?, service.message())));
+    match answer {
+        Some((code, Some(message))) => format!("{code}: {message}").into(),
+        Some((code, None)) => code.into(),
+        None => error.into(),
+    }
 }
 
 /// Every AWS call the rule makes in one account, on one lazily loaded SDK configuration; each
@@ -119,15 +147,7 @@ impl AwsAccount {
 
 impl Accounts for AwsAccount {
     async fn own_account(&self) -> Result<String, RuleError> {
-        let output = aws_sdk_sts::Client::new(self.sdk.get().await)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| RuleError::aws("GetCallerIdentity", e))?;
-        output
-            .account()
-            .map(str::to_owned)
-            .ok_or_else(|| RuleError::aws("GetCallerIdentity", "the answer names no account"))
+        self.caller().await.map(|caller| caller.account)
     }
 
     /// Every call made with the role's credentials, assumed once, now.
@@ -145,7 +165,7 @@ impl Accounts for AwsAccount {
             .role_session_name(ROLE_SESSION_NAME)
             .send()
             .await
-            .map_err(|e| failed(e.into()))?;
+            .map_err(|e| failed(service_answer(e)))?;
         let credentials = output
             .credentials()
             .ok_or_else(|| failed("the answer carries no credentials".into()))?;
@@ -163,6 +183,122 @@ impl Accounts for AwsAccount {
         Ok(AwsAccount {
             sdk: LazySdkConfig(OnceCell::new_with(Some(member))),
             ..AwsAccount::default()
+        })
+    }
+}
+
+/// ListRegions' largest page.
+const REGIONS_PER_PAGE: i32 = 50;
+/// ListAccounts' largest page.
+const ACCOUNTS_PER_PAGE: i32 = 20;
+
+impl Directory for AwsAccount {
+    async fn caller(&self) -> Result<Caller, RuleError> {
+        let output = aws_sdk_sts::Client::new(self.sdk.get().await)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| sdk_failure("GetCallerIdentity", e))?;
+        let account = output
+            .account()
+            .filter(|account| account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                RuleError::aws("GetCallerIdentity", "the answer names no 12-digit account")
+            })?;
+        let partition = output
+            .arn()
+            .and_then(|arn| arn.strip_prefix("arn:"))
+            .and_then(|rest| rest.split(':').next())
+            .filter(|partition| partition.starts_with("aws"))
+            .ok_or_else(|| {
+                RuleError::aws(
+                    "GetCallerIdentity",
+                    "the answer carries no ARN with a partition",
+                )
+            })?;
+        Ok(Caller {
+            account: account.to_owned(),
+            partition: partition.to_owned(),
+        })
+    }
+
+    async fn home_region(&self) -> Option<String> {
+        self.sdk.get().await.region().map(ToString::to_string)
+    }
+
+    async fn in_region(&self, region: &str) -> AwsAccount {
+        let regional = self
+            .sdk
+            .get()
+            .await
+            .to_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
+        AwsAccount {
+            sdk: LazySdkConfig(OnceCell::new_with(Some(regional))),
+            ..AwsAccount::default()
+        }
+    }
+
+    async fn enabled_regions(&self, next_token: Option<String>) -> Result<Page<String>, RuleError> {
+        use aws_sdk_account::types::RegionOptStatus;
+        let output = aws_sdk_account::Client::new(self.sdk.get().await)
+            .list_regions()
+            .region_opt_status_contains(RegionOptStatus::Enabled)
+            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+            .max_results(REGIONS_PER_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("ListRegions", e))?;
+        let items = output
+            .regions()
+            .iter()
+            .map(|region| {
+                region
+                    .region_name()
+                    .map(str::to_owned)
+                    .ok_or_else(|| RuleError::aws("ListRegions", "a region without RegionName"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_token: output.next_token().map(str::to_owned),
+        })
+    }
+
+    async fn organization_accounts(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<Page<MemberAccount>, RuleError> {
+        let output = aws_sdk_organizations::Client::new(self.sdk.get().await)
+            .list_accounts()
+            .max_results(ACCOUNTS_PER_PAGE)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("ListAccounts", e))?;
+        let items = output
+            .accounts()
+            .iter()
+            .map(|account| {
+                let id = account
+                    .id()
+                    .ok_or_else(|| RuleError::aws("ListAccounts", "an account without Id"))?;
+                let state = match (account.state(), account.status()) {
+                    (Some(state), _) => Some(state.as_str().to_owned()),
+                    (None, Some(status)) => Some(status.as_str().to_owned()),
+                    (None, None) => None,
+                };
+                Ok(MemberAccount {
+                    id: id.to_owned(),
+                    state,
+                })
+            })
+            .collect::<Result<_, RuleError>>()?;
+        Ok(Page {
+            items,
+            next_token: output.next_token().map(str::to_owned),
         })
     }
 }
@@ -189,7 +325,7 @@ impl ConfigService for AwsAccount {
         let output = request
             .send()
             .await
-            .map_err(|e| RuleError::aws("PutEvaluations", e))?;
+            .map_err(|e| sdk_failure("PutEvaluations", e))?;
         Ok(output
             .failed_evaluations()
             .iter()
@@ -215,7 +351,7 @@ impl ConfigService for AwsAccount {
             .limit(1)
             .send()
             .await
-            .map_err(|e| RuleError::aws("GetResourceConfigHistory", e))?;
+            .map_err(|e| sdk_failure("GetResourceConfigHistory", e))?;
         let item = output.configuration_items().first().ok_or_else(|| {
             RuleError::aws(
                 "GetResourceConfigHistory",
@@ -244,7 +380,7 @@ impl ConfigService for AwsAccount {
             .set_next_token(next_token)
             .send()
             .await
-            .map_err(|e| RuleError::aws("GetComplianceDetailsByConfigRule", e))?;
+            .map_err(|e| sdk_failure("GetComplianceDetailsByConfigRule", e))?;
         let items = output
             .evaluation_results()
             .iter()
@@ -362,7 +498,7 @@ impl KafkaService for AwsAccount {
             .set_next_token(next_token)
             .send()
             .await
-            .map_err(|e| RuleError::aws("ListClustersV2", e))?;
+            .map_err(|e| sdk_failure("ListClustersV2", e))?;
         let items = output
             .cluster_info_list()
             .iter()

@@ -313,24 +313,10 @@ mod tests {
     /// README instead of failing.
     #[test]
     fn the_readme_table_is_the_check_table() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let readme = std::fs::read_to_string(path).unwrap();
-        let begin = "<!-- checks:begin (rendered from src/rule/checks.rs) -->\n";
-        let end = "<!-- checks:end -->";
-        let start = readme
-            .find(begin)
-            .expect("the README marks its table of checks")
-            + begin.len();
-        let stop = readme[start..].find(end).expect("the table's end marker") + start;
-        let expected = markdown_table();
-        if readme[start..stop] == expected {
-            return;
-        }
-        if std::env::var_os("MSK_MTLS_RULE_WRITE_README").is_some() {
-            let updated = format!("{}{expected}{}", &readme[..start], &readme[stop..]);
-            std::fs::write(path, updated).unwrap();
-            return;
-        }
-        panic!("README.md's table of checks differs from CHECKS; rerun with MSK_MTLS_RULE_WRITE_README=1, or replace it with:\n{expected}");
+        crate::readme::keep_readme_block(
+            "<!-- checks:begin (rendered from src/rule/checks.rs) -->\n",
+            "<!-- checks:end -->",
+            &markdown_table(),
+        );
     }
 }

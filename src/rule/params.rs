@@ -354,12 +354,15 @@ fn parse_days(value: &str) -> Result<u32, RuleError> {
 }
 
 /// IAM role names: 1 to 64 of `A-Za-z0-9+=,.@_-`; a path or an ARN is not a name.
-fn parse_role_name(value: &str) -> Result<String, RuleError> {
-    let valid = value.len() <= 64
+pub fn is_role_name(value: &str) -> bool {
+    (1..=64).contains(&value.len())
         && value
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if valid {
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+fn parse_role_name(value: &str) -> Result<String, RuleError> {
+    if is_role_name(value) {
         Ok(value.to_owned())
     } else {
         Err(RuleError::invalid_parameter(

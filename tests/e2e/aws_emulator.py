@@ -16,12 +16,19 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
   * Kafka: creationTime with a UTC offset, real ARN format, ListClustersV2 paging; clusters are made
     with moto's v1 CreateCluster model call, which keeps their authentication settings.
   * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key,
-    and the emulator's own time for it.
+    the region it was signed for, and the emulator's own time for it.
+  * Several accounts and regions (moto keys its backends by both): clusters and CAs are made in the
+    account and region asked; an organization with chosen account ids and states; Account's
+    ListRegions (moto lacks it) per account, and a region not enabled for an account refuses every
+    call signed for it, as AWS does (UnrecognizedClientException); AssumeRole of a role named
+    missing is refused with AccessDenied, as AWS refuses a role that does not exist.
 moto's request recorder is on: the bodies of the calls that reached moto can be read back from
 /moto-api/recorder/download-recording.
 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
-/_e2e/stored-results, /_e2e/token-cycle; GET /_e2e/calls, /_e2e/recorded-evaluations.
+/_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
+/_e2e/latency (milliseconds added to every AWS call);
+GET /_e2e/calls, /_e2e/recorded-evaluations.
 """
 import argparse
 import datetime
@@ -121,6 +128,9 @@ class Emulator:
         self.failed_evaluations_left = 0
         self.history = {}  # (resource type, resource id) -> configuration item (API spelling)
         self.stored_results = {}  # (resource type, resource id) -> last evaluation, as Config keeps it
+        self.regions = {}  # account -> {region: opt status}, for ListRegions and refusing the others
+        self.missing_roles = set()  # role ARNs AssumeRole refuses, as AWS refuses a missing role
+        self.latency = 0.0  # seconds added to every AWS call, as a network round trip would
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -131,6 +141,19 @@ class Emulator:
         body = read_body(environ)
         operation = operation_of(environ, path)
         self.current_key = access_key_of(environ)
+        self.request.region = signed_region_of(environ)
+        refusal = self.account_refusal(operation, environ, body)
+        if refusal is not None:
+            status, answer, kind = refusal
+            self.log(operation, int(status.split()[0]), kind)
+            if kind == "missing-role":
+                return xml_response(start_response, status, answer)
+            return json_response(start_response, status, answer)
+        if operation == "ListRegions":
+            self.log(operation, 200, None)
+            return json_response(start_response, "200 OK", self.list_regions(json.loads(body or b"{}")))
+        if self.latency:
+            time.sleep(self.latency)
         fault = self.pick_fault(operation)
         if fault == "stall":
             time.sleep(60)
@@ -171,7 +194,44 @@ class Emulator:
         with self.lock:
             # ms: the emulator's own time for the call, the floor no client can go below
             self.calls.append({"operation": operation, "status": status, "fault": fault, "key": self.current_key,
+                               "region": getattr(self.request, "region", None),
                                "ms": (time.perf_counter() - self.request.started) * 1000})
+
+    def account_of_request(self):
+        from moto.iam.models import get_account_id_from
+        return get_account_id_from(self.current_key or "")
+
+    def account_refusal(self, operation, environ, body):
+        """AssumeRole of a missing role, or a call into a region the account has not enabled."""
+        if operation == "AssumeRole":
+            from urllib.parse import parse_qs
+            role = parse_qs(body.decode()).get("RoleArn", [""])[0]
+            if role in self.missing_roles:
+                return ("403 Forbidden", sts_error("AccessDenied", f"User: arn:aws:iam::{ACCOUNT}:user/e2e is not "
+                        f"authorized to perform: sts:AssumeRole on resource: {role}"), "missing-role")
+            return None
+        region = self.request.region
+        enabled = self.regions.get(self.account_of_request())
+        if enabled is None or region is None or operation in GLOBAL_OPERATIONS:
+            return None
+        if enabled.get(region) not in ("ENABLED", "ENABLED_BY_DEFAULT"):
+            return ("403 Forbidden", {"__type": "UnrecognizedClientException",
+                                      "message": "The security token included in the request is invalid."},
+                    "region-not-enabled")
+        return None
+
+    def list_regions(self, request):
+        """Account's ListRegions (moto lacks it) for the calling account, filtered and paged."""
+        regions = self.regions.get(self.account_of_request(), {REGION: "ENABLED_BY_DEFAULT"})
+        wanted = request.get("RegionOptStatusContains") or []
+        everything = [{"RegionName": name, "RegionOptStatus": status} for name, status in sorted(regions.items())
+                      if not wanted or status in wanted]
+        size = int(request.get("MaxResults") or 20)
+        start, next_token = page_of(None, request.get("NextToken"), size, len(everything))
+        body = {"Regions": everything[start:start + size]}
+        if next_token is not None:
+            body["NextToken"] = next_token
+        return body
 
     def pick_fault(self, operation):
         with self.lock:
@@ -259,18 +319,57 @@ class Emulator:
             TOKEN_CYCLES.update({operation: True for operation in request.get("operations", [])})
             return json_response(start_response, "200 OK", {})
         if path == "/_e2e/clusters":
-            return json_response(start_response, "200 OK", {"arns": create_clusters(request["clusters"])})
+            arns = create_clusters(request["clusters"], request.get("account", ACCOUNT), request.get("region", REGION))
+            return json_response(start_response, "200 OK", {"arns": arns})
+        if path == "/_e2e/organization":
+            return json_response(start_response, "200 OK", {"accounts": create_organization(request["accounts"])})
+        if path == "/_e2e/regions":
+            with self.lock:
+                self.regions[request["account"]] = dict(request["regions"])
+            return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/latency":
+            self.latency = float(request["ms"]) / 1000
+            return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/missing-roles":
+            with self.lock:
+                self.missing_roles = set(request["arns"])
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/private-ca":
             return json_response(start_response, "200 OK", {"arn": create_private_ca(request)})
         return json_response(start_response, "404 Not Found", {"message": path})
 
 
-def create_clusters(clusters):
+# Calls answered the same from every region: never refused for a region the account has not enabled.
+GLOBAL_OPERATIONS = {"AssumeRole", "GetCallerIdentity", "ListAccounts", "ListRegions"}
+
+
+def create_organization(accounts):
+    """An organization managed from ACCOUNT, with member accounts of the ids and states given."""
+    import moto.organizations.utils as organizations_utils
+    from moto.organizations.models import organizations_backends
+
+    backend = organizations_backends[ACCOUNT]["aws"]
+    if backend.org is None:
+        backend.create_organization(region="us-east-1", FeatureSet="ALL")
+    chosen = iter([account["id"] for account in accounts])
+    original = organizations_utils.make_random_account_id
+    organizations_utils.make_random_account_id = lambda: next(chosen)
+    try:
+        for account in accounts:
+            backend.create_account(AccountName=f"e2e-{account['id']}", Email=f"{account['id']}@example.com")
+            made = backend.get_account_by_id(account["id"])
+            made.state = made.status = account.get("state", "ACTIVE")
+    finally:
+        organizations_utils.make_random_account_id = original
+    return [account.id for account in backend.accounts]
+
+
+def create_clusters(clusters, account=ACCOUNT, region=REGION):
     """Clusters through moto's v1 CreateCluster model call (v2 drops the authentication settings);
     `"serverless": true` makes a serverless one."""
     from moto.kafka.models import kafka_backends
 
-    backend = kafka_backends[ACCOUNT][REGION]
+    backend = kafka_backends[account][region]
     arns = []
     for cluster in clusters:
         if cluster.get("serverless"):
@@ -325,12 +424,32 @@ def operation_of(environ, path):
         return target.split(".")[-1]  # JSON protocols: Config, ACM PCA
     if environ.get("REQUEST_METHOD") == "GET" and path == "/api/v2/clusters":
         return "ListClustersV2"
+    if environ.get("REQUEST_METHOD") == "POST" and path == "/listRegions":
+        return "ListRegions"  # Account (REST-JSON)
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         from urllib.parse import parse_qs
         action = parse_qs(environ["wsgi.input"].getvalue().decode()).get("Action")
         if action:
             return action[0]  # query protocol: STS
     return environ.get("REQUEST_METHOD", "") + " " + path
+
+
+def signed_region_of(environ):
+    """The region a request was signed for (SigV4 `Credential=<key>/<date>/<region>/...`)."""
+    _, _, rest = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")
+    parts = rest.split("/")
+    return parts[2] if len(parts) > 2 else None
+
+
+def sts_error(code, message):
+    return (f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+            f'<Code>{code}</Code><Message>{message}</Message></Error><RequestId>e2e</RequestId></ErrorResponse>')
+
+
+def xml_response(start_response, status, body):
+    data = body.encode()
+    start_response(status, [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 def aws_error(start_response, fault):
@@ -379,7 +498,7 @@ def create_private_ca(request):
     from cryptography.x509.oid import NameOID
     from moto.acmpca.models import acmpca_backends
 
-    backend = acmpca_backends[ACCOUNT][REGION]
+    backend = acmpca_backends[request.get("account", ACCOUNT)][request.get("region", REGION)]
     ca = backend.create_certificate_authority(
         certificate_authority_configuration={
             "KeyAlgorithm": "EC_prime256v1", "SigningAlgorithm": "SHA256WITHECDSA",

@@ -1,0 +1,290 @@
+//! `msk-mtls-rule audit`: every MSK cluster the credentials can list, judged now by the rule's own
+//! checks, across regions and accounts, without Config and without writing anything. An account or
+//! region that cannot be read is reported by name and counted apart, never as compliant.
+
+pub mod args;
+pub mod report;
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+
+use futures_util::stream::{self, StreamExt};
+
+use crate::app::audit::args::{AccountChoice, AuditRequest, RegionChoice};
+use crate::app::audit::report::{AuditReport, ClusterResult, Unreadable};
+use crate::app::evaluate::Evaluator;
+use crate::app::sweep::Pager;
+use crate::aws::ports::{Caller, Directory};
+use crate::error::RuleError;
+use crate::rule::applicability::{Presence, Subject};
+use crate::rule::params::RuleParams;
+use crate::rule::time::Timestamp;
+use crate::rule::verdict::CaHealthReport;
+
+/// Why an audit could not run at all (as opposed to an account or region it could not read).
+#[derive(Debug)]
+pub enum AuditError {
+    /// Nothing says which region to call: exit status 2.
+    NoRegion,
+    /// Who the credentials are, or the organization's accounts, could not be read: exit status 3.
+    Aws(RuleError),
+}
+
+impl std::fmt::Display for AuditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditError::NoRegion => f.write_str(
+                "audit: no region is configured: set AWS_REGION (or a profile's region) or pass --regions",
+            ),
+            AuditError::Aws(error) => write!(f, "audit: {}", error.message()),
+        }
+    }
+}
+
+/// Accounts and account-regions done, on stderr when it is a terminal; nothing otherwise.
+pub struct Progress {
+    shown: bool,
+}
+
+impl Progress {
+    pub fn on_stderr() -> Self {
+        Progress {
+            shown: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn hidden() -> Self {
+        Progress { shown: false }
+    }
+
+    fn show(&self, stage: &str, done: usize, total: usize) {
+        if self.shown {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2Kaudit: {stage} {done}/{total}");
+            let _ = stderr.flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        }
+    }
+}
+
+/// An account's services: the caller's own, or a role's assumed there.
+enum Reach<'a, D> {
+    Own(&'a D),
+    Role(D),
+}
+
+impl<D> Reach<'_, D> {
+    fn get(&self) -> &D {
+        match self {
+            Reach::Own(own) => own,
+            Reach::Role(member) => member,
+        }
+    }
+}
+
+/// Runs the audit with the credentials in `own`. Only reads: no PutEvaluations, no change to any
+/// cluster.
+pub async fn audit<D: Directory>(
+    own: &D,
+    request: &AuditRequest,
+    now: Timestamp,
+    progress: &Progress,
+) -> Result<AuditReport, AuditError> {
+    let rehomed;
+    let (own, home) = match (own.home_region().await, &request.regions) {
+        (Some(home), _) => (own, home),
+        (None, RegionChoice::Listed(regions)) => {
+            rehomed = own.in_region(&regions[0]).await;
+            (&rehomed, regions[0].clone())
+        }
+        (None, _) => return Err(AuditError::NoRegion),
+    };
+    let caller = own.caller().await.map_err(AuditError::Aws)?;
+    let mut report = AuditReport::default();
+    let (account_ids, role_name) = match &request.accounts {
+        AccountChoice::Own => (vec![caller.account.clone()], None),
+        AccountChoice::Listed { role_name, ids } => (ids.clone(), Some(role_name.as_str())),
+        AccountChoice::Organization { role_name } => {
+            let (active, skipped) = organization_accounts(own).await.map_err(AuditError::Aws)?;
+            report.skipped_accounts = skipped;
+            (active, Some(role_name.as_str()))
+        }
+    };
+
+    let total = account_ids.len();
+    let mut reached = Vec::new();
+    let mut accounts = stream::iter(account_ids)
+        .map(|account| reach(own, &caller, role_name, account, &request.regions, &home))
+        .buffer_unordered(request.concurrency);
+    while let Some(result) = accounts.next().await {
+        match result {
+            Ok(reach) => reached.push(reach),
+            Err(unreadable) => report.unreadable.push(unreadable),
+        }
+        progress.show("accounts", reached.len() + report.unreadable.len(), total);
+    }
+    drop(accounts);
+
+    let targets: Vec<(&Reach<D>, &str, &str)> = reached
+        .iter()
+        .flat_map(|(account, reach, regions)| {
+            regions
+                .iter()
+                .map(move |region| (reach, account.as_str(), region.as_str()))
+        })
+        .collect();
+    let total = targets.len();
+    let mut done = 0;
+    let mut regions = stream::iter(targets)
+        .map(|(reach, account, region)| {
+            audit_region(reach.get(), account, region, &request.params, now)
+        })
+        .buffer_unordered(request.concurrency);
+    while let Some(result) = regions.next().await {
+        match result {
+            Ok(clusters) => {
+                report.clusters.extend(clusters);
+                report.regions_read += 1;
+            }
+            Err(unreadable) => report.unreadable.push(unreadable),
+        }
+        done += 1;
+        progress.show("account-regions", done, total);
+    }
+    progress.finish();
+    report.sort();
+    Ok(report)
+}
+
+/// The organization's accounts: the ACTIVE ones (or those whose state is not given, which are tried
+/// rather than skipped), and the others with their state.
+async fn organization_accounts<D: Directory>(
+    own: &D,
+) -> Result<(Vec<String>, Vec<(String, String)>), RuleError> {
+    let mut active = Vec::new();
+    let mut skipped = Vec::new();
+    let mut seen = HashSet::new();
+    let mut pages = Pager::new("ListAccounts");
+    loop {
+        let page = own.organization_accounts(pages.token()).await?;
+        for account in page.items {
+            if !seen.insert(account.id.clone()) {
+                continue;
+            }
+            match account.state {
+                Some(state) if state != "ACTIVE" => skipped.push((account.id, state)),
+                _ => active.push(account.id),
+            }
+        }
+        if !pages.advance(page.next_token)? {
+            return Ok((active, skipped));
+        }
+    }
+}
+
+/// The account's services (its role assumed, unless it is the caller's own account) and the regions
+/// to audit there.
+async fn reach<'a, D: Directory>(
+    own: &'a D,
+    caller: &Caller,
+    role_name: Option<&str>,
+    account: String,
+    regions: &RegionChoice,
+    home: &str,
+) -> Result<(String, Reach<'a, D>, Vec<String>), Unreadable> {
+    let unreadable = |error: RuleError| Unreadable {
+        account: account.clone(),
+        region: None,
+        reason: error.message(),
+    };
+    let reach = match role_name {
+        Some(name) if account != caller.account => {
+            let role_arn = format!("arn:{}:iam::{account}:role/{name}", caller.partition);
+            Reach::Role(own.assume_role(&role_arn).await.map_err(unreadable)?)
+        }
+        _ => Reach::Own(own),
+    };
+    let regions = match regions {
+        RegionChoice::Configured => vec![home.to_owned()],
+        RegionChoice::Listed(regions) => regions.clone(),
+        RegionChoice::AllEnabled => enabled_regions(reach.get()).await.map_err(unreadable)?,
+    };
+    Ok((account, reach, regions))
+}
+
+async fn enabled_regions<D: Directory>(account: &D) -> Result<Vec<String>, RuleError> {
+    let mut regions = Vec::new();
+    let mut pages = Pager::new("ListRegions");
+    loop {
+        let page = account.enabled_regions(pages.token()).await?;
+        regions.extend(page.items);
+        if !pages.advance(page.next_token)? {
+            regions.sort();
+            regions.dedup();
+            return Ok(regions);
+        }
+    }
+}
+
+/// Every cluster of one account-region, judged as the rule's sweep judges it.
+async fn audit_region<D: Directory>(
+    account_services: &D,
+    account: &str,
+    region: &str,
+    params: &RuleParams,
+    now: Timestamp,
+) -> Result<Vec<ClusterResult>, Unreadable> {
+    let regional = account_services.in_region(region).await;
+    let mut evaluator = Evaluator {
+        account: &regional,
+        params,
+        now,
+        cas: CaHealthReport::new(),
+    };
+    let unreadable = |error: RuleError| Unreadable {
+        account: account.to_owned(),
+        region: Some(region.to_owned()),
+        reason: error.message(),
+    };
+    let mut clusters = Vec::new();
+    let mut seen = HashSet::new();
+    let mut pages = Pager::new("ListClustersV2");
+    loop {
+        let page = regional
+            .list_clusters(pages.token())
+            .await
+            .map_err(unreadable)?;
+        for listed in page.items {
+            if !seen.insert(listed.arn.clone()) {
+                continue;
+            }
+            let subject = Subject {
+                resource_type: &listed.resource_type,
+                presence: Presence::Present,
+                left_scope: false,
+                tags: Some(&listed.tags),
+            };
+            let (evaluation, findings) = evaluator
+                .judge_with_findings(&subject, &listed.arn, now, || Ok(listed.cluster))
+                .await
+                .map_err(unreadable)?;
+            clusters.push(ClusterResult {
+                account: account.to_owned(),
+                region: region.to_owned(),
+                resource_type: evaluation.resource_type,
+                resource_id: evaluation.resource_id,
+                compliance: evaluation.compliance,
+                findings: findings.iter().map(ToString::to_string).collect(),
+                annotation: evaluation.annotation,
+            });
+        }
+        if !pages.advance(page.next_token).map_err(unreadable)? {
+            return Ok(clusters);
+        }
+    }
+}

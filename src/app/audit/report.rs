@@ -1,0 +1,637 @@
+//! What an audit found, and how it is printed: pure, no I/O.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::rule::evaluation::{ComplianceType, ResourceType};
+
+/// One cluster's verdict, as the rule would send it, with every finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterResult {
+    pub account: String,
+    pub region: String,
+    pub resource_type: ResourceType,
+    pub resource_id: String,
+    pub compliance: ComplianceType,
+    pub findings: Vec<String>,
+    pub annotation: Option<String>,
+}
+
+impl ClusterResult {
+    /// The cluster's name, from its ARN (`...:cluster/<name>/<uuid>`).
+    pub fn name(&self) -> &str {
+        self.resource_id
+            .split_once(":cluster/")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .unwrap_or(&self.resource_id)
+    }
+}
+
+/// An account, or one of its regions, that could not be read: counted apart, never as compliant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub account: String,
+    /// `None` when nothing in the account could be read (the role could not be assumed, its
+    /// regions could not be listed).
+    pub region: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditReport {
+    pub clusters: Vec<ClusterResult>,
+    pub unreadable: Vec<Unreadable>,
+    /// Organization accounts not audited because they are not ACTIVE: id and state.
+    pub skipped_accounts: Vec<(String, String)>,
+    /// Account-regions read to the end.
+    pub regions_read: usize,
+}
+
+/// The exit status of an audit that ran.
+pub const EXIT_ALL_ENFORCE: u8 = 0;
+pub const EXIT_NON_COMPLIANT: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_UNREADABLE: u8 = 3;
+
+/// Counts of verdicts and the share enforcing mTLS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+}
+
+impl Tally {
+    fn add(&mut self, compliance: ComplianceType) {
+        match compliance {
+            ComplianceType::Compliant => self.compliant += 1,
+            ComplianceType::NonCompliant => self.non_compliant += 1,
+            ComplianceType::NotApplicable => self.not_applicable += 1,
+        }
+    }
+
+    pub fn clusters(&self) -> usize {
+        self.compliant + self.non_compliant + self.not_applicable
+    }
+
+    /// Percent of the judged clusters (COMPLIANT or NON_COMPLIANT) that enforce mTLS, as the
+    /// rule's `MtlsCompliancePercent` metric counts it; `None` when none was judged.
+    pub fn percent_enforcing(&self) -> Option<f64> {
+        let judged = self.compliant + self.non_compliant;
+        (judged > 0).then(|| 100.0 * self.compliant as f64 / judged as f64)
+    }
+
+    fn share(&self) -> String {
+        self.percent_enforcing()
+            .map_or_else(|| "-".to_owned(), |percent| format!("{percent:.1}%"))
+    }
+}
+
+impl AuditReport {
+    pub fn exit_status(&self) -> u8 {
+        let tally = self.tally();
+        if tally.non_compliant > 0 {
+            EXIT_NON_COMPLIANT
+        } else if !self.unreadable.is_empty() {
+            EXIT_UNREADABLE
+        } else {
+            EXIT_ALL_ENFORCE
+        }
+    }
+
+    /// Clusters sorted by account, region and name, so runs compare line by line.
+    pub fn sort(&mut self) {
+        self.clusters.sort_by(|a, b| {
+            (&a.account, &a.region, a.name(), &a.resource_id).cmp(&(
+                &b.account,
+                &b.region,
+                b.name(),
+                &b.resource_id,
+            ))
+        });
+        self.unreadable
+            .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    }
+
+    pub fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for cluster in &self.clusters {
+            tally.add(cluster.compliance);
+        }
+        tally
+    }
+
+    pub fn by_account(&self) -> BTreeMap<&str, Tally> {
+        self.tally_by(|cluster| &cluster.account)
+    }
+
+    pub fn by_region(&self) -> BTreeMap<&str, Tally> {
+        self.tally_by(|cluster| &cluster.region)
+    }
+
+    fn tally_by<'a>(
+        &'a self,
+        key: impl Fn(&'a ClusterResult) -> &'a str,
+    ) -> BTreeMap<&'a str, Tally> {
+        let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+        for cluster in &self.clusters {
+            tallies
+                .entry(key(cluster))
+                .or_default()
+                .add(cluster.compliance);
+        }
+        tallies
+    }
+
+    /// An array of `{account, region, resourceType, resourceId, complianceType, findings,
+    /// annotation}`.
+    pub fn to_json(&self) -> String {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row<'a> {
+            account: &'a str,
+            region: &'a str,
+            resource_type: &'a str,
+            resource_id: &'a str,
+            compliance_type: &'a str,
+            findings: &'a [String],
+            annotation: Option<&'a str>,
+        }
+        let rows: Vec<Row> = self
+            .clusters
+            .iter()
+            .map(|cluster| Row {
+                account: &cluster.account,
+                region: &cluster.region,
+                resource_type: cluster.resource_type.as_str(),
+                resource_id: &cluster.resource_id,
+                compliance_type: cluster.compliance.as_str(),
+                findings: &cluster.findings,
+                annotation: cluster.annotation.as_deref(),
+            })
+            .collect();
+        serde_json::to_string_pretty(&rows).unwrap_or_default()
+    }
+
+    /// RFC 4180 CSV with a header; findings joined with `; `.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from(
+            "account,region,resourceType,resourceId,complianceType,findings,annotation\r\n",
+        );
+        for cluster in &self.clusters {
+            let fields = [
+                cluster.account.as_str(),
+                &cluster.region,
+                cluster.resource_type.as_str(),
+                &cluster.resource_id,
+                cluster.compliance.as_str(),
+                &cluster.findings.join("; "),
+                cluster.annotation.as_deref().unwrap_or(""),
+            ];
+            let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+            out.push_str(&line.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// Clusters grouped by verdict (NON_COMPLIANT first), what could not be read, then the
+    /// summary security teams report: clusters and the share enforcing mTLS, by account and region.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        for compliance in [
+            ComplianceType::NonCompliant,
+            ComplianceType::Compliant,
+            ComplianceType::NotApplicable,
+        ] {
+            let group: Vec<&ClusterResult> = self
+                .clusters
+                .iter()
+                .filter(|cluster| cluster.compliance == compliance)
+                .collect();
+            if group.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "{} ({})", compliance.as_str(), group.len());
+            let rows: Vec<Vec<String>> = group
+                .iter()
+                .map(|cluster| {
+                    let why = if cluster.findings.is_empty() {
+                        cluster.annotation.clone().unwrap_or_default()
+                    } else {
+                        cluster.findings.join("; ")
+                    };
+                    vec![
+                        cluster.account.clone(),
+                        cluster.region.clone(),
+                        cluster.name().to_owned(),
+                        cluster.compliance.as_str().to_owned(),
+                        why,
+                    ]
+                })
+                .collect();
+            out.push_str(&columns(
+                &["ACCOUNT", "REGION", "CLUSTER", "VERDICT", "FINDINGS"],
+                &rows,
+            ));
+            out.push('\n');
+        }
+        if !self.unreadable.is_empty() {
+            let _ = writeln!(out, "COULD NOT BE READ ({})", self.unreadable.len());
+            let rows: Vec<Vec<String>> = self
+                .unreadable
+                .iter()
+                .map(|unreadable| {
+                    vec![
+                        unreadable.account.clone(),
+                        unreadable
+                            .region
+                            .clone()
+                            .unwrap_or_else(|| "(every region)".into()),
+                        unreadable.reason.clone(),
+                    ]
+                })
+                .collect();
+            out.push_str(&columns(&["ACCOUNT", "REGION", "REASON"], &rows));
+            out.push('\n');
+        }
+        if !self.skipped_accounts.is_empty() {
+            let _ = writeln!(
+                out,
+                "NOT AUDITED: NOT ACTIVE ({})",
+                self.skipped_accounts.len()
+            );
+            let rows: Vec<Vec<String>> = self
+                .skipped_accounts
+                .iter()
+                .map(|(id, state)| vec![id.clone(), state.clone()])
+                .collect();
+            out.push_str(&columns(&["ACCOUNT", "STATE"], &rows));
+            out.push('\n');
+        }
+        out.push_str(&self.summary());
+        out
+    }
+
+    /// The closing summary: totals, then the share enforcing mTLS by account and by region.
+    pub fn summary(&self) -> String {
+        let tally = self.tally();
+        let mut out = format!(
+            "SUMMARY: {} clusters in {} account-regions read; {} enforce mTLS, {} do not, {} not applicable; {} of the judged enforce mTLS",
+            tally.clusters(),
+            self.regions_read,
+            tally.compliant,
+            tally.non_compliant,
+            tally.not_applicable,
+            tally.share(),
+        );
+        if !self.unreadable.is_empty() {
+            let _ = write!(out, "; {} could not be read", self.unreadable.len());
+        }
+        out.push('\n');
+        for (heading, tallies) in [("ACCOUNT", self.by_account()), ("REGION", self.by_region())] {
+            if tallies.is_empty() {
+                continue;
+            }
+            let rows: Vec<Vec<String>> = tallies
+                .iter()
+                .map(|(key, tally)| {
+                    vec![
+                        key.to_string(),
+                        tally.clusters().to_string(),
+                        tally.compliant.to_string(),
+                        tally.non_compliant.to_string(),
+                        tally.not_applicable.to_string(),
+                        tally.share(),
+                    ]
+                })
+                .collect();
+            out.push('\n');
+            out.push_str(&columns(
+                &[
+                    heading,
+                    "CLUSTERS",
+                    "COMPLIANT",
+                    "NON_COMPLIANT",
+                    "NOT_APPLICABLE",
+                    "ENFORCING",
+                ],
+                &rows,
+            ));
+        }
+        out
+    }
+}
+
+/// Left-aligned columns two spaces apart, no trailing spaces.
+fn columns(headings: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headings.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let headings: Vec<String> = headings.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&headings).chain(rows) {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(&widths) {
+            let _ = write!(line, "{cell:<width$}  ");
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(
+        account: &str,
+        region: &str,
+        name: &str,
+        compliance: ComplianceType,
+        findings: &[&str],
+    ) -> ClusterResult {
+        ClusterResult {
+            account: account.into(),
+            region: region.into(),
+            resource_type: ResourceType::MskCluster,
+            resource_id: format!("arn:aws:kafka:{region}:{account}:cluster/{name}/abcd-1"),
+            compliance,
+            findings: findings.iter().map(|f| f.to_string()).collect(),
+            annotation: (!findings.is_empty()).then(|| findings.join("; ")),
+        }
+    }
+
+    fn report() -> AuditReport {
+        AuditReport {
+            clusters: vec![
+                cluster(
+                    "111111111111",
+                    "us-east-1",
+                    "orders",
+                    ComplianceType::Compliant,
+                    &[],
+                ),
+                cluster(
+                    "111111111111",
+                    "us-east-1",
+                    "payments",
+                    ComplianceType::NonCompliant,
+                    &[
+                        "unauthenticated access is enabled",
+                        "tag \"a,b\" is missing",
+                    ],
+                ),
+                cluster(
+                    "111111111111",
+                    "eu-west-1",
+                    "audit",
+                    ComplianceType::Compliant,
+                    &[],
+                ),
+                cluster(
+                    "222222222222",
+                    "us-east-1",
+                    "logs",
+                    ComplianceType::NotApplicable,
+                    &[],
+                ),
+            ],
+            unreadable: Vec::new(),
+            skipped_accounts: Vec::new(),
+            regions_read: 3,
+        }
+    }
+
+    #[test]
+    fn the_exit_status_puts_non_compliant_before_unreadable_before_all_enforcing() {
+        let mut report = report();
+        assert_eq!(report.exit_status(), EXIT_NON_COMPLIANT);
+        report.unreadable.push(Unreadable {
+            account: "3".repeat(12),
+            region: None,
+            reason: "AccessDenied".into(),
+        });
+        assert_eq!(
+            report.exit_status(),
+            EXIT_NON_COMPLIANT,
+            "a NON_COMPLIANT cluster wins"
+        );
+        report
+            .clusters
+            .retain(|c| c.compliance != ComplianceType::NonCompliant);
+        assert_eq!(report.exit_status(), EXIT_UNREADABLE);
+        report.unreadable.clear();
+        assert_eq!(report.exit_status(), EXIT_ALL_ENFORCE);
+        assert_eq!(
+            AuditReport::default().exit_status(),
+            EXIT_ALL_ENFORCE,
+            "no cluster, nothing unreadable"
+        );
+    }
+
+    #[test]
+    fn the_share_enforcing_counts_judged_clusters_only() {
+        let report = report();
+        let tally = report.tally();
+        assert_eq!(
+            (tally.compliant, tally.non_compliant, tally.not_applicable),
+            (2, 1, 1)
+        );
+        assert!((tally.percent_enforcing().unwrap() - 200.0 / 3.0).abs() < 1e-9);
+        let accounts = report.by_account();
+        assert_eq!(
+            accounts["111111111111"].percent_enforcing(),
+            Some(200.0 / 3.0)
+        );
+        assert_eq!(
+            accounts["222222222222"].percent_enforcing(),
+            None,
+            "only NOT_APPLICABLE"
+        );
+        assert_eq!(
+            report.by_region()["eu-west-1"].percent_enforcing(),
+            Some(100.0)
+        );
+    }
+
+    #[test]
+    fn the_table_groups_by_verdict_and_ends_with_the_summary() {
+        let mut report = report();
+        report.unreadable.push(Unreadable {
+            account: "333333333333".into(),
+            region: None,
+            reason: "AWS AssumeRole failed: AccessDenied".into(),
+        });
+        let table = report.to_table();
+        let non_compliant = table.find("NON_COMPLIANT (1)").unwrap();
+        let compliant = table.find("\nCOMPLIANT (2)").unwrap();
+        let not_applicable = table.find("NOT_APPLICABLE (1)").unwrap();
+        let unreadable = table.find("COULD NOT BE READ (1)").unwrap();
+        let summary = table.find("SUMMARY: 4 clusters in 3 account-regions read; 2 enforce mTLS, 1 do not, 1 not applicable; 66.7% of the judged enforce mTLS; 1 could not be read").unwrap();
+        assert!(
+            non_compliant < compliant
+                && compliant < not_applicable
+                && not_applicable < unreadable
+                && unreadable < summary,
+            "{table}"
+        );
+        assert!(table.contains("payments  NON_COMPLIANT  unauthenticated access is enabled; tag \"a,b\" is missing"), "{table}");
+        assert!(
+            table.contains("333333333333  (every region)  AWS AssumeRole failed: AccessDenied"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "111111111111  3         2          1              0               66.7%"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("222222222222  1         0          0              1               -"),
+            "{table}"
+        );
+        assert!(
+            table.contains("eu-west-1  1         1          0              0               100.0%"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting_and_json_keeps_every_finding() {
+        let report = report();
+        let csv = report.to_csv();
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "account,region,resourceType,resourceId,complianceType,findings,annotation"
+        );
+        assert_eq!(
+            lines[2],
+            "111111111111,us-east-1,AWS::MSK::Cluster,arn:aws:kafka:us-east-1:111111111111:cluster/payments/abcd-1,NON_COMPLIANT,\"unauthenticated access is enabled; tag \"\"a,b\"\" is missing\",\"unauthenticated access is enabled; tag \"\"a,b\"\" is missing\""
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json[1]["findings"].as_array().unwrap().len(), 2);
+        assert_eq!(json[1]["complianceType"], "NON_COMPLIANT");
+        assert_eq!(json[0]["annotation"], serde_json::Value::Null);
+        assert_eq!(
+            json[0].as_object().unwrap().keys().collect::<Vec<_>>(),
+            [
+                "account",
+                "region",
+                "resourceType",
+                "resourceId",
+                "complianceType",
+                "findings",
+                "annotation"
+            ]
+        );
+    }
+
+    /// The README's sample audit: the findings and reasons are the rule's own texts, so the sample
+    /// changes when they do. `MSK_MTLS_RULE_WRITE_README=1 cargo test --lib readme` rewrites it.
+    #[test]
+    fn the_readme_sample_is_what_the_table_renders() {
+        use crate::rule::applicability::NotApplicable;
+        use crate::rule::checks::Finding;
+        use crate::rule::facts::ClientBroker;
+        use crate::rule::verdict::CaStatus;
+
+        let ca =
+            |id: &str| format!("arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/{id}");
+        let judged = |account: &str, region: &str, name: &str, findings: Vec<Finding>| {
+            let findings: Vec<String> = findings.iter().map(Finding::to_string).collect();
+            let compliance = if findings.is_empty() {
+                ComplianceType::Compliant
+            } else {
+                ComplianceType::NonCompliant
+            };
+            ClusterResult {
+                annotation: (!findings.is_empty()).then(|| findings.join("; ")),
+                findings,
+                compliance,
+                ..cluster(account, region, name, ComplianceType::Compliant, &[])
+            }
+        };
+        let serverless = ClusterResult {
+            resource_type: ResourceType::MskServerlessCluster,
+            compliance: ComplianceType::NotApplicable,
+            annotation: Some(NotApplicable::Serverless.to_string()),
+            ..cluster(
+                "123456789012",
+                "us-east-1",
+                "events",
+                ComplianceType::NotApplicable,
+                &[],
+            )
+        };
+        let mut report = AuditReport {
+            clusters: vec![
+                judged("123456789012", "us-east-1", "clickstream", vec![
+                    Finding::UnauthenticatedAccess,
+                    Finding::TlsClientAuthenticationDisabled,
+                    Finding::NoCertificateAuthority,
+                    Finding::PlaintextListener { client_broker: Some(ClientBroker::TlsPlaintext) },
+                ]),
+                judged("123456789012", "us-east-1", "orders", vec![Finding::CertificateAuthorityExpiring {
+                    arn: ca("0b6f7a1e-4c1d-4b8e-9a52-3f1d2c7e8a90"),
+                    days_left: 20,
+                }]),
+                judged("111111111111", "eu-west-1", "payments", vec![Finding::CertificateAuthorityNotActive {
+                    arn: ca("5d2e9c4b-7f3a-4e61-8b0d-6a9f1c2e3d47"),
+                    status: CaStatus::Disabled,
+                }]),
+                judged("111111111111", "us-east-1", "ledger", vec![]),
+                serverless,
+            ],
+            unreadable: vec![Unreadable {
+                account: "222222222222".into(),
+                region: None,
+                reason: "AWS AssumeRole failed: role arn:aws:iam::222222222222:role/msk-mtls-rule-audit: AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/msk-mtls-rule-audit".into(),
+            }],
+            skipped_accounts: Vec::new(),
+            regions_read: 4,
+        };
+        report.sort();
+        let sample = format!(
+            "```text\n$ msk-mtls-rule audit --regions us-east-1,eu-west-1 --role-name msk-mtls-rule-audit \\\n    --accounts 123456789012,111111111111,222222222222\n{}```\n",
+            report.to_table()
+        );
+        crate::readme::keep_readme_block(
+            "<!-- audit-sample:begin (rendered by src/app/audit/report.rs) -->\n",
+            "<!-- audit-sample:end -->",
+            &sample,
+        );
+    }
+
+    #[test]
+    fn a_cluster_name_comes_from_its_arn() {
+        let result = cluster(
+            "111111111111",
+            "us-east-1",
+            "orders-prod",
+            ComplianceType::Compliant,
+            &[],
+        );
+        assert_eq!(result.name(), "orders-prod");
+        let odd = ClusterResult {
+            resource_id: "not-an-arn".into(),
+            ..result
+        };
+        assert_eq!(odd.name(), "not-an-arn");
+    }
+}
