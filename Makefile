@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # another, because it pins a boto3 that SAM CLI refuses.
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
-TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/member-alerts.yaml deploy/organization-rule.yaml deploy/audit-role.yaml
+TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/member-alerts.yaml deploy/organization-rule.yaml deploy/audit-role.yaml deploy/probe.yaml
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 export SAM_CLI_TELEMETRY := 0
 
@@ -84,8 +84,8 @@ test: tools build ## every test: unit, contract, handler, adapters, CLI, end-to-
 unit: ## the tests that need no emulator
 	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties
 
-e2e: tools build ## the end-to-end layers alone: release binary + Runtime API + moto, and `audit` on moto
-	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit -- --test-threads=2
+e2e: tools build ## the end-to-end layers alone: release binary + Runtime API + moto; `audit`; `probe` on real TLS servers
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe -- --test-threads=2
 
 bench: tools build $(SAM_VENV)/.installed lambda-target ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
 	$(CARGO) bench --locked --bench core -- --noplot

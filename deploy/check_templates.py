@@ -20,6 +20,7 @@ TEMPLATES = {
     "conformance-pack.yaml": ROOT / "conformance-pack.yaml",
     "deploy/member-role.yaml": ROOT / "deploy/member-role.yaml",
     "deploy/audit-role.yaml": ROOT / "deploy/audit-role.yaml",
+    "deploy/probe.yaml": ROOT / "deploy/probe.yaml",
     "deploy/member-alerts.yaml": ROOT / "deploy/member-alerts.yaml",
     "deploy/organization-rule.yaml": ROOT / "deploy/organization-rule.yaml",
 }

@@ -8,6 +8,7 @@
 //!   adapter, where every AWS call lives.
 //! - `app`: one invocation from event to evaluations, used by the Lambda handler and the local
 //!   command alike, and the `audit` command on the same evaluator.
+//! - `probe`: knocks on the brokers (TLS handshakes and Kafka's ApiVersions) to prove mTLS live.
 
 pub mod app;
 pub mod aws;
@@ -15,6 +16,7 @@ pub mod edge;
 pub mod error;
 pub mod logging;
 pub mod metrics;
+pub mod probe;
 #[cfg(test)]
 mod readme;
 pub mod rule;

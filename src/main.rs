@@ -1,6 +1,8 @@
-//! One binary, three ways in: started by Lambda (no arguments, `AWS_LAMBDA_RUNTIME_API` set) it serves
-//! the Runtime API; `msk-mtls-rule evaluate --event FILE` prints the evaluations an event would send;
-//! `msk-mtls-rule audit` judges every cluster the credentials can list, now.
+//! One binary, several ways in: started by Lambda (no arguments, `AWS_LAMBDA_RUNTIME_API` set) it
+//! serves the Runtime API, as the Config rule or (`MSK_MTLS_RULE_HANDLER=probe`) as the scheduled
+//! probe; `msk-mtls-rule evaluate --event FILE` prints the evaluations an event would send;
+//! `msk-mtls-rule audit` judges every cluster the credentials can list, now; `msk-mtls-rule probe`
+//! knocks on a cluster's brokers.
 
 use std::process::ExitCode;
 
@@ -10,6 +12,7 @@ use msk_mtls_rule::app::audit::{audit, AuditError, Progress};
 use msk_mtls_rule::app::{lambda, local};
 use msk_mtls_rule::aws::sdk::AwsAccount;
 use msk_mtls_rule::logging;
+use msk_mtls_rule::probe::args::{parse_probe_args, ProbeRequest};
 use msk_mtls_rule::rule::time::Timestamp;
 
 fn usage() -> String {
@@ -17,21 +20,33 @@ fn usage() -> String {
         "\
 usage: msk-mtls-rule                          serve the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API set)
        msk-mtls-rule evaluate --event FILE    print the evaluations a Config event gives (FILE or - for stdin)
+{}
 {}",
-        args::USAGE
+        args::USAGE,
+        msk_mtls_rule::probe::args::USAGE
     )
 }
 
 enum Command {
     Serve,
+    ServeProbe,
     Evaluate { event_path: String },
     Audit(Box<AuditRequest>),
+    Probe(Box<ProbeRequest>),
     Help,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
     match args {
-        [] if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => Ok(Command::Serve),
+        [] if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
+            match std::env::var("MSK_MTLS_RULE_HANDLER").as_deref() {
+                Err(_) | Ok("rule") => Ok(Command::Serve),
+                Ok("probe") => Ok(Command::ServeProbe),
+                Ok(other) => Err(format!(
+                    "MSK_MTLS_RULE_HANDLER={other:?} is not rule or probe"
+                )),
+            }
+        }
         [] => Err("AWS_LAMBDA_RUNTIME_API is not set: not running in Lambda".into()),
         [help] if help == "-h" || help == "--help" => Ok(Command::Help),
         [evaluate, flag, path] if evaluate == "evaluate" && flag == "--event" => {
@@ -42,6 +57,9 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         [audit, rest @ ..] if audit == "audit" => {
             parse_audit_args(rest, |path| std::fs::read_to_string(path))
                 .map(|request| Command::Audit(Box::new(request)))
+        }
+        [probe, rest @ ..] if probe == "probe" => {
+            parse_probe_args(rest).map(|request| Command::Probe(Box::new(request)))
         }
         _ => Err(format!("unrecognised arguments: {}", args.join(" "))),
     }
@@ -75,7 +93,12 @@ fn main() -> ExitCode {
         Command::Evaluate { event_path } => runtime
             .block_on(local::evaluate_file(&event_path))
             .map_err(|e| e.to_string()),
+        Command::ServeProbe => runtime
+            .block_on(lambda::serve_probe())
+            .map(|()| String::new())
+            .map_err(|e| e.to_string()),
         Command::Audit(request) => return runtime.block_on(run_audit(&request)),
+        Command::Probe(request) => return runtime.block_on(run_probe(*request)),
     };
     match result {
         Ok(output) if output.is_empty() => ExitCode::SUCCESS,
@@ -124,4 +147,23 @@ async fn run_audit(request: &AuditRequest) -> ExitCode {
         }
     }
     ExitCode::from(report.exit_status())
+}
+
+/// Prints the probe's report; the exit status is its verdict's.
+async fn run_probe(request: ProbeRequest) -> ExitCode {
+    logging::init_local();
+    let format = request.format;
+    match msk_mtls_rule::probe::run::probe(&AwsAccount::default(), request).await {
+        Ok(report) => {
+            match format {
+                msk_mtls_rule::probe::args::Format::Text => print!("{}", report.to_text()),
+                msk_mtls_rule::probe::args::Format::Json => println!("{:#}", report.to_json()),
+            }
+            ExitCode::from(report.verdict.exit_status())
+        }
+        Err(error) => {
+            eprintln!("msk-mtls-rule: {error}");
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
 }

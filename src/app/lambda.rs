@@ -13,6 +13,7 @@ use crate::aws::sdk::AwsAccount;
 use crate::error::RuleError;
 use crate::logging::{self, LogLevel};
 use crate::metrics;
+use crate::probe;
 use crate::rule::time::Timestamp;
 
 /// Time kept back from the Lambda deadline to report a clear timeout instead of being killed.
@@ -42,6 +43,42 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
                 within_deadline(event.context.deadline, now.millis() as u64, invocation).await?;
             write_metrics(namespace, log_level, now, &outcome);
             Ok::<InvocationSummary, RuleError>(outcome.summary)
+        },
+    ))
+    .await
+}
+
+/// Serves the scheduled probe function (`MSK_MTLS_RULE_HANDLER=probe`): each event names clusters,
+/// each is probed with the system's roots, and one metrics line per cluster is written. A cluster
+/// that cannot be probed counts as inconclusive; the invocation fails only on a malformed event.
+pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
+    let log_level = LogLevel::from_env();
+    logging::init_lambda(log_level);
+    let aws = &AwsAccount::load().await;
+    let namespace = &std::env::var("METRICS_NAMESPACE")
+        .unwrap_or_else(|_| metrics::DEFAULT_NAMESPACE.to_owned());
+    let timeout = std::env::var("PROBE_TIMEOUT_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(probe::args::DEFAULT_TIMEOUT, Duration::from_millis);
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let arns =
+                probe::run::parse_probe_event(&event.payload).map_err(RuleError::InvalidEvent)?;
+            let now = Timestamp::now();
+            let mut reports = Vec::new();
+            for arn in &arns {
+                let report = probe::run::probe_cluster(aws, arn, timeout).await;
+                if !namespace.is_empty() {
+                    let level = log_level.metrics_level().as_str();
+                    println!(
+                        "{}",
+                        probe::run::probe_metrics_line(namespace, &report, now, level)
+                    );
+                }
+                reports.push(report.to_json());
+            }
+            Ok::<serde_json::Value, RuleError>(serde_json::json!({ "clusters": reports }))
         },
     ))
     .await

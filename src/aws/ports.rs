@@ -131,3 +131,12 @@ pub trait Directory: Accounts {
         next_token: Option<String>,
     ) -> impl Future<Output = Result<Page<MemberAccount>, RuleError>> + Send;
 }
+
+/// Where a cluster's brokers listen (Kafka's GetBootstrapBrokers), for `probe`.
+pub trait Brokers {
+    /// Every broker string the answer holds: (wire member name, `host:port,...`).
+    fn bootstrap_brokers(
+        &self,
+        cluster_arn: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, RuleError>> + Send;
+}

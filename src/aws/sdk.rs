@@ -21,8 +21,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::sync::OnceCell;
 
 use crate::aws::ports::{
-    Accounts, Caller, ConfigService, Directory, KafkaService, ListedCluster, MemberAccount, Page,
-    PrivateCaService,
+    Accounts, Brokers, Caller, ConfigService, Directory, KafkaService, ListedCluster,
+    MemberAccount, Page, PrivateCaService,
 };
 use crate::edge::event::{to_timestamp, ResultToken};
 use crate::edge::item::ConfigurationItem;
@@ -484,6 +484,86 @@ fn is_access_denied(code: Option<&str>) -> bool {
 const CLUSTERS_PER_PAGE: i32 = 100;
 /// GetComplianceDetailsByConfigRule's largest page.
 const RESULTS_PER_PAGE: i32 = 100;
+
+impl Brokers for AwsAccount {
+    async fn bootstrap_brokers(
+        &self,
+        cluster_arn: &str,
+    ) -> Result<Vec<(String, String)>, RuleError> {
+        let output = self
+            .kafka()
+            .await
+            .get_bootstrap_brokers()
+            .cluster_arn(cluster_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("GetBootstrapBrokers", e))?;
+        let members = [
+            ("bootstrapBrokerString", output.bootstrap_broker_string()),
+            (
+                "bootstrapBrokerStringTls",
+                output.bootstrap_broker_string_tls(),
+            ),
+            (
+                "bootstrapBrokerStringSaslScram",
+                output.bootstrap_broker_string_sasl_scram(),
+            ),
+            (
+                "bootstrapBrokerStringSaslIam",
+                output.bootstrap_broker_string_sasl_iam(),
+            ),
+            (
+                "bootstrapBrokerStringPublicTls",
+                output.bootstrap_broker_string_public_tls(),
+            ),
+            (
+                "bootstrapBrokerStringPublicSaslScram",
+                output.bootstrap_broker_string_public_sasl_scram(),
+            ),
+            (
+                "bootstrapBrokerStringPublicSaslIam",
+                output.bootstrap_broker_string_public_sasl_iam(),
+            ),
+            (
+                "bootstrapBrokerStringVpcConnectivityTls",
+                output.bootstrap_broker_string_vpc_connectivity_tls(),
+            ),
+            (
+                "bootstrapBrokerStringVpcConnectivitySaslScram",
+                output.bootstrap_broker_string_vpc_connectivity_sasl_scram(),
+            ),
+            (
+                "bootstrapBrokerStringVpcConnectivitySaslIam",
+                output.bootstrap_broker_string_vpc_connectivity_sasl_iam(),
+            ),
+            (
+                "bootstrapBrokerStringIpv6",
+                output.bootstrap_broker_string_ipv6(),
+            ),
+            (
+                "bootstrapBrokerStringTlsIpv6",
+                output.bootstrap_broker_string_tls_ipv6(),
+            ),
+            (
+                "bootstrapBrokerStringSaslScramIpv6",
+                output.bootstrap_broker_string_sasl_scram_ipv6(),
+            ),
+            (
+                "bootstrapBrokerStringSaslIamIpv6",
+                output.bootstrap_broker_string_sasl_iam_ipv6(),
+            ),
+        ];
+        Ok(members
+            .into_iter()
+            .filter_map(|(member, list)| {
+                Some((
+                    member.to_owned(),
+                    list.filter(|l| !l.is_empty())?.to_owned(),
+                ))
+            })
+            .collect())
+    }
+}
 
 impl KafkaService for AwsAccount {
     async fn list_clusters(

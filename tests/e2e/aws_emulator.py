@@ -17,6 +17,7 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
     with moto's v1 CreateCluster model call, which keeps their authentication settings.
   * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key,
     the region it was signed for, and the emulator's own time for it.
+  * Kafka GetBootstrapBrokers (moto lacks it): the broker strings set for a cluster.
   * Several accounts and regions (moto keys its backends by both): clusters and CAs are made in the
     account and region asked; an organization with chosen account ids and states; Account's
     ListRegions (moto lacks it) per account, and a region not enabled for an account refuses every
@@ -27,7 +28,8 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
 /_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
-/_e2e/latency (milliseconds added to every AWS call);
+/_e2e/latency (milliseconds added to every AWS call), /_e2e/bootstrap-brokers (a cluster's
+GetBootstrapBrokers answer);
 GET /_e2e/calls, /_e2e/recorded-evaluations.
 """
 import argparse
@@ -124,13 +126,13 @@ class Emulator:
         self.request = threading.local()  # the werkzeug server answers each request on its own thread
         self.faults = {}  # operation -> {"kind", "rate", "remaining"}
         self.random = random.Random(0)
-        self.current_key = None
         self.failed_evaluations_left = 0
         self.history = {}  # (resource type, resource id) -> configuration item (API spelling)
         self.stored_results = {}  # (resource type, resource id) -> last evaluation, as Config keeps it
         self.regions = {}  # account -> {region: opt status}, for ListRegions and refusing the others
         self.missing_roles = set()  # role ARNs AssumeRole refuses, as AWS refuses a missing role
         self.latency = 0.0  # seconds added to every AWS call, as a network round trip would
+        self.bootstrap_brokers = {}  # cluster ARN -> GetBootstrapBrokers answer (moto lacks it)
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -140,7 +142,8 @@ class Emulator:
         self.request.started = time.perf_counter()
         body = read_body(environ)
         operation = operation_of(environ, path)
-        self.current_key = access_key_of(environ)
+        # per request (the server answers each on its own thread): concurrent callers sign with different keys
+        self.request.key = access_key_of(environ)
         self.request.region = signed_region_of(environ)
         refusal = self.account_refusal(operation, environ, body)
         if refusal is not None:
@@ -149,6 +152,16 @@ class Emulator:
             if kind == "missing-role":
                 return xml_response(start_response, status, answer)
             return json_response(start_response, status, answer)
+        if operation == "GetBootstrapBrokers":
+            from urllib.parse import unquote
+            arn = unquote(path[len("/v1/clusters/"):-len("/bootstrap-brokers")])
+            answer = self.bootstrap_brokers.get(arn)
+            if answer is None:
+                self.log(operation, 404, None)
+                return json_response(start_response, "404 Not Found",
+                                     {"__type": "NotFoundException", "message": f"cluster {arn} not found"})
+            self.log(operation, 200, None)
+            return json_response(start_response, "200 OK", answer)
         if operation == "ListRegions":
             self.log(operation, 200, None)
             return json_response(start_response, "200 OK", self.list_regions(json.loads(body or b"{}")))
@@ -193,13 +206,13 @@ class Emulator:
     def log(self, operation, status, fault):
         with self.lock:
             # ms: the emulator's own time for the call, the floor no client can go below
-            self.calls.append({"operation": operation, "status": status, "fault": fault, "key": self.current_key,
+            self.calls.append({"operation": operation, "status": status, "fault": fault, "key": self.request.key,
                                "region": getattr(self.request, "region", None),
                                "ms": (time.perf_counter() - self.request.started) * 1000})
 
     def account_of_request(self):
         from moto.iam.models import get_account_id_from
-        return get_account_id_from(self.current_key or "")
+        return get_account_id_from(self.request.key or "")
 
     def account_refusal(self, operation, environ, body):
         """AssumeRole of a missing role, or a call into a region the account has not enabled."""
@@ -327,6 +340,10 @@ class Emulator:
             with self.lock:
                 self.regions[request["account"]] = dict(request["regions"])
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/bootstrap-brokers":
+            with self.lock:
+                self.bootstrap_brokers[request["arn"]] = dict(request["brokers"])
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/latency":
             self.latency = float(request["ms"]) / 1000
             return json_response(start_response, "200 OK", {})
@@ -424,6 +441,8 @@ def operation_of(environ, path):
         return target.split(".")[-1]  # JSON protocols: Config, ACM PCA
     if environ.get("REQUEST_METHOD") == "GET" and path == "/api/v2/clusters":
         return "ListClustersV2"
+    if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/clusters/") and path.endswith("/bootstrap-brokers"):
+        return "GetBootstrapBrokers"
     if environ.get("REQUEST_METHOD") == "POST" and path == "/listRegions":
         return "ListRegions"  # Account (REST-JSON)
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):

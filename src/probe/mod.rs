@@ -1,0 +1,520 @@
+//! `msk-mtls-rule probe`: proves mTLS by knocking on the brokers the way an attacker would, with no
+//! certificate and with one from a CA nobody trusts, and (as a positive control) with one the
+//! cluster's Private CA issued. Settings can say mTLS while a listener still lets anyone in; the
+//! probe reads no setting. It sends TLS handshakes and Kafka's `ApiVersions`, nothing else.
+
+pub mod args;
+pub mod endpoints;
+pub mod kafka;
+pub mod knock;
+pub mod run;
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::probe::endpoints::{Endpoint, Listener};
+use crate::rule::params::SaslMechanism;
+
+/// What was tried on an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    Plaintext,
+    TlsNoCert,
+    TlsUntrustedCert,
+    TlsClientCert,
+    Sasl,
+}
+
+impl Attempt {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attempt::Plaintext => "plaintext",
+            Attempt::TlsNoCert => "tls-no-cert",
+            Attempt::TlsUntrustedCert => "tls-untrusted-cert",
+            Attempt::TlsClientCert => "tls-client-cert",
+            Attempt::Sasl => "sasl",
+        }
+    }
+}
+
+/// How it went. Only `Refused` says the door is shut: a timeout or a closed port says nothing about
+/// mTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server turned the client away (a TLS alert, or a plaintext listener hanging up).
+    Refused,
+    /// The server let the client in (a Kafka answer, or a completed handshake with no abort).
+    Accepted,
+    /// Connection refused: nothing listens.
+    Closed,
+    /// A timeout: no connection, or no handshake.
+    Unreachable,
+    /// Something else (an untrusted broker certificate, an unexpected close, a bad name).
+    Inconclusive,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Refused => "refused",
+            Outcome::Accepted => "accepted",
+            Outcome::Closed => "closed",
+            Outcome::Unreachable => "unreachable",
+            Outcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// One attempt on one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Knocked {
+    pub endpoint: Endpoint,
+    pub attempt: Attempt,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Enforced,
+    NotEnforced,
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Enforced => "ENFORCED",
+            Verdict::NotEnforced => "NOT_ENFORCED",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+        }
+    }
+
+    pub fn exit_status(self) -> u8 {
+        match self {
+            Verdict::Enforced => 0,
+            Verdict::NotEnforced => 1,
+            Verdict::Inconclusive => 3,
+        }
+    }
+}
+
+/// Everything one probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeReport {
+    /// The cluster ARN, or the endpoints as given.
+    pub target: String,
+    pub results: Vec<Knocked>,
+    pub verdict: Verdict,
+    /// Why the verdict is what it is, in one sentence.
+    pub reason: String,
+    /// A certificate from the cluster's CA was accepted on every TLS endpoint.
+    pub confirmed_by_control: bool,
+}
+
+impl ProbeReport {
+    /// Judges the results. Any door that let us in is NOT_ENFORCED. ENFORCED needs every TLS
+    /// endpoint to refuse both a client with no certificate and one with an untrusted certificate,
+    /// every other endpoint to be read, and the positive control (when given) to be accepted
+    /// everywhere; anything short of that is INCONCLUSIVE, never ENFORCED.
+    pub fn judge(
+        target: String,
+        results: Vec<Knocked>,
+        allowed_sasl: &[SaslMechanism],
+        control_given: bool,
+    ) -> Self {
+        let open: Vec<&Knocked> = results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Accepted && is_a_door(r, allowed_sasl))
+            .collect();
+        let tls: Vec<&Knocked> = results
+            .iter()
+            .filter(|r| r.endpoint.listener == Listener::Tls)
+            .collect();
+        let shut = |attempt| {
+            tls.iter()
+                .filter(|r| r.attempt == attempt)
+                .all(|r| r.outcome == Outcome::Refused)
+        };
+        let proves_nothing = |r: &&Knocked| match r.outcome {
+            Outcome::Unreachable | Outcome::Inconclusive => {
+                r.endpoint.listener == Listener::Tls || is_a_door(r, allowed_sasl)
+            }
+            Outcome::Closed => r.endpoint.listener == Listener::Tls,
+            Outcome::Refused | Outcome::Accepted => false,
+        };
+        let unread: Vec<&Knocked> = results.iter().filter(proves_nothing).collect();
+        let control_accepted = tls
+            .iter()
+            .filter(|r| r.attempt == Attempt::TlsClientCert)
+            .all(|r| r.outcome == Outcome::Accepted);
+        let (verdict, reason) = if let Some(first) = open.first() {
+            (
+                Verdict::NotEnforced,
+                format!(
+                    "{} let a client in by {} ({} in all)",
+                    first.endpoint.address(),
+                    first.attempt.as_str(),
+                    open.len()
+                ),
+            )
+        } else if tls.is_empty() {
+            (
+                Verdict::Inconclusive,
+                "no TLS listener to knock on".to_owned(),
+            )
+        } else if let Some(first) = unread.first() {
+            (
+                Verdict::Inconclusive,
+                format!(
+                    "{} by {} was {}: it proves nothing either way",
+                    first.endpoint.address(),
+                    first.attempt.as_str(),
+                    first.outcome.as_str()
+                ),
+            )
+        } else if !(shut(Attempt::TlsNoCert) && shut(Attempt::TlsUntrustedCert)) {
+            (
+                Verdict::Inconclusive,
+                "not every TLS endpoint refused both clients".to_owned(),
+            )
+        } else if control_given && !control_accepted {
+            (
+                Verdict::Inconclusive,
+                "the control certificate was not accepted everywhere: the refusals may not come from mTLS".to_owned(),
+            )
+        } else if control_given {
+            (
+                Verdict::Enforced,
+                "every TLS endpoint refused a client with no certificate and one with an untrusted certificate, and accepted the cluster CA's certificate".to_owned(),
+            )
+        } else {
+            (
+                Verdict::Enforced,
+                "every TLS endpoint refused a client with no certificate and one with an untrusted certificate; not confirmed by a control (give --client-cert and --client-key)".to_owned(),
+            )
+        };
+        ProbeReport {
+            target,
+            confirmed_by_control: verdict == Verdict::Enforced && control_given,
+            results,
+            verdict,
+            reason,
+        }
+    }
+
+    /// Counts for the metrics: refusals that confirm mTLS, doors open, attempts that proved nothing.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let refusals = self
+            .results
+            .iter()
+            .filter(|r| {
+                r.outcome == Outcome::Refused
+                    && matches!(r.attempt, Attempt::TlsNoCert | Attempt::TlsUntrustedCert)
+            })
+            .count();
+        let open = self
+            .results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Accepted && r.attempt != Attempt::TlsClientCert)
+            .count();
+        let inconclusive = self
+            .results
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Unreachable | Outcome::Inconclusive))
+            .count();
+        (refusals, open, inconclusive)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            endpoint: String,
+            listener: &'a str,
+            attempt: &'a str,
+            outcome: &'a str,
+            detail: &'a str,
+        }
+        let endpoints: Vec<Row> = self
+            .results
+            .iter()
+            .map(|r| Row {
+                endpoint: r.endpoint.address(),
+                listener: r.endpoint.listener.as_str(),
+                attempt: r.attempt.as_str(),
+                outcome: r.outcome.as_str(),
+                detail: &r.detail,
+            })
+            .collect();
+        serde_json::json!({
+            "target": self.target,
+            "endpoints": endpoints,
+            "verdict": self.verdict.as_str(),
+            "reason": self.reason,
+            "confirmedByControl": self.confirmed_by_control,
+        })
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = format!("probe of {}\n", self.target);
+        let width = self
+            .results
+            .iter()
+            .map(|r| r.endpoint.address().len())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<10}  {:<18}  {:<12}  DETAIL",
+            "ENDPOINT", "LISTENER", "ATTEMPT", "OUTCOME"
+        );
+        for r in &self.results {
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:<10}  {:<18}  {:<12}  {}",
+                r.endpoint.address(),
+                r.endpoint.listener.as_str(),
+                r.attempt.as_str(),
+                r.outcome.as_str(),
+                r.detail
+            );
+        }
+        let _ = writeln!(out, "{}: {}", self.verdict.as_str(), self.reason);
+        out
+    }
+}
+
+/// An attempt that, accepted, lets someone in without a certificate from the cluster's CA.
+fn is_a_door(result: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
+    match result.attempt {
+        Attempt::TlsClientCert => false,
+        Attempt::Sasl => match result.endpoint.listener {
+            Listener::SaslIam => !allowed_sasl.contains(&SaslMechanism::Iam),
+            Listener::SaslScram => !allowed_sasl.contains(&SaslMechanism::Scram),
+            _ => true,
+        },
+        Attempt::Plaintext | Attempt::TlsNoCert | Attempt::TlsUntrustedCert => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn knocked(port: u16, listener: Listener, attempt: Attempt, outcome: Outcome) -> Knocked {
+        Knocked {
+            endpoint: Endpoint {
+                host: "b-1.example".into(),
+                port,
+                listener,
+            },
+            attempt,
+            outcome,
+            detail: String::new(),
+        }
+    }
+
+    fn tls(
+        port: u16,
+        no_cert: Outcome,
+        untrusted: Outcome,
+        control: Option<Outcome>,
+    ) -> Vec<Knocked> {
+        let mut results = vec![
+            knocked(port, Listener::Tls, Attempt::TlsNoCert, no_cert),
+            knocked(port, Listener::Tls, Attempt::TlsUntrustedCert, untrusted),
+        ];
+        results.extend(
+            control.map(|outcome| knocked(port, Listener::Tls, Attempt::TlsClientCert, outcome)),
+        );
+        results
+    }
+
+    fn verdict(results: Vec<Knocked>, allowed: &[SaslMechanism], control: bool) -> (Verdict, bool) {
+        let report = ProbeReport::judge("t".into(), results, allowed, control);
+        (report.verdict, report.confirmed_by_control)
+    }
+
+    use Outcome::*;
+
+    #[test]
+    fn enforced_needs_every_tls_endpoint_to_refuse_both_knocks() {
+        let both = [
+            tls(9094, Refused, Refused, None),
+            tls(9194, Refused, Refused, None),
+        ]
+        .concat();
+        assert_eq!(verdict(both, &[], false), (Verdict::Enforced, false));
+        let confirmed = [
+            tls(9094, Refused, Refused, Some(Accepted)),
+            tls(9194, Refused, Refused, Some(Accepted)),
+        ]
+        .concat();
+        assert_eq!(verdict(confirmed, &[], true), (Verdict::Enforced, true));
+    }
+
+    #[test]
+    fn any_door_that_lets_a_client_in_is_not_enforced_whatever_else_happened() {
+        for results in [
+            tls(9094, Accepted, Refused, None),
+            tls(9094, Refused, Accepted, None),
+            [
+                tls(9094, Refused, Refused, None),
+                tls(9194, Unreachable, Accepted, None),
+            ]
+            .concat(),
+            [
+                tls(9094, Refused, Refused, None),
+                vec![knocked(
+                    9092,
+                    Listener::Plaintext,
+                    Attempt::Plaintext,
+                    Accepted,
+                )],
+            ]
+            .concat(),
+            [
+                tls(9094, Refused, Refused, None),
+                vec![knocked(9096, Listener::SaslScram, Attempt::Sasl, Accepted)],
+            ]
+            .concat(),
+        ] {
+            assert_eq!(
+                verdict(results.clone(), &[], false).0,
+                Verdict::NotEnforced,
+                "{results:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_short_of_refusals_everywhere_is_enforced() {
+        for (results, control) in [
+            (Vec::new(), false),
+            (
+                vec![knocked(
+                    9092,
+                    Listener::Plaintext,
+                    Attempt::Plaintext,
+                    Refused,
+                )],
+                false,
+            ),
+            (tls(9094, Unreachable, Unreachable, None), false),
+            (tls(9094, Closed, Closed, None), false),
+            (tls(9094, Inconclusive, Refused, None), false),
+            (
+                [
+                    tls(9094, Refused, Refused, None),
+                    tls(9194, Refused, Closed, None),
+                ]
+                .concat(),
+                false,
+            ),
+            (tls(9094, Refused, Refused, Some(Refused)), true),
+            (tls(9094, Refused, Refused, Some(Unreachable)), true),
+            (
+                [
+                    tls(9094, Refused, Refused, None),
+                    vec![knocked(
+                        9096,
+                        Listener::SaslScram,
+                        Attempt::Sasl,
+                        Unreachable,
+                    )],
+                ]
+                .concat(),
+                false,
+            ),
+            (
+                [
+                    tls(9094, Refused, Refused, None),
+                    vec![knocked(
+                        9092,
+                        Listener::Plaintext,
+                        Attempt::Plaintext,
+                        Inconclusive,
+                    )],
+                ]
+                .concat(),
+                false,
+            ),
+        ] {
+            assert_eq!(
+                verdict(results.clone(), &[], control).0,
+                Verdict::Inconclusive,
+                "{results:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_allowed_sasl_listener_is_not_a_door_and_a_closed_one_is_no_way_in() {
+        let sasl = |listener, outcome| knocked(9098, listener, Attempt::Sasl, outcome);
+        let with = |extra| [tls(9094, Refused, Refused, None), vec![extra]].concat();
+        assert_eq!(
+            verdict(
+                with(sasl(Listener::SaslIam, Accepted)),
+                &[SaslMechanism::Iam],
+                false
+            )
+            .0,
+            Verdict::Enforced
+        );
+        assert_eq!(
+            verdict(
+                with(sasl(Listener::SaslScram, Accepted)),
+                &[SaslMechanism::Iam],
+                false
+            )
+            .0,
+            Verdict::NotEnforced
+        );
+        assert_eq!(
+            verdict(with(sasl(Listener::SaslIam, Closed)), &[], false).0,
+            Verdict::Enforced
+        );
+        assert_eq!(
+            verdict(
+                with(knocked(
+                    9092,
+                    Listener::Plaintext,
+                    Attempt::Plaintext,
+                    Closed
+                )),
+                &[],
+                false
+            )
+            .0,
+            Verdict::Enforced,
+            "a plaintext listener that is not there lets nobody in"
+        );
+    }
+
+    #[test]
+    fn counts_split_confirmed_refusals_open_doors_and_silence() {
+        let results = [
+            tls(9094, Refused, Refused, Some(Accepted)),
+            tls(9194, Accepted, Unreachable, None),
+            vec![knocked(
+                9092,
+                Listener::Plaintext,
+                Attempt::Plaintext,
+                Accepted,
+            )],
+        ]
+        .concat();
+        let report = ProbeReport::judge("t".into(), results, &[], true);
+        assert_eq!(report.counts(), (2, 2, 1));
+        assert_eq!(report.verdict.exit_status(), 1);
+        let json = report.to_json();
+        assert_eq!(json["verdict"], "NOT_ENFORCED");
+        assert_eq!(json["endpoints"][0]["endpoint"], "b-1.example:9094");
+        assert_eq!(json["endpoints"][0]["attempt"], "tls-no-cert");
+        assert!(report
+            .to_text()
+            .ends_with(&format!("NOT_ENFORCED: {}\n", report.reason)));
+    }
+}

@@ -1,0 +1,292 @@
+//! One probe, from a target to a report, for the command and for the scheduled probe function.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
+use serde_json::{json, Value};
+
+use crate::aws::ports::{Brokers, Directory};
+use crate::probe::args::{is_cluster_arn, region_of, ProbeRequest, Target};
+use crate::probe::endpoints::{from_bootstrap_brokers, Endpoint};
+use crate::probe::knock::{untrusted_identity, Knocker};
+use crate::probe::ProbeReport;
+use crate::rule::time::Timestamp;
+
+/// Endpoints knocked on at once.
+const CONCURRENT_ENDPOINTS: usize = 16;
+
+/// Why a probe could not run (as opposed to what it found): exit status 3.
+#[derive(Debug)]
+pub struct ProbeError(pub String);
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "probe: {}", self.0)
+    }
+}
+
+/// The target's endpoints (GetBootstrapBrokers in the cluster's region for a cluster ARN).
+pub async fn endpoints_of<D: Directory + Brokers>(
+    aws: &D,
+    target: &Target,
+) -> Result<Vec<Endpoint>, ProbeError> {
+    match target {
+        Target::Endpoints(endpoints) => Ok(endpoints.clone()),
+        Target::Cluster(arn) => {
+            let region = region_of(arn).unwrap_or_default();
+            let regional = aws.in_region(region).await;
+            let members = regional
+                .bootstrap_brokers(arn)
+                .await
+                .map_err(|e| ProbeError(e.message()))?;
+            from_bootstrap_brokers(&members).map_err(ProbeError)
+        }
+    }
+}
+
+/// The roots brokers are verified with: the bundle given, or the system's.
+pub fn roots(bundle: Option<&[CertificateDer<'static>]>) -> Result<RootCertStore, ProbeError> {
+    let mut roots = RootCertStore::empty();
+    match bundle {
+        Some(certificates) => {
+            let (_, ignored) = roots.add_parsable_certificates(certificates.iter().cloned());
+            if ignored > 0 || roots.is_empty() {
+                return Err(ProbeError(format!(
+                    "--ca-bundle: {ignored} certificate(s) could not be used as roots"
+                )));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(ProbeError(
+                    "no system CA certificates found to verify the brokers: give --ca-bundle"
+                        .into(),
+                ));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Knocks on every endpoint (several at once; each endpoint's attempts one after another) and
+/// judges what happened.
+pub async fn probe<D: Directory + Brokers>(
+    aws: &D,
+    request: ProbeRequest,
+) -> Result<ProbeReport, ProbeError> {
+    let endpoints = endpoints_of(aws, &request.target).await?;
+    let control_given = request.control.is_some();
+    let knocker = Knocker {
+        connect_timeout: request.connect_timeout,
+        read_timeout: request.read_timeout,
+        roots: Arc::new(roots(request.ca_bundle.as_deref())?),
+        untrusted: untrusted_identity().map_err(ProbeError)?,
+        control: request.control,
+    };
+    let target = match &request.target {
+        Target::Cluster(arn) => arn.clone(),
+        Target::Endpoints(endpoints) => endpoints
+            .iter()
+            .map(Endpoint::address)
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let results = knock_all(&knocker, &endpoints).await;
+    Ok(ProbeReport::judge(
+        target,
+        results,
+        &request.allowed_sasl,
+        control_given,
+    ))
+}
+
+async fn knock_all(knocker: &Knocker, endpoints: &[Endpoint]) -> Vec<crate::probe::Knocked> {
+    stream::iter(endpoints)
+        .map(|endpoint| knocker.knock(endpoint))
+        .buffered(CONCURRENT_ENDPOINTS)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The scheduled probe function's event: `{"clusterArns": ["arn:...", ...]}`, nothing else.
+pub fn parse_probe_event(event: &Value) -> Result<Vec<String>, String> {
+    let object = event
+        .as_object()
+        .ok_or("the probe event is not a JSON object")?;
+    if let Some(other) = object.keys().find(|key| *key != "clusterArns") {
+        return Err(format!(
+            "the probe event has an unknown key {other:?} (only clusterArns)"
+        ));
+    }
+    let arns = object
+        .get("clusterArns")
+        .and_then(Value::as_array)
+        .ok_or("the probe event needs clusterArns, a list of MSK cluster ARNs")?;
+    if arns.is_empty() {
+        return Err("clusterArns is empty".into());
+    }
+    arns.iter()
+        .map(|arn| match arn.as_str() {
+            Some(arn) if is_cluster_arn(arn) => Ok(arn.to_owned()),
+            _ => Err(format!("clusterArns holds {arn}, not an MSK cluster ARN")),
+        })
+        .collect()
+}
+
+/// One cluster's probe in the scheduled function: the system's roots, no control certificate.
+pub async fn probe_cluster<D: Directory + Brokers>(
+    aws: &D,
+    arn: &str,
+    timeout: Duration,
+) -> ProbeReport {
+    let request = ProbeRequest {
+        target: Target::Cluster(arn.to_owned()),
+        ca_bundle: None,
+        control: None,
+        allowed_sasl: Vec::new(),
+        connect_timeout: timeout,
+        read_timeout: timeout,
+        format: crate::probe::args::Format::Json,
+    };
+    match probe(aws, request).await {
+        Ok(report) => report,
+        Err(error) => ProbeReport {
+            target: arn.to_owned(),
+            results: Vec::new(),
+            verdict: crate::probe::Verdict::Inconclusive,
+            reason: error.to_string(),
+            confirmed_by_control: false,
+        },
+    }
+}
+
+/// The EMF line of one cluster's probe: per cluster, and summed over every cluster (no dimension)
+/// for the alarm, which cannot name clusters a template does not know.
+pub fn probe_metrics_line(
+    namespace: &str,
+    report: &ProbeReport,
+    now: Timestamp,
+    level: &str,
+) -> String {
+    let (refusals, open, inconclusive) = report.counts();
+    let name = report
+        .target
+        .split_once(":cluster/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or(&report.target);
+    let verdict_inconclusive = usize::from(report.verdict == crate::probe::Verdict::Inconclusive);
+    json!({
+        "_aws": {
+            "Timestamp": now.millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["ClusterName"], []],
+                "Metrics": [
+                    {"Name": "ProbeRefusalsConfirmed", "Unit": "Count"},
+                    {"Name": "ProbeDoorsOpen", "Unit": "Count"},
+                    {"Name": "ProbeInconclusive", "Unit": "Count"},
+                ],
+            }],
+        },
+        "level": level,
+        "timestamp": now.to_string(),
+        "ClusterName": name,
+        "ClusterArn": report.target,
+        "Verdict": report.verdict.as_str(),
+        "ProbeRefusalsConfirmed": refusals,
+        "ProbeDoorsOpen": open,
+        "ProbeInconclusive": inconclusive.max(verdict_inconclusive),
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::endpoints::Listener;
+    use crate::probe::{Attempt, Knocked, Outcome};
+
+    /// deploy/probe.yaml's alarms read metrics without dimensions, which only exist if every line
+    /// declares the empty dimension set beside the cluster's.
+    #[test]
+    fn every_metric_the_probe_alarms_read_is_written_without_dimensions_too() {
+        let template =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/probe.yaml"))
+                .unwrap();
+        let alarmed: Vec<&str> = template
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("MetricName: "))
+            .collect();
+        assert_eq!(alarmed, ["ProbeDoorsOpen", "ProbeInconclusive"]);
+        let report = ProbeReport::judge(
+            CLUSTER.into(),
+            vec![Knocked {
+                endpoint: Endpoint {
+                    host: "b-1".into(),
+                    port: 9094,
+                    listener: Listener::Tls,
+                },
+                attempt: Attempt::TlsNoCert,
+                outcome: Outcome::Accepted,
+                detail: String::new(),
+            }],
+            &[],
+            false,
+        );
+        let line: Value = serde_json::from_str(&probe_metrics_line(
+            "MskMtlsRule",
+            &report,
+            Timestamp::from_secs(1),
+            "INFO",
+        ))
+        .unwrap();
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([["ClusterName"], []]));
+        for metric in alarmed {
+            assert!(
+                directive["Metrics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["Name"] == metric),
+                "{metric}"
+            );
+            assert!(line[metric].is_u64(), "{metric}");
+        }
+        assert_eq!(line["ClusterName"], "orders");
+        assert_eq!(line["ProbeDoorsOpen"], 1);
+    }
+
+    const CLUSTER: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
+
+    #[test]
+    fn the_probe_event_is_a_list_of_cluster_arns_and_nothing_else() {
+        let arn = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
+        assert_eq!(
+            parse_probe_event(&json!({"clusterArns": [arn]})).unwrap(),
+            vec![arn.to_owned()]
+        );
+        for (event, named) in [
+            (json!([arn]), "not a JSON object"),
+            (json!({"clusterArns": [arn], "x": 1}), "unknown key \"x\""),
+            (json!({}), "needs clusterArns"),
+            (json!({"clusterArns": []}), "empty"),
+            (
+                json!({"clusterArns": ["arn:aws:s3:::bucket"]}),
+                "not an MSK cluster ARN",
+            ),
+            (json!({"clusterArns": [7]}), "holds 7"),
+        ] {
+            let error = parse_probe_event(&event).unwrap_err();
+            assert!(error.contains(named), "{event}: {error}");
+        }
+    }
+}

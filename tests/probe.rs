@@ -1,0 +1,764 @@
+//! `msk-mtls-rule probe` through the release binary, against real TLS servers: rustls servers in
+//! this process (client certificate required, only requested, not asked; TLS 1.2 and 1.3) with a
+//! minimal Kafka ApiVersions responder behind each, a plaintext responder, a closed port, a
+//! listener that never answers; `openssl s_server`, which nobody here wrote; GetBootstrapBrokers
+//! through the local AWS emulator; and the scheduled probe function under the Runtime API.
+
+#[path = "e2e/harness.rs"]
+#[allow(dead_code)] // shared with the Lambda end-to-end tests, which use more of it
+mod harness;
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use harness::{response, Emulator, Function, RuntimeApi};
+
+/// Short, so refusals and silences are decided quickly; a loopback handshake takes a millisecond.
+const READ_TIMEOUT_MS: &str = "1500";
+const CLUSTER: &str =
+    "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
+
+/// A test CA, a server certificate for 127.0.0.1 and a client certificate it issued, in a temp dir.
+struct Pki {
+    dir: PathBuf,
+    ca: CertificateDer<'static>,
+    server_chain: Vec<CertificateDer<'static>>,
+    server_key: PrivateKeyDer<'static>,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("msk-probe-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "probe test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf = |names: Vec<String>, client: bool| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(names).unwrap();
+            params.extended_key_usages = vec![if client {
+                rcgen::ExtendedKeyUsagePurpose::ClientAuth
+            } else {
+                rcgen::ExtendedKeyUsagePurpose::ServerAuth
+            }];
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            (cert, key)
+        };
+        let (server, server_key) = leaf(vec!["127.0.0.1".into(), "localhost".into()], false);
+        let (client, client_key) = leaf(vec![], true);
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.join("server.pem"), server.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
+        std::fs::write(dir.join("client.pem"), client.pem()).unwrap();
+        std::fs::write(dir.join("client.key"), client_key.serialize_pem()).unwrap();
+        Pki {
+            dir,
+            ca: ca.der().clone(),
+            server_chain: vec![server.der().clone()],
+            server_key: PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+        }
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.join(file).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum ClientAuth {
+    Required,
+    Requested,
+    None,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Version {
+    Tls12,
+    Tls13,
+}
+
+fn server_config(pki: &Pki, auth: ClientAuth, version: Version) -> ServerConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    roots.add(pki.ca.clone()).unwrap();
+    let versions: &[&rustls::SupportedProtocolVersion] = match version {
+        Version::Tls12 => &[&rustls::version::TLS12],
+        Version::Tls13 => &[&rustls::version::TLS13],
+    };
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .unwrap();
+    let verifier =
+        || WebPkiClientVerifier::builder_with_provider(Arc::new(roots.clone()), provider.clone());
+    let builder = match auth {
+        ClientAuth::Required => builder.with_client_cert_verifier(verifier().build().unwrap()),
+        ClientAuth::Requested => {
+            builder.with_client_cert_verifier(verifier().allow_unauthenticated().build().unwrap())
+        }
+        ClientAuth::None => builder.with_no_client_auth(),
+    };
+    builder
+        .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
+        .unwrap()
+}
+
+/// Answers one ApiVersions request the way a broker does: size, our correlation id, error 0, one API.
+async fn kafka_responder<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(mut stream: S) {
+    let mut size = [0u8; 4];
+    if stream.read_exact(&mut size).await.is_err() {
+        return;
+    }
+    let mut request = vec![0u8; i32::from_be_bytes(size).clamp(0, 4096) as usize];
+    if stream.read_exact(&mut request).await.is_err() || request.len() < 8 {
+        return;
+    }
+    let mut body = request[4..8].to_vec(); // correlation id
+    body.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3]);
+    let mut answer = (body.len() as i32).to_be_bytes().to_vec();
+    answer.extend_from_slice(&body);
+    let _ = stream.write_all(&answer).await;
+    let _ = stream.flush().await;
+}
+
+/// The servers of one test, on a runtime of their own; each returns its port.
+struct Servers {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Servers {
+    fn new() -> Servers {
+        Servers {
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn tls(&self, config: ServerConfig) -> u16 {
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        self.serve(move |stream| {
+            let acceptor = acceptor.clone();
+            async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    kafka_responder(tls).await;
+                }
+            }
+        })
+    }
+
+    fn plaintext(&self) -> u16 {
+        self.serve(kafka_responder)
+    }
+
+    /// Accepts connections and never answers.
+    fn silent(&self) -> u16 {
+        self.serve(|stream| async move {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(stream);
+        })
+    }
+
+    fn serve<F, Fut>(&self, handle: F) -> u16
+    where
+        F: Fn(TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = self
+            .runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        self.runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(handle(stream));
+            }
+        });
+        port
+    }
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn binary() -> PathBuf {
+    std::env::var("MSK_MTLS_RULE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/msk-mtls-rule")
+        })
+}
+
+fn probe(args: &[&str]) -> (Option<i32>, Value, String) {
+    let output: Output = Command::new(binary())
+        .arg("probe")
+        .args(args)
+        .args([
+            "--format",
+            "json",
+            "--read-timeout",
+            READ_TIMEOUT_MS,
+            "--connect-timeout",
+            "1500",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|_| json!({"stdout": stdout}));
+    (output.status.code(), report, stderr)
+}
+
+/// The (attempt, outcome) pairs of a report, in order.
+fn outcomes(report: &Value) -> Vec<(String, String)> {
+    report["endpoints"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no endpoints: {report}"))
+        .iter()
+        .map(|e| {
+            (
+                e["attempt"].as_str().unwrap().to_owned(),
+                e["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(a, o)| (a.to_string(), o.to_string()))
+        .collect()
+}
+
+fn detail<'a>(report: &'a Value, attempt: &str) -> &'a str {
+    report["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["attempt"] == attempt)
+        .and_then(|e| e["detail"].as_str())
+        .unwrap()
+}
+
+#[test]
+fn a_server_that_requires_a_client_certificate_refuses_both_knocks_and_takes_the_control_in_tls_1_2_and_1_3(
+) {
+    let pki = Pki::new("required");
+    let servers = Servers::new();
+    for (version, refusal) in [
+        (Version::Tls13, "TLS 1.3 handshake with no certificate completed, then the server aborted on the first read"),
+        (Version::Tls12, "the server aborted the TLS handshake: alert"),
+    ] {
+        let port = servers.tls(server_config(&pki, ClientAuth::Required, version));
+        let bootstrap = format!("127.0.0.1:{port}");
+        let (code, report, stderr) = probe(&[
+            "--bootstrap", &bootstrap, "--listener", "tls", "--ca-bundle", &pki.path("ca.pem"),
+            "--client-cert", &pki.path("client.pem"), "--client-key", &pki.path("client.key"),
+        ]);
+        assert_eq!(code, Some(0), "{version:?}: {report} {stderr}");
+        assert_eq!(
+            outcomes(&report),
+            pairs(&[("tls-no-cert", "refused"), ("tls-untrusted-cert", "refused"), ("tls-client-cert", "accepted")]),
+            "{version:?}: {report}"
+        );
+        assert!(detail(&report, "tls-no-cert").starts_with(refusal), "{version:?}: {report}");
+        assert!(detail(&report, "tls-client-cert").ends_with("Kafka answered ApiVersions"), "{report}");
+        assert_eq!(report["verdict"], "ENFORCED");
+        assert_eq!(report["confirmedByControl"], true);
+        assert_eq!(report["endpoints"][0]["listener"], "tls");
+        assert_eq!(report["endpoints"][0]["endpoint"], bootstrap.as_str());
+
+        // Without the control, the refusals stand but are said to be unconfirmed.
+        let (code, report, _) = probe(&["--bootstrap", &bootstrap, "--listener", "tls", "--ca-bundle", &pki.path("ca.pem")]);
+        assert_eq!(code, Some(0));
+        assert_eq!(report["confirmedByControl"], false);
+        assert!(report["reason"].as_str().unwrap().contains("not confirmed by a control"), "{report}");
+    }
+}
+
+#[test]
+fn a_server_that_only_requests_or_never_asks_for_a_certificate_lets_a_client_in() {
+    let pki = Pki::new("open");
+    let servers = Servers::new();
+    for version in [Version::Tls13, Version::Tls12] {
+        let requested = servers.tls(server_config(&pki, ClientAuth::Requested, version));
+        let (code, report, _) = probe(&[
+            "--bootstrap",
+            &format!("127.0.0.1:{requested}"),
+            "--listener",
+            "tls",
+            "--ca-bundle",
+            &pki.path("ca.pem"),
+        ]);
+        assert_eq!(code, Some(1), "{version:?}: {report}");
+        assert_eq!(
+            outcomes(&report),
+            pairs(&[
+                ("tls-no-cert", "accepted"),
+                ("tls-untrusted-cert", "refused")
+            ]),
+            "a requesting server still refuses a certificate it cannot verify: {report}"
+        );
+        assert!(
+            detail(&report, "tls-no-cert").ends_with("completed and Kafka answered ApiVersions")
+        );
+        assert_eq!(report["verdict"], "NOT_ENFORCED");
+
+        let none = servers.tls(server_config(&pki, ClientAuth::None, version));
+        let (code, report, _) = probe(&[
+            "--bootstrap",
+            &format!("127.0.0.1:{none}"),
+            "--listener",
+            "tls",
+            "--ca-bundle",
+            &pki.path("ca.pem"),
+        ]);
+        assert_eq!(code, Some(1));
+        assert_eq!(
+            outcomes(&report),
+            pairs(&[
+                ("tls-no-cert", "accepted"),
+                ("tls-untrusted-cert", "accepted")
+            ]),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn plaintext_sasl_closed_silent_and_untrusted_servers_reach_their_own_outcomes() {
+    let pki = Pki::new("others");
+    let servers = Servers::new();
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let plaintext = servers.plaintext();
+    let silent = servers.silent();
+    let closed = closed_port();
+    let ca = pki.path("ca.pem");
+
+    let (code, report, _) = probe(&[
+        "--bootstrap",
+        &format!("127.0.0.1:{plaintext}"),
+        "--listener",
+        "plaintext",
+    ]);
+    assert_eq!(
+        (code, outcomes(&report)),
+        (Some(1), pairs(&[("plaintext", "accepted")])),
+        "{report}"
+    );
+    assert!(detail(&report, "plaintext").contains("no credential at all"));
+
+    let (code, report, _) = probe(&[
+        "--bootstrap",
+        &format!("127.0.0.1:{closed}"),
+        "--listener",
+        "tls",
+        "--ca-bundle",
+        &ca,
+    ]);
+    assert_eq!(code, Some(3), "a closed port proves nothing: {report}");
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[("tls-no-cert", "closed"), ("tls-untrusted-cert", "closed")])
+    );
+
+    let started = Instant::now();
+    let (code, report, _) = probe(&[
+        "--bootstrap",
+        &format!("127.0.0.1:{silent}"),
+        "--listener",
+        "tls",
+        "--ca-bundle",
+        &ca,
+    ]);
+    assert_eq!(code, Some(3), "{report}");
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[
+            ("tls-no-cert", "unreachable"),
+            ("tls-untrusted-cert", "unreachable")
+        ])
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "bounded by the read timeout: {:?}",
+        started.elapsed()
+    );
+
+    // The broker's certificate is not trusted without the bundle: nothing is concluded from it.
+    let (code, report, _) = probe(&[
+        "--bootstrap",
+        &format!("127.0.0.1:{required}"),
+        "--listener",
+        "tls",
+    ]);
+    assert_eq!(code, Some(3), "{report}");
+    assert!(
+        detail(&report, "tls-no-cert").contains("not trusted"),
+        "{report}"
+    );
+
+    // A SASL listener that takes connections is another way in, unless allowed.
+    let endpoints = format!("127.0.0.1:{plaintext}");
+    let mixed = |extra: &[&str]| {
+        let required = format!("127.0.0.1:{required}");
+        let tls_report = probe(&[
+            "--bootstrap",
+            &required,
+            "--listener",
+            "tls",
+            "--ca-bundle",
+            &ca,
+        ]);
+        let sasl_report = probe(
+            &[
+                &["--bootstrap", &endpoints, "--listener", "sasl-iam"],
+                extra,
+            ]
+            .concat(),
+        );
+        (tls_report, sasl_report)
+    };
+    let (_, (code, report, _)) = mixed(&[]);
+    assert_eq!(
+        (code, outcomes(&report)),
+        (Some(1), pairs(&[("sasl", "accepted")])),
+        "{report}"
+    );
+    assert!(detail(&report, "sasl").contains("another way in"));
+    let (_, (code, report, _)) = mixed(&["--allow-sasl", "IAM"]);
+    assert_eq!(
+        code,
+        Some(3),
+        "allowed, but no TLS listener proves mTLS: {report}"
+    );
+
+    // A control certificate the server does not trust: the refusals are not confirmed.
+    let other = Pki::new("other-ca");
+    let (code, report, _) = probe(&[
+        "--bootstrap",
+        &format!("127.0.0.1:{required}"),
+        "--listener",
+        "tls",
+        "--ca-bundle",
+        &ca,
+        "--client-cert",
+        &other.path("client.pem"),
+        "--client-key",
+        &other.path("client.key"),
+    ]);
+    assert_eq!(code, Some(3), "{report}");
+    assert_eq!(
+        outcomes(&report)[2],
+        ("tls-client-cert".to_owned(), "refused".to_owned())
+    );
+    assert!(report["reason"]
+        .as_str()
+        .unwrap()
+        .contains("control certificate was not accepted"));
+}
+
+/// `openssl s_server`: -Verify requires a client certificate, -verify only requests one. It does
+/// not speak Kafka, so an accepted handshake shows as no abort within the read timeout. s_server's
+/// verify callback lets a certificate that fails verification through unless -verify_return_error
+/// is given: with -Verify alone it demands *a* certificate, not a trusted one, and the probe's
+/// untrusted certificate gets in. Settings that read "client certificate required" can lie.
+#[test]
+fn openssl_s_server_enforces_only_when_it_also_refuses_an_untrusted_certificate() {
+    let pki = Pki::new("openssl");
+    let enforced = &[
+        ("tls-no-cert", "refused"),
+        ("tls-untrusted-cert", "refused"),
+        ("tls-client-cert", "accepted"),
+    ];
+    for (flags, tls, expected_code, expected) in [
+        (
+            &["-Verify", "1", "-verify_return_error"][..],
+            "-tls1_3",
+            0,
+            enforced,
+        ),
+        (
+            &["-Verify", "1", "-verify_return_error"][..],
+            "-tls1_2",
+            0,
+            enforced,
+        ),
+        (
+            &["-Verify", "1"][..],
+            "-tls1_3",
+            1,
+            &[
+                ("tls-no-cert", "refused"),
+                ("tls-untrusted-cert", "accepted"),
+                ("tls-client-cert", "accepted"),
+            ],
+        ),
+        (
+            &["-verify", "1"][..],
+            "-tls1_3",
+            1,
+            &[
+                ("tls-no-cert", "accepted"),
+                ("tls-untrusted-cert", "accepted"),
+                ("tls-client-cert", "accepted"),
+            ],
+        ),
+    ] {
+        let flag = flags.join(" ");
+        let port = closed_port();
+        let mut server = Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                tls,
+                "-quiet",
+            ])
+            .args(flags)
+            .args([
+                "-cert",
+                &pki.path("server.pem"),
+                "-key",
+                &pki.path("server.key"),
+                "-CAfile",
+                &pki.path("ca.pem"),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl is on the machine");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (code, report, stderr) = probe(&[
+            "--bootstrap",
+            &format!("127.0.0.1:{port}"),
+            "--listener",
+            "tls",
+            "--ca-bundle",
+            &pki.path("ca.pem"),
+            "--client-cert",
+            &pki.path("client.pem"),
+            "--client-key",
+            &pki.path("client.key"),
+        ]);
+        let _ = server.kill();
+        let _ = server.wait();
+        assert_eq!(
+            outcomes(&report),
+            pairs(expected),
+            "openssl s_server {flag} {tls}: {report} {stderr}"
+        );
+        assert_eq!(code, Some(expected_code), "{flag} {tls}: {report}");
+        if flag == "-verify 1" {
+            assert!(
+                detail(&report, "tls-no-cert").contains("did not abort"),
+                "{report}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
+    let pki = Pki::new("cluster");
+    let servers = Servers::new();
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let emulator = Emulator::start();
+    emulator.control(
+        "/_e2e/bootstrap-brokers",
+        json!({"arn": CLUSTER, "brokers": {
+            "bootstrapBrokerStringTls": format!("127.0.0.1:{required},localhost:{required}"),
+            "bootstrapBrokerStringSaslIam": format!("127.0.0.1:{}", closed_port()),
+        }}),
+    );
+    let output = Command::new(binary())
+        .args([
+            "probe",
+            "--cluster-arn",
+            CLUSTER,
+            "--ca-bundle",
+            &pki.path("ca.pem"),
+            "--format",
+            "json",
+        ])
+        .args([
+            "--client-cert",
+            &pki.path("client.pem"),
+            "--client-key",
+            &pki.path("client.key"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "e2e-secret-access-key-must-not-be-logged",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert_eq!(report["target"], CLUSTER);
+    let endpoints: Vec<(&str, &str, &str)> = report["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["endpoint"].as_str().unwrap(),
+                e["listener"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        endpoints.len(),
+        7,
+        "3 attempts on each TLS endpoint, 1 on the SASL one: {report}"
+    );
+    assert!(endpoints
+        .iter()
+        .any(|(_, listener, outcome)| *listener == "sasl-iam" && *outcome == "closed"));
+    let calls = emulator.calls_to("GetBootstrapBrokers");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0]["region"], "eu-west-1",
+        "called in the cluster's region"
+    );
+
+    let unknown = Command::new(binary())
+        .args([
+            "probe",
+            "--cluster-arn",
+            &CLUSTER.replace("orders", "missing"),
+            "--format",
+            "json",
+        ])
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(3));
+    let stderr = String::from_utf8(unknown.stderr).unwrap();
+    assert!(
+        stderr.contains("GetBootstrapBrokers failed: NotFoundException"),
+        "{stderr}"
+    );
+}
+
+/// The scheduled probe function: the same binary under the Runtime API with
+/// `MSK_MTLS_RULE_HANDLER=probe`, the test CA as the system's roots (`SSL_CERT_FILE`).
+#[test]
+fn the_scheduled_probe_function_writes_a_metrics_line_per_cluster() {
+    let pki = Pki::new("function");
+    let servers = Servers::new();
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let requested = servers.tls(server_config(&pki, ClientAuth::Requested, Version::Tls12));
+    let emulator = Emulator::start();
+    let open = CLUSTER.replace("orders", "clickstream");
+    for (arn, port) in [(CLUSTER.to_owned(), required), (open.clone(), requested)] {
+        emulator.control(
+            "/_e2e/bootstrap-brokers",
+            json!({"arn": arn, "brokers": {"bootstrapBrokerStringTls": format!("127.0.0.1:{port}")}}),
+        );
+    }
+    let runtime = RuntimeApi::start();
+    let ca = pki.path("ca.pem");
+    let function = Function::start_with(
+        &runtime,
+        &emulator,
+        &[
+            ("MSK_MTLS_RULE_HANDLER", "probe"),
+            ("SSL_CERT_FILE", &ca),
+            ("PROBE_TIMEOUT_MS", "1500"),
+        ],
+    );
+    let answer = response(runtime.invoke(
+        &json!({"clusterArns": [CLUSTER, open]}),
+        Duration::from_secs(60),
+    ));
+    let verdicts: Vec<&str> = answer["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["ENFORCED", "NOT_ENFORCED"], "{answer}");
+    let logs = function.logs();
+    let metrics: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect();
+    let by_cluster: Vec<(&str, u64, u64, u64)> = metrics
+        .iter()
+        .map(|m| {
+            (
+                m["ClusterName"].as_str().unwrap(),
+                m["ProbeRefusalsConfirmed"].as_u64().unwrap(),
+                m["ProbeDoorsOpen"].as_u64().unwrap(),
+                m["ProbeInconclusive"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_cluster,
+        [("orders", 2, 0, 0), ("clickstream", 1, 1, 0)],
+        "{logs}"
+    );
+    assert_eq!(
+        metrics[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+        json!([["ClusterName"], []])
+    );
+    assert!(!logs.contains("e2e-secret-access-key"), "{logs}");
+
+    let error = runtime.invoke(
+        &json!({"clusterArns": ["not-an-arn"]}),
+        Duration::from_secs(10),
+    );
+    assert!(format!("{error:?}").contains("InvalidEvent"), "{error:?}");
+}
