@@ -234,6 +234,37 @@ def main():
     if not event_pattern_matches(forward, f"OrgConfigRule-{name}-abcd1234") or event_pattern_matches(forward, "x"):
         fail("deploy/member-alerts.yaml", "does not forward exactly the organization rule's copies")
 
+    # 10: the hook gets the rule's parameters as JSON (any allowed values), fits Lambda's 4 KB of
+    # environment, has an alias CloudFormation accepts, and may invoke this function only.
+    variables = stack["Resources"]["RuleFunction"]["Properties"]["Environment"]["Variables"]
+    hook_text = variables["HOOK_RULE_PARAMETERS"]["Fn::Sub"]
+    worst_hook = re.sub(r"\$\{([A-Za-z0-9]+)\}",
+                        lambda m: worst_case("template.yaml", m.group(1), stack["Parameters"][m.group(1)]) or "",
+                        hook_text)
+    try:
+        hook_keys = set(json.loads(worst_hook))
+    except ValueError as error:
+        fail("template.yaml", f"HOOK_RULE_PARAMETERS is not JSON at the longest parameter values: {error}")
+        hook_keys = set()
+    rule_keys = set(stack["Resources"]["MtlsRule"]["Properties"]["InputParameters"]) - {"executionRoleName"}
+    if hook_keys and hook_keys != rule_keys:
+        fail("template.yaml", f"the hook's parameters {sorted(hook_keys)} differ from the rule's {sorted(rule_keys)}")
+    environment = sum(len(name) + len(value if isinstance(value, str) else json.dumps(value))
+                      for name, value in variables.items() if name != "HOOK_RULE_PARAMETERS") + len(worst_hook)
+    if environment > 4096:
+        fail("template.yaml", f"the function's environment can reach {environment} bytes, over Lambda's 4 KB")
+    hook = stack["Resources"]["MtlsHook"]["Properties"]
+    if not re.fullmatch(r"(?!(?i:aws))[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}", hook["Alias"]):
+        fail("template.yaml", f"the hook's alias {hook['Alias']!r} is not Name::Name::Name (not starting with AWS)")
+    role = stack["Resources"]["HookExecutionRole"]["Properties"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"]
+    grants = [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+    if [t["Principal"] for t in trust] != [{"Service": "hooks.cloudformation.amazonaws.com"}] or \
+            [(g["Action"], g["Resource"]) for g in grants] != [("lambda:InvokeFunction", {"Fn::GetAtt": ["RuleFunction", "Arn"]})]:
+        fail("template.yaml", "the hook's role must be trusted by the hooks service only and invoke this function only")
+    if sorted(hook["TargetFilters"]["TargetNames"]) != ["AWS::MSK::Cluster", "AWS::MSK::ServerlessCluster"]:
+        fail("template.yaml", "the hook must target both MSK cluster types")
+
     # 9: every deploy command in the README carries the capabilities its template needs.
     readme = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in (ROOT / "docs").glob("*.md"))
     commands = re.findall(r"^[ \t]*aws cloudformation (?:deploy|create-stack-set|create-stack)(?=\s).*?(?<!\\)$",

@@ -1,5 +1,8 @@
 //! Properties of the evaluation core over generated clusters, parameters and hostile input.
 
+#[allow(dead_code)] // shared with the handler tests, which use more of it
+mod common;
+
 use std::collections::BTreeSet;
 
 use msk_mtls_rule::edge::configuration::{read_facts, read_facts_from_value};
@@ -597,5 +600,85 @@ proptest! {
         let text = render(&compliant_tree(), camel, at, &entry, first);
         let verdict = verdict_of_text(&text);
         prop_assert_ne!(verdict, Ok(ComplianceType::Compliant), "{}", text);
+    }
+}
+
+/// Rule parameters as a Config rule (or the hook's `HOOK_RULE_PARAMETERS`) passes them: JSON text.
+fn parameters_text() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just(""), Just("IAM"), Just("SCRAM"), Just("IAM,SCRAM")],
+        prop::option::of(prop::collection::btree_set((0u8..4).prop_map(ca_arn), 1..3)),
+        prop::collection::vec("[a-z]{1,6}", 0..3),
+        any::<bool>(),
+        0u32..400,
+    )
+        .prop_map(|(sasl, allowed_cas, tags, check_cas, days)| {
+            json!({
+                "allowedSaslMechanisms": sasl,
+                "allowedCertificateAuthorityArns": allowed_cas.map(|cas| cas.into_iter().collect::<Vec<_>>().join(",")).unwrap_or_default(),
+                "requiredTagKeys": tags.join(","),
+                "checkCertificateAuthorityStatus": check_cas.to_string(),
+                "certificateAuthorityExpiryDays": days.to_string(),
+            })
+            .to_string()
+        })
+}
+
+/// The health of every CA the generator can name.
+fn every_ca_health() -> impl Strategy<Value = CaHealthReport> {
+    ca_report().prop_map(|mut report| {
+        for n in 0..4 {
+            report.entry(ca_arn(n)).or_insert(CaHealth::NotFound);
+        }
+        report
+    })
+}
+
+/// The same properties as CloudFormation may pass them to a hook: every boolean as a string.
+fn stringly(value: &Value) -> Value {
+    match value {
+        Value::Bool(flag) => json!(flag.to_string()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), stringly(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(stringly).collect()),
+        other => other.clone(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// A cluster's verdict is the same as a recorded configuration (the Config rule) and as the
+    /// proposed properties of a CloudFormation hook request, booleans as strings included.
+    #[test]
+    fn the_hook_gives_the_rules_verdict(config in configuration(), parameters in parameters_text(), cas in every_ca_health(), as_strings in any::<bool>()) {
+        let params = RuleParams::parse(Some(&parameters)).unwrap();
+        let (_, verdict) = verdict_of(config.clone(), &params, &cas);
+        let properties = if as_strings { stringly(&config) } else { config };
+        let request = json!({
+            "clientRequestToken": "t",
+            "actionInvocationPoint": "CREATE_PRE_PROVISION",
+            "requestData": {"targetType": "AWS::MSK::Cluster", "targetLogicalId": "Cluster",
+                            "targetModel": {"resourceProperties": properties}},
+        });
+        let fakes = (common::FakeSink::default(), common::FakeHistory::default(),
+                     common::FakeCas { health: cas.clone(), ..Default::default() },
+                     common::FakeFleet::default(), std::sync::Mutex::new(Vec::new()));
+        let account = common::FakeAccount { sink: &fakes.0, history: &fakes.1, cas: &fakes.2, fleet: &fakes.3, assumed: &fakes.4 };
+        let answer = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(
+            msk_mtls_rule::app::hook::answer_hook(&account, &Json::from(request), Some(&parameters), Timestamp::from_secs(NOW)));
+        let answer = serde_json::to_value(answer).unwrap();
+        match verdict.compliance {
+            ComplianceType::Compliant => prop_assert_eq!(&answer["hookStatus"], "SUCCESS", "{}", answer),
+            ComplianceType::NonCompliant => {
+                prop_assert_eq!(&answer["errorCode"], "NonCompliant", "{}", answer);
+                let message = answer["message"].as_str().unwrap();
+                for finding in &verdict.findings {
+                    prop_assert!(message.contains(&finding.to_string()), "{} missing from {}", finding, message);
+                }
+            }
+            ComplianceType::NotApplicable => prop_assert!(false, "a provisioned cluster is judged"),
+        }
     }
 }

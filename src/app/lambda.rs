@@ -7,14 +7,20 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
 
 use crate::app::access::account_of_function_arn;
-use crate::app::delivery::{InvocationSummary, Mode};
+use crate::app::delivery::Mode;
+use crate::app::hook::{answer_hook, HookResponse, PARAMETERS_VARIABLE};
 use crate::app::{invoke, Outcome};
 use crate::aws::sdk::AwsAccount;
+use crate::edge::hook::{is_hook_request, token_of};
+use crate::edge::json::Json;
 use crate::error::RuleError;
 use crate::logging::{self, LogLevel};
 use crate::metrics;
 use crate::probe;
 use crate::rule::time::Timestamp;
+
+/// CloudFormation waits 30 s for a hook's answer: a hook request is answered within 25.
+const HOOK_BUDGET_MS: u64 = 25_000;
 
 /// Time kept back from the Lambda deadline to report a clear timeout instead of being killed.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
@@ -28,8 +34,29 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
         .unwrap_or_else(|_| metrics::DEFAULT_NAMESPACE.to_owned());
     // The payload is taken raw: the event parser then reports any payload (even JSON nested past
     // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
+    let hook_parameters = &std::env::var(PARAMETERS_VARIABLE).ok();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
+            if let Some(payload) = Json::parse(event.payload.get())
+                .ok()
+                .filter(is_hook_request)
+            {
+                let now = Timestamp::now();
+                let deadline = event
+                    .context
+                    .deadline
+                    .min(now.millis() as u64 + HOOK_BUDGET_MS);
+                // Boxed: beside the rule's invocation, the nested futures' layout outgrows the
+                // compiler's default query depth in release builds.
+                let answer = Box::pin(answer_hook(aws, &payload, hook_parameters.as_deref(), now));
+                let response =
+                    within_deadline(deadline, now.millis() as u64, async { Ok(answer.await) })
+                        .await
+                        .unwrap_or_else(|error| {
+                            HookResponse::internal_failure(token_of(&payload), &error.message())
+                        });
+                return Ok(serde_json::to_value(response).unwrap_or_default());
+            }
             let own_account = account_of_function_arn(&event.context.invoked_function_arn)
                 .ok_or_else(|| {
                     RuleError::InvalidEvent(format!(
@@ -42,7 +69,9 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
             let outcome =
                 within_deadline(event.context.deadline, now.millis() as u64, invocation).await?;
             write_metrics(namespace, log_level, now, &outcome);
-            Ok::<InvocationSummary, RuleError>(outcome.summary)
+            Ok::<serde_json::Value, RuleError>(
+                serde_json::to_value(outcome.summary).unwrap_or_default(),
+            )
         },
     ))
     .await

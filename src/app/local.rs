@@ -1,11 +1,16 @@
-//! The local command: evaluates an event like the Lambda handler, and prints instead of sending.
+//! The local command: evaluates an event like the Lambda handler, and prints instead of sending; a
+//! CloudFormation hook request gets the answer the hook would give (parameters from
+//! `HOOK_RULE_PARAMETERS`, as in the function).
 
 use std::fmt;
 use std::io::Read;
 
 use crate::app::delivery::Mode;
+use crate::app::hook::{answer_hook, PARAMETERS_VARIABLE};
 use crate::app::invoke;
 use crate::aws::sdk::AwsAccount;
+use crate::edge::hook::is_hook_request;
+use crate::edge::json::Json;
 use crate::error::RuleError;
 use crate::logging;
 use crate::rule::time::Timestamp;
@@ -45,6 +50,17 @@ pub async fn evaluate_file(path: &str) -> Result<String, LocalError> {
         path: path.to_owned(),
         source,
     })?;
+    if let Some(payload) = Json::parse(&text).ok().filter(is_hook_request) {
+        let parameters = std::env::var(PARAMETERS_VARIABLE).ok();
+        let response = answer_hook(
+            &AwsAccount::default(),
+            &payload,
+            parameters.as_deref(),
+            Timestamp::now(),
+        )
+        .await;
+        return Ok(serde_json::to_string_pretty(&response).unwrap_or_default());
+    }
     let outcome = invoke(
         &AwsAccount::default(),
         &text,

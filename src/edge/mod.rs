@@ -3,6 +3,7 @@
 
 pub mod configuration;
 pub mod event;
+pub mod hook;
 pub mod item;
 pub mod json;
 pub mod kafka;

@@ -112,9 +112,14 @@ impl Serialize for Evaluation {
 /// Joins the reasons into one annotation of at most 256 characters. Whole reasons are kept while
 /// they fit, and what is left out is counted (`(+2 more)`), so a cut never ends mid-word.
 pub fn annotation(reasons: &[String]) -> Option<String> {
+    join_within(reasons, ANNOTATION_MAX_CHARS)
+}
+
+/// `annotation` for any limit in characters (a hook's message takes 1,024).
+pub fn join_within(reasons: &[String], max_chars: usize) -> Option<String> {
     const SEPARATOR: &str = "; ";
     let full = reasons.join(SEPARATOR);
-    if full.chars().count() <= ANNOTATION_MAX_CHARS {
+    if full.chars().count() <= max_chars {
         return (!full.is_empty()).then_some(full);
     }
     for kept in (1..reasons.len()).rev() {
@@ -123,11 +128,11 @@ pub fn annotation(reasons: &[String]) -> Option<String> {
             reasons[..kept].join(SEPARATOR),
             reasons.len() - kept
         );
-        if text.chars().count() <= ANNOTATION_MAX_CHARS {
+        if text.chars().count() <= max_chars {
             return Some(text);
         }
     }
-    let mut cut: String = full.chars().take(ANNOTATION_MAX_CHARS - 1).collect();
+    let mut cut: String = full.chars().take(max_chars - 1).collect();
     cut.push('…');
     Some(cut)
 }

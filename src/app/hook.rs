@@ -1,0 +1,206 @@
+//! The CloudFormation Lambda hook: the rule's verdict on a cluster before it exists. Create and
+//! update are judged from the proposed properties, with the rule's parameters (the function's
+//! `HOOK_RULE_PARAMETERS`, set from the template's) and the CA check; delete always passes. The answer
+//! is SUCCESS, FAILED with `NonCompliant` naming every failed check, or FAILED with
+//! `InternalFailure` when the request cannot be judged: never a pass for what could not be read.
+
+use serde::Serialize;
+
+use crate::app::evaluate::Evaluator;
+use crate::aws::ports::Account;
+use crate::edge::configuration::read_facts;
+use crate::edge::hook::{read_hook_request, token_of, HookOperation, HookRequest};
+use crate::edge::json::Json;
+use crate::error::RuleError;
+use crate::rule::applicability::{Presence, Subject};
+use crate::rule::evaluation::{join_within, ComplianceType, ResourceType};
+use crate::rule::facts::Cluster;
+use crate::rule::params::RuleParams;
+use crate::rule::time::Timestamp;
+use crate::rule::verdict::CaHealthReport;
+
+/// Cloud Control cuts a hook's message at 1,024 characters (CloudFormation at 4,096): the smaller
+/// fits both.
+pub const HOOK_MESSAGE_MAX_CHARS: usize = 1024;
+
+/// Where the hook's function reads the rule's parameters (a hook has none of its own).
+pub const PARAMETERS_VARIABLE: &str = "HOOK_RULE_PARAMETERS";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HookStatus {
+    Success,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum HookErrorCode {
+    NonCompliant,
+    InternalFailure,
+}
+
+/// The hook's answer, with the Hooks guide's field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookResponse {
+    pub hook_status: HookStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<HookErrorCode>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_token: Option<String>,
+}
+
+impl HookResponse {
+    fn success(token: Option<String>, message: String) -> Self {
+        HookResponse {
+            hook_status: HookStatus::Success,
+            error_code: None,
+            message: cut(&message),
+            client_request_token: token,
+        }
+    }
+
+    fn failed(token: Option<String>, code: HookErrorCode, message: String) -> Self {
+        HookResponse {
+            hook_status: HookStatus::Failed,
+            error_code: Some(code),
+            message: cut(&message),
+            client_request_token: token,
+        }
+    }
+
+    /// The answer when judging failed (an unreadable request or parameter, an AWS error, the
+    /// deadline): FAILED with InternalFailure, naming the problem.
+    pub fn internal_failure(token: Option<String>, problem: &str) -> Self {
+        Self::failed(
+            token,
+            HookErrorCode::InternalFailure,
+            format!("msk-mtls-rule could not judge the request: {problem}"),
+        )
+    }
+}
+
+fn cut(message: &str) -> String {
+    join_within(&[message.to_owned()], HOOK_MESSAGE_MAX_CHARS).unwrap_or_default()
+}
+
+/// Answers one hook request (`payload`, already parsed) with the rule's parameters in
+/// `parameters` (JSON, as a Config rule's `InputParameters`).
+pub async fn answer_hook<A: Account>(
+    account: &A,
+    payload: &Json,
+    parameters: Option<&str>,
+    now: Timestamp,
+) -> HookResponse {
+    let token = token_of(payload);
+    let request = match read_hook_request(payload) {
+        Ok(request) => request,
+        Err(problem) => return HookResponse::internal_failure(token, &problem),
+    };
+    let params = match RuleParams::parse(parameters) {
+        Ok(params) => params,
+        Err(error) => {
+            return HookResponse::internal_failure(
+                token,
+                &format!("{PARAMETERS_VARIABLE}: {}", error.message()),
+            )
+        }
+    };
+    match judge(account, &request, &params, now).await {
+        Ok(response) => response,
+        Err(error) => {
+            HookResponse::internal_failure(request.client_request_token, &error.message())
+        }
+    }
+}
+
+async fn judge<A: Account>(
+    account: &A,
+    request: &HookRequest,
+    params: &RuleParams,
+    now: Timestamp,
+) -> Result<HookResponse, RuleError> {
+    let token = request.client_request_token.clone();
+    let subject_name = format!("{} ({})", request.logical_id, request.resource_type);
+    if request.operation == HookOperation::Delete {
+        return Ok(HookResponse::success(
+            token,
+            format!("{subject_name}: a delete closes every door"),
+        ));
+    }
+    let subject = Subject {
+        resource_type: &request.resource_type,
+        presence: Presence::Present,
+        left_scope: false,
+        tags: Some(&request.tags),
+    };
+    let cluster = || match request.resource_type {
+        ResourceType::MskServerlessCluster => Ok(Cluster::Serverless),
+        _ => read_facts(&request.properties, request.tags.keys().cloned())
+            .map(Cluster::Provisioned)
+            .map_err(|e| RuleError::InvalidEvent(format!("resourceProperties: {e}"))),
+    };
+    let mut evaluator = Evaluator {
+        account,
+        params,
+        now,
+        cas: CaHealthReport::new(),
+    };
+    let (evaluation, findings) = evaluator
+        .judge_with_findings(&subject, &request.logical_id, now, cluster)
+        .await?;
+    Ok(match evaluation.compliance {
+        ComplianceType::Compliant => {
+            HookResponse::success(token, format!("{subject_name} enforces mutual TLS"))
+        }
+        ComplianceType::NotApplicable => HookResponse::success(
+            token,
+            format!(
+                "{subject_name} is not judged: {}",
+                evaluation.annotation.unwrap_or_default()
+            ),
+        ),
+        ComplianceType::NonCompliant => {
+            let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            let prefix = format!("{subject_name} does not enforce mutual TLS: ");
+            let room = HOOK_MESSAGE_MAX_CHARS
+                .saturating_sub(prefix.chars().count())
+                .max(64);
+            let named = join_within(&reasons, room).unwrap_or_default();
+            HookResponse::failed(
+                token,
+                HookErrorCode::NonCompliant,
+                format!("{prefix}{named}"),
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_has_the_hooks_field_names_and_fits_cloud_controls_limit() {
+        let failed =
+            HookResponse::failed(Some("t".into()), HookErrorCode::NonCompliant, "no".into());
+        assert_eq!(
+            serde_json::to_value(&failed).unwrap(),
+            serde_json::json!({"hookStatus": "FAILED", "errorCode": "NonCompliant", "message": "no", "clientRequestToken": "t"})
+        );
+        let long = HookResponse::internal_failure(None, &"x".repeat(5000));
+        let value = serde_json::to_value(&long).unwrap();
+        assert_eq!(value["errorCode"], "InternalFailure");
+        assert!(
+            value.get("clientRequestToken").is_none(),
+            "no token read, none invented"
+        );
+        assert_eq!(long.message.chars().count(), HOOK_MESSAGE_MAX_CHARS);
+        let success = HookResponse::success(None, "ok".into());
+        assert_eq!(
+            serde_json::to_value(&success).unwrap(),
+            serde_json::json!({"hookStatus": "SUCCESS", "message": "ok"})
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! A CloudFormation Lambda-hook request, read into what the rule judges: the operation, the target
+//! and its proposed properties. The Hooks guide spells some keys two ways (`clientRequestToken` and
+//! `clientRequesttoken`) and may pass property values as strings: both are read, nothing else is
+//! guessed, and a key given twice on the path read is refused.
+
+use std::collections::BTreeMap;
+
+use crate::edge::json::Json;
+use crate::rule::evaluation::ResourceType;
+
+/// What the hook is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookOperation {
+    Create,
+    Update,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookRequest {
+    pub client_request_token: Option<String>,
+    pub operation: HookOperation,
+    pub resource_type: ResourceType,
+    /// The template's logical id, or the type when the request names none (Cloud Control).
+    pub logical_id: String,
+    /// The proposed properties, `Enabled` flags given as "true"/"false" read as booleans.
+    pub properties: Json,
+    /// The proposed `Tags` map.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Whether a Lambda payload is a hook request rather than a Config event.
+pub fn is_hook_request(payload: &Json) -> bool {
+    matches!(payload, Json::Object(entries)
+        if entries.iter().any(|(key, _)| key == "actionInvocationPoint" || key == "hookTypeName"))
+}
+
+/// The request's token, when one can be read, for an answer to a request that cannot.
+pub fn token_of(payload: &Json) -> Option<String> {
+    let object = as_object(payload)?;
+    ["clientRequestToken", "clientRequesttoken"]
+        .iter()
+        .find_map(|key| match field(object, key) {
+            Ok(Some(Json::String(token))) => Some(token.clone()),
+            _ => None,
+        })
+}
+
+pub fn read_hook_request(payload: &Json) -> Result<HookRequest, String> {
+    let root = as_object(payload).ok_or("the hook request is not a JSON object")?;
+    let client_request_token = match (
+        field(root, "clientRequestToken")?,
+        field(root, "clientRequesttoken")?,
+    ) {
+        (Some(_), Some(_)) => return Err("clientRequestToken is given in both spellings".into()),
+        (Some(token), None) | (None, Some(token)) => Some(string(token, "clientRequestToken")?),
+        (None, None) => None,
+    };
+    let point = field(root, "actionInvocationPoint")?.ok_or("actionInvocationPoint is missing")?;
+    let operation = match string(point, "actionInvocationPoint")?.as_str() {
+        "CREATE_PRE_PROVISION" => HookOperation::Create,
+        "UPDATE_PRE_PROVISION" => HookOperation::Update,
+        "DELETE_PRE_PROVISION" => HookOperation::Delete,
+        other => {
+            return Err(format!(
+                "actionInvocationPoint {other:?} is not CREATE_, UPDATE_ or DELETE_PRE_PROVISION"
+            ))
+        }
+    };
+    let data = field(root, "requestData")?
+        .and_then(as_object)
+        .ok_or("requestData is missing or not an object (this hook judges resource operations, not stacks or change sets)")?;
+    let target = match (field(data, "targetType")?, field(data, "targetName")?) {
+        (Some(kind), _) | (None, Some(kind)) => string(kind, "requestData.targetType")?,
+        (None, None) => return Err("requestData.targetType is missing".into()),
+    };
+    let logical_id = match field(data, "targetLogicalId")? {
+        Some(id) => string(id, "requestData.targetLogicalId")?,
+        None => target.clone(),
+    };
+    let properties = match operation {
+        HookOperation::Delete => Json::Object(Vec::new()),
+        HookOperation::Create | HookOperation::Update => {
+            let model = field(data, "targetModel")?
+                .and_then(as_object)
+                .ok_or("requestData.targetModel is missing: a create or update names the proposed properties")?;
+            match field(model, "resourceProperties")? {
+                Some(properties @ Json::Object(_)) => with_string_flags_read(properties.clone()),
+                Some(Json::Null) | None => Json::Object(Vec::new()),
+                Some(other) => {
+                    return Err(format!(
+                        "requestData.targetModel.resourceProperties is {}, not an object",
+                        other.kind()
+                    ))
+                }
+            }
+        }
+    };
+    let tags = tags_of(&properties)?;
+    Ok(HookRequest {
+        client_request_token,
+        operation,
+        resource_type: ResourceType::parse(&target),
+        logical_id,
+        properties,
+        tags,
+    })
+}
+
+fn as_object(json: &Json) -> Option<&[(String, Json)]> {
+    match json {
+        Json::Object(entries) => Some(entries),
+        _ => None,
+    }
+}
+
+/// A key of an object, refused when given twice.
+fn field<'a>(object: &'a [(String, Json)], key: &str) -> Result<Option<&'a Json>, String> {
+    let mut found = object
+        .iter()
+        .filter(|(name, _)| name == key)
+        .map(|(_, value)| value);
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(format!("{key} is given twice"));
+    }
+    Ok(first)
+}
+
+fn string(json: &Json, path: &str) -> Result<String, String> {
+    match json {
+        Json::String(text) => Ok(text.clone()),
+        other => Err(format!("{path} is {}, not a string", other.kind())),
+    }
+}
+
+/// CloudFormation may pass a boolean property as the string "true" or "false": at an `Enabled` key,
+/// exactly those two strings are read as booleans; anything else stays as given, for the reader to
+/// refuse by path.
+fn with_string_flags_read(json: Json) -> Json {
+    match json {
+        Json::Object(entries) => Json::Object(
+            entries
+                .into_iter()
+                .map(|(key, value)| {
+                    let value = match (key.as_str(), value) {
+                        ("Enabled" | "enabled", Json::String(text)) if text == "true" => {
+                            Json::Bool(true)
+                        }
+                        ("Enabled" | "enabled", Json::String(text)) if text == "false" => {
+                            Json::Bool(false)
+                        }
+                        (_, value) => with_string_flags_read(value),
+                    };
+                    (key, value)
+                })
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.into_iter().map(with_string_flags_read).collect()),
+        other => other,
+    }
+}
+
+/// CloudFormation's MSK `Tags`: a map of strings.
+fn tags_of(properties: &Json) -> Result<BTreeMap<String, String>, String> {
+    let Some(object) = as_object(properties) else {
+        return Ok(BTreeMap::new());
+    };
+    match field(object, "Tags")? {
+        None | Some(Json::Null) => Ok(BTreeMap::new()),
+        Some(Json::Object(entries)) => entries
+            .iter()
+            .map(|(key, value)| Ok((key.clone(), string(value, &format!("Tags.{key}"))?)))
+            .collect(),
+        Some(other) => Err(format!("Tags is {}, not a map of strings", other.kind())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<HookRequest, String> {
+        read_hook_request(&Json::parse(text).unwrap())
+    }
+
+    const CREATE: &str = r#"{"clientRequesttoken": "t-1", "actionInvocationPoint": "CREATE_PRE_PROVISION",
+        "hookTypeName": "MskMtls::Rule::Hook",
+        "requestData": {"targetName": "AWS::MSK::Cluster", "targetType": "AWS::MSK::Cluster", "targetLogicalId": "Orders",
+          "targetModel": {"resourceProperties": {"ClientAuthentication": {"Unauthenticated": {"Enabled": "false"}},
+            "Tags": {"owner": "team-a"}}}}}"#;
+
+    #[test]
+    fn a_create_request_reads_both_token_spellings_and_string_flags() {
+        let request = read(CREATE).unwrap();
+        assert_eq!(request.client_request_token.as_deref(), Some("t-1"));
+        assert_eq!(request.operation, HookOperation::Create);
+        assert_eq!(request.resource_type, ResourceType::MskCluster);
+        assert_eq!(request.logical_id, "Orders");
+        assert_eq!(
+            request.tags.get("owner").map(String::as_str),
+            Some("team-a")
+        );
+        let text = format!("{:?}", request.properties);
+        assert!(text.contains("Bool(false)"), "{text}");
+        assert!(is_hook_request(&Json::parse(CREATE).unwrap()));
+        assert!(!is_hook_request(
+            &Json::parse(r#"{"invokingEvent": "{}"}"#).unwrap()
+        ));
+        let camel = CREATE.replace("clientRequesttoken", "clientRequestToken");
+        assert_eq!(
+            read(&camel).unwrap().client_request_token.as_deref(),
+            Some("t-1")
+        );
+    }
+
+    #[test]
+    fn a_delete_needs_no_properties_and_a_flag_that_is_not_a_boolean_is_kept_for_the_reader() {
+        let delete = r#"{"actionInvocationPoint": "DELETE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster"}}"#;
+        let request = read(delete).unwrap();
+        assert_eq!(request.operation, HookOperation::Delete);
+        assert_eq!(request.logical_id, "AWS::MSK::Cluster");
+        assert_eq!(request.client_request_token, None);
+        let odd = CREATE.replace(r#""Enabled": "false""#, r#""Enabled": "no""#);
+        let text = format!("{:?}", read(&odd).unwrap().properties);
+        assert!(text.contains("String(\"no\")"), "{text}");
+    }
+
+    #[test]
+    fn every_unreadable_request_is_refused_by_name() {
+        for (text, named) in [
+            ("[]", "not a JSON object"),
+            (r#"{"requestData": {}}"#, "actionInvocationPoint is missing"),
+            (
+                r#"{"actionInvocationPoint": "CREATE_POST_PROVISION", "requestData": {}}"#,
+                "CREATE_POST_PROVISION",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION"}"#,
+                "requestData is missing",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster"}}"#,
+                "targetModel is missing",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetModel": {}}}"#,
+                "targetType is missing",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "actionInvocationPoint": "DELETE_PRE_PROVISION", "requestData": {}}"#,
+                "given twice",
+            ),
+            (
+                r#"{"clientRequestToken": "a", "clientRequesttoken": "b", "actionInvocationPoint": "CREATE_PRE_PROVISION"}"#,
+                "both spellings",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster", "targetModel": {"resourceProperties": "x"}}}"#,
+                "not an object",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster", "targetModel": {"resourceProperties": {"Tags": [{"Key": "a"}]}}}}"#,
+                "Tags is an array",
+            ),
+        ] {
+            let error = read(text).expect_err(text);
+            assert!(error.contains(named), "{text}: {error}");
+        }
+    }
+}

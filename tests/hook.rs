@@ -1,0 +1,228 @@
+//! The CloudFormation Lambda hook end to end: the release binary started as Lambda starts it, served
+//! hook requests in the Hooks guide's shape (events/hook/, both token spellings, string booleans)
+//! through the Runtime API, with the rule's parameters in `HOOK_RULE_PARAMETERS` and the CA check
+//! against the local AWS emulator. The same process still serves Config events.
+
+#[path = "e2e/harness.rs"]
+#[allow(dead_code)] // shared with the Lambda end-to-end tests, which use more of it
+mod harness;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use harness::{response, sample, Emulator, Function, Outcome, RuntimeApi};
+use serde_json::{json, Value};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const NO_CA_CHECK: &str = r#"{"checkCertificateAuthorityStatus":"false"}"#;
+
+fn hook_request(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events/hook")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn properties(request: &mut Value) -> &mut Value {
+    &mut request["requestData"]["targetModel"]["resourceProperties"]
+}
+
+struct Hook {
+    emulator: Emulator,
+    runtime: RuntimeApi,
+    function: Function,
+}
+
+fn hook_with(parameters: &str) -> Hook {
+    let emulator = Emulator::start();
+    let runtime = RuntimeApi::start();
+    let function =
+        Function::start_with(&runtime, &emulator, &[("HOOK_RULE_PARAMETERS", parameters)]);
+    Hook {
+        emulator,
+        runtime,
+        function,
+    }
+}
+
+impl Hook {
+    fn answer(&self, request: &Value) -> Value {
+        response(self.runtime.invoke(request, TIMEOUT))
+    }
+}
+
+#[test]
+fn every_verdict_comes_back_in_the_hooks_shape_with_the_token_echoed() {
+    let hook = hook_with(NO_CA_CHECK);
+    let compliant = hook.answer(&hook_request("create-compliant.json"));
+    assert_eq!(
+        compliant,
+        json!({"hookStatus": "SUCCESS", "message": "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS",
+               "clientRequestToken": "4b90a7e4-b790-456b-a937-0cfdfa211dfe"})
+    );
+
+    let open = hook.answer(&hook_request("update-noncompliant.json"));
+    assert_eq!(open["hookStatus"], "FAILED");
+    assert_eq!(open["errorCode"], "NonCompliant");
+    assert_eq!(
+        open["clientRequestToken"], "9e2c1d77-5a1b-4f0e-8c1a-3b7f6a2d9e10",
+        "the guide's other spelling, clientRequesttoken, is echoed too"
+    );
+    let message = open["message"].as_str().unwrap();
+    for finding in [
+        "unauthenticated access is enabled",
+        "TLS client authentication is disabled",
+        "no Private CA is set",
+        "TLS_PLAINTEXT, not TLS",
+        "SASL/IAM is enabled and not allowed",
+    ] {
+        assert!(
+            message.contains(finding),
+            "every failed check is named: {message}"
+        );
+    }
+    assert!(message.starts_with("OrdersCluster (AWS::MSK::Cluster) does not enforce mutual TLS: "));
+
+    let serverless = hook.answer(&hook_request("create-serverless.json"));
+    assert_eq!(
+        serverless["hookStatus"], "SUCCESS",
+        "NOT_APPLICABLE by default: {serverless}"
+    );
+    assert!(serverless["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot enforce mTLS"));
+
+    let delete = hook.answer(&hook_request("delete.json"));
+    assert_eq!(delete["hookStatus"], "SUCCESS");
+
+    // The same process still serves Config, and the hook sent nothing to Config.
+    let summary = response(
+        hook.runtime
+            .invoke(&sample("compliant.json", None), TIMEOUT),
+    );
+    assert_eq!(summary["compliant"], 1);
+    assert_eq!(
+        hook.emulator.calls_to("PutEvaluations").len(),
+        1,
+        "only the Config event's"
+    );
+    assert!(!hook.function.logs().contains("e2e-secret-access-key"));
+}
+
+#[test]
+fn the_rules_parameters_apply_to_the_hook() {
+    let hook = hook_with(
+        r#"{"checkCertificateAuthorityStatus":"false","allowedSaslMechanisms":"IAM","serverlessClusterCompliance":"NON_COMPLIANT","requiredTagKeys":"owner,cost-center"}"#,
+    );
+    let mut with_iam = hook_request("create-compliant.json");
+    properties(&mut with_iam)["ClientAuthentication"]["Sasl"]["Iam"]["Enabled"] = json!("true");
+    let answer = hook.answer(&with_iam);
+    assert_eq!(answer["hookStatus"], "FAILED");
+    assert_eq!(
+        answer["message"], "OrdersCluster (AWS::MSK::Cluster) does not enforce mutual TLS: tag \"cost-center\" is missing",
+        "SASL/IAM allowed, the missing tag named: {answer}"
+    );
+    let serverless = hook.answer(&hook_request("create-serverless.json"));
+    assert_eq!(
+        (
+            serverless["hookStatus"].as_str(),
+            serverless["errorCode"].as_str()
+        ),
+        (Some("FAILED"), Some("NonCompliant"))
+    );
+}
+
+#[test]
+fn the_ca_is_checked_in_acm_pca_before_the_cluster_exists() {
+    let hook = hook_with("{}");
+    let mut request = hook_request("create-compliant.json");
+    for (status, expected) in [("ACTIVE", "SUCCESS"), ("DISABLED", "FAILED")] {
+        let ca = hook
+            .emulator
+            .control("/_e2e/private-ca", json!({"days": 400, "status": status}))["arn"]
+            .clone();
+        properties(&mut request)["ClientAuthentication"]["Tls"]["CertificateAuthorityArnList"] =
+            json!([ca]);
+        let answer = hook.answer(&request);
+        assert_eq!(answer["hookStatus"], expected, "{status}: {answer}");
+        if status == "DISABLED" {
+            assert!(
+                answer["message"].as_str().unwrap().ends_with("is DISABLED"),
+                "{answer}"
+            );
+        }
+    }
+    assert_eq!(
+        hook.emulator.calls_to("DescribeCertificateAuthority").len(),
+        2
+    );
+}
+
+#[test]
+fn a_request_or_parameter_that_cannot_be_read_is_an_internal_failure_never_a_pass() {
+    let hook = hook_with(NO_CA_CHECK);
+    let mut not_a_flag = hook_request("create-compliant.json");
+    properties(&mut not_a_flag)["ClientAuthentication"]["Unauthenticated"]["Enabled"] = json!("no");
+    let mut twice_spelled = hook_request("create-compliant.json");
+    twice_spelled["clientRequesttoken"] = json!("other");
+    let mut stack_level = hook_request("create-compliant.json");
+    stack_level["requestData"] =
+        json!({"targetName": "STACK", "payload": "https://s3.example/presigned"});
+    for (request, named) in [
+        (not_a_flag, "Enabled"),
+        (twice_spelled, "both spellings"),
+        (stack_level, "targetModel is missing"),
+    ] {
+        let answer = hook.answer(&request);
+        assert_eq!(answer["hookStatus"], "FAILED", "{answer}");
+        assert_eq!(answer["errorCode"], "InternalFailure", "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(named),
+            "{named}: {answer}"
+        );
+    }
+
+    let broken = hook_with(r#"{"allowedSaslMechanism":"IAM"}"#);
+    let answer = broken.answer(&hook_request("create-compliant.json"));
+    assert_eq!(answer["errorCode"], "InternalFailure");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("HOOK_RULE_PARAMETERS"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["clientRequestToken"],
+        "4b90a7e4-b790-456b-a937-0cfdfa211dfe"
+    );
+
+    // A payload that is neither a hook request nor a Config event stays a Config error.
+    let outcome = broken.runtime.invoke(&json!({"hello": "world"}), TIMEOUT);
+    assert!(
+        matches!(outcome, Outcome::Error { ref error_type, .. } if error_type == "InvalidEvent"),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn the_local_command_prints_the_hooks_answer() {
+    let binary = std::env::var("MSK_MTLS_RULE_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/msk-mtls-rule").to_owned()
+    });
+    let output = Command::new(binary)
+        .args(["evaluate", "--event"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("events/hook/update-noncompliant.json"))
+        .env_clear()
+        .env("HOOK_RULE_PARAMETERS", NO_CA_CHECK)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["hookStatus"], "FAILED");
+    assert_eq!(answer["errorCode"], "NonCompliant");
+}
