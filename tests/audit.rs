@@ -10,7 +10,7 @@ mod harness;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use harness::Emulator;
+use harness::{cli_against, python, Emulator};
 use serde_json::{json, Value};
 
 /// The caller's account: the emulator's default, the organization's management account.
@@ -25,29 +25,11 @@ fn audit(emulator: &Emulator, args: &[&str]) -> Output {
 }
 
 fn audit_in(emulator: &Emulator, region: Option<&str>, args: &[&str]) -> Output {
-    let binary = std::env::var("MSK_MTLS_RULE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/msk-mtls-rule")
-        });
-    let mut command = Command::new(binary);
-    command
+    cli_against(emulator, region)
         .arg("audit")
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", "/nonexistent")
-        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "e2e-secret-access-key-must-not-be-logged",
-        )
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    if let Some(region) = region {
-        command.env("AWS_REGION", region);
-    }
-    command.output().unwrap()
+        .output()
+        .unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -653,16 +635,6 @@ fn credentials_that_cannot_be_read_exit_3_and_usage_errors_exit_2_before_any_cal
 fn progress_is_shown_on_a_terminal() {
     let emulator = Emulator::start();
     two_accounts_two_regions(&emulator);
-    let python = std::env::var("E2E_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv-test/bin/python")
-        });
-    let binary = std::env::var("MSK_MTLS_RULE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/msk-mtls-rule")
-        });
     let script = r#"
 import os, pty, subprocess, sys
 controller, terminal = pty.openpty()
@@ -680,9 +652,16 @@ while True:
 sys.stdout.write(repr(shown.decode()) + "\n" + str(run.returncode) + "\n" + run.stdout.decode())
 "#;
     let accounts = format!("{OWN},{MEMBER}");
-    let output = Command::new(python)
+    // The user's command, run by Python with its stderr on a pseudo-terminal.
+    let user = cli_against(&emulator, Some("us-east-1"));
+    let output = Command::new(python())
+        .env_clear()
+        .envs(
+            user.get_envs()
+                .filter_map(|(key, value)| Some((key, value?))),
+        )
         .args(["-c", script])
-        .arg(binary)
+        .arg(user.get_program())
         .args([
             "audit",
             "--regions",
@@ -694,16 +673,6 @@ sys.stdout.write(repr(shown.decode()) + "\n" + str(run.returncode) + "\n" + run.
             "--format",
             "json",
         ])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "e2e-secret-access-key-must-not-be-logged",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     let text = stdout(&output);

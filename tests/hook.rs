@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use harness::{response, sample, Emulator, Function, Outcome, RuntimeApi};
+use harness::{binary, response, sample, Emulator, Function, Outcome, RuntimeApi};
 use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -209,10 +209,7 @@ fn a_request_or_parameter_that_cannot_be_read_is_an_internal_failure_never_a_pas
 
 #[test]
 fn the_local_command_prints_the_hooks_answer() {
-    let binary = std::env::var("MSK_MTLS_RULE_BIN").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/msk-mtls-rule").to_owned()
-    });
-    let output = Command::new(binary)
+    let output = Command::new(binary())
         .args(["evaluate", "--event"])
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("events/hook/update-noncompliant.json"))
         .env_clear()

@@ -9,7 +9,7 @@
 mod harness;
 
 use std::net::TcpListener as StdListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use harness::{response, Emulator, Function, RuntimeApi};
+use harness::{binary, cli_against, response, Emulator, Function, RuntimeApi};
 
 /// Short, so refusals and silences are decided quickly; a loopback handshake takes a millisecond.
 const READ_TIMEOUT_MS: &str = "1500";
@@ -208,14 +208,6 @@ fn closed_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn binary() -> PathBuf {
-    std::env::var("MSK_MTLS_RULE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/msk-mtls-rule")
-        })
 }
 
 fn probe(args: &[&str]) -> (Option<i32>, Value, String) {
@@ -608,7 +600,7 @@ fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
             "bootstrapBrokerStringSaslIam": format!("127.0.0.1:{}", closed_port()),
         }}),
     );
-    let output = Command::new(binary())
+    let output = cli_against(&emulator, Some("us-east-1"))
         .args([
             "probe",
             "--cluster-arn",
@@ -624,16 +616,6 @@ fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
             "--client-key",
             &pki.path("client.key"),
         ])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "e2e-secret-access-key-must-not-be-logged",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -666,7 +648,7 @@ fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
         "called in the cluster's region"
     );
 
-    let unknown = Command::new(binary())
+    let unknown = cli_against(&emulator, Some("us-east-1"))
         .args([
             "probe",
             "--cluster-arn",
@@ -674,12 +656,6 @@ fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
             "--format",
             "json",
         ])
-        .env_clear()
-        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", emulator.endpoint())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     assert_eq!(unknown.status.code(), Some(3));

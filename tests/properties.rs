@@ -1,6 +1,5 @@
 //! Properties of the evaluation core over generated clusters, parameters and hostile input.
 
-#[allow(dead_code)] // shared with the handler tests, which use more of it
 mod common;
 
 use std::collections::BTreeSet;

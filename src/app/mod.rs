@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod delivery;
 pub mod evaluate;
+pub mod flags;
 pub mod hook;
 pub mod lambda;
 pub mod local;

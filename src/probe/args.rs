@@ -5,6 +5,7 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::app::flags::Flags;
 use crate::probe::endpoints::{parse_bootstrap, Endpoint, Listener};
 use crate::probe::knock::Identity;
 use crate::rule::params::SaslMechanism;
@@ -43,46 +44,24 @@ pub struct ProbeRequest {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn parse_probe_args(args: &[String]) -> Result<ProbeRequest, String> {
-    let mut given: Vec<(&str, String)> = Vec::new();
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        if !matches!(
-            flag,
-            "--cluster-arn"
-                | "--bootstrap"
-                | "--listener"
-                | "--ca-bundle"
-                | "--client-cert"
-                | "--client-key"
-                | "--allow-sasl"
-                | "--connect-timeout"
-                | "--read-timeout"
-                | "--format"
-        ) {
-            return Err(format!("probe: unknown argument {flag:?}"));
-        }
-        if given.iter().any(|(seen, _)| *seen == flag) {
-            return Err(format!("probe: {flag} is given twice"));
-        }
-        let value = match inline {
-            Some(value) => value,
-            None => rest
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("probe: {flag} needs a value"))?,
-        };
-        given.push((flag, value));
-    }
-    let value = |flag: &str| {
-        given
-            .iter()
-            .find(|(seen, _)| *seen == flag)
-            .map(|(_, v)| v.as_str())
-    };
+    let flags = Flags::read(
+        "probe",
+        args,
+        &[
+            "--cluster-arn",
+            "--bootstrap",
+            "--listener",
+            "--ca-bundle",
+            "--client-cert",
+            "--client-key",
+            "--allow-sasl",
+            "--connect-timeout",
+            "--read-timeout",
+            "--format",
+        ],
+        &[],
+    )?;
+    let value = |flag: &str| flags.value(flag);
 
     let listener = value("--listener")
         .map(|text| {

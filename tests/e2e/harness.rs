@@ -16,6 +16,51 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The Python of the pinned test tools: `E2E_PYTHON`, or .venv-test's.
+pub fn python() -> PathBuf {
+    let python = std::env::var("E2E_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| manifest_dir().join(".venv-test/bin/python"));
+    assert!(
+        python.exists(),
+        "{python:?} not found: run `make tools` (or `make e2e`) first"
+    );
+    python
+}
+
+/// The release binary the tests run: `MSK_MTLS_RULE_BIN`, or target/release's.
+pub fn binary() -> PathBuf {
+    let binary = std::env::var("MSK_MTLS_RULE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| manifest_dir().join("target/release/msk-mtls-rule"));
+    assert!(
+        binary.exists(),
+        "{binary:?} not found: run `make build` first"
+    );
+    binary
+}
+
+/// The release binary as a user runs a command against the emulator: the caller's credentials (and
+/// `region`) in the environment, the emulator as every endpoint, nothing else of this machine's.
+pub fn cli_against(emulator: &Emulator, region: Option<&str>) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent")
+        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "e2e-secret-access-key-must-not-be-logged",
+        )
+        .env("AWS_ENDPOINT_URL", emulator.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    if let Some(region) = region {
+        command.env("AWS_REGION", region);
+    }
+    command
+}
+
 /// The moto-based emulator, one per test, on a free loopback port.
 pub struct Emulator {
     child: Child,
@@ -24,14 +69,7 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start() -> Emulator {
-        let python = std::env::var("E2E_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| manifest_dir().join(".venv-test/bin/python"));
-        assert!(
-            python.exists(),
-            "{python:?} not found: run `make tools` (or `make e2e`) first"
-        );
-        let mut child = Command::new(&python)
+        let mut child = Command::new(python())
             .arg(manifest_dir().join("tests/e2e/aws_emulator.py"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -344,15 +382,8 @@ impl Function {
 
     /// `start`, with extra environment variables.
     pub fn start_with(runtime: &RuntimeApi, emulator: &Emulator, env: &[(&str, &str)]) -> Function {
-        let binary = std::env::var("MSK_MTLS_RULE_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| manifest_dir().join("target/release/msk-mtls-rule"));
-        assert!(
-            binary.exists(),
-            "{binary:?} not found: run `make build` first"
-        );
         let started = Instant::now();
-        let mut child = Command::new(binary)
+        let mut child = Command::new(binary())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::app::flags::Flags;
 use crate::rule::params::{is_role_name, RuleParams};
 
 /// Which regions to audit in each account.
@@ -62,39 +63,20 @@ pub fn parse_audit_args(
     args: &[String],
     read_file: impl Fn(&str) -> std::io::Result<String>,
 ) -> Result<AuditRequest, String> {
-    let mut given: Vec<(&str, String)> = Vec::new();
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        let takes_value = match flag {
-            "--regions" | "--role-name" | "--accounts" | "--parameters" | "--format"
-            | "--concurrency" => true,
-            "--organization" => false,
-            other => return Err(format!("audit: unknown argument {other:?}")),
-        };
-        if given.iter().any(|(seen, _)| *seen == flag) {
-            return Err(format!("audit: {flag} is given twice"));
-        }
-        let value = match (takes_value, inline) {
-            (true, Some(value)) => value,
-            (true, None) => rest
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("audit: {flag} needs a value"))?,
-            (false, None) => String::new(),
-            (false, Some(_)) => return Err(format!("audit: {flag} takes no value")),
-        };
-        given.push((flag, value));
-    }
-    let value = |flag: &str| {
-        given
-            .iter()
-            .find(|(seen, _)| *seen == flag)
-            .map(|(_, value)| value.as_str())
-    };
+    let flags = Flags::read(
+        "audit",
+        args,
+        &[
+            "--regions",
+            "--role-name",
+            "--accounts",
+            "--parameters",
+            "--format",
+            "--concurrency",
+        ],
+        &["--organization"],
+    )?;
+    let value = |flag: &str| flags.value(flag);
 
     let regions = match value("--regions") {
         None => RegionChoice::Configured,
@@ -106,7 +88,7 @@ pub fn parse_audit_args(
             "a region name such as eu-west-1, or all",
         )?),
     };
-    let accounts = match (value("--role-name"), value("--accounts"), value("--organization").is_some()) {
+    let accounts = match (value("--role-name"), value("--accounts"), flags.has("--organization")) {
         (None, None, false) => AccountChoice::Own,
         (Some(name), Some(list), false) => AccountChoice::Listed {
             role_name: role_name(name)?,
