@@ -8,10 +8,12 @@
 //!   adapter, where every AWS call lives.
 //! - `app`: one invocation from event to evaluations, used by the Lambda handler and the local
 //!   command alike, and the `audit` command on the same evaluator.
+//! - `check`: the verdict before deploy, on CloudFormation templates and Terraform plans.
 //! - `probe`: knocks on the brokers (TLS handshakes and Kafka's ApiVersions) to prove mTLS live.
 
 pub mod app;
 pub mod aws;
+pub mod check;
 pub mod edge;
 pub mod error;
 pub mod logging;

@@ -21,9 +21,11 @@ fn usage() -> String {
 usage: msk-mtls-rule                          serve the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API set)
        msk-mtls-rule evaluate --event FILE    print the evaluations a Config event gives (FILE or - for stdin)
 {}
+{}
 {}",
         args::USAGE,
-        msk_mtls_rule::probe::args::USAGE
+        msk_mtls_rule::probe::args::USAGE,
+        msk_mtls_rule::check::USAGE
     )
 }
 
@@ -32,6 +34,7 @@ enum Command {
     ServeProbe,
     Evaluate { event_path: String },
     Audit(Box<AuditRequest>),
+    Check(Box<msk_mtls_rule::check::CheckRequest>),
     Probe(Box<ProbeRequest>),
     Help,
 }
@@ -57,6 +60,10 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         [audit, rest @ ..] if audit == "audit" => {
             parse_audit_args(rest, |path| std::fs::read_to_string(path))
                 .map(|request| Command::Audit(Box::new(request)))
+        }
+        [check, rest @ ..] if check == "check" => {
+            msk_mtls_rule::check::parse_check_args(rest, |path| std::fs::read_to_string(path))
+                .map(|request| Command::Check(Box::new(request)))
         }
         [probe, rest @ ..] if probe == "probe" => {
             parse_probe_args(rest).map(|request| Command::Probe(Box::new(request)))
@@ -99,6 +106,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::Audit(request) => return runtime.block_on(run_audit(&request)),
         Command::Probe(request) => return runtime.block_on(run_probe(*request)),
+        Command::Check(request) => return runtime.block_on(run_check(&request)),
     };
     match result {
         Ok(output) if output.is_empty() => ExitCode::SUCCESS,
@@ -164,6 +172,28 @@ async fn run_probe(request: ProbeRequest) -> ExitCode {
         Err(error) => {
             eprintln!("msk-mtls-rule: {error}");
             ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
+/// Prints the verdict of every cluster in the files; exit 1 when one is NON_COMPLIANT, 2 when a
+/// file cannot be read (one line naming the file and the path).
+async fn run_check(request: &msk_mtls_rule::check::CheckRequest) -> ExitCode {
+    use msk_mtls_rule::check::{check_files, exit_status, to_json, to_sarif, to_text, Format};
+    logging::init_local();
+    let read = |path: &str| std::fs::read_to_string(path);
+    match check_files(&AwsAccount::default(), request, read, Timestamp::now()).await {
+        Ok(checked) => {
+            match request.format {
+                Format::Text => print!("{}", to_text(&checked)),
+                Format::Json => println!("{:#}", to_json(&checked)),
+                Format::Sarif => println!("{:#}", to_sarif(&checked)),
+            }
+            ExitCode::from(exit_status(&checked))
+        }
+        Err(message) => {
+            eprintln!("msk-mtls-rule: check: {message}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }

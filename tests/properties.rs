@@ -681,3 +681,69 @@ proptest! {
         }
     }
 }
+
+/// The same cluster as a `terraform show -json` change, when Terraform can say it: a way in given
+/// without its flag, or TLS without its flag, has no Terraform spelling.
+fn to_terraform(config: &Value) -> Option<Value> {
+    fn flag(toggle: &Value) -> Option<Value> {
+        match toggle {
+            Value::Null => Some(Value::Null),
+            Value::Object(map) => map.get("Enabled").cloned(),
+            _ => None,
+        }
+    }
+    let auth = &config["ClientAuthentication"];
+    let tls = match &auth["Tls"] {
+        Value::Null => json!([]),
+        tls if tls["Enabled"] == json!(true) => {
+            json!([{"certificate_authority_arns": tls["CertificateAuthorityArnList"]}])
+        }
+        _ => return None,
+    };
+    let vpc = &config["BrokerNodeGroupInfo"]["ConnectivityInfo"]["VpcConnectivity"]
+        ["ClientAuthentication"]["Sasl"];
+    Some(json!({
+        "client_authentication": [{
+            "unauthenticated": flag(&auth["Unauthenticated"])?,
+            "sasl": [{"iam": flag(&auth["Sasl"]["Iam"])?, "scram": flag(&auth["Sasl"]["Scram"])?}],
+            "tls": tls,
+        }],
+        "encryption_info": [{"encryption_in_transit": [{
+            "client_broker": config["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"], "in_cluster": true}]}],
+        "broker_node_group_info": [{"connectivity_info": [{"vpc_connectivity": [{"client_authentication": [{
+            "tls": null, "sasl": [{"iam": flag(&vpc["Iam"])?, "scram": flag(&vpc["Scram"])?}]}]}]}]}],
+        "tags": config["Tags"],
+    }))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// A cluster's verdict is the same whether it is recorded by Config, proposed in a
+    /// CloudFormation template, or planned by Terraform (compliance only there: Terraform has no
+    /// TLS flag, so "TLS off with CAs listed" reads as "TLS off, no CA", equally NON_COMPLIANT).
+    #[test]
+    fn templates_and_plans_give_the_rules_verdict(config in configuration(), parameters in parameters_text(), cas in every_ca_health()) {
+        use msk_mtls_rule::check::{judge::judge, sources::candidates};
+        let params = RuleParams::parse(Some(&parameters)).unwrap();
+        let (_, verdict) = verdict_of(config.clone(), &params, &cas);
+        let now = Timestamp::from_secs(NOW);
+
+        let template = json!({"Resources": {"Cluster": {"Type": "AWS::MSK::Cluster", "Properties": config}}});
+        let found = candidates("template.json", &template.to_string()).unwrap();
+        let judged = judge(&found[0].resource_type, &found[0].properties, &params, &cas, now).unwrap();
+        prop_assert_eq!(judged.compliance, verdict.compliance);
+        let texts: Vec<String> = judged.findings.iter().map(|(_, f)| f.to_string()).collect();
+        let expected: Vec<String> = verdict.findings.iter().map(ToString::to_string).collect();
+        prop_assert_eq!(texts, expected);
+
+        if let Some(after) = to_terraform(&config) {
+            let plan = json!({"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": [{
+                "address": "aws_msk_cluster.c", "mode": "managed", "type": "aws_msk_cluster", "name": "c",
+                "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}}]});
+            let found = candidates("plan.json", &plan.to_string()).unwrap();
+            let judged = judge(&found[0].resource_type, &found[0].properties, &params, &cas, now).unwrap();
+            prop_assert_eq!(judged.compliance, verdict.compliance, "{}", after);
+        }
+    }
+}

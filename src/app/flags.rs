@@ -1,8 +1,11 @@
 //! The commands' flags: `--flag value`, `--flag=value` and switches, each given at most once, and
 //! nothing unknown.
 
-/// The flags given, in order.
-pub struct Flags(Vec<(String, String)>);
+/// The flags given, in order, and the arguments that are not flags.
+pub struct Flags {
+    given: Vec<(String, String)>,
+    pub positional: Vec<String>,
+}
 
 impl Flags {
     /// Reads `args` for `command` (named in errors): `with_value` flags take one value, `switches`
@@ -14,8 +17,13 @@ impl Flags {
         switches: &[&str],
     ) -> Result<Flags, String> {
         let mut given: Vec<(String, String)> = Vec::new();
+        let mut positional = Vec::new();
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
+            if !arg.starts_with('-') || arg == "-" {
+                positional.push(arg.clone());
+                continue;
+            }
             let (flag, inline) = match arg.split_once('=') {
                 Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
                 _ => (arg.as_str(), None),
@@ -41,11 +49,19 @@ impl Flags {
             };
             given.push((flag.to_owned(), value));
         }
-        Ok(Flags(given))
+        Ok(Flags { given, positional })
+    }
+
+    /// Refuses arguments that are not flags, for commands that take none.
+    pub fn no_positional(self, command: &str) -> Result<Self, String> {
+        match self.positional.first() {
+            Some(arg) => Err(format!("{command}: unexpected argument {arg:?}")),
+            None => Ok(self),
+        }
     }
 
     pub fn value(&self, flag: &str) -> Option<&str> {
-        self.0
+        self.given
             .iter()
             .find(|(seen, _)| seen == flag)
             .map(|(_, value)| value.as_str())

@@ -10,8 +10,7 @@ use crate::probe::endpoints::{parse_bootstrap, Endpoint, Listener};
 use crate::probe::knock::Identity;
 use crate::rule::params::SaslMechanism;
 
-pub const USAGE: &str = "\
-       msk-mtls-rule probe (--cluster-arn ARN | --bootstrap HOST:PORT[,...] [--listener plaintext|tls|sasl-scram|sasl-iam])
+pub const USAGE: &str = "       msk-mtls-rule probe (--cluster-arn ARN | --bootstrap HOST:PORT[,...] [--listener plaintext|tls|sasl-scram|sasl-iam])
                            [--ca-bundle FILE] [--client-cert FILE --client-key FILE] [--allow-sasl IAM,SCRAM]
                            [--connect-timeout MS] [--read-timeout MS] [--format text|json]
                                               knock on the brokers: no certificate, an untrusted one, and
@@ -60,7 +59,8 @@ pub fn parse_probe_args(args: &[String]) -> Result<ProbeRequest, String> {
             "--format",
         ],
         &[],
-    )?;
+    )?
+    .no_positional("probe")?;
     let value = |flag: &str| flags.value(flag);
 
     let listener = value("--listener")

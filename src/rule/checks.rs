@@ -93,6 +93,19 @@ pub struct Check {
     pub examples: fn() -> Vec<Finding>,
 }
 
+/// A check is known by its name, which the table keeps unique.
+impl PartialEq for Check {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Check({:?})", self.name)
+    }
+}
+
 /// The checks, in the order their findings are named.
 pub const CHECKS: &[Check] = &[
     Check {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::rule::checks::{Finding, Inputs, CHECKS};
+use crate::rule::checks::{Check, Finding, Inputs, CHECKS};
 use crate::rule::evaluation::{annotation, ComplianceType};
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
@@ -100,9 +100,9 @@ pub fn evaluate(
         cas,
         now,
     };
-    let findings: Vec<Finding> = CHECKS
-        .iter()
-        .flat_map(|check| (check.find)(&inputs))
+    let findings: Vec<Finding> = findings_by_check(&inputs)
+        .into_iter()
+        .map(|(_, finding)| finding)
         .collect();
     let compliance = if findings.is_empty() {
         ComplianceType::Compliant
@@ -113,6 +113,19 @@ pub fn evaluate(
         compliance,
         findings,
     }
+}
+
+/// Every finding with the check that made it, in the table's order (for reports that group by
+/// check, such as SARIF's rules).
+pub fn findings_by_check(inputs: &Inputs) -> Vec<(&'static Check, Finding)> {
+    CHECKS
+        .iter()
+        .flat_map(|check| {
+            (check.find)(inputs)
+                .into_iter()
+                .map(move |finding| (check, finding))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -51,8 +51,7 @@ pub struct AuditRequest {
 pub const DEFAULT_CONCURRENCY: usize = 8;
 const MAX_CONCURRENCY: usize = 64;
 
-pub const USAGE: &str = "\
-       msk-mtls-rule audit [--regions R1,R2|all] [--role-name NAME (--accounts ID,ID | --organization)]
+pub const USAGE: &str = "       msk-mtls-rule audit [--regions R1,R2|all] [--role-name NAME (--accounts ID,ID | --organization)]
                            [--parameters JSON|@FILE] [--format table|json|csv] [--concurrency N]
                                               judge every MSK cluster the credentials can list, now;
                                               exit 0 all enforce mTLS, 1 some do not, 3 some account
@@ -75,7 +74,8 @@ pub fn parse_audit_args(
             "--concurrency",
         ],
         &["--organization"],
-    )?;
+    )?
+    .no_positional("audit")?;
     let value = |flag: &str| flags.value(flag);
 
     let regions = match value("--regions") {

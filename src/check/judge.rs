@@ -1,0 +1,478 @@
+//! A cluster's verdict before deploy: every combination of its conditions (`Fn::If`) is judged, and
+//! a value that cannot be known yet takes its unsafe reading, so nothing passes for free.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::check::sources::{is_unknown, unknown};
+use crate::edge::configuration::read_facts_from_value;
+use crate::rule::applicability::{applicability, Presence, Subject};
+use crate::rule::checks::{Check, Finding, Inputs};
+use crate::rule::evaluation::{annotation, ComplianceType, ResourceType};
+use crate::rule::facts::Cluster;
+use crate::rule::params::RuleParams;
+use crate::rule::time::Timestamp;
+use crate::rule::verdict::{findings_by_check, CaHealth, CaHealthReport};
+
+/// The most combinations of conditions judged for one cluster.
+pub const MAX_VARIANTS: usize = 64;
+
+/// A CA given by an intrinsic function: some CA is set, but which one is not known.
+pub const UNKNOWN_CA: &str =
+    "arn:aws:acm-pca:unknown:000000000000:certificate-authority/not-known-before-deploy";
+
+const NO_VALUE: &str = "__msk_mtls_rule_no_value__";
+
+/// What one cluster would be, judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    pub compliance: ComplianceType,
+    pub findings: Vec<(&'static Check, Finding)>,
+    pub annotation: Option<String>,
+    /// Property paths whose value is not known before deploy, read the unsafe way.
+    pub unknown: Vec<String>,
+}
+
+/// Every way the properties can come out: one per combination of `Fn::If` branches, with
+/// `AWS::NoValue` removed and any other intrinsic function marked unknown.
+pub fn variants(value: &Value) -> Result<Vec<Value>, String> {
+    let out = match value {
+        Value::Object(map) if map.len() == 1 => {
+            let (key, argument) = map.iter().next().unwrap();
+            match (key.as_str(), argument) {
+                ("Fn::If", Value::Array(parts)) if parts.len() == 3 => {
+                    let mut both = variants(&parts[1])?;
+                    both.extend(variants(&parts[2])?);
+                    both
+                }
+                ("Fn::If", _) => {
+                    return Err("Fn::If takes [condition, value if true, value if false]".into())
+                }
+                ("Ref", Value::String(name)) if name == "AWS::NoValue" => vec![json!(NO_VALUE)],
+                (key, _) if key == "Ref" || key == "Condition" || key.starts_with("Fn::") => {
+                    vec![unknown()]
+                }
+                _ => object_variants(map)?,
+            }
+        }
+        Value::Object(map) => object_variants(map)?,
+        Value::Array(items) => {
+            let mut out = vec![Vec::new()];
+            for item in items {
+                let options = variants(item)?;
+                out = combine(out, &options, |mut list, option| {
+                    if option != &json!(NO_VALUE) {
+                        list.push(option.clone());
+                    }
+                    list
+                })?;
+            }
+            out.into_iter().map(Value::Array).collect()
+        }
+        scalar => vec![scalar.clone()],
+    };
+    Ok(out)
+}
+
+fn object_variants(map: &Map<String, Value>) -> Result<Vec<Value>, String> {
+    let mut out = vec![Map::new()];
+    for (key, value) in map {
+        let options = variants(value)?;
+        out = combine(out, &options, |mut object, option| {
+            if option != &json!(NO_VALUE) {
+                object.insert(key.clone(), option.clone());
+            }
+            object
+        })?;
+    }
+    Ok(out.into_iter().map(Value::Object).collect())
+}
+
+fn combine<T: Clone>(
+    partial: Vec<T>,
+    options: &[Value],
+    add: impl Fn(T, &Value) -> T,
+) -> Result<Vec<T>, String> {
+    if partial.len() * options.len() > MAX_VARIANTS {
+        return Err(format!(
+            "more than {MAX_VARIANTS} combinations of conditions to judge"
+        ));
+    }
+    Ok(partial
+        .iter()
+        .flat_map(|done| options.iter().map(|option| add(done.clone(), option)))
+        .collect())
+}
+
+/// The properties with each unknown value read the unsafe way (a way in open, TLS client
+/// authentication off, a CA that is set but fails any allow-list), `"true"`/`"false"` flags read as
+/// booleans; the unknown paths are listed.
+pub fn resolve_unknown(properties: &Value, unknown_paths: &mut Vec<String>) -> Value {
+    resolve(properties, "", unknown_paths).unwrap_or_else(|| json!({}))
+}
+
+fn resolve(value: &Value, path: &str, unknown_paths: &mut Vec<String>) -> Option<Value> {
+    if is_unknown(value) {
+        let read = [
+            "ClientAuthentication",
+            "EncryptionInfo",
+            "BrokerNodeGroupInfo.ConnectivityInfo",
+            "Tags",
+        ];
+        if path.is_empty() {
+            unknown_paths.push("Properties".into());
+        } else if read.iter().any(|prefix| {
+            path == *prefix
+                || path.starts_with(&format!("{prefix}."))
+                || (path.starts_with("BrokerNodeGroupInfo") && !path.contains('.'))
+        }) {
+            unknown_paths.push(path.to_owned());
+        }
+        return unsafe_reading(path);
+    }
+    let last = path.rsplit('.').next().unwrap_or_default();
+    match value {
+        Value::Object(map) => Some(Value::Object(
+            map.iter()
+                .filter_map(|(key, value)| {
+                    let at = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    Some((key.clone(), resolve(value, &at, unknown_paths)?))
+                })
+                .collect(),
+        )),
+        Value::Array(items) => Some(Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| resolve(item, &format!("{path}[{i}]"), unknown_paths))
+                .collect(),
+        )),
+        Value::String(text) if last == "Enabled" && text == "true" => Some(Value::Bool(true)),
+        Value::String(text) if last == "Enabled" && text == "false" => Some(Value::Bool(false)),
+        other => Some(other.clone()),
+    }
+}
+
+/// The unsafe reading of an unknown value at `path` (`None`: as if absent).
+fn unsafe_reading(path: &str) -> Option<Value> {
+    let open_sasl = json!({"Iam": {"Enabled": true}, "Scram": {"Enabled": true}});
+    let segments: Vec<&str> = path.split('.').collect();
+    let last = segments.last().copied().unwrap_or_default();
+    let parent = segments.iter().rev().nth(1).copied().unwrap_or_default();
+    let in_vpc = path.contains("VpcConnectivity");
+    if last.starts_with("CertificateAuthorityArnList[") {
+        return Some(json!(UNKNOWN_CA));
+    }
+    match (last, parent) {
+        ("Enabled", "Tls") => Some(json!(false)),
+        ("Enabled", _) => Some(json!(true)),
+        ("Unauthenticated" | "Iam" | "Scram", _) => Some(json!({"Enabled": true})),
+        ("Tls", _) if in_vpc => Some(json!({"Enabled": false})),
+        ("Tls", _) => Some(json!({"Enabled": false})),
+        ("Sasl", _) => Some(open_sasl),
+        ("CertificateAuthorityArnList", _) => Some(json!([UNKNOWN_CA])),
+        ("ClientAuthentication", _) if in_vpc => Some(json!({"Sasl": open_sasl})),
+        ("VpcConnectivity", _) => Some(json!({"ClientAuthentication": {"Sasl": open_sasl}})),
+        ("ConnectivityInfo", _) => {
+            Some(json!({"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}))
+        }
+        ("BrokerNodeGroupInfo", _) => Some(
+            json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}}),
+        ),
+        // ClientAuthentication absent: no authentication configured, MSK admits anyone; the
+        // encryption settings absent: the unsafe default listener; anything else: as if absent.
+        _ => None,
+    }
+}
+
+/// Judges every variant of a cluster's properties; the worst verdict wins and every finding of
+/// every variant is named once.
+pub fn judge(
+    resource_type: &ResourceType,
+    properties: &Value,
+    params: &RuleParams,
+    cas: &CaHealthReport,
+    now: Timestamp,
+) -> Result<Judged, String> {
+    let mut judged = Judged {
+        compliance: ComplianceType::NotApplicable,
+        findings: Vec::new(),
+        annotation: None,
+        unknown: Vec::new(),
+    };
+    let mut reasons: Vec<String> = Vec::new();
+    for variant in variants(properties)? {
+        let mut unknown = Vec::new();
+        let resolved = resolve_unknown(&variant, &mut unknown);
+        let mut tags = tags_of(&resolved)?;
+        if unknown
+            .iter()
+            .any(|path| path == "Tags" || path == "Properties")
+        {
+            // Tags not known: the cluster is taken to be in the rule's tag scope, never out of it.
+            if let Some(scope) = &params.scope_tag {
+                tags.insert(scope.key.clone(), scope.value.clone().unwrap_or_default());
+            }
+        }
+        let subject = Subject {
+            resource_type,
+            presence: Presence::Present,
+            left_scope: false,
+            tags: Some(&tags),
+        };
+        let (compliance, findings) = match applicability(&subject, params) {
+            Some(reason) => {
+                reasons.push(reason.to_string());
+                (ComplianceType::NotApplicable, Vec::new())
+            }
+            None => {
+                let cluster = match resource_type {
+                    ResourceType::MskServerlessCluster => Cluster::Serverless,
+                    _ => Cluster::Provisioned(
+                        read_facts_from_value(resolved, tags.keys().cloned())
+                            .map_err(|e| format!("Properties: {e}"))?,
+                    ),
+                };
+                let inputs = Inputs {
+                    cluster: &cluster,
+                    params,
+                    cas,
+                    now,
+                };
+                let findings = findings_by_check(&inputs);
+                let compliance = if findings.is_empty() {
+                    ComplianceType::Compliant
+                } else {
+                    ComplianceType::NonCompliant
+                };
+                (compliance, findings)
+            }
+        };
+        judged.compliance = worst(judged.compliance, compliance);
+        for found in findings {
+            if !judged.findings.contains(&found) {
+                judged.findings.push(found);
+            }
+        }
+        for path in unknown {
+            if !judged.unknown.contains(&path) {
+                judged.unknown.push(path);
+            }
+        }
+    }
+    let texts: Vec<String> = match judged.compliance {
+        ComplianceType::NonCompliant => judged
+            .findings
+            .iter()
+            .map(|(_, finding)| finding.to_string())
+            .collect(),
+        ComplianceType::NotApplicable => reasons.into_iter().take(1).collect(),
+        ComplianceType::Compliant => Vec::new(),
+    };
+    judged.annotation = annotation(&texts);
+    Ok(judged)
+}
+
+fn worst(a: ComplianceType, b: ComplianceType) -> ComplianceType {
+    use ComplianceType::*;
+    match (a, b) {
+        (NonCompliant, _) | (_, NonCompliant) => NonCompliant,
+        (Compliant, _) | (_, Compliant) => Compliant,
+        _ => NotApplicable,
+    }
+}
+
+/// CloudFormation's MSK `Tags` (a map) or Terraform's `tags`, as the rule's tag map.
+fn tags_of(properties: &Value) -> Result<BTreeMap<String, String>, String> {
+    match properties.get("Tags") {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => Ok(map
+            .iter()
+            .map(|(key, value)| {
+                (
+                    key.clone(),
+                    value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned),
+                )
+            })
+            .collect()),
+        Some(other) => Err(format!("Tags is {other}, not a map")),
+    }
+}
+
+/// The CAs to look up for a cluster's variants: the known ones, and the unknown one as unreadable.
+pub fn cas_named(properties: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    collect_cas(properties, false, &mut found);
+    found
+}
+
+fn collect_cas(value: &Value, in_list: bool, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                collect_cas(value, key == "CertificateAuthorityArnList", found);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_cas(item, in_list, found)),
+        Value::String(arn) if in_list && !found.contains(arn) => found.push(arn.clone()),
+        _ => {}
+    }
+}
+
+/// The health of a CA not known before deploy.
+pub fn unknown_ca_health() -> CaHealth {
+    CaHealth::Unreadable {
+        reason: "not known before deploy".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judged(properties: Value, params: &RuleParams) -> Judged {
+        judge(
+            &ResourceType::MskCluster,
+            &properties,
+            params,
+            &CaHealthReport::new(),
+            Timestamp::from_secs(0),
+        )
+        .unwrap()
+    }
+
+    fn mtls() -> Value {
+        json!({
+            "ClientAuthentication": {"Tls": {"Enabled": true, "CertificateAuthorityArnList": ["arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/a"]},
+                                     "Unauthenticated": {"Enabled": false}},
+            "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "TLS"}},
+        })
+    }
+
+    fn no_ca_check() -> RuleParams {
+        RuleParams {
+            check_certificate_authority_status: false,
+            ..RuleParams::default()
+        }
+    }
+
+    #[test]
+    fn every_branch_of_every_condition_is_a_variant_and_no_value_removes_the_key() {
+        let value = json!({"A": {"Fn::If": ["C", 1, 2]}, "B": [{"Fn::If": ["D", "x", {"Ref": "AWS::NoValue"}]}], "N": {"Ref": "AWS::NoValue"}});
+        let all = variants(&value).unwrap();
+        assert_eq!(all.len(), 4);
+        assert!(all.contains(&json!({"A": 1, "B": ["x"]})));
+        assert!(all.contains(&json!({"A": 2, "B": []})));
+        let many: Map<String, Value> = (0..7)
+            .map(|i| (format!("K{i}"), json!({"Fn::If": ["C", 1, 2]})))
+            .collect();
+        assert!(variants(&Value::Object(many))
+            .unwrap_err()
+            .contains("more than 64"));
+        assert_eq!(variants(&json!({"Fn::Sub": "x"})).unwrap(), vec![unknown()]);
+    }
+
+    #[test]
+    fn each_unknown_takes_its_unsafe_reading() {
+        let params = no_ca_check();
+        for (path, finding) in [
+            (
+                "/ClientAuthentication/Unauthenticated/Enabled",
+                "unauthenticated access is enabled",
+            ),
+            (
+                "/ClientAuthentication/Unauthenticated",
+                "unauthenticated access is enabled",
+            ),
+            (
+                "/ClientAuthentication/Tls/Enabled",
+                "TLS client authentication is disabled",
+            ),
+            (
+                "/ClientAuthentication/Tls",
+                "TLS client authentication is disabled",
+            ),
+            ("/ClientAuthentication", "unauthenticated access is enabled"),
+            (
+                "/EncryptionInfo/EncryptionInTransit/ClientBroker",
+                "client-broker encryption is not recorded",
+            ),
+            (
+                "/EncryptionInfo",
+                "client-broker encryption is not recorded",
+            ),
+        ] {
+            let mut properties = mtls();
+            *properties.pointer_mut(path).unwrap() = unknown();
+            let judged = judged(properties, &params);
+            assert_eq!(judged.compliance, ComplianceType::NonCompliant, "{path}");
+            assert!(
+                judged
+                    .findings
+                    .iter()
+                    .any(|(_, f)| f.to_string().starts_with(finding)),
+                "{path}: {:?}",
+                judged.findings
+            );
+            assert!(!judged.unknown.is_empty(), "{path}");
+        }
+        let mut sasl = mtls();
+        sasl["ClientAuthentication"]["Sasl"] = unknown();
+        assert_eq!(
+            judged(sasl, &params).findings.len(),
+            2,
+            "both mechanisms read as on"
+        );
+        let mut vpc = mtls();
+        vpc["BrokerNodeGroupInfo"] = json!({"ConnectivityInfo": unknown()});
+        assert_eq!(
+            judged(vpc, &params).compliance,
+            ComplianceType::NonCompliant,
+            "multi-VPC read as open"
+        );
+        let mut ca = mtls();
+        ca["ClientAuthentication"]["Tls"]["CertificateAuthorityArnList"] = json!([unknown()]);
+        assert_eq!(
+            judged(ca.clone(), &params).compliance,
+            ComplianceType::Compliant,
+            "a CA is set"
+        );
+        let allow = RuleParams {
+            allowed_certificate_authority_arns: Some(
+                ["arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/a".to_owned()]
+                    .into(),
+            ),
+            ..no_ca_check()
+        };
+        assert_eq!(
+            judged(ca, &allow).compliance,
+            ComplianceType::NonCompliant,
+            "which one is not known"
+        );
+        assert_eq!(
+            judged(unknown(), &params).unknown,
+            vec!["Properties".to_owned()]
+        );
+    }
+
+    #[test]
+    fn the_worst_variant_wins_and_string_flags_are_booleans() {
+        let mut properties = mtls();
+        properties["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"] =
+            json!({"Fn::If": ["Prod", "TLS", "PLAINTEXT"]});
+        properties["ClientAuthentication"]["Unauthenticated"]["Enabled"] = json!("false");
+        let judged = judged(properties, &no_ca_check());
+        assert_eq!(judged.compliance, ComplianceType::NonCompliant);
+        assert_eq!(judged.findings.len(), 1, "{:?}", judged.findings);
+        assert!(judged.unknown.is_empty());
+    }
+}

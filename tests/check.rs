@@ -1,0 +1,323 @@
+//! `msk-mtls-rule check` through the built binary: CloudFormation templates written the way users
+//! write them (YAML short forms, JSON, nested `!If`, parameters, resources that are not clusters) and
+//! Terraform plans in `terraform show -json`'s format, every output format parsed back; offline
+//! unless the parameters ask for the CA check (then against the local AWS emulator).
+
+#[path = "e2e/harness.rs"]
+#[allow(dead_code)] // shared with the Lambda end-to-end tests, which use more of it
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/check")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The built binary, offline: any AWS call would fail.
+fn check(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_msk-mtls-rule"))
+        .arg("check")
+        .args(args)
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIAE2EEXAMPLEKEY000")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .output()
+        .unwrap()
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn verdicts(report: &Value) -> Vec<(String, String)> {
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["resource"].as_str().unwrap().to_owned(),
+                r["complianceType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn row<'a>(report: &'a Value, resource: &str) -> &'a Value {
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource"] == resource)
+        .unwrap_or_else(|| panic!("no {resource} in {report}"))
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_yaml_template_with_short_forms_conditions_and_parameters() {
+    let output = check(&["--format", "json", &fixture("clusters.yaml")]);
+    assert_eq!(output.status.code(), Some(1), "a cluster is NON_COMPLIANT");
+    let report = json_of(&output);
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[
+            ("Orders", "COMPLIANT"),
+            ("Clickstream", "NON_COMPLIANT"),
+            ("Events", "NOT_APPLICABLE")
+        ]),
+        "only the clusters, not the topic or the CA"
+    );
+    let clickstream = row(&report, "Clickstream");
+    assert_eq!(
+        clickstream["findings"],
+        json!([
+            "unauthenticated access is enabled",
+            "client-broker encryption is TLS_PLAINTEXT, not TLS: a plaintext listener is open",
+            "SASL/IAM is enabled and not allowed"
+        ]),
+        "the dev branch of each !If, and !Ref AllowAnonymous read as open"
+    );
+    assert_eq!(clickstream["line"], 46);
+    assert_eq!(
+        clickstream["unknownBeforeDeploy"],
+        json!([
+            "ClientAuthentication.Tls.CertificateAuthorityArnList[0]",
+            "ClientAuthentication.Unauthenticated.Enabled"
+        ])
+    );
+    assert_eq!(row(&report, "Orders")["line"], 22);
+    assert_eq!(row(&report, "Orders")["annotation"], Value::Null);
+    assert_eq!(
+        row(&report, "Events")["resourceType"],
+        "AWS::MSK::ServerlessCluster"
+    );
+}
+
+#[test]
+fn the_same_clusters_in_json_and_text_output() {
+    let output = check(&[&fixture("clusters.json")]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].ends_with("clusters.json:44: Legacy (AWS::MSK::Cluster) NON_COMPLIANT: unauthenticated access is enabled; TLS client authentication is disabled; no Private CA is set for TLS client authentication; client-broker encryption is not recorded (MSK default TLS_PLAINTEXT: a plaintext listener is open)"),
+        "properties left out take MSK's defaults, the unsafe one where sources disagree: {text}"
+    );
+    assert!(
+        lines[0].ends_with("clusters.json:9: Orders (AWS::MSK::Cluster) COMPLIANT [not known before deploy, read the unsafe way: ClientAuthentication.Tls.CertificateAuthorityArnList[0]]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_terraform_plan_judges_creates_and_updates_only() {
+    let output = check(&["--format", "json", &fixture("plan.json")]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[
+            ("aws_msk_cluster.orders", "COMPLIANT"),
+            (
+                "module.streaming.aws_msk_cluster.clickstream",
+                "NON_COMPLIANT"
+            ),
+            ("aws_msk_cluster.payments", "COMPLIANT"),
+            ("aws_msk_cluster.analytics", "NON_COMPLIANT"),
+            ("aws_msk_serverless_cluster.events", "NOT_APPLICABLE"),
+        ]),
+        "no-op, delete and the bucket are not judged; a replacement is"
+    );
+    assert_eq!(
+        row(&report, "aws_msk_cluster.analytics")["findings"],
+        json!(["unauthenticated access is enabled"]),
+        "unauthenticated access unknown until apply counts as on"
+    );
+    assert_eq!(row(&report, "aws_msk_cluster.orders")["line"], Value::Null);
+}
+
+#[test]
+fn an_allow_list_fails_a_ca_it_cannot_check_and_parameters_apply() {
+    let allow = r#"{"allowedCertificateAuthorityArns":"arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555","allowedSaslMechanisms":"IAM","requiredTagKeys":"owner"}"#;
+    let output = check(&[
+        "--format",
+        "json",
+        "--parameters",
+        allow,
+        &fixture("plan.json"),
+        &fixture("clusters.yaml"),
+    ]);
+    let report = json_of(&output);
+    let payments = row(&report, "aws_msk_cluster.payments");
+    assert_eq!(payments["complianceType"], "NON_COMPLIANT");
+    assert_eq!(
+        payments["findings"],
+        json!(["CA not-known-before-deploy is not on the allow-list"])
+    );
+    assert_eq!(
+        row(&report, "aws_msk_cluster.orders")["findings"],
+        json!(["CA not-known-before-deploy is not on the allow-list"])
+    );
+    let orders = row(&report, "Orders");
+    assert_eq!(orders["complianceType"], "NON_COMPLIANT", "{orders}");
+    let clickstream = row(&report, "Clickstream");
+    assert!(
+        !clickstream["findings"].to_string().contains("SASL/IAM"),
+        "IAM allowed: {clickstream}"
+    );
+    assert!(
+        clickstream["findings"]
+            .to_string()
+            .contains("tag \\\"owner\\\" is missing"),
+        "{clickstream}"
+    );
+    assert_eq!(
+        row(&report, "module.streaming.aws_msk_cluster.clickstream")["file"],
+        fixture("plan.json")
+    );
+}
+
+#[test]
+fn sarif_has_one_rule_per_check_and_a_located_result_per_finding() {
+    let output = check(&["--format", "sarif", &fixture("clusters.yaml")]);
+    assert_eq!(output.status.code(), Some(1));
+    let sarif = json_of(&output);
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"unauthenticated-access") && rules.contains(&"tls-only-listener"),
+        "{rules:?}"
+    );
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        3,
+        "three findings on Clickstream: {results:?}"
+    );
+    let first = &results[0];
+    assert_eq!(first["ruleId"], "unauthenticated-access");
+    assert!(rules.contains(&first["ruleId"].as_str().unwrap()));
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["region"]["startLine"],
+        46
+    );
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        fixture("clusters.yaml")
+    );
+    assert_eq!(first["level"], "error");
+}
+
+#[test]
+fn unreadable_input_exits_2_naming_the_file_and_the_path() {
+    let dir = std::env::temp_dir().join(format!("msk-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    for (path, named) in [
+        (write("twice.yaml", "Resources:\n  A:\n    Type: AWS::MSK::Cluster\n  A:\n    Type: AWS::SNS::Topic\n"), "line 4: key \"A\" is given twice"),
+        (write("twice.json", r#"{"Resources": {"A": {"Type": "AWS::MSK::Cluster", "Type": "AWS::SNS::Topic"}}}"#), "Resources.A.Type is given twice"),
+        (write("bad-if.yaml", "Resources:\n  A:\n    Type: AWS::MSK::Cluster\n    Properties:\n      ClientAuthentication: !If [OnlyTwo, x]\n"), "A (AWS::MSK::Cluster): Fn::If takes"),
+        (write("flag.yaml", "Resources:\n  A:\n    Type: AWS::MSK::Cluster\n    Properties:\n      ClientAuthentication:\n        Unauthenticated:\n          Enabled: maybe\n"), "Enabled"),
+        (write("other.json", r#"{"hello": "world"}"#), "not a CloudFormation template"),
+        (write("tag.yaml", "Resources:\n  A:\n    Type: !Reff x\n"), "!Reff is not a CloudFormation function"),
+        (dir.join("missing.yaml"), "cannot read"),
+    ] {
+        let output = check(&[path.to_str().unwrap()]);
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{path:?}: {stderr}");
+        assert!(stderr.contains(path.to_str().unwrap()) && stderr.contains(named), "{path:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "nothing judged from a file that cannot be read");
+    }
+    for (args, named) in [
+        (&[][..], "at least one"),
+        (&["--format", "xml", "x.yaml"][..], "\"xml\""),
+        (&["--parameters", "{\"x\":1}", "x.yaml"][..], "x=\"1\""),
+    ] {
+        let output = check(args);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            String::from_utf8(output.stderr).unwrap().contains(named),
+            "{args:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_ca_check_runs_only_when_the_parameters_ask_for_it() {
+    let emulator = harness::Emulator::start();
+    let disabled = emulator.control(
+        "/_e2e/private-ca",
+        json!({"days": 400, "status": "DISABLED"}),
+    )["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = std::env::temp_dir().join(format!("msk-check-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("ca.yaml");
+    std::fs::write(
+        &template,
+        format!(
+            "Resources:\n  Orders:\n    Type: AWS::MSK::Cluster\n    Properties:\n      ClientAuthentication:\n        Tls:\n          Enabled: true\n          CertificateAuthorityArnList: [{disabled}]\n      EncryptionInfo:\n        EncryptionInTransit:\n          ClientBroker: TLS\n"
+        ),
+    )
+    .unwrap();
+    let run = |parameters: Option<&str>| {
+        let mut command = harness::cli_against(&emulator, Some("us-east-1"));
+        command.args(["check", "--format", "json"]);
+        if let Some(parameters) = parameters {
+            command.args(["--parameters", parameters]);
+        }
+        command.arg(&template).output().unwrap()
+    };
+    let without = run(None);
+    assert_eq!(
+        without.status.code(),
+        Some(0),
+        "no AWS call without asking: {}",
+        String::from_utf8_lossy(&without.stderr)
+    );
+    assert!(emulator.calls().is_empty());
+    let with = run(Some(r#"{"checkCertificateAuthorityStatus":"true"}"#));
+    assert_eq!(with.status.code(), Some(1));
+    let report = json_of(&with);
+    assert!(
+        report[0]["findings"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("is DISABLED"),
+        "{report}"
+    );
+    assert_eq!(emulator.calls_to("DescribeCertificateAuthority").len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
