@@ -95,7 +95,7 @@ fn a_yaml_template_with_short_forms_conditions_and_parameters() {
         ]),
         "the dev branch of each !If, and !Ref AllowAnonymous read as open"
     );
-    assert_eq!(clickstream["line"], 46);
+    assert_eq!(clickstream["line"], 47);
     assert_eq!(
         clickstream["unknownBeforeDeploy"],
         json!([
@@ -103,7 +103,7 @@ fn a_yaml_template_with_short_forms_conditions_and_parameters() {
             "ClientAuthentication.Unauthenticated.Enabled"
         ])
     );
-    assert_eq!(row(&report, "Orders")["line"], 22);
+    assert_eq!(row(&report, "Orders")["line"], 23);
     assert_eq!(row(&report, "Orders")["annotation"], Value::Null);
     assert_eq!(
         row(&report, "Events")["resourceType"],
@@ -224,7 +224,7 @@ fn sarif_has_one_rule_per_check_and_a_located_result_per_finding() {
     assert!(rules.contains(&first["ruleId"].as_str().unwrap()));
     assert_eq!(
         first["locations"][0]["physicalLocation"]["region"]["startLine"],
-        46
+        47
     );
     assert_eq!(
         first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
