@@ -23,7 +23,7 @@ export SAM_CLI_TELEMETRY := 0
 # Tools built from crates.io at pinned versions, installed once per machine.
 CARGO_DENY_VERSION := 0.20.2
 CARGO_FUZZ_VERSION := 0.13.2
-FUZZ_TARGETS := event_parser event_to_evaluations
+FUZZ_TARGETS := event_parser event_to_evaluations pre_deploy_inputs
 FUZZ_RUNS ?= 10000000
 
 help: ## list the targets
@@ -106,7 +106,7 @@ fuzz: ## run each fuzz target for FUZZ_RUNS executions (nightly), seeded from th
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz@$(CARGO_FUZZ_VERSION)
 	@for target in $(FUZZ_TARGETS); do \
 		mkdir -p fuzz/corpus/$$target && \
-		cp events/*.json events/aws/*.json tests/fixtures/aws/*.json fuzz/corpus/$$target/ && \
+		cp events/*.json events/aws/*.json events/hook/*.json tests/fixtures/aws/*.json tests/fixtures/check/* fuzz/corpus/$$target/ && \
 		(cd fuzz && $(CARGO) +nightly fuzz run --sanitizer none $$target -- -runs=$(FUZZ_RUNS) -max_len=16384 -print_final_stats=1) || exit 1; \
 	done
 
