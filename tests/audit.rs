@@ -688,3 +688,30 @@ sys.stdout.write(repr(shown.decode()) + "\n" + str(run.returncode) + "\n" + run.
         "stdout stays the report alone"
     );
 }
+
+/// An answer that would audit nothing is not taken as a clean audit.
+#[test]
+fn an_account_that_lists_no_enabled_region_is_unreadable_not_clean() {
+    let emulator = Emulator::start();
+    emulator.control("/_e2e/regions", json!({"account": MEMBER, "regions": {}}));
+    let output = audit(
+        &emulator,
+        &[
+            "--regions",
+            "all",
+            "--role-name",
+            ROLE,
+            "--accounts",
+            MEMBER,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "[]");
+    assert!(
+        stderr(&output).contains("AWS ListRegions failed: no enabled region listed"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -182,6 +182,10 @@ async fn organization_accounts<D: Directory>(
             }
         }
         if !pages.advance(page.next_token)? {
+            if active.is_empty() {
+                // The management account is always in its organization: none is not an answer.
+                return Err(RuleError::aws("ListAccounts", "no ACTIVE account listed"));
+            }
             return Ok((active, skipped));
         }
     }
@@ -226,6 +230,11 @@ async fn enabled_regions<D: Directory>(account: &D) -> Result<Vec<String>, RuleE
         if !pages.advance(page.next_token)? {
             regions.sort();
             regions.dedup();
+            if regions.is_empty() {
+                // Every account has its default regions enabled: none listed is an answer that
+                // would audit nothing and look clean.
+                return Err(RuleError::aws("ListRegions", "no enabled region listed"));
+            }
             return Ok(regions);
         }
     }
