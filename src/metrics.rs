@@ -11,6 +11,11 @@ use crate::rule::time::Timestamp;
 /// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
 pub const DEFAULT_NAMESPACE: &str = "MskMtlsRule";
 
+/// `METRICS_NAMESPACE`, or the default.
+pub fn namespace_from_env() -> String {
+    std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned())
+}
+
 /// What the metrics are split by, beside the rule: a sweep's counts (a picture of the whole fleet)
 /// are never summed with the change events'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -747,3 +747,28 @@ proptest! {
         }
     }
 }
+
+/// The Terraform form of the property above is reached: a cluster with every flag given has one.
+#[test]
+fn a_cluster_with_every_flag_given_has_a_terraform_form() {
+    let config = json!({
+        "ClientAuthentication": {"Sasl": {"Iam": {"Enabled": false}, "Scram": null},
+                                 "Tls": {"Enabled": true, "CertificateAuthorityArnList": [ca_arn(1)]},
+                                 "Unauthenticated": {"Enabled": false}},
+        "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": true}},
+        "BrokerNodeGroupInfo": {"ConnectivityInfo": {"VpcConnectivity": {
+            "ClientAuthentication": {"Sasl": {"Iam": null, "Scram": {"Enabled": false}}}}}},
+        "Tags": {"owner": "v"},
+    });
+    let after = to_terraform(&config).expect("representable");
+    assert_eq!(
+        after["client_authentication"][0]["tls"][0]["certificate_authority_arns"],
+        json!([ca_arn(1)])
+    );
+    let flagless = json!({"ClientAuthentication": {"Unauthenticated": {}}});
+    assert_eq!(
+        to_terraform(&flagless),
+        None,
+        "a way in without its flag has no Terraform spelling"
+    );
+}

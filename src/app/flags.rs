@@ -1,6 +1,8 @@
 //! The commands' flags: `--flag value`, `--flag=value` and switches, each given at most once, and
 //! nothing unknown.
 
+use crate::rule::params::RuleParams;
+
 /// The flags given, in order, and the arguments that are not flags.
 pub struct Flags {
     given: Vec<(String, String)>,
@@ -65,6 +67,26 @@ impl Flags {
             .iter()
             .find(|(seen, _)| seen == flag)
             .map(|(_, value)| value.as_str())
+    }
+
+    /// `--parameters JSON|@FILE`: the rule's parameters and the JSON they were read from, or
+    /// `None` when the flag is not given.
+    pub fn parameters(
+        &self,
+        command: &str,
+        read_file: impl Fn(&str) -> std::io::Result<String>,
+    ) -> Result<Option<(RuleParams, String)>, String> {
+        let Some(text) = self.value("--parameters") else {
+            return Ok(None);
+        };
+        let json = match text.strip_prefix('@') {
+            Some(path) => read_file(path)
+                .map_err(|e| format!("{command}: cannot read --parameters file {path}: {e}"))?,
+            None => text.to_owned(),
+        };
+        let params = RuleParams::parse(Some(&json))
+            .map_err(|e| format!("{command}: --parameters: {}", e.message()))?;
+        Ok(Some((params, json)))
     }
 
     pub fn has(&self, flag: &str) -> bool {

@@ -11,8 +11,7 @@ use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, HookResponse, PARAMETERS_VARIABLE};
 use crate::app::{invoke, Outcome};
 use crate::aws::sdk::AwsAccount;
-use crate::edge::hook::{is_hook_request, token_of};
-use crate::edge::json::Json;
+use crate::edge::hook::{hook_payload, token_of};
 use crate::error::RuleError;
 use crate::logging::{self, LogLevel};
 use crate::metrics;
@@ -30,17 +29,13 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     let log_level = LogLevel::from_env();
     logging::init_lambda(log_level);
     let aws = &AwsAccount::load().await;
-    let namespace = &std::env::var("METRICS_NAMESPACE")
-        .unwrap_or_else(|_| metrics::DEFAULT_NAMESPACE.to_owned());
+    let namespace = &metrics::namespace_from_env();
     // The payload is taken raw: the event parser then reports any payload (even JSON nested past
     // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
     let hook_parameters = &std::env::var(PARAMETERS_VARIABLE).ok();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
-            if let Some(payload) = Json::parse(event.payload.get())
-                .ok()
-                .filter(is_hook_request)
-            {
+            if let Some(payload) = hook_payload(event.payload.get()) {
                 let now = Timestamp::now();
                 let deadline = event
                     .context
@@ -84,8 +79,7 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
     let log_level = LogLevel::from_env();
     logging::init_lambda(log_level);
     let aws = &AwsAccount::load().await;
-    let namespace = &std::env::var("METRICS_NAMESPACE")
-        .unwrap_or_else(|_| metrics::DEFAULT_NAMESPACE.to_owned());
+    let namespace = &metrics::namespace_from_env();
     let timeout = std::env::var("PROBE_TIMEOUT_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())

@@ -9,8 +9,7 @@ use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, PARAMETERS_VARIABLE};
 use crate::app::invoke;
 use crate::aws::sdk::AwsAccount;
-use crate::edge::hook::is_hook_request;
-use crate::edge::json::Json;
+use crate::edge::hook::hook_payload;
 use crate::error::RuleError;
 use crate::logging;
 use crate::rule::time::Timestamp;
@@ -50,7 +49,7 @@ pub async fn evaluate_file(path: &str) -> Result<String, LocalError> {
         path: path.to_owned(),
         source,
     })?;
-    if let Some(payload) = Json::parse(&text).ok().filter(is_hook_request) {
+    if let Some(payload) = hook_payload(&text) {
         let parameters = std::env::var(PARAMETERS_VARIABLE).ok();
         let response = answer_hook(
             &AwsAccount::default(),

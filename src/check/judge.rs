@@ -114,19 +114,9 @@ pub fn resolve_unknown(properties: &Value, unknown_paths: &mut Vec<String>) -> V
 
 fn resolve(value: &Value, path: &str, unknown_paths: &mut Vec<String>) -> Option<Value> {
     if is_unknown(value) {
-        let read = [
-            "ClientAuthentication",
-            "EncryptionInfo",
-            "BrokerNodeGroupInfo.ConnectivityInfo",
-            "Tags",
-        ];
         if path.is_empty() {
             unknown_paths.push("Properties".into());
-        } else if read.iter().any(|prefix| {
-            path == *prefix
-                || path.starts_with(&format!("{prefix}."))
-                || (path.starts_with("BrokerNodeGroupInfo") && !path.contains('.'))
-        }) {
+        } else if is_read(path) {
             unknown_paths.push(path.to_owned());
         }
         return unsafe_reading(path);
@@ -158,6 +148,24 @@ fn resolve(value: &Value, path: &str, unknown_paths: &mut Vec<String>) -> Option
     }
 }
 
+/// Whether the rule reads the property at `path`, or a block that holds one it reads.
+fn is_read(path: &str) -> bool {
+    [
+        "ClientAuthentication",
+        "EncryptionInfo",
+        "BrokerNodeGroupInfo.ConnectivityInfo",
+        "Tags",
+    ]
+    .iter()
+    .any(|read| {
+        path.strip_prefix(read)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            || read
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
 /// The unsafe reading of an unknown value at `path` (`None`: as if absent).
 fn unsafe_reading(path: &str) -> Option<Value> {
     let open_sasl = json!({"Iam": {"Enabled": true}, "Scram": {"Enabled": true}});
@@ -172,7 +180,6 @@ fn unsafe_reading(path: &str) -> Option<Value> {
         ("Enabled", "Tls") => Some(json!(false)),
         ("Enabled", _) => Some(json!(true)),
         ("Unauthenticated" | "Iam" | "Scram", _) => Some(json!({"Enabled": true})),
-        ("Tls", _) if in_vpc => Some(json!({"Enabled": false})),
         ("Tls", _) => Some(json!({"Enabled": false})),
         ("Sasl", _) => Some(open_sasl),
         ("CertificateAuthorityArnList", _) => Some(json!([UNKNOWN_CA])),

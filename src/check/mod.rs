@@ -6,6 +6,7 @@ pub mod judge;
 pub mod sources;
 pub mod yaml;
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
@@ -47,19 +48,12 @@ pub fn parse_check_args(
     if flags.positional.is_empty() {
         return Err("check: give at least one template or plan file".into());
     }
-    let params = match flags.value("--parameters") {
+    let params = match flags.parameters("check", read_file)? {
         None => RuleParams {
             check_certificate_authority_status: false,
             ..RuleParams::default()
         },
-        Some(text) => {
-            let json = match text.strip_prefix('@') {
-                Some(path) => read_file(path)
-                    .map_err(|e| format!("check: cannot read --parameters file {path}: {e}"))?,
-                None => text.to_owned(),
-            };
-            let mut params = RuleParams::parse(Some(&json))
-                .map_err(|e| format!("check: --parameters: {}", e.message()))?;
+        Some((mut params, json)) => {
             // The CA check calls AWS: only when asked for by name.
             let asked = serde_json::from_str::<Value>(&json)
                 .ok()
@@ -106,26 +100,22 @@ pub async fn check_files<C: PrivateCaService>(
 ) -> Result<Vec<Checked>, String> {
     let mut checked = Vec::new();
     let mut report = CaHealthReport::new();
+    if request.params.check_certificate_authority_status {
+        report.insert(UNKNOWN_CA.to_owned(), unknown_ca_health());
+    }
     for file in &request.files {
         let text = read_file(file).map_err(|e| format!("{file}: cannot read: {e}"))?;
         for candidate in candidates(file, &text).map_err(|e| format!("{file}: {e}"))? {
             if request.params.check_certificate_authority_status {
                 for arn in cas_named(&candidate.properties) {
-                    if report.contains_key(&arn) {
-                        continue;
-                    }
-                    let health = if arn == UNKNOWN_CA {
-                        unknown_ca_health()
-                    } else {
-                        cas.health(&arn)
+                    if let Entry::Vacant(slot) = report.entry(arn) {
+                        let health = cas
+                            .health(slot.key())
                             .await
-                            .map_err(|e| format!("{file}: {}", e.message()))?
-                    };
-                    report.insert(arn, health);
+                            .map_err(|e| format!("{file}: {}", e.message()))?;
+                        slot.insert(health);
+                    }
                 }
-                report
-                    .entry(UNKNOWN_CA.to_owned())
-                    .or_insert_with(unknown_ca_health);
             }
             let judged = judge(
                 &candidate.resource_type,

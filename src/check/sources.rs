@@ -198,7 +198,7 @@ fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
 /// An attribute of a Terraform value: what `after` holds, unless `after_unknown` marks it unknown.
 fn attribute(after: &Value, unknown: &Value, key: &str) -> Option<(Value, Value)> {
     if unknown.get(key) == Some(&Value::Bool(true)) {
-        return Some((unknown_marker(), Value::Null));
+        return Some((self::unknown(), Value::Null));
     }
     match after.get(key) {
         None | Some(Value::Null) => None,
@@ -207,10 +207,6 @@ fn attribute(after: &Value, unknown: &Value, key: &str) -> Option<(Value, Value)
             unknown.get(key).cloned().unwrap_or(Value::Null),
         )),
     }
-}
-
-fn unknown_marker() -> Value {
-    unknown()
 }
 
 /// A nested block (Terraform's `nesting_mode: list`): its first element.
@@ -332,7 +328,7 @@ fn items_with_unknowns(list: Value, unknown: &Value) -> Value {
                 .enumerate()
                 .map(|(i, item)| {
                     if unknown.get(i) == Some(&Value::Bool(true)) {
-                        unknown_marker()
+                        self::unknown()
                     } else {
                         item
                     }

@@ -35,6 +35,16 @@ pub fn is_hook_request(payload: &Json) -> bool {
         if entries.iter().any(|(key, _)| key == "actionInvocationPoint" || key == "hookTypeName"))
 }
 
+/// The payload, parsed, when it is a hook request. Config events, the usual payload, are told apart
+/// by a look for the hook's keys in the text, so they are not parsed twice; a hook request that
+/// escaped its key names would be read as a Config event and refused, never passed.
+pub fn hook_payload(text: &str) -> Option<Json> {
+    if !text.contains("\"actionInvocationPoint\"") && !text.contains("\"hookTypeName\"") {
+        return None;
+    }
+    Json::parse(text).ok().filter(is_hook_request)
+}
+
 /// The request's token, when one can be read, for an answer to a request that cannot.
 pub fn token_of(payload: &Json) -> Option<String> {
     let object = as_object(payload)?;

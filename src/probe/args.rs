@@ -94,33 +94,15 @@ pub fn parse_probe_args(args: &[String]) -> Result<ProbeRequest, String> {
         (None, None) => return Err("probe: give --cluster-arn ARN or --bootstrap HOST:PORT".into()),
     };
     let ca_bundle = value("--ca-bundle")
-        .map(|path| {
-            let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect())
-                .map_err(|e| format!("probe: --ca-bundle {path}: {e}"))?;
-            if certificates.is_empty() {
-                return Err(format!(
-                    "probe: --ca-bundle {path} holds no PEM certificate"
-                ));
-            }
-            Ok(certificates)
-        })
+        .map(|path| certificates("--ca-bundle", path))
         .transpose()?;
     let control = match (value("--client-cert"), value("--client-key")) {
         (None, None) => None,
-        (Some(cert), Some(key)) => {
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-                .and_then(|certs| certs.collect())
-                .map_err(|e| format!("probe: --client-cert {cert}: {e}"))?;
-            if chain.is_empty() {
-                return Err(format!(
-                    "probe: --client-cert {cert} holds no PEM certificate"
-                ));
-            }
-            let key = PrivateKeyDer::from_pem_file(key)
-                .map_err(|e| format!("probe: --client-key {key}: {e}"))?;
-            Some(Identity { chain, key })
-        }
+        (Some(cert), Some(key)) => Some(Identity {
+            chain: certificates("--client-cert", cert)?,
+            key: PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| format!("probe: --client-key {key}: {e}"))?,
+        }),
         _ => return Err("probe: --client-cert and --client-key go together".into()),
     };
     let allowed_sasl = match value("--allow-sasl") {
@@ -163,6 +145,17 @@ pub fn parse_probe_args(args: &[String]) -> Result<ProbeRequest, String> {
         read_timeout: millis("--read-timeout")?,
         format,
     })
+}
+
+/// The PEM certificates in the file given to `flag`; none is an error.
+fn certificates(flag: &str, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| format!("probe: {flag} {path}: {e}"))?;
+    if certificates.is_empty() {
+        return Err(format!("probe: {flag} {path} holds no PEM certificate"));
+    }
+    Ok(certificates)
 }
 
 /// `arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>`.

@@ -23,24 +23,15 @@ pub struct Identity {
     pub key: PrivateKeyDer<'static>,
 }
 
-impl Clone for Identity {
-    fn clone(&self) -> Self {
-        Identity {
-            chain: self.chain.clone(),
-            key: self.key.clone_key(),
-        }
-    }
-}
-
-/// How to knock: timeouts, whom to trust, which certificates to present.
+/// How to knock: timeouts, and one TLS client per certificate presented, built once per probe.
 pub struct Knocker {
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
-    pub roots: Arc<RootCertStore>,
-    /// A certificate from a CA made on the fly, which no broker can trust.
-    pub untrusted: Identity,
-    /// A certificate from the cluster's Private CA, for the positive control.
-    pub control: Option<Identity>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    no_certificate: TlsConnector,
+    /// Presents a certificate from a CA made on the fly, which no broker can trust.
+    untrusted: TlsConnector,
+    /// Presents a certificate from the cluster's Private CA, for the positive control.
+    control: Option<TlsConnector>,
 }
 
 /// A throw-away CA and a client certificate it issued, both made now and never stored.
@@ -70,6 +61,44 @@ pub fn untrusted_identity() -> Result<Identity, String> {
 }
 
 impl Knocker {
+    /// The knocker for brokers verified against `roots`, with the control certificate if given.
+    pub fn new(
+        connect_timeout: Duration,
+        read_timeout: Duration,
+        roots: RootCertStore,
+        control: Option<Identity>,
+    ) -> Result<Knocker, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| format!("no CA to verify the brokers with: {e}"))?;
+        let connector = |identity: Option<Identity>| -> Result<TlsConnector, String> {
+            let builder = ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_webpki_verifier(verifier.clone());
+            let config = match identity {
+                None => builder.with_no_client_auth(),
+                Some(identity) => builder
+                    .with_client_auth_cert(identity.chain, identity.key)
+                    .map_err(|e| {
+                        format!("the client certificate and key do not go together: {e}")
+                    })?,
+            };
+            Ok(TlsConnector::from(Arc::new(config)))
+        };
+        Ok(Knocker {
+            connect_timeout,
+            read_timeout,
+            no_certificate: connector(None)?,
+            untrusted: connector(Some(untrusted_identity()?))?,
+            control: control
+                .map(|identity| connector(Some(identity)))
+                .transpose()?,
+        })
+    }
+
     /// Every attempt that fits the endpoint's listener, one after another.
     pub async fn knock(&self, endpoint: &Endpoint) -> Vec<Knocked> {
         let knocked = |attempt, (outcome, detail): (Outcome, String)| Knocked {
@@ -87,16 +116,19 @@ impl Knocker {
             }
             Listener::Tls => {
                 let mut results = vec![
-                    knocked(Attempt::TlsNoCert, self.tls(endpoint, None).await),
+                    knocked(
+                        Attempt::TlsNoCert,
+                        self.tls(endpoint, &self.no_certificate, false).await,
+                    ),
                     knocked(
                         Attempt::TlsUntrustedCert,
-                        self.tls(endpoint, Some(&self.untrusted)).await,
+                        self.tls(endpoint, &self.untrusted, true).await,
                     ),
                 ];
                 if let Some(control) = &self.control {
                     results.push(knocked(
                         Attempt::TlsClientCert,
-                        self.tls(endpoint, Some(control)).await,
+                        self.tls(endpoint, control, true).await,
                     ));
                 }
                 results
@@ -159,11 +191,12 @@ impl Knocker {
         }
     }
 
-    async fn tls(&self, endpoint: &Endpoint, identity: Option<&Identity>) -> (Outcome, String) {
-        let config = match self.client_config(identity) {
-            Ok(config) => config,
-            Err(detail) => return (Outcome::Inconclusive, detail),
-        };
+    async fn tls(
+        &self,
+        endpoint: &Endpoint,
+        connector: &TlsConnector,
+        with_certificate: bool,
+    ) -> (Outcome, String) {
         let Ok(server_name) = ServerName::try_from(endpoint.host.clone()) else {
             return (
                 Outcome::Inconclusive,
@@ -174,7 +207,7 @@ impl Knocker {
             Ok(stream) => stream,
             Err(result) => return result,
         };
-        let handshake = TlsConnector::from(Arc::new(config)).connect(server_name, tcp);
+        let handshake = connector.connect(server_name, tcp);
         let mut stream = match timeout(self.read_timeout, handshake).await {
             Err(_) => {
                 return (
@@ -193,7 +226,7 @@ impl Knocker {
             Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2",
             _ => "TLS",
         };
-        let presented = if identity.is_some() {
+        let presented = if with_certificate {
             "with the certificate"
         } else {
             "with no certificate"
@@ -224,24 +257,6 @@ impl Knocker {
                     format!("{version} handshake {presented} completed, then the connection closed with no alert and no answer ({e})"),
                 ),
             },
-        }
-    }
-
-    fn client_config(&self, identity: Option<&Identity>) -> Result<ClientConfig, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(self.roots.clone(), provider.clone())
-                .build()
-                .map_err(|e| format!("no CA to verify the brokers with: {e}"))?;
-        let builder = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_webpki_verifier(verifier);
-        match identity {
-            None => Ok(builder.with_no_client_auth()),
-            Some(identity) => builder
-                .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
-                .map_err(|e| format!("the client certificate and key do not go together: {e}")),
         }
     }
 

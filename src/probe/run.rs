@@ -1,6 +1,5 @@
 //! One probe, from a target to a report, for the command and for the scheduled probe function.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
@@ -11,7 +10,7 @@ use serde_json::{json, Value};
 use crate::aws::ports::{Brokers, Directory};
 use crate::probe::args::{is_cluster_arn, region_of, ProbeRequest, Target};
 use crate::probe::endpoints::{from_bootstrap_brokers, Endpoint};
-use crate::probe::knock::{untrusted_identity, Knocker};
+use crate::probe::knock::Knocker;
 use crate::probe::ProbeReport;
 use crate::rule::time::Timestamp;
 
@@ -81,13 +80,13 @@ pub async fn probe<D: Directory + Brokers>(
 ) -> Result<ProbeReport, ProbeError> {
     let endpoints = endpoints_of(aws, &request.target).await?;
     let control_given = request.control.is_some();
-    let knocker = Knocker {
-        connect_timeout: request.connect_timeout,
-        read_timeout: request.read_timeout,
-        roots: Arc::new(roots(request.ca_bundle.as_deref())?),
-        untrusted: untrusted_identity().map_err(ProbeError)?,
-        control: request.control,
-    };
+    let knocker = Knocker::new(
+        request.connect_timeout,
+        request.read_timeout,
+        roots(request.ca_bundle.as_deref())?,
+        request.control,
+    )
+    .map_err(ProbeError)?;
     let target = match &request.target {
         Target::Cluster(arn) => arn.clone(),
         Target::Endpoints(endpoints) => endpoints

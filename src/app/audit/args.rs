@@ -105,18 +105,9 @@ pub fn parse_audit_args(
             return Err("audit: --role-name needs --accounts ID,ID or --organization".into())
         }
     };
-    let params = match value("--parameters") {
-        None => RuleParams::default(),
-        Some(text) => {
-            let json = match text.strip_prefix('@') {
-                Some(path) => read_file(path)
-                    .map_err(|e| format!("audit: cannot read --parameters file {path}: {e}"))?,
-                None => text.to_owned(),
-            };
-            RuleParams::parse(Some(&json))
-                .map_err(|e| format!("audit: --parameters: {}", e.message()))?
-        }
-    };
+    let params = flags
+        .parameters("audit", read_file)?
+        .map_or_else(RuleParams::default, |(params, _)| params);
     if params.execution_role_name.is_some() {
         return Err(
             "audit: --parameters sets executionRoleName: give the role with --role-name".into(),

@@ -53,10 +53,6 @@ impl Progress {
         }
     }
 
-    pub fn hidden() -> Self {
-        Progress { shown: false }
-    }
-
     fn show(&self, stage: &str, done: usize, total: usize) {
         if self.shown {
             let mut stderr = std::io::stderr().lock();
