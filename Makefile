@@ -16,7 +16,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # another, because it pins a boto3 that SAM CLI refuses.
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
-TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/member-alerts.yaml deploy/organization-rule.yaml deploy/audit-role.yaml deploy/probe.yaml
+TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/organization-rule.yaml deploy/audit-role.yaml deploy/probe.yaml
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 export SAM_CLI_TELEMETRY := 0
 
@@ -64,13 +64,15 @@ templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every t
 	done
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64
+sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64 and within 8 MB
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \
 		--parameter-overrides Architecture=arm64
 	@python3 -c 'import sys; elf = open(".aws-sam/build/RuleFunction/bootstrap", "rb").read(20); \
 		ok = elf[:4] == b"\x7fELF" and int.from_bytes(elf[18:20], "little") == 183; \
 		print("bootstrap: aarch64 ELF" if ok else "bootstrap: NOT an aarch64 ELF"); sys.exit(0 if ok else 1)'
 	@ls -l .aws-sam/build/RuleFunction/bootstrap
+	@python3 -c 'import os, sys; size = os.path.getsize(".aws-sam/build/RuleFunction/bootstrap"); \
+		print(f"bootstrap: {size:,} bytes, budget 8,000,000"); sys.exit(0 if size <= 8_000_000 else 1)'
 
 lambda-target: # the std of Lambda's arm64 target, for cargo-lambda
 	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)

@@ -21,11 +21,10 @@ TEMPLATES = {
     "deploy/member-role.yaml": ROOT / "deploy/member-role.yaml",
     "deploy/audit-role.yaml": ROOT / "deploy/audit-role.yaml",
     "deploy/probe.yaml": ROOT / "deploy/probe.yaml",
-    "deploy/member-alerts.yaml": ROOT / "deploy/member-alerts.yaml",
     "deploy/organization-rule.yaml": ROOT / "deploy/organization-rule.yaml",
 }
 # Service-managed StackSets refuse templates with transforms.
-STACKSET_TEMPLATES = ["deploy/member-role.yaml", "deploy/member-alerts.yaml", "deploy/audit-role.yaml"]
+STACKSET_TEMPLATES = ["deploy/member-role.yaml", "deploy/audit-role.yaml"]
 # The longest suffixes Config adds to a rule's name: a conformance pack's copy is
 # <name>-conformance-pack-<8 characters>, an organization rule's member copy OrgConfigRule-<name>-<8>.
 PACK_SUFFIX = len("-conformance-pack-") + 8
@@ -144,7 +143,6 @@ def main():
     templates = {name: load(name) for name in TEMPLATES}
     stack, pack = templates["template.yaml"], templates["conformance-pack.yaml"]
     organization = templates["deploy/organization-rule.yaml"]
-    alerts = templates["deploy/member-alerts.yaml"]
 
     # 1, 2, 9: the organization template deploys unchanged for any number of accounts, with no
     # transform, and the rule waits for the permission it needs.
@@ -175,7 +173,8 @@ def main():
 
     # 2: the function's role assumes member roles only inside the organization.
     role = stack["Resources"]["RuleFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assume = [s for s in role if isinstance(s, dict) and "Fn::If" in s]
+    assume = [s for s in role if isinstance(s, dict) and "Fn::If" in s
+              and s["Fn::If"][1].get("Action") == "sts:AssumeRole"]
     assume_statement = assume[0]["Fn::If"][1] if assume else {}
     if assume_statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceOrgID") is None:
         fail("template.yaml", "sts:AssumeRole is not always limited by aws:ResourceOrgID")
@@ -220,23 +219,49 @@ def main():
         else:
             print(f"{template_name}: InputParameters at most {len(text)} of {input_parameters_max} characters")
 
-    # 8: alerts fire for the stack's rule, a pack's copy and every organization member's copy.
-    pattern = stack["Resources"]["NonCompliantAlertRule"]["Properties"]["EventPattern"]["detail"]["configRuleName"]
-    name = "msk-mtls-enforced"
-    values = [sub_with(v, "ConfigRuleName", name) for v in pattern]
-    for expected, rule in [(True, name), (True, f"{name}-conformance-pack-abcd1234"),
-                           (True, f"OrgConfigRule-{name}-abcd1234"), (False, "another-rule"),
-                           (False, f"{name}x")]:
-        if event_pattern_matches(values, rule) != expected:
-            fail("template.yaml", f"the alert rule {'misses' if expected else 'matches'} {rule!r}")
-    forward = alerts["Resources"]["ForwardRule"]["Properties"]["EventPattern"]["detail"]["configRuleName"]
-    forward = [sub_with(v, "RuleName", name) for v in forward]
-    if not event_pattern_matches(forward, f"OrgConfigRule-{name}-abcd1234") or event_pattern_matches(forward, "x"):
-        fail("deploy/member-alerts.yaml", "does not forward exactly the organization rule's copies")
+    # 8: alerts: the function publishes to its own topic (every copy of the rule runs it, so packs
+    # and organization members need nothing of their own), may publish to that topic only, and
+    # files every copy's metrics under the stack's rule name, which the alarm and dashboard read.
+    variables = stack["Resources"]["RuleFunction"]["Properties"]["Environment"]["Variables"]
+    if variables.get("ALERT_TOPIC_ARN") != {"Fn::If": ["AlertsEnabled", {"Ref": "AlertTopic"}, ""]}:
+        fail("template.yaml", "ALERT_TOPIC_ARN is not the alert topic (when alerts are on)")
+    if variables.get("CONFIG_RULE_NAME") != {"Ref": "ConfigRuleName"}:
+        fail("template.yaml", "CONFIG_RULE_NAME is not the ConfigRuleName the dashboard and alarm read")
+    statements = stack["Resources"]["RuleFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    publishing = [s for s in statements if "Fn::If" in s and s["Fn::If"][1].get("Action") == "sns:Publish"]
+    if len(publishing) != 1 or publishing[0]["Fn::If"][1]["Resource"] != {"Ref": "AlertTopic"}:
+        fail("template.yaml", "sns:Publish is not granted on the alert topic alone")
+    owner_keys = stack["Parameters"]["OwnerTagKeys"]
+    for keys, allowed in [("owner,team", True), ("a,b,c,d,e", True), ("a,b,c,d,e,f", False), ("team name", False),
+                          ("owner,", False), ("", True)]:
+        if bool(re.fullmatch(owner_keys["AllowedPattern"], keys)) != allowed:
+            fail("template.yaml", f"OwnerTagKeys {'refuses' if allowed else 'takes'} {keys!r} (SNS takes 10 attributes, 5 are the alert's)")
+
+    # 11: the dashboard and the alarm read only metrics the function writes, and the dashboard body is
+    # JSON whatever the parameters.
+    emitted = set(re.findall(r'\(\s*"([A-Za-z]+)",\s*"(?:Count|Percent|None|Seconds)"',
+                             (ROOT / "src/metrics.rs").read_text()))
+    body_template, names = stack["Resources"]["KpiDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: {"CaAlertDays": "45"}.get(m.group(1), "x"), body_template)
+    try:
+        widgets = json.loads(body)["widgets"]
+    except ValueError as error:
+        fail("template.yaml", f"the dashboard body is not JSON: {error}")
+        widgets = []
+    shown = {metric[1] for widget in widgets for metric in widget["properties"]["metrics"]
+             if isinstance(metric[0], str) and metric[0] == "x" and len(metric) > 1 and isinstance(metric[1], str)}
+    shown |= {name for widget in widgets for metric in widget["properties"]["metrics"] for name in re.findall(
+        r'MetricName=\\?"([A-Za-z]+)', json.dumps(metric))}
+    alarm = stack["Resources"]["CaHealthAlarm"]["Properties"]["Metrics"]
+    alarmed = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm if "MetricStat" in m}
+    for name in sorted((shown | alarmed) - emitted):
+        fail("template.yaml", f"the dashboard or alarm reads {name}, which the function never writes")
+    for name in ["MtlsCompliancePercent", "TimeToRemediate", "CaDaysToExpiry", "CaUnhealthy"]:
+        if name not in shown:
+            fail("template.yaml", f"the dashboard does not show {name}")
 
     # 10: the hook gets the rule's parameters as JSON (any allowed values), fits Lambda's 4 KB of
     # environment, has an alias CloudFormation accepts, and may invoke this function only.
-    variables = stack["Resources"]["RuleFunction"]["Properties"]["Environment"]["Variables"]
     hook_text = variables["HOOK_RULE_PARAMETERS"]["Fn::Sub"]
     worst_hook = re.sub(r"\$\{([A-Za-z0-9]+)\}",
                         lambda m: worst_case("template.yaml", m.group(1), stack["Parameters"][m.group(1)]) or "",
@@ -291,8 +316,7 @@ def main():
             fail("README", f"the command deploying {template_name} lacks CAPABILITY_AUTO_EXPAND")
         if "create-stack-set" in command and "Transform" in template:
             fail("README", f"{template_name} has a transform and cannot go to a StackSet")
-    for template_name in ["deploy/member-role.yaml", "deploy/member-alerts.yaml", "deploy/organization-rule.yaml",
-                          "deploy/audit-role.yaml"]:
+    for template_name in ["deploy/member-role.yaml", "deploy/organization-rule.yaml", "deploy/audit-role.yaml"]:
         if template_name not in deployed:
             fail("README", f"no command deploys {template_name}")
 

@@ -40,6 +40,11 @@ pub enum RuleError {
         first: String,
     },
 
+    /// A setting in the function's environment (alerts) is invalid: every invocation fails with
+    /// its name, so a typo never silences the alerts.
+    #[error("invalid function setting {0}")]
+    InvalidEnvironment(String),
+
     /// The invocation would outlive its Lambda deadline.
     #[error("timed out {0}")]
     Timeout(String),
@@ -80,6 +85,7 @@ impl RuleError {
             RuleError::UnsupportedEvent(_) => "UnsupportedEvent",
             RuleError::AwsApi { .. } => "AwsApi",
             RuleError::EvaluationsRejected { .. } => "EvaluationsRejected",
+            RuleError::InvalidEnvironment(_) => "InvalidEnvironment",
             RuleError::Timeout(_) => "Timeout",
         }
     }

@@ -20,6 +20,7 @@ fn usage() -> String {
         "\
 usage: msk-mtls-rule                          serve the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API set)
        msk-mtls-rule evaluate --event FILE    print the evaluations a Config event gives (FILE or - for stdin)
+                 [--explain]                  with each finding, its check and its fix
 {}
 {}
 {}",
@@ -32,7 +33,7 @@ usage: msk-mtls-rule                          serve the Lambda Runtime API (AWS_
 enum Command {
     Serve,
     ServeProbe,
-    Evaluate { event_path: String },
+    Evaluate { event_path: String, explain: bool },
     Audit(Box<AuditRequest>),
     Check(Box<msk_mtls_rule::check::CheckRequest>),
     Probe(Box<ProbeRequest>),
@@ -52,10 +53,22 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         }
         [] => Err("AWS_LAMBDA_RUNTIME_API is not set: not running in Lambda".into()),
         [help] if help == "-h" || help == "--help" => Ok(Command::Help),
-        [evaluate, flag, path] if evaluate == "evaluate" && flag == "--event" => {
-            Ok(Command::Evaluate {
-                event_path: path.clone(),
-            })
+        [evaluate, rest @ ..] if evaluate == "evaluate" => {
+            let explain = rest.iter().any(|arg| arg == "--explain");
+            match rest
+                .iter()
+                .filter(|arg| *arg != "--explain")
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
+                [flag, path] if *flag == "--event" && (explain as usize) + 2 == rest.len() => {
+                    Ok(Command::Evaluate {
+                        event_path: (*path).clone(),
+                        explain,
+                    })
+                }
+                _ => Err(format!("unrecognised arguments: {}", args.join(" "))),
+            }
         }
         [audit, rest @ ..] if audit == "audit" => {
             parse_audit_args(rest, |path| std::fs::read_to_string(path))
@@ -97,8 +110,11 @@ fn main() -> ExitCode {
             .block_on(lambda::serve())
             .map(|()| String::new())
             .map_err(|e| e.to_string()),
-        Command::Evaluate { event_path } => runtime
-            .block_on(local::evaluate_file(&event_path))
+        Command::Evaluate {
+            event_path,
+            explain,
+        } => runtime
+            .block_on(local::evaluate_file(&event_path, explain))
             .map_err(|e| e.to_string()),
         Command::ServeProbe => runtime
             .block_on(lambda::serve_probe())

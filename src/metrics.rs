@@ -16,6 +16,18 @@ pub fn namespace_from_env() -> String {
     std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned())
 }
 
+/// The rule name the metrics are filed under: `CONFIG_RULE_NAME` (the stack's rule), so that a
+/// conformance pack's copy (`<name>-conformance-pack-<suffix>`) and every member account's copy of
+/// an organization rule (`OrgConfigRule-<name>-<suffix>`) add up in one dashboard and one alarm;
+/// otherwise the event's.
+pub fn rule_name_for_metrics(event_rule_name: Option<&str>) -> Option<String> {
+    std::env::var("CONFIG_RULE_NAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| event_rule_name.map(str::to_owned))
+        .filter(|name| !name.is_empty())
+}
+
 /// What the metrics are split by, beside the rule: a sweep's counts (a picture of the whole fleet)
 /// are never summed with the change events'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +59,15 @@ impl Trigger {
 /// non-compliant) is given for sweeps only: a change event judges one cluster, not the fleet.
 /// `level` and `timestamp` are for Lambda's log-level filter, which drops a line it reads as below
 /// the function's level (see `logging`).
+///
+/// Beside the counts by rule and trigger: a sweep's percentage also by `AccountId` (one metric per
+/// account, not one per account and count); `TimeToRemediate` (seconds, one value per cluster that
+/// turned COMPLIANT again) and `AlertsPublished` by rule alone.
+#[allow(clippy::too_many_arguments)]
 pub fn emf_line(
     namespace: &str,
     rule_name: &str,
+    account: Option<&str>,
     trigger: Trigger,
     summary: &InvocationSummary,
     timestamp: Timestamp,
@@ -62,17 +80,44 @@ pub fn emf_line(
         ("NotApplicable", "Count", summary.not_applicable.into()),
     ];
     let judged = summary.compliant + summary.non_compliant;
-    if trigger == Trigger::Scheduled && judged > 0 {
-        let percent = 100.0 * summary.compliant as f64 / judged as f64;
+    let percent = (trigger == Trigger::Scheduled && judged > 0)
+        .then(|| 100.0 * summary.compliant as f64 / judged as f64);
+    if let Some(percent) = percent {
         values.push(("MtlsCompliancePercent", "Percent", json!(percent)));
     }
     if let Some(days) = summary.ca_days_to_expiry {
         values.push(("CaDaysToExpiry", "None", days.into()));
     }
-    let definitions: Vec<Value> = values
-        .iter()
-        .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
-        .collect();
+    if let Some(unhealthy) = summary.ca_unhealthy {
+        values.push(("CaUnhealthy", "Count", unhealthy.into()));
+    }
+    let mut directives = vec![directive(
+        namespace,
+        &[&["ConfigRuleName", "Trigger"]],
+        &values,
+    )];
+    if let (Some(percent), Some(_)) = (percent, account) {
+        let by_account = [("MtlsCompliancePercent", "Percent", json!(percent))];
+        directives.push(directive(
+            namespace,
+            &[&["ConfigRuleName", "AccountId"]],
+            &by_account,
+        ));
+    }
+    let mut follow_ups: Vec<(&str, &str, Value)> = Vec::new();
+    if !summary.time_to_remediate_secs.is_empty() {
+        follow_ups.push((
+            "TimeToRemediate",
+            "Seconds",
+            json!(summary.time_to_remediate_secs),
+        ));
+    }
+    if summary.alerts > 0 {
+        follow_ups.push(("AlertsPublished", "Count", summary.alerts.into()));
+    }
+    if !follow_ups.is_empty() {
+        directives.push(directive(namespace, &[&["ConfigRuleName"]], &follow_ups));
+    }
     let mut line = Map::new();
     line.insert("level".into(), level.as_str().into());
     line.insert("timestamp".into(), timestamp.to_string().into());
@@ -80,19 +125,26 @@ pub fn emf_line(
         "_aws".into(),
         json!({
             "Timestamp": timestamp.millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [["ConfigRuleName", "Trigger"]],
-                "Metrics": definitions,
-            }],
+            "CloudWatchMetrics": directives,
         }),
     );
     line.insert("ConfigRuleName".into(), rule_name.into());
     line.insert("Trigger".into(), trigger.as_str().into());
-    for (name, _, value) in values {
+    if let Some(account) = account {
+        line.insert("AccountId".into(), account.into());
+    }
+    for (name, _, value) in values.into_iter().chain(follow_ups) {
         line.insert(name.into(), value);
     }
     Value::Object(line).to_string()
+}
+
+fn directive(namespace: &str, dimensions: &[&[&str]], values: &[(&str, &str, Value)]) -> Value {
+    let definitions: Vec<Value> = values
+        .iter()
+        .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
+        .collect();
+    json!({"Namespace": namespace, "Dimensions": dimensions, "Metrics": definitions})
 }
 
 #[cfg(test)]
@@ -106,6 +158,7 @@ mod tests {
             non_compliant,
             not_applicable: 1,
             ca_days_to_expiry: days,
+            ..InvocationSummary::default()
         }
     }
 
@@ -123,6 +176,7 @@ mod tests {
         let text = emf_line(
             "Ns",
             "rule",
+            None,
             Trigger::Scheduled,
             &summary(3, 1, Some(12)),
             Timestamp::from_millis(1_700),
@@ -165,6 +219,7 @@ mod tests {
         let change = emf_line(
             "Ns",
             "r",
+            None,
             Trigger::Change,
             &summary(1, 0, None),
             Timestamp::from_millis(0),
@@ -173,6 +228,7 @@ mod tests {
         let empty_sweep = emf_line(
             "Ns",
             "r",
+            None,
             Trigger::Scheduled,
             &summary(0, 0, None),
             Timestamp::from_millis(0),
@@ -187,11 +243,64 @@ mod tests {
     }
 
     #[test]
+    fn a_sweep_s_share_is_also_by_account_and_remediation_times_are_by_rule() {
+        let mut summary = summary(1, 1, None);
+        summary.time_to_remediate_secs = vec![60, 7_200];
+        summary.alerts = 3;
+        summary.ca_unhealthy = Some(2);
+        let text = emf_line(
+            "Ns",
+            "rule",
+            Some("111122223333"),
+            Trigger::Scheduled,
+            &summary,
+            Timestamp::from_millis(0),
+            LogLevel::Info,
+        );
+        let line: Value = serde_json::from_str(&text).unwrap();
+        let directives = line["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives.len(), 3);
+        assert_eq!(
+            directives[1]["Dimensions"],
+            json!([["ConfigRuleName", "AccountId"]])
+        );
+        assert_eq!(
+            directives[1]["Metrics"],
+            json!([{"Name": "MtlsCompliancePercent", "Unit": "Percent"}])
+        );
+        assert_eq!(directives[2]["Dimensions"], json!([["ConfigRuleName"]]));
+        assert_eq!(line["AccountId"], "111122223333");
+        assert_eq!(line["TimeToRemediate"], json!([60, 7_200]));
+        assert_eq!(line["AlertsPublished"], 3);
+        assert_eq!(line["CaUnhealthy"], 2);
+        assert_eq!(line["MtlsCompliancePercent"], 50.0);
+        // A change event: no share, so no account directive.
+        let change = emf_line(
+            "Ns",
+            "rule",
+            Some("111122223333"),
+            Trigger::Change,
+            &summary,
+            Timestamp::from_millis(0),
+            LogLevel::Info,
+        );
+        let change: Value = serde_json::from_str(&change).unwrap();
+        assert_eq!(
+            change["_aws"]["CloudWatchMetrics"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
     fn the_line_is_kept_by_lambda_at_every_log_level() {
         for threshold in LogLevel::ALL {
             let text = emf_line(
                 "Ns",
                 "r",
+                None,
                 Trigger::Scheduled,
                 &summary(1, 0, None),
                 Timestamp::from_millis(1_764_345_600_000),

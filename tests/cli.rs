@@ -252,3 +252,64 @@ fn usage_errors() {
     let help = binary().arg("--help").output().unwrap();
     assert!(help.status.success());
 }
+
+/// `--explain` adds each finding with its check and fix, and nothing else changes: the default
+/// output stays PutEvaluations-shaped.
+#[test]
+fn explain_gives_every_finding_its_check_and_fix_without_changing_the_evaluation() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("events/noncompliant-everything-open.json");
+    let plain: Value = serde_json::from_slice(&evaluate(&path).stdout).unwrap();
+    assert!(plain[0].get("Findings").is_none());
+    for args in [["--explain", "--event"], ["--event", "--explain"]] {
+        let mut command = binary();
+        command.arg("evaluate");
+        let output = if args[0] == "--explain" {
+            command.args(args).arg(&path).output().unwrap()
+        } else {
+            command
+                .arg("--event")
+                .arg(&path)
+                .arg("--explain")
+                .output()
+                .unwrap()
+        };
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut explained: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let findings = explained[0]
+            .as_object_mut()
+            .unwrap()
+            .remove("Findings")
+            .unwrap();
+        assert_eq!(explained, plain);
+        let findings = findings.as_array().unwrap();
+        // Everything open: more findings than the annotation has room to name.
+        assert!(findings.len() >= 6, "{findings:#?}");
+        for finding in findings {
+            let fix = &finding["fix"];
+            assert!(
+                finding["check"].is_string() && finding["finding"].is_string(),
+                "{finding}"
+            );
+            assert!(
+                fix["inPlace"]["command"].is_string() || fix["inPlace"]["notPossible"].is_string(),
+                "{finding}"
+            );
+            for text in [&fix["cloudFormation"], &fix["terraform"]] {
+                assert!(!text.as_str().unwrap().contains('`'), "{finding}");
+            }
+        }
+        assert_eq!(findings[0]["check"], "unauthenticated access");
+    }
+    let output = binary()
+        .args(["evaluate", "--event"])
+        .arg(&path)
+        .args(["--explain", "--explain"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

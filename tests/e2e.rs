@@ -93,9 +93,10 @@ fn change_events_send_exactly_one_evaluation_each_with_verdict_resource_timestam
         Some(1_682_607_791.636)
     );
     assert_eq!(recorded[1]["ComplianceType"], "NON_COMPLIANT");
+    // The clock of time to remediate rides at the end: first NON_COMPLIANT at the capture time.
     assert_eq!(
         recorded[1]["Annotation"],
-        "unauthenticated access is enabled"
+        "unauthenticated access is enabled (since 2023-04-27T15:03:11Z)"
     );
     let puts = s.emulator.calls_to("PutEvaluations");
     assert_eq!(puts.len(), 2);
@@ -119,7 +120,7 @@ fn oversized_notification_fetches_the_item_and_gives_the_inline_verdict() {
     );
     assert_eq!(
         recorded[1]["Annotation"],
-        "SASL/SCRAM is enabled and not allowed"
+        "SASL/SCRAM is enabled and not allowed (since 2023-04-27T15:03:11Z)"
     );
     assert_eq!(s.emulator.calls_to("GetResourceConfigHistory").len(), 1);
 }
@@ -579,10 +580,13 @@ fn change_and_periodic_triggers_give_the_same_verdict_for_the_same_cluster() {
     let recorded = s.emulator.recorded_evaluations();
     assert_eq!(recorded.len(), 2);
     assert_eq!(recorded[0]["ComplianceType"], recorded[1]["ComplianceType"]);
+    // The change event keeps the clock the sweep started (read back from Config), so the whole
+    // annotation is the same.
     assert_eq!(recorded[0]["Annotation"], recorded[1]["Annotation"]);
-    assert_eq!(
-        recorded[0]["Annotation"],
-        "SASL/SCRAM is enabled and not allowed"
+    let annotation = recorded[0]["Annotation"].as_str().unwrap();
+    assert!(
+        annotation.starts_with("SASL/SCRAM is enabled and not allowed (since "),
+        "{annotation}"
     );
 }
 

@@ -2,9 +2,9 @@
 
 mod common;
 
-use common::{fixed_now, handle, read_json, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
+use common::{fixed_now, handle, read_json, send, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
 use msk_mtls_rule::app::access::{account_access, account_of_function_arn, AccountAccess};
-use msk_mtls_rule::app::delivery::{send_evaluations, InvocationSummary, Mode};
+use msk_mtls_rule::app::delivery::{send_evaluations, InvocationSummary};
 use msk_mtls_rule::aws::ports::{
     Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
 };
@@ -63,6 +63,7 @@ async fn compliant_change_sends_one_test_mode_evaluation_stamped_with_the_captur
             non_compliant: 0,
             not_applicable: 0,
             ca_days_to_expiry: None,
+            ..InvocationSummary::default()
         }
     );
     let calls = sink.calls();
@@ -268,9 +269,10 @@ async fn api_style_envelope_with_configuration_as_a_string_reads_the_same() {
     set_invoking(&mut event, inv);
     let (result, sink) = run(event, FakeCas::default()).await;
     result.unwrap();
+    let annotation = sink.sent()[0].annotation.clone().unwrap();
     assert_eq!(
-        sink.sent()[0].annotation.as_deref(),
-        Some("SASL/SCRAM is enabled and not allowed")
+        msk_mtls_rule::rule::alert::split_since(&annotation).0,
+        "SASL/SCRAM is enabled and not allowed"
     );
 }
 
@@ -851,7 +853,7 @@ impl ConfigService for ScriptedFleet {
         &self,
         _rule_name: &str,
         next_token: Option<String>,
-    ) -> Result<Page<ResourceKey>, msk_mtls_rule::RuleError> {
+    ) -> Result<Page<msk_mtls_rule::aws::ports::Held>, msk_mtls_rule::RuleError> {
         *self.calls.lock().unwrap() += 1;
         let (_, next) = self
             .stored
@@ -862,6 +864,24 @@ impl ConfigService for ScriptedFleet {
             items: vec![],
             next_token: next.map(str::to_owned),
         })
+    }
+
+    async fn held_result(
+        &self,
+        _: &str,
+        _: &ResourceKey,
+    ) -> Result<Option<msk_mtls_rule::rule::alert::HeldResult>, msk_mtls_rule::RuleError> {
+        Ok(None)
+    }
+}
+
+impl msk_mtls_rule::aws::ports::Notifier for ScriptedFleet {
+    async fn publish(
+        &self,
+        _: &str,
+        _: &msk_mtls_rule::aws::ports::Message,
+    ) -> Result<(), msk_mtls_rule::RuleError> {
+        Err(msk_mtls_rule::RuleError::aws("Publish", "not scripted"))
     }
 }
 
@@ -892,10 +912,7 @@ async fn sweep_with(
     usize,
 ) {
     let event = scheduled(json!({"checkCertificateAuthorityStatus": "false"}));
-    let result =
-        msk_mtls_rule::app::invoke(&fleet, &event.to_string(), None, Mode::Send, fixed_now())
-            .await
-            .map(|outcome| outcome.summary);
+    let result = send(&fleet, &event).await.map(|outcome| outcome.summary);
     let calls = *fleet.calls.lock().unwrap();
     (result, fleet.sink, calls)
 }
@@ -1090,9 +1107,7 @@ async fn without_a_function_arn_the_own_account_comes_from_sts_and_only_other_ac
             json!({"executionRoleName": "member", "checkCertificateAuthorityStatus": "false"}),
         );
         event["accountId"] = json!(event_account);
-        msk_mtls_rule::app::invoke(&account, &event.to_string(), None, Mode::Send, fixed_now())
-            .await
-            .unwrap();
+        send(&account, &event).await.unwrap();
         assert_eq!(assumed.lock().unwrap().len(), roles, "{event_account}");
     }
     assert_eq!(

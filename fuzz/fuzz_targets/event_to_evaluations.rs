@@ -1,14 +1,19 @@
 //! The whole path from raw event bytes to the evaluations the rule would send, over in-memory AWS
-//! fakes: never a panic, and every evaluation is one Config would accept.
+//! fakes: never a panic, and every evaluation is one Config would accept. The same bytes also go
+//! through the function's path (held results read, alerts published to a fake topic).
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use msk_mtls_rule::app::alerts::AlertSettings;
 use msk_mtls_rule::app::delivery::Mode;
 use msk_mtls_rule::aws::ports::{
-    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
+    Accounts, ConfigService, Held, KafkaService, ListedCluster, Message, Notifier, Page,
+    PrivateCaService,
 };
+use msk_mtls_rule::rule::alert::HeldResult;
+use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::{ConfigurationItem, ItemStatus};
 use msk_mtls_rule::edge::json::Json;
@@ -50,8 +55,37 @@ impl ConfigService for FakeAws {
         &self,
         _: &str,
         _: Option<String>,
-    ) -> Result<Page<ResourceKey>, RuleError> {
-        Ok(Page::default())
+    ) -> Result<Page<Held>, RuleError> {
+        Ok(Page {
+            items: vec![Held {
+                key: ResourceKey {
+                    resource_type: ResourceType::MskCluster,
+                    resource_id: "arn:aws:kafka:us-east-1:123456789012:cluster/g/y-5".into(),
+                },
+                result: held(),
+            }],
+            next_token: None,
+        })
+    }
+
+    async fn held_result(&self, _: &str, _: &ResourceKey) -> Result<Option<HeldResult>, RuleError> {
+        Ok(Some(held()))
+    }
+}
+
+/// A held result whose clock is followed by text that looks like another one.
+fn held() -> HeldResult {
+    HeldResult {
+        compliance: ComplianceType::NonCompliant,
+        annotation: Some("x (since 2023-04-27T15:03:11Z) (since 9999-99-99T99:99:99Z)".into()),
+    }
+}
+
+impl Notifier for FakeAws {
+    async fn publish(&self, _: &str, message: &Message) -> Result<(), RuleError> {
+        assert!(message.subject.is_ascii() && message.subject.len() <= 100);
+        assert!(message.attributes.len() <= 10);
+        Ok(())
     }
 }
 
@@ -108,16 +142,31 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let alerts = AlertSettings {
+        topic_arn: Some("arn:aws:sns:us-east-1:123456789012:alerts".into()),
+        owner_tag_keys: vec!["owner".into()],
+        ca_alert_days: Some(30),
+    };
+    let now = Timestamp::from_secs(1_700_000_000);
+    let _ = runtime().block_on(msk_mtls_rule::app::invoke(
+        &FakeAws,
+        text,
+        Some("123456789012"),
+        Mode::Send,
+        &alerts,
+        now,
+    ));
     let Ok(outcome) = runtime().block_on(msk_mtls_rule::app::invoke(
         &FakeAws,
         text,
         Some("123456789012"),
         Mode::Collect,
-        Timestamp::from_secs(1_700_000_000),
+        &AlertSettings::default(),
+        now,
     )) else {
         return;
     };
-    for evaluation in &outcome.evaluations {
+    for (evaluation, _) in &outcome.evaluations {
         if let Some(annotation) = &evaluation.annotation {
             let length = annotation.chars().count();
             assert!(

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::aws::ports::ConfigService;
+use crate::app::alerts::{message_of, Followed};
+use crate::aws::ports::{ConfigService, Message, Notifier};
 use crate::edge::event::ResultToken;
 use crate::error::RuleError;
+use crate::rule::checks::Finding;
 use crate::rule::evaluation::{ComplianceType, Evaluation};
 
 /// PutEvaluations accepts at most 100 evaluations a call.
@@ -35,6 +37,24 @@ pub struct InvocationSummary {
     /// Whole days until the soonest expiry among the active CAs looked up, if any was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_days_to_expiry: Option<i64>,
+    /// How many of the CAs a sweep looked up are not ACTIVE, missing or unreadable (in the
+    /// metrics even when 0, for the CA alarm; in the answer only when some are).
+    #[serde(skip_serializing_if = "none_or_zero")]
+    pub ca_unhealthy: Option<usize>,
+    /// Alerts published.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub alerts: usize,
+    /// For each cluster that turned COMPLIANT again, seconds since it first turned NON_COMPLIANT.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub time_to_remediate_secs: Vec<i64>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
+fn none_or_zero(count: &Option<usize>) -> bool {
+    count.unwrap_or_default() == 0
 }
 
 impl InvocationSummary {
@@ -48,28 +68,63 @@ impl InvocationSummary {
     }
 }
 
+/// EMF takes at most 100 values for one metric in one line.
+const MAX_METRIC_VALUES: usize = 100;
+
+/// Where alerts go: the function's own SNS client and the topic.
+pub struct AlertSink<'a, N> {
+    pub notifier: &'a N,
+    pub topic_arn: &'a str,
+}
+
 /// Sends as evaluations come, so a sweep's memory does not grow with the number of clusters; logs
-/// one line per evaluation.
-pub struct Delivery<'a, C> {
+/// one line per evaluation. A batch's alerts are published after the batch reached Config: Config is
+/// the record, and a broken topic must never keep a result from it (a held COMPLIANT result would
+/// stand for a cluster that is no longer). An alert SNS refuses is logged at ERROR with its cluster
+/// and transition, the rest are still published and the sweep goes on; the invocation then fails,
+/// naming how many were lost.
+pub struct Delivery<'a, C, N> {
     config: &'a C,
     token: &'a ResultToken,
     mode: Mode,
+    alerts: Option<AlertSink<'a, N>>,
     pending: Vec<Evaluation>,
+    pending_alerts: Vec<Message>,
+    /// Each collected evaluation's findings, for `evaluate --explain`.
+    findings: Vec<Vec<Finding>>,
     summary: InvocationSummary,
+    /// Alerts SNS refused, and the first refusal.
+    unpublished: usize,
+    first_refusal: Option<RuleError>,
 }
 
-impl<'a, C: ConfigService + Sync> Delivery<'a, C> {
-    pub fn new(config: &'a C, token: &'a ResultToken, mode: Mode) -> Self {
+impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
+    pub fn new(
+        config: &'a C,
+        token: &'a ResultToken,
+        mode: Mode,
+        alerts: Option<AlertSink<'a, N>>,
+    ) -> Self {
         Delivery {
             config,
             token,
             mode,
+            alerts,
             pending: Vec::with_capacity(MAX_EVALUATIONS_PER_CALL),
+            pending_alerts: Vec::new(),
+            findings: Vec::new(),
             summary: InvocationSummary::default(),
+            unpublished: 0,
+            first_refusal: None,
         }
     }
 
-    pub async fn push(&mut self, evaluation: Evaluation) -> Result<(), RuleError> {
+    pub async fn push(&mut self, followed: Followed) -> Result<(), RuleError> {
+        let Followed {
+            evaluation,
+            findings,
+            alert,
+        } = followed;
         tracing::info!(
             resource_type = %evaluation.resource_type,
             resource_id = %evaluation.resource_id,
@@ -78,22 +133,88 @@ impl<'a, C: ConfigService + Sync> Delivery<'a, C> {
             "evaluated"
         );
         self.summary.count(&evaluation);
+        if let Some(alert) = alert {
+            tracing::info!(
+                resource_id = %evaluation.resource_id,
+                transition = alert.transition.as_str(),
+                "compliance changed"
+            );
+            if let Some(seconds) = alert.time_to_remediate() {
+                if self.summary.time_to_remediate_secs.len() < MAX_METRIC_VALUES {
+                    self.summary.time_to_remediate_secs.push(seconds);
+                }
+            }
+            if self.mode == Mode::Send && self.alerts.is_some() {
+                self.pending_alerts.push(message_of(&alert));
+            }
+        }
+        if self.mode == Mode::Collect {
+            self.findings.push(findings);
+        }
         self.pending.push(evaluation);
         if self.mode == Mode::Send && self.pending.len() == MAX_EVALUATIONS_PER_CALL {
-            send_evaluations(self.config, self.token, &self.pending).await?;
-            self.pending.clear();
+            self.flush().await?;
         }
         Ok(())
     }
 
-    /// Sends what is left; returns the counts and, when collecting, the evaluations.
-    pub async fn finish(self) -> Result<(InvocationSummary, Vec<Evaluation>), RuleError> {
+    /// A message beside the evaluations (the sweep's CA report), published with the next batch.
+    pub fn notify(&mut self, message: Message) {
+        if self.mode == Mode::Send && self.alerts.is_some() {
+            self.pending_alerts.push(message);
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), RuleError> {
+        send_evaluations(self.config, self.token, &self.pending).await?;
+        self.pending.clear();
+        let Some(sink) = &self.alerts else {
+            return Ok(());
+        };
+        for message in self.pending_alerts.drain(..) {
+            match sink.notifier.publish(sink.topic_arn, &message).await {
+                Ok(()) => self.summary.alerts += 1,
+                Err(error) => {
+                    tracing::error!(
+                        subject = %message.subject,
+                        attributes = ?message.attributes,
+                        error = %error.message(),
+                        "alert not published"
+                    );
+                    self.unpublished += 1;
+                    self.first_refusal.get_or_insert(error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends what is left; returns the counts and, when collecting, the evaluations with their
+    /// findings.
+    pub async fn finish(
+        mut self,
+    ) -> Result<(InvocationSummary, Vec<(Evaluation, Vec<Finding>)>), RuleError> {
         match self.mode {
             Mode::Send => {
-                send_evaluations(self.config, self.token, &self.pending).await?;
-                Ok((self.summary, Vec::new()))
+                self.flush().await?;
+                match self.first_refusal {
+                    None => Ok((self.summary, Vec::new())),
+                    Some(first) => Err(RuleError::aws(
+                        "Publish",
+                        format!(
+                            "{} alert(s) not published, {} published; every evaluation reached \
+                             Config. First: {}",
+                            self.unpublished,
+                            self.summary.alerts,
+                            first.message()
+                        ),
+                    )),
+                }
             }
-            Mode::Collect => Ok((self.summary, self.pending)),
+            Mode::Collect => Ok((
+                self.summary,
+                self.pending.into_iter().zip(self.findings).collect(),
+            )),
         }
     }
 }

@@ -1,12 +1,16 @@
 //! From a parsed event to evaluations, by message type: the item in a change event, the item an
 //! oversized notification is about, or every cluster in a sweep (sweep.rs).
 
+use std::collections::BTreeMap;
+
+use crate::app::alerts::{follow_up, Context, Followed};
 use crate::app::delivery::Delivery;
 use crate::app::sweep::sweep;
-use crate::aws::ports::Account;
+use crate::aws::ports::{Account, Notifier};
 use crate::edge::event::{ConfigRuleEvent, Notification};
 use crate::edge::item::ConfigurationItem;
 use crate::error::RuleError;
+use crate::rule::alert::HeldResult;
 use crate::rule::applicability::{applicability, NotApplicable, Subject};
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
@@ -25,36 +29,116 @@ pub struct Evaluator<'a, A> {
     pub params: &'a RuleParams,
     pub now: Timestamp,
     pub cas: CaHealthReport,
+    pub follow: Follow<'a>,
+}
+
+/// What an evaluation that is sent is followed by: the held result it is compared with, and who
+/// is told.
+#[derive(Debug, Clone)]
+pub struct Follow<'a> {
+    /// Read the result Config holds (the function); the local command reads none.
+    pub read_held: bool,
+    pub owner_tag_keys: &'a [String],
+    pub context: Context<'a>,
+    /// A sweep reports the CAs expiring within this many days (with an alert topic).
+    pub ca_alert_days: Option<u32>,
+}
+
+impl Follow<'_> {
+    /// Nothing follows: the hook and `audit` judge, and send nothing to Config.
+    pub fn none() -> Self {
+        Follow {
+            read_held: false,
+            owner_tag_keys: &[],
+            context: Context {
+                rule_name: "",
+                account: "",
+                region: "",
+            },
+            ca_alert_days: None,
+        }
+    }
+}
+
+impl<'a, A> Evaluator<'a, A> {
+    /// An evaluator whose results are not sent (the hook, `audit`).
+    pub fn judging_only(account: &'a A, params: &'a RuleParams, now: Timestamp) -> Self {
+        Evaluator {
+            account,
+            params,
+            now,
+            cas: CaHealthReport::new(),
+            follow: Follow::none(),
+        }
+    }
+}
+
+/// An evaluation with every finding, and the resource's tags where known.
+pub struct Judged {
+    pub evaluation: Evaluation,
+    pub findings: Vec<Finding>,
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 impl<A: Account> Evaluator<'_, A> {
-    pub async fn run(
+    pub async fn run<N: Notifier>(
         &mut self,
         event: &ConfigRuleEvent,
-        out: &mut Delivery<'_, A>,
+        out: &mut Delivery<'_, A, N>,
     ) -> Result<(), RuleError> {
-        match &event.notification {
-            Notification::Change(item) => {
-                let evaluation = self.evaluate_item(item, event.event_left_scope).await?;
-                out.push(evaluation).await
-            }
+        let judged = match &event.notification {
+            Notification::Change(item) => self.evaluate_item(item, event.event_left_scope).await?,
             Notification::Oversized(summary) => {
-                let evaluation = self
-                    .evaluate_oversized(summary, event.event_left_scope)
-                    .await?;
-                out.push(evaluation).await
+                self.evaluate_oversized(summary, event.event_left_scope)
+                    .await?
             }
             Notification::Scheduled {
                 notification_creation_time,
-            } => sweep(self, rule_name(event)?, *notification_creation_time, out).await,
-        }
+            } => return sweep(self, rule_name(event)?, *notification_creation_time, out).await,
+        };
+        // Another resource type (a tag-scoped rule is sent every tagged resource) is never
+        // NON_COMPLIANT, so it has no transition to find.
+        let held = if self.follow.read_held && judged.evaluation.resource_type.is_msk_cluster() {
+            let key = ResourceKey {
+                resource_type: judged.evaluation.resource_type.clone(),
+                resource_id: judged.evaluation.resource_id.clone(),
+            };
+            self.account.held_result(rule_name(event)?, &key).await?
+        } else {
+            None
+        };
+        out.push(self.follow_up(
+            held.as_ref(),
+            judged.evaluation,
+            judged.findings,
+            judged.tags.as_ref(),
+        ))
+        .await
+    }
+
+    /// The clock, the transition and the alert of an evaluation, from the result held before it.
+    pub(crate) fn follow_up(
+        &self,
+        held: Option<&HeldResult>,
+        evaluation: Evaluation,
+        findings: Vec<Finding>,
+        tags: Option<&BTreeMap<String, String>>,
+    ) -> Followed {
+        follow_up(
+            held,
+            evaluation,
+            findings,
+            tags,
+            self.follow.owner_tag_keys,
+            &self.follow.context,
+        )
     }
 
     async fn evaluate_item(
         &mut self,
         item: &ConfigurationItem,
         left_scope: bool,
-    ) -> Result<Evaluation, RuleError> {
+    ) -> Result<Judged, RuleError> {
         let subject = Subject {
             resource_type: &item.resource_type,
             presence: item.presence(),
@@ -65,8 +149,14 @@ impl<A: Account> Evaluator<'_, A> {
             item.cluster()
                 .map_err(|e| RuleError::InvalidEvent(format!("configurationItem.{e}")))
         };
-        self.judge(&subject, &item.resource_id, item.capture_time, cluster)
-            .await
+        let (evaluation, findings) = self
+            .judge_with_findings(&subject, &item.resource_id, item.capture_time, cluster)
+            .await?;
+        Ok(Judged {
+            evaluation,
+            findings,
+            tags: Some(item.tags.clone()),
+        })
     }
 
     /// The summary's item, fetched from Config: only the item the notification is about may be
@@ -76,7 +166,7 @@ impl<A: Account> Evaluator<'_, A> {
         &mut self,
         summary: &ConfigurationItem,
         left_scope: bool,
-    ) -> Result<Evaluation, RuleError> {
+    ) -> Result<Judged, RuleError> {
         let subject = Subject {
             resource_type: &summary.resource_type,
             presence: summary.presence(),
@@ -84,12 +174,16 @@ impl<A: Account> Evaluator<'_, A> {
             tags: None,
         };
         if let Some(reason) = applicability(&subject, self.params) {
-            return Ok(not_applicable(
-                &subject,
-                &summary.resource_id,
-                summary.capture_time,
-                &reason,
-            ));
+            return Ok(Judged {
+                evaluation: not_applicable(
+                    &subject,
+                    &summary.resource_id,
+                    summary.capture_time,
+                    &reason,
+                ),
+                findings: Vec::new(),
+                tags: None,
+            });
         }
         let key = ResourceKey {
             resource_type: summary.resource_type.clone(),
@@ -119,20 +213,8 @@ impl<A: Account> Evaluator<'_, A> {
     }
 
     /// Applicability first, then the checks: the cluster is read, and its CAs looked up, only for
-    /// a resource the checks judge.
-    pub(crate) async fn judge(
-        &mut self,
-        subject: &Subject<'_>,
-        resource_id: &str,
-        ordering_timestamp: Timestamp,
-        cluster: impl FnOnce() -> Result<Cluster, RuleError>,
-    ) -> Result<Evaluation, RuleError> {
-        self.judge_with_findings(subject, resource_id, ordering_timestamp, cluster)
-            .await
-            .map(|(evaluation, _)| evaluation)
-    }
-
-    /// `judge`, with every finding of the verdict (the annotation may shorten them to fit).
+    /// a resource the checks judge. Every finding of the verdict comes back beside the evaluation
+    /// (the annotation may shorten them to fit).
     pub(crate) async fn judge_with_findings(
         &mut self,
         subject: &Subject<'_>,
@@ -195,7 +277,9 @@ fn not_applicable(
 fn rule_name(event: &ConfigRuleEvent) -> Result<&str, RuleError> {
     let name = event.config_rule_name.as_deref().ok_or_else(|| {
         RuleError::InvalidEvent(
-            "configRuleName is missing: a sweep needs it to find stale results".into(),
+            "configRuleName is missing: the results the rule holds (for a sweep's stale results, \
+             and for transitions and the clock of time to remediate) are read by it"
+                .into(),
         )
     })?;
     let length = name.chars().count();

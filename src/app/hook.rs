@@ -17,7 +17,6 @@ use crate::rule::evaluation::{join_within, ComplianceType, ResourceType};
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::CaHealthReport;
 
 /// Cloud Control cuts a hook's message at 1,024 characters (CloudFormation at 4,096): the smaller
 /// fits both.
@@ -141,12 +140,7 @@ async fn judge<A: Account>(
             .map(Cluster::Provisioned)
             .map_err(|e| RuleError::InvalidEvent(format!("resourceProperties: {e}"))),
     };
-    let mut evaluator = Evaluator {
-        account,
-        params,
-        now,
-        cas: CaHealthReport::new(),
-    };
+    let mut evaluator = Evaluator::judging_only(account, params, now);
     let (evaluation, findings) = evaluator
         .judge_with_findings(&subject, &request.logical_id, now, cluster)
         .await?;

@@ -7,6 +7,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
 
 use crate::app::access::account_of_function_arn;
+use crate::app::alerts::AlertSettings;
 use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, HookResponse, PARAMETERS_VARIABLE};
 use crate::app::{invoke, Outcome};
@@ -33,6 +34,11 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     // The payload is taken raw: the event parser then reports any payload (even JSON nested past
     // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
     let hook_parameters = &std::env::var(PARAMETERS_VARIABLE).ok();
+    // Read once; an invalid setting fails every invocation with its name, never silences alerts.
+    let alerts = &AlertSettings::from_env().map_err(|error| match error {
+        RuleError::InvalidEnvironment(message) => message,
+        other => other.message(),
+    });
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
             if let Some(payload) = hook_payload(event.payload.get()) {
@@ -59,8 +65,18 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
                         event.context.invoked_function_arn
                     ))
                 })?;
+            let alerts = alerts
+                .as_ref()
+                .map_err(|message| RuleError::InvalidEnvironment(message.clone()))?;
             let now = Timestamp::now();
-            let invocation = invoke(aws, event.payload.get(), Some(own_account), Mode::Send, now);
+            let invocation = invoke(
+                aws,
+                event.payload.get(),
+                Some(own_account),
+                Mode::Send,
+                alerts,
+                now,
+            );
             let outcome =
                 within_deadline(event.context.deadline, now.millis() as u64, invocation).await?;
             write_metrics(namespace, log_level, now, &outcome);
@@ -110,13 +126,16 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
 /// One EMF line per successful invocation, on stdout: CloudWatch reads EMF only from a bare JSON
 /// line, not from the tracing subscriber's.
 fn write_metrics(namespace: &str, log_level: LogLevel, now: Timestamp, outcome: &Outcome) {
-    let rule_name = outcome.rule_name.as_deref().unwrap_or_default();
-    if namespace.is_empty() || rule_name.is_empty() {
+    let Some(rule_name) = metrics::rule_name_for_metrics(outcome.rule_name.as_deref()) else {
+        return;
+    };
+    if namespace.is_empty() {
         return;
     }
     let line = metrics::emf_line(
         namespace,
-        rule_name,
+        &rule_name,
+        outcome.account.as_deref(),
         outcome.trigger,
         &outcome.summary,
         now,

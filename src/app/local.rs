@@ -5,6 +5,9 @@
 use std::fmt;
 use std::io::Read;
 
+use serde_json::{json, Value};
+
+use crate::app::alerts::AlertSettings;
 use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, PARAMETERS_VARIABLE};
 use crate::app::invoke;
@@ -12,6 +15,7 @@ use crate::aws::sdk::AwsAccount;
 use crate::edge::hook::hook_payload;
 use crate::error::RuleError;
 use crate::logging;
+use crate::rule::checks::{check_of, plain, Finding, InPlace};
 use crate::rule::time::Timestamp;
 
 /// Why the local command printed no evaluation.
@@ -42,8 +46,9 @@ impl std::error::Error for LocalError {
     }
 }
 
-/// The evaluations the event at `path` (`-` for stdin) gives, as PutEvaluations-shaped JSON.
-pub async fn evaluate_file(path: &str) -> Result<String, LocalError> {
+/// The evaluations the event at `path` (`-` for stdin) gives, as PutEvaluations-shaped JSON; with
+/// `explain`, each also with its findings, the check that found each, and the fix.
+pub async fn evaluate_file(path: &str, explain: bool) -> Result<String, LocalError> {
     logging::init_local();
     let text = read_input(path).map_err(|source| LocalError::Read {
         path: path.to_owned(),
@@ -65,11 +70,47 @@ pub async fn evaluate_file(path: &str) -> Result<String, LocalError> {
         &text,
         None,
         Mode::Collect,
+        &AlertSettings::default(),
         Timestamp::now(),
     )
     .await
     .map_err(LocalError::Rule)?;
-    Ok(serde_json::to_string_pretty(&outcome.evaluations).unwrap_or_default())
+    let printed: Vec<Value> = outcome
+        .evaluations
+        .iter()
+        .map(|(evaluation, findings)| {
+            let mut value = serde_json::to_value(evaluation).unwrap_or_default();
+            if let (true, Some(object)) = (explain, value.as_object_mut()) {
+                object.insert("Findings".into(), explained(findings));
+            }
+            value
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&printed).unwrap_or_default())
+}
+
+/// Each finding with the check that found it and that check's fix.
+fn explained(findings: &[Finding]) -> Value {
+    findings
+        .iter()
+        .map(|finding| {
+            let check = check_of(finding);
+            let fix = &check.remediation;
+            let in_place = match fix.in_place {
+                InPlace::Command(command) => json!({ "command": command }),
+                InPlace::NotPossible(why) => json!({ "notPossible": plain(why) }),
+            };
+            json!({
+                "check": check.name,
+                "finding": finding.to_string(),
+                "fix": {
+                    "inPlace": in_place,
+                    "cloudFormation": plain(fix.cloudformation),
+                    "terraform": plain(fix.terraform),
+                },
+            })
+        })
+        .collect()
 }
 
 fn read_input(path: &str) -> std::io::Result<String> {

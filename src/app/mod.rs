@@ -4,6 +4,7 @@
 //! account's credentials, dispatch by message type, sweep, deliver, summarise.
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 pub mod delivery;
 pub mod evaluate;
@@ -14,12 +15,15 @@ pub mod local;
 pub mod sweep;
 
 use crate::app::access::{account_access, AccountAccess};
-use crate::app::delivery::{Delivery, InvocationSummary, Mode};
-use crate::app::evaluate::Evaluator;
-use crate::aws::ports::{Account, Accounts};
+use crate::app::alerts::{unhealthy_cas, AlertSettings, Context};
+use crate::app::delivery::{AlertSink, Delivery, InvocationSummary, Mode};
+use crate::app::evaluate::{Evaluator, Follow};
+use crate::aws::ports::{Account, Accounts, Notifier};
 use crate::edge::event::ConfigRuleEvent;
+use crate::edge::event::Notification;
 use crate::error::RuleError;
 use crate::metrics::Trigger;
+use crate::rule::checks::Finding;
 use crate::rule::evaluation::Evaluation;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
@@ -29,9 +33,11 @@ use crate::rule::verdict::CaHealthReport;
 #[derive(Debug)]
 pub struct Outcome {
     pub summary: InvocationSummary,
-    /// The evaluations, when collected rather than sent.
-    pub evaluations: Vec<Evaluation>,
+    /// The evaluations with every finding, when collected rather than sent.
+    pub evaluations: Vec<(Evaluation, Vec<Finding>)>,
     pub rule_name: Option<String>,
+    /// The account evaluated.
+    pub account: Option<String>,
     pub trigger: Trigger,
 }
 
@@ -44,12 +50,14 @@ pub fn parse_invocation(event: &str) -> Result<(ConfigRuleEvent, RuleParams), Ru
 
 /// One invocation with the function's own credentials in `own`. `own_account` is the account the
 /// function runs in, when known (in Lambda, from the invoked function's ARN); otherwise it is asked
-/// of STS, and only when a role could apply.
-pub async fn invoke<A: Accounts>(
+/// of STS, and only when a role could apply. Alerts are published with `own` credentials, whatever
+/// account the event is about.
+pub async fn invoke<A: Accounts + Notifier>(
     own: &A,
     event: &str,
     own_account: Option<&str>,
     mode: Mode,
+    alerts: &AlertSettings,
     now: Timestamp,
 ) -> Result<Outcome, RuleError> {
     let (event, params) = parse_invocation(event)?;
@@ -58,29 +66,47 @@ pub async fn invoke<A: Accounts>(
         (None, Some(_)) => Some(own.own_account().await?),
         (None, None) => None,
     };
+    let sink = alerts.topic_arn.as_deref().map(|topic_arn| AlertSink {
+        notifier: own,
+        topic_arn,
+    });
     match account_access(&event, &params, own_account.as_deref())? {
-        AccountAccess::Own => evaluate_in(own, &event, &params, mode, now).await,
+        AccountAccess::Own => evaluate_in(own, sink, &event, &params, mode, alerts, now).await,
         AccountAccess::Role(role_arn) => {
             let member = own.assume_role(&role_arn).await?;
-            evaluate_in(&member, &event, &params, mode, now).await
+            evaluate_in(&member, sink, &event, &params, mode, alerts, now).await
         }
     }
 }
 
 /// Every call for the event's account, PutEvaluations included, goes through `account`.
-async fn evaluate_in<A: Account>(
+async fn evaluate_in<A: Account, N: Notifier>(
     account: &A,
+    sink: Option<AlertSink<'_, N>>,
     event: &ConfigRuleEvent,
     params: &RuleParams,
     mode: Mode,
+    alerts: &AlertSettings,
     now: Timestamp,
 ) -> Result<Outcome, RuleError> {
-    let mut delivery = Delivery::new(account, &event.result_token, mode);
+    let region = std::env::var("AWS_REGION").unwrap_or_default();
+    let follow = Follow {
+        read_held: mode == Mode::Send,
+        owner_tag_keys: &alerts.owner_tag_keys,
+        context: Context {
+            rule_name: event.config_rule_name.as_deref().unwrap_or_default(),
+            account: event.account_id.as_deref().unwrap_or_default(),
+            region: &region,
+        },
+        ca_alert_days: alerts.ca_alert_days,
+    };
+    let mut delivery = Delivery::new(account, &event.result_token, mode, sink);
     let mut evaluator = Evaluator {
         account,
         params,
         now,
         cas: CaHealthReport::new(),
+        follow,
     };
     evaluator.run(event, &mut delivery).await?;
     let (mut summary, evaluations) = delivery.finish().await?;
@@ -89,10 +115,14 @@ async fn evaluate_in<A: Account>(
         .values()
         .filter_map(|health| health.days_to_expiry(now))
         .min();
+    if matches!(event.notification, Notification::Scheduled { .. }) && !evaluator.cas.is_empty() {
+        summary.ca_unhealthy = Some(unhealthy_cas(&evaluator.cas));
+    }
     Ok(Outcome {
         summary,
         evaluations,
         rule_name: event.config_rule_name.clone(),
+        account: event.account_id.clone(),
         trigger: Trigger::of(&event.notification),
     })
 }

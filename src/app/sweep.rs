@@ -3,24 +3,30 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::app::alerts::ca_report;
 use crate::app::delivery::Delivery;
 use crate::app::evaluate::Evaluator;
-use crate::aws::ports::Account;
+use crate::aws::ports::{Account, Notifier};
 use crate::error::RuleError;
+use crate::rule::alert::HeldResult;
 use crate::rule::applicability::{Presence, Subject};
 use crate::rule::evaluation::ResourceType;
+use crate::rule::facts::Cluster;
 use crate::rule::time::Timestamp;
 
-/// The held results are read first, so the sweep's own new results are never read back.
-pub async fn sweep<A: Account>(
+/// The held results are read first, so the sweep's own new results are never read back; each
+/// cluster's new result is compared with its held one, and the results held for clusters that no
+/// longer exist become NOT_APPLICABLE.
+pub async fn sweep<A: Account, N: Notifier>(
     evaluator: &mut Evaluator<'_, A>,
     rule_name: &str,
     ordering_timestamp: Timestamp,
-    out: &mut Delivery<'_, A>,
+    out: &mut Delivery<'_, A, N>,
 ) -> Result<(), RuleError> {
     let account = evaluator.account;
     let mut unseen = held_results(account, rule_name).await?;
     let mut evaluated = HashSet::new();
+    let mut trusted_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut pages = Pager::new("ListClustersV2");
     loop {
         let page = account.list_clusters(pages.token()).await?;
@@ -30,25 +36,35 @@ pub async fn sweep<A: Account>(
                 tracing::warn!(resource_id = %listed.arn, "ListClustersV2 listed a cluster twice; evaluated once");
                 continue;
             }
-            unseen.remove(&listed.arn);
+            let held = unseen.remove(&listed.arn).map(|(_, held)| held);
+            if let Cluster::Provisioned(facts) = &listed.cluster {
+                for ca in &facts.certificate_authority_arns {
+                    trusted_by
+                        .entry(ca.clone())
+                        .or_default()
+                        .push(listed.arn.clone());
+                }
+            }
             let subject = Subject {
                 resource_type: &listed.resource_type,
                 presence: Presence::Present,
                 left_scope: false,
                 tags: Some(&listed.tags),
             };
-            let evaluation = evaluator
-                .judge(&subject, &listed.arn, ordering_timestamp, || {
+            let (evaluation, findings) = evaluator
+                .judge_with_findings(&subject, &listed.arn, ordering_timestamp, || {
                     Ok(listed.cluster)
                 })
                 .await?;
-            out.push(evaluation).await?;
+            let followed =
+                evaluator.follow_up(held.as_ref(), evaluation, findings, Some(&listed.tags));
+            out.push(followed).await?;
         }
         if !pages.advance(page.next_token)? {
             break;
         }
     }
-    for (resource_id, resource_type) in unseen {
+    for (resource_id, (resource_type, held)) in unseen {
         let subject = Subject {
             resource_type: &resource_type,
             presence: Presence::Gone,
@@ -60,28 +76,39 @@ pub async fn sweep<A: Account>(
                 "a cluster that is gone has no settings".into(),
             ))
         };
-        let evaluation = evaluator
-            .judge(&subject, &resource_id, ordering_timestamp, gone)
+        let (evaluation, findings) = evaluator
+            .judge_with_findings(&subject, &resource_id, ordering_timestamp, gone)
             .await?;
-        out.push(evaluation).await?;
+        out.push(evaluator.follow_up(Some(&held), evaluation, findings, None))
+            .await?;
+    }
+    if let Some(days) = evaluator.follow.ca_alert_days {
+        let context = &evaluator.follow.context;
+        if let Some(report) = ca_report(&evaluator.cas, &trusted_by, days, evaluator.now, context) {
+            out.notify(report);
+        }
     }
     Ok(())
 }
 
-/// The clusters this rule holds a COMPLIANT or NON_COMPLIANT result for: resource id -> type.
+/// The clusters this rule holds a COMPLIANT or NON_COMPLIANT result for: resource id -> type and
+/// the result.
 async fn held_results<A: Account>(
     account: &A,
     rule_name: &str,
-) -> Result<BTreeMap<String, ResourceType>, RuleError> {
+) -> Result<BTreeMap<String, (ResourceType, HeldResult)>, RuleError> {
     let mut held = BTreeMap::new();
     let mut pages = Pager::new("GetComplianceDetailsByConfigRule");
     loop {
         let page = account
             .evaluated_resources(rule_name, pages.token())
             .await?;
-        for key in page.items {
-            if key.resource_type.is_msk_cluster() {
-                held.insert(key.resource_id, key.resource_type);
+        for entry in page.items {
+            if entry.key.resource_type.is_msk_cluster() {
+                held.insert(
+                    entry.key.resource_id,
+                    (entry.key.resource_type, entry.result),
+                );
             }
         }
         if !pages.advance(page.next_token)? {

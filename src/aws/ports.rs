@@ -8,6 +8,7 @@ use std::future::Future;
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
 use crate::error::RuleError;
+use crate::rule::alert::HeldResult;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use crate::rule::facts::Cluster;
 use crate::rule::time::Timestamp;
@@ -54,12 +55,45 @@ pub trait ConfigService {
         later_time: Timestamp,
     ) -> impl Future<Output = Result<ConfigurationItem, RuleError>> + Send;
 
-    /// One page of the resources that hold a COMPLIANT or NON_COMPLIANT result of the rule.
+    /// One page of the resources that hold a COMPLIANT or NON_COMPLIANT result of the rule, with
+    /// the result.
     fn evaluated_resources(
         &self,
         rule_name: &str,
         next_token: Option<String>,
-    ) -> impl Future<Output = Result<Page<ResourceKey>, RuleError>> + Send;
+    ) -> impl Future<Output = Result<Page<Held>, RuleError>> + Send;
+
+    /// The result the rule holds for one resource, if any (GetComplianceDetailsByResource).
+    fn held_result(
+        &self,
+        rule_name: &str,
+        resource: &ResourceKey,
+    ) -> impl Future<Output = Result<Option<HeldResult>, RuleError>> + Send;
+}
+
+/// A resource and the result the rule holds for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    pub key: ResourceKey,
+    pub result: HeldResult,
+}
+
+/// One alert as SNS publishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub subject: String,
+    pub body: String,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Where alerts go (SNS), always with the function's own credentials: in an organization roll-out
+/// the central function publishes every member account's alerts to its own topic.
+pub trait Notifier: Sync {
+    fn publish(
+        &self,
+        topic_arn: &str,
+        message: &Message,
+    ) -> impl Future<Output = Result<(), RuleError>> + Send;
 }
 
 pub trait KafkaService {

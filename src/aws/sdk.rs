@@ -21,13 +21,15 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::sync::OnceCell;
 
 use crate::aws::ports::{
-    Accounts, Brokers, Caller, ConfigService, Directory, KafkaService, ListedCluster,
-    MemberAccount, Page, PrivateCaService,
+    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster,
+    MemberAccount, Message, Notifier, Page, PrivateCaService,
 };
 use crate::edge::event::{to_timestamp, ResultToken};
 use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::listed_cluster;
 use crate::error::{RuleError, WithContext};
+use crate::rule::alert::HeldResult;
+use crate::rule::evaluation::ComplianceType;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::{CaHealth, CaStatus};
@@ -99,6 +101,7 @@ pub struct AwsAccount {
     config: OnceCell<aws_sdk_config::Client>,
     acmpca: OnceCell<aws_sdk_acmpca::Client>,
     kafka: OnceCell<aws_sdk_kafka::Client>,
+    sns: OnceCell<aws_sdk_sns::Client>,
 }
 
 impl AwsAccount {
@@ -113,6 +116,7 @@ impl AwsAccount {
             config: OnceCell::new_with(config),
             acmpca: OnceCell::new_with(acmpca),
             kafka: OnceCell::new_with(kafka),
+            sns: OnceCell::new(),
         }
     }
 
@@ -142,6 +146,37 @@ impl AwsAccount {
         self.kafka
             .get_or_init(|| async { aws_sdk_kafka::Client::new(self.sdk.get().await) })
             .await
+    }
+
+    async fn sns(&self) -> &aws_sdk_sns::Client {
+        self.sns
+            .get_or_init(|| async { aws_sdk_sns::Client::new(self.sdk.get().await) })
+            .await
+    }
+}
+
+impl Notifier for AwsAccount {
+    async fn publish(&self, topic_arn: &str, message: &Message) -> Result<(), RuleError> {
+        let mut request = self
+            .sns()
+            .await
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(&message.subject)
+            .message(&message.body);
+        for (name, value) in &message.attributes {
+            let attribute = aws_sdk_sns::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| RuleError::aws("Publish", e))?;
+            request = request.message_attributes(name, attribute);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| sdk_failure("Publish", e))?;
+        Ok(())
     }
 }
 
@@ -368,7 +403,7 @@ impl ConfigService for AwsAccount {
         &self,
         rule_name: &str,
         next_token: Option<String>,
-    ) -> Result<Page<ResourceKey>, RuleError> {
+    ) -> Result<Page<Held>, RuleError> {
         let output = self
             .config()
             .await
@@ -385,14 +420,15 @@ impl ConfigService for AwsAccount {
             .evaluation_results()
             .iter()
             .filter_map(|result| {
-                result
+                let qualifier = result
                     .evaluation_result_identifier()?
-                    .evaluation_result_qualifier()
-            })
-            .filter_map(|qualifier| {
-                Some(ResourceKey {
-                    resource_type: ResourceType::parse(qualifier.resource_type()?),
-                    resource_id: qualifier.resource_id()?.to_owned(),
+                    .evaluation_result_qualifier()?;
+                Some(Held {
+                    key: ResourceKey {
+                        resource_type: ResourceType::parse(qualifier.resource_type()?),
+                        resource_id: qualifier.resource_id()?.to_owned(),
+                    },
+                    result: held_result(result)?,
                 })
             })
             .collect();
@@ -401,6 +437,57 @@ impl ConfigService for AwsAccount {
             next_token: output.next_token().map(str::to_owned),
         })
     }
+
+    async fn held_result(
+        &self,
+        rule_name: &str,
+        resource: &ResourceKey,
+    ) -> Result<Option<HeldResult>, RuleError> {
+        let mut pages = crate::app::sweep::Pager::new("GetComplianceDetailsByResource");
+        loop {
+            let output = self
+                .config()
+                .await
+                .get_compliance_details_by_resource()
+                .resource_type(resource.resource_type.as_str())
+                .resource_id(&resource.resource_id)
+                .compliance_types(SdkComplianceType::Compliant)
+                .compliance_types(SdkComplianceType::NonCompliant)
+                .compliance_types(SdkComplianceType::NotApplicable)
+                .set_next_token(pages.token())
+                .send()
+                .await
+                .map_err(|e| sdk_failure("GetComplianceDetailsByResource", e))?;
+            let mine = output.evaluation_results().iter().find(|result| {
+                result
+                    .evaluation_result_identifier()
+                    .and_then(|identifier| identifier.evaluation_result_qualifier())
+                    .and_then(|qualifier| qualifier.config_rule_name())
+                    == Some(rule_name)
+            });
+            if let Some(result) = mine {
+                return Ok(held_result(result));
+            }
+            if !pages.advance(output.next_token().map(str::to_owned))? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// A held result in the rule's terms; INSUFFICIENT_DATA (or a type this build does not know) is
+/// no result to compare with.
+fn held_result(result: &aws_sdk_config::types::EvaluationResult) -> Option<HeldResult> {
+    let compliance = match result.compliance_type()? {
+        SdkComplianceType::Compliant => ComplianceType::Compliant,
+        SdkComplianceType::NonCompliant => ComplianceType::NonCompliant,
+        SdkComplianceType::NotApplicable => ComplianceType::NotApplicable,
+        _ => return None,
+    };
+    Some(HeldResult {
+        compliance,
+        annotation: result.annotation().map(str::to_owned),
+    })
 }
 
 fn to_sdk_evaluation(evaluation: &Evaluation) -> Result<SdkEvaluation, RuleError> {

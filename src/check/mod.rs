@@ -16,7 +16,7 @@ use crate::app::flags::Flags;
 use crate::aws::ports::PrivateCaService;
 use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged, UNKNOWN_CA};
 use crate::check::sources::candidates;
-use crate::rule::checks::CHECKS;
+use crate::rule::checks::{plain, CHECKS};
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
@@ -233,7 +233,12 @@ pub fn to_sarif(checked: &[Checked]) -> Value {
                 "name": check.name,
                 "shortDescription": {"text": format!("MSK mTLS: {}", check.name)},
                 "fullDescription": {"text": format!("Fails when {}", check.fails_when.replace('`', ""))},
-                "help": {"text": format!("Fix: {}", check.fix.replace('`', ""))},
+                "help": {"text": format!(
+                    "Fix: CloudFormation {}; Terraform {}; on a running cluster {}",
+                    plain(check.remediation.cloudformation),
+                    plain(check.remediation.terraform),
+                    plain(&check.remediation.in_place.to_string())
+                )},
                 "defaultConfiguration": {"level": "error"},
             })
         })

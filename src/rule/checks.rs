@@ -82,12 +82,54 @@ pub struct Inputs<'a> {
     pub now: Timestamp,
 }
 
+/// How an owner fixes what a check found: on the running cluster, in a CloudFormation template, in
+/// a Terraform configuration. `<arn>`, `<version>` and `<ca-arn>` stand for the cluster's ARN, its
+/// current version (`aws kafka describe-cluster-v2`) and the Private CA's ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remediation {
+    pub in_place: InPlace,
+    /// The property path in `AWS::MSK::Cluster`.
+    pub cloudformation: &'static str,
+    /// The argument of the `aws_msk_cluster` resource.
+    pub terraform: &'static str,
+}
+
+/// A fix's text without its Markdown code marks, for JSON, SARIF and alerts.
+pub fn plain(text: &str) -> String {
+    text.replace('`', "")
+}
+
+/// What to do to the running cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InPlace {
+    /// An AWS CLI command that changes it in place.
+    Command(&'static str),
+    /// Why the cluster cannot be changed in place, and what to do instead.
+    NotPossible(&'static str),
+}
+
+impl fmt::Display for InPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InPlace::Command(command) => f.write_str(command),
+            InPlace::NotPossible(why) => write!(f, "not in place: {why}"),
+        }
+    }
+}
+
+/// The mTLS client authentication MSK's UpdateSecurity sets: TLS with the Private CA, nothing else.
+macro_rules! mtls_only {
+    () => {
+        r#"aws kafka update-security --cluster-arn <arn> --current-version <version> --client-authentication '{"Tls":{"Enabled":true,"CertificateAuthorityArnList":["<ca-arn>"]},"Unauthenticated":{"Enabled":false},"Sasl":{"Iam":{"Enabled":false},"Scram":{"Enabled":false}}}'"#
+    };
+}
+
 pub struct Check {
     pub name: &'static str,
     /// When the check fails, for the README.
     pub fails_when: &'static str,
-    /// What the owner changes (CloudFormation property names).
-    pub fix: &'static str,
+    /// What the owner changes.
+    pub remediation: Remediation,
     pub find: fn(&Inputs) -> Vec<Finding>,
     /// Findings that show every annotation the check writes, for the README.
     pub examples: fn() -> Vec<Finding>,
@@ -111,28 +153,44 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "unauthenticated access",
         fails_when: "`ClientAuthentication.Unauthenticated.Enabled` is true or not recorded, or no client authentication is configured at all (MSK then admits anyone)",
-        fix: "`ClientAuthentication.Unauthenticated.Enabled: false`",
+        remediation: Remediation {
+            in_place: InPlace::Command(mtls_only!()),
+            cloudformation: "`ClientAuthentication.Unauthenticated.Enabled: false`",
+            terraform: "`client_authentication { unauthenticated = false }`",
+        },
         find: |inputs| provisioned(inputs, |facts| facts.unauthenticated_access.then_some(Finding::UnauthenticatedAccess).into_iter().collect()),
         examples: || vec![Finding::UnauthenticatedAccess],
     },
     Check {
         name: "TLS client authentication",
         fails_when: "`ClientAuthentication.Tls.Enabled` is false or absent (neither the CloudFormation schema nor the Kafka API gives it a default, so absent reads the unsafe way)",
-        fix: "`ClientAuthentication.Tls.Enabled: true`",
+        remediation: Remediation {
+            in_place: InPlace::Command(mtls_only!()),
+            cloudformation: "`ClientAuthentication.Tls.Enabled: true`",
+            terraform: "`client_authentication { tls { certificate_authority_arns = [\"<ca-arn>\"] } }`",
+        },
         find: |inputs| provisioned(inputs, |facts| (!facts.tls_client_authentication).then_some(Finding::TlsClientAuthenticationDisabled).into_iter().collect()),
         examples: || vec![Finding::TlsClientAuthenticationDisabled],
     },
     Check {
         name: "Private CA",
         fails_when: "`Tls.CertificateAuthorityArnList` is empty",
-        fix: "list the Private CA that issues your clients' certificates in `Tls.CertificateAuthorityArnList`",
+        remediation: Remediation {
+            in_place: InPlace::Command(mtls_only!()),
+            cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList: [<ca-arn>]`",
+            terraform: "`client_authentication { tls { certificate_authority_arns = [\"<ca-arn>\"] } }`",
+        },
         find: |inputs| provisioned(inputs, |facts| facts.certificate_authority_arns.is_empty().then_some(Finding::NoCertificateAuthority).into_iter().collect()),
         examples: || vec![Finding::NoCertificateAuthority],
     },
     Check {
         name: "TLS-only listener",
         fails_when: "`EncryptionInTransit.ClientBroker` is `TLS_PLAINTEXT`, `PLAINTEXT`, or not recorded (botocore's model gives `TLS_PLAINTEXT` as MSK's default, the MSK API reference `TLS`: the unsafe one is taken): a plaintext listener authenticates nobody",
-        fix: "`EncryptionInfo.EncryptionInTransit.ClientBroker: TLS`",
+        remediation: Remediation {
+            in_place: InPlace::Command(r#"aws kafka update-security --cluster-arn <arn> --current-version <version> --encryption-info '{"EncryptionInTransit":{"ClientBroker":"TLS"}}'"#),
+            cloudformation: "`EncryptionInfo.EncryptionInTransit.ClientBroker: TLS`",
+            terraform: "`encryption_info { encryption_in_transit { client_broker = \"TLS\" } }`",
+        },
         find: |inputs| provisioned(inputs, |facts| {
             (facts.client_broker != Some(ClientBroker::Tls))
                 .then_some(Finding::PlaintextListener { client_broker: facts.client_broker })
@@ -147,7 +205,11 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "SASL",
         fails_when: "SASL/IAM or SASL/SCRAM is enabled (or recorded without its flag) and not in `allowedSaslMechanisms`",
-        fix: "`ClientAuthentication.Sasl.Iam.Enabled: false` (or `Scram`), or allow the mechanism in `allowedSaslMechanisms`",
+        remediation: Remediation {
+            in_place: InPlace::Command(mtls_only!()),
+            cloudformation: "`ClientAuthentication.Sasl.Iam.Enabled: false`, `ClientAuthentication.Sasl.Scram.Enabled: false` (or allow the mechanism in `allowedSaslMechanisms`)",
+            terraform: "`client_authentication { sasl { iam = false, scram = false } }`",
+        },
         find: |inputs| provisioned(inputs, |facts| {
             facts.sasl_mechanisms.difference(&inputs.params.allowed_sasl_mechanisms).map(|m| Finding::SaslNotAllowed(*m)).collect()
         }),
@@ -156,7 +218,11 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "multi-VPC connectivity",
         fails_when: "`ConnectivityInfo.VpcConnectivity.ClientAuthentication` opens SASL/IAM or SASL/SCRAM not in `allowedSaslMechanisms`",
-        fix: "`BrokerNodeGroupInfo.ConnectivityInfo.VpcConnectivity.ClientAuthentication.Sasl.Scram.Enabled: false` (or `Iam`)",
+        remediation: Remediation {
+            in_place: InPlace::Command(r#"aws kafka update-connectivity --cluster-arn <arn> --current-version <version> --connectivity-info '{"VpcConnectivity":{"ClientAuthentication":{"Tls":{"Enabled":true},"Sasl":{"Iam":{"Enabled":false},"Scram":{"Enabled":false}}}}}'"#),
+            cloudformation: "`BrokerNodeGroupInfo.ConnectivityInfo.VpcConnectivity.ClientAuthentication.Sasl.Iam.Enabled: false` (and `Scram`)",
+            terraform: "`broker_node_group_info { connectivity_info { vpc_connectivity { client_authentication { tls = true, sasl { iam = false, scram = false } } } } }`",
+        },
         find: |inputs| provisioned(inputs, |facts| {
             facts.multi_vpc.sasl_mechanisms.difference(&inputs.params.allowed_sasl_mechanisms).map(|m| Finding::MultiVpcSaslNotAllowed(*m)).collect()
         }),
@@ -165,7 +231,11 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "CA allow-list",
         fails_when: "a CA is not in `allowedCertificateAuthorityArns` (when given)",
-        fix: "trust only the allowed Private CAs in `Tls.CertificateAuthorityArnList`",
+        remediation: Remediation {
+            in_place: InPlace::Command(mtls_only!()),
+            cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList`: only allowed CAs",
+            terraform: "`client_authentication { tls { certificate_authority_arns } }`: only allowed CAs",
+        },
         find: |inputs| provisioned(inputs, |facts| match &inputs.params.allowed_certificate_authority_arns {
             None => Vec::new(),
             Some(allowed) => facts.certificate_authority_arns.iter()
@@ -178,7 +248,11 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "CA health",
         fails_when: "with `checkCertificateAuthorityStatus` (default on): the CA is not `ACTIVE`, its certificate expires within `certificateAuthorityExpiryDays` or has expired, its expiry is unknown, it does not exist, or it cannot be read (e.g. AccessDenied on a CA shared from another account)",
-        fix: "renew or re-enable the Private CA, or move clusters to a healthy one; let the rule's role describe shared CAs",
+        remediation: Remediation {
+            in_place: InPlace::NotPossible("the CA is what needs the fix: `aws acm-pca update-certificate-authority --certificate-authority-arn <ca-arn> --status ACTIVE` for a disabled CA, or issue and import a new CA certificate before it expires (`aws acm-pca import-certificate-authority-certificate`), or move the cluster to a healthy CA with `aws kafka update-security`; for a CA shared from another account, let the rule's role call `acm-pca:DescribeCertificateAuthority` on it"),
+            cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList`: a healthy CA",
+            terraform: "`client_authentication { tls { certificate_authority_arns } }`: a healthy CA",
+        },
         find: |inputs| provisioned(inputs, |facts| {
             if !inputs.params.check_certificate_authority_status {
                 return Vec::new();
@@ -199,7 +273,11 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "required tags",
         fails_when: "a key of `requiredTagKeys` is missing",
-        fix: "tag the cluster (e.g. `owner`)",
+        remediation: Remediation {
+            in_place: InPlace::Command("aws kafka tag-resource --resource-arn <arn> --tags owner=<owner>"),
+            cloudformation: "`Tags: { owner: <owner> }`",
+            terraform: "`tags = { owner = \"<owner>\" }`",
+        },
         find: |inputs| provisioned(inputs, |facts| {
             inputs.params.required_tag_keys.iter()
                 .filter(|key| !facts.tag_keys.contains(*key))
@@ -211,7 +289,11 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "serverless",
         fails_when: "the cluster is an `AWS::MSK::ServerlessCluster` and `serverlessClusterCompliance` is `NON_COMPLIANT` (by default it is NOT_APPLICABLE)",
-        fix: "move the clients that need mTLS to a provisioned cluster: MSK Serverless supports SASL/IAM only",
+        remediation: Remediation {
+            in_place: InPlace::NotPossible("MSK Serverless supports SASL/IAM only and cannot be changed to mTLS: create a provisioned cluster with mTLS (`aws kafka create-cluster-v2`) and move the clients that need mTLS to it"),
+            cloudformation: "an `AWS::MSK::Cluster` in place of the `AWS::MSK::ServerlessCluster`",
+            terraform: "an `aws_msk_cluster` in place of the `aws_msk_serverless_cluster`",
+        },
         find: |inputs| match inputs.cluster {
             Cluster::Serverless => vec![Finding::ServerlessCannotEnforceMtls],
             Cluster::Provisioned(_) => Vec::new(),
@@ -263,21 +345,63 @@ fn ca_finding(
 
 /// The README's table of checks, rendered from `CHECKS`.
 pub fn markdown_table() -> String {
-    let mut table = String::from("| check | fails when | annotation | fix |\n|---|---|---|---|\n");
+    let mut table = String::from("| check | fails when | annotation |\n|---|---|---|\n");
     for check in CHECKS {
         let annotations: Vec<String> = (check.examples)()
             .iter()
             .map(|f| format!("`{f}`"))
             .collect();
         table.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {} |\n",
             check.name,
             check.fails_when,
-            annotations.join(", "),
-            check.fix
+            annotations.join(", ")
         ));
     }
     table
+}
+
+/// The README's table of fixes, rendered from `CHECKS`.
+pub fn remediation_table() -> String {
+    let mut table = String::from(
+        "| check | on the running cluster | CloudFormation | Terraform |\n|---|---|---|---|\n",
+    );
+    for check in CHECKS {
+        let fix = &check.remediation;
+        let in_place = match fix.in_place {
+            InPlace::Command(command) => format!("`{command}`"),
+            InPlace::NotPossible(why) => format!("not in place: {why}"),
+        };
+        table.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            check.name, in_place, fix.cloudformation, fix.terraform
+        ));
+    }
+    table
+}
+
+/// The check a finding comes from.
+pub fn check_of(finding: &Finding) -> &'static Check {
+    let name = match finding {
+        Finding::UnauthenticatedAccess => "unauthenticated access",
+        Finding::TlsClientAuthenticationDisabled => "TLS client authentication",
+        Finding::NoCertificateAuthority => "Private CA",
+        Finding::PlaintextListener { .. } => "TLS-only listener",
+        Finding::SaslNotAllowed(_) => "SASL",
+        Finding::MultiVpcSaslNotAllowed(_) => "multi-VPC connectivity",
+        Finding::CertificateAuthorityNotAllowed(_) => "CA allow-list",
+        Finding::CertificateAuthorityNotActive { .. }
+        | Finding::CertificateAuthorityExpiring { .. }
+        | Finding::CertificateAuthorityExpiryUnknown(_)
+        | Finding::CertificateAuthorityNotFound(_)
+        | Finding::CertificateAuthorityUnreadable { .. } => "CA health",
+        Finding::MissingTag(_) => "required tags",
+        Finding::ServerlessCannotEnforceMtls => "serverless",
+    };
+    CHECKS
+        .iter()
+        .find(|check| check.name == name)
+        .unwrap_or(&CHECKS[0])
 }
 
 #[cfg(test)]
@@ -331,5 +455,36 @@ mod tests {
             "<!-- checks:end -->",
             &markdown_table(),
         );
+        crate::readme::keep_readme_block(
+            "<!-- fixes:begin (rendered from src/rule/checks.rs) -->\n",
+            "<!-- fixes:end -->",
+            &remediation_table(),
+        );
+    }
+
+    #[test]
+    fn every_example_finding_names_the_check_it_is_an_example_of() {
+        for check in CHECKS {
+            for finding in (check.examples)() {
+                assert_eq!(check_of(&finding), check, "{finding}");
+            }
+        }
+    }
+
+    /// The CLI JSON of every fix is JSON a shell passes as written: one quoted argument each.
+    #[test]
+    fn every_in_place_command_carries_valid_json() {
+        for check in CHECKS {
+            let InPlace::Command(command) = check.remediation.in_place else {
+                continue;
+            };
+            assert!(command.starts_with("aws "), "{command}");
+            for (index, part) in command.split('\'').enumerate() {
+                if index % 2 == 1 {
+                    serde_json::from_str::<serde_json::Value>(part)
+                        .unwrap_or_else(|e| panic!("{}: {part}: {e}", check.name));
+                }
+            }
+        }
     }
 }

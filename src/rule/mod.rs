@@ -2,6 +2,7 @@
 //! rule's parameters, every check in one table (`checks`), the verdict over it, the one decision on
 //! NOT_APPLICABLE (`applicability`), and the evaluations Config receives.
 
+pub mod alert;
 pub mod applicability;
 pub mod checks;
 pub mod evaluation;

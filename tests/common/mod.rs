@@ -6,12 +6,16 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 
+use msk_mtls_rule::app::alerts::AlertSettings;
 use msk_mtls_rule::app::delivery::{InvocationSummary, Mode};
 use msk_mtls_rule::aws::ports::{
-    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
+    Accounts, ConfigService, Held, KafkaService, ListedCluster, Message, Notifier, Page,
+    PrivateCaService,
 };
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
+use msk_mtls_rule::rule::alert::HeldResult;
+use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use msk_mtls_rule::rule::verdict::CaHealth;
 use msk_mtls_rule::{RuleError, Timestamp};
@@ -100,11 +104,15 @@ impl ConfigService for FakeSink {
         &self,
         _: &str,
         _: Option<String>,
-    ) -> Result<Page<ResourceKey>, RuleError> {
+    ) -> Result<Page<Held>, RuleError> {
         Err(RuleError::aws(
             "GetComplianceDetailsByConfigRule",
             "not served by FakeSink",
         ))
+    }
+
+    async fn held_result(&self, _: &str, _: &ResourceKey) -> Result<Option<HeldResult>, RuleError> {
+        Ok(None)
     }
 }
 
@@ -229,7 +237,7 @@ impl ConfigService for FakeAccount<'_> {
         &self,
         rule_name: &str,
         next_token: Option<String>,
-    ) -> Result<Page<ResourceKey>, RuleError> {
+    ) -> Result<Page<Held>, RuleError> {
         assert!(!rule_name.is_empty());
         self.fleet
             .calls
@@ -241,13 +249,36 @@ impl ConfigService for FakeAccount<'_> {
             items: page
                 .items
                 .into_iter()
-                .map(|(kind, id)| ResourceKey {
-                    resource_type: ResourceType::parse(&kind),
-                    resource_id: id,
+                .map(|(kind, id)| Held {
+                    key: ResourceKey {
+                        resource_type: ResourceType::parse(&kind),
+                        resource_id: id,
+                    },
+                    result: HeldResult {
+                        compliance: ComplianceType::Compliant,
+                        annotation: None,
+                    },
                 })
                 .collect(),
             next_token: page.next_token,
         })
+    }
+
+    /// No result held: a change event is a cluster's first evaluation.
+    async fn held_result(
+        &self,
+        rule_name: &str,
+        _: &ResourceKey,
+    ) -> Result<Option<HeldResult>, RuleError> {
+        assert!(!rule_name.is_empty());
+        Ok(None)
+    }
+}
+
+/// The handler tests run with no alert topic: publishing is proven end to end (tests/alerts.rs).
+impl Notifier for FakeAccount<'_> {
+    async fn publish(&self, _: &str, _: &Message) -> Result<(), RuleError> {
+        Err(RuleError::aws("Publish", "not served by FakeAccount"))
     }
 }
 
@@ -299,7 +330,22 @@ pub async fn handle(
         fleet,
         assumed: &assumed,
     };
-    msk_mtls_rule::app::invoke(&account, &event.to_string(), None, Mode::Send, fixed_now())
-        .await
-        .map(|outcome| outcome.summary)
+    send(&account, &event).await.map(|outcome| outcome.summary)
+}
+
+/// One invocation as the Lambda handler runs it (evaluations sent, no alert topic), at the fixed
+/// "now", with no own account known.
+pub async fn send<A: Accounts + Notifier>(
+    account: &A,
+    event: &Value,
+) -> Result<msk_mtls_rule::app::Outcome, RuleError> {
+    msk_mtls_rule::app::invoke(
+        account,
+        &event.to_string(),
+        None,
+        Mode::Send,
+        &AlertSettings::default(),
+        fixed_now(),
+    )
+    .await
 }

@@ -18,6 +18,8 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
   * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key,
     the region it was signed for, and the emulator's own time for it.
   * Kafka GetBootstrapBrokers (moto lacks it): the broker strings set for a cluster.
+  * Config GetComplianceDetailsByResource (moto lacks it): the stored result, and another rule's
+    result on the same resource beside it. Results keep their Annotation.
   * Several accounts and regions (moto keys its backends by both): clusters and CAs are made in the
     account and region asked; an organization with chosen account ids and states; Account's
     ListRegions (moto lacks it) per account, and a region not enabled for an account refuses every
@@ -29,7 +31,8 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
 /_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
 /_e2e/latency (milliseconds added to every AWS call), /_e2e/bootstrap-brokers (a cluster's
-GetBootstrapBrokers answer);
+GetBootstrapBrokers answer), /_e2e/alert-topic (an SNS topic with SQS subscribers and their filter
+policies); /_e2e/alert-messages (what a subscriber's queue received);
 GET /_e2e/calls, /_e2e/recorded-evaluations.
 """
 import argparse
@@ -133,6 +136,30 @@ class Emulator:
         self.missing_roles = set()  # role ARNs AssumeRole refuses, as AWS refuses a missing role
         self.latency = 0.0  # seconds added to every AWS call, as a network round trip would
         self.bootstrap_brokers = {}  # cluster ARN -> GetBootstrapBrokers answer (moto lacks it)
+        self.rule_name = "msk-mtls-enforced"  # whose results GetComplianceDetailsByResource answers with
+
+    def compliance_by_resource(self, request):
+        """GetComplianceDetailsByResource (moto lacks it): the stored result under the rule's name, and
+        a result of another rule on the same resource, which the function must not take for its own."""
+        with self.lock:
+            stored = self.stored_results.get((request.get("ResourceType"), request.get("ResourceId")))
+        def result(rule_name, evaluation):
+            return {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {"ConfigRuleName": rule_name,
+                                                  "ResourceType": evaluation["ComplianceResourceType"],
+                                                  "ResourceId": evaluation["ComplianceResourceId"]},
+                    "OrderingTimestamp": time.time()},
+                "ComplianceType": evaluation["ComplianceType"],
+                "ResultRecordedTime": time.time(), "ConfigRuleInvokedTime": time.time(),
+                **({"Annotation": evaluation["Annotation"]} if evaluation.get("Annotation") else {}),
+            }
+        decoy = {"ComplianceResourceType": request.get("ResourceType"), "ComplianceResourceId": request.get("ResourceId"),
+                 "ComplianceType": "NON_COMPLIANT", "Annotation": "another rule's result (since 2001-01-01T00:00:00Z)"}
+        results = [result("another-rule", decoy)]
+        if stored is not None:
+            results.append(result(self.rule_name, stored))
+        return {"EvaluationResults": results}
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -189,6 +216,9 @@ class Emulator:
                                "constraint: Member must have length less than or equal to 64"})
             self.log(operation, 200, None)
             return json_response(start_response, "200 OK", self.compliance_details(request))
+        if operation == "GetComplianceDetailsByResource":
+            self.log(operation, 200, None)
+            return json_response(start_response, "200 OK", self.compliance_by_resource(json.loads(body or b"{}")))
         if operation == "PutEvaluations" and self.take_failed_evaluations():
             sent = json.loads(body or b"{}").get("Evaluations", [])
             self.log(operation, 200, "failed-evaluations")
@@ -292,6 +322,7 @@ class Emulator:
                 "OrderingTimestamp": e["OrderingTimestamp"]},
             "ComplianceType": e["ComplianceType"],
             "ResultRecordedTime": time.time(), "ConfigRuleInvokedTime": time.time(),
+            **({"Annotation": e["Annotation"]} if e.get("Annotation") else {}),
         } for e in results[start:start + limit]]
         body = {"EvaluationResults": page}
         if next_token is not None:
@@ -351,6 +382,10 @@ class Emulator:
             with self.lock:
                 self.missing_roles = set(request["arns"])
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/alert-topic":
+            return json_response(start_response, "200 OK", {"topicArn": create_alert_topic(request)})
+        if path == "/_e2e/alert-messages":
+            return json_response(start_response, "200 OK", {"messages": drain_queue(request["queue"])})
         if path == "/_e2e/private-ca":
             return json_response(start_response, "200 OK", {"arn": create_private_ca(request)})
         return json_response(start_response, "404 Not Found", {"message": path})
@@ -379,6 +414,32 @@ def create_organization(accounts):
     finally:
         organizations_utils.make_random_account_id = original
     return [account.id for account in backend.accounts]
+
+
+def create_alert_topic(request):
+    """An SNS topic with an SQS queue per subscriber, each with its filter policy (none: every message),
+    made through moto's own backends, so moto delivers and filters what the function publishes."""
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+    sns = sns_backends[ACCOUNT][REGION]
+    topic = sns.create_topic(request["name"])
+    for subscriber in request["subscribers"]:
+        queue = sqs_backends[ACCOUNT][REGION].create_queue(subscriber["queue"])
+        subscription = sns.subscribe(topic.arn, queue.queue_arn, "sqs")
+        if subscriber.get("filterPolicy"):
+            sns.set_subscription_attributes(subscription.arn, "FilterPolicy", json.dumps(subscriber["filterPolicy"]))
+    return topic.arn
+
+
+def drain_queue(queue_name):
+    """Every message waiting in a queue, as the SNS envelopes SQS holds (taken for an hour: read once)."""
+    from moto.sqs.models import sqs_backends
+    messages = []
+    while True:
+        batch = sqs_backends[ACCOUNT][REGION].receive_message(queue_name, 10, 0, 3600)
+        if not batch:
+            return messages
+        messages.extend(json.loads(message.body) for message in batch)
 
 
 def create_clusters(clusters, account=ACCOUNT, region=REGION):

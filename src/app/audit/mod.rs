@@ -19,7 +19,6 @@ use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::CaHealthReport;
 
 /// Why an audit could not run at all (as opposed to an account or region it could not read).
 #[derive(Debug)]
@@ -245,12 +244,7 @@ async fn audit_region<D: Directory>(
     now: Timestamp,
 ) -> Result<Vec<ClusterResult>, Unreadable> {
     let regional = account_services.in_region(region).await;
-    let mut evaluator = Evaluator {
-        account: &regional,
-        params,
-        now,
-        cas: CaHealthReport::new(),
-    };
+    let mut evaluator = Evaluator::judging_only(&regional, params, now);
     let unreadable = |error: RuleError| Unreadable {
         account: account.to_owned(),
         region: Some(region.to_owned()),
