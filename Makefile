@@ -10,7 +10,7 @@ PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench
+.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench mutants mutants-diff
 
 # Deployment tools, pinned in deploy/: SAM CLI, cfn-lint, cargo-lambda and zig in one venv; checkov in
 # another, because it pins a boto3 that SAM CLI refuses.
@@ -23,6 +23,9 @@ export SAM_CLI_TELEMETRY := 0
 # Tools built from crates.io at pinned versions, installed once per machine.
 CARGO_DENY_VERSION := 0.20.2
 CARGO_FUZZ_VERSION := 0.13.2
+CARGO_MUTANTS_VERSION := 27.0.0
+# What mutants-diff tests: the change since this revision (CI: the previous commit on main).
+MUTANTS_BASE ?= HEAD~1
 FUZZ_TARGETS := event_parser event_to_evaluations pre_deploy_inputs
 FUZZ_RUNS ?= 10000000
 
@@ -103,6 +106,23 @@ deny: ## dependency policy: licenses, bans, sources (deny.toml)
 	command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny@$(CARGO_DENY_VERSION)
 	# advisories need the RustSec database from the network, which CI does not have
 	$(CARGO) deny --locked check licenses bans sources
+
+mutants-tool:
+	@cargo mutants --version 2>/dev/null | grep -qx 'cargo-mutants $(CARGO_MUTANTS_VERSION)' || \
+		$(CARGO) install --locked cargo-mutants@$(CARGO_MUTANTS_VERSION)
+
+# cargo-mutants exits 0 when every mutant was caught, 2 when one was missed, 3 when one only timed
+# out (a hang the tests noticed: caught), 4 when the unmutated tree fails its tests.
+mutants: mutants-tool ## mutation testing of the whole crate with the tests that need no emulator (.cargo/mutants.toml): hours on 2 cores; report in mutants.out/
+	$(CARGO) mutants --no-shuffle || [ $$? -eq 3 ]
+
+mutants-diff: mutants-tool ## mutation testing of what changed since MUTANTS_BASE (HEAD~1), in place; fails on a missed mutant
+	@git rev-parse --verify --quiet '$(MUTANTS_BASE)^{commit}' >/dev/null || { \
+		echo "mutants-diff: SKIPPED: $(MUTANTS_BASE) is not in this clone (a shallow clone has no previous commit)"; exit 0; }; \
+	git diff $(MUTANTS_BASE) -- 'src/*.rs' 'src/**/*.rs' > mutants.diff; \
+	if [ -s mutants.diff ]; then \
+		$(CARGO) mutants --no-shuffle --in-place --in-diff mutants.diff || [ $$? -eq 3 ]; \
+	else echo "mutants-diff: no Rust source changed since $(MUTANTS_BASE)"; fi
 
 fuzz: ## run each fuzz target for FUZZ_RUNS executions (nightly), seeded from the sample events
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz@$(CARGO_FUZZ_VERSION)

@@ -522,6 +522,23 @@ mod tests {
              resourceId=arn%3Aaws%3Akafka%3Aeu-west-1%3A111122223333%3Acluster%2Forders%2F0b1c-5\
              &resourceType=AWS%3A%3AMSK%3A%3ACluster"
         );
+        for (partition, host) in [
+            (
+                "aws-cn",
+                "https://eu-west-1.console.amazonaws.cn/config/home?",
+            ),
+            (
+                "aws-us-gov",
+                "https://eu-west-1.console.amazonaws-us-gov.com/config/home?",
+            ),
+        ] {
+            let other = ClusterPlace {
+                partition: partition.into(),
+                ..place.clone()
+            };
+            let link = other.console_link("AWS::MSK::Cluster", ARN).unwrap();
+            assert!(link.starts_with(host), "{link}");
+        }
         let iso = ClusterPlace {
             partition: "aws-iso".into(),
             ..place
@@ -678,6 +695,10 @@ mod tests {
             assert!(!error.is_empty(), "{bad}");
         }
         assert!(parse_owner_tag_keys("a,b,c,d,e").is_ok());
+        assert_eq!(
+            parse_owner_tag_keys("cost-center,data_owner,Team9").unwrap(),
+            ["cost-center", "data_owner", "Team9"]
+        );
         assert!(parse_owner_tag_keys(&"k".repeat(128)).is_ok());
     }
 

@@ -462,6 +462,47 @@ mod tests {
         );
     }
 
+    /// The boundary day: a CA whose certificate expires in exactly `certificateAuthorityExpiryDays`
+    /// days is still fine, one day less is a finding; day 0 "expires in 0 days", day -1 "has expired".
+    #[test]
+    fn the_ca_expiry_threshold_and_the_expired_wording_hold_at_their_boundary_day() {
+        let now = Timestamp::from_secs(0);
+        let in_days = |days: i64| CaHealth::Active {
+            not_after: Some(Timestamp::from_secs(days * 86_400)),
+        };
+        assert_eq!(ca_finding(EXAMPLE_CA, Some(&in_days(30)), 30, now), None);
+        assert_eq!(
+            ca_finding(EXAMPLE_CA, Some(&in_days(29)), 30, now),
+            Some(Finding::CertificateAuthorityExpiring {
+                arn: EXAMPLE_CA.into(),
+                days_left: 29
+            })
+        );
+        assert_eq!(ca_finding(EXAMPLE_CA, Some(&in_days(0)), 0, now), None);
+        let expiring = |days_left| Finding::CertificateAuthorityExpiring {
+            arn: EXAMPLE_CA.into(),
+            days_left,
+        };
+        assert_eq!(
+            expiring(0).to_string(),
+            "CA <id> certificate expires in 0 days"
+        );
+        assert_eq!(expiring(-1).to_string(), "CA <id> certificate has expired");
+    }
+
+    #[test]
+    fn a_fix_and_a_check_print_as_what_they_are() {
+        assert_eq!(InPlace::Command("aws kafka x").to_string(), "aws kafka x");
+        assert_eq!(
+            InPlace::NotPossible("serverless").to_string(),
+            "not in place: serverless"
+        );
+        assert_eq!(
+            format!("{:?}", CHECKS[0]),
+            "Check(\"unauthenticated access\")"
+        );
+    }
+
     #[test]
     fn every_example_finding_names_the_check_it_is_an_example_of() {
         for check in CHECKS {

@@ -142,6 +142,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_resource_type_equals_its_config_name_only() {
+        assert!(ResourceType::MskCluster == "AWS::MSK::Cluster");
+        assert!(ResourceType::MskCluster != "AWS::MSK::ServerlessCluster");
+        assert!(ResourceType::parse("AWS::EC2::Instance") == "AWS::EC2::Instance");
+        assert!(ResourceType::parse("AWS::EC2::Instance") != "AWS::MSK::Cluster");
+    }
+
+    /// How a FailedEvaluations entry finds its evaluation to send again: type and id both.
+    #[test]
+    fn an_evaluation_is_about_the_resource_of_its_type_and_id_only() {
+        let evaluation = Evaluation {
+            resource_type: ResourceType::MskCluster,
+            resource_id: "a".into(),
+            compliance: ComplianceType::Compliant,
+            annotation: None,
+            ordering_timestamp: Timestamp::from_millis(0),
+        };
+        let key = |resource_type, id: &str| ResourceKey {
+            resource_type,
+            resource_id: id.into(),
+        };
+        assert!(evaluation.is_about(&key(ResourceType::MskCluster, "a")));
+        assert!(!evaluation.is_about(&key(ResourceType::MskServerlessCluster, "a")));
+        assert!(!evaluation.is_about(&key(ResourceType::MskCluster, "b")));
+        assert!(!evaluation.is_about(&key(ResourceType::MskServerlessCluster, "b")));
+    }
+
+    #[test]
     fn nothing_to_say_is_no_annotation() {
         assert_eq!(annotation(&[]), None);
         assert_eq!(annotation(&[String::new()]), None);

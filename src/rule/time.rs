@@ -101,6 +101,33 @@ mod tests {
         );
     }
 
+    /// Every day from 1600 to 2500 (four century years, 400-year era boundaries, every leap rule)
+    /// against a calendar counted one day at a time.
+    #[test]
+    fn every_day_from_1600_to_2500_is_the_calendar_s() {
+        let is_leap = |year: i64| year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days_in = |year: i64, month: u32| match month {
+            2 if is_leap(year) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        let (mut year, mut month, mut day) = (1600_i64, 1_u32, 1_u32);
+        for days in -135_140..=193_943 {
+            assert_eq!(civil_from_days(days), (year, month, day), "day {days}");
+            day += 1;
+            if day > days_in(year, month) {
+                day = 1;
+                month += 1;
+                if month > 12 {
+                    month = 1;
+                    year += 1;
+                }
+            }
+        }
+        assert_eq!((year, month, day), (2501, 1, 1));
+    }
+
     #[test]
     fn whole_days_round_down() {
         let now = Timestamp::from_secs(1_700_000_000);
