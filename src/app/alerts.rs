@@ -121,8 +121,9 @@ pub fn follow_up(
     owner_tag_keys: &[String],
     context: &Context,
 ) -> Followed {
-    let open_since = held
-        .and_then(|held| held.open_since(|text| parse_time("since", text).ok()))
+    // The held result's clock, read once: kept by a NON_COMPLIANT result, ended by any other.
+    let held_since = held.and_then(|held| held.open_since(|text| parse_time("since", text).ok()));
+    let open_since = held_since
         .filter(|_| evaluation.compliance == ComplianceType::NonCompliant)
         .unwrap_or(evaluation.ordering_timestamp);
     if evaluation.compliance == ComplianceType::NonCompliant {
@@ -141,9 +142,7 @@ pub fn follow_up(
             });
         let open_since = match transition {
             Transition::Opened | Transition::Changed => Some(open_since),
-            Transition::Resolved | Transition::Closed => {
-                held.and_then(|held| held.open_since(|text| parse_time("since", text).ok()))
-            }
+            Transition::Resolved | Transition::Closed => held_since,
         };
         Alert {
             transition,
