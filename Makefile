@@ -20,7 +20,7 @@ TEMPLATES := template.yaml conformance-pack.yaml deploy/member-role.yaml deploy/
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 export SAM_CLI_TELEMETRY := 0
 
-# Tools built from crates.io at pinned versions, installed once per machine.
+# Tools built from the default Cargo registry at pinned versions, installed once per machine.
 CARGO_DENY_VERSION := 0.20.2
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_MUTANTS_VERSION := 27.0.0
@@ -87,10 +87,10 @@ test: tools build ## every test: unit, contract, handler, adapters, CLI, end-to-
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked
 
 unit: ## the tests that need no emulator
-	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties
+	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties --test check
 
 e2e: tools build ## the end-to-end layers alone: release binary + Runtime API + moto (rule, hook); `audit`; `probe` on real TLS servers
-	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check -- --test-threads=2
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws -- --test-threads=2
 
 bench: tools build $(SAM_VENV)/.installed lambda-target ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
 	$(CARGO) bench --locked --bench core -- --noplot

@@ -157,6 +157,8 @@ mod tests {
         let stamped = json!({"level": "ERROR", "timestamp": NOW});
         assert!(lambda_keeps(&stamped, LogLevel::Error));
         assert!(!lambda_keeps(&stamped, LogLevel::Fatal));
+        let badly_stamped = json!({"level": "ERROR", "timestamp": "yesterday"});
+        assert!(!lambda_keeps(&badly_stamped, LogLevel::Warn));
     }
 
     #[test]

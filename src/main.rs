@@ -105,28 +105,29 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Help => Ok(usage()),
+        Command::Help => Ok(Some(usage())),
         Command::Serve => runtime
             .block_on(lambda::serve())
-            .map(|()| String::new())
+            .map(|()| None)
             .map_err(|e| e.to_string()),
         Command::Evaluate {
             event_path,
             explain,
         } => runtime
             .block_on(local::evaluate_file(&event_path, explain))
+            .map(Some)
             .map_err(|e| e.to_string()),
         Command::ServeProbe => runtime
             .block_on(lambda::serve_probe())
-            .map(|()| String::new())
+            .map(|()| None)
             .map_err(|e| e.to_string()),
         Command::Audit(request) => return runtime.block_on(run_audit(&request)),
         Command::Probe(request) => return runtime.block_on(run_probe(*request)),
         Command::Check(request) => return runtime.block_on(run_check(&request)),
     };
     match result {
-        Ok(output) if output.is_empty() => ExitCode::SUCCESS,
-        Ok(output) => {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(output)) => {
             println!("{output}");
             ExitCode::SUCCESS
         }
@@ -157,18 +158,8 @@ async fn run_audit(request: &AuditRequest) -> ExitCode {
         Format::Json => println!("{}", report.to_json()),
         Format::Csv => print!("{}", report.to_csv()),
     }
-    if request.format != Format::Table {
-        for unreadable in &report.unreadable {
-            eprintln!(
-                "msk-mtls-rule: audit: account {} {} could not be read: {}",
-                unreadable.account,
-                unreadable.region.as_deref().map_or_else(
-                    || "(every region)".to_owned(),
-                    |region| format!("region {region}")
-                ),
-                unreadable.reason
-            );
-        }
+    for line in report.stderr_lines(request.format) {
+        eprintln!("{line}");
     }
     ExitCode::from(report.exit_status())
 }

@@ -11,18 +11,20 @@ use crate::rule::time::Timestamp;
 /// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
 pub const DEFAULT_NAMESPACE: &str = "MskMtlsRule";
 
-/// `METRICS_NAMESPACE`, or the default.
-pub fn namespace_from_env() -> String {
-    std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned())
+/// `METRICS_NAMESPACE` as `env` gives it, or the default.
+pub fn namespace(env: impl Fn(&str) -> Option<String>) -> String {
+    env("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())
 }
 
-/// The rule name the metrics are filed under: `CONFIG_RULE_NAME` (the stack's rule), so that a
-/// conformance pack's copy (`<name>-conformance-pack-<suffix>`) and every member account's copy of
-/// an organization rule (`OrgConfigRule-<name>-<suffix>`) add up in one dashboard and one alarm;
-/// otherwise the event's.
-pub fn rule_name_for_metrics(event_rule_name: Option<&str>) -> Option<String> {
-    std::env::var("CONFIG_RULE_NAME")
-        .ok()
+/// The rule name the metrics are filed under: `CONFIG_RULE_NAME` as `env` gives it (the stack's
+/// rule), so that a conformance pack's copy (`<name>-conformance-pack-<suffix>`) and every member
+/// account's copy of an organization rule (`OrgConfigRule-<name>-<suffix>`) add up in one
+/// dashboard and one alarm; otherwise the event's.
+pub fn rule_name_for_metrics(
+    env: impl Fn(&str) -> Option<String>,
+    event_rule_name: Option<&str>,
+) -> Option<String> {
+    env("CONFIG_RULE_NAME")
         .filter(|name| !name.is_empty())
         .or_else(|| event_rule_name.map(str::to_owned))
         .filter(|name| !name.is_empty())
@@ -312,6 +314,45 @@ mod tests {
                 crate::logging::lambda_keeps(&line, threshold),
                 "{threshold:?}: {text}"
             );
+        }
+    }
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_namespace_is_the_variable_or_the_default_and_empty_stays_empty() {
+        assert_eq!(namespace(env_of(&[])), DEFAULT_NAMESPACE);
+        assert_eq!(
+            namespace(env_of(&[("METRICS_NAMESPACE", "Security")])),
+            "Security"
+        );
+        assert_eq!(namespace(env_of(&[("METRICS_NAMESPACE", "")])), "");
+    }
+
+    #[test]
+    fn metrics_go_under_the_stacks_rule_name_else_the_events() {
+        let stack = env_of(&[("CONFIG_RULE_NAME", "msk-mtls")]);
+        assert_eq!(
+            rule_name_for_metrics(&stack, Some("OrgConfigRule-msk-mtls-x1")).as_deref(),
+            Some("msk-mtls")
+        );
+        assert_eq!(
+            rule_name_for_metrics(&stack, None).as_deref(),
+            Some("msk-mtls")
+        );
+        for unset in [env_of(&[]), env_of(&[("CONFIG_RULE_NAME", "")])] {
+            assert_eq!(
+                rule_name_for_metrics(&unset, Some("pack-copy")).as_deref(),
+                Some("pack-copy")
+            );
+            assert_eq!(rule_name_for_metrics(&unset, Some("")), None);
+            assert_eq!(rule_name_for_metrics(&unset, None), None);
         }
     }
 }

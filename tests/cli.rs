@@ -1,5 +1,6 @@
 //! The `evaluate` command of the built binary, offline: every sample in events/ gives the verdict
-//! its name says; bad input exits non-zero with one line on stderr and prints no evaluation.
+//! its name says; bad input exits non-zero with one line on stderr and prints no evaluation. Also
+//! offline: each subcommand reaching its own parser and exit status, and the log settings.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -312,4 +313,141 @@ fn explain_gives_every_finding_its_check_and_fix_without_changing_the_evaluation
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A port nothing listens on: bound, then let go.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn every_subcommand_reaches_its_own_parser() {
+    for subcommand in ["audit", "check", "probe"] {
+        let output = binary().args([subcommand, "--bogus"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{subcommand}");
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.starts_with(&format!(
+                "msk-mtls-rule: {subcommand}: unknown argument \"--bogus\""
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+/// `audit` where no region is configured: no profile, no region variable, an empty home.
+fn audit_without_region(rust_log: Option<&str>) -> Output {
+    let home = std::env::temp_dir().join(format!(
+        "msk-mtls-rule-cli-home-{}-{}",
+        std::process::id(),
+        rust_log.unwrap_or("none")
+    ));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut command = binary();
+    command
+        .arg("audit")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_CONFIG_FILE")
+        .env("HOME", &home);
+    if let Some(level) = rust_log {
+        command.env("RUST_LOG", level);
+    }
+    let output = command.output().unwrap();
+    std::fs::remove_dir_all(&home).unwrap();
+    output
+}
+
+/// Each subcommand exits with its own status when it can reach nothing: audit with no region is a
+/// usage error (2); a probe of a closed port proves nothing (3, INCONCLUSIVE). (`check`'s are in
+/// `tests/check.rs`.)
+#[test]
+fn each_subcommand_exits_with_its_own_status_offline() {
+    let audit = audit_without_region(None);
+    assert_eq!(audit.status.code(), Some(2), "{}", stderr_of(&audit));
+    assert!(stderr_of(&audit).contains("no region is configured"));
+
+    let port = closed_port();
+    let probe = binary()
+        .args(["probe", "--listener", "tls", "--connect-timeout", "500"])
+        .args(["--bootstrap", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(probe.status.code(), Some(3), "{}", stderr_of(&probe));
+    assert!(String::from_utf8_lossy(&probe.stdout).contains("INCONCLUSIVE"));
+}
+
+/// `RUST_LOG` turns on the local commands' logs on stderr (here the SDK's own, looking for a
+/// region); without it a failure is one line.
+#[test]
+fn rust_log_turns_on_the_local_commands_logs() {
+    let quiet = stderr_of(&audit_without_region(None));
+    assert_eq!(quiet.lines().count(), 1, "{quiet}");
+    let logged = stderr_of(&audit_without_region(Some("debug")));
+    assert!(
+        logged.lines().any(|line| line.contains(" DEBUG ")),
+        "{logged}"
+    );
+}
+
+/// Under Lambda (`AWS_LAMBDA_RUNTIME_API` set) the handler is chosen by `MSK_MTLS_RULE_HANDLER` and
+/// logs as Lambda asks: JSON at `AWS_LAMBDA_LOG_LEVEL`, TRACE served as DEBUG with a warning. A
+/// Runtime API that cannot be reached fails the process.
+#[test]
+fn under_lambda_the_handler_and_the_log_settings_are_lambdas() {
+    let port = closed_port();
+    let lambda = |handler: Option<&str>, level: &str| {
+        let mut command = binary();
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "msk-mtls-rule")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "group")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_LEVEL", level)
+            .env("AWS_REGION", "us-east-1");
+        match handler {
+            Some(handler) => command.env("MSK_MTLS_RULE_HANDLER", handler),
+            None => command.env_remove("MSK_MTLS_RULE_HANDLER"),
+        };
+        command.output().unwrap()
+    };
+    let bogus = lambda(Some("bogus"), "INFO");
+    assert_eq!(bogus.status.code(), Some(2));
+    assert!(stderr_of(&bogus).contains("MSK_MTLS_RULE_HANDLER=\"bogus\" is not rule or probe"));
+    for handler in [None, Some("rule"), Some("probe")] {
+        let quiet = lambda(handler, "INFO");
+        assert_eq!(
+            quiet.status.code(),
+            Some(1),
+            "{handler:?}: {}",
+            stderr_of(&quiet)
+        );
+        assert!(quiet.stdout.is_empty(), "{handler:?}");
+        let traced = lambda(handler, "TRACE");
+        assert_eq!(traced.status.code(), Some(1), "{handler:?}");
+        let stdout = String::from_utf8_lossy(&traced.stdout);
+        let first: Value = serde_json::from_str(stdout.lines().next().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{handler:?}: {e}: {stdout}"));
+        assert_eq!(first["level"], "WARN", "{first}");
+        assert_eq!(
+            first["fields"]["message"],
+            "log level TRACE is served as DEBUG: TRACE would log the raw event"
+        );
+        assert!(stdout
+            .lines()
+            .skip(1)
+            .any(|line| line.contains("\"level\":\"DEBUG\"")));
+    }
 }

@@ -202,7 +202,10 @@ fn ca_answer(
 }
 
 async fn health_for(rule: aws_smithy_mocks::Rule) -> Result<CaHealth, msk_mtls_rule::RuleError> {
-    let client = mock_client!(aws_sdk_acmpca, RuleMode::Sequential, [&rule]);
+    // Retries are the SDK's own; without them a throttled answer fails at once, not after backoff.
+    let client = mock_client!(aws_sdk_acmpca, RuleMode::Sequential, [&rule], |config| {
+        config.retry_config(aws_config::retry::RetryConfig::disabled())
+    });
     AwsAccount::with_clients(None, Some(client), None)
         .health(CA)
         .await

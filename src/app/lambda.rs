@@ -30,7 +30,7 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     let log_level = LogLevel::from_env();
     logging::init_lambda(log_level);
     let aws = &AwsAccount::load().await;
-    let namespace = &metrics::namespace_from_env();
+    let namespace = &metrics::namespace(|name| std::env::var(name).ok());
     // The payload is taken raw: the event parser then reports any payload (even JSON nested past
     // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
     let hook_parameters = &std::env::var(PARAMETERS_VARIABLE).ok();
@@ -95,7 +95,7 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
     let log_level = LogLevel::from_env();
     logging::init_lambda(log_level);
     let aws = &AwsAccount::load().await;
-    let namespace = &metrics::namespace_from_env();
+    let namespace = &metrics::namespace(|name| std::env::var(name).ok());
     let timeout = std::env::var("PROBE_TIMEOUT_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
@@ -126,7 +126,10 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
 /// One EMF line per successful invocation, on stdout: CloudWatch reads EMF only from a bare JSON
 /// line, not from the tracing subscriber's.
 fn write_metrics(namespace: &str, log_level: LogLevel, now: Timestamp, outcome: &Outcome) {
-    let Some(rule_name) = metrics::rule_name_for_metrics(outcome.rule_name.as_deref()) else {
+    let Some(rule_name) = metrics::rule_name_for_metrics(
+        |name| std::env::var(name).ok(),
+        outcome.rule_name.as_deref(),
+    ) else {
         return;
     };
     if namespace.is_empty() {

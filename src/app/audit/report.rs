@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::app::audit::args::Format;
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 
 /// One cluster's verdict, as the rule would send it, with every finding.
@@ -99,6 +100,28 @@ impl AuditReport {
         } else {
             EXIT_ALL_ENFORCE
         }
+    }
+
+    /// What goes to stderr beside the report: when stdout is JSON or CSV for a program, one line
+    /// per account or region that could not be read; the table shows them itself.
+    pub fn stderr_lines(&self, format: Format) -> Vec<String> {
+        if format == Format::Table {
+            return Vec::new();
+        }
+        self.unreadable
+            .iter()
+            .map(|unreadable| {
+                format!(
+                    "msk-mtls-rule: audit: account {} {} could not be read: {}",
+                    unreadable.account,
+                    unreadable.region.as_deref().map_or_else(
+                        || "(every region)".to_owned(),
+                        |region| format!("region {region}")
+                    ),
+                    unreadable.reason
+                )
+            })
+            .collect()
     }
 
     /// Clusters sorted by account, region and name, so runs compare line by line.
@@ -633,5 +656,31 @@ mod tests {
             ..result
         };
         assert_eq!(odd.name(), "not-an-arn");
+    }
+    #[test]
+    fn what_could_not_be_read_goes_to_stderr_only_beside_json_and_csv() {
+        let report = AuditReport {
+            unreadable: vec![
+                Unreadable {
+                    account: "111122223333".into(),
+                    region: None,
+                    reason: "AccessDenied".into(),
+                },
+                Unreadable {
+                    account: "444455556666".into(),
+                    region: Some("eu-west-1".into()),
+                    reason: "timed out".into(),
+                },
+            ],
+            ..AuditReport::default()
+        };
+        let expected = [
+            "msk-mtls-rule: audit: account 111122223333 (every region) could not be read: AccessDenied",
+            "msk-mtls-rule: audit: account 444455556666 region eu-west-1 could not be read: timed out",
+        ];
+        assert_eq!(report.stderr_lines(Format::Json), expected);
+        assert_eq!(report.stderr_lines(Format::Csv), expected);
+        assert!(report.stderr_lines(Format::Table).is_empty());
+        assert!(AuditReport::default().stderr_lines(Format::Json).is_empty());
     }
 }
