@@ -1116,3 +1116,216 @@ async fn without_a_function_arn_the_own_account_comes_from_sts_and_only_other_ac
     );
     assert_eq!(sink.sent().len(), 2);
 }
+
+/// Progress as a terminal would show it, kept for the test to read.
+#[derive(Clone, Default)]
+struct Screen(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Screen {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+const OWN: &str = "123456789012";
+
+fn member(id: &str, state: Option<&str>) -> msk_mtls_rule::aws::ports::MemberAccount {
+    msk_mtls_rule::aws::ports::MemberAccount {
+        id: id.into(),
+        state: state.map(str::to_owned),
+    }
+}
+
+/// `audit` over the fakes: the caller's account, a directory, one compliant and one
+/// NON_COMPLIANT cluster in every account-region.
+async fn audit_with(
+    directory: &common::FakeDirectory,
+    args: &[&str],
+    screen: &Screen,
+) -> (
+    Result<msk_mtls_rule::app::audit::report::AuditReport, msk_mtls_rule::app::audit::AuditError>,
+    Vec<String>,
+) {
+    use msk_mtls_rule::app::audit::{args::parse_audit_args, audit, Progress};
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    let request = parse_audit_args(&args, |_| unreachable!()).unwrap();
+    let (history, sink) = (FakeHistory::default(), FakeSink::default());
+    let cas = FakeCas::active_for_days(&ca(0), 400);
+    let fleet = FakeFleet {
+        clusters: vec![listed(0, Some(ca(0))), listed(1, None)],
+        ..FakeFleet::default()
+    };
+    let assumed = std::sync::Mutex::new(Vec::new());
+    let own = common::FakeOrgAccount {
+        services: common::FakeAccount {
+            sink: &sink,
+            history: &history,
+            cas: &cas,
+            fleet: &fleet,
+            assumed: &assumed,
+        },
+        directory,
+        account: OWN,
+        region: None,
+    };
+    let report = audit(&own, &request, fixed_now(), &Progress::to(screen.clone())).await;
+    let assumed = assumed.into_inner().unwrap();
+    (report, assumed)
+}
+
+#[tokio::test]
+async fn an_organization_audit_reads_active_accounts_through_the_role_and_names_what_it_cannot() {
+    let directory = common::FakeDirectory {
+        home_region: Some("us-east-1".into()),
+        enabled_regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        organization: vec![
+            member(OWN, Some("ACTIVE")),
+            member("222222222222", Some("SUSPENDED")),
+            member("333333333333", Some("ACTIVE")),
+            member("444444444444", None),
+            member("444444444444", Some("ACTIVE")),
+        ],
+        denied_accounts: vec!["333333333333".into()],
+        ..common::FakeDirectory::default()
+    };
+    let screen = Screen::default();
+    let (report, assumed) = audit_with(
+        &directory,
+        &[
+            "--organization",
+            "--role-name",
+            "Auditor",
+            "--regions",
+            "all",
+            "--concurrency",
+            "1",
+        ],
+        &screen,
+    )
+    .await;
+    let report = report.unwrap();
+    assert_eq!(
+        assumed,
+        [
+            "arn:aws:iam::333333333333:role/Auditor",
+            "arn:aws:iam::444444444444:role/Auditor"
+        ],
+        "no role in the caller's own account; a listed-twice account once"
+    );
+    assert_eq!(
+        report.skipped_accounts,
+        [("222222222222".to_owned(), "SUSPENDED".to_owned())]
+    );
+    assert_eq!(report.unreadable.len(), 1);
+    assert_eq!(report.unreadable[0].account, "333333333333");
+    assert_eq!(report.unreadable[0].region, None);
+    assert!(report.unreadable[0].reason.contains("AccessDenied"));
+    let rows: Vec<(&str, &str, &str, ComplianceType)> = report
+        .clusters
+        .iter()
+        .map(|c| {
+            (
+                c.account.as_str(),
+                c.region.as_str(),
+                c.name(),
+                c.compliance,
+            )
+        })
+        .collect();
+    let mut expected = Vec::new();
+    for account in [OWN, "444444444444"] {
+        for region in ["eu-west-1", "us-east-1"] {
+            expected.push((account, region, "c0", ComplianceType::Compliant));
+            expected.push((account, region, "c1", ComplianceType::NonCompliant));
+        }
+    }
+    assert_eq!(rows, expected, "every account-region, sorted");
+    assert_eq!(report.regions_read, 4);
+    assert!(report.clusters[1]
+        .findings
+        .contains(&"TLS client authentication is disabled".to_owned()));
+    assert_eq!(report.exit_status(), 1);
+    let calls = directory.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.starts_with("ListAccounts"))
+            .count(),
+        5,
+        "one page per account, to the last: {calls:?}"
+    );
+    assert!(
+        calls.contains(&"ListRegions 444444444444 -".to_owned()),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"ListClustersV2 444444444444 eu-west-1".to_owned()),
+        "{calls:?}"
+    );
+    assert_eq!(
+        screen.text(),
+        "\r\x1b[2Kaudit: accounts 1/3\r\x1b[2Kaudit: accounts 2/3\r\x1b[2Kaudit: accounts 3/3\
+         \r\x1b[2Kaudit: account-regions 1/4\r\x1b[2Kaudit: account-regions 2/4\
+         \r\x1b[2Kaudit: account-regions 3/4\r\x1b[2Kaudit: account-regions 4/4\r\x1b[2K"
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_region_is_named_and_the_others_are_read() {
+    let directory = common::FakeDirectory {
+        home_region: Some("us-east-1".into()),
+        enabled_regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        unreadable_regions: vec!["eu-west-1".into()],
+        ..common::FakeDirectory::default()
+    };
+    let (report, assumed) = audit_with(
+        &directory,
+        &["--regions", "us-east-1,eu-west-1"],
+        &Screen::default(),
+    )
+    .await;
+    let report = report.unwrap();
+    assert!(assumed.is_empty());
+    assert_eq!(report.clusters.len(), 2);
+    assert!(report
+        .clusters
+        .iter()
+        .all(|c| c.region == "us-east-1" && c.account == OWN));
+    assert_eq!(report.regions_read, 1);
+    assert_eq!(report.unreadable.len(), 1);
+    assert_eq!(report.unreadable[0].region.as_deref(), Some("eu-west-1"));
+    assert!(report.unreadable[0].reason.contains("ListClustersV2"));
+}
+
+#[tokio::test]
+async fn with_no_region_configured_the_audit_needs_regions_named() {
+    let directory = common::FakeDirectory {
+        enabled_regions: vec!["eu-west-1".into()],
+        ..common::FakeDirectory::default()
+    };
+    let (report, _) = audit_with(&directory, &[], &Screen::default()).await;
+    assert!(matches!(
+        report,
+        Err(msk_mtls_rule::app::audit::AuditError::NoRegion)
+    ));
+    assert!(directory.calls.lock().unwrap().is_empty(), "no call at all");
+    let (report, _) = audit_with(&directory, &["--regions", "eu-west-1"], &Screen::default()).await;
+    let report = report.unwrap();
+    assert_eq!(report.clusters.len(), 2);
+    assert_eq!(
+        directory.calls.lock().unwrap().first().map(String::as_str),
+        Some("GetCallerIdentity 123456789012 eu-west-1"),
+        "the caller is asked in the first region named"
+    );
+}

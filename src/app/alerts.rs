@@ -32,8 +32,9 @@ pub struct AlertSettings {
 }
 
 impl AlertSettings {
-    pub fn from_env() -> Result<Self, RuleError> {
-        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// From the variables as `env` gives them; a blank one counts as unset.
+    pub fn from_variables(env: impl Fn(&str) -> Option<String>) -> Result<Self, RuleError> {
+        let read = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         Self::parse(
             read(TOPIC_VARIABLE).as_deref(),
             read(OWNER_KEYS_VARIABLE).as_deref(),
@@ -328,6 +329,72 @@ mod tests {
     }
 
     #[test]
+    fn only_a_cluster_leaving_the_scope_carries_why_in_its_alert() {
+        let keys = ["owner".to_owned()];
+        let held = HeldResult {
+            compliance: ComplianceType::NonCompliant,
+            annotation: Some(
+                "unauthenticated access is enabled (since 1970-01-01T00:16:40Z)".into(),
+            ),
+        };
+        let mut out_of_scope = evaluation(ComplianceType::NotApplicable, 2_000);
+        out_of_scope.annotation = Some("the cluster is not tagged for this rule".into());
+        let closed = follow_up(Some(&held), out_of_scope, Vec::new(), None, &keys, &CONTEXT)
+            .alert
+            .unwrap();
+        assert_eq!(closed.transition, Transition::Closed);
+        assert_eq!(
+            closed.reason.as_deref(),
+            Some("the cluster is not tagged for this rule")
+        );
+        let opened = follow_up(
+            None,
+            evaluation(ComplianceType::NonCompliant, 1_000),
+            vec![Finding::UnauthenticatedAccess],
+            None,
+            &keys,
+            &CONTEXT,
+        )
+        .alert
+        .unwrap();
+        assert_eq!(opened.reason, None);
+    }
+
+    #[test]
+    fn settings_read_from_variables_take_a_blank_one_as_unset() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            }
+        };
+        assert_eq!(
+            AlertSettings::from_variables(env(&[
+                (TOPIC_VARIABLE, "arn:aws:sns:us-east-1:123456789012:alerts"),
+                (OWNER_KEYS_VARIABLE, "owner"),
+                (CA_ALERT_DAYS_VARIABLE, "30"),
+            ]))
+            .unwrap(),
+            AlertSettings {
+                topic_arn: Some("arn:aws:sns:us-east-1:123456789012:alerts".into()),
+                owner_tag_keys: vec!["owner".into()],
+                ca_alert_days: Some(30),
+            }
+        );
+        let blank = AlertSettings::from_variables(env(&[
+            (TOPIC_VARIABLE, " "),
+            (OWNER_KEYS_VARIABLE, ""),
+            (CA_ALERT_DAYS_VARIABLE, "  "),
+        ]))
+        .unwrap();
+        assert_eq!(blank, AlertSettings::parse(None, None, None).unwrap());
+        let error = AlertSettings::from_variables(env(&[(TOPIC_VARIABLE, "alerts")])).unwrap_err();
+        assert!(error.to_string().contains(TOPIC_VARIABLE), "{error}");
+    }
+
+    #[test]
     fn settings_fail_closed_naming_the_variable() {
         assert_eq!(
             AlertSettings::parse(None, None, None).unwrap(),
@@ -409,6 +476,33 @@ mod tests {
             },
         )]);
         assert_eq!(ca_report(&healthy, &trusted_by, 45, now, &CONTEXT), None);
+        // The boundary: a certificate that ends later today has 0 days left, not expired.
+        let later = Timestamp::from_secs(day * 10);
+        let boundary = CaHealthReport::from([
+            (
+                "ca/today".to_owned(),
+                CaHealth::Active {
+                    not_after: Some(Timestamp::from_secs(day * 10 + 10)),
+                },
+            ),
+            (
+                "ca/gone".to_owned(),
+                CaHealth::Active {
+                    not_after: Some(Timestamp::from_secs(day * 10 - 10)),
+                },
+            ),
+        ]);
+        let body = ca_report(&boundary, &trusted_by, 45, later, &CONTEXT)
+            .unwrap()
+            .body;
+        assert!(
+            body.contains("CA ca/today: its certificate expires in 0 days."),
+            "{body}"
+        );
+        assert!(
+            body.contains("CA ca/gone: its certificate has expired."),
+            "{body}"
+        );
         assert_eq!(unhealthy_cas(&cas), 1);
     }
 }

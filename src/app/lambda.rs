@@ -35,10 +35,13 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
     let hook_parameters = &std::env::var(PARAMETERS_VARIABLE).ok();
     // Read once; an invalid setting fails every invocation with its name, never silences alerts.
-    let alerts = &AlertSettings::from_env().map_err(|error| match error {
-        RuleError::InvalidEnvironment(message) => message,
-        other => other.message(),
-    });
+    let alerts =
+        &AlertSettings::from_variables(|name| std::env::var(name).ok()).map_err(
+            |error| match error {
+                RuleError::InvalidEnvironment(message) => message,
+                other => other.message(),
+            },
+        );
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
             if let Some(payload) = hook_payload(event.payload.get()) {

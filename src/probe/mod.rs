@@ -132,10 +132,18 @@ impl ProbeReport {
             .iter()
             .filter(|r| r.endpoint.listener == Listener::Tls)
             .collect();
-        let shut = |attempt| {
-            tls.iter()
-                .filter(|r| r.attempt == attempt)
-                .all(|r| r.outcome == Outcome::Refused)
+        // Each TLS endpoint must have refused both knocks; a knock missing from the results is no
+        // refusal.
+        let refused_both = |endpoint: &Endpoint| {
+            [Attempt::TlsNoCert, Attempt::TlsUntrustedCert]
+                .iter()
+                .all(|attempt| {
+                    tls.iter().any(|r| {
+                        r.endpoint == *endpoint
+                            && r.attempt == *attempt
+                            && r.outcome == Outcome::Refused
+                    })
+                })
         };
         let proves_nothing = |r: &&Knocked| match r.outcome {
             Outcome::Unreachable | Outcome::Inconclusive => {
@@ -174,7 +182,7 @@ impl ProbeReport {
                     first.outcome.as_str()
                 ),
             )
-        } else if !(shut(Attempt::TlsNoCert) && shut(Attempt::TlsUntrustedCert)) {
+        } else if !tls.iter().all(|r| refused_both(&r.endpoint)) {
             (
                 Verdict::Inconclusive,
                 "not every TLS endpoint refused both clients".to_owned(),
@@ -491,6 +499,65 @@ mod tests {
             Verdict::Enforced,
             "a plaintext listener that is not there lets nobody in"
         );
+    }
+
+    #[test]
+    fn a_knock_missing_from_the_results_is_no_refusal() {
+        let only_no_cert = vec![knocked(9094, Listener::Tls, Attempt::TlsNoCert, Refused)];
+        let report = ProbeReport::judge("t".into(), only_no_cert, &[], false);
+        assert_eq!(report.verdict, Verdict::Inconclusive);
+        assert_eq!(report.reason, "not every TLS endpoint refused both clients");
+        let control_only = [
+            tls(9094, Refused, Refused, None),
+            vec![knocked(
+                9194,
+                Listener::Tls,
+                Attempt::TlsClientCert,
+                Accepted,
+            )],
+        ]
+        .concat();
+        assert_eq!(
+            verdict(control_only, &[], true).0,
+            Verdict::Inconclusive,
+            "9194 was never knocked on without a certificate"
+        );
+    }
+
+    #[test]
+    fn silence_proves_nothing_only_where_a_door_could_be() {
+        // The control's own silence is named: the refusals may not come from mTLS.
+        let report = ProbeReport::judge(
+            "t".into(),
+            tls(9094, Refused, Refused, Some(Unreachable)),
+            &[],
+            true,
+        );
+        assert_eq!(report.verdict, Verdict::Inconclusive);
+        assert_eq!(
+            report.reason,
+            "b-1.example:9094 by tls-client-cert was unreachable: it proves nothing either way"
+        );
+        // An allowed SASL listener that does not answer is no door, so it cannot be a doubt.
+        let allowed_silent = [
+            tls(9094, Refused, Refused, None),
+            vec![knocked(9098, Listener::SaslIam, Attempt::Sasl, Unreachable)],
+        ]
+        .concat();
+        assert_eq!(
+            verdict(allowed_silent.clone(), &[SaslMechanism::Iam], false).0,
+            Verdict::Enforced
+        );
+        assert_eq!(verdict(allowed_silent, &[], false).0, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn exit_statuses_are_the_documented_ones() {
+        assert_eq!(Verdict::Enforced.exit_status(), 0);
+        assert_eq!(Verdict::NotEnforced.exit_status(), 1);
+        assert_eq!(Verdict::Inconclusive.exit_status(), 3);
+        assert!(args::USAGE.contains("exit 0 ENFORCED, 1 NOT_ENFORCED,\n"));
+        assert!(args::USAGE.contains("3 INCONCLUSIVE, 2 usage"));
     }
 
     #[test]

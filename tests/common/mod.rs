@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use msk_mtls_rule::app::alerts::AlertSettings;
 use msk_mtls_rule::app::delivery::{InvocationSummary, Mode};
 use msk_mtls_rule::aws::ports::{
-    Accounts, ConfigService, Held, KafkaService, ListedCluster, Message, Notifier, Page,
-    PrivateCaService,
+    Accounts, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster, MemberAccount,
+    Message, Notifier, Page, PrivateCaService,
 };
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
@@ -348,4 +348,182 @@ pub async fn send<A: Accounts + Notifier>(
         fixed_now(),
     )
     .await
+}
+
+/// What `audit` asks beyond the rule's calls: who the caller is, its regions and its organization.
+/// Every call is recorded as `Operation account region`.
+#[derive(Default)]
+pub struct FakeDirectory {
+    /// `None`: no region configured.
+    pub home_region: Option<String>,
+    /// Served one per page.
+    pub enabled_regions: Vec<String>,
+    /// Served one per page.
+    pub organization: Vec<MemberAccount>,
+    /// Accounts whose role cannot be assumed.
+    pub denied_accounts: Vec<String>,
+    /// Regions whose clusters cannot be listed.
+    pub unreadable_regions: Vec<String>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+/// The caller's account, or a member's reached through a role, in one region (or the home one).
+#[derive(Clone, Copy)]
+pub struct FakeOrgAccount<'a> {
+    pub services: FakeAccount<'a>,
+    pub directory: &'a FakeDirectory,
+    pub account: &'a str,
+    pub region: Option<&'a str>,
+}
+
+impl<'a> FakeOrgAccount<'a> {
+    fn record(&self, operation: &str) {
+        self.directory.calls.lock().unwrap().push(format!(
+            "{operation} {} {}",
+            self.account,
+            self.region.unwrap_or("-")
+        ));
+    }
+
+    fn one_per_page<T: Clone>(items: &[T], token: Option<String>) -> Page<T> {
+        let index: usize = token.map_or(0, |token| token.parse().unwrap());
+        Page {
+            items: items.get(index).cloned().into_iter().collect(),
+            next_token: (index + 1 < items.len()).then(|| (index + 1).to_string()),
+        }
+    }
+}
+
+impl ConfigService for FakeOrgAccount<'_> {
+    async fn put_evaluations(
+        &self,
+        _: &ResultToken,
+        _: &[Evaluation],
+    ) -> Result<Vec<ResourceKey>, RuleError> {
+        panic!("audit never writes to Config")
+    }
+
+    async fn latest_item(
+        &self,
+        _: &ResourceKey,
+        _: Timestamp,
+    ) -> Result<ConfigurationItem, RuleError> {
+        panic!("audit never reads Config's history")
+    }
+
+    async fn evaluated_resources(
+        &self,
+        _: &str,
+        _: Option<String>,
+    ) -> Result<Page<Held>, RuleError> {
+        panic!("audit never reads Config's results")
+    }
+
+    async fn held_result(&self, _: &str, _: &ResourceKey) -> Result<Option<HeldResult>, RuleError> {
+        panic!("audit never reads Config's results")
+    }
+}
+
+impl KafkaService for FakeOrgAccount<'_> {
+    async fn list_clusters(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<Page<ListedCluster>, RuleError> {
+        self.record("ListClustersV2");
+        if self.region.is_some_and(|region| {
+            self.directory
+                .unreadable_regions
+                .iter()
+                .any(|r| r == region)
+        }) {
+            return Err(RuleError::aws("ListClustersV2", "AccessDeniedException"));
+        }
+        self.services.list_clusters(next_token).await
+    }
+}
+
+impl PrivateCaService for FakeOrgAccount<'_> {
+    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
+        self.services.health(arn).await
+    }
+}
+
+impl<'a> Accounts for FakeOrgAccount<'a> {
+    async fn own_account(&self) -> Result<String, RuleError> {
+        Ok(self.account.to_owned())
+    }
+
+    async fn assume_role(&self, role_arn: &str) -> Result<Self, RuleError> {
+        self.services
+            .assumed
+            .lock()
+            .unwrap()
+            .push(role_arn.to_owned());
+        let account = role_arn.split(':').nth(4).unwrap();
+        match self
+            .directory
+            .denied_accounts
+            .iter()
+            .find(|denied| *denied == account)
+        {
+            Some(denied) => Err(RuleError::aws(
+                "AssumeRole",
+                format!("AccessDenied in {denied}"),
+            )),
+            None => Ok(FakeOrgAccount {
+                account: self
+                    .directory
+                    .organization
+                    .iter()
+                    .map(|member| member.id.as_str())
+                    .chain(self.directory.denied_accounts.iter().map(String::as_str))
+                    .find(|id| *id == account)
+                    .unwrap_or_else(|| panic!("{account} is not in the fake organization")),
+                ..*self
+            }),
+        }
+    }
+}
+
+impl<'a> Directory for FakeOrgAccount<'a> {
+    async fn caller(&self) -> Result<Caller, RuleError> {
+        self.record("GetCallerIdentity");
+        Ok(Caller {
+            account: self.account.to_owned(),
+            partition: "aws".into(),
+        })
+    }
+
+    async fn home_region(&self) -> Option<String> {
+        self.directory.home_region.clone()
+    }
+
+    async fn in_region(&self, region: &str) -> Self {
+        let region = self
+            .directory
+            .enabled_regions
+            .iter()
+            .find(|known| *known == region)
+            .unwrap_or_else(|| panic!("{region} is not a fake region"));
+        FakeOrgAccount {
+            region: Some(region.as_str()),
+            ..*self
+        }
+    }
+
+    async fn enabled_regions(&self, next_token: Option<String>) -> Result<Page<String>, RuleError> {
+        self.record("ListRegions");
+        Ok(Self::one_per_page(
+            &self.directory.enabled_regions,
+            next_token,
+        ))
+    }
+
+    async fn organization_accounts(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<Page<MemberAccount>, RuleError> {
+        self.record("ListAccounts");
+        Ok(Self::one_per_page(&self.directory.organization, next_token))
+    }
 }

@@ -7,6 +7,7 @@ pub mod report;
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 
 use futures_util::stream::{self, StreamExt};
 
@@ -42,28 +43,42 @@ impl std::fmt::Display for AuditError {
 
 /// Accounts and account-regions done, on stderr when it is a terminal; nothing otherwise.
 pub struct Progress {
-    shown: bool,
+    sink: Option<Mutex<Box<dyn Write + Send>>>,
 }
 
 impl Progress {
     pub fn on_stderr() -> Self {
+        if std::io::stderr().is_terminal() {
+            Self::to(std::io::stderr())
+        } else {
+            Self::hidden()
+        }
+    }
+
+    /// Progress written to `terminal`, as to a terminal: each line overwrites the last.
+    pub fn to(terminal: impl Write + Send + 'static) -> Self {
         Progress {
-            shown: std::io::stderr().is_terminal(),
+            sink: Some(Mutex::new(Box::new(terminal))),
+        }
+    }
+
+    pub fn hidden() -> Self {
+        Progress { sink: None }
+    }
+
+    fn write(&self, text: &str) {
+        if let Some(Ok(mut terminal)) = self.sink.as_ref().map(Mutex::lock) {
+            let _ = terminal.write_all(text.as_bytes());
+            let _ = terminal.flush();
         }
     }
 
     fn show(&self, stage: &str, done: usize, total: usize) {
-        if self.shown {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2Kaudit: {stage} {done}/{total}");
-            let _ = stderr.flush();
-        }
+        self.write(&format!("\r\x1b[2Kaudit: {stage} {done}/{total}"));
     }
 
     fn finish(&self) {
-        if self.shown {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
-        }
+        self.write("\r\x1b[2K");
     }
 }
 
