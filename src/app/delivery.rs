@@ -87,9 +87,9 @@ pub struct Delivery<'a, C, N> {
     config: &'a C,
     token: &'a ResultToken,
     mode: Mode,
-    alerts: Option<AlertSink<'a, N>>,
+    /// Where alerts go, and those waiting for their batch to reach Config; none when collecting.
+    alerts: Option<(AlertSink<'a, N>, Vec<Message>)>,
     pending: Vec<Evaluation>,
-    pending_alerts: Vec<Message>,
     /// Each collected evaluation's findings, for `evaluate --explain`.
     findings: Vec<Vec<Finding>>,
     summary: InvocationSummary,
@@ -109,9 +109,11 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
             config,
             token,
             mode,
-            alerts,
+            alerts: match mode {
+                Mode::Send => alerts.map(|sink| (sink, Vec::new())),
+                Mode::Collect => None,
+            },
             pending: Vec::with_capacity(MAX_EVALUATIONS_PER_CALL),
-            pending_alerts: Vec::new(),
             findings: Vec::new(),
             summary: InvocationSummary::default(),
             unpublished: 0,
@@ -144,8 +146,8 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                     self.summary.time_to_remediate_secs.push(seconds);
                 }
             }
-            if self.mode == Mode::Send && self.alerts.is_some() {
-                self.pending_alerts.push(message_of(&alert));
+            if let Some((_, waiting)) = &mut self.alerts {
+                waiting.push(message_of(&alert));
             }
         }
         if self.mode == Mode::Collect {
@@ -160,18 +162,18 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
 
     /// A message beside the evaluations (the sweep's CA report), published with the next batch.
     pub fn notify(&mut self, message: Message) {
-        if self.mode == Mode::Send && self.alerts.is_some() {
-            self.pending_alerts.push(message);
+        if let Some((_, waiting)) = &mut self.alerts {
+            waiting.push(message);
         }
     }
 
     async fn flush(&mut self) -> Result<(), RuleError> {
         send_evaluations(self.config, self.token, &self.pending).await?;
         self.pending.clear();
-        let Some(sink) = &self.alerts else {
+        let Some((sink, waiting)) = &mut self.alerts else {
             return Ok(());
         };
-        for message in self.pending_alerts.drain(..) {
+        for message in waiting.drain(..) {
             match sink.notifier.publish(sink.topic_arn, &message).await {
                 Ok(()) => self.summary.alerts += 1,
                 Err(error) => {
@@ -248,4 +250,169 @@ pub async fn send_evaluations<C: ConfigService>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::app::alerts::{follow_up, Context};
+    use crate::aws::ports::{Held, Page};
+    use crate::edge::item::ConfigurationItem;
+    use crate::rule::alert::HeldResult;
+    use crate::rule::evaluation::{ResourceKey, ResourceType};
+    use crate::rule::time::Timestamp;
+
+    /// Config that takes every evaluation, recording each batch's size.
+    #[derive(Default)]
+    struct Recorded {
+        batches: Mutex<Vec<usize>>,
+        published: Mutex<Vec<String>>,
+    }
+
+    impl ConfigService for Recorded {
+        async fn put_evaluations(
+            &self,
+            _: &ResultToken,
+            batch: &[Evaluation],
+        ) -> Result<Vec<ResourceKey>, RuleError> {
+            self.batches.lock().unwrap().push(batch.len());
+            Ok(Vec::new())
+        }
+
+        async fn latest_item(
+            &self,
+            _: &ResourceKey,
+            _: Timestamp,
+        ) -> Result<ConfigurationItem, RuleError> {
+            unreachable!("delivery reads nothing")
+        }
+
+        async fn evaluated_resources(
+            &self,
+            _: &str,
+            _: Option<String>,
+        ) -> Result<Page<Held>, RuleError> {
+            unreachable!("delivery reads nothing")
+        }
+
+        async fn held_result(
+            &self,
+            _: &str,
+            _: &ResourceKey,
+        ) -> Result<Option<HeldResult>, RuleError> {
+            unreachable!("delivery reads nothing")
+        }
+    }
+
+    impl Notifier for Recorded {
+        async fn publish(&self, topic_arn: &str, message: &Message) -> Result<(), RuleError> {
+            assert_eq!(topic_arn, TOPIC);
+            self.published.lock().unwrap().push(message.subject.clone());
+            Ok(())
+        }
+    }
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:alerts";
+    const CONTEXT: Context = Context {
+        rule_name: "msk-mtls-enforced",
+        account: "123456789012",
+        region: "us-east-1",
+    };
+
+    /// The `index`th cluster turning COMPLIANT an hour after it turned NON_COMPLIANT.
+    fn resolved(index: usize) -> Followed {
+        let held = HeldResult {
+            compliance: ComplianceType::NonCompliant,
+            annotation: Some(
+                "unauthenticated access is enabled (since 1970-01-01T00:00:00Z)".into(),
+            ),
+        };
+        let evaluation = Evaluation {
+            resource_type: ResourceType::MskCluster,
+            resource_id: format!("arn:aws:kafka:us-east-1:123456789012:cluster/c{index}/uuid-5"),
+            compliance: ComplianceType::Compliant,
+            annotation: None,
+            ordering_timestamp: Timestamp::from_secs(3_600),
+        };
+        follow_up(Some(&held), evaluation, Vec::new(), None, &[], &CONTEXT)
+    }
+
+    async fn deliver(
+        mode: Mode,
+        with_topic: bool,
+        count: usize,
+    ) -> (Recorded, InvocationSummary, usize) {
+        let recorded = Recorded::default();
+        let token = ResultToken::new("token");
+        let sink = with_topic.then_some(AlertSink {
+            notifier: &recorded,
+            topic_arn: TOPIC,
+        });
+        let mut delivery = Delivery::new(&recorded, &token, mode, sink);
+        for index in 0..count {
+            delivery.push(resolved(index)).await.unwrap();
+        }
+        let (summary, collected) = delivery.finish().await.unwrap();
+        (recorded, summary, collected.len())
+    }
+
+    #[tokio::test]
+    async fn alerts_go_out_after_their_batch_and_time_to_remediate_keeps_to_emfs_limit() {
+        let (recorded, summary, collected) = deliver(Mode::Send, true, 101).await;
+        assert_eq!(collected, 0);
+        assert_eq!(*recorded.batches.lock().unwrap(), [100, 1]);
+        assert_eq!(recorded.published.lock().unwrap().len(), 101);
+        assert_eq!(summary.alerts, 101);
+        assert_eq!(
+            summary.time_to_remediate_secs,
+            vec![3_600; MAX_METRIC_VALUES]
+        );
+        assert_eq!(summary.compliant, 101);
+    }
+
+    #[tokio::test]
+    async fn nothing_is_published_without_a_topic_and_nothing_sent_when_collecting() {
+        for (mode, with_topic, batches, kept) in [
+            (Mode::Send, false, vec![100, 1], 0),
+            (Mode::Collect, true, vec![], 101),
+        ] {
+            let (recorded, summary, collected) = deliver(mode, with_topic, 101).await;
+            assert_eq!(*recorded.batches.lock().unwrap(), batches, "{mode:?}");
+            assert_eq!(collected, kept, "{mode:?}");
+            assert!(recorded.published.lock().unwrap().is_empty(), "{mode:?}");
+            assert_eq!(summary.alerts, 0);
+            assert_eq!(summary.evaluations, 101);
+        }
+    }
+    #[test]
+    fn the_answer_to_lambda_leaves_out_what_did_not_happen() {
+        assert_eq!(
+            serde_json::to_value(InvocationSummary {
+                ca_unhealthy: Some(0),
+                ..InvocationSummary::default()
+            })
+            .unwrap(),
+            json!({"evaluations": 0, "compliant": 0, "nonCompliant": 0, "notApplicable": 0})
+        );
+        assert_eq!(
+            serde_json::to_value(InvocationSummary {
+                evaluations: 3,
+                compliant: 1,
+                non_compliant: 1,
+                not_applicable: 1,
+                ca_days_to_expiry: Some(-2),
+                ca_unhealthy: Some(2),
+                alerts: 1,
+                time_to_remediate_secs: vec![7_200],
+            })
+            .unwrap(),
+            json!({"evaluations": 3, "compliant": 1, "nonCompliant": 1, "notApplicable": 1,
+                   "caDaysToExpiry": -2, "caUnhealthy": 2, "alerts": 1,
+                   "timeToRemediateSecs": [7200]})
+        );
+    }
 }

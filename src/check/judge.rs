@@ -482,4 +482,42 @@ mod tests {
         assert_eq!(judged.findings.len(), 1, "{:?}", judged.findings);
         assert!(judged.unknown.is_empty());
     }
+    #[test]
+    fn only_unknowns_the_rule_reads_are_listed() {
+        let mut unknown_paths = Vec::new();
+        let mut properties = mtls();
+        properties["ClusterName"] = unknown();
+        properties["BrokerNodeGroupInfo"] = json!({"InstanceType": unknown(),
+                                                   "ConnectivityInfo": {"VpcConnectivity": unknown()}});
+        properties["Tags"] = json!({"team": unknown()});
+        properties["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"] = unknown();
+        resolve_unknown(&properties, &mut unknown_paths);
+        unknown_paths.sort();
+        assert_eq!(
+            unknown_paths,
+            [
+                "BrokerNodeGroupInfo.ConnectivityInfo.VpcConnectivity",
+                "EncryptionInfo.EncryptionInTransit.ClientBroker",
+                "Tags.team"
+            ]
+        );
+    }
+
+    #[test]
+    fn combinations_are_refused_past_the_limit_not_at_it() {
+        let options = |n: usize| vec![serde_json::json!(1); n];
+        assert_eq!(
+            combine(vec![0; 8], &options(8), |x, _| x).unwrap().len(),
+            MAX_VARIANTS
+        );
+        assert_eq!(
+            combine(vec![0; 1], &options(MAX_VARIANTS), |x, _| x)
+                .unwrap()
+                .len(),
+            MAX_VARIANTS
+        );
+        let error = combine(vec![0; 5], &options(13), |x, _| x).unwrap_err();
+        assert_eq!(error, "more than 64 combinations of conditions to judge");
+        assert!(combine(vec![0; 2], &options(33), |x, _| x).is_err());
+    }
 }

@@ -481,6 +481,15 @@ mod tests {
             Verdict::NotEnforced
         );
         assert_eq!(
+            verdict(
+                with(sasl(Listener::SaslScram, Accepted)),
+                &[SaslMechanism::Scram],
+                false
+            )
+            .0,
+            Verdict::Enforced
+        );
+        assert_eq!(
             verdict(with(sasl(Listener::SaslIam, Closed)), &[], false).0,
             Verdict::Enforced
         );
@@ -565,6 +574,7 @@ mod tests {
         let results = [
             tls(9094, Refused, Refused, Some(Accepted)),
             tls(9194, Accepted, Unreachable, None),
+            tls(9294, Refused, Refused, None),
             vec![knocked(
                 9092,
                 Listener::Plaintext,
@@ -574,12 +584,13 @@ mod tests {
         ]
         .concat();
         let report = ProbeReport::judge("t".into(), results, &[], true);
-        assert_eq!(report.counts(), (2, 2, 1));
+        assert_eq!(report.counts(), (4, 2, 1));
         assert_eq!(report.verdict.exit_status(), 1);
         let json = report.to_json();
         assert_eq!(json["verdict"], "NOT_ENFORCED");
         assert_eq!(json["endpoints"][0]["endpoint"], "b-1.example:9094");
         assert_eq!(json["endpoints"][0]["attempt"], "tls-no-cert");
+        assert_eq!(json["endpoints"][0]["outcome"], "refused");
         assert!(report
             .to_text()
             .ends_with(&format!("NOT_ENFORCED: {}\n", report.reason)));
