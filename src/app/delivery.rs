@@ -271,6 +271,8 @@ mod tests {
     struct Recorded {
         batches: Mutex<Vec<usize>>,
         published: Mutex<Vec<String>>,
+        /// SNS refuses the alerts whose subject contains this.
+        refused: Option<&'static str>,
     }
 
     impl ConfigService for Recorded {
@@ -308,9 +310,100 @@ mod tests {
         }
     }
 
+    /// Config that reports every evaluation of the batch in FailedEvaluations `failures` times.
+    struct Flaky {
+        failures: Mutex<u32>,
+    }
+
+    impl ConfigService for Flaky {
+        async fn put_evaluations(
+            &self,
+            _: &ResultToken,
+            batch: &[Evaluation],
+        ) -> Result<Vec<ResourceKey>, RuleError> {
+            let mut failures = self.failures.lock().unwrap();
+            if *failures == 0 {
+                return Ok(Vec::new());
+            }
+            *failures -= 1;
+            Ok(batch
+                .iter()
+                .map(|evaluation| ResourceKey {
+                    resource_type: evaluation.resource_type.clone(),
+                    resource_id: evaluation.resource_id.clone(),
+                })
+                .collect())
+        }
+
+        async fn latest_item(
+            &self,
+            _: &ResourceKey,
+            _: Timestamp,
+        ) -> Result<ConfigurationItem, RuleError> {
+            unreachable!("delivery reads nothing")
+        }
+
+        async fn evaluated_resources(
+            &self,
+            _: &str,
+            _: Option<String>,
+        ) -> Result<Page<Held>, RuleError> {
+            unreachable!("delivery reads nothing")
+        }
+
+        async fn held_result(
+            &self,
+            _: &str,
+            _: &ResourceKey,
+        ) -> Result<Option<HeldResult>, RuleError> {
+            unreachable!("delivery reads nothing")
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_evaluations_are_sent_again_after_a_growing_pause_then_fail_the_call() {
+        let evaluations = [resolved(0).evaluation];
+        let token = ResultToken::new("token");
+        let twice = Flaky {
+            failures: Mutex::new(MAX_DELIVERY_ATTEMPTS - 1),
+        };
+        let started = std::time::Instant::now();
+        send_evaluations(&twice, &token, &evaluations)
+            .await
+            .unwrap();
+        assert!(
+            started.elapsed() >= DELIVERY_BACKOFF * 3,
+            "pauses of 1 and 2 backoffs: {:?}",
+            started.elapsed()
+        );
+        let always = Flaky {
+            failures: Mutex::new(MAX_DELIVERY_ATTEMPTS),
+        };
+        let error = send_evaluations(&always, &token, &evaluations)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                RuleError::EvaluationsRejected {
+                    count: 1,
+                    attempts: MAX_DELIVERY_ATTEMPTS,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
     impl Notifier for Recorded {
         async fn publish(&self, topic_arn: &str, message: &Message) -> Result<(), RuleError> {
             assert_eq!(topic_arn, TOPIC);
+            if self
+                .refused
+                .is_some_and(|refused| message.subject.contains(refused))
+            {
+                return Err(RuleError::aws("Publish", "AuthorizationError"));
+            }
             self.published.lock().unwrap().push(message.subject.clone());
             Ok(())
         }
@@ -414,5 +507,49 @@ mod tests {
                    "caDaysToExpiry": -2, "caUnhealthy": 2, "alerts": 1,
                    "timeToRemediateSecs": [7200]})
         );
+    }
+    #[tokio::test]
+    async fn a_message_beside_the_evaluations_goes_with_the_batch_and_a_refusal_fails_at_the_end() {
+        let ca_report = Message {
+            subject: "Private CAs of MSK clusters need attention in 123456789012".into(),
+            body: "CA ca/off: it is DISABLED, not ACTIVE.".into(),
+            attributes: vec![("event".into(), "ca-health".into())],
+        };
+        for refused in [None, Some("cluster c1 ")] {
+            let recorded = Recorded {
+                refused,
+                ..Recorded::default()
+            };
+            let token = ResultToken::new("token");
+            let sink = AlertSink {
+                notifier: &recorded,
+                topic_arn: TOPIC,
+            };
+            let mut delivery = Delivery::new(&recorded, &token, Mode::Send, Some(sink));
+            for index in 0..3 {
+                delivery.push(resolved(index)).await.unwrap();
+            }
+            delivery.notify(ca_report.clone());
+            let finished = delivery.finish().await;
+            let published = recorded.published.lock().unwrap().clone();
+            assert_eq!(
+                *recorded.batches.lock().unwrap(),
+                [3],
+                "every evaluation reached Config"
+            );
+            assert!(published.contains(&ca_report.subject), "{published:?}");
+            match refused {
+                None => assert_eq!(finished.unwrap().0.alerts, 4),
+                Some(_) => {
+                    assert_eq!(published.len(), 3, "the others still went out");
+                    let error = finished.unwrap_err().to_string();
+                    assert!(
+                        error.contains("1 alert(s) not published, 3 published"),
+                        "{error}"
+                    );
+                    assert!(error.contains("AuthorizationError"), "{error}");
+                }
+            }
+        }
     }
 }

@@ -504,6 +504,125 @@ mod tests {
     }
 
     #[test]
+    fn every_unknown_block_reads_as_its_most_open_value() {
+        let open_sasl = json!({"Iam": {"Enabled": true}, "Scram": {"Enabled": true}});
+        for (path, reading) in [
+            ("ClientAuthentication.Tls.Enabled", Some(json!(false))),
+            (
+                "ClientAuthentication.Unauthenticated.Enabled",
+                Some(json!(true)),
+            ),
+            ("ClientAuthentication.Sasl.Iam.Enabled", Some(json!(true))),
+            (
+                "ClientAuthentication.Unauthenticated",
+                Some(json!({"Enabled": true})),
+            ),
+            (
+                "ClientAuthentication.Sasl.Scram",
+                Some(json!({"Enabled": true})),
+            ),
+            ("ClientAuthentication.Tls", Some(json!({"Enabled": false}))),
+            ("ClientAuthentication.Sasl", Some(open_sasl.clone())),
+            (
+                "ClientAuthentication.Tls.CertificateAuthorityArnList",
+                Some(json!([UNKNOWN_CA])),
+            ),
+            (
+                "ClientAuthentication.Tls.CertificateAuthorityArnList[0]",
+                Some(json!(UNKNOWN_CA)),
+            ),
+            ("ClientAuthentication", None),
+            (
+                "BrokerNodeGroupInfo.ConnectivityInfo.VpcConnectivity.ClientAuthentication",
+                Some(json!({"Sasl": open_sasl})),
+            ),
+            (
+                "BrokerNodeGroupInfo.ConnectivityInfo.VpcConnectivity",
+                Some(json!({"ClientAuthentication": {"Sasl": open_sasl}})),
+            ),
+            (
+                "BrokerNodeGroupInfo.ConnectivityInfo",
+                Some(json!({"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}})),
+            ),
+            (
+                "BrokerNodeGroupInfo",
+                Some(
+                    json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}}),
+                ),
+            ),
+            ("EncryptionInfo", None),
+            ("ClusterName", None),
+        ] {
+            assert_eq!(unsafe_reading(path), reading, "{path}");
+        }
+    }
+
+    #[test]
+    fn unknown_tags_or_properties_keep_a_cluster_in_the_rules_scope() {
+        let scoped = RuleParams::parse(Some(
+            r#"{"scopeTagKey":"environment","scopeTagValue":"production","checkCertificateAuthorityStatus":"false"}"#,
+        ))
+        .unwrap();
+        let mut tags_unknown = mtls();
+        tags_unknown["Tags"] = unknown();
+        let judged_tags = judged(tags_unknown, &scoped);
+        assert_eq!(judged_tags.compliance, ComplianceType::Compliant);
+        assert_eq!(judged_tags.unknown, ["Tags"]);
+        let whole = judged(unknown(), &scoped);
+        assert_eq!(whole.compliance, ComplianceType::NonCompliant);
+        assert_eq!(whole.unknown, ["Properties"]);
+        let mut untagged = mtls();
+        untagged["Tags"] = json!({"environment": "test"});
+        assert_eq!(
+            judged(untagged, &scoped).compliance,
+            ComplianceType::NotApplicable,
+            "known tags out of scope stay out"
+        );
+    }
+
+    #[test]
+    fn a_serverless_cluster_is_judged_as_serverless_whatever_its_properties() {
+        let params =
+            RuleParams::parse(Some(r#"{"serverlessClusterCompliance":"NON_COMPLIANT"}"#)).unwrap();
+        let judged = judge(
+            &ResourceType::MskServerlessCluster,
+            &mtls(),
+            &params,
+            &CaHealthReport::new(),
+            Timestamp::from_secs(0),
+        )
+        .unwrap();
+        assert_eq!(judged.compliance, ComplianceType::NonCompliant);
+        let findings: Vec<&Finding> = judged.findings.iter().map(|(_, f)| f).collect();
+        assert_eq!(findings, [&Finding::ServerlessCannotEnforceMtls]);
+    }
+
+    #[test]
+    fn tags_are_read_as_text_and_a_list_of_tags_is_refused() {
+        assert_eq!(
+            tags_of(&json!({"Tags": {"team": "payments", "tier": 1}})).unwrap(),
+            BTreeMap::from([
+                ("team".to_owned(), "payments".to_owned()),
+                ("tier".to_owned(), "1".to_owned())
+            ])
+        );
+        assert_eq!(tags_of(&json!({"Tags": null})).unwrap(), BTreeMap::new());
+        assert_eq!(
+            tags_of(&json!({"Tags": [{"Key": "team", "Value": "a"}]})).unwrap_err(),
+            r#"Tags is [{"Key":"team","Value":"a"}], not a map"#
+        );
+    }
+
+    #[test]
+    fn the_cas_to_look_up_are_those_in_allow_lists_once_each() {
+        let properties = json!({
+            "ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": ["ca/1", "ca/2", "ca/1"]}},
+            "Other": {"CertificateAuthorityArn": "ca/not-a-list", "List": ["ca/3"]}
+        });
+        assert_eq!(cas_named(&properties), ["ca/1", "ca/2"]);
+    }
+
+    #[test]
     fn combinations_are_refused_past_the_limit_not_at_it() {
         let options = |n: usize| vec![serde_json::json!(1); n];
         assert_eq!(
