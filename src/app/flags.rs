@@ -93,3 +93,37 @@ impl Flags {
         self.value(flag).is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(args: &[&str]) -> Result<Flags, String> {
+        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        Flags::read("check", &args, &["--format"], &["--explain"])
+    }
+
+    #[test]
+    fn only_long_flags_take_a_value_after_an_equals_sign() {
+        let flags = read(&["--format=json", "--explain", "a.yaml", "-"]).unwrap();
+        assert_eq!(flags.value("--format"), Some("json"));
+        assert!(flags.has("--explain"));
+        assert_eq!(flags.positional, ["a.yaml", "-"]);
+        assert_eq!(
+            read(&["-f=json"]).err().unwrap(),
+            r#"check: unknown argument "-f=json""#
+        );
+        assert_eq!(
+            read(&["--explain=yes"]).err().unwrap(),
+            "check: --explain takes no value"
+        );
+        assert_eq!(
+            read(&["--format"]).err().unwrap(),
+            "check: --format needs a value"
+        );
+        assert_eq!(
+            read(&["--format", "json", "--format=text"]).err().unwrap(),
+            "check: --format is given twice"
+        );
+    }
+}
