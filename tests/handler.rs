@@ -1329,3 +1329,44 @@ async fn with_no_region_configured_the_audit_needs_regions_named() {
         "the caller is asked in the first region named"
     );
 }
+
+/// A hook request for a serverless cluster is judged as serverless, whatever its properties hold.
+#[tokio::test]
+async fn a_serverless_cluster_in_a_hook_request_is_judged_as_serverless() {
+    use msk_mtls_rule::app::hook::answer_hook;
+    use msk_mtls_rule::edge::json::Json;
+    let (history, sink, cas, fleet) = (
+        FakeHistory::default(),
+        FakeSink::default(),
+        FakeCas::default(),
+        FakeFleet::default(),
+    );
+    let assumed = std::sync::Mutex::new(Vec::new());
+    let account = common::FakeAccount {
+        sink: &sink,
+        history: &history,
+        cas: &cas,
+        fleet: &fleet,
+        assumed: &assumed,
+    };
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/hook/create-serverless.json"),
+    )
+    .unwrap();
+    let payload = Json::parse(&text).unwrap();
+    let answer = answer_hook(
+        &account,
+        &payload,
+        Some(r#"{"serverlessClusterCompliance":"NON_COMPLIANT"}"#),
+        fixed_now(),
+    )
+    .await;
+    let answer = serde_json::to_value(answer).unwrap();
+    assert_eq!(answer["hookStatus"], "FAILED", "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.contains("MSK Serverless supports only SASL/IAM and cannot enforce mTLS"),
+        "{message}"
+    );
+    assert!(!message.contains("TLS client authentication"), "{message}");
+}

@@ -46,10 +46,7 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
         move |event: LambdaEvent<Box<RawValue>>| async move {
             if let Some(payload) = hook_payload(event.payload.get()) {
                 let now = Timestamp::now();
-                let deadline = event
-                    .context
-                    .deadline
-                    .min(now.millis() as u64 + HOOK_BUDGET_MS);
+                let deadline = hook_deadline(event.context.deadline, now.millis() as u64);
                 // Boxed: beside the rule's invocation, the nested futures' layout outgrows the
                 // compiler's default query depth in release builds.
                 let answer = Box::pin(answer_hook(aws, &payload, hook_parameters.as_deref(), now));
@@ -82,7 +79,11 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
             );
             let outcome =
                 within_deadline(event.context.deadline, now.millis() as u64, invocation).await?;
-            write_metrics(namespace, log_level, now, &outcome);
+            if let Some(line) = metrics_line(namespace, log_level, now, &outcome, |name| {
+                std::env::var(name).ok()
+            }) {
+                println!("{line}");
+            }
             Ok::<serde_json::Value, RuleError>(
                 serde_json::to_value(outcome.summary).unwrap_or_default(),
             )
@@ -111,12 +112,8 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
             let mut reports = Vec::new();
             for arn in &arns {
                 let report = probe::run::probe_cluster(aws, arn, timeout).await;
-                if !namespace.is_empty() {
-                    let level = log_level.metrics_level().as_str();
-                    println!(
-                        "{}",
-                        probe::run::probe_metrics_line(namespace, &report, now, level)
-                    );
+                if let Some(line) = probe_metrics(namespace, &report, now, log_level) {
+                    println!("{line}");
                 }
                 reports.push(report.to_json());
             }
@@ -126,28 +123,46 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// One EMF line per successful invocation, on stdout: CloudWatch reads EMF only from a bare JSON
-/// line, not from the tracing subscriber's.
-fn write_metrics(namespace: &str, log_level: LogLevel, now: Timestamp, outcome: &Outcome) {
-    let Some(rule_name) = metrics::rule_name_for_metrics(
-        |name| std::env::var(name).ok(),
-        outcome.rule_name.as_deref(),
-    ) else {
-        return;
-    };
-    if namespace.is_empty() {
-        return;
-    }
-    let line = metrics::emf_line(
-        namespace,
-        &rule_name,
-        outcome.account.as_deref(),
-        outcome.trigger,
-        &outcome.summary,
-        now,
-        log_level.metrics_level(),
-    );
-    println!("{line}");
+/// A hook request's deadline (epoch milliseconds): Lambda's, or `HOOK_BUDGET_MS` from now when that
+/// comes first, so CloudFormation hears an answer before it stops waiting.
+fn hook_deadline(lambda_deadline_ms: u64, now_ms: u64) -> u64 {
+    lambda_deadline_ms.min(now_ms + HOOK_BUDGET_MS)
+}
+
+/// The EMF line of a successful invocation, for stdout (CloudWatch reads EMF only from a bare JSON
+/// line, not from the tracing subscriber's); none when the metrics are off (an empty namespace) or
+/// no rule name is known to file them under.
+fn metrics_line(
+    namespace: &str,
+    log_level: LogLevel,
+    now: Timestamp,
+    outcome: &Outcome,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let rule_name = metrics::rule_name_for_metrics(env, outcome.rule_name.as_deref())?;
+    (!namespace.is_empty()).then(|| {
+        metrics::emf_line(
+            namespace,
+            &rule_name,
+            outcome.account.as_deref(),
+            outcome.trigger,
+            &outcome.summary,
+            now,
+            log_level.metrics_level(),
+        )
+    })
+}
+
+/// The probe's EMF line for one cluster; none when the metrics are off.
+fn probe_metrics(
+    namespace: &str,
+    report: &probe::ProbeReport,
+    now: Timestamp,
+    log_level: LogLevel,
+) -> Option<String> {
+    (!namespace.is_empty()).then(|| {
+        probe::run::probe_metrics_line(namespace, report, now, log_level.metrics_level().as_str())
+    })
 }
 
 /// Runs `work` until `DEADLINE_MARGIN` before the Lambda deadline (epoch milliseconds). An
@@ -223,5 +238,52 @@ mod tests {
         assert!(error.to_string().contains("after 20 ms"), "{error}");
         let done = within_deadline(4_520, 4_000, async { Ok(7) }).await;
         assert_eq!(done.unwrap(), 7);
+    }
+    #[test]
+    fn a_hook_is_answered_within_its_budget_or_lambdas_deadline() {
+        assert_eq!(hook_deadline(100_000, 10_000), 10_000 + HOOK_BUDGET_MS);
+        assert_eq!(hook_deadline(20_000, 10_000), 20_000);
+    }
+
+    fn outcome(rule_name: Option<&str>) -> Outcome {
+        Outcome {
+            summary: crate::app::delivery::InvocationSummary::default(),
+            evaluations: Vec::new(),
+            rule_name: rule_name.map(str::to_owned),
+            account: Some("123456789012".into()),
+            trigger: metrics::Trigger::Change,
+        }
+    }
+
+    #[test]
+    fn metrics_are_written_under_a_rule_name_unless_the_namespace_is_empty() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        let no_env = |_: &str| None;
+        let line = metrics_line(
+            "MskMtlsRule",
+            LogLevel::Info,
+            now,
+            &outcome(Some("rule")),
+            no_env,
+        )
+        .unwrap();
+        let line: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(line["ConfigRuleName"], "rule");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "MskMtlsRule"
+        );
+        assert_eq!(
+            metrics_line("", LogLevel::Info, now, &outcome(Some("rule")), no_env),
+            None
+        );
+        assert_eq!(
+            metrics_line("MskMtlsRule", LogLevel::Info, now, &outcome(None), no_env),
+            None
+        );
+        let report = probe::ProbeReport::judge("t".into(), Vec::new(), &[], false);
+        assert!(probe_metrics("MskMtlsRule", &report, now, LogLevel::Info)
+            .is_some_and(|line| line.contains("\"MskMtlsRule\"")));
+        assert_eq!(probe_metrics("", &report, now, LogLevel::Info), None);
     }
 }

@@ -122,3 +122,26 @@ fn read_input(path: &str) -> std::io::Result<String> {
     }
     Ok(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn an_error_keeps_its_cause() {
+        let read = LocalError::Read {
+            path: "event.json".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        };
+        assert_eq!(read.to_string(), "cannot read event.json: no such file");
+        assert_eq!(read.source().unwrap().to_string(), "no such file");
+        let rule = LocalError::Rule(RuleError::InvalidEvent("no resultToken".into()));
+        assert!(rule
+            .source()
+            .unwrap()
+            .to_string()
+            .contains("no resultToken"));
+    }
+}

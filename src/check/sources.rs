@@ -351,3 +351,64 @@ fn sasl_properties(sasl: &Value, unknown: &Value) -> Value {
     }
     Value::Object(mechanisms)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn either_mark_of_a_plan_makes_a_json_file_a_plan() {
+        for plan in [
+            r#"{"format_version": "1.2", "terraform_version": "1.9.0"}"#,
+            r#"{"resource_changes": []}"#,
+        ] {
+            assert_eq!(candidates("plan.json", plan).unwrap(), Vec::new(), "{plan}");
+        }
+        assert_eq!(
+            candidates("other.json", r#"{"format_version": "1.2"}"#).unwrap_err(),
+            "not a CloudFormation template (no Resources) nor a Terraform plan"
+        );
+    }
+    #[test]
+    fn an_unknown_client_authentication_block_stays_unknown() {
+        let properties = terraform_properties(&json!({}), &json!({"client_authentication": true}));
+        assert_eq!(properties["ClientAuthentication"], unknown());
+        let known = terraform_properties(
+            &json!({"client_authentication": [{"unauthenticated": false}]}),
+            &json!({"client_authentication": [{}]}),
+        );
+        assert_eq!(
+            known["ClientAuthentication"],
+            json!({"Unauthenticated": {"Enabled": false}})
+        );
+    }
+    #[test]
+    fn multi_vpc_sasl_is_read_down_its_nested_blocks_and_an_unknown_block_stays_unknown() {
+        let vpc_sasl = json!({"broker_node_group_info": [{"connectivity_info": [{"vpc_connectivity": [
+            {"client_authentication": [{"tls": false, "sasl": [{"iam": true, "scram": false}]}]}
+        ]}]}]});
+        assert_eq!(
+            terraform_properties(&vpc_sasl, &json!({}))["BrokerNodeGroupInfo"],
+            json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {
+                "Tls": {"Enabled": false},
+                "Sasl": {"Iam": {"Enabled": true}, "Scram": {"Enabled": false}}
+            }}}})
+        );
+        let connectivity_unknown = terraform_properties(
+            &json!({"broker_node_group_info": [{}]}),
+            &json!({"broker_node_group_info": [{"connectivity_info": true}]}),
+        );
+        assert_eq!(
+            connectivity_unknown["BrokerNodeGroupInfo"],
+            json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": unknown()}}})
+        );
+        let client_sasl = terraform_properties(
+            &json!({"client_authentication": [{"sasl": [{"scram": true}]}]}),
+            &json!({}),
+        );
+        assert_eq!(
+            client_sasl["ClientAuthentication"],
+            json!({"Sasl": {"Scram": {"Enabled": true}}})
+        );
+    }
+}

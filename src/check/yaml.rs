@@ -132,12 +132,9 @@ impl MarkedEventReceiver for Builder {
         match event {
             Event::Scalar(text, style, _, tag) => {
                 let plain = style == TScalarStyle::Plain;
-                let value = match scalar(text, plain) {
-                    value if tag.is_some() => match intrinsic(tag.as_ref(), value) {
-                        Ok(value) => value,
-                        Err(e) => return self.fail(format!("line {line}: {e}")),
-                    },
-                    value => value,
+                let value = match intrinsic(tag.as_ref(), scalar(text, plain)) {
+                    Ok(value) => value,
+                    Err(e) => return self.fail(format!("line {line}: {e}")),
                 };
                 self.add(value, line, plain && tag.is_none());
             }
@@ -202,7 +199,8 @@ fn intrinsic(tag: Option<&Tag>, value: Value) -> Result<Value, String> {
     let Some(tag) = tag else {
         return Ok(value);
     };
-    if tag.handle == "!!" && tag.suffix == "str" {
+    // `!!str` arrives with the YAML core schema's handle resolved.
+    if ["!!", "tag:yaml.org,2002:"].contains(&tag.handle.as_str()) && tag.suffix == "str" {
         return Ok(Value::String(match value {
             Value::String(text) => text,
             other => other.to_string(),
@@ -278,11 +276,46 @@ mod tests {
             ("A: !Reff x\n", "!Reff is not a CloudFormation function"),
             ("A: !GetAtt nodot\n", "not Resource.Attribute"),
             ("A: [1\n", "not YAML"),
+            ("!Ref A: 1\n", "line 1: a mapping key must be a scalar"),
+            ("[A]: 1\n", "a mapping key must be a scalar"),
         ] {
             let error = read_yaml(text)
                 .err()
                 .unwrap_or_else(|| panic!("{text:?} must be refused"));
             assert!(error.contains(named), "{text:?}: {error}");
         }
+    }
+    #[test]
+    fn plain_keys_of_any_scalar_type_are_text_and_only_resources_have_lines() {
+        let template = read_yaml(
+            "Parameters:\n  Env:\n    Type: String\nResources:\n  Orders:\n    Type: AWS::MSK::Cluster\n    \
+             Properties:\n      Tags:\n        1: one\n        true: yes\n",
+        )
+        .unwrap();
+        assert_eq!(
+            template.value["Resources"]["Orders"]["Properties"]["Tags"],
+            json!({"1": "one", "true": "yes"})
+        );
+        assert_eq!(
+            template.resource_lines,
+            BTreeMap::from([("Orders".to_owned(), 5)])
+        );
+    }
+    #[test]
+    fn plain_scalars_are_typed_quoted_ones_and_str_tags_are_text() {
+        let template = read_yaml(
+            "A: false\nB: FALSE\nC: ~\nD: null\nE: 'false'\nF: !!str 123\nG: !!str true\nH:\nI: True\n",
+        )
+        .unwrap();
+        assert_eq!(
+            template.value,
+            json!({"A": false, "B": false, "C": null, "D": null, "E": "false", "F": "123",
+                   "G": "true", "H": null, "I": true})
+        );
+        let error = read_yaml("A: !!int 5\n").err().unwrap();
+        assert_eq!(
+            error,
+            "line 1: the tag tag:yaml.org,2002:int is not a CloudFormation function"
+        );
     }
 }
