@@ -268,3 +268,32 @@ fn unreadable_input_exits_2_naming_the_file_and_the_path() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Exit 0 when no cluster is NON_COMPLIANT: a compliant one, and one out of the rule's scope.
+#[test]
+fn a_file_with_no_non_compliant_cluster_exits_0() {
+    let dir = std::env::temp_dir().join(format!("msk-check-ok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("ok.yaml");
+    std::fs::write(
+        &template,
+        "Resources:\n  Orders:\n    Type: AWS::MSK::Cluster\n    Properties:\n      \
+         ClientAuthentication:\n        Tls:\n          Enabled: true\n          \
+         CertificateAuthorityArnList: [arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/1]\n      \
+         EncryptionInfo:\n        EncryptionInTransit:\n          ClientBroker: TLS\n  \
+         Events:\n    Type: AWS::MSK::ServerlessCluster\n",
+    )
+    .unwrap();
+    let output = check(&["--format", "json", template.to_str().unwrap()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        verdicts(&json_of(&output)),
+        pairs(&[("Orders", "COMPLIANT"), ("Events", "NOT_APPLICABLE")])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

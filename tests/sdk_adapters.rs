@@ -773,3 +773,229 @@ async fn a_service_error_is_reported_by_its_code_and_message() {
         "AWS ListClustersV2 failed: UnrecognizedClientException: The security token included in the request is invalid."
     );
 }
+
+/// What STS and SNS (query protocol, XML answers) are asked, and the scripted answers, over an SDK
+/// configuration: the clients the account builds itself are built from it.
+mod over_http {
+    use std::sync::{Arc, Mutex};
+
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+        SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_types::body::SdkBody;
+    use msk_mtls_rule::aws::ports::{Accounts, Directory, Message, Notifier};
+    use msk_mtls_rule::aws::sdk::AwsAccount;
+
+    /// Each request's `Action` (from its form body) with its body and signing key id, answered
+    /// from the script by action.
+    #[derive(Clone, Debug, Default)]
+    struct Script {
+        answers: Vec<(&'static str, u16, String)>,
+        seen: Arc<Mutex<Vec<(String, String, String)>>>,
+    }
+
+    impl HttpConnector for Script {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let body =
+                String::from_utf8(request.body().bytes().unwrap_or_default().to_vec()).unwrap();
+            let action = body
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("Action="))
+                .unwrap_or_default()
+                .to_owned();
+            let key_id = request
+                .headers()
+                .get("authorization")
+                .and_then(|value| value.split("Credential=").nth(1))
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or_default()
+                .to_owned();
+            self.seen
+                .lock()
+                .unwrap()
+                .push((action.clone(), body, key_id));
+            let (status, answer) = self
+                .answers
+                .iter()
+                .find(|(name, _, _)| *name == action)
+                .map(|(_, status, answer)| (*status, answer.clone()))
+                .unwrap_or_else(|| panic!("no scripted answer for {action}"));
+            HttpConnectorFuture::ready(Ok(HttpResponse::new(
+                status.try_into().unwrap(),
+                SdkBody::from(answer),
+            )))
+        }
+    }
+
+    impl HttpClient for Script {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    fn account(script: &Script) -> AwsAccount {
+        AwsAccount::with_sdk_config(
+            SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                    "AKIDFUNCTION",
+                    "secret",
+                    None,
+                    None,
+                    "test",
+                )))
+                .http_client(SharedHttpClient::new(script.clone()))
+                .build(),
+        )
+    }
+
+    fn caller_answer(account: &str, arn: &str) -> String {
+        format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+             <GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AIDA</UserId><Account>{account}</Account>\
+             </GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>\
+             </GetCallerIdentityResponse>"
+        )
+    }
+
+    #[tokio::test]
+    async fn the_caller_is_a_12_digit_account_and_its_partition() {
+        for (account_id, arn, expected) in [
+            (
+                "123456789012",
+                "arn:aws-cn:sts::123456789012:assumed-role/a/b",
+                Ok(("123456789012", "aws-cn")),
+            ),
+            (
+                "12345678901",
+                "arn:aws:sts::12345678901:user/x",
+                Err("12-digit"),
+            ),
+            (
+                "12345678901x",
+                "arn:aws:sts::12345678901x:user/x",
+                Err("12-digit"),
+            ),
+            ("123456789012", "not-an-arn", Err("partition")),
+            (
+                "123456789012",
+                "arn:gcp:sts::123456789012:user/x",
+                Err("partition"),
+            ),
+        ] {
+            let script = Script {
+                answers: vec![("GetCallerIdentity", 200, caller_answer(account_id, arn))],
+                ..Script::default()
+            };
+            let aws = account(&script);
+            match expected {
+                Ok((id, partition)) => {
+                    let caller = aws.caller().await.unwrap();
+                    assert_eq!(
+                        (caller.account.as_str(), caller.partition.as_str()),
+                        (id, partition)
+                    );
+                    assert_eq!(aws.own_account().await.unwrap(), id);
+                }
+                Err(named) => {
+                    let error = aws.caller().await.unwrap_err().to_string();
+                    assert!(error.contains(named), "{arn}: {error}");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_role_assumed_signs_every_later_call_with_its_own_key() {
+        let script = Script {
+            answers: vec![
+                (
+                    "AssumeRole",
+                    200,
+                    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+                     <Credentials><AccessKeyId>ASIAMEMBER</AccessKeyId><SecretAccessKey>s</SecretAccessKey>\
+                     <SessionToken>t</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>\
+                     <AssumedRoleUser><Arn>arn:aws:sts::210987654321:assumed-role/member/s</Arn>\
+                     <AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>\
+                     </AssumeRoleResponse>"
+                        .to_owned(),
+                ),
+                (
+                    "GetCallerIdentity",
+                    200,
+                    caller_answer("210987654321", "arn:aws:sts::210987654321:assumed-role/member/s"),
+                ),
+            ],
+            ..Script::default()
+        };
+        let member = account(&script)
+            .assume_role("arn:aws:iam::210987654321:role/member")
+            .await
+            .unwrap();
+        assert_eq!(member.own_account().await.unwrap(), "210987654321");
+        let seen = script.seen.lock().unwrap().clone();
+        assert_eq!(seen[0].0, "AssumeRole");
+        assert!(
+            seen[0]
+                .1
+                .contains("RoleArn=arn%3Aaws%3Aiam%3A%3A210987654321%3Arole%2Fmember"),
+            "{}",
+            seen[0].1
+        );
+        assert_eq!(seen[0].2, "AKIDFUNCTION");
+        assert_eq!(
+            (seen[1].0.as_str(), seen[1].2.as_str()),
+            ("GetCallerIdentity", "ASIAMEMBER")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_alert_is_published_with_its_subject_and_attributes_and_a_refusal_is_an_error() {
+        let published =
+            "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult>\
+                         <MessageId>m</MessageId></PublishResult></PublishResponse>";
+        let denied = "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error><Type>Sender</Type>\
+                      <Code>AuthorizationError</Code><Message>not allowed</Message></Error></ErrorResponse>";
+        let message = Message {
+            subject: "MSK cluster orders lets clients in without mTLS".into(),
+            body: "body".into(),
+            attributes: vec![("owner".into(), "payments".into())],
+        };
+        let topic = "arn:aws:sns:us-east-1:123456789012:alerts";
+        let script = Script {
+            answers: vec![("Publish", 200, published.to_owned())],
+            ..Script::default()
+        };
+        account(&script).publish(topic, &message).await.unwrap();
+        let body = script.seen.lock().unwrap()[0].1.clone();
+        for part in [
+            "TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Aalerts",
+            "Subject=MSK%20cluster%20orders",
+            "Message=body",
+            "MessageAttributes.entry.1.Name=owner",
+            "MessageAttributes.entry.1.Value.StringValue=payments",
+            "MessageAttributes.entry.1.Value.DataType=String",
+        ] {
+            assert!(body.contains(part), "{part} in {body}");
+        }
+        let refusing = Script {
+            answers: vec![("Publish", 403, denied.to_owned())],
+            ..Script::default()
+        };
+        let error = account(&refusing)
+            .publish(topic, &message)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("AuthorizationError"), "{error}");
+    }
+}

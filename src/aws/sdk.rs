@@ -120,6 +120,15 @@ impl AwsAccount {
         }
     }
 
+    /// An account whose every client is built from `sdk` (tests: an SDK configuration over a
+    /// scripted HTTP client).
+    pub fn with_sdk_config(sdk: SdkConfig) -> Self {
+        AwsAccount {
+            sdk: LazySdkConfig(OnceCell::new_with(Some(sdk))),
+            ..AwsAccount::default()
+        }
+    }
+
     /// The SDK configuration and the Config client (which every invocation calls) built now, for
     /// the Lambda handler's init; Kafka and ACM PCA, which only some invocations call, on first
     /// use. Credentials are still resolved at the first call, so a failure is reported by the

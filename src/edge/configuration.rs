@@ -448,6 +448,18 @@ mod tests {
     }
 
     #[test]
+    fn an_error_names_the_path_as_it_is_spelled() {
+        assert_eq!(
+            refused(r#"{"EncryptionInfo":{"EncryptionInTransit":{"ClientBroker":"SSL"}}}"#),
+            r#"configuration.EncryptionInfo.EncryptionInTransit.ClientBroker "SSL" is not one of TLS, TLS_PLAINTEXT, PLAINTEXT"#
+        );
+        assert_eq!(
+            refused(r#"{"encryptionInfo":{"encryptionInTransit":{"clientBroker":"SSL"}}}"#),
+            r#"configuration.encryptionInfo.encryptionInTransit.clientBroker "SSL" is not one of TLS, TLS_PLAINTEXT, PLAINTEXT"#
+        );
+    }
+
+    #[test]
     fn near_miss_spellings_on_the_read_path_are_refused() {
         for (text, path) in [
             (
