@@ -330,6 +330,13 @@ fn closed_port() -> u16 {
 
 #[test]
 fn every_subcommand_reaches_its_own_parser() {
+    let unknown = binary().arg("bogus").output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr_of(&unknown).starts_with("msk-mtls-rule: unrecognised arguments: bogus\n"),
+        "{}",
+        stderr_of(&unknown)
+    );
     for subcommand in ["audit", "check", "probe"] {
         let output = binary().args([subcommand, "--bogus"]).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{subcommand}");

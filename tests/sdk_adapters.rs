@@ -797,6 +797,7 @@ mod over_http {
     struct Script {
         answers: Vec<(&'static str, u16, String)>,
         seen: Arc<Mutex<Vec<(String, String, String)>>>,
+        hosts: Arc<Mutex<Vec<String>>>,
     }
 
     impl HttpConnector for Script {
@@ -819,6 +820,14 @@ mod over_http {
                 .lock()
                 .unwrap()
                 .push((action.clone(), body, key_id));
+            self.hosts.lock().unwrap().push(
+                request
+                    .uri()
+                    .split('/')
+                    .nth(2)
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
             let (status, answer) = self
                 .answers
                 .iter()
@@ -943,6 +952,16 @@ mod over_http {
             .await
             .unwrap();
         assert_eq!(member.own_account().await.unwrap(), "210987654321");
+        let member_in_ireland = member.in_region("eu-west-1").await;
+        assert_eq!(
+            member_in_ireland.home_region().await.as_deref(),
+            Some("eu-west-1")
+        );
+        member_in_ireland.own_account().await.unwrap();
+        assert_eq!(
+            script.hosts.lock().unwrap().last().map(String::as_str),
+            Some("sts.eu-west-1.amazonaws.com")
+        );
         let seen = script.seen.lock().unwrap().clone();
         assert_eq!(seen[0].0, "AssumeRole");
         assert!(
@@ -956,6 +975,10 @@ mod over_http {
         assert_eq!(
             (seen[1].0.as_str(), seen[1].2.as_str()),
             ("GetCallerIdentity", "ASIAMEMBER")
+        );
+        assert_eq!(
+            seen[2].2, "ASIAMEMBER",
+            "the role's key in the other region too"
         );
     }
 
