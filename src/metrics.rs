@@ -223,7 +223,11 @@ mod tests {
             "r",
             None,
             Trigger::Change,
-            &summary(1, 0, None),
+            &InvocationSummary {
+                evaluations: 1,
+                compliant: 1,
+                ..InvocationSummary::default()
+            },
             Timestamp::from_millis(0),
             LogLevel::Info,
         );
@@ -294,6 +298,26 @@ mod tests {
                 .len(),
             2
         );
+        // Nothing to follow up: no directive and no value for it.
+        let quiet = emf_line(
+            "Ns",
+            "rule",
+            None,
+            Trigger::Change,
+            &InvocationSummary {
+                evaluations: 1,
+                compliant: 1,
+                ..InvocationSummary::default()
+            },
+            Timestamp::from_millis(0),
+            LogLevel::Info,
+        );
+        let quiet: Value = serde_json::from_str(&quiet).unwrap();
+        assert_eq!(
+            quiet["_aws"]["CloudWatchMetrics"].as_array().unwrap().len(),
+            1
+        );
+        assert!(quiet.get("AlertsPublished").is_none(), "{quiet}");
     }
 
     #[test]
@@ -304,7 +328,11 @@ mod tests {
                 "r",
                 None,
                 Trigger::Scheduled,
-                &summary(1, 0, None),
+                &InvocationSummary {
+                    evaluations: 1,
+                    compliant: 1,
+                    ..InvocationSummary::default()
+                },
                 Timestamp::from_millis(1_764_345_600_000),
                 threshold.metrics_level(),
             );

@@ -804,9 +804,16 @@ mod over_http {
         fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
             let body =
                 String::from_utf8(request.body().bytes().unwrap_or_default().to_vec()).unwrap();
+            // The query protocol names the action in the form, the JSON protocol in a header.
             let action = body
                 .split('&')
                 .find_map(|pair| pair.strip_prefix("Action="))
+                .or_else(|| {
+                    request
+                        .headers()
+                        .get("x-amz-target")
+                        .and_then(|target| target.rsplit('.').next())
+                })
                 .unwrap_or_default()
                 .to_owned();
             let key_id = request
@@ -983,6 +990,40 @@ mod over_http {
     }
 
     #[tokio::test]
+    async fn the_organizations_accounts_are_read_with_their_state_page_by_page() {
+        let script = Script {
+            answers: vec![(
+                "ListAccounts",
+                200,
+                r#"{"Accounts":[{"Id":"111111111111","State":"ACTIVE","Status":"ACTIVE"},
+                                 {"Id":"222222222222","Status":"SUSPENDED"}],"NextToken":"n2"}"#
+                    .to_owned(),
+            )],
+            ..Script::default()
+        };
+        let page = account(&script)
+            .organization_accounts(Some("n1".into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            page.items,
+            [
+                msk_mtls_rule::aws::ports::MemberAccount {
+                    id: "111111111111".into(),
+                    state: Some("ACTIVE".into())
+                },
+                msk_mtls_rule::aws::ports::MemberAccount {
+                    id: "222222222222".into(),
+                    state: Some("SUSPENDED".into())
+                },
+            ]
+        );
+        assert_eq!(page.next_token.as_deref(), Some("n2"));
+        let request = &script.seen.lock().unwrap()[0].1;
+        assert!(request.contains(r#""NextToken":"n1""#), "{request}");
+    }
+
+    #[tokio::test]
     async fn an_alert_is_published_with_its_subject_and_attributes_and_a_refusal_is_an_error() {
         let published =
             "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult>\
@@ -1021,4 +1062,129 @@ mod over_http {
             .unwrap_err();
         assert!(error.to_string().contains("AuthorizationError"), "{error}");
     }
+}
+
+fn rule_result(
+    rule: &str,
+    compliance: aws_sdk_config::types::ComplianceType,
+    annotation: Option<&str>,
+) -> aws_sdk_config::types::EvaluationResult {
+    use aws_sdk_config::types::{
+        EvaluationResult, EvaluationResultIdentifier, EvaluationResultQualifier,
+    };
+    EvaluationResult::builder()
+        .evaluation_result_identifier(
+            EvaluationResultIdentifier::builder()
+                .evaluation_result_qualifier(
+                    EvaluationResultQualifier::builder()
+                        .config_rule_name(rule)
+                        .resource_type("AWS::MSK::Cluster")
+                        .resource_id(format!(
+                            "arn:aws:kafka:us-east-1:123456789012:cluster/{rule}/u-1"
+                        ))
+                        .build(),
+                )
+                .build(),
+        )
+        .compliance_type(compliance)
+        .set_annotation(annotation.map(str::to_owned))
+        .build()
+}
+
+/// The rule's own held result, found on a later page behind another rule's; every type Config
+/// holds maps to the rule's, INSUFFICIENT_DATA to none.
+#[tokio::test]
+async fn the_held_result_is_this_rules_on_any_page() {
+    use aws_sdk_config::operation::get_compliance_details_by_resource::GetComplianceDetailsByResourceOutput;
+    use aws_sdk_config::types::ComplianceType as Sdk;
+    use msk_mtls_rule::rule::evaluation::ComplianceType;
+    let resource = ResourceKey {
+        resource_type: msk_mtls_rule::rule::evaluation::ResourceType::MskCluster,
+        resource_id: "arn:aws:kafka:us-east-1:123456789012:cluster/orders/u-1".into(),
+    };
+    for (sdk, expected) in [
+        (Sdk::Compliant, Some(ComplianceType::Compliant)),
+        (Sdk::NonCompliant, Some(ComplianceType::NonCompliant)),
+        (Sdk::NotApplicable, Some(ComplianceType::NotApplicable)),
+        (Sdk::InsufficientData, None),
+    ] {
+        let first = mock!(aws_sdk_config::Client::get_compliance_details_by_resource)
+            .match_requests(|request| request.next_token().is_none())
+            .then_output(|| {
+                GetComplianceDetailsByResourceOutput::builder()
+                    .evaluation_results(rule_result(
+                        "another-rule",
+                        Sdk::NonCompliant,
+                        Some("theirs"),
+                    ))
+                    .next_token("page-2")
+                    .build()
+            });
+        let expected_sdk = sdk.clone();
+        let second = mock!(aws_sdk_config::Client::get_compliance_details_by_resource)
+            .match_requests(|request| request.next_token() == Some("page-2"))
+            .then_output(move || {
+                GetComplianceDetailsByResourceOutput::builder()
+                    .evaluation_results(rule_result("msk-mtls", expected_sdk.clone(), Some("ours")))
+                    .build()
+            });
+        let config = mock_client!(aws_sdk_config, RuleMode::Sequential, [&first, &second]);
+        let held = AwsAccount::with_clients(Some(config), None, None)
+            .held_result("msk-mtls", &resource)
+            .await
+            .unwrap();
+        assert_eq!(held.as_ref().map(|h| h.compliance), expected, "{sdk:?}");
+        if expected.is_some() {
+            assert_eq!(held.unwrap().annotation.as_deref(), Some("ours"));
+        }
+    }
+    let only_theirs = mock!(aws_sdk_config::Client::get_compliance_details_by_resource)
+        .then_output(|| {
+            GetComplianceDetailsByResourceOutput::builder()
+                .evaluation_results(rule_result("another-rule", Sdk::NonCompliant, None))
+                .build()
+        });
+    let config = mock_client!(aws_sdk_config, RuleMode::Sequential, [&only_theirs]);
+    assert_eq!(
+        AwsAccount::with_clients(Some(config), None, None)
+            .held_result("msk-mtls", &resource)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn the_rules_results_are_read_with_their_resource_and_page_token() {
+    use aws_sdk_config::operation::get_compliance_details_by_config_rule::GetComplianceDetailsByConfigRuleOutput;
+    use aws_sdk_config::types::ComplianceType as Sdk;
+    let page = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .match_requests(|request| {
+            request.config_rule_name() == Some("msk-mtls") && request.next_token() == Some("p1")
+        })
+        .then_output(|| {
+            GetComplianceDetailsByConfigRuleOutput::builder()
+                .evaluation_results(rule_result(
+                    "msk-mtls",
+                    Sdk::NonCompliant,
+                    Some("open (since 2026-01-01T00:00:00Z)"),
+                ))
+                .next_token("p2")
+                .build()
+        });
+    let config = mock_client!(aws_sdk_config, RuleMode::Sequential, [&page]);
+    let held = AwsAccount::with_clients(Some(config), None, None)
+        .evaluated_resources("msk-mtls", Some("p1".into()))
+        .await
+        .unwrap();
+    assert_eq!(held.next_token.as_deref(), Some("p2"));
+    assert_eq!(held.items.len(), 1);
+    assert_eq!(
+        held.items[0].key.resource_id,
+        "arn:aws:kafka:us-east-1:123456789012:cluster/msk-mtls/u-1"
+    );
+    assert_eq!(
+        held.items[0].result.compliance,
+        msk_mtls_rule::rule::evaluation::ComplianceType::NonCompliant
+    );
 }

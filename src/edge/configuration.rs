@@ -448,6 +448,19 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_list_names_its_keys_whatever_the_order_of_key_and_value() {
+        let json = Json::parse(
+            r#"{"Tags":[{"Value":"payments","Key":"team"},{"value":"1","key":"tier"}]}"#,
+        )
+        .unwrap();
+        let facts = read_facts(&json, []).unwrap();
+        assert_eq!(
+            facts.tag_keys,
+            ["team".to_owned(), "tier".to_owned()].into_iter().collect()
+        );
+    }
+
+    #[test]
     fn an_error_names_the_path_as_it_is_spelled() {
         assert_eq!(
             refused(r#"{"EncryptionInfo":{"EncryptionInTransit":{"ClientBroker":"SSL"}}}"#),
