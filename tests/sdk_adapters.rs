@@ -254,6 +254,18 @@ async fn missing_and_unreadable_cas_are_health_values() {
             reason: "AccessDeniedException".into()
         }
     );
+
+    let invalid = mock!(aws_sdk_acmpca::Client::describe_certificate_authority).then_error(|| {
+        DescribeCertificateAuthorityError::InvalidArnException(
+            aws_sdk_acmpca::types::error::InvalidArnException::builder().build(),
+        )
+    });
+    assert_eq!(
+        health_for(invalid).await.unwrap(),
+        CaHealth::Unreadable {
+            reason: "not a valid CA ARN".into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -1186,5 +1198,39 @@ async fn the_rules_results_are_read_with_their_resource_and_page_token() {
     assert_eq!(
         held.items[0].result.compliance,
         msk_mtls_rule::rule::evaluation::ComplianceType::NonCompliant
+    );
+}
+
+/// Every listener GetBootstrapBrokers names, by its member name; an empty string is no listener.
+#[tokio::test]
+async fn bootstrap_brokers_are_named_by_their_member_and_empty_ones_left_out() {
+    use aws_sdk_kafka::operation::get_bootstrap_brokers::GetBootstrapBrokersOutput;
+    use msk_mtls_rule::aws::ports::Brokers;
+    const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/u-1";
+    let answer = mock!(aws_sdk_kafka::Client::get_bootstrap_brokers)
+        .match_requests(|request| request.cluster_arn() == Some(ARN))
+        .then_output(|| {
+            GetBootstrapBrokersOutput::builder()
+                .bootstrap_broker_string("")
+                .bootstrap_broker_string_tls("b-1:9094,b-2:9094")
+                .bootstrap_broker_string_vpc_connectivity_sasl_iam("v-1:14001")
+                .build()
+        });
+    let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&answer]);
+    assert_eq!(
+        AwsAccount::with_clients(None, None, Some(kafka))
+            .bootstrap_brokers(ARN)
+            .await
+            .unwrap(),
+        [
+            (
+                "bootstrapBrokerStringTls".to_owned(),
+                "b-1:9094,b-2:9094".to_owned()
+            ),
+            (
+                "bootstrapBrokerStringVpcConnectivitySaslIam".to_owned(),
+                "v-1:14001".to_owned()
+            ),
+        ]
     );
 }

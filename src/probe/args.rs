@@ -212,6 +212,37 @@ mod tests {
     }
 
     #[test]
+    fn a_control_certificate_and_both_sasl_mechanisms() {
+        let dir = std::env::temp_dir().join(format!("msk-probe-args-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (cert_path, key_path) = (dir.join("client.pem"), dir.join("client.key"));
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        let request = parse(&[
+            "--bootstrap",
+            "b-1:9094",
+            "--client-cert",
+            cert_path.to_str().unwrap(),
+            "--client-key",
+            key_path.to_str().unwrap(),
+            "--allow-sasl",
+            "IAM, scram",
+        ])
+        .unwrap();
+        assert_eq!(request.control.map(|control| control.chain.len()), Some(1));
+        assert_eq!(
+            request.allowed_sasl,
+            vec![SaslMechanism::Iam, SaslMechanism::Scram]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn every_bad_argument_is_refused_by_name() {
         for (args, named) in [
             (&["--bootstrap"][..], "--bootstrap needs a value"),

@@ -155,6 +155,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_listener_reads_back_from_its_name_and_only_from_it() {
+        for listener in [
+            Listener::Plaintext,
+            Listener::Tls,
+            Listener::SaslScram,
+            Listener::SaslIam,
+        ] {
+            assert_eq!(Listener::parse(listener.as_str()), Some(listener));
+        }
+        assert_eq!(Listener::parse("TLS"), None);
+        assert_eq!(Listener::parse("sasl"), None);
+    }
+
+    #[test]
     fn every_bootstrap_member_maps_to_its_listener() {
         for (member, listener) in [
             ("bootstrapBrokerString", Listener::Plaintext),

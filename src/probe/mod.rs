@@ -516,6 +516,15 @@ mod tests {
         let report = ProbeReport::judge("t".into(), only_no_cert, &[], false);
         assert_eq!(report.verdict, Verdict::Inconclusive);
         assert_eq!(report.reason, "not every TLS endpoint refused both clients");
+        let no_untrusted = vec![
+            knocked(9094, Listener::Tls, Attempt::TlsNoCert, Refused),
+            knocked(9094, Listener::Tls, Attempt::TlsClientCert, Refused),
+        ];
+        assert_eq!(
+            verdict(no_untrusted, &[], false).0,
+            Verdict::Inconclusive,
+            "another knock's refusal does not stand in for the untrusted certificate's"
+        );
         let control_only = [
             tls(9094, Refused, Refused, None),
             vec![knocked(
