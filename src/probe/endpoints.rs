@@ -166,6 +166,22 @@ mod tests {
         }
         assert_eq!(Listener::parse("TLS"), None);
         assert_eq!(Listener::parse("sasl"), None);
+        assert_eq!(Listener::SaslScram.to_string(), "sasl-scram");
+    }
+
+    #[test]
+    fn every_port_of_msks_table_gives_its_listener() {
+        for (ports, listener) in [
+            ([9092, 20092].as_slice(), Listener::Plaintext),
+            (&[9094, 9194, 20094], Listener::Tls),
+            (&[9096, 9196, 20096], Listener::SaslScram),
+            (&[9098, 9198, 20098], Listener::SaslIam),
+        ] {
+            for port in ports {
+                assert_eq!(Listener::of_msk_port(*port), Some(listener), "{port}");
+            }
+        }
+        assert_eq!(Listener::of_msk_port(9093), None);
     }
 
     #[test]
