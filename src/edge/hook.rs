@@ -237,6 +237,24 @@ mod tests {
     }
 
     #[test]
+    fn a_hook_request_is_told_from_a_config_event_by_either_key() {
+        for text in [
+            r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION"}"#,
+            r#"{"hookTypeName": "MskMtls::Rule::Hook"}"#,
+        ] {
+            assert!(hook_payload(text).is_some(), "{text}");
+        }
+        for text in [
+            r#"{"invokingEvent": "{}", "resultToken": "t"}"#,
+            r#"{"note": ""hookTypeName" in a value is no key", "x": 1}"#,
+            r#"["hookTypeName"]"#,
+            r#"{"hookTypeName": "#,
+        ] {
+            assert!(hook_payload(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
     fn every_unreadable_request_is_refused_by_name() {
         for (text, named) in [
             ("[]", "not a JSON object"),
