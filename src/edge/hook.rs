@@ -237,6 +237,23 @@ mod tests {
     }
 
     #[test]
+    fn the_token_is_read_in_either_spelling_when_it_is_text() {
+        for (text, token) in [
+            (r#"{"clientRequestToken": "t-1"}"#, Some("t-1")),
+            (r#"{"clientRequesttoken": "t-2"}"#, Some("t-2")),
+            (r#"{"clientRequestToken": 7}"#, None),
+            (r#"{"other": "t-3"}"#, None),
+            (r#"["t-4"]"#, None),
+        ] {
+            assert_eq!(
+                token_of(&Json::parse(text).unwrap()).as_deref(),
+                token,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn a_hook_request_is_told_from_a_config_event_by_either_key() {
         for text in [
             r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION"}"#,

@@ -253,7 +253,10 @@ mod tests {
             "",
             "b-1:9094/x",
         ] {
-            assert!(parse_bootstrap(bad, None).is_err(), "{bad:?}");
+            assert!(
+                parse_bootstrap(bad, Some(Listener::Tls)).is_err(),
+                "{bad:?}"
+            );
         }
     }
 

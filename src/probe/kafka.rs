@@ -79,6 +79,11 @@ mod tests {
         assert_eq!(read(answer(6, 8)).await.unwrap(), Answer::NotKafka);
         assert_eq!(read(answer(0, 7)).await.unwrap(), Answer::NotKafka);
         assert_eq!(read(answer(1 << 20, 7)).await.unwrap(), Answer::NotKafka);
+        assert_eq!(read(answer(64 * 1024, 7)).await.unwrap(), Answer::Kafka);
+        assert_eq!(
+            read(answer(64 * 1024 + 1, 7)).await.unwrap(),
+            Answer::NotKafka
+        );
         assert_eq!(
             read(b"HTTP/1.1 400 Bad".to_vec()).await.unwrap(),
             Answer::NotKafka
