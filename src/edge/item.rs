@@ -205,3 +205,21 @@ impl ConfigurationItem {
         )?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_reads_back_from_its_name() {
+        for status in [
+            ItemStatus::Ok,
+            ItemStatus::ResourceDiscovered,
+            ItemStatus::ResourceNotRecorded,
+            ItemStatus::ResourceDeleted,
+            ItemStatus::ResourceDeletedNotRecorded,
+        ] {
+            assert_eq!(ItemStatus::parse(status.as_str()).unwrap(), status);
+        }
+    }
+}

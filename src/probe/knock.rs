@@ -313,3 +313,65 @@ fn handshake_failed(error: &std::io::Error) -> (Outcome, String) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port nothing listens on: bound, then let go.
+    fn closed_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    #[tokio::test]
+    async fn each_listener_gets_its_knocks_and_a_closed_port_is_closed() {
+        let ca = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(params.self_signed(&ca).unwrap().der().clone())
+            .unwrap();
+        let knocker = Knocker::new(
+            Duration::from_millis(500),
+            Duration::from_millis(500),
+            roots,
+            None,
+        )
+        .unwrap();
+        let port = closed_port();
+        for (listener, attempts) in [
+            (Listener::Plaintext, vec![Attempt::Plaintext]),
+            (Listener::SaslIam, vec![Attempt::Sasl]),
+            (
+                Listener::Tls,
+                vec![Attempt::TlsNoCert, Attempt::TlsUntrustedCert],
+            ),
+        ] {
+            let endpoint = Endpoint {
+                host: "127.0.0.1".into(),
+                port,
+                listener,
+            };
+            let knocked = knocker.knock(&endpoint).await;
+            assert_eq!(
+                knocked.iter().map(|k| k.attempt).collect::<Vec<_>>(),
+                attempts,
+                "{listener}"
+            );
+            for knock in &knocked {
+                assert_eq!(
+                    knock.outcome,
+                    Outcome::Closed,
+                    "{listener}: {}",
+                    knock.detail
+                );
+                assert_eq!(knock.endpoint, endpoint);
+            }
+        }
+    }
+}
