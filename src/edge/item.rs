@@ -211,6 +211,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_empty_or_null_configuration_string_is_no_configuration_and_others_must_be_objects() {
+        for none in ["", "  ", "null", " null "] {
+            assert_eq!(configuration_from_text(none), Ok(None), "{none:?}");
+        }
+        assert!(matches!(
+            configuration_from_text(r#"{"a": 1}"#),
+            Ok(Some(Json::Object(_)))
+        ));
+        assert_eq!(
+            configuration_from_text("[1]").unwrap_err(),
+            "configuration must be an object, got an array"
+        );
+        assert!(configuration_from_text("nul")
+            .unwrap_err()
+            .starts_with("configuration is not JSON"));
+    }
+
+    #[test]
     fn every_status_reads_back_from_its_name() {
         for status in [
             ItemStatus::Ok,

@@ -213,6 +213,14 @@ mod tests {
     use crate::probe::endpoints::Listener;
     use crate::probe::{Attempt, Knocked, Outcome};
 
+    #[test]
+    fn a_probe_that_cannot_run_says_so_as_the_probe() {
+        assert_eq!(
+            ProbeError("GetBootstrapBrokers failed: AccessDenied".into()).to_string(),
+            "probe: GetBootstrapBrokers failed: AccessDenied"
+        );
+    }
+
     /// deploy/probe.yaml's alarms read metrics without dimensions, which only exist if every line
     /// declares the empty dimension set beside the cluster's.
     #[test]
