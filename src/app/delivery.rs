@@ -273,6 +273,8 @@ mod tests {
         published: Mutex<Vec<String>>,
         /// SNS refuses the alerts whose subject contains this.
         refused: Option<&'static str>,
+        /// Config reports every evaluation of the next calls in FailedEvaluations, this many times.
+        failures: Mutex<u32>,
     }
 
     impl ConfigService for Recorded {
@@ -282,45 +284,6 @@ mod tests {
             batch: &[Evaluation],
         ) -> Result<Vec<ResourceKey>, RuleError> {
             self.batches.lock().unwrap().push(batch.len());
-            Ok(Vec::new())
-        }
-
-        async fn latest_item(
-            &self,
-            _: &ResourceKey,
-            _: Timestamp,
-        ) -> Result<ConfigurationItem, RuleError> {
-            unreachable!("delivery reads nothing")
-        }
-
-        async fn evaluated_resources(
-            &self,
-            _: &str,
-            _: Option<String>,
-        ) -> Result<Page<Held>, RuleError> {
-            unreachable!("delivery reads nothing")
-        }
-
-        async fn held_result(
-            &self,
-            _: &str,
-            _: &ResourceKey,
-        ) -> Result<Option<HeldResult>, RuleError> {
-            unreachable!("delivery reads nothing")
-        }
-    }
-
-    /// Config that reports every evaluation of the batch in FailedEvaluations `failures` times.
-    struct Flaky {
-        failures: Mutex<u32>,
-    }
-
-    impl ConfigService for Flaky {
-        async fn put_evaluations(
-            &self,
-            _: &ResultToken,
-            batch: &[Evaluation],
-        ) -> Result<Vec<ResourceKey>, RuleError> {
             let mut failures = self.failures.lock().unwrap();
             if *failures == 0 {
                 return Ok(Vec::new());
@@ -364,8 +327,9 @@ mod tests {
     async fn failed_evaluations_are_sent_again_after_a_growing_pause_then_fail_the_call() {
         let evaluations = [resolved(0).evaluation];
         let token = ResultToken::new("token");
-        let twice = Flaky {
+        let twice = Recorded {
             failures: Mutex::new(MAX_DELIVERY_ATTEMPTS - 1),
+            ..Recorded::default()
         };
         let started = std::time::Instant::now();
         send_evaluations(&twice, &token, &evaluations)
@@ -376,8 +340,9 @@ mod tests {
             "pauses of 1 and 2 backoffs: {:?}",
             started.elapsed()
         );
-        let always = Flaky {
+        let always = Recorded {
             failures: Mutex::new(MAX_DELIVERY_ATTEMPTS),
+            ..Recorded::default()
         };
         let error = send_evaluations(&always, &token, &evaluations)
             .await
