@@ -826,6 +826,13 @@ mod over_http {
                         .get("x-amz-target")
                         .and_then(|target| target.rsplit('.').next())
                 })
+                // MSK's REST protocol names it by its path.
+                .or_else(|| {
+                    request
+                        .uri()
+                        .ends_with("/bootstrap-brokers")
+                        .then_some("GetBootstrapBrokers")
+                })
                 .unwrap_or_default()
                 .to_owned();
             let key_id = request
@@ -1033,6 +1040,60 @@ mod over_http {
         assert_eq!(page.next_token.as_deref(), Some("n2"));
         let request = &script.seen.lock().unwrap()[0].1;
         assert!(request.contains(r#""NextToken":"n1""#), "{request}");
+    }
+
+    /// A cluster's endpoints come from GetBootstrapBrokers in the cluster's own region.
+    #[tokio::test]
+    async fn a_clusters_endpoints_are_asked_of_its_own_region() {
+        use msk_mtls_rule::probe::args::Target;
+        use msk_mtls_rule::probe::endpoints::{Endpoint, Listener};
+        const ARN: &str = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/u-1";
+        let script = Script {
+            answers: vec![(
+                "GetBootstrapBrokers",
+                200,
+                r#"{"bootstrapBrokerStringTls":"b-1.orders:9094,b-2.orders:9094"}"#.to_owned(),
+            )],
+            ..Script::default()
+        };
+        let endpoints = msk_mtls_rule::probe::run::endpoints_of(
+            &account(&script),
+            &Target::Cluster(ARN.into()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            endpoints,
+            ["b-1.orders", "b-2.orders"].map(|host| Endpoint {
+                host: host.into(),
+                port: 9094,
+                listener: Listener::Tls,
+            })
+        );
+        assert_eq!(
+            script.hosts.lock().unwrap().as_slice(),
+            ["kafka.eu-west-1.amazonaws.com"]
+        );
+
+        let refused = Script {
+            answers: vec![(
+                "GetBootstrapBrokers",
+                403,
+                r#"{"message":"not allowed"}"#.to_owned(),
+            )],
+            ..Script::default()
+        };
+        let error = msk_mtls_rule::probe::run::endpoints_of(
+            &account(&refused),
+            &Target::Cluster(ARN.into()),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.starts_with("probe: ") && error.contains("GetBootstrapBrokers failed"),
+            "{error}"
+        );
     }
 
     #[tokio::test]

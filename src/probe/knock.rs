@@ -374,4 +374,35 @@ mod tests {
             }
         }
     }
+
+    /// Only a refused connection says nothing listens; any other connection error proves nothing.
+    #[tokio::test]
+    async fn a_connection_error_other_than_refused_is_inconclusive() {
+        let knocker = Knocker::new(
+            Duration::from_millis(500),
+            Duration::from_millis(500),
+            crate::probe::run::roots(Some(&[untrusted_identity().unwrap().chain[1].clone()]))
+                .unwrap(),
+            None,
+        )
+        .unwrap();
+        // TCP to the broadcast address: the kernel answers "network unreachable" at once.
+        let endpoint = Endpoint {
+            host: "255.255.255.255".into(),
+            port: 9094,
+            listener: Listener::Plaintext,
+        };
+        let knocked = knocker.knock(&endpoint).await;
+        assert_eq!(
+            knocked[0].outcome,
+            Outcome::Inconclusive,
+            "{}",
+            knocked[0].detail
+        );
+        assert!(
+            knocked[0].detail.starts_with("cannot connect: "),
+            "{}",
+            knocked[0].detail
+        );
+    }
 }

@@ -270,6 +270,77 @@ mod tests {
         }
         assert_eq!(line["ClusterName"], "orders");
         assert_eq!(line["ProbeDoorsOpen"], 1);
+        assert_eq!(line["ProbeInconclusive"], 0, "an open door is a finding");
+    }
+
+    /// A probe that could not run has no knocks, and still counts once for the alarm.
+    #[test]
+    fn a_probe_that_could_not_run_counts_as_inconclusive() {
+        let report = ProbeReport {
+            target: CLUSTER.into(),
+            results: Vec::new(),
+            verdict: crate::probe::Verdict::Inconclusive,
+            reason: "probe: GetBootstrapBrokers failed".into(),
+            confirmed_by_control: false,
+        };
+        let line: Value = serde_json::from_str(&probe_metrics_line(
+            "MskMtlsRule",
+            &report,
+            Timestamp::from_secs(1),
+            "WARN",
+        ))
+        .unwrap();
+        assert_eq!(line["ProbeInconclusive"], 1);
+        assert_eq!(line["ProbeDoorsOpen"], 0);
+        assert_eq!(line["Verdict"], "INCONCLUSIVE");
+        assert_eq!(line["level"], "WARN");
+    }
+
+    fn certificate() -> CertificateDer<'static> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.self_signed(&key).unwrap().der().clone()
+    }
+
+    /// A bundle is used whole or not at all: one unusable certificate, or none, is an error.
+    #[test]
+    fn a_ca_bundle_with_an_unusable_certificate_or_none_is_refused() {
+        assert_eq!(roots(Some(&[certificate()])).unwrap().len(), 1);
+        assert_eq!(
+            roots(Some(&[certificate(), certificate()])).unwrap().len(),
+            2
+        );
+        let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        for (bundle, named) in [
+            (vec![certificate(), garbage.clone()], "1 certificate(s)"),
+            (vec![garbage.clone(), garbage], "2 certificate(s)"),
+            (vec![], "0 certificate(s)"),
+        ] {
+            let error = roots(Some(&bundle)).unwrap_err().to_string();
+            assert!(
+                error.contains(named) && error.contains("--ca-bundle"),
+                "{error}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn endpoints_given_are_the_endpoints_knocked() {
+        let endpoints = vec![Endpoint {
+            host: "b-1".into(),
+            port: 9094,
+            listener: Listener::Tls,
+        }];
+        assert_eq!(
+            endpoints_of(
+                &crate::aws::sdk::AwsAccount::default(),
+                &Target::Endpoints(endpoints.clone())
+            )
+            .await
+            .unwrap(),
+            endpoints
+        );
     }
 
     const CLUSTER: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";

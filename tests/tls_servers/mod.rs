@@ -1,0 +1,216 @@
+//! Real TLS servers for the probe's tests: rustls servers on a runtime of their own, requiring,
+//! requesting or never asking for a client certificate, in TLS 1.2 or 1.3, with a minimal Kafka
+//! ApiVersions responder behind each; a plaintext responder; a listener that never answers.
+//! Shared by `tests/knock.rs` (the library, in process) and `tests/probe.rs` (the release binary).
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+/// A test CA, a server certificate for 127.0.0.1 and a client certificate it issued, in a temp dir.
+pub struct Pki {
+    dir: PathBuf,
+    pub ca: CertificateDer<'static>,
+    server_chain: Vec<CertificateDer<'static>>,
+    server_key: PrivateKeyDer<'static>,
+    pub client_chain: Vec<CertificateDer<'static>>,
+    pub client_key: PrivateKeyDer<'static>,
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("msk-probe-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "probe test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf = |names: Vec<String>, client: bool| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(names).unwrap();
+            params.extended_key_usages = vec![if client {
+                rcgen::ExtendedKeyUsagePurpose::ClientAuth
+            } else {
+                rcgen::ExtendedKeyUsagePurpose::ServerAuth
+            }];
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            (cert, key)
+        };
+        let (server, server_key) = leaf(vec!["127.0.0.1".into(), "localhost".into()], false);
+        let (client, client_key) = leaf(vec![], true);
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.join("server.pem"), server.pem()).unwrap();
+        std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
+        std::fs::write(dir.join("client.pem"), client.pem()).unwrap();
+        std::fs::write(dir.join("client.key"), client_key.serialize_pem()).unwrap();
+        Pki {
+            dir,
+            ca: ca.der().clone(),
+            server_chain: vec![server.der().clone()],
+            server_key: PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+            client_chain: vec![client.der().clone()],
+            client_key: PrivateKeyDer::Pkcs8(client_key.serialize_der().into()),
+        }
+    }
+
+    pub fn path(&self, file: &str) -> String {
+        self.dir.join(file).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum ClientAuth {
+    Required,
+    Requested,
+    None,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Version {
+    Tls12,
+    Tls13,
+}
+
+pub fn server_config(pki: &Pki, auth: ClientAuth, version: Version) -> ServerConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    roots.add(pki.ca.clone()).unwrap();
+    let versions: &[&rustls::SupportedProtocolVersion] = match version {
+        Version::Tls12 => &[&rustls::version::TLS12],
+        Version::Tls13 => &[&rustls::version::TLS13],
+    };
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .unwrap();
+    let verifier =
+        || WebPkiClientVerifier::builder_with_provider(Arc::new(roots.clone()), provider.clone());
+    let builder = match auth {
+        ClientAuth::Required => builder.with_client_cert_verifier(verifier().build().unwrap()),
+        ClientAuth::Requested => {
+            builder.with_client_cert_verifier(verifier().allow_unauthenticated().build().unwrap())
+        }
+        ClientAuth::None => builder.with_no_client_auth(),
+    };
+    builder
+        .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
+        .unwrap()
+}
+
+/// Answers one ApiVersions request the way a broker does: size, our correlation id, error 0, one API.
+pub async fn kafka_responder<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+) {
+    let mut size = [0u8; 4];
+    if stream.read_exact(&mut size).await.is_err() {
+        return;
+    }
+    let mut request = vec![0u8; i32::from_be_bytes(size).clamp(0, 4096) as usize];
+    if stream.read_exact(&mut request).await.is_err() || request.len() < 8 {
+        return;
+    }
+    let mut body = request[4..8].to_vec(); // correlation id
+    body.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3]);
+    let mut answer = (body.len() as i32).to_be_bytes().to_vec();
+    answer.extend_from_slice(&body);
+    let _ = stream.write_all(&answer).await;
+    let _ = stream.flush().await;
+}
+
+/// The servers of one test, on a runtime of their own; each returns its port.
+pub struct Servers {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Servers {
+    pub fn new() -> Servers {
+        Servers {
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn tls(&self, config: ServerConfig) -> u16 {
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        self.serve(move |stream| {
+            let acceptor = acceptor.clone();
+            async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    kafka_responder(tls).await;
+                }
+            }
+        })
+    }
+
+    /// Completes the handshake, then closes the connection without a word or an alert.
+    pub fn tls_then_hang_up(&self, config: ServerConfig) -> u16 {
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        self.serve(move |stream| {
+            let acceptor = acceptor.clone();
+            async move {
+                drop(acceptor.accept(stream).await);
+            }
+        })
+    }
+
+    pub fn plaintext(&self) -> u16 {
+        self.serve(kafka_responder)
+    }
+
+    /// Accepts connections and never answers.
+    pub fn silent(&self) -> u16 {
+        self.serve(|stream| async move {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(stream);
+        })
+    }
+
+    pub fn serve<F, Fut>(&self, handle: F) -> u16
+    where
+        F: Fn(TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let listener = self
+            .runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        self.runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(handle(stream));
+            }
+        });
+        port
+    }
+}
+
+/// A port nothing listens on.
+pub fn closed_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
