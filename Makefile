@@ -27,6 +27,8 @@ CARGO_MUTANTS_VERSION := 27.0.0
 # Mutants built and tested at once by `make mutants`, each in its own copy of the tree: a mutant's
 # build is mostly one rustc, which leaves a second core idle.
 MUTANTS_JOBS ?= 2
+# More cargo-mutants arguments, e.g. MUTANTS_ARGS='-f src/probe/knock.rs' for one file's mutants.
+MUTANTS_ARGS ?=
 # What mutants-diff tests: the change since this revision (CI: the previous commit on main).
 MUTANTS_BASE ?= HEAD~1
 FUZZ_TARGETS := event_parser event_to_evaluations pre_deploy_inputs
@@ -117,7 +119,7 @@ mutants-tool:
 # cargo-mutants exits 0 when every mutant was caught, 2 when one was missed, 3 when one only timed
 # out (a hang the tests noticed: caught), 4 when the unmutated tree fails its tests.
 mutants: mutants-tool ## mutation testing of the whole crate with the tests that need no emulator (.cargo/mutants.toml): hours on 2 cores; report in mutants.out/
-	$(CARGO) mutants --no-shuffle --jobs $(MUTANTS_JOBS) || [ $$? -eq 3 ]
+	$(CARGO) mutants --no-shuffle --jobs $(MUTANTS_JOBS) $(MUTANTS_ARGS) || [ $$? -eq 3 ]
 
 mutants-diff: mutants-tool ## mutation testing of what changed since MUTANTS_BASE (HEAD~1), in place; fails on a missed mutant
 	@git rev-parse --verify --quiet '$(MUTANTS_BASE)^{commit}' >/dev/null || { \

@@ -199,8 +199,8 @@ fn intrinsic(tag: Option<&Tag>, value: Value) -> Result<Value, String> {
     let Some(tag) = tag else {
         return Ok(value);
     };
-    // `!!str` arrives with the YAML core schema's handle resolved.
-    if ["!!", "tag:yaml.org,2002:"].contains(&tag.handle.as_str()) && tag.suffix == "str" {
+    // `!!str` arrives with the YAML core schema's handle resolved (unless a `%TAG` redefines `!!`).
+    if tag.handle == "tag:yaml.org,2002:" && tag.suffix == "str" {
         return Ok(Value::String(match value {
             Value::String(text) => text,
             other => other.to_string(),
@@ -317,5 +317,15 @@ mod tests {
             error,
             "line 1: the tag tag:yaml.org,2002:int is not a CloudFormation function"
         );
+        // A document that redefines `!!` makes `!!str` another tag, not text.
+        let error = read_yaml("%TAG !! tag:example.com,2000:\n---\nA: !!str 5\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            error,
+            "line 3: the tag tag:example.com,2000:str is not a CloudFormation function"
+        );
+        let error = read_yaml("A: !str 5\n").err().unwrap();
+        assert_eq!(error, "line 1: !str is not a CloudFormation function");
     }
 }
