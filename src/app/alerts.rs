@@ -504,5 +504,7 @@ mod tests {
             "{body}"
         );
         assert_eq!(unhealthy_cas(&cas), 1);
+        assert_eq!(unhealthy_cas(&boundary), 0, "expiring is not yet unhealthy");
+        assert_eq!(unhealthy_cas(&CaHealthReport::new()), 0);
     }
 }
