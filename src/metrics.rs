@@ -164,6 +164,15 @@ mod tests {
         }
     }
 
+    /// One evaluation, COMPLIANT: nothing to follow up.
+    fn one_compliant() -> InvocationSummary {
+        InvocationSummary {
+            evaluations: 1,
+            compliant: 1,
+            ..InvocationSummary::default()
+        }
+    }
+
     fn metric_names(line: &Value) -> Vec<String> {
         line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
@@ -223,11 +232,7 @@ mod tests {
             "r",
             None,
             Trigger::Change,
-            &InvocationSummary {
-                evaluations: 1,
-                compliant: 1,
-                ..InvocationSummary::default()
-            },
+            &one_compliant(),
             Timestamp::from_millis(0),
             LogLevel::Info,
         );
@@ -304,11 +309,7 @@ mod tests {
             "rule",
             None,
             Trigger::Change,
-            &InvocationSummary {
-                evaluations: 1,
-                compliant: 1,
-                ..InvocationSummary::default()
-            },
+            &one_compliant(),
             Timestamp::from_millis(0),
             LogLevel::Info,
         );
@@ -328,11 +329,7 @@ mod tests {
                 "r",
                 None,
                 Trigger::Scheduled,
-                &InvocationSummary {
-                    evaluations: 1,
-                    compliant: 1,
-                    ..InvocationSummary::default()
-                },
+                &one_compliant(),
                 Timestamp::from_millis(1_764_345_600_000),
                 threshold.metrics_level(),
             );

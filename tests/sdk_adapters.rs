@@ -786,7 +786,7 @@ async fn a_service_error_is_reported_by_its_code_and_message() {
     );
 }
 
-/// What STS and SNS (query protocol, XML answers) are asked, and the scripted answers, over an SDK
+/// What STS, SNS, Organizations and MSK are asked, and the scripted answers, over an SDK
 /// configuration: the clients the account builds itself are built from it.
 mod over_http {
     use std::sync::{Arc, Mutex};
@@ -803,8 +803,8 @@ mod over_http {
     use msk_mtls_rule::aws::ports::{Accounts, Directory, Message, Notifier};
     use msk_mtls_rule::aws::sdk::AwsAccount;
 
-    /// Each request's `Action` (from its form body) with its body and signing key id, answered
-    /// from the script by action.
+    /// Each request's action (from its form body, its JSON target header, or MSK's REST path) with
+    /// its body and signing key id, answered from the script by action.
     #[derive(Clone, Debug, Default)]
     struct Script {
         answers: Vec<(&'static str, u16, String)>,

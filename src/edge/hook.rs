@@ -263,7 +263,8 @@ mod tests {
         }
         for text in [
             r#"{"invokingEvent": "{}", "resultToken": "t"}"#,
-            r#"{"note": ""hookTypeName" in a value is no key", "x": 1}"#,
+            // The name as a value, not a key: valid JSON that passes the quick text check.
+            r#"{"note": "hookTypeName", "x": 1}"#,
             r#"["hookTypeName"]"#,
             r#"{"hookTypeName": "#,
         ] {
