@@ -119,10 +119,23 @@ fn the_rules_parameters_apply_to_the_hook() {
     let mut with_iam = hook_request("create-compliant.json");
     properties(&mut with_iam)["ClientAuthentication"]["Sasl"]["Iam"]["Enabled"] = json!("true");
     let answer = hook.answer(&with_iam);
+    assert_eq!(
+        answer["hookStatus"], "SUCCESS",
+        "SASL/IAM allowed; the tag may come from the stack: {answer}"
+    );
+    assert_eq!(
+        answer["message"], "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS; warning, not judged: tag \"cost-center\" is missing in the cluster's own tags, and the stack's tags (which may carry it) are not read by this hook",
+        "the missing tag is named as a warning: {answer}"
+    );
+    // Cloud Control has no stack: a tag missing from the cluster is missing.
+    let mut no_stack = with_iam.clone();
+    no_stack["stackId"] = json!("");
+    no_stack["requestData"]["targetType"] = json!("RESOURCE");
+    let answer = hook.answer(&no_stack);
     assert_eq!(answer["hookStatus"], "FAILED");
     assert_eq!(
         answer["message"], "OrdersCluster (AWS::MSK::Cluster) does not enforce mutual TLS: tag \"cost-center\" is missing",
-        "SASL/IAM allowed, the missing tag named: {answer}"
+        "the missing tag named: {answer}"
     );
     let serverless = hook.answer(&hook_request("create-serverless.json"));
     assert_eq!(
@@ -132,6 +145,160 @@ fn the_rules_parameters_apply_to_the_hook() {
         ),
         (Some("FAILED"), Some("NonCompliant"))
     );
+}
+
+/// Cloud Control (and Terraform's awscc provider, Pulumi's aws-native on top of it) sends
+/// `targetType: RESOURCE` with the type in `targetName` and no stack: judged like a stack's.
+#[test]
+fn a_cloud_control_request_is_judged_like_a_stack_operation() {
+    let hook = hook_with(NO_CA_CHECK);
+    let open = hook.answer(&hook_request("cloudcontrol-create-noncompliant.json"));
+    assert_eq!(
+        (open["hookStatus"].as_str(), open["errorCode"].as_str()),
+        (Some("FAILED"), Some("NonCompliant")),
+        "{open}"
+    );
+    assert_eq!(
+        open["clientRequestToken"],
+        "c1c0c7a1-7e57-4d0b-9c55-0a1b2c3d4e5f"
+    );
+    let message = open["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("cloudcontrol-AWS::MSK::Cluster-orders (AWS::MSK::Cluster) does not enforce mutual TLS: unauthenticated access is enabled"),
+        "{message}"
+    );
+    let serverless = hook.answer(&hook_request("cloudcontrol-create-serverless.json"));
+    assert_eq!(
+        serverless["hookStatus"], "SUCCESS",
+        "NOT_APPLICABLE by default: {serverless}"
+    );
+    assert!(serverless["message"]
+        .as_str()
+        .unwrap()
+        .contains("is not judged"));
+    let mut delete = hook_request("cloudcontrol-create-noncompliant.json");
+    delete["actionInvocationPoint"] = json!("DELETE_PRE_PROVISION");
+    delete["requestData"]["targetModel"] = json!({"resourceProperties": {}});
+    assert_eq!(hook.answer(&delete)["hookStatus"], "SUCCESS");
+
+    let strict = hook_with(
+        r#"{"checkCertificateAuthorityStatus":"false","serverlessClusterCompliance":"NON_COMPLIANT"}"#,
+    );
+    let serverless = strict.answer(&hook_request("cloudcontrol-create-serverless.json"));
+    assert_eq!(
+        (
+            serverless["hookStatus"].as_str(),
+            serverless["errorCode"].as_str()
+        ),
+        (Some("FAILED"), Some("NonCompliant")),
+        "{serverless}"
+    );
+}
+
+/// The hook's TargetFilters send MSK clusters only; anything else that arrives is a surprise and
+/// fails closed, naming what arrived.
+#[test]
+fn anything_the_filters_should_not_send_fails_closed_naming_it() {
+    let hook = hook_with(NO_CA_CHECK);
+    let retyped = |name: &str, kind: Option<&str>| {
+        let mut request = hook_request("cloudcontrol-create-noncompliant.json");
+        request["requestData"]["targetName"] = json!(name);
+        match kind {
+            Some(kind) => request["requestData"]["targetType"] = json!(kind),
+            None => {
+                request["requestData"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("targetType");
+            }
+        }
+        request
+    };
+    for (request, named) in [
+        (
+            retyped("AWS::S3::Bucket", Some("RESOURCE")),
+            "AWS::S3::Bucket arrived",
+        ),
+        (
+            retyped("AWS::S3::Bucket", Some("AWS::S3::Bucket")),
+            "AWS::S3::Bucket arrived",
+        ),
+        (retyped("STACK", Some("STACK")), "a STACK target arrived"),
+        (
+            retyped("CHANGE_SET", Some("CHANGE_SET")),
+            "a CHANGE_SET target arrived",
+        ),
+        (
+            retyped("AWS::MSK::Cluster", Some("AWS::MSK::ServerlessCluster")),
+            "neither RESOURCE nor the targetName",
+        ),
+    ] {
+        let answer = hook.answer(&request);
+        assert_eq!(
+            (answer["hookStatus"].as_str(), answer["errorCode"].as_str()),
+            (Some("FAILED"), Some("InternalFailure")),
+            "{named}: {answer}"
+        );
+        assert!(
+            answer["message"].as_str().unwrap().contains(named),
+            "{named}: {answer}"
+        );
+    }
+    let mut no_name = hook_request("create-compliant.json");
+    no_name["requestData"]
+        .as_object_mut()
+        .unwrap()
+        .remove("targetName");
+    let answer = hook.answer(&no_name);
+    assert_eq!(answer["errorCode"], "InternalFailure", "{answer}");
+    assert!(answer["message"]
+        .as_str()
+        .unwrap()
+        .contains("targetName is missing"));
+}
+
+/// AWS's own procedure writes the Tls block with a CA list and no `Enabled`: the hook passes it.
+#[test]
+fn the_tls_block_aws_documents_is_on() {
+    let hook = hook_with(NO_CA_CHECK);
+    let mut documented = hook_request("create-compliant.json");
+    properties(&mut documented)["ClientAuthentication"]["Tls"]
+        .as_object_mut()
+        .unwrap()
+        .remove("Enabled");
+    let answer = hook.answer(&documented);
+    assert_eq!(answer["hookStatus"], "SUCCESS", "{answer}");
+    properties(&mut documented)["ClientAuthentication"]["Tls"]["Enabled"] = json!("false");
+    let answer = hook.answer(&documented);
+    assert_eq!(answer["hookStatus"], "FAILED", "{answer}");
+    assert!(answer["message"]
+        .as_str()
+        .unwrap()
+        .contains("TLS client authentication is disabled"));
+}
+
+/// Stack-level tags are not in the request: a cluster without the scope tag may get it from the
+/// stack, so it is judged; only a literal value that differs is outside the scope.
+#[test]
+fn a_scope_tag_the_request_does_not_show_is_judged_never_passed() {
+    let hook = hook_with(
+        r#"{"checkCertificateAuthorityStatus":"false","scopeTagKey":"environment","scopeTagValue":"production"}"#,
+    );
+    for name in [
+        "update-noncompliant.json",
+        "cloudcontrol-create-noncompliant.json",
+    ] {
+        let answer = hook.answer(&hook_request(name));
+        assert_eq!(answer["errorCode"], "NonCompliant", "{name}: {answer}");
+        let mut other_scope = hook_request(name);
+        properties(&mut other_scope)["Tags"]["environment"] = json!("test");
+        let answer = hook.answer(&other_scope);
+        assert_eq!(answer["hookStatus"], "SUCCESS", "{name}: {answer}");
+        assert!(answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the rule's scope"));
+    }
 }
 
 #[test]

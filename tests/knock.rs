@@ -13,7 +13,7 @@ use msk_mtls_rule::probe::knock::Identity;
 use msk_mtls_rule::probe::run::probe;
 use msk_mtls_rule::probe::{Attempt, Outcome, ProbeReport, Verdict};
 
-use tls_servers::{server_config, ClientAuth, Pki, Servers, Version};
+use tls_servers::{server_config, ClientAuth, Jsse, OpensslServer, Pki, Servers, Version};
 
 fn tls_endpoint(port: u16) -> Endpoint {
     Endpoint {
@@ -78,9 +78,11 @@ fn servers_that_require_a_certificate_refuse_both_knocks_and_take_the_control_in
             (tls13, Attempt::TlsNoCert, Outcome::Refused),
             (tls13, Attempt::TlsUntrustedCert, Outcome::Refused),
             (tls13, Attempt::TlsClientCert, Outcome::Accepted),
+            (tls13, Attempt::PlaintextOnTls, Outcome::Refused),
             (tls12, Attempt::TlsNoCert, Outcome::Refused),
             (tls12, Attempt::TlsUntrustedCert, Outcome::Refused),
             (tls12, Attempt::TlsClientCert, Outcome::Accepted),
+            (tls12, Attempt::PlaintextOnTls, Outcome::Refused),
         ],
         "{report:?}"
     );
@@ -96,8 +98,9 @@ fn servers_that_require_a_certificate_refuse_both_knocks_and_take_the_control_in
         "TLS 1.3 handshake with the certificate completed and Kafka answered ApiVersions"
     );
     assert!(
-        detail(&report, tls12, Attempt::TlsNoCert)
-            .starts_with("the server aborted the TLS handshake: alert "),
+        detail(&report, tls12, Attempt::TlsNoCert).starts_with(
+            "the server asked for a certificate, then aborted the TLS handshake: alert "
+        ),
         "{report:?}"
     );
     assert_eq!(
@@ -124,6 +127,7 @@ fn a_server_that_only_requests_a_certificate_lets_a_client_without_one_in() {
             [
                 (port, Attempt::TlsNoCert, Outcome::Accepted),
                 (port, Attempt::TlsUntrustedCert, Outcome::Refused),
+                (port, Attempt::PlaintextOnTls, Outcome::Refused),
             ],
             "{report:?}"
         );
@@ -158,4 +162,174 @@ fn a_close_after_the_handshake_with_no_alert_is_no_refusal() {
         no_cert.detail
     );
     assert_eq!(report.verdict, Verdict::Inconclusive);
+}
+
+fn outcome_of(report: &ProbeReport, attempt: Attempt) -> Outcome {
+    report
+        .results
+        .iter()
+        .find(|knock| knock.attempt == attempt)
+        .unwrap()
+        .outcome
+}
+
+/// A fatal alert before the server asked for a certificate (a version, cipher or SNI it will not
+/// take) refuses no client for want of one: before, any alert read as a refusal and such a broker,
+/// which requires no certificate at all, was ENFORCED.
+#[test]
+fn an_alert_before_the_server_asked_for_a_certificate_is_no_refusal() {
+    let pki = Pki::new("knock-early-alert");
+    let servers = Servers::new();
+    let port = servers.alert_before_asking();
+    let report = probe_of(&pki, vec![tls_endpoint(port)], false);
+    for attempt in [Attempt::TlsNoCert, Attempt::TlsUntrustedCert] {
+        assert_eq!(
+            outcome_of(&report, attempt),
+            Outcome::Inconclusive,
+            "{report:?}"
+        );
+        assert!(
+            detail(&report, port, attempt).contains("before it asked for a certificate"),
+            "{report:?}"
+        );
+    }
+    assert_eq!(report.verdict, Verdict::Inconclusive, "{}", report.reason);
+}
+
+/// A port-sharing proxy that answers plaintext Kafka on the TLS port lets anyone in.
+#[test]
+fn a_tls_port_that_also_answers_plaintext_is_an_open_door() {
+    let pki = Pki::new("knock-sniffing");
+    let servers = Servers::new();
+    let port = servers.sniffing(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let report = probe_of(&pki, vec![tls_endpoint(port)], false);
+    assert_eq!(outcome_of(&report, Attempt::TlsNoCert), Outcome::Refused);
+    assert_eq!(
+        outcome_of(&report, Attempt::PlaintextOnTls),
+        Outcome::Accepted
+    );
+    assert_eq!(report.verdict, Verdict::NotEnforced, "{}", report.reason);
+    assert!(
+        report.reason.contains("plaintext-on-tls"),
+        "{}",
+        report.reason
+    );
+}
+
+/// SNI routing: the certificate check on the named route only; a client that names no server
+/// walks in.
+#[test]
+fn a_door_open_to_a_client_without_sni_is_open() {
+    let pki = Pki::new("knock-sni");
+    let servers = Servers::new();
+    let port = servers.by_sni(
+        server_config(&pki, ClientAuth::Required, Version::Tls13),
+        server_config(&pki, ClientAuth::None, Version::Tls13),
+    );
+    let named = Endpoint {
+        host: "localhost".into(),
+        port,
+        listener: Listener::Tls,
+    };
+    let report = probe_of(&pki, vec![named], false);
+    let on_loopback: Vec<(Attempt, Outcome)> = report
+        .results
+        .iter()
+        .filter(|knock| !knock.detail.starts_with("[::1]"))
+        .map(|knock| (knock.attempt, knock.outcome))
+        .collect();
+    assert_eq!(
+        on_loopback,
+        [
+            (Attempt::TlsNoCert, Outcome::Refused),
+            (Attempt::TlsUntrustedCert, Outcome::Refused),
+            (Attempt::TlsNoCertNoSni, Outcome::Accepted),
+            (Attempt::TlsUntrustedCertNoSni, Outcome::Accepted),
+            (Attempt::PlaintextOnTls, Outcome::Refused),
+        ],
+        "{report:?}"
+    );
+    assert_eq!(report.verdict, Verdict::NotEnforced, "{}", report.reason);
+}
+
+/// In TLS 1.3 the client finishes first: silence after the handshake may be a slow certificate
+/// check, not a welcome.
+#[test]
+fn silence_after_a_tls_1_3_handshake_that_asked_for_a_certificate_is_inconclusive() {
+    let pki = Pki::new("knock-silent");
+    let servers = Servers::new();
+    let port = servers.tls_then_silent(server_config(&pki, ClientAuth::Requested, Version::Tls13));
+    let report = probe_of(&pki, vec![tls_endpoint(port)], false);
+    assert_eq!(
+        outcome_of(&report, Attempt::TlsNoCert),
+        Outcome::Inconclusive,
+        "{report:?}"
+    );
+    assert!(detail(&report, port, Attempt::TlsNoCert)
+        .contains("a slow certificate check and an open door look the same"));
+    assert_eq!(report.verdict, Verdict::Inconclusive);
+}
+
+/// Java's TLS, configured as a Kafka broker configures `ssl.client.auth=required`: both knocks
+/// refused after it asked, by the alerts JSSE sends, and the CA's own client let in, in TLS 1.2 and
+/// 1.3.
+#[test]
+fn a_jsse_listener_requiring_certificates_refuses_both_knocks_in_tls_1_2_and_1_3() {
+    let pki = Pki::new("knock-jsse");
+    for protocol in ["TLSv1.3", "TLSv1.2"] {
+        let broker = Jsse::start(&pki, protocol);
+        let report = probe_of(&pki, vec![tls_endpoint(broker.port)], true);
+        assert_eq!(
+            outcomes(&report),
+            [
+                (broker.port, Attempt::TlsNoCert, Outcome::Refused),
+                (broker.port, Attempt::TlsUntrustedCert, Outcome::Refused),
+                (broker.port, Attempt::TlsClientCert, Outcome::Accepted),
+                (broker.port, Attempt::PlaintextOnTls, Outcome::Refused),
+            ],
+            "{protocol}: {report:?}"
+        );
+        assert_eq!(
+            report.verdict,
+            Verdict::Enforced,
+            "{protocol}: {}",
+            report.reason
+        );
+        for attempt in [Attempt::TlsNoCert, Attempt::TlsUntrustedCert] {
+            let said = detail(&report, broker.port, attempt);
+            assert!(
+                [
+                    "BadCertificate",
+                    "CertificateUnknown",
+                    "CertificateRequired"
+                ]
+                .iter()
+                .any(|alert| said.ends_with(alert)),
+                "{protocol} {attempt:?}: {said}"
+            );
+        }
+    }
+}
+
+/// OpenSSL's server, requiring a certificate: its alerts are refusals too.
+#[test]
+fn openssl_s_server_requiring_certificates_refuses_both_knocks_in_tls_1_2_and_1_3() {
+    let pki = Pki::new("knock-openssl");
+    for flag in ["-tls1_3", "-tls1_2"] {
+        let server = OpensslServer::start(&pki, flag);
+        let report = probe_of(&pki, vec![tls_endpoint(server.port)], false);
+        for attempt in [Attempt::TlsNoCert, Attempt::TlsUntrustedCert] {
+            assert_eq!(
+                outcome_of(&report, attempt),
+                Outcome::Refused,
+                "{flag} {attempt:?}: {report:?}"
+            );
+        }
+        assert_eq!(
+            report.verdict,
+            Verdict::Enforced,
+            "{flag}: {}",
+            report.reason
+        );
+    }
 }

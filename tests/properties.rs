@@ -658,7 +658,7 @@ proptest! {
         let request = json!({
             "clientRequestToken": "t",
             "actionInvocationPoint": "CREATE_PRE_PROVISION",
-            "requestData": {"targetType": "AWS::MSK::Cluster", "targetLogicalId": "Cluster",
+            "requestData": {"targetName": "AWS::MSK::Cluster", "targetType": "AWS::MSK::Cluster", "targetLogicalId": "Cluster",
                             "targetModel": {"resourceProperties": properties}},
         });
         let fakes = (common::FakeSink::default(), common::FakeHistory::default(),
@@ -683,7 +683,7 @@ proptest! {
 }
 
 /// The same cluster as a `terraform show -json` change, when Terraform can say it: a way in given
-/// without its flag, or TLS without its flag, has no Terraform spelling.
+/// without its flag, or TLS without its flag and without a CA, has no Terraform spelling.
 fn to_terraform(config: &Value) -> Option<Value> {
     fn flag(toggle: &Value) -> Option<Value> {
         match toggle {
@@ -695,7 +695,16 @@ fn to_terraform(config: &Value) -> Option<Value> {
     let auth = &config["ClientAuthentication"];
     let tls = match &auth["Tls"] {
         Value::Null => json!([]),
-        tls if tls["Enabled"] == json!(true) => {
+        // AWS's documented shape: a CA list with no flag is on, as a Terraform `tls` block is.
+        tls if tls["Enabled"] == json!(true)
+            || (tls.get("Enabled").is_none()
+                && tls["CertificateAuthorityArnList"]
+                    .as_array()
+                    .is_some_and(|arns| {
+                        arns.iter()
+                            .any(|arn| arn.as_str().is_some_and(|arn| !arn.trim().is_empty()))
+                    })) =>
+        {
             json!([{"certificate_authority_arns": tls["CertificateAuthorityArnList"]}])
         }
         _ => return None,

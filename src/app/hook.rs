@@ -13,6 +13,7 @@ use crate::edge::hook::{read_hook_request, token_of, HookOperation, HookRequest}
 use crate::edge::json::Json;
 use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
+use crate::rule::checks::Finding;
 use crate::rule::evaluation::{join_within, ComplianceType, ResourceType};
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
@@ -122,17 +123,33 @@ async fn judge<A: Account>(
 ) -> Result<HookResponse, RuleError> {
     let token = request.client_request_token.clone();
     let subject_name = format!("{} ({})", request.logical_id, request.resource_type);
+    // The hook's TargetFilters send MSK clusters only: anything else is a surprise, never a pass.
+    if !request.resource_type.is_msk_cluster() {
+        return Ok(HookResponse::internal_failure(
+            token,
+            &format!(
+                "{} arrived, but this hook judges AWS::MSK::Cluster and AWS::MSK::ServerlessCluster only: check the hook's TargetFilters",
+                request.resource_type
+            ),
+        ));
+    }
     if request.operation == HookOperation::Delete {
         return Ok(HookResponse::success(
             token,
             format!("{subject_name}: a delete closes every door"),
         ));
     }
+    // Stack-level tags are not in the request and this hook does not read the stack, so a scope
+    // tag the cluster does not carry itself may still come from the stack: judged, never passed.
+    let scoped_tags = match &params.scope_tag {
+        Some(scope) => scope.assumed_before_deploy(&request.tags),
+        None => request.tags.clone(),
+    };
     let subject = Subject {
         resource_type: &request.resource_type,
         presence: Presence::Present,
         left_scope: false,
-        tags: Some(&request.tags),
+        tags: Some(&scoped_tags),
     };
     let cluster = || match request.resource_type {
         ResourceType::MskServerlessCluster => Ok(Cluster::Serverless),
@@ -144,19 +161,25 @@ async fn judge<A: Account>(
     let (evaluation, findings) = evaluator
         .judge_with_findings(&subject, &request.logical_id, now, cluster)
         .await?;
-    Ok(match evaluation.compliance {
-        ComplianceType::Compliant => {
-            HookResponse::success(token, format!("{subject_name} enforces mutual TLS"))
+    // A required tag missing from the cluster's own tags may come from the stack's: a warning
+    // when there is a stack, a failure for Cloud Control, which has none.
+    let (warnings, failures): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|finding| {
+            matches!(finding, Finding::MissingTag(_)) && request.stack_id.is_some()
+        });
+    let warned = |message: String| {
+        if warnings.is_empty() {
+            return message;
         }
-        ComplianceType::NotApplicable => HookResponse::success(
-            token,
-            format!(
-                "{subject_name} is not judged: {}",
-                evaluation.annotation.unwrap_or_default()
-            ),
-        ),
-        ComplianceType::NonCompliant => {
-            let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        let tags: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        format!(
+            "{message}; warning, not judged: {} in the cluster's own tags, and the stack's tags (which may carry it) are not read by this hook",
+            tags.join(", ")
+        )
+    };
+    Ok(match evaluation.compliance {
+        ComplianceType::NonCompliant if !failures.is_empty() => {
+            let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
             let prefix = format!("{subject_name} does not enforce mutual TLS: ");
             let room = HOOK_MESSAGE_MAX_CHARS
                 .saturating_sub(prefix.chars().count())
@@ -165,9 +188,19 @@ async fn judge<A: Account>(
             HookResponse::failed(
                 token,
                 HookErrorCode::NonCompliant,
-                format!("{prefix}{named}"),
+                warned(format!("{prefix}{named}")),
             )
         }
+        ComplianceType::Compliant | ComplianceType::NonCompliant => {
+            HookResponse::success(token, warned(format!("{subject_name} enforces mutual TLS")))
+        }
+        ComplianceType::NotApplicable => HookResponse::success(
+            token,
+            format!(
+                "{subject_name} is not judged: {}",
+                evaluation.annotation.unwrap_or_default()
+            ),
+        ),
     })
 }
 

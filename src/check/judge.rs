@@ -217,14 +217,8 @@ pub fn judge(
         let mut unknown = Vec::new();
         let resolved = resolve_unknown(&variant, &mut unknown);
         let mut tags = tags_of(&resolved)?;
-        if unknown
-            .iter()
-            .any(|path| path == "Tags" || path == "Properties")
-        {
-            // Tags not known: the cluster is taken to be in the rule's tag scope, never out of it.
-            if let Some(scope) = &params.scope_tag {
-                tags.insert(scope.key.clone(), scope.value.clone().unwrap_or_default());
-            }
+        if let Some(scope) = &params.scope_tag {
+            tags = scope.assumed_before_deploy(&tags);
         }
         let subject = Subject {
             resource_type,
@@ -577,6 +571,91 @@ mod tests {
             judged(untagged, &scoped).compliance,
             ComplianceType::NotApplicable,
             "known tags out of scope stay out"
+        );
+    }
+
+    /// AWS's procedure writes the Tls block with a CA list and no `Enabled`: on, in `check` too;
+    /// `Enabled` unknown before deploy still reads the unsafe way.
+    #[test]
+    fn the_tls_block_aws_documents_is_on_and_an_unknown_flag_is_off() {
+        let params =
+            RuleParams::parse(Some(r#"{"checkCertificateAuthorityStatus":"false"}"#)).unwrap();
+        let mut documented = mtls();
+        documented["ClientAuthentication"]["Tls"]
+            .as_object_mut()
+            .unwrap()
+            .remove("Enabled");
+        assert_eq!(
+            judged(documented.clone(), &params).compliance,
+            ComplianceType::Compliant
+        );
+        let mut by_ref = documented.clone();
+        by_ref["ClientAuthentication"]["Tls"]["Enabled"] = unknown();
+        assert_eq!(
+            judged(by_ref, &params).compliance,
+            ComplianceType::NonCompliant
+        );
+        let mut off = documented;
+        off["ClientAuthentication"]["Tls"]["Enabled"] = json!("false");
+        assert_eq!(
+            judged(off, &params).compliance,
+            ComplianceType::NonCompliant
+        );
+    }
+
+    /// An open cluster whose scope tag is not a literal (`!Ref`, `!Sub`, an unknown value), or is
+    /// absent (stack-level tags, Terraform's `default_tags` may add it), is judged: only a literal
+    /// value that differs proves it outside the scope.
+    #[test]
+    fn a_scope_tag_the_template_does_not_prove_is_judged_never_out_of_scope() {
+        let scoped = RuleParams::parse(Some(
+            r#"{"scopeTagKey":"environment","scopeTagValue":"production","checkCertificateAuthorityStatus":"false"}"#,
+        ))
+        .unwrap();
+        let key_only = RuleParams::parse(Some(
+            r#"{"scopeTagKey":"environment","checkCertificateAuthorityStatus":"false"}"#,
+        ))
+        .unwrap();
+        let open = || json!({"ClientAuthentication": {"Unauthenticated": {"Enabled": true}}});
+        let tagged = |tags: Value| {
+            let mut cluster = open();
+            cluster["Tags"] = tags;
+            cluster
+        };
+        for params in [&scoped, &key_only] {
+            for (case, properties) in [
+                ("no Tags at all", open()),
+                (
+                    "a value by !Ref",
+                    tagged(json!({"environment": {"Ref": "Env"}})),
+                ),
+                (
+                    "a value by !Sub",
+                    tagged(json!({"environment": {"Fn::Sub": "${Env}"}})),
+                ),
+                (
+                    "a value by Fn::If",
+                    tagged(
+                        json!({"environment": {"Fn::If": ["Prod", "production", {"Ref": "Env"}]}}),
+                    ),
+                ),
+                ("other tags only", tagged(json!({"owner": "team-a"}))),
+                (
+                    "the value unknown",
+                    tagged(json!({"environment": unknown()})),
+                ),
+            ] {
+                assert_eq!(
+                    judged(properties, params).compliance,
+                    ComplianceType::NonCompliant,
+                    "{case}"
+                );
+            }
+        }
+        assert_eq!(
+            judged(tagged(json!({"environment": "test"})), &scoped).compliance,
+            ComplianceType::NotApplicable,
+            "a literal value that differs proves the cluster outside the scope"
         );
     }
 

@@ -22,10 +22,13 @@ use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::CaHealthReport;
 
-pub const USAGE: &str = "       msk-mtls-rule check [--parameters JSON|@FILE] [--format text|json|sarif] FILE...
+pub const USAGE: &str =
+    "       msk-mtls-rule check [--parameters JSON|@FILE] [--format text|json|sarif] FILE...
                                               judge the MSK clusters of CloudFormation templates and
-                                              Terraform plans (JSON); exit 0 none NON_COMPLIANT, 1 some,
-                                              2 usage or unreadable input";
+                                              Terraform plans (JSON); exit 0 all judged and none
+                                              NON_COMPLIANT, 1 some NON_COMPLIANT, 2 usage or
+                                              unreadable input, 3 a part not judged (nested stack,
+                                              module, macro)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -80,15 +83,25 @@ pub fn parse_check_args(
     })
 }
 
-/// One cluster of one file, judged.
+/// One cluster of one file, judged, or a part of a file that may hold clusters and is not judged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
     pub file: String,
     pub resource: String,
     pub resource_type: ResourceType,
     pub line: Option<usize>,
-    pub judged: Judged,
+    pub verdict: Verdict,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Judged(Judged),
+    /// Why not (a nested stack, a module, a macro): said in every format, never a pass.
+    NotJudged(String),
+}
+
+/// What a reader is told for a part that is not judged, in place of a compliance type.
+pub const NOT_JUDGED: &str = "NOT_JUDGED";
 
 /// Judges every cluster of every file (read by `read_file`); an unreadable file is an error naming
 /// it. CAs are looked up through `cas` only when the parameters ask for the CA check.
@@ -106,6 +119,16 @@ pub async fn check_files<C: PrivateCaService>(
     for file in &request.files {
         let text = read_file(file).map_err(|e| format!("{file}: cannot read: {e}"))?;
         for candidate in candidates(file, &text).map_err(|e| format!("{file}: {e}"))? {
+            if let Some(why) = candidate.not_judged {
+                checked.push(Checked {
+                    file: file.clone(),
+                    resource: candidate.resource,
+                    resource_type: candidate.resource_type,
+                    line: candidate.line,
+                    verdict: Verdict::NotJudged(why),
+                });
+                continue;
+            }
             if request.params.check_certificate_authority_status {
                 for arn in cas_named(&candidate.properties) {
                     if let Entry::Vacant(slot) = report.entry(arn) {
@@ -135,24 +158,31 @@ pub async fn check_files<C: PrivateCaService>(
                 resource: candidate.resource,
                 resource_type: candidate.resource_type,
                 line: candidate.line,
-                judged,
+                verdict: Verdict::Judged(judged),
             });
         }
     }
     Ok(checked)
 }
 
+/// 1 when a cluster is NON_COMPLIANT; otherwise 3 when a part of a file is not judged (the check
+/// could not finish: what it did not see may be open); 0 only when everything was judged and passed.
 pub fn exit_status(checked: &[Checked]) -> u8 {
-    u8::from(
-        checked
-            .iter()
-            .any(|c| c.judged.compliance == ComplianceType::NonCompliant),
-    )
+    let non_compliant = checked.iter().any(|c| {
+        matches!(&c.verdict, Verdict::Judged(judged) if judged.compliance == ComplianceType::NonCompliant)
+    });
+    let not_judged = checked
+        .iter()
+        .any(|c| matches!(c.verdict, Verdict::NotJudged(_)));
+    match (non_compliant, not_judged) {
+        (true, _) => 1,
+        (false, true) => 3,
+        (false, false) => 0,
+    }
 }
 
-fn findings(checked: &Checked) -> Vec<String> {
-    checked
-        .judged
+fn findings(judged: &Judged) -> Vec<String> {
+    judged
         .findings
         .iter()
         .map(|(_, finding)| finding.to_string())
@@ -166,31 +196,33 @@ pub fn to_text(checked: &[Checked]) -> String {
             Some(line) => format!("{}:{line}", c.file),
             None => c.file.clone(),
         };
-        let _ = write!(
-            out,
-            "{place}: {} ({}) {}",
-            c.resource,
-            c.resource_type,
-            c.judged.compliance.as_str()
-        );
-        match c.judged.compliance {
+        let _ = write!(out, "{place}: {} ({}) ", c.resource, c.resource_type);
+        let judged = match &c.verdict {
+            Verdict::NotJudged(why) => {
+                let _ = writeln!(out, "{NOT_JUDGED}: {why}");
+                continue;
+            }
+            Verdict::Judged(judged) => judged,
+        };
+        out.push_str(judged.compliance.as_str());
+        match judged.compliance {
             ComplianceType::NonCompliant => {
-                let _ = write!(out, ": {}", findings(c).join("; "));
+                let _ = write!(out, ": {}", findings(judged).join("; "));
             }
             ComplianceType::NotApplicable => {
                 let _ = write!(
                     out,
                     ": {}",
-                    c.judged.annotation.as_deref().unwrap_or_default()
+                    judged.annotation.as_deref().unwrap_or_default()
                 );
             }
             ComplianceType::Compliant => {}
         }
-        if !c.judged.unknown.is_empty() {
+        if !judged.unknown.is_empty() {
             let _ = write!(
                 out,
                 " [not known before deploy, read the unsafe way: {}]",
-                c.judged.unknown.join(", ")
+                judged.unknown.join(", ")
             );
         }
         out.push('\n');
@@ -203,20 +235,37 @@ pub fn to_json(checked: &[Checked]) -> Value {
         checked
             .iter()
             .map(|c| {
-                json!({
+                let mut entry = json!({
                     "file": c.file,
                     "resource": c.resource,
                     "resourceType": c.resource_type.as_str(),
-                    "complianceType": c.judged.compliance.as_str(),
-                    "findings": findings(c),
-                    "annotation": c.judged.annotation,
                     "line": c.line,
-                    "unknownBeforeDeploy": c.judged.unknown,
-                })
+                });
+                let details = match &c.verdict {
+                    Verdict::Judged(judged) => json!({
+                        "complianceType": judged.compliance.as_str(),
+                        "findings": findings(judged),
+                        "annotation": judged.annotation,
+                        "unknownBeforeDeploy": judged.unknown,
+                    }),
+                    Verdict::NotJudged(why) => json!({
+                        "complianceType": NOT_JUDGED,
+                        "findings": [],
+                        "annotation": why,
+                        "unknownBeforeDeploy": [],
+                    }),
+                };
+                if let (Some(entry), Some(details)) = (entry.as_object_mut(), details.as_object()) {
+                    entry.extend(details.clone());
+                }
+                entry
             })
             .collect(),
     )
 }
+
+/// The SARIF rule of the parts that are not judged.
+const NOT_JUDGED_RULE: &str = "not-judged";
 
 /// A check's SARIF rule id: its name in kebab case (`TLS-only listener` is `tls-only-listener`).
 pub fn rule_id(name: &str) -> String {
@@ -225,6 +274,13 @@ pub fn rule_id(name: &str) -> String {
 
 /// SARIF 2.1.0, one rule per check of the rule's table, one result per finding.
 pub fn to_sarif(checked: &[Checked]) -> Value {
+    let not_judged_rule = json!({
+        "id": NOT_JUDGED_RULE,
+        "name": "not judged",
+        "shortDescription": {"text": "MSK mTLS: a part of the file that may hold MSK clusters is not judged"},
+        "fullDescription": {"text": "A nested stack, nested application, CloudFormation module or template macro may create MSK clusters this file does not show: check their templates on their own"},
+        "defaultConfiguration": {"level": "note"},
+    });
     let rules: Vec<Value> = CHECKS
         .iter()
         .map(|check| {
@@ -242,12 +298,33 @@ pub fn to_sarif(checked: &[Checked]) -> Value {
                 "defaultConfiguration": {"level": "error"},
             })
         })
+        .chain(std::iter::once(not_judged_rule))
         .collect();
     let mut seen = BTreeSet::new();
+    let location = |c: &Checked| {
+        let region = c.line.map_or(json!({}), |line| json!({"startLine": line}));
+        json!([{
+            "physicalLocation": {"artifactLocation": {"uri": c.file}, "region": region},
+            "logicalLocations": [{"name": c.resource, "kind": "resource"}],
+        }])
+    };
+    let not_judged = checked.iter().filter_map(|c| match &c.verdict {
+        Verdict::NotJudged(why) => Some(json!({
+            "ruleId": NOT_JUDGED_RULE,
+            "level": "note",
+            "message": {"text": format!("{} ({}) is not judged: {why}", c.resource, c.resource_type)},
+            "locations": location(c),
+        })),
+        Verdict::Judged(_) => None,
+    });
     let results: Vec<Value> = checked
         .iter()
-        .flat_map(|c| {
-            c.judged
+        .filter_map(|c| match &c.verdict {
+            Verdict::Judged(judged) => Some((c, judged)),
+            Verdict::NotJudged(_) => None,
+        })
+        .flat_map(|(c, judged)| {
+            judged
                 .findings
                 .iter()
                 .map(move |(check, finding)| (c, check, finding))
@@ -261,20 +338,14 @@ pub fn to_sarif(checked: &[Checked]) -> Value {
             ))
         })
         .map(|(c, check, finding)| {
-            let mut region = json!({});
-            if let Some(line) = c.line {
-                region = json!({"startLine": line});
-            }
             json!({
                 "ruleId": rule_id(check.name),
                 "level": "error",
                 "message": {"text": format!("{} ({}): {finding}", c.resource, c.resource_type)},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": c.file}, "region": region},
-                    "logicalLocations": [{"name": c.resource, "kind": "resource"}],
-                }],
+                "locations": location(c),
             })
         })
+        .chain(not_judged)
         .collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

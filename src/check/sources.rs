@@ -27,6 +27,9 @@ pub struct Candidate {
     pub resource_type: ResourceType,
     pub line: Option<usize>,
     pub properties: Value,
+    /// Why the file's MSK clusters may lie beyond what is read here (a nested stack, a module, a
+    /// macro): said in every format, never silence.
+    pub not_judged: Option<String>,
 }
 
 /// Every MSK cluster in `text` (the file's name decides how it is read, the content whether a JSON
@@ -40,6 +43,11 @@ pub fn candidates(file: &str, text: &str) -> Result<Vec<Candidate>, String> {
         let json = Json::parse(text).map_err(|e| format!("not JSON: {e}"))?;
         let value = without_duplicates(&json, "")?;
         if value.get("resource_changes").is_some() || value.get("terraform_version").is_some() {
+            // `terraform show -json` of a state (no plan file) has `values` and no
+            // `planned_values`: it says what exists, not what the plan would change.
+            if value.get("planned_values").is_none() && value.get("resource_changes").is_none() {
+                return Err("a Terraform state (terraform show -json without a plan file), not a plan: run terraform plan -out=tfplan, then terraform show -json tfplan".into());
+            }
             return terraform_candidates(&value);
         }
         let lines = value
@@ -110,13 +118,36 @@ fn cloudformation_candidates(
         .and_then(Value::as_object)
         .ok_or("not a CloudFormation template (no Resources) nor a Terraform plan")?;
     let mut found = Vec::new();
+    for transform in macros(template)? {
+        found.push(Candidate {
+            resource: "Transform".into(),
+            resource_type: ResourceType::parse(&transform),
+            line: None,
+            properties: json!({}),
+            not_judged: Some(format!(
+                "the macro {transform} rewrites the template before deploy: what it makes is not judged"
+            )),
+        });
+    }
     for (id, resource) in resources {
         let kind = resource
             .get("Type")
             .and_then(Value::as_str)
             .ok_or_else(|| format!("Resources.{id}.Type is missing or not a string"))?;
         let resource_type = ResourceType::parse(kind);
-        if !resource_type.is_msk_cluster() {
+        let not_judged = match kind {
+            "AWS::CloudFormation::Stack" => {
+                Some("a nested stack: check its template on its own".to_owned())
+            }
+            "AWS::Serverless::Application" => {
+                Some("a nested application: check its template on its own".to_owned())
+            }
+            kind if kind.ends_with("::MODULE") => {
+                Some("a CloudFormation module: its resources are not in this template".to_owned())
+            }
+            _ => None,
+        };
+        if !resource_type.is_msk_cluster() && not_judged.is_none() {
             continue;
         }
         found.push(Candidate {
@@ -127,6 +158,7 @@ fn cloudformation_candidates(
                 .get("Properties")
                 .cloned()
                 .unwrap_or_else(|| json!({})),
+            not_judged,
         });
     }
     // In the template's order (a JSON object's keys may come back sorted).
@@ -139,6 +171,29 @@ fn cloudformation_candidates(
     Ok(found)
 }
 
+/// The template-level macros other than SAM's transform, which `check` reads as SAM leaves MSK
+/// resources: every other macro may add or change resources.
+fn macros(template: &Value) -> Result<Vec<String>, String> {
+    const SAM: &str = "AWS::Serverless-2016-10-31";
+    let named = |value: &Value| -> Result<String, String> {
+        match value {
+            Value::String(name) => Ok(name.clone()),
+            Value::Object(map) => map
+                .get("Name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| "Transform: a macro without a Name".to_owned()),
+            _ => Err("Transform is neither a name nor a list of names".into()),
+        }
+    };
+    let names = match template.get("Transform") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(named).collect::<Result<_, _>>()?,
+        Some(one) => vec![named(one)?],
+    };
+    Ok(names.into_iter().filter(|name| name != SAM).collect())
+}
+
 /// `aws_msk_cluster` and `aws_msk_serverless_cluster` changes that create or update.
 fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
     let changes = match plan.get("resource_changes") {
@@ -149,9 +204,15 @@ fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
     let mut found = Vec::new();
     for (i, change) in changes.iter().enumerate() {
         let at = format!("resource_changes[{i}]");
-        let resource_type = match change.get("type").and_then(Value::as_str) {
-            Some("aws_msk_cluster") => ResourceType::MskCluster,
-            Some("aws_msk_serverless_cluster") => ResourceType::MskServerlessCluster,
+        let (resource_type, provider) = match change.get("type").and_then(Value::as_str) {
+            Some("aws_msk_cluster") => (ResourceType::MskCluster, Provider::Aws),
+            Some("aws_msk_serverless_cluster") => {
+                (ResourceType::MskServerlessCluster, Provider::Aws)
+            }
+            Some("awscc_msk_cluster") => (ResourceType::MskCluster, Provider::CloudControl),
+            Some("awscc_msk_serverless_cluster") => {
+                (ResourceType::MskServerlessCluster, Provider::CloudControl)
+            }
             Some(_) => continue,
             None => return Err(format!("{at}.type is missing")),
         };
@@ -181,8 +242,14 @@ fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
             .pointer("/change/after_unknown")
             .cloned()
             .unwrap_or(Value::Null);
-        let properties = match resource_type {
-            ResourceType::MskCluster => terraform_properties(&after, &after_unknown),
+        let properties = match (provider, &resource_type) {
+            (Provider::Aws, ResourceType::MskCluster) => {
+                terraform_properties(&after, &after_unknown)
+                    .map_err(|e| format!("{address}: {e}"))?
+            }
+            (Provider::CloudControl, ResourceType::MskCluster) => {
+                cloud_control_properties(&after, &after_unknown, false)
+            }
             _ => json!({}),
         };
         found.push(Candidate {
@@ -190,9 +257,77 @@ fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
             resource_type,
             line: None,
             properties,
+            not_judged: None,
         });
     }
     Ok(found)
+}
+
+/// Which Terraform provider wrote the change: `aws` (its own schema, nested blocks as lists) or
+/// `awscc` (Cloud Control: the CloudFormation schema's properties in snake_case, nested blocks as
+/// objects, no `tags_all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    Aws,
+    CloudControl,
+}
+
+/// An `awscc` value in CloudFormation's shape: each key in PascalCase (`client_authentication` is
+/// `ClientAuthentication`), tag keys as written, what `after_unknown` marks unknown marked so.
+fn cloud_control_properties(after: &Value, unknown: &Value, tag_map: bool) -> Value {
+    if unknown == &Value::Bool(true) {
+        return self::unknown();
+    }
+    match after {
+        Value::Object(map) => {
+            let unknown_keys = unknown
+                .as_object()
+                .map(|map| map.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default();
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.extend(unknown_keys.iter().filter(|key| !map.contains_key(*key)));
+            let mut out = Map::new();
+            for key in keys {
+                let value = map.get(key).unwrap_or(&Value::Null);
+                let key_unknown = unknown.get(key).unwrap_or(&Value::Null);
+                if value.is_null() && key_unknown != &Value::Bool(true) {
+                    continue;
+                }
+                let name = if tag_map {
+                    key.clone()
+                } else {
+                    pascal_case(key)
+                };
+                let tags = !tag_map && key == "tags";
+                out.insert(name, cloud_control_properties(value, key_unknown, tags));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    cloud_control_properties(item, unknown.get(i).unwrap_or(&Value::Null), false)
+                })
+                .collect(),
+        ),
+        scalar => scalar.clone(),
+    }
+}
+
+/// `certificate_authority_arn_list` as `CertificateAuthorityArnList`.
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// An attribute of a Terraform value: what `after` holds, unless `after_unknown` marks it unknown.
@@ -209,19 +344,34 @@ fn attribute(after: &Value, unknown: &Value, key: &str) -> Option<(Value, Value)
     }
 }
 
-/// A nested block (Terraform's `nesting_mode: list`): its first element.
-fn block(after: &Value, unknown: &Value, key: &str) -> Option<(Value, Value)> {
-    let (value, unknown) = attribute(after, unknown, key)?;
+/// A nested block (Terraform's `nesting_mode: list`, at most one element in the MSK schema): its
+/// element. A list of two is refused: reading the first would judge half of what is written.
+fn block(after: &Value, unknown: &Value, key: &str) -> Result<Option<(Value, Value)>, String> {
+    let Some((value, unknown)) = attribute(after, unknown, key) else {
+        return Ok(None);
+    };
     if is_unknown(&value) {
-        return Some((value, Value::Null));
+        return Ok(Some((value, Value::Null)));
     }
-    let first = value.as_array()?.first()?.clone();
+    let items = match value.as_array() {
+        Some(items) => items,
+        None => return Ok(None),
+    };
+    if items.len() > 1 {
+        return Err(format!(
+            "{key} is a list of {} blocks where the schema allows one",
+            items.len()
+        ));
+    }
+    let Some(first) = items.first().cloned() else {
+        return Ok(None);
+    };
     let first_unknown = unknown
         .as_array()
         .and_then(|items| items.first())
         .cloned()
         .unwrap_or(Value::Null);
-    Some((first, first_unknown))
+    Ok(Some((first, first_unknown)))
 }
 
 /// A toggle `{"Enabled": <bool>}` from a Terraform boolean attribute.
@@ -230,9 +380,9 @@ fn toggle(after: &Value, unknown: &Value, key: &str) -> Option<Value> {
 }
 
 /// The properties CloudFormation would hold for the same `aws_msk_cluster` settings.
-fn terraform_properties(after: &Value, unknown: &Value) -> Value {
+fn terraform_properties(after: &Value, unknown: &Value) -> Result<Value, String> {
     let mut properties = Map::new();
-    match block(after, unknown, "client_authentication") {
+    match block(after, unknown, "client_authentication")? {
         Some((auth, _)) if is_unknown(&auth) => {
             properties.insert("ClientAuthentication".into(), auth);
         }
@@ -241,11 +391,11 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Value {
             if let Some(flag) = toggle(&auth, &auth_unknown, "unauthenticated") {
                 client.insert("Unauthenticated".into(), flag);
             }
-            if let Some((sasl, sasl_unknown)) = block(&auth, &auth_unknown, "sasl") {
+            if let Some((sasl, sasl_unknown)) = block(&auth, &auth_unknown, "sasl")? {
                 client.insert("Sasl".into(), sasl_properties(&sasl, &sasl_unknown));
             }
             // A `tls` block turns TLS client authentication on; it has no flag of its own.
-            if let Some((tls, tls_unknown)) = block(&auth, &auth_unknown, "tls") {
+            if let Some((tls, tls_unknown)) = block(&auth, &auth_unknown, "tls")? {
                 let tls_value = if is_unknown(&tls) {
                     tls
                 } else {
@@ -261,11 +411,11 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Value {
         }
         None => {}
     }
-    if let Some((encryption, encryption_unknown)) = block(after, unknown, "encryption_info") {
+    if let Some((encryption, encryption_unknown)) = block(after, unknown, "encryption_info")? {
         let in_transit = if is_unknown(&encryption) {
             Some((encryption, Value::Null))
         } else {
-            block(&encryption, &encryption_unknown, "encryption_in_transit")
+            block(&encryption, &encryption_unknown, "encryption_in_transit")?
         };
         if let Some((in_transit, in_transit_unknown)) = in_transit {
             let broker = if is_unknown(&in_transit) {
@@ -282,10 +432,17 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Value {
             }
         }
     }
-    let vpc = block(after, unknown, "broker_node_group_info")
-        .and_then(|(info, info_unknown)| pass_unknown(info, info_unknown, "connectivity_info"))
-        .and_then(|(info, info_unknown)| pass_unknown(info, info_unknown, "vpc_connectivity"))
-        .and_then(|(info, info_unknown)| pass_unknown(info, info_unknown, "client_authentication"));
+    let mut vpc = block(after, unknown, "broker_node_group_info")?;
+    for key in [
+        "connectivity_info",
+        "vpc_connectivity",
+        "client_authentication",
+    ] {
+        vpc = match vpc {
+            Some((info, info_unknown)) => pass_unknown(info, info_unknown, key)?,
+            None => None,
+        };
+    }
     if let Some((vpc_auth, vpc_unknown)) = vpc {
         let client = if is_unknown(&vpc_auth) {
             vpc_auth
@@ -294,7 +451,7 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Value {
             if let Some(flag) = toggle(&vpc_auth, &vpc_unknown, "tls") {
                 client.insert("Tls".into(), flag);
             }
-            if let Some((sasl, sasl_unknown)) = block(&vpc_auth, &vpc_unknown, "sasl") {
+            if let Some((sasl, sasl_unknown)) = block(&vpc_auth, &vpc_unknown, "sasl")? {
                 client.insert("Sasl".into(), sasl_properties(&sasl, &sasl_unknown));
             }
             Value::Object(client)
@@ -304,16 +461,19 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Value {
             json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": client}}}),
         );
     }
-    if let Some((tags, _)) = attribute(after, unknown, "tags") {
+    // `tags_all` holds the provider's `default_tags` too; `tags` only what the resource sets.
+    if let Some((tags, _)) =
+        attribute(after, unknown, "tags_all").or_else(|| attribute(after, unknown, "tags"))
+    {
         properties.insert("Tags".into(), tags);
     }
-    Value::Object(properties)
+    Ok(Value::Object(properties))
 }
 
 /// The next nested block, or the unknown marker passed down as it is.
-fn pass_unknown(value: Value, unknown: Value, key: &str) -> Option<(Value, Value)> {
+fn pass_unknown(value: Value, unknown: Value, key: &str) -> Result<Option<(Value, Value)>, String> {
     if is_unknown(&value) {
-        Some((value, Value::Null))
+        Ok(Some((value, Value::Null)))
     } else {
         block(&value, &unknown, key)
     }
@@ -356,10 +516,14 @@ fn sasl_properties(sasl: &Value, unknown: &Value) -> Value {
 mod tests {
     use super::*;
 
+    fn tf(after: &Value, unknown: &Value) -> Value {
+        terraform_properties(after, unknown).unwrap()
+    }
+
     #[test]
     fn either_mark_of_a_plan_makes_a_json_file_a_plan() {
         for plan in [
-            r#"{"format_version": "1.2", "terraform_version": "1.9.0"}"#,
+            r#"{"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {}}"#,
             r#"{"resource_changes": []}"#,
         ] {
             assert_eq!(candidates("plan.json", plan).unwrap(), Vec::new(), "{plan}");
@@ -369,11 +533,146 @@ mod tests {
             "not a CloudFormation template (no Resources) nor a Terraform plan"
         );
     }
+    /// `terraform show -json` of a state has no changes to read: taken for a plan it would pass.
+    #[test]
+    fn a_terraform_state_is_refused_as_not_a_plan() {
+        let state = r#"{"format_version": "1.0", "terraform_version": "1.9.0", "values": {"root_module": {"resources": [
+            {"address": "aws_msk_cluster.open", "type": "aws_msk_cluster", "values": {"client_authentication": []}}]}}}"#;
+        let error = candidates("state.json", state).unwrap_err();
+        assert!(error.starts_with("a Terraform state"), "{error}");
+    }
+
+    fn plan_of(kind: &str, after: Value, after_unknown: Value) -> String {
+        json!({"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {},
+            "resource_changes": [{"address": format!("{kind}.this"), "type": kind, "name": "this",
+                "change": {"actions": ["create"], "after": after, "after_unknown": after_unknown}}]})
+        .to_string()
+    }
+
+    /// A block the schema allows once, given twice: reading the first would judge half of it.
+    #[test]
+    fn a_block_list_of_two_is_refused() {
+        let two = json!({"client_authentication": [
+            {"unauthenticated": false, "tls": [{"certificate_authority_arns": ["arn:ca"]}]},
+            {"unauthenticated": true}
+        ]});
+        let error =
+            candidates("plan.json", &plan_of("aws_msk_cluster", two, json!({}))).unwrap_err();
+        assert_eq!(
+            error,
+            "aws_msk_cluster.this: client_authentication is a list of 2 blocks where the schema allows one"
+        );
+        let nested = json!({"client_authentication": [{"sasl": [{"iam": false}, {"iam": true}]}]});
+        let error =
+            candidates("plan.json", &plan_of("aws_msk_cluster", nested, json!({}))).unwrap_err();
+        assert!(error.contains("sasl is a list of 2 blocks"), "{error}");
+    }
+
+    /// `default_tags` land in `tags_all` only.
+    #[test]
+    fn tags_all_is_read_with_the_providers_default_tags() {
+        let after = json!({"tags": {"owner": "a"}, "tags_all": {"owner": "a", "environment": "production"}});
+        let found = candidates("plan.json", &plan_of("aws_msk_cluster", after, json!({}))).unwrap();
+        assert_eq!(
+            found[0].properties["Tags"],
+            json!({"owner": "a", "environment": "production"})
+        );
+        let unknown_tags = candidates(
+            "plan.json",
+            &plan_of(
+                "aws_msk_cluster",
+                json!({"tags": {"owner": "a"}}),
+                json!({"tags_all": true}),
+            ),
+        )
+        .unwrap();
+        assert_eq!(unknown_tags[0].properties["Tags"], unknown());
+    }
+
+    /// Terraform's Cloud Control provider: the CloudFormation schema in snake_case, blocks as objects.
+    #[test]
+    fn awscc_clusters_are_read_in_cloudformations_shape() {
+        let after = json!({
+            "cluster_name": "orders",
+            "client_authentication": {
+                "sasl": {"iam": {"enabled": true}, "scram": null},
+                "tls": {"certificate_authority_arn_list": ["arn:ca"], "enabled": null},
+                "unauthenticated": {"enabled": false}
+            },
+            "encryption_info": {"encryption_in_transit": {"client_broker": "TLS", "in_cluster": true}},
+            "tags": {"cost_center": "42"}
+        });
+        let found = candidates(
+            "plan.json",
+            &plan_of("awscc_msk_cluster", after, json!({"arn": true, "client_authentication": {"tls": {"certificate_authority_arn_list": [true]}}})),
+        )
+        .unwrap();
+        assert_eq!(found[0].resource, "awscc_msk_cluster.this");
+        assert_eq!(found[0].resource_type, ResourceType::MskCluster);
+        assert_eq!(
+            found[0].properties["ClientAuthentication"],
+            json!({"Sasl": {"Iam": {"Enabled": true}},
+                   "Tls": {"CertificateAuthorityArnList": [unknown()]},
+                   "Unauthenticated": {"Enabled": false}})
+        );
+        assert_eq!(
+            found[0].properties["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"],
+            "TLS"
+        );
+        assert_eq!(
+            found[0].properties["Tags"],
+            json!({"cost_center": "42"}),
+            "tag keys as written"
+        );
+        assert_eq!(found[0].properties["Arn"], unknown());
+        let serverless = candidates(
+            "plan.json",
+            &plan_of("awscc_msk_serverless_cluster", json!({}), json!({})),
+        )
+        .unwrap();
+        assert_eq!(
+            serverless[0].resource_type,
+            ResourceType::MskServerlessCluster
+        );
+    }
+
+    /// What may hold clusters this file does not show is listed, not skipped.
+    #[test]
+    fn nested_stacks_modules_and_macros_are_listed_as_not_judged() {
+        let template = json!({
+            "Transform": ["AWS::Serverless-2016-10-31", {"Name": "AWS::Include", "Parameters": {}}],
+            "Resources": {
+                "Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {}},
+                "App": {"Type": "AWS::Serverless::Application", "Properties": {}},
+                "Module": {"Type": "Org::Kafka::Cluster::MODULE", "Properties": {}},
+                "Bucket": {"Type": "AWS::S3::Bucket"}
+            }
+        });
+        let found = candidates("template.json", &template.to_string()).unwrap();
+        let listed: Vec<(&str, Option<&str>)> = found
+            .iter()
+            .map(|c| (c.resource.as_str(), c.not_judged.as_deref()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("App", Some("a nested application: check its template on its own")),
+                ("Module", Some("a CloudFormation module: its resources are not in this template")),
+                ("Nested", Some("a nested stack: check its template on its own")),
+                ("Transform", Some("the macro AWS::Include rewrites the template before deploy: what it makes is not judged")),
+            ]
+        );
+        let sam_only = json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}});
+        assert!(candidates("t.json", &sam_only.to_string())
+            .unwrap()
+            .is_empty());
+    }
+
     #[test]
     fn an_unknown_client_authentication_block_stays_unknown() {
-        let properties = terraform_properties(&json!({}), &json!({"client_authentication": true}));
+        let properties = tf(&json!({}), &json!({"client_authentication": true}));
         assert_eq!(properties["ClientAuthentication"], unknown());
-        let known = terraform_properties(
+        let known = tf(
             &json!({"client_authentication": [{"unauthenticated": false}]}),
             &json!({"client_authentication": [{}]}),
         );
@@ -388,13 +687,13 @@ mod tests {
             {"client_authentication": [{"tls": false, "sasl": [{"iam": true, "scram": false}]}]}
         ]}]}]});
         assert_eq!(
-            terraform_properties(&vpc_sasl, &json!({}))["BrokerNodeGroupInfo"],
+            tf(&vpc_sasl, &json!({}))["BrokerNodeGroupInfo"],
             json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {
                 "Tls": {"Enabled": false},
                 "Sasl": {"Iam": {"Enabled": true}, "Scram": {"Enabled": false}}
             }}}})
         );
-        let connectivity_unknown = terraform_properties(
+        let connectivity_unknown = tf(
             &json!({"broker_node_group_info": [{}]}),
             &json!({"broker_node_group_info": [{"connectivity_info": true}]}),
         );
@@ -402,7 +701,7 @@ mod tests {
             connectivity_unknown["BrokerNodeGroupInfo"],
             json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": unknown()}}})
         );
-        let client_sasl = terraform_properties(
+        let client_sasl = tf(
             &json!({"client_authentication": [{"sasl": [{"scram": true}]}]}),
             &json!({}),
         );

@@ -40,12 +40,29 @@ const FUNCTIONS: &[&str] = &[
 pub fn read_yaml(text: &str) -> Result<YamlTemplate, String> {
     let mut builder = Builder::default();
     Parser::new_from_str(text)
-        .load(&mut builder, false)
+        .load(&mut builder, true)
         .map_err(|e| format!("not YAML: {e}"))?;
     if let Some(error) = builder.error {
         return Err(error);
     }
-    let value = builder.root.ok_or("an empty document")?;
+    // CloudFormation reads one document: a template after a `---` would never be judged.
+    if builder.roots.len() > 1 {
+        let looks_like_template = |root: &Value| {
+            root.get("Resources").is_some() || root.get("AWSTemplateFormatVersion").is_some()
+        };
+        return Err(match builder.roots.iter().position(looks_like_template) {
+            Some(i) => format!(
+                "a YAML file of {} documents, document {} a CloudFormation template: CloudFormation reads a single document, so the file is refused rather than judged in part",
+                builder.roots.len(),
+                i + 1
+            ),
+            None => format!(
+                "a YAML file of {} documents and none a CloudFormation template: not a CloudFormation template (no Resources) nor a Terraform plan",
+                builder.roots.len()
+            ),
+        });
+    }
+    let value = builder.roots.pop().ok_or("an empty document")?;
     Ok(YamlTemplate {
         value,
         resource_lines: builder.resource_lines,
@@ -69,7 +86,8 @@ enum Frame {
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    root: Option<Value>,
+    /// One per document.
+    roots: Vec<Value>,
     resource_lines: BTreeMap<String, usize>,
     error: Option<String>,
 }
@@ -90,7 +108,7 @@ impl Builder {
     fn add(&mut self, value: Value, line: usize, is_plain_scalar: bool) {
         let depth = self.stack.len();
         match self.stack.last_mut() {
-            None => self.root = Some(value),
+            None => self.roots.push(value),
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map {
                 entries,
@@ -237,6 +255,28 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// An open cluster after `---` would pass if only the first document were read.
+    #[test]
+    fn a_multi_document_file_with_a_template_is_refused_naming_the_document() {
+        let text = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n---\nResources:\n  Open:\n    Type: AWS::MSK::Cluster\n";
+        let error = read_yaml(text).err().unwrap();
+        assert!(
+            error.contains("2 documents, document 1 a CloudFormation template"),
+            "{error}"
+        );
+        let second = "kind: ConfigMap\n---\nAWSTemplateFormatVersion: '2010-09-09'\n";
+        let error = read_yaml(second).err().unwrap();
+        assert!(
+            error.contains("document 2 a CloudFormation template"),
+            "{error}"
+        );
+        let manifests = "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: Secret\n";
+        let error = read_yaml(manifests).err().unwrap();
+        assert!(error.contains("none a CloudFormation template"), "{error}");
+        let one = read_yaml("---\nResources: {}\n...\n").unwrap();
+        assert_eq!(one.value, json!({"Resources": {}}));
+    }
 
     #[test]
     fn short_forms_become_long_forms_and_lines_are_kept() {

@@ -606,17 +606,49 @@ mod tests {
         assert!(!facts(tls_on).unauthenticated_access);
     }
 
+    /// AWS's own procedure (MSK developer guide, "Create a cluster that supports client
+    /// authentication") writes the Tls block with a CA list and no `Enabled`: that cluster
+    /// enforces mTLS, so reading it as off would be a false alarm on AWS's documented shape.
     #[test]
-    fn a_tls_block_without_its_flag_counts_as_off() {
-        let legacy =
+    fn a_tls_block_with_a_ca_list_and_no_flag_is_on_and_only_false_turns_it_off() {
+        let documented =
             json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": [CA]}}});
-        let facts = facts(legacy);
-        assert!(!facts.tls_client_authentication);
+        let on = facts(documented);
+        assert!(on.tls_client_authentication);
         assert!(
-            facts.unauthenticated_access,
-            "with no way in recorded as on, MSK's default is unauthenticated access"
+            !on.unauthenticated_access,
+            "TLS client authentication on: MSK does not open unauthenticated access by default"
         );
-        assert_eq!(facts.certificate_authority_arns, vec![CA.to_owned()]);
+        assert_eq!(on.certificate_authority_arns, vec![CA.to_owned()]);
+        for (config, enabled) in [
+            (
+                json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": [CA], "Enabled": false}}}),
+                false,
+            ),
+            (
+                json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": [CA], "Enabled": true}}}),
+                true,
+            ),
+            (json!({"ClientAuthentication": {"Tls": {}}}), false),
+            (
+                json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": []}}}),
+                false,
+            ),
+            (
+                json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": ["", " "]}}}),
+                false,
+            ),
+            (
+                json!({"clientAuthentication": {"tls": {"certificateAuthorityArnList": [CA]}}}),
+                true,
+            ),
+        ] {
+            assert_eq!(
+                facts(config.clone()).tls_client_authentication,
+                enabled,
+                "{config}"
+            );
+        }
     }
 
     #[test]

@@ -16,11 +16,22 @@ pub enum HookOperation {
     Delete,
 }
 
+/// Who asked: a stack operation, or a Cloud Control call (Terraform's awscc provider, Pulumi's
+/// aws-native), which has no stack and so no stack-level tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    CloudFormation,
+    CloudControl,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookRequest {
     pub client_request_token: Option<String>,
     pub operation: HookOperation,
     pub resource_type: ResourceType,
+    pub origin: Origin,
+    /// The stack the operation is part of; `None` for Cloud Control.
+    pub stack_id: Option<String>,
     /// The template's logical id, or the type when the request names none (Cloud Control).
     pub logical_id: String,
     /// The proposed properties, `Enabled` flags given as "true"/"false" read as booleans.
@@ -80,9 +91,35 @@ pub fn read_hook_request(payload: &Json) -> Result<HookRequest, String> {
     let data = field(root, "requestData")?
         .and_then(as_object)
         .ok_or("requestData is missing or not an object (this hook judges resource operations, not stacks or change sets)")?;
-    let target = match (field(data, "targetType")?, field(data, "targetName")?) {
-        (Some(kind), _) | (None, Some(kind)) => string(kind, "requestData.targetType")?,
-        (None, None) => return Err("requestData.targetType is missing".into()),
+    // `targetName` holds the resource type in every request; `targetType` holds it too for
+    // CloudFormation but `RESOURCE` for Cloud Control, and `STACK` or `CHANGE_SET` for the targets
+    // this hook does not judge.
+    let target = match field(data, "targetName")? {
+        Some(name) => string(name, "requestData.targetName")?,
+        None => return Err("requestData.targetName is missing".into()),
+    };
+    let origin = match field(data, "targetType")? {
+        None => Origin::CloudFormation,
+        Some(kind) => match string(kind, "requestData.targetType")?.as_str() {
+            kind @ ("STACK" | "CHANGE_SET") => {
+                return Err(format!(
+                    "a {kind} target arrived: this hook judges resource operations only (TargetOperations RESOURCE and CLOUD_CONTROL)"
+                ))
+            }
+            "RESOURCE" => Origin::CloudControl,
+            kind if kind == target => Origin::CloudFormation,
+            kind => {
+                return Err(format!(
+                    "requestData.targetType {kind:?} is neither RESOURCE nor the targetName {target:?}"
+                ))
+            }
+        },
+    };
+    // The guide's shape block spells it `stackID`, its examples `stackId`.
+    let stack_id = match field(root, "stackId")?.or(field(root, "stackID")?) {
+        Some(Json::String(id)) if !id.is_empty() => Some(id.clone()),
+        Some(Json::String(_) | Json::Null) | None => None,
+        Some(other) => return Err(format!("stackId is {}, not a string", other.kind())),
     };
     let logical_id = match field(data, "targetLogicalId")? {
         Some(id) => string(id, "requestData.targetLogicalId")?,
@@ -111,6 +148,8 @@ pub fn read_hook_request(payload: &Json) -> Result<HookRequest, String> {
         client_request_token,
         operation,
         resource_type: ResourceType::parse(&target),
+        origin,
+        stack_id,
         logical_id,
         properties,
         tags,
@@ -226,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_delete_needs_no_properties_and_a_flag_that_is_not_a_boolean_is_kept_for_the_reader() {
-        let delete = r#"{"actionInvocationPoint": "DELETE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster"}}"#;
+        let delete = r#"{"actionInvocationPoint": "DELETE_PRE_PROVISION", "requestData": {"targetName": "AWS::MSK::Cluster"}}"#;
         let request = read(delete).unwrap();
         assert_eq!(request.operation, HookOperation::Delete);
         assert_eq!(request.logical_id, "AWS::MSK::Cluster");
@@ -234,6 +273,28 @@ mod tests {
         let odd = CREATE.replace(r#""Enabled": "false""#, r#""Enabled": "no""#);
         let text = format!("{:?}", read(&odd).unwrap().properties);
         assert!(text.contains("String(\"no\")"), "{text}");
+    }
+
+    /// Cloud Control's requests say `RESOURCE` in `targetType`: the type is in `targetName`.
+    #[test]
+    fn a_cloud_control_request_is_read_by_its_target_name_and_has_no_stack() {
+        let cloud_control = CREATE.replace(
+            r#""targetType": "AWS::MSK::Cluster""#,
+            r#""targetType": "RESOURCE""#,
+        );
+        let request = read(&cloud_control).unwrap();
+        assert_eq!(request.resource_type, ResourceType::MskCluster);
+        assert_eq!(request.origin, Origin::CloudControl);
+        assert_eq!(request.stack_id, None);
+        assert_eq!(read(CREATE).unwrap().origin, Origin::CloudFormation);
+        let with_stack = CREATE.replace(
+            r#""hookTypeName""#,
+            r#""stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1", "hookTypeName""#,
+        );
+        assert_eq!(
+            read(&with_stack).unwrap().stack_id.as_deref(),
+            Some("arn:aws:cloudformation:us-east-1:123456789012:stack/s/1")
+        );
     }
 
     #[test]
@@ -286,12 +347,20 @@ mod tests {
                 "requestData is missing",
             ),
             (
-                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster"}}"#,
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetName": "AWS::MSK::Cluster"}}"#,
                 "targetModel is missing",
             ),
             (
-                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetModel": {}}}"#,
-                "targetType is missing",
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster", "targetModel": {}}}"#,
+                "targetName is missing",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetName": "STACK", "targetType": "STACK"}}"#,
+                "a STACK target arrived",
+            ),
+            (
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "stackId": 7, "requestData": {"targetName": "AWS::MSK::Cluster"}}"#,
+                "stackId is a number",
             ),
             (
                 r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "actionInvocationPoint": "DELETE_PRE_PROVISION", "requestData": {}}"#,
@@ -302,11 +371,11 @@ mod tests {
                 "both spellings",
             ),
             (
-                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster", "targetModel": {"resourceProperties": "x"}}}"#,
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetName": "AWS::MSK::Cluster", "targetModel": {"resourceProperties": "x"}}}"#,
                 "not an object",
             ),
             (
-                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetType": "AWS::MSK::Cluster", "targetModel": {"resourceProperties": {"Tags": [{"Key": "a"}]}}}}"#,
+                r#"{"actionInvocationPoint": "CREATE_PRE_PROVISION", "requestData": {"targetName": "AWS::MSK::Cluster", "targetModel": {"resourceProperties": {"Tags": [{"Key": "a"}]}}}}"#,
                 "Tags is an array",
             ),
         ] {

@@ -2,12 +2,16 @@
 //! and one ApiVersions request, each bounded in time. Nothing else is ever sent.
 
 use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{ResolvesClientCert, Resumption, WantsClientCert, WebPkiServerVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::sign::CertifiedKey;
+use rustls::{AlertDescription, ClientConfig, ConfigBuilder, RootCertStore, SignatureScheme};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -23,15 +27,53 @@ pub struct Identity {
     pub key: PrivateKeyDer<'static>,
 }
 
-/// How to knock: timeouts, and one TLS client per certificate presented, built once per probe.
+/// How to knock: timeouts, the brokers' roots, and the certificates presented. A TLS client is
+/// made per knock, so each knows whether the server asked it for a certificate and none resumes
+/// another's session.
 pub struct Knocker {
     connect_timeout: Duration,
     read_timeout: Duration,
-    no_certificate: TlsConnector,
-    /// Presents a certificate from a CA made on the fly, which no broker can trust.
-    untrusted: TlsConnector,
-    /// Presents a certificate from the cluster's Private CA, for the positive control.
-    control: Option<TlsConnector>,
+    builder: ConfigBuilder<ClientConfig, WantsClientCert>,
+    /// A certificate from a CA made on the fly, which no broker can trust.
+    untrusted: Arc<CertifiedKey>,
+    /// A certificate from the cluster's Private CA, for the positive control.
+    control: Option<Arc<CertifiedKey>>,
+}
+
+/// The alerts a server sends when a client's certificate fails its check (or is missing). Only
+/// these, and only after the server asked for a certificate, are a refusal; any other alert, or one
+/// before the server asked (a version, cipher or name it will not take), proves nothing.
+const CERTIFICATE_ALERTS: [AlertDescription; 10] = [
+    AlertDescription::BadCertificate,
+    AlertDescription::UnsupportedCertificate,
+    AlertDescription::CertificateRevoked,
+    AlertDescription::CertificateExpired,
+    AlertDescription::CertificateUnknown,
+    AlertDescription::UnknownCA,
+    AlertDescription::AccessDenied,
+    AlertDescription::DecryptError,
+    AlertDescription::CertificateRequired,
+    AlertDescription::HandshakeFailure,
+];
+
+/// Presents its certificate (or none) and records whether the server asked for one: rustls asks
+/// the resolver only when a CertificateRequest arrives, in TLS 1.2 and inside TLS 1.3's encrypted
+/// handshake alike.
+#[derive(Debug)]
+struct Recorder {
+    identity: Option<Arc<CertifiedKey>>,
+    asked: Arc<AtomicBool>,
+}
+
+impl ResolvesClientCert for Recorder {
+    fn resolve(&self, _: &[&[u8]], _: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::SeqCst);
+        self.identity.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.identity.is_some()
+    }
 }
 
 /// A throw-away CA and a client certificate it issued, both made now and never stored.
@@ -60,6 +102,41 @@ pub fn untrusted_identity() -> Result<Identity, String> {
     })
 }
 
+/// Whether a DER certificate is X.509 v1: its TBSCertificate opens without the `[0]` version tag.
+fn is_version_1(cert: &[u8]) -> bool {
+    /// The contents of the DER element at the start of `der`: (first byte of contents, rest).
+    fn enter(der: &[u8]) -> Option<&[u8]> {
+        let (&length, rest) = der.get(1..)?.split_first()?;
+        if length < 0x80 {
+            return Some(rest);
+        }
+        rest.get(usize::from(length & 0x7f)..)
+    }
+    enter(cert)
+        .and_then(enter)
+        .and_then(|tbs| tbs.first())
+        .is_some_and(|&tag| tag != 0xa0)
+}
+
+fn certified_key(
+    identity: Identity,
+    provider: &CryptoProvider,
+    what: &str,
+) -> Result<Arc<CertifiedKey>, String> {
+    if identity
+        .chain
+        .first()
+        .is_some_and(|cert| is_version_1(cert))
+    {
+        return Err(format!(
+            "the {what} is an X.509 v1 certificate: TLS clients present v3 certificates (ACM Private CA issues v3); issue it again as v3"
+        ));
+    }
+    CertifiedKey::from_der(identity.chain, identity.key, provider)
+        .map(Arc::new)
+        .map_err(|e| format!("the {what} and its key do not go together: {e}"))
+}
+
 impl Knocker {
     /// The knocker for brokers verified against `roots`, with the control certificate if given.
     pub fn new(
@@ -73,71 +150,160 @@ impl Knocker {
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
                 .map_err(|e| format!("no CA to verify the brokers with: {e}"))?;
-        let connector = |identity: Option<Identity>| -> Result<TlsConnector, String> {
-            let builder = ClientConfig::builder_with_provider(provider.clone())
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .with_webpki_verifier(verifier.clone());
-            let config = match identity {
-                None => builder.with_no_client_auth(),
-                Some(identity) => builder
-                    .with_client_auth_cert(identity.chain, identity.key)
-                    .map_err(|e| {
-                        format!("the client certificate and key do not go together: {e}")
-                    })?,
-            };
-            Ok(TlsConnector::from(Arc::new(config)))
-        };
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_webpki_verifier(verifier);
         Ok(Knocker {
             connect_timeout,
             read_timeout,
-            no_certificate: connector(None)?,
-            untrusted: connector(Some(untrusted_identity()?))?,
+            builder,
+            untrusted: certified_key(
+                untrusted_identity()?,
+                &provider,
+                "untrusted test certificate",
+            )?,
             control: control
-                .map(|identity| connector(Some(identity)))
+                .map(|identity| certified_key(identity, &provider, "client certificate"))
                 .transpose()?,
         })
     }
 
-    /// Every attempt that fits the endpoint's listener, one after another.
+    /// A TLS client for one knock, and the flag it raises when the server asks for a certificate.
+    fn client(
+        &self,
+        identity: Option<&Arc<CertifiedKey>>,
+        sni: bool,
+    ) -> (TlsConnector, Arc<AtomicBool>) {
+        let asked = Arc::new(AtomicBool::new(false));
+        let mut config = self
+            .builder
+            .clone()
+            .with_client_cert_resolver(Arc::new(Recorder {
+                identity: identity.cloned(),
+                asked: asked.clone(),
+            }));
+        config.enable_sni = sni;
+        config.resumption = Resumption::disabled();
+        (TlsConnector::from(Arc::new(config)), asked)
+    }
+
+    /// The attempts an endpoint's listener gets on each of its addresses.
+    fn attempts(&self, endpoint: &Endpoint) -> Vec<Attempt> {
+        match endpoint.listener {
+            Listener::Plaintext => vec![Attempt::Plaintext],
+            Listener::SaslScram | Listener::SaslIam => vec![Attempt::Sasl],
+            Listener::Tls => {
+                let mut attempts = vec![Attempt::TlsNoCert, Attempt::TlsUntrustedCert];
+                // A name is sent as SNI; a broker that routes by SNI may let in a client that
+                // sends none (an address is never sent as SNI, so for one the knocks are the same).
+                if endpoint.host.parse::<IpAddr>().is_err() {
+                    attempts.extend([Attempt::TlsNoCertNoSni, Attempt::TlsUntrustedCertNoSni]);
+                }
+                if self.control.is_some() {
+                    attempts.push(Attempt::TlsClientCert);
+                }
+                attempts.push(Attempt::PlaintextOnTls);
+                attempts
+            }
+        }
+    }
+
+    /// Every attempt that fits the endpoint's listener, on every address its name resolves to,
+    /// one after another.
     pub async fn knock(&self, endpoint: &Endpoint) -> Vec<Knocked> {
+        let attempts = self.attempts(endpoint);
         let knocked = |attempt, (outcome, detail): (Outcome, String)| Knocked {
             endpoint: endpoint.clone(),
             attempt,
             outcome,
             detail,
         };
-        match endpoint.listener {
-            Listener::Plaintext => {
-                vec![knocked(Attempt::Plaintext, self.plaintext(endpoint).await)]
+        let addresses = match self.addresses(endpoint).await {
+            Ok(addresses) => addresses,
+            Err(result) => {
+                return attempts
+                    .into_iter()
+                    .map(|attempt| knocked(attempt, result.clone()))
+                    .collect()
             }
-            Listener::SaslScram | Listener::SaslIam => {
-                vec![knocked(Attempt::Sasl, self.sasl(endpoint).await)]
-            }
-            Listener::Tls => {
-                let mut results = vec![
-                    knocked(
-                        Attempt::TlsNoCert,
-                        self.tls(endpoint, &self.no_certificate, false).await,
-                    ),
-                    knocked(
-                        Attempt::TlsUntrustedCert,
-                        self.tls(endpoint, &self.untrusted, true).await,
-                    ),
-                ];
-                if let Some(control) = &self.control {
-                    results.push(knocked(
-                        Attempt::TlsClientCert,
-                        self.tls(endpoint, control, true).await,
-                    ));
+        };
+        let mut results = Vec::new();
+        for address in &addresses {
+            for attempt in &attempts {
+                let (outcome, mut detail) = self.attempt(endpoint, *address, *attempt).await;
+                if addresses.len() > 1 {
+                    detail = format!("[{}] {detail}", address.ip());
                 }
-                results
+                results.push(knocked(*attempt, (outcome, detail)));
+            }
+        }
+        results
+    }
+
+    async fn attempt(
+        &self,
+        endpoint: &Endpoint,
+        address: SocketAddr,
+        attempt: Attempt,
+    ) -> (Outcome, String) {
+        match attempt {
+            Attempt::Plaintext => self.plaintext(address).await,
+            Attempt::PlaintextOnTls => self.plaintext_on_tls(address).await,
+            Attempt::Sasl => self.sasl(endpoint, address).await,
+            Attempt::TlsNoCert => self.tls(endpoint, address, None, true).await,
+            Attempt::TlsNoCertNoSni => self.tls(endpoint, address, None, false).await,
+            Attempt::TlsUntrustedCert => {
+                self.tls(endpoint, address, Some(&self.untrusted), true)
+                    .await
+            }
+            Attempt::TlsUntrustedCertNoSni => {
+                self.tls(endpoint, address, Some(&self.untrusted), false)
+                    .await
+            }
+            Attempt::TlsClientCert => {
+                self.tls(endpoint, address, self.control.as_ref(), true)
+                    .await
             }
         }
     }
 
-    async fn connect(&self, endpoint: &Endpoint) -> Result<TcpStream, (Outcome, String)> {
-        let address = (endpoint.host.as_str(), endpoint.port);
+    /// Every address the endpoint's name resolves to: a name behind several brokers or load
+    /// balancers is knocked on at each.
+    async fn addresses(&self, endpoint: &Endpoint) -> Result<Vec<SocketAddr>, (Outcome, String)> {
+        let lookup = tokio::net::lookup_host((endpoint.host.as_str(), endpoint.port));
+        match timeout(self.connect_timeout, lookup).await {
+            Err(_) => Err((
+                Outcome::Unreachable,
+                format!(
+                    "{:?} did not resolve within {} ms",
+                    endpoint.host,
+                    self.connect_timeout.as_millis()
+                ),
+            )),
+            Ok(Err(e)) => Err((
+                Outcome::Inconclusive,
+                format!("cannot resolve {:?}: {e}", endpoint.host),
+            )),
+            Ok(Ok(found)) => {
+                let mut addresses: Vec<SocketAddr> = Vec::new();
+                for address in found {
+                    if !addresses.contains(&address) {
+                        addresses.push(address);
+                    }
+                }
+                if addresses.is_empty() {
+                    return Err((
+                        Outcome::Inconclusive,
+                        format!("{:?} resolves to no address", endpoint.host),
+                    ));
+                }
+                Ok(addresses)
+            }
+        }
+    }
+
+    async fn connect(&self, address: SocketAddr) -> Result<TcpStream, (Outcome, String)> {
         match timeout(self.connect_timeout, TcpStream::connect(address)).await {
             Err(_) => Err((
                 Outcome::Unreachable,
@@ -158,8 +324,8 @@ impl Knocker {
         }
     }
 
-    async fn plaintext(&self, endpoint: &Endpoint) -> (Outcome, String) {
-        let mut stream = match self.connect(endpoint).await {
+    async fn plaintext(&self, address: SocketAddr) -> (Outcome, String) {
+        let mut stream = match self.connect(address).await {
             Ok(stream) => stream,
             Err(result) => return result,
         };
@@ -177,9 +343,39 @@ impl Knocker {
         }
     }
 
+    /// Kafka in plaintext on the TLS port: a port-sharing proxy that sniffs the first byte would
+    /// answer it, and then the TLS port lets anyone in.
+    async fn plaintext_on_tls(&self, address: SocketAddr) -> (Outcome, String) {
+        let mut stream = match self.connect(address).await {
+            Ok(stream) => stream,
+            Err(result) => return result,
+        };
+        match self.ask_api_versions(&mut stream).await {
+            Ok(Answer::Kafka) => (
+                Outcome::Accepted,
+                "Kafka answered ApiVersions in plaintext on the TLS port: it lets anyone in without TLS".into(),
+            ),
+            Ok(Answer::NotKafka) => (
+                Outcome::Refused,
+                "no Kafka answer in plaintext (the port speaks only TLS)".into(),
+            ),
+            Err(Silent::Closed(e)) => (
+                Outcome::Refused,
+                format!("closed the connection on a plaintext Kafka request ({e})"),
+            ),
+            Err(Silent::Timeout) => (
+                Outcome::Inconclusive,
+                format!(
+                    "no answer to a plaintext Kafka request within {} ms, and no close",
+                    self.read_timeout.as_millis()
+                ),
+            ),
+        }
+    }
+
     /// A SASL listener is another way in: reported when it takes a connection, never logged in to.
-    async fn sasl(&self, endpoint: &Endpoint) -> (Outcome, String) {
-        match self.connect(endpoint).await {
+    async fn sasl(&self, endpoint: &Endpoint, address: SocketAddr) -> (Outcome, String) {
+        match self.connect(address).await {
             Ok(_) => (
                 Outcome::Accepted,
                 format!(
@@ -194,8 +390,9 @@ impl Knocker {
     async fn tls(
         &self,
         endpoint: &Endpoint,
-        connector: &TlsConnector,
-        with_certificate: bool,
+        address: SocketAddr,
+        identity: Option<&Arc<CertifiedKey>>,
+        sni: bool,
     ) -> (Outcome, String) {
         let Ok(server_name) = ServerName::try_from(endpoint.host.clone()) else {
             return (
@@ -203,10 +400,11 @@ impl Knocker {
                 format!("{:?} is not a TLS server name", endpoint.host),
             );
         };
-        let tcp = match self.connect(endpoint).await {
+        let tcp = match self.connect(address).await {
             Ok(stream) => stream,
             Err(result) => return result,
         };
+        let (connector, asked) = self.client(identity, sni);
         let handshake = connector.connect(server_name, tcp);
         let mut stream = match timeout(self.read_timeout, handshake).await {
             Err(_) => {
@@ -218,39 +416,61 @@ impl Knocker {
                     ),
                 )
             }
-            Ok(Err(e)) => return handshake_failed(&e),
+            Ok(Err(e)) => return handshake_failed(&e, asked.load(Ordering::SeqCst)),
             Ok(Ok(stream)) => stream,
         };
+        let tls13 = stream.get_ref().1.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
         let version = match stream.get_ref().1.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
             Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2",
             _ => "TLS",
         };
-        let presented = if with_certificate {
-            "with the certificate"
+        let presented = match (identity.is_some(), sni) {
+            (true, true) => "with the certificate",
+            (true, false) => "with the certificate and no SNI",
+            (false, true) => "with no certificate",
+            (false, false) => "with no certificate and no SNI",
+        };
+        let asked = asked.load(Ordering::SeqCst);
+        let unasked = if asked {
+            ""
         } else {
-            "with no certificate"
+            " (the server never asked for a certificate)"
         };
         match self.ask_api_versions(&mut stream).await {
             Ok(Answer::Kafka) => (
                 Outcome::Accepted,
-                format!("{version} handshake {presented} completed and Kafka answered ApiVersions"),
+                format!("{version} handshake {presented} completed and Kafka answered ApiVersions{unasked}"),
             ),
             Ok(Answer::NotKafka) => (
                 Outcome::Accepted,
-                format!("{version} handshake {presented} completed and the server answered (not as Kafka)"),
+                format!("{version} handshake {presented} completed and the server answered (not as Kafka){unasked}"),
             ),
-            Err(Silent::Timeout) => (
+            // In TLS 1.2 the server's Finished follows its check of the client's certificate, and a
+            // server that never asked has let the client in; in TLS 1.3 the client finishes first,
+            // and a slow check looks like silence: only an answer lets a client in there.
+            Err(Silent::Timeout) if !tls13 || !asked => (
                 Outcome::Accepted,
                 format!(
-                    "{version} handshake {presented} completed and the server did not abort within {} ms (no Kafka answer)",
+                    "{version} handshake {presented} completed and the server did not abort within {} ms (no Kafka answer){unasked}",
+                    self.read_timeout.as_millis()
+                ),
+            ),
+            Err(Silent::Timeout) => (
+                Outcome::Inconclusive,
+                format!(
+                    "{version} handshake {presented} completed, but neither a Kafka answer nor an alert came within {} ms: a slow certificate check and an open door look the same",
                     self.read_timeout.as_millis()
                 ),
             ),
             Err(Silent::Closed(e)) => match alert_of(&e) {
-                Some(alert) => (
+                Some(alert) if asked && CERTIFICATE_ALERTS.contains(&alert) => (
                     Outcome::Refused,
                     format!("{version} handshake {presented} completed, then the server aborted on the first read: alert {alert:?}"),
+                ),
+                Some(alert) => (
+                    Outcome::Inconclusive,
+                    format!("{version} handshake {presented} completed, then the server aborted with alert {alert:?}, which is not a certificate check{unasked}"),
                 ),
                 None => (
                     Outcome::Inconclusive,
@@ -287,19 +507,34 @@ enum Silent {
 }
 
 /// A TLS alert the server sent, from an I/O error rustls raised.
-fn alert_of(error: &std::io::Error) -> Option<rustls::AlertDescription> {
+fn alert_of(error: &std::io::Error) -> Option<AlertDescription> {
     match error.get_ref()?.downcast_ref::<rustls::Error>()? {
         rustls::Error::AlertReceived(alert) => Some(*alert),
         _ => None,
     }
 }
 
-fn handshake_failed(error: &std::io::Error) -> (Outcome, String) {
-    if let Some(alert) = alert_of(error) {
-        return (
-            Outcome::Refused,
-            format!("the server aborted the TLS handshake: alert {alert:?}"),
-        );
+fn handshake_failed(error: &std::io::Error, asked: bool) -> (Outcome, String) {
+    match alert_of(error) {
+        Some(alert) if asked && CERTIFICATE_ALERTS.contains(&alert) => {
+            return (
+                Outcome::Refused,
+                format!("the server asked for a certificate, then aborted the TLS handshake: alert {alert:?}"),
+            )
+        }
+        Some(alert) if asked => {
+            return (
+                Outcome::Inconclusive,
+                format!("the server aborted the TLS handshake with alert {alert:?}, which is not a certificate check"),
+            )
+        }
+        Some(alert) => {
+            return (
+                Outcome::Inconclusive,
+                format!("the server aborted the TLS handshake with alert {alert:?} before it asked for a certificate (a version, cipher or name it does not take): not a refusal of the client"),
+            )
+        }
+        None => {}
     }
     match error.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
         Some(rustls::Error::InvalidCertificate(why)) => (
@@ -349,7 +584,11 @@ mod tests {
             (Listener::SaslIam, vec![Attempt::Sasl]),
             (
                 Listener::Tls,
-                vec![Attempt::TlsNoCert, Attempt::TlsUntrustedCert],
+                vec![
+                    Attempt::TlsNoCert,
+                    Attempt::TlsUntrustedCert,
+                    Attempt::PlaintextOnTls,
+                ],
             ),
         ] {
             let endpoint = Endpoint {
@@ -373,6 +612,85 @@ mod tests {
                 assert_eq!(knock.endpoint, endpoint);
             }
         }
+    }
+
+    /// A v1 certificate (no extensions, no `[0]` version) is named for what it is, not as a key
+    /// that does not match.
+    #[test]
+    fn an_x509_v1_control_certificate_is_named_as_v1() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let v3 = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        assert!(!is_version_1(v3.der()));
+        // The same TBSCertificate without its version field and extensions is v1: rebuilt by hand,
+        // since no generator at hand writes v1.
+        let v1 = version_1_of(v3.der());
+        assert!(is_version_1(&v1));
+        let roots = crate::probe::run::roots(Some(&[v3.der().clone()])).unwrap();
+        let error = Knocker::new(
+            Duration::from_millis(10),
+            Duration::from_millis(10),
+            roots,
+            Some(Identity {
+                chain: vec![CertificateDer::from(v1)],
+                key: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            }),
+        )
+        .err()
+        .unwrap();
+        assert!(error.contains("X.509 v1 certificate"), "{error}");
+        assert!(!error.contains("do not go together"), "{error}");
+    }
+
+    /// `cert` with its TBSCertificate's `[0]` version and `[3]` extensions taken out (signature
+    /// left as it was: only the shape is read).
+    fn version_1_of(cert: &[u8]) -> Vec<u8> {
+        fn element(der: &[u8]) -> (usize, usize) {
+            // (header length, total length)
+            let length = der[1];
+            if length < 0x80 {
+                return (2, 2 + usize::from(length));
+            }
+            let n = usize::from(length & 0x7f);
+            let len = der[2..2 + n]
+                .iter()
+                .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+            (2 + n, 2 + n + len)
+        }
+        fn wrap(tag: u8, contents: &[u8]) -> Vec<u8> {
+            let mut out = vec![tag];
+            let len = contents.len();
+            if len < 0x80 {
+                out.push(len as u8);
+            } else {
+                let bytes: Vec<u8> = len
+                    .to_be_bytes()
+                    .into_iter()
+                    .skip_while(|b| *b == 0)
+                    .collect();
+                out.push(0x80 | bytes.len() as u8);
+                out.extend(bytes);
+            }
+            out.extend_from_slice(contents);
+            out
+        }
+        let (header, _) = element(cert);
+        let body = &cert[header..];
+        let (tbs_header, tbs_total) = element(body);
+        let mut tbs_rest = &body[tbs_header..tbs_total];
+        let mut fields = Vec::new();
+        while !tbs_rest.is_empty() {
+            let (_, total) = element(tbs_rest);
+            if tbs_rest[0] != 0xa0 && tbs_rest[0] != 0xa3 {
+                fields.extend_from_slice(&tbs_rest[..total]);
+            }
+            tbs_rest = &tbs_rest[total..];
+        }
+        let mut outer = wrap(0x30, &fields);
+        outer.extend_from_slice(&body[tbs_total..]);
+        wrap(0x30, &outer)
     }
 
     /// Only a refused connection says nothing listens; any other connection error proves nothing.

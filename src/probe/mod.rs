@@ -20,8 +20,13 @@ use crate::rule::params::SaslMechanism;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
     Plaintext,
+    /// A plaintext Kafka request on a TLS port (a port-sharing proxy answers it).
+    PlaintextOnTls,
     TlsNoCert,
     TlsUntrustedCert,
+    /// The same knocks with no SNI, for brokers behind SNI routing.
+    TlsNoCertNoSni,
+    TlsUntrustedCertNoSni,
     TlsClientCert,
     Sasl,
 }
@@ -30,8 +35,11 @@ impl Attempt {
     pub fn as_str(self) -> &'static str {
         match self {
             Attempt::Plaintext => "plaintext",
+            Attempt::PlaintextOnTls => "plaintext-on-tls",
             Attempt::TlsNoCert => "tls-no-cert",
             Attempt::TlsUntrustedCert => "tls-untrusted-cert",
+            Attempt::TlsNoCertNoSni => "tls-no-cert-no-sni",
+            Attempt::TlsUntrustedCertNoSni => "tls-untrusted-cert-no-sni",
             Attempt::TlsClientCert => "tls-client-cert",
             Attempt::Sasl => "sasl",
         }
@@ -132,17 +140,17 @@ impl ProbeReport {
             .iter()
             .filter(|r| r.endpoint.listener == Listener::Tls)
             .collect();
-        // Each TLS endpoint must have refused both knocks; a knock missing from the results is no
-        // refusal.
+        // Each TLS endpoint must have refused both knocks on every address it was knocked on; a
+        // knock missing from the results is no refusal.
         let refused_both = |endpoint: &Endpoint| {
             [Attempt::TlsNoCert, Attempt::TlsUntrustedCert]
                 .iter()
                 .all(|attempt| {
-                    tls.iter().any(|r| {
-                        r.endpoint == *endpoint
-                            && r.attempt == *attempt
-                            && r.outcome == Outcome::Refused
-                    })
+                    let mut knocks = tls
+                        .iter()
+                        .filter(|r| r.endpoint == *endpoint && r.attempt == *attempt)
+                        .peekable();
+                    knocks.peek().is_some() && knocks.all(|r| r.outcome == Outcome::Refused)
                 })
         };
         let proves_nothing = |r: &&Knocked| match r.outcome {
@@ -219,7 +227,13 @@ impl ProbeReport {
             .iter()
             .filter(|r| {
                 r.outcome == Outcome::Refused
-                    && matches!(r.attempt, Attempt::TlsNoCert | Attempt::TlsUntrustedCert)
+                    && matches!(
+                        r.attempt,
+                        Attempt::TlsNoCert
+                            | Attempt::TlsUntrustedCert
+                            | Attempt::TlsNoCertNoSni
+                            | Attempt::TlsUntrustedCertNoSni
+                    )
             })
             .count();
         let open = self
@@ -275,13 +289,13 @@ impl ProbeReport {
             .max(8);
         let _ = writeln!(
             out,
-            "{:<width$}  {:<10}  {:<18}  {:<12}  DETAIL",
+            "{:<width$}  {:<10}  {:<25}  {:<12}  DETAIL",
             "ENDPOINT", "LISTENER", "ATTEMPT", "OUTCOME"
         );
         for r in &self.results {
             let _ = writeln!(
                 out,
-                "{:<width$}  {:<10}  {:<18}  {:<12}  {}",
+                "{:<width$}  {:<10}  {:<25}  {:<12}  {}",
                 r.endpoint.address(),
                 r.endpoint.listener.as_str(),
                 r.attempt.as_str(),
@@ -303,7 +317,12 @@ fn is_a_door(result: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
             Listener::SaslScram => !allowed_sasl.contains(&SaslMechanism::Scram),
             _ => true,
         },
-        Attempt::Plaintext | Attempt::TlsNoCert | Attempt::TlsUntrustedCert => true,
+        Attempt::Plaintext
+        | Attempt::PlaintextOnTls
+        | Attempt::TlsNoCert
+        | Attempt::TlsUntrustedCert
+        | Attempt::TlsNoCertNoSni
+        | Attempt::TlsUntrustedCertNoSni => true,
     }
 }
 

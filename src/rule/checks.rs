@@ -163,7 +163,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "TLS client authentication",
-        fails_when: "`ClientAuthentication.Tls.Enabled` is false or absent (neither the CloudFormation schema nor the Kafka API gives it a default, so absent reads the unsafe way)",
+        fails_when: "`ClientAuthentication.Tls.Enabled` is false, or the `Tls` block is absent, or it has neither `Enabled` nor a CA (a CA list without `Enabled` is on: AWS's own procedure, \"Create a cluster that supports client authentication\", writes it so)",
         remediation: Remediation {
             in_place: InPlace::Command(mtls_only!()),
             cloudformation: "`ClientAuthentication.Tls.Enabled: true`",

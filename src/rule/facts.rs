@@ -110,12 +110,7 @@ impl RecordedAccess {
     /// Applies MSK's defaults, each read the unsafe way where a source leaves it open.
     pub fn resolve(self, tag_keys: BTreeSet<String>) -> ClusterFacts {
         let sasl_mechanisms = mechanisms(self.sasl_iam, self.sasl_scram);
-        // Neither the CloudFormation schema nor the Kafka API gives TLS's `Enabled` a default, and
-        // for TLS "on" is the safe reading: a TLS block without its flag counts as off.
-        let tls_client_authentication = self
-            .tls
-            .as_ref()
-            .is_some_and(|tls| tls.enabled == Some(true));
+        let tls_enabled = self.tls.as_ref().and_then(|tls| tls.enabled);
         let mut certificate_authority_arns: Vec<String> = Vec::new();
         for arn in self
             .tls
@@ -126,6 +121,15 @@ impl RecordedAccess {
                 certificate_authority_arns.push(arn);
             }
         }
+        // AWS's own procedure for an mTLS cluster (MSK developer guide, "Create a cluster that
+        // supports client authentication", step 1) passes `{"Tls": {"CertificateAuthorityArnList":
+        // [ca]}}` with no `Enabled`, and that cluster enforces mTLS; neither the CloudFormation schema
+        // nor the Kafka API gives `Enabled` a default. So a CA list with no flag is on, `false` is
+        // off whatever the list, and a block with neither says nothing is on.
+        let tls_client_authentication = match tls_enabled {
+            Some(flag) => flag,
+            None => !certificate_authority_arns.is_empty(),
+        };
         // MSK leaves unauthenticated access on only when asked, or when no other way in is
         // configured at all.
         let unauthenticated_access = match self.unauthenticated {

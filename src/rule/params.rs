@@ -84,6 +84,23 @@ impl TagScope {
     }
 }
 
+impl TagScope {
+    /// The tags a cluster may carry, as far as a template shows them before deploy: stack-level
+    /// tags and Terraform's `default_tags` may add the scope tag, and a value written as an
+    /// intrinsic is not known yet. Only a literal value that differs proves the cluster outside
+    /// the scope; otherwise it is judged, so the scope tag is assumed.
+    pub fn assumed_before_deploy(
+        &self,
+        tags: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut assumed = tags.clone();
+        assumed
+            .entry(self.key.clone())
+            .or_insert_with(|| self.value.clone().unwrap_or_default());
+        assumed
+    }
+}
+
 impl std::fmt::Display for TagScope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.value {

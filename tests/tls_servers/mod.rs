@@ -15,7 +15,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::{LazyConfigAcceptor, TlsAcceptor};
 
 /// A test CA, a server certificate for 127.0.0.1 and a client certificate it issued, in a temp dir.
 pub struct Pki {
@@ -175,6 +175,78 @@ impl Servers {
         })
     }
 
+    /// Completes the handshake, then neither answers nor closes: a TLS 1.3 broker still checking
+    /// the certificate looks the same.
+    pub fn tls_then_silent(&self, config: ServerConfig) -> u16 {
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        self.serve(move |stream| {
+            let acceptor = acceptor.clone();
+            async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    drop(tls);
+                }
+            }
+        })
+    }
+
+    /// Answers every ClientHello with a fatal handshake_failure alert before asking for any
+    /// certificate, as a broker does that will not take the client's version, ciphers or SNI; and
+    /// lets in, in plaintext, no one.
+    pub fn alert_before_asking(&self) -> u16 {
+        self.serve(|mut stream| async move {
+            let mut hello = [0u8; 5];
+            if stream.read_exact(&mut hello).await.is_ok() {
+                let _ = stream
+                    .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+                    .await;
+                let _ = stream.flush().await;
+            }
+        })
+    }
+
+    /// TLS (with `config`) for a client whose first byte opens a TLS record, plaintext Kafka for
+    /// anyone else: a port-sharing proxy that sniffs the first byte.
+    pub fn sniffing(&self, config: ServerConfig) -> u16 {
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+        self.serve(move |stream| {
+            let acceptor = acceptor.clone();
+            async move {
+                let mut first = [0u8; 1];
+                if stream.peek(&mut first).await.is_err() {
+                    return;
+                }
+                if first[0] == 0x16 {
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        kafka_responder(tls).await;
+                    }
+                } else {
+                    kafka_responder(stream).await;
+                }
+            }
+        })
+    }
+
+    /// `with_sni` for a client that names the server, `without_sni` for one that does not: SNI
+    /// routing, where the certificate check lives on one route only.
+    pub fn by_sni(&self, with_sni: ServerConfig, without_sni: ServerConfig) -> u16 {
+        let (with_sni, without_sni) = (Arc::new(with_sni), Arc::new(without_sni));
+        self.serve(move |stream| {
+            let (with_sni, without_sni) = (with_sni.clone(), without_sni.clone());
+            async move {
+                let acceptor = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream);
+                let Ok(start) = acceptor.await else { return };
+                let config = match start.client_hello().server_name() {
+                    Some(_) => with_sni,
+                    None => without_sni,
+                };
+                if let Ok(tls) = start.into_stream(config).await {
+                    kafka_responder(tls).await;
+                }
+            }
+        })
+    }
+
     pub fn plaintext(&self) -> u16 {
         self.serve(kafka_responder)
     }
@@ -213,4 +285,132 @@ pub fn closed_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A real JSSE listener (Java's TLS, as MSK's brokers run it), required client authentication, in
+/// one protocol version; stopped when dropped.
+pub struct Jsse {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Jsse {
+    pub fn start(pki: &Pki, protocol: &str) -> Jsse {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let password = "probe-test";
+        let keystore = pki.path(&format!("broker-{protocol}.p12"));
+        let truststore = pki.path(&format!("trust-{protocol}.p12"));
+        let run = |command: &mut Command| {
+            let output = command.output().unwrap();
+            assert!(
+                output.status.success(),
+                "{command:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        run(Command::new("openssl").args([
+            "pkcs12",
+            "-export",
+            "-in",
+            &pki.path("server.pem"),
+            "-inkey",
+            &pki.path("server.key"),
+            "-name",
+            "broker",
+            "-out",
+            &keystore,
+            "-passout",
+            &format!("pass:{password}"),
+        ]));
+        run(Command::new("keytool").args([
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "clients-ca",
+            "-file",
+            &pki.path("ca.pem"),
+            "-keystore",
+            &truststore,
+            "-storetype",
+            "PKCS12",
+            "-storepass",
+            password,
+        ]));
+        let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jsse/JsseBroker.java");
+        let mut child = Command::new("java")
+            .args([source, &keystore, &truststore, password, protocol])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("JsseBroker printed {line:?}"));
+        Jsse { child, port }
+    }
+}
+
+impl Drop for Jsse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `openssl s_server` requiring a client certificate (`-Verify 1 -verify_return_error`) in one
+/// protocol version (`-tls1_2`, `-tls1_3`); stopped when dropped. It speaks no Kafka.
+pub struct OpensslServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl OpensslServer {
+    pub fn start(pki: &Pki, version_flag: &str) -> OpensslServer {
+        use std::process::{Command, Stdio};
+        let port = closed_port();
+        let child = Command::new("openssl")
+            .args([
+                "s_server",
+                "-quiet",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+                &pki.path("server.pem"),
+                "-key",
+                &pki.path("server.key"),
+                "-CAfile",
+                &pki.path("ca.pem"),
+                "-Verify",
+                "1",
+                "-verify_return_error",
+                version_flag,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "openssl s_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        OpensslServer { child, port }
+    }
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
