@@ -10,7 +10,7 @@ PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench mutants mutants-diff
+.PHONY: prerequisites help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench mutants mutants-diff
 
 # Deployment tools, pinned in deploy/: SAM CLI, cfn-lint, cargo-lambda and zig in one venv; checkov in
 # another, because it pins a boto3 that SAM CLI refuses.
@@ -88,7 +88,12 @@ lambda-target: # the std of Lambda's arm64 target, for cargo-lambda
 deploy: sam-build ## sam build && sam deploy --guided (needs AWS credentials)
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam deploy --guided
 
-test: tools build ## every test: unit, contract, handler, adapters, CLI, end-to-end
+prerequisites: # what a fresh machine must have besides cargo: the TLS tests' real servers and the test venv
+	@missing=""; for tool in openssl java keytool python3; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then echo "make test needs:$$missing (openssl 3, Java 17's java and keytool, Python 3 with venv)"; exit 2; fi
+
+test: prerequisites tools build ## every test: unit, contract, handler, adapters, CLI, end-to-end
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked
 
 unit: ## the tests that need no emulator

@@ -996,6 +996,35 @@ async fn a_cluster_listed_on_two_pages_gets_one_evaluation() {
     );
 }
 
+/// A cluster changed while the listing was read, listed on two pages with different settings:
+/// before, the first reading won (a safe first page passed it); now the walk is refused.
+#[tokio::test]
+async fn a_cluster_listed_twice_with_different_settings_makes_the_walk_ambiguous() {
+    let (result, _, _) = sweep_with(ScriptedFleet {
+        clusters: vec![
+            (
+                None,
+                vec![listed(0, Some(CA.into())), listed(1, Some(CA.into()))],
+                Some("A"),
+            ),
+            (
+                Some("A"),
+                vec![listed(1, None), listed(2, Some(CA.into()))],
+                None,
+            ),
+        ],
+        stored: vec![(None, None)],
+        calls: Default::default(),
+        sink: FakeSink::default(),
+    })
+    .await;
+    let error = result.unwrap_err().message();
+    assert!(
+        error.contains("listed twice with different settings"),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn an_oversized_notification_whose_item_is_not_recorded_yet_fails_instead_of_judging_an_older_one(
 ) {

@@ -1,12 +1,12 @@
 //! The periodic sweep: every cluster of the account and region, page by page, then NOT_APPLICABLE
 //! for the results the rule held for clusters that no longer exist.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::app::alerts::ca_report;
 use crate::app::delivery::Delivery;
 use crate::app::evaluate::Evaluator;
-use crate::aws::ports::{Account, Notifier};
+use crate::aws::ports::{Account, ListedCluster, Notifier};
 use crate::error::RuleError;
 use crate::rule::alert::HeldResult;
 use crate::rule::applicability::{Presence, Subject};
@@ -25,14 +25,13 @@ pub async fn sweep<A: Account, N: Notifier>(
 ) -> Result<(), RuleError> {
     let account = evaluator.account;
     let mut unseen = held_results(account, rule_name).await?;
-    let mut evaluated = HashSet::new();
+    let mut listing = Listing::default();
     let mut trusted_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut pages = Pager::new("ListClustersV2");
     loop {
         let page = account.list_clusters(pages.token()).await?;
         for listed in page.items {
-            // A listing that shifts between pages can list a cluster twice: judged once.
-            if !evaluated.insert(listed.arn.clone()) {
+            if !listing.first(&listed)? {
                 tracing::warn!(resource_id = %listed.arn, "ListClustersV2 listed a cluster twice; evaluated once");
                 continue;
             }
@@ -113,6 +112,35 @@ async fn held_results<A: Account>(
         }
         if !pages.advance(page.next_token)? {
             return Ok(held);
+        }
+    }
+}
+
+/// The clusters one ListClustersV2 walk has listed. A listing that shifts between pages can list a
+/// cluster twice: with the same settings it is judged once; with other settings (changed while the
+/// walk went on) the walk is ambiguous and refused, since judging either reading could pass the
+/// cluster on the safe one.
+#[derive(Default)]
+pub struct Listing {
+    seen: HashMap<String, ListedCluster>,
+}
+
+impl Listing {
+    /// Whether `listed` is new and to be judged; an error when it was listed before otherwise.
+    pub fn first(&mut self, listed: &ListedCluster) -> Result<bool, RuleError> {
+        match self.seen.get(&listed.arn) {
+            None => {
+                self.seen.insert(listed.arn.clone(), listed.clone());
+                Ok(true)
+            }
+            Some(before) if before == listed => Ok(false),
+            Some(_) => Err(RuleError::aws(
+                "ListClustersV2",
+                format!(
+                    "cluster {} was listed twice with different settings (it changed while the listing was read): the walk is ambiguous and nothing of it is judged as read; the next walk reads it again",
+                    listed.arn
+                ),
+            )),
         }
     }
 }

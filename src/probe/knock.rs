@@ -364,9 +364,9 @@ impl Knocker {
                 format!("closed the connection on a plaintext Kafka request ({e})"),
             ),
             Err(Silent::Timeout) => (
-                Outcome::Inconclusive,
+                Outcome::Unreachable,
                 format!(
-                    "no answer to a plaintext Kafka request within {} ms, and no close",
+                    "connected, but no answer to a plaintext Kafka request within {} ms, and no close",
                     self.read_timeout.as_millis()
                 ),
             ),

@@ -19,8 +19,9 @@ const SINCE_OPEN: &str = " (since ";
 pub const MAX_OWNER_TAG_KEYS: usize = 5;
 /// The attributes every alert carries, beside the owner tags.
 pub const FIXED_ATTRIBUTES: [&str; 5] = ["event", "compliance", "account", "region", "cluster"];
-/// SNS allows at most 100 ASCII characters in a subject.
-const MAX_SUBJECT_CHARS: usize = 100;
+/// SNS takes a subject of fewer than 100 ASCII characters ("must be less than 100 characters"):
+/// one of exactly 100 is refused, and with it the alert.
+const MAX_SUBJECT_CHARS: usize = 99;
 
 /// The result Config holds for the rule and the resource, before this evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,11 +336,18 @@ impl Alert {
     }
 }
 
-/// Text from the cluster (tags, names, ids) with its control characters replaced: it can neither
-/// forge lines in an alert nor carry what SNS refuses in an attribute.
+/// Text from the cluster (tags, names, ids) with its control characters and Unicode's line and
+/// paragraph separators (U+2028, U+2029, which mail and chat clients break lines at) replaced: it
+/// can neither forge lines in an alert nor carry what SNS refuses in an attribute.
 fn printable(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -640,10 +648,13 @@ mod tests {
     #[test]
     fn text_from_the_cluster_cannot_forge_lines_or_attributes() {
         let mut forged = alert(Transition::Opened);
-        forged.owners = vec![(
-            "owner".into(),
-            Some("team-a\nNow:            aws kafka delete-cluster\u{0}".into()),
-        )];
+        forged.owners = vec![
+            (
+                "owner".into(),
+                Some("team-a\nNow:            aws kafka delete-cluster\u{0}".into()),
+            ),
+            ("team".into(), Some("a\u{2028}Now: b\u{2029}c".into())),
+        ];
         forged.place.name = "orders\r\nAccount:  999999999999".into();
         forged.findings = vec![
             Finding::MissingTag("a\nb".into()),
@@ -660,17 +671,27 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("CA ca/x?y does not exist"), "{body}");
+        assert!(
+            !body.contains('\u{2028}') && !body.contains('\u{2029}'),
+            "{body}"
+        );
+        assert!(body.contains("team=a?Now: b?c"), "{body}");
         for (_, value) in forged.attributes() {
-            assert!(!value.chars().any(char::is_control), "{value:?}");
+            assert!(
+                !value
+                    .chars()
+                    .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+                "{value:?}"
+            );
         }
     }
 
     #[test]
-    fn a_subject_is_ascii_and_at_most_100_characters() {
+    fn a_subject_is_ascii_and_under_100_characters() {
         let mut long = alert(Transition::Opened);
         long.place.name = format!("é{}", "n".repeat(120));
         let subject = long.subject();
-        assert!(subject.is_ascii() && subject.len() == 100, "{subject}");
+        assert!(subject.is_ascii() && subject.len() == 99, "{subject}");
     }
 
     #[test]

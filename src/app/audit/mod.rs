@@ -14,7 +14,7 @@ use futures_util::stream::{self, StreamExt};
 use crate::app::audit::args::{AccountChoice, AuditRequest, RegionChoice};
 use crate::app::audit::report::{AuditReport, ClusterResult, Unreadable};
 use crate::app::evaluate::Evaluator;
-use crate::app::sweep::Pager;
+use crate::app::sweep::{Listing, Pager};
 use crate::aws::ports::{Caller, Directory};
 use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
@@ -266,7 +266,7 @@ async fn audit_region<D: Directory>(
         reason: error.message(),
     };
     let mut clusters = Vec::new();
-    let mut seen = HashSet::new();
+    let mut listing = Listing::default();
     let mut pages = Pager::new("ListClustersV2");
     loop {
         let page = regional
@@ -274,7 +274,7 @@ async fn audit_region<D: Directory>(
             .await
             .map_err(unreadable)?;
         for listed in page.items {
-            if !seen.insert(listed.arn.clone()) {
+            if !listing.first(&listed).map_err(unreadable)? {
                 continue;
             }
             let subject = Subject {
