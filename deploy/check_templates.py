@@ -231,6 +231,14 @@ def main():
     publishing = [s for s in statements if "Fn::If" in s and s["Fn::If"][1].get("Action") == "sns:Publish"]
     if len(publishing) != 1 or publishing[0]["Fn::If"][1]["Resource"] != {"Ref": "AlertTopic"}:
         fail("template.yaml", "sns:Publish is not granted on the alert topic alone")
+    # The hook reads its stack's tags: DescribeStacks in this account and region only, and only
+    # when the hook is on.
+    describing = [s for s in statements if "Fn::If" in s and s["Fn::If"][1].get("Action") == "cloudformation:DescribeStacks"]
+    if (len(describing) != 1 or describing[0]["Fn::If"][0] != "HookEnabled"
+            or describing[0]["Fn::If"][1]["Resource"] != {"Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*/*"}):
+        fail("template.yaml", "cloudformation:DescribeStacks is not granted, with the hook only, on this account's stacks alone")
+    if any(isinstance(s, dict) and "cloudformation:DescribeStacks" in str(s.get("Action")) for s in statements):
+        fail("template.yaml", "cloudformation:DescribeStacks is granted outside the hook's condition")
     owner_keys = stack["Parameters"]["OwnerTagKeys"]
     for keys, allowed in [("owner,team", True), ("a,b,c,d,e", True), ("a,b,c,d,e,f", False), ("team name", False),
                           ("owner,", False), ("", True)]:

@@ -123,9 +123,10 @@ fn the_rules_parameters_apply_to_the_hook() {
         answer["hookStatus"], "SUCCESS",
         "SASL/IAM allowed; the tag may come from the stack: {answer}"
     );
-    assert_eq!(
-        answer["message"], "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS; warning, not judged: tag \"cost-center\" is missing in the cluster's own tags, and the stack's tags (which may carry it) are not read by this hook",
-        "the missing tag is named as a warning: {answer}"
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS; warning, not judged: tag \"cost-center\" is missing in the cluster's own tags, and the stack's tags, which may carry it, could not be read (AWS DescribeStacks failed"),
+        "the stack does not exist: the missing tag is named as a warning: {answer}"
     );
     // Cloud Control has no stack: a tag missing from the cluster is missing.
     let mut no_stack = with_iam.clone();
@@ -299,6 +300,66 @@ fn a_scope_tag_the_request_does_not_show_is_judged_never_passed() {
             .unwrap()
             .contains("outside the rule's scope"));
     }
+}
+
+/// Stack-level tags are read with DescribeStacks: they put a cluster in the tag scope and carry
+/// required tags; the cluster's own tags win over the stack's.
+#[test]
+fn the_stacks_tags_count_as_the_clusters_and_its_own_win() {
+    let hook = hook_with(
+        r#"{"checkCertificateAuthorityStatus":"false","scopeTagKey":"environment","scopeTagValue":"production","requiredTagKeys":"owner,cost-center"}"#,
+    );
+    let tagged = hook.emulator.control(
+        "/_e2e/stack",
+        json!({"name": "orders", "tags": {"environment": "production", "cost-center": "42"}}),
+    )["stackId"]
+        .clone();
+    let untagged = hook
+        .emulator
+        .control("/_e2e/stack", json!({"name": "bare", "tags": {}}))["stackId"]
+        .clone();
+    let in_stack = |stack: &Value, own_tags: Value| {
+        let mut request = hook_request("create-compliant.json");
+        request["stackId"] = stack.clone();
+        properties(&mut request)["Tags"] = own_tags;
+        hook.answer(&request)
+    };
+    let answer = in_stack(&tagged, json!({"owner": "payments-team"}));
+    assert_eq!(
+        answer["message"], "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS",
+        "the stack gives the scope tag and cost-center: {answer}"
+    );
+    let answer = in_stack(
+        &tagged,
+        json!({"owner": "payments-team", "environment": "test"}),
+    );
+    assert_eq!(answer["hookStatus"], "SUCCESS", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the rule's scope"),
+        "the cluster's own tag wins: {answer}"
+    );
+    let answer = in_stack(
+        &untagged,
+        json!({"owner": "payments-team", "environment": "production"}),
+    );
+    assert_eq!(
+        answer["message"],
+        "OrdersCluster (AWS::MSK::Cluster) does not enforce mutual TLS: tag \"cost-center\" is missing",
+        "the stack was read and has no such tag: {answer}"
+    );
+    let answer = in_stack(&untagged, json!({"owner": "payments-team"}));
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the rule's scope"),
+        "neither the cluster nor its stack carries the scope tag: {answer}"
+    );
+    let calls = hook.emulator.calls_to("DescribeStacks");
+    assert_eq!(calls.len(), 4, "one read per request");
 }
 
 #[test]

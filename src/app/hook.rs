@@ -4,10 +4,12 @@
 //! is SUCCESS, FAILED with `NonCompliant` naming every failed check, or FAILED with
 //! `InternalFailure` when the request cannot be judged: never a pass for what could not be read.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::app::evaluate::Evaluator;
-use crate::aws::ports::Account;
+use crate::aws::ports::{Account, Stacks};
 use crate::edge::configuration::read_facts;
 use crate::edge::hook::{read_hook_request, token_of, HookOperation, HookRequest};
 use crate::edge::json::Json;
@@ -22,6 +24,10 @@ use crate::rule::time::Timestamp;
 /// Cloud Control cuts a hook's message at 1,024 characters (CloudFormation at 4,096): the smaller
 /// fits both.
 pub const HOOK_MESSAGE_MAX_CHARS: usize = 1024;
+
+/// How long the stack's tags are waited for, within the 25 s the hook gives itself: a stack that
+/// cannot be read in time is judged as unread, never passed.
+pub const STACK_READ_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where the hook's function reads the rule's parameters (a hook has none of its own).
 pub const PARAMETERS_VARIABLE: &str = "HOOK_RULE_PARAMETERS";
@@ -87,7 +93,7 @@ fn cut(message: &str) -> String {
 
 /// Answers one hook request (`payload`, already parsed) with the rule's parameters in
 /// `parameters` (JSON, as a Config rule's `InputParameters`).
-pub async fn answer_hook<A: Account>(
+pub async fn answer_hook<A: Account + Stacks>(
     account: &A,
     payload: &Json,
     parameters: Option<&str>,
@@ -115,7 +121,30 @@ pub async fn answer_hook<A: Account>(
     }
 }
 
-async fn judge<A: Account>(
+/// What is known of the tags the stack gives the cluster.
+enum StackTags {
+    /// Cloud Control: no stack.
+    NoStack,
+    Read(BTreeMap<String, String>),
+    /// The read failed or ran out of time: why.
+    Unread(String),
+}
+
+async fn stack_tags<A: Stacks>(account: &A, request: &HookRequest) -> StackTags {
+    let Some(stack_id) = &request.stack_id else {
+        return StackTags::NoStack;
+    };
+    match tokio::time::timeout(STACK_READ_BUDGET, account.stack_tags(stack_id)).await {
+        Ok(Ok(tags)) => StackTags::Read(tags),
+        Ok(Err(error)) => StackTags::Unread(error.message()),
+        Err(_) => StackTags::Unread(format!(
+            "DescribeStacks did not answer within {} s",
+            STACK_READ_BUDGET.as_secs()
+        )),
+    }
+}
+
+async fn judge<A: Account + Stacks>(
     account: &A,
     request: &HookRequest,
     params: &RuleParams,
@@ -139,11 +168,24 @@ async fn judge<A: Account>(
             format!("{subject_name}: a delete closes every door"),
         ));
     }
-    // Stack-level tags are not in the request and this hook does not read the stack, so a scope
-    // tag the cluster does not carry itself may still come from the stack: judged, never passed.
-    let scoped_tags = match &params.scope_tag {
-        Some(scope) => scope.assumed_before_deploy(&request.tags),
-        None => request.tags.clone(),
+    // Stack-level tags are not in the request: the stack is read (as AWS's own sample tag hook
+    // does), and the cluster's own tags win over the stack's. A stack that cannot be read, or no
+    // stack at all (Cloud Control), leaves the scope tag unknown: judged, never passed.
+    let stack = if params.scope_tag.is_some() || !params.required_tag_keys.is_empty() {
+        stack_tags(account, request).await
+    } else {
+        StackTags::NoStack
+    };
+    let mut tags = match &stack {
+        StackTags::Read(stack_tags) => stack_tags.clone(),
+        StackTags::NoStack | StackTags::Unread(_) => BTreeMap::new(),
+    };
+    tags.extend(request.tags.clone());
+    let scoped_tags = match (&params.scope_tag, &stack) {
+        (Some(scope), StackTags::NoStack | StackTags::Unread(_)) => {
+            scope.assumed_before_deploy(&tags)
+        }
+        _ => tags.clone(),
     };
     let subject = Subject {
         resource_type: &request.resource_type,
@@ -153,7 +195,7 @@ async fn judge<A: Account>(
     };
     let cluster = || match request.resource_type {
         ResourceType::MskServerlessCluster => Ok(Cluster::Serverless),
-        _ => read_facts(&request.properties, request.tags.keys().cloned())
+        _ => read_facts(&request.properties, tags.keys().cloned())
             .map(Cluster::Provisioned)
             .map_err(|e| RuleError::InvalidEvent(format!("resourceProperties: {e}"))),
     };
@@ -161,19 +203,22 @@ async fn judge<A: Account>(
     let (evaluation, findings) = evaluator
         .judge_with_findings(&subject, &request.logical_id, now, cluster)
         .await?;
-    // A required tag missing from the cluster's own tags may come from the stack's: a warning
-    // when there is a stack, a failure for Cloud Control, which has none.
+    // A required tag missing from the cluster's own tags may come from a stack that could not be
+    // read: a warning, said as such; with the stack read, or with no stack, it is missing.
     let (warnings, failures): (Vec<Finding>, Vec<Finding>) =
         findings.into_iter().partition(|finding| {
-            matches!(finding, Finding::MissingTag(_)) && request.stack_id.is_some()
+            matches!(finding, Finding::MissingTag(_)) && matches!(stack, StackTags::Unread(_))
         });
     let warned = |message: String| {
+        let StackTags::Unread(why) = &stack else {
+            return message;
+        };
         if warnings.is_empty() {
             return message;
         }
         let tags: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         format!(
-            "{message}; warning, not judged: {} in the cluster's own tags, and the stack's tags (which may carry it) are not read by this hook",
+            "{message}; warning, not judged: {} in the cluster's own tags, and the stack's tags, which may carry it, could not be read ({why})",
             tags.join(", ")
         )
     };

@@ -110,6 +110,15 @@ pub trait PrivateCaService {
     fn health(&self, arn: &str) -> impl Future<Output = Result<CaHealth, RuleError>> + Send;
 }
 
+/// The tags of the stack an operation is part of (CloudFormation's DescribeStacks), for the hook:
+/// CloudFormation gives a stack's tags to every resource of it that takes tags.
+pub trait Stacks: Sync {
+    fn stack_tags(
+        &self,
+        stack_id: &str,
+    ) -> impl Future<Output = Result<BTreeMap<String, String>, RuleError>> + Send;
+}
+
 /// Everything the rule calls in one account, through one object.
 pub trait Account: ConfigService + KafkaService + PrivateCaService + Sync {}
 

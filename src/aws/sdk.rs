@@ -4,6 +4,8 @@
 //! and ACM PCA clients too made it slower). The local command builds them on first use
 //! (`default`), so an offline evaluation never loads credentials or builds TLS.
 
+use std::collections::BTreeMap;
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_acmpca::error::ProvideErrorMetadata;
@@ -22,7 +24,7 @@ use tokio::sync::OnceCell;
 
 use crate::aws::ports::{
     Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster,
-    MemberAccount, Message, Notifier, Page, PrivateCaService,
+    MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
 };
 use crate::edge::event::{to_timestamp, ResultToken};
 use crate::edge::item::ConfigurationItem;
@@ -102,6 +104,7 @@ pub struct AwsAccount {
     acmpca: OnceCell<aws_sdk_acmpca::Client>,
     kafka: OnceCell<aws_sdk_kafka::Client>,
     sns: OnceCell<aws_sdk_sns::Client>,
+    cloudformation: OnceCell<aws_sdk_cloudformation::Client>,
 }
 
 impl AwsAccount {
@@ -117,6 +120,7 @@ impl AwsAccount {
             acmpca: OnceCell::new_with(acmpca),
             kafka: OnceCell::new_with(kafka),
             sns: OnceCell::new(),
+            cloudformation: OnceCell::new(),
         }
     }
 
@@ -157,6 +161,12 @@ impl AwsAccount {
             .await
     }
 
+    async fn cloudformation(&self) -> &aws_sdk_cloudformation::Client {
+        self.cloudformation
+            .get_or_init(|| async { aws_sdk_cloudformation::Client::new(self.sdk.get().await) })
+            .await
+    }
+
     async fn sns(&self) -> &aws_sdk_sns::Client {
         self.sns
             .get_or_init(|| async { aws_sdk_sns::Client::new(self.sdk.get().await) })
@@ -186,6 +196,33 @@ impl Notifier for AwsAccount {
             .await
             .map_err(|e| sdk_failure("Publish", e))?;
         Ok(())
+    }
+}
+
+impl Stacks for AwsAccount {
+    async fn stack_tags(&self, stack_id: &str) -> Result<BTreeMap<String, String>, RuleError> {
+        let output = self
+            .cloudformation()
+            .await
+            .describe_stacks()
+            .stack_name(stack_id)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("DescribeStacks", e))?;
+        let [stack] = output.stacks() else {
+            return Err(RuleError::aws(
+                "DescribeStacks",
+                format!(
+                    "{} stacks answered for {stack_id}, not one",
+                    output.stacks().len()
+                ),
+            ));
+        };
+        Ok(stack
+            .tags()
+            .iter()
+            .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value()?.to_owned())))
+            .collect())
     }
 }
 

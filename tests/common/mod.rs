@@ -10,7 +10,7 @@ use msk_mtls_rule::app::alerts::AlertSettings;
 use msk_mtls_rule::app::delivery::{InvocationSummary, Mode};
 use msk_mtls_rule::aws::ports::{
     Accounts, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster, MemberAccount,
-    Message, Notifier, Page, PrivateCaService,
+    Message, Notifier, Page, PrivateCaService, Stacks,
 };
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
@@ -279,6 +279,16 @@ impl ConfigService for FakeAccount<'_> {
 impl Notifier for FakeAccount<'_> {
     async fn publish(&self, _: &str, _: &Message) -> Result<(), RuleError> {
         Err(RuleError::aws("Publish", "not served by FakeAccount"))
+    }
+}
+
+/// No stack in the fakes: a request that names one is judged as with a stack that cannot be read.
+impl Stacks for FakeAccount<'_> {
+    async fn stack_tags(&self, stack_id: &str) -> Result<BTreeMap<String, String>, RuleError> {
+        Err(RuleError::aws(
+            "DescribeStacks",
+            format!("no stack {stack_id} in the fakes"),
+        ))
     }
 }
 

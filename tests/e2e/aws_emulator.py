@@ -30,7 +30,7 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
 /_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
-/_e2e/latency (milliseconds added to every AWS call), /_e2e/bootstrap-brokers (a cluster's
+/_e2e/latency (milliseconds added to every AWS call), /_e2e/stack (a CloudFormation stack with tags), /_e2e/bootstrap-brokers (a cluster's
 GetBootstrapBrokers answer), /_e2e/alert-topic (an SNS topic with SQS subscribers and their filter
 policies); /_e2e/alert-messages (what a subscriber's queue received);
 GET /_e2e/calls, /_e2e/recorded-evaluations.
@@ -388,6 +388,8 @@ class Emulator:
             return json_response(start_response, "200 OK", {"messages": drain_queue(request["queue"])})
         if path == "/_e2e/private-ca":
             return json_response(start_response, "200 OK", {"arn": create_private_ca(request)})
+        if path == "/_e2e/stack":
+            return json_response(start_response, "200 OK", {"stackId": create_stack(request)})
         return json_response(start_response, "404 Not Found", {"message": path})
 
 
@@ -568,6 +570,15 @@ def history_item(lambda_item):
         "configuration": json.dumps(lambda_item.get("configuration")),
         "supplementaryConfiguration": {},
     }
+
+
+def create_stack(request):
+    """A CloudFormation stack with the stack-level tags given, in moto's backend (for the hook)."""
+    from moto.cloudformation.models import cloudformation_backends
+    template = json.dumps({"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}})
+    stack = cloudformation_backends[ACCOUNT][REGION].create_stack(
+        name=request["name"], template=template, parameters={}, tags=request.get("tags", {}))
+    return stack.stack_id
 
 
 def create_private_ca(request):
