@@ -72,7 +72,12 @@ templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every t
 	done
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64 and within 8 MB
+# The arm64 bootstrap's byte budget. Raised from 8,000,000 to 8,250,000 by the hook's stack read
+# (aws-sdk-cloudformation, DescribeStacks: 7,979,640 -> 8,179,792 bytes, +200,152); the split of
+# the function from the CLI (issue 27) is what brings it down again.
+BOOTSTRAP_BUDGET := 8250000
+
+sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64 and within BOOTSTRAP_BUDGET
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \
 		--parameter-overrides Architecture=arm64
 	@python3 -c 'import sys; elf = open(".aws-sam/build/RuleFunction/bootstrap", "rb").read(20); \
@@ -80,7 +85,7 @@ sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 functi
 		print("bootstrap: aarch64 ELF" if ok else "bootstrap: NOT an aarch64 ELF"); sys.exit(0 if ok else 1)'
 	@ls -l .aws-sam/build/RuleFunction/bootstrap
 	@python3 -c 'import os, sys; size = os.path.getsize(".aws-sam/build/RuleFunction/bootstrap"); \
-		print(f"bootstrap: {size:,} bytes, budget 8,000,000"); sys.exit(0 if size <= 8_000_000 else 1)'
+		print(f"bootstrap: {size:,} bytes, budget {$(BOOTSTRAP_BUDGET):,}"); sys.exit(0 if size <= $(BOOTSTRAP_BUDGET) else 1)'
 
 lambda-target: # the std of Lambda's arm64 target, for cargo-lambda
 	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)

@@ -350,6 +350,53 @@ fn an_alert_sns_refuses_fails_the_invocation_loudly_after_the_result_reached_con
     assert!(a.received("security").is_empty());
 }
 
+/// SNS refuses an "opened" alert (every attempt of one Publish). Before, Lambda's retry found the
+/// NON_COMPLIANT result already held, saw no transition, and the owner was never told. Now the
+/// result reached Config marked "alert not sent", and the retry sends the alert, with the id the
+/// first attempt's body would have carried.
+#[test]
+fn an_alert_sns_refused_once_is_sent_by_the_retry() {
+    let a = alerts_with(&[]);
+    a.emulator.control(
+        "/_e2e/faults",
+        json!({"operations": ["Publish"], "kind": "error500", "count": 5}),
+    );
+    let event = change(
+        "noncompliant-unauthenticated-access.json",
+        OPENED_AT,
+        |_| {},
+    );
+    let outcome = a.invoke(&event);
+    assert!(matches!(outcome, Outcome::Error { .. }), "{outcome:?}");
+    let recorded = a.emulator.recorded_evaluations();
+    assert_eq!(recorded.len(), 1);
+    let annotation = recorded[0]["Annotation"].as_str().unwrap();
+    assert!(
+        annotation.ends_with(") [alert not sent: opened]"),
+        "the result reached Config, marked: {annotation}"
+    );
+    assert!(a.received("security").is_empty());
+
+    // Lambda retries the same event: the mark is held, the alert goes out, the mark is cleared.
+    let summary = response(a.invoke(&event));
+    assert_eq!(summary["alerts"], 1, "{summary}");
+    let received = a.received("security");
+    assert_eq!(received.len(), 1);
+    assert_eq!(attribute(&received[0], "event"), Some("opened"));
+    assert!(
+        body(&received[0]).contains("Alert:    "),
+        "{}",
+        body(&received[0])
+    );
+    let recorded = a.emulator.recorded_evaluations();
+    let annotation = recorded.last().unwrap()["Annotation"].as_str().unwrap();
+    assert!(!annotation.contains("alert not sent"), "{annotation}");
+
+    // And once told, a third delivery of the event is silent.
+    response(a.invoke(&event));
+    assert!(a.received("security").is_empty());
+}
+
 #[test]
 fn an_invalid_alert_setting_fails_every_invocation_naming_it() {
     let a = alerts_with(&[("OWNER_TAG_KEYS", "owner,region")]);

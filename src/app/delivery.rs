@@ -9,6 +9,7 @@ use crate::app::alerts::{message_of, Followed};
 use crate::aws::ports::{ConfigService, Message, Notifier};
 use crate::edge::event::ResultToken;
 use crate::error::RuleError;
+use crate::rule::alert::{with_alert_pending, Transition};
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{ComplianceType, Evaluation};
 
@@ -78,17 +79,24 @@ pub struct AlertSink<'a, N> {
 }
 
 /// Sends as evaluations come, so a sweep's memory does not grow with the number of clusters; logs
-/// one line per evaluation. A batch's alerts are published after the batch reached Config: Config is
-/// the record, and a broken topic must never keep a result from it (a held COMPLIANT result would
-/// stand for a cluster that is no longer). An alert SNS refuses is logged at ERROR with its cluster
-/// and transition, the rest are still published and the sweep goes on; the invocation then fails,
-/// naming how many were lost.
+/// one line per evaluation. A batch's alerts are published just before the batch goes to Config:
+/// Config is the record, and a broken topic never keeps a result from it. An alert SNS refuses is
+/// logged at ERROR with its cluster and transition, the rest are still published, and its
+/// cluster's result goes to Config marked "alert not sent": the next evaluation of the cluster
+/// (Lambda's retry of this invocation, the next sweep or change) finds the mark in the held result
+/// and publishes the alert again, so it survives without a store of its own. The invocation then
+/// fails, naming how many were refused. An alert published before a batch that Config then refused
+/// is published again by the retry, with the same `Alert:` id.
+/// An alert waiting for its batch, and the cluster and transition it is about (none for the
+/// sweep's CA report).
+type Waiting = (Message, Option<(String, Transition)>);
+
 pub struct Delivery<'a, C, N> {
     config: &'a C,
     token: &'a ResultToken,
     mode: Mode,
-    /// Where alerts go, and those waiting for their batch to reach Config; none when collecting.
-    alerts: Option<(AlertSink<'a, N>, Vec<Message>)>,
+    /// Where alerts go, and those waiting for their batch; none when collecting.
+    alerts: Option<(AlertSink<'a, N>, Vec<Waiting>)>,
     pending: Vec<Evaluation>,
     /// Each collected evaluation's findings, for `evaluate --explain`.
     findings: Vec<Vec<Finding>>,
@@ -147,7 +155,10 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                 }
             }
             if let Some((_, waiting)) = &mut self.alerts {
-                waiting.push(message_of(&alert));
+                waiting.push((
+                    message_of(&alert),
+                    Some((evaluation.resource_id.clone(), alert.transition)),
+                ));
             }
         }
         if self.mode == Mode::Collect {
@@ -163,31 +174,43 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
     /// A message beside the evaluations (the sweep's CA report), published with the next batch.
     pub fn notify(&mut self, message: Message) {
         if let Some((_, waiting)) = &mut self.alerts {
-            waiting.push(message);
+            waiting.push((message, None));
         }
     }
 
     async fn flush(&mut self) -> Result<(), RuleError> {
-        send_evaluations(self.config, self.token, &self.pending).await?;
-        self.pending.clear();
-        let Some((sink, waiting)) = &mut self.alerts else {
-            return Ok(());
-        };
-        for message in waiting.drain(..) {
-            match sink.notifier.publish(sink.topic_arn, &message).await {
-                Ok(()) => self.summary.alerts += 1,
-                Err(error) => {
-                    tracing::error!(
-                        subject = %message.subject,
-                        attributes = ?message.attributes,
-                        error = %error.message(),
-                        "alert not published"
-                    );
-                    self.unpublished += 1;
-                    self.first_refusal.get_or_insert(error);
+        let mut refused: Vec<(String, Transition)> = Vec::new();
+        if let Some((sink, waiting)) = &mut self.alerts {
+            for (message, about) in waiting.drain(..) {
+                match sink.notifier.publish(sink.topic_arn, &message).await {
+                    Ok(()) => self.summary.alerts += 1,
+                    Err(error) => {
+                        tracing::error!(
+                            subject = %message.subject,
+                            attributes = ?message.attributes,
+                            error = %error.message(),
+                            "alert not published"
+                        );
+                        self.unpublished += 1;
+                        self.first_refusal.get_or_insert(error);
+                        refused.extend(about);
+                    }
                 }
             }
         }
+        for evaluation in &mut self.pending {
+            if let Some((_, transition)) = refused
+                .iter()
+                .find(|(resource_id, _)| *resource_id == evaluation.resource_id)
+            {
+                evaluation.annotation = Some(with_alert_pending(
+                    evaluation.annotation.as_deref(),
+                    *transition,
+                ));
+            }
+        }
+        send_evaluations(self.config, self.token, &self.pending).await?;
+        self.pending.clear();
         Ok(())
     }
 
@@ -205,7 +228,8 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                         "Publish",
                         format!(
                             "{} alert(s) not published, {} published; every evaluation reached \
-                             Config. First: {}",
+                             Config, each refused alert marked on its result to be sent again. \
+                             First: {}",
                             self.unpublished,
                             self.summary.alerts,
                             first.message()

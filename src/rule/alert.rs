@@ -36,6 +36,11 @@ impl HeldResult {
         split_since(self.annotation.as_deref().unwrap_or_default()).0
     }
 
+    /// The transition whose alert SNS refused when this result was sent, to be sent again.
+    pub fn pending_alert(&self) -> Option<Transition> {
+        split_pending(self.annotation.as_deref().unwrap_or_default()).1
+    }
+
     /// When a held NON_COMPLIANT result says the cluster first turned NON_COMPLIANT.
     pub fn open_since(&self, parse: impl Fn(&str) -> Option<Timestamp>) -> Option<Timestamp> {
         if self.compliance != ComplianceType::NonCompliant {
@@ -47,8 +52,42 @@ impl HeldResult {
     }
 }
 
-/// An annotation's reasons and the text of its clock, if it has one.
+/// The mark a result carries while its owner's alert is not delivered (SNS refused it). Config's
+/// held result is where the next evaluation of the cluster finds it, with no store of its own, and
+/// sends the alert again. It is the annotation's end, where no finding's text can reach: a
+/// NON_COMPLIANT annotation ends with its clock, the others are fixed texts.
+const PENDING_OPEN: &str = "[alert not sent: ";
+
+/// `annotation` with the pending mark of `transition` at its end, cut to fit Config's limit: the
+/// reasons give way, never the clock or the mark.
+pub fn with_alert_pending(annotation: Option<&str>, transition: Transition) -> String {
+    let mark = format!("{PENDING_OPEN}{}]", transition.as_str());
+    let (reasons, since) = split_since(annotation.unwrap_or_default());
+    let clock = since
+        .map(|since| format!("{SINCE_OPEN}{since})"))
+        .unwrap_or_default();
+    let room = ANNOTATION_MAX_CHARS - mark.chars().count() - clock.chars().count() - 1;
+    let reasons = join_within(&[reasons.to_owned()], room).unwrap_or_default();
+    format!("{reasons}{clock} {mark}").trim_start().to_owned()
+}
+
+/// An annotation without its pending mark, and the transition whose alert is pending, if any.
+pub fn split_pending(annotation: &str) -> (&str, Option<Transition>) {
+    annotation
+        .strip_suffix(']')
+        .and_then(|rest| rest.rsplit_once(PENDING_OPEN))
+        .and_then(|(before, name)| {
+            Transition::ALL
+                .into_iter()
+                .find(|transition| transition.as_str() == name)
+                .map(|transition| (before.trim_end(), Some(transition)))
+        })
+        .unwrap_or((annotation, None))
+}
+
+/// An annotation's reasons and the text of its clock, if it has one (a pending mark set aside).
 pub fn split_since(annotation: &str) -> (&str, Option<&str>) {
+    let annotation = split_pending(annotation).0;
     annotation
         .strip_suffix(')')
         .and_then(|rest| rest.rsplit_once(SINCE_OPEN))
@@ -79,6 +118,13 @@ pub enum Transition {
 }
 
 impl Transition {
+    pub const ALL: [Transition; 4] = [
+        Transition::Opened,
+        Transition::Changed,
+        Transition::Resolved,
+        Transition::Closed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Transition::Opened => "opened",
@@ -95,6 +141,12 @@ impl Transition {
         new: ComplianceType,
         new_reasons: &str,
     ) -> Option<Self> {
+        // An alert SNS refused is sent again while the verdict it was about still stands.
+        if let Some((held, pending)) = held.and_then(|h| Some((h, h.pending_alert()?))) {
+            if held.compliance == new && held.reasons() == new_reasons {
+                return Some(pending);
+            }
+        }
         let was_open = held.is_some_and(|h| h.compliance == ComplianceType::NonCompliant);
         match new {
             ComplianceType::NonCompliant if !was_open => Some(Transition::Opened),
@@ -248,6 +300,7 @@ impl Alert {
             let _ = writeln!(text, "Owner:    {}", owners.join(", "));
         }
         let _ = writeln!(text, "Rule:     {}", printable(&self.rule_name));
+        let _ = writeln!(text, "Alert:    {}", self.id());
         match (self.transition, self.open_since) {
             (Transition::Resolved, Some(since)) => {
                 let seconds = self.time_to_remediate().unwrap_or_default();
@@ -316,6 +369,25 @@ impl Alert {
     }
 
     /// The message attributes: the alert's own, then each owner tag the cluster carries.
+    /// The same for every publish of this alert (a retried invocation publishes it again), so a
+    /// subscriber can tell a repeat: FNV-1a over the cluster, the transition and the verdict.
+    pub fn id(&self) -> String {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let reasons: Vec<String> = self.findings.iter().map(ToString::to_string).collect();
+        for part in [
+            self.resource_id.as_str(),
+            self.transition.as_str(),
+            self.compliance.as_str(),
+            &reasons.join("\n"),
+            &self.at.secs().to_string(),
+        ] {
+            for byte in part.bytes().chain([0]) {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{hash:016x}")
+    }
+
     pub fn attributes(&self) -> Vec<(String, String)> {
         let mut attributes: Vec<(String, String)> = [
             ("event", self.transition.as_str().to_owned()),
@@ -470,6 +542,81 @@ mod tests {
             held(ComplianceType::Compliant, &text).open_since(parse),
             None
         );
+    }
+
+    /// An alert SNS refused is marked on the result sent to Config; the next evaluation with the
+    /// same verdict finds it held and sends it again, whatever the transition.
+    #[test]
+    fn a_pending_alert_is_marked_at_the_end_and_sent_again_while_its_verdict_stands() {
+        let since = Timestamp::from_secs(1_764_345_600);
+        let open = annotation_with_since(&["unauthenticated access is enabled".into()], since);
+        let marked = with_alert_pending(Some(&open), Transition::Opened);
+        assert_eq!(
+            marked,
+            format!("{open} [alert not sent: opened]"),
+            "the clock stays, the mark is last"
+        );
+        let held = HeldResult {
+            compliance: ComplianceType::NonCompliant,
+            annotation: Some(marked.clone()),
+        };
+        assert_eq!(held.pending_alert(), Some(Transition::Opened));
+        assert_eq!(held.reasons(), "unauthenticated access is enabled");
+        assert_eq!(
+            held.open_since(|text| (text == since.to_string()).then_some(since)),
+            Some(since)
+        );
+        let reasons = "unauthenticated access is enabled";
+        assert_eq!(
+            Transition::between(Some(&held), ComplianceType::NonCompliant, reasons),
+            Some(Transition::Opened),
+            "sent again"
+        );
+        assert_eq!(
+            Transition::between(Some(&held), ComplianceType::NonCompliant, "other"),
+            Some(Transition::Changed)
+        );
+        assert_eq!(
+            Transition::between(Some(&held), ComplianceType::Compliant, ""),
+            Some(Transition::Resolved)
+        );
+        let resolved = HeldResult {
+            compliance: ComplianceType::Compliant,
+            annotation: Some(with_alert_pending(None, Transition::Resolved)),
+        };
+        assert_eq!(
+            resolved.annotation.as_deref(),
+            Some("[alert not sent: resolved]")
+        );
+        assert_eq!(
+            Transition::between(Some(&resolved), ComplianceType::Compliant, ""),
+            Some(Transition::Resolved)
+        );
+        let long = annotation_with_since(&["x".repeat(400)], since);
+        let marked = with_alert_pending(Some(&long), Transition::Changed);
+        assert_eq!(marked.chars().count(), ANNOTATION_MAX_CHARS, "{marked}");
+        assert_eq!(split_pending(&marked).1, Some(Transition::Changed));
+        assert_eq!(
+            split_since(&marked).1.map(|t| t.to_owned()),
+            split_since(&long).1.map(|t| t.to_owned())
+        );
+        for unmarked in ["tag \"a\" is missing", "[alert not sent: reopened]", ""] {
+            assert_eq!(split_pending(unmarked), (unmarked, None), "{unmarked}");
+        }
+    }
+
+    /// The same alert published twice (a retried invocation) carries the same id; another
+    /// verdict or cluster another.
+    #[test]
+    fn an_alert_has_the_same_id_on_every_publish() {
+        let first = alert(Transition::Opened);
+        assert_eq!(first.id(), alert(Transition::Opened).id());
+        assert_eq!(first.id().len(), 16);
+        assert_ne!(first.id(), alert(Transition::Changed).id());
+        let mut other = alert(Transition::Opened);
+        other.resource_id.push('x');
+        assert_ne!(first.id(), other.id());
+        assert!(first.body().contains(&format!("Alert:    {}", first.id())));
     }
 
     #[test]
