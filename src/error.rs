@@ -78,6 +78,21 @@ impl RuleError {
     }
 
     /// The stable name reported as Lambda's `errorType`.
+    /// The exit status of a command that stopped on this error, in the one scheme every command
+    /// follows ([`exit`]): an AWS call that failed, or evaluations Config kept refusing, or the
+    /// deadline, is "could not finish"; anything else is input that cannot be used.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            RuleError::AwsApi { .. }
+            | RuleError::EvaluationsRejected { .. }
+            | RuleError::Timeout(_) => exit::COULD_NOT_FINISH,
+            RuleError::InvalidEvent(_)
+            | RuleError::InvalidRuleParameter { .. }
+            | RuleError::UnsupportedEvent(_)
+            | RuleError::InvalidEnvironment(_) => exit::USAGE_OR_UNREADABLE_INPUT,
+        }
+    }
+
     pub fn error_type(&self) -> &'static str {
         match self {
             RuleError::InvalidEvent(_) => "InvalidEvent",
@@ -149,4 +164,18 @@ mod tests {
             "AWS GetResourceConfigHistory failed: no credentials: - profile - env"
         );
     }
+}
+
+/// The exit status of every command (`evaluate`, `audit`, `check`, `probe`): one scheme, written
+/// down once in the README ("Exit status").
+pub mod exit {
+    /// Everything was judged and nothing was found (`evaluate`: the evaluations were printed).
+    pub const NOTHING_FOUND: u8 = 0;
+    /// Something was found: a cluster NON_COMPLIANT, a door open.
+    pub const FINDINGS: u8 = 1;
+    /// A usage error, or input that cannot be read (a file, an event, a parameter).
+    pub const USAGE_OR_UNREADABLE_INPUT: u8 = 2;
+    /// The command could not finish: an AWS call, a broker or a part of the input it could not
+    /// read, reach or send to; what it did not see is never counted as a pass.
+    pub const COULD_NOT_FINISH: u8 = 3;
 }

@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("msk-mtls-rule: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(msk_mtls_rule::error::exit::COULD_NOT_FINISH);
         }
     };
     let result = match command {
@@ -110,13 +110,19 @@ fn main() -> ExitCode {
             .block_on(lambda::serve())
             .map(|()| None)
             .map_err(|e| e.to_string()),
+        // `evaluate` shows what the function would send, whatever the verdicts (0): gating on
+        // them is `check`'s and `audit`'s job; an event it cannot use is 2, an AWS call it could
+        // not make 3.
         Command::Evaluate {
             event_path,
             explain,
-        } => runtime
-            .block_on(local::evaluate_file(&event_path, explain))
-            .map(Some)
-            .map_err(|e| e.to_string()),
+        } => match runtime.block_on(local::evaluate_file(&event_path, explain)) {
+            Ok(output) => Ok(Some(output)),
+            Err(error) => {
+                eprintln!("msk-mtls-rule: {error}");
+                return ExitCode::from(error.exit_status());
+            }
+        },
         Command::ServeProbe => runtime
             .block_on(lambda::serve_probe())
             .map(|()| None)
@@ -133,7 +139,7 @@ fn main() -> ExitCode {
         }
         Err(message) => {
             eprintln!("msk-mtls-rule: {message}");
-            ExitCode::FAILURE
+            ExitCode::from(msk_mtls_rule::error::exit::COULD_NOT_FINISH)
         }
     }
 }
@@ -184,7 +190,8 @@ async fn run_probe(request: ProbeRequest) -> ExitCode {
 }
 
 /// Prints the verdict of every cluster in the files; exit 1 when one is NON_COMPLIANT, 2 when a
-/// file cannot be read (one line naming the file and the path).
+/// file cannot be read (one line naming the file and the path), 3 when a part is not judged or a CA
+/// cannot be looked up.
 async fn run_check(request: &msk_mtls_rule::check::CheckRequest) -> ExitCode {
     use msk_mtls_rule::check::{check_files, exit_status, to_json, to_sarif, to_text, Format};
     logging::init_local();
@@ -198,9 +205,9 @@ async fn run_check(request: &msk_mtls_rule::check::CheckRequest) -> ExitCode {
             }
             ExitCode::from(exit_status(&checked))
         }
-        Err(message) => {
-            eprintln!("msk-mtls-rule: check: {message}");
-            ExitCode::from(EXIT_USAGE)
+        Err(error) => {
+            eprintln!("msk-mtls-rule: check: {error}");
+            ExitCode::from(error.exit_status())
         }
     }
 }

@@ -297,3 +297,53 @@ fn a_file_with_no_non_compliant_cluster_exits_0() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What may create clusters the file does not show is said in every format, and the exit is 3
+/// (could not finish), never 0.
+#[test]
+fn nested_stacks_and_macros_are_not_judged_out_loud_and_exit_3() {
+    let text = check(&[&fixture("nested.yaml")]);
+    assert_eq!(text.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("nested.yaml:7: Streaming (AWS::CloudFormation::Stack) NOT_JUDGED: a nested stack: check its template on its own"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Transform (AWS::Include) NOT_JUDGED: the macro AWS::Include"),
+        "{stdout}"
+    );
+    let json = json_of(&check(&["--format", "json", &fixture("nested.yaml")]));
+    assert_eq!(
+        verdicts(&json),
+        pairs(&[
+            ("Streaming", "NOT_JUDGED"),
+            ("Connectors", "NOT_JUDGED"),
+            ("Transform", "NOT_JUDGED")
+        ])
+    );
+    let sarif = json_of(&check(&["--format", "sarif", &fixture("nested.yaml")]));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for result in results {
+        assert_eq!(result["level"], "note");
+        assert_eq!(result["ruleId"], "not-judged");
+    }
+    // An open cluster beside a nested stack: the finding decides, exit 1.
+    let open = check(&[&fixture("nested.yaml"), &fixture("clusters.json")]);
+    assert_eq!(open.status.code(), Some(1));
+}
+
+/// Before, only the first document was read and the open cluster after `---` passed.
+#[test]
+fn a_multi_document_yaml_file_with_a_template_is_refused_by_name() {
+    let output = check(&[&fixture("two-documents.yaml")]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "two-documents.yaml: a YAML file of 2 documents, document 1 a CloudFormation template"
+        ),
+        "{stderr}"
+    );
+}

@@ -135,7 +135,12 @@ fn event_can_come_from_stdin() {
 }
 
 fn fails_with_one_line(output: &Output, words: &str) {
-    assert!(!output.status.success());
+    fails_with_status(output, 2, words);
+}
+
+/// The one exit-status scheme: 2 for input that cannot be used, 3 for what could not be finished.
+fn fails_with_status(output: &Output, status: i32, words: &str) {
+    assert_eq!(output.status.code(), Some(status), "{words}");
     assert!(output.stdout.is_empty(), "printed evaluations on failure");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
@@ -196,7 +201,7 @@ fn an_aws_failure_such_as_missing_credentials_is_one_line() {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("events/aws/oversized-compliant.json"))
         .output()
         .unwrap();
-    fails_with_one_line(&output, "AwsApi: AWS GetResourceConfigHistory failed");
+    fails_with_status(&output, 3, "AwsApi: AWS GetResourceConfigHistory failed");
     assert!(String::from_utf8_lossy(&output.stderr).contains("no credentials"));
 }
 
@@ -437,13 +442,13 @@ fn under_lambda_the_handler_and_the_log_settings_are_lambdas() {
         let quiet = lambda(handler, "INFO");
         assert_eq!(
             quiet.status.code(),
-            Some(1),
-            "{handler:?}: {}",
+            Some(3),
+            "no Runtime API to reach: could not finish: {handler:?}: {}",
             stderr_of(&quiet)
         );
         assert!(quiet.stdout.is_empty(), "{handler:?}");
         let traced = lambda(handler, "TRACE");
-        assert_eq!(traced.status.code(), Some(1), "{handler:?}");
+        assert_eq!(traced.status.code(), Some(3), "{handler:?}");
         let stdout = String::from_utf8_lossy(&traced.stdout);
         let first: Value = serde_json::from_str(stdout.lines().next().unwrap_or_default())
             .unwrap_or_else(|e| panic!("{handler:?}: {e}: {stdout}"));

@@ -12,6 +12,7 @@ use msk_mtls_rule::probe::endpoints::{Endpoint, Listener};
 use msk_mtls_rule::probe::knock::Identity;
 use msk_mtls_rule::probe::run::probe;
 use msk_mtls_rule::probe::{Attempt, Outcome, ProbeReport, Verdict};
+use msk_mtls_rule::rule::params::SaslMechanism;
 
 use tls_servers::{server_config, ClientAuth, Jsse, OpensslServer, Pki, Servers, Version};
 
@@ -25,6 +26,15 @@ fn tls_endpoint(port: u16) -> Endpoint {
 
 /// Probes the endpoints, verifying brokers with the test CA; the control is the CA's client.
 fn probe_of(pki: &Pki, endpoints: Vec<Endpoint>, with_control: bool) -> ProbeReport {
+    probe_allowing(pki, endpoints, with_control, Vec::new())
+}
+
+fn probe_allowing(
+    pki: &Pki,
+    endpoints: Vec<Endpoint>,
+    with_control: bool,
+    allowed_sasl: Vec<SaslMechanism>,
+) -> ProbeReport {
     let request = ProbeRequest {
         target: Target::Endpoints(endpoints),
         ca_bundle: Some(vec![pki.ca.clone()]),
@@ -32,7 +42,7 @@ fn probe_of(pki: &Pki, endpoints: Vec<Endpoint>, with_control: bool) -> ProbeRep
             chain: pki.client_chain.clone(),
             key: pki.client_key.clone_key(),
         }),
-        allowed_sasl: Vec::new(),
+        allowed_sasl,
         connect_timeout: Duration::from_millis(1500),
         read_timeout: Duration::from_millis(1500),
         format: Format::Json,
@@ -332,4 +342,48 @@ fn openssl_s_server_requiring_certificates_refuses_both_knocks_in_tls_1_2_and_1_
             report.reason
         );
     }
+}
+
+/// A SASL port is another way in only where SASL is not allowed; but one that answers Kafka's
+/// Metadata before any authentication is an open door even where it is. Before, with `--allow-sasl`
+/// such a port went unnoticed.
+#[test]
+fn a_sasl_port_that_answers_metadata_before_authentication_is_open_even_when_sasl_is_allowed() {
+    let pki = Pki::new("knock-sasl");
+    let servers = Servers::new();
+    let mtls = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let sasl = |port| Endpoint {
+        host: "127.0.0.1".into(),
+        port,
+        listener: Listener::SaslIam,
+    };
+    // A broker's SASL port: TLS, then it closes on anything but the SASL handshake.
+    let closing = servers.tls_then_hang_up(server_config(&pki, ClientAuth::None, Version::Tls13));
+    let report = probe_allowing(
+        &pki,
+        vec![tls_endpoint(mtls), sasl(closing)],
+        false,
+        vec![SaslMechanism::Iam],
+    );
+    assert_eq!(
+        outcome_of(&report, Attempt::SaslNoAuth),
+        Outcome::Refused,
+        "{report:?}"
+    );
+    assert_eq!(report.verdict, Verdict::Enforced, "{}", report.reason);
+    // An unauthenticated TLS listener behind the SASL port.
+    let open = servers.tls(server_config(&pki, ClientAuth::None, Version::Tls13));
+    let report = probe_allowing(
+        &pki,
+        vec![tls_endpoint(mtls), sasl(open)],
+        false,
+        vec![SaslMechanism::Iam],
+    );
+    assert_eq!(
+        outcome_of(&report, Attempt::SaslNoAuth),
+        Outcome::Accepted,
+        "{report:?}"
+    );
+    assert!(detail(&report, open, Attempt::SaslNoAuth).contains("over TLS with no certificate"));
+    assert_eq!(report.verdict, Verdict::NotEnforced, "{}", report.reason);
 }

@@ -263,18 +263,28 @@ fn plaintext_sasl_closed_silent_and_untrusted_servers_reach_their_own_outcomes()
         );
         (tls_report, sasl_report)
     };
+    // This "SASL" port answers Kafka with no authentication at all: a door even where SASL/IAM is
+    // allowed.
     let (_, (code, report, _)) = mixed(&[]);
     assert_eq!(
         (code, outcomes(&report)),
-        (Some(1), pairs(&[("sasl", "accepted")])),
+        (
+            Some(1),
+            pairs(&[("sasl", "accepted"), ("sasl-no-auth", "accepted")])
+        ),
         "{report}"
     );
     assert!(detail(&report, "sasl").contains("another way in"));
+    assert!(detail(&report, "sasl-no-auth").contains("before any authentication"));
     let (_, (code, report, _)) = mixed(&["--allow-sasl", "IAM"]);
     assert_eq!(
         code,
-        Some(3),
-        "allowed, but no TLS listener proves mTLS: {report}"
+        Some(1),
+        "allowed, but the port answers Metadata without authentication: {report}"
+    );
+    assert!(
+        report["reason"].as_str().unwrap().contains("sasl-no-auth"),
+        "{report}"
     );
 
     // A control certificate the server does not trust: the refusals are not confirmed.
@@ -480,8 +490,8 @@ fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
         .collect();
     assert_eq!(
         endpoints.len(),
-        11,
-        "4 attempts on the TLS endpoint by address, 6 on the one by name (2 without SNI), 1 on the SASL one: {report}"
+        12,
+        "4 attempts on the TLS endpoint by address, 6 on the one by name (2 without SNI), 2 on the SASL one: {report}"
     );
     assert!(endpoints
         .iter()

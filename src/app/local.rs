@@ -28,6 +28,15 @@ pub enum LocalError {
     Rule(RuleError),
 }
 
+impl LocalError {
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            LocalError::Read { .. } => crate::error::exit::USAGE_OR_UNREADABLE_INPUT,
+            LocalError::Rule(error) => error.exit_status(),
+        }
+    }
+}
+
 impl fmt::Display for LocalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -103,6 +103,30 @@ pub enum Verdict {
 /// What a reader is told for a part that is not judged, in place of a compliance type.
 pub const NOT_JUDGED: &str = "NOT_JUDGED";
 
+/// Why `check` stopped: a file it cannot read (exit 2), or a CA it could not look up (exit 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckError {
+    Unreadable(String),
+    Aws(String),
+}
+
+impl CheckError {
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            CheckError::Unreadable(_) => crate::error::exit::USAGE_OR_UNREADABLE_INPUT,
+            CheckError::Aws(_) => crate::error::exit::COULD_NOT_FINISH,
+        }
+    }
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckError::Unreadable(message) | CheckError::Aws(message) => f.write_str(message),
+        }
+    }
+}
+
 /// Judges every cluster of every file (read by `read_file`); an unreadable file is an error naming
 /// it. CAs are looked up through `cas` only when the parameters ask for the CA check.
 pub async fn check_files<C: PrivateCaService>(
@@ -110,15 +134,18 @@ pub async fn check_files<C: PrivateCaService>(
     request: &CheckRequest,
     read_file: impl Fn(&str) -> std::io::Result<String>,
     now: Timestamp,
-) -> Result<Vec<Checked>, String> {
+) -> Result<Vec<Checked>, CheckError> {
     let mut checked = Vec::new();
     let mut report = CaHealthReport::new();
     if request.params.check_certificate_authority_status {
         report.insert(UNKNOWN_CA.to_owned(), unknown_ca_health());
     }
     for file in &request.files {
-        let text = read_file(file).map_err(|e| format!("{file}: cannot read: {e}"))?;
-        for candidate in candidates(file, &text).map_err(|e| format!("{file}: {e}"))? {
+        let text = read_file(file)
+            .map_err(|e| CheckError::Unreadable(format!("{file}: cannot read: {e}")))?;
+        for candidate in
+            candidates(file, &text).map_err(|e| CheckError::Unreadable(format!("{file}: {e}")))?
+        {
             if let Some(why) = candidate.not_judged {
                 checked.push(Checked {
                     file: file.clone(),
@@ -135,7 +162,7 @@ pub async fn check_files<C: PrivateCaService>(
                         let health = cas
                             .health(slot.key())
                             .await
-                            .map_err(|e| format!("{file}: {}", e.message()))?;
+                            .map_err(|e| CheckError::Aws(format!("{file}: {}", e.message())))?;
                         slot.insert(health);
                     }
                 }
@@ -148,10 +175,10 @@ pub async fn check_files<C: PrivateCaService>(
                 now,
             )
             .map_err(|e| {
-                format!(
+                CheckError::Unreadable(format!(
                     "{file}: {} ({}): {e}",
                     candidate.resource, candidate.resource_type
-                )
+                ))
             })?;
             checked.push(Checked {
                 file: file.clone(),

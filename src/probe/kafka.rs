@@ -1,22 +1,36 @@
-//! The one Kafka request the probe sends: `ApiVersions` v0, which every broker answers before any
-//! authentication, and which reads and writes nothing.
+//! The Kafka requests the probe sends: `ApiVersions` v0, which every broker answers before any
+//! authentication, and `Metadata` v1 for no topic, which a SASL listener answers only after
+//! authentication (so an answer before it is a door). Neither reads a topic nor writes anything.
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Kafka's API key for ApiVersions.
 const API_VERSIONS: i16 = 18;
+/// Kafka's API key for Metadata.
+const METADATA: i16 = 3;
 const CLIENT_ID: &str = "msk-mtls-rule-probe";
 /// An ApiVersions answer lists some hundred APIs in a few kilobytes; more is not Kafka.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The size-prefixed request: header v1 (api key, version 0, correlation id, client id), no body.
 pub fn api_versions_request(correlation_id: i32) -> Vec<u8> {
+    request(API_VERSIONS, 0, correlation_id, &[])
+}
+
+/// Metadata v1 with an empty topic list, which asks for no topic (v1's "all topics" is null): the
+/// answer names the brokers only.
+pub fn metadata_request(correlation_id: i32) -> Vec<u8> {
+    request(METADATA, 1, correlation_id, &0i32.to_be_bytes())
+}
+
+fn request(api_key: i16, version: i16, correlation_id: i32, payload: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
-    body.extend_from_slice(&API_VERSIONS.to_be_bytes());
-    body.extend_from_slice(&0i16.to_be_bytes());
+    body.extend_from_slice(&api_key.to_be_bytes());
+    body.extend_from_slice(&version.to_be_bytes());
     body.extend_from_slice(&correlation_id.to_be_bytes());
     body.extend_from_slice(&(CLIENT_ID.len() as i16).to_be_bytes());
     body.extend_from_slice(CLIENT_ID.as_bytes());
+    body.extend_from_slice(payload);
     let mut request = (body.len() as i32).to_be_bytes().to_vec();
     request.extend_from_slice(&body);
     request
@@ -64,6 +78,20 @@ mod tests {
         assert_eq!(&request[8..12], &[1, 2, 3, 4]);
         assert_eq!(&request[12..14], &(CLIENT_ID.len() as i16).to_be_bytes());
         assert_eq!(&request[14..], CLIENT_ID.as_bytes());
+    }
+
+    #[test]
+    fn the_metadata_request_is_v1_for_no_topic() {
+        let request = metadata_request(7);
+        assert_eq!(&request[..4], &(request.len() as i32 - 4).to_be_bytes());
+        assert_eq!(&request[4..6], &[0, 3], "Metadata");
+        assert_eq!(&request[6..8], &[0, 1], "version 1");
+        assert_eq!(&request[8..12], &[0, 0, 0, 7]);
+        assert_eq!(
+            &request[request.len() - 4..],
+            &[0, 0, 0, 0],
+            "an empty topic list"
+        );
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
 use crate::probe::endpoints::{Endpoint, Listener};
-use crate::probe::kafka::{api_versions_request, read_answer, Answer};
+use crate::probe::kafka::{api_versions_request, metadata_request, read_answer, Answer};
 use crate::probe::{Attempt, Knocked, Outcome};
 
 /// A client certificate chain and its key.
@@ -192,7 +192,7 @@ impl Knocker {
     fn attempts(&self, endpoint: &Endpoint) -> Vec<Attempt> {
         match endpoint.listener {
             Listener::Plaintext => vec![Attempt::Plaintext],
-            Listener::SaslScram | Listener::SaslIam => vec![Attempt::Sasl],
+            Listener::SaslScram | Listener::SaslIam => vec![Attempt::Sasl, Attempt::SaslNoAuth],
             Listener::Tls => {
                 let mut attempts = vec![Attempt::TlsNoCert, Attempt::TlsUntrustedCert];
                 // A name is sent as SNI; a broker that routes by SNI may let in a client that
@@ -251,6 +251,7 @@ impl Knocker {
             Attempt::Plaintext => self.plaintext(address).await,
             Attempt::PlaintextOnTls => self.plaintext_on_tls(address).await,
             Attempt::Sasl => self.sasl(endpoint, address).await,
+            Attempt::SaslNoAuth => self.sasl_no_auth(endpoint, address).await,
             Attempt::TlsNoCert => self.tls(endpoint, address, None, true).await,
             Attempt::TlsNoCertNoSni => self.tls(endpoint, address, None, false).await,
             Attempt::TlsUntrustedCert => {
@@ -387,6 +388,78 @@ impl Knocker {
         }
     }
 
+    /// Metadata before any SASL authentication, in plaintext and then over TLS with no
+    /// certificate: a broker closes the connection on it, and only a listener that authenticates
+    /// nobody answers. (ApiVersions would prove nothing: Kafka answers it before SASL.)
+    async fn sasl_no_auth(&self, endpoint: &Endpoint, address: SocketAddr) -> (Outcome, String) {
+        let mut plain = match self.connect(address).await {
+            Ok(stream) => stream,
+            Err(result) => return result,
+        };
+        if let Ok(Answer::Kafka) = self
+            .ask(&mut plain, &metadata_request(CORRELATION_ID))
+            .await
+        {
+            return (
+                Outcome::Accepted,
+                "Kafka answered Metadata in plaintext before any authentication: the port lets anyone in".into(),
+            );
+        }
+        drop(plain);
+        let Ok(server_name) = ServerName::try_from(endpoint.host.clone()) else {
+            return (
+                Outcome::Inconclusive,
+                format!("{:?} is not a TLS server name", endpoint.host),
+            );
+        };
+        let tcp = match self.connect(address).await {
+            Ok(stream) => stream,
+            Err(result) => return result,
+        };
+        let (connector, _) = self.client(None, true);
+        let mut tls = match timeout(self.read_timeout, connector.connect(server_name, tcp)).await {
+            Err(_) => {
+                return (
+                    Outcome::Unreachable,
+                    format!(
+                        "no Metadata answer in plaintext, and the TLS handshake did not finish within {} ms",
+                        self.read_timeout.as_millis()
+                    ),
+                )
+            }
+            Ok(Err(e)) => {
+                return match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                    Some(rustls::Error::InvalidCertificate(why)) => (
+                        Outcome::Inconclusive,
+                        format!("no Metadata answer in plaintext; the broker's certificate is not trusted ({why:?}), so TLS was not tried: give --ca-bundle"),
+                    ),
+                    _ => (
+                        Outcome::Refused,
+                        format!("no Metadata answer in plaintext, and no TLS session without a certificate ({e})"),
+                    ),
+                }
+            }
+            Ok(Ok(stream)) => stream,
+        };
+        match self.ask(&mut tls, &metadata_request(CORRELATION_ID)).await {
+            Ok(Answer::Kafka) => (
+                Outcome::Accepted,
+                "Kafka answered Metadata over TLS with no certificate and before any SASL authentication: the port lets anyone in".into(),
+            ),
+            Ok(Answer::NotKafka) | Err(Silent::Closed(_)) => (
+                Outcome::Refused,
+                "no Metadata answer before authentication, in plaintext or over TLS".into(),
+            ),
+            Err(Silent::Timeout) => (
+                Outcome::Unreachable,
+                format!(
+                    "no Metadata answer over TLS within {} ms, and no close",
+                    self.read_timeout.as_millis()
+                ),
+            ),
+        }
+    }
+
     async fn tls(
         &self,
         endpoint: &Endpoint,
@@ -484,11 +557,17 @@ impl Knocker {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        const CORRELATION_ID: i32 = 0x6d74_6c73;
+        self.ask(stream, &api_versions_request(CORRELATION_ID))
+            .await
+    }
+
+    /// Sends one request and reads its answer, within the read timeout.
+    async fn ask<S>(&self, stream: &mut S, request: &[u8]) -> Result<Answer, Silent>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
         let exchange = async {
-            stream
-                .write_all(&api_versions_request(CORRELATION_ID))
-                .await?;
+            stream.write_all(request).await?;
             stream.flush().await?;
             read_answer(stream, CORRELATION_ID).await
         };
@@ -499,6 +578,9 @@ impl Knocker {
         }
     }
 }
+
+/// The correlation id of every request the probe sends ("mtls").
+const CORRELATION_ID: i32 = 0x6d74_6c73;
 
 /// Why no answer came.
 enum Silent {
@@ -581,7 +663,7 @@ mod tests {
         let port = closed_port();
         for (listener, attempts) in [
             (Listener::Plaintext, vec![Attempt::Plaintext]),
-            (Listener::SaslIam, vec![Attempt::Sasl]),
+            (Listener::SaslIam, vec![Attempt::Sasl, Attempt::SaslNoAuth]),
             (
                 Listener::Tls,
                 vec![

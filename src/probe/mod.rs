@@ -29,6 +29,9 @@ pub enum Attempt {
     TlsUntrustedCertNoSni,
     TlsClientCert,
     Sasl,
+    /// Kafka's Metadata on a SASL port before any authentication, in plaintext and over TLS with
+    /// no certificate: an answer is an unauthenticated listener behind the SASL port.
+    SaslNoAuth,
 }
 
 impl Attempt {
@@ -42,6 +45,7 @@ impl Attempt {
             Attempt::TlsUntrustedCertNoSni => "tls-untrusted-cert-no-sni",
             Attempt::TlsClientCert => "tls-client-cert",
             Attempt::Sasl => "sasl",
+            Attempt::SaslNoAuth => "sasl-no-auth",
         }
     }
 }
@@ -318,6 +322,7 @@ fn is_a_door(result: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
             _ => true,
         },
         Attempt::Plaintext
+        | Attempt::SaslNoAuth
         | Attempt::PlaintextOnTls
         | Attempt::TlsNoCert
         | Attempt::TlsUntrustedCert

@@ -51,10 +51,10 @@ pub struct AuditReport {
 }
 
 /// The exit status of an audit that ran.
-pub const EXIT_ALL_ENFORCE: u8 = 0;
-pub const EXIT_NON_COMPLIANT: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_UNREADABLE: u8 = 3;
+pub const EXIT_ALL_ENFORCE: u8 = crate::error::exit::NOTHING_FOUND;
+pub const EXIT_NON_COMPLIANT: u8 = crate::error::exit::FINDINGS;
+pub const EXIT_USAGE: u8 = crate::error::exit::USAGE_OR_UNREADABLE_INPUT;
+pub const EXIT_UNREADABLE: u8 = crate::error::exit::COULD_NOT_FINISH;
 
 /// Counts of verdicts and the share enforcing mTLS.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
