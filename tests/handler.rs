@@ -1186,15 +1186,27 @@ async fn audit_with(
     Result<msk_mtls_rule::app::audit::report::AuditReport, msk_mtls_rule::app::audit::AuditError>,
     Vec<String>,
 ) {
+    let fleet = FakeFleet {
+        clusters: vec![listed(0, Some(ca(0))), listed(1, None)],
+        ..FakeFleet::default()
+    };
+    audit_of_fleet(directory, args, screen, fleet).await
+}
+
+async fn audit_of_fleet(
+    directory: &common::FakeDirectory,
+    args: &[&str],
+    screen: &Screen,
+    fleet: FakeFleet,
+) -> (
+    Result<msk_mtls_rule::app::audit::report::AuditReport, msk_mtls_rule::app::audit::AuditError>,
+    Vec<String>,
+) {
     use msk_mtls_rule::app::audit::{args::parse_audit_args, audit, Progress};
     let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
     let request = parse_audit_args(&args, |_| unreachable!()).unwrap();
     let (history, sink) = (FakeHistory::default(), FakeSink::default());
     let cas = FakeCas::active_for_days(&ca(0), 400);
-    let fleet = FakeFleet {
-        clusters: vec![listed(0, Some(ca(0))), listed(1, None)],
-        ..FakeFleet::default()
-    };
     let assumed = std::sync::Mutex::new(Vec::new());
     let own = common::FakeOrgAccount {
         services: common::FakeAccount {
@@ -1211,6 +1223,52 @@ async fn audit_with(
     let report = audit(&own, &request, fixed_now(), &Progress::to(screen.clone())).await;
     let assumed = assumed.into_inner().unwrap();
     (report, assumed)
+}
+
+/// The sweep's rule in `audit` too: a cluster listed twice with other settings makes the region's
+/// walk ambiguous, reported as not read (exit 3), never judged on its first, safe reading.
+#[tokio::test]
+async fn an_audit_whose_listing_names_a_cluster_twice_with_other_settings_reads_nothing_of_it() {
+    let directory = common::FakeDirectory {
+        home_region: Some("us-east-1".into()),
+        enabled_regions: vec!["us-east-1".into()],
+        ..common::FakeDirectory::default()
+    };
+    let shifted = FakeFleet {
+        clusters: vec![
+            listed(0, Some(ca(0))),
+            listed(1, Some(ca(0))),
+            listed(1, None),
+        ],
+        page_size: 2,
+        ..FakeFleet::default()
+    };
+    let (report, _) = audit_of_fleet(&directory, &[], &Screen::default(), shifted).await;
+    let report = report.unwrap();
+    assert_eq!(report.exit_status(), 3);
+    assert!(report.clusters.is_empty(), "{:?}", report.clusters);
+    let reasons: Vec<&str> = report
+        .unreadable
+        .iter()
+        .map(|unreadable| unreadable.reason.as_str())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|reason| reason.contains("listed twice with different settings")),
+        "{reasons:?}"
+    );
+    let same = FakeFleet {
+        clusters: vec![listed(0, Some(ca(0))), listed(1, None), listed(1, None)],
+        page_size: 2,
+        ..FakeFleet::default()
+    };
+    let (report, _) = audit_of_fleet(&directory, &[], &Screen::default(), same).await;
+    assert_eq!(
+        report.unwrap().exit_status(),
+        1,
+        "the same reading twice is judged once"
+    );
 }
 
 #[tokio::test]

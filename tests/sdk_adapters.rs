@@ -650,6 +650,12 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
         )
     };
     assert_eq!(verdict(MTLS_ONLY).compliance, ComplianceType::Compliant);
+    // AWS's own procedure gives the Tls block a CA list and no `Enabled`: on.
+    let documented = Knobs {
+        tls: Some(None),
+        ..MTLS_ONLY
+    };
+    assert_eq!(verdict(documented).compliance, ComplianceType::Compliant);
     let open = verdict(Knobs {
         unauthenticated: Some(Some(true)),
         ..MTLS_ONLY
@@ -674,6 +680,7 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
         (
             Knobs {
                 tls: Some(None),
+                with_ca: false,
                 ..MTLS_ONLY
             },
             Finding::TlsClientAuthenticationDisabled,

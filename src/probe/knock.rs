@@ -15,6 +15,7 @@ use rustls::{AlertDescription, ClientConfig, ConfigBuilder, RootCertStore, Signa
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::probe::endpoints::{Endpoint, Listener};
@@ -212,30 +213,28 @@ impl Knocker {
     /// Every attempt that fits the endpoint's listener, on every address its name resolves to,
     /// one after another.
     pub async fn knock(&self, endpoint: &Endpoint) -> Vec<Knocked> {
+        match self.addresses(endpoint).await {
+            Ok(addresses) => self.knock_at(endpoint, &addresses).await,
+            Err(result) => self
+                .attempts(endpoint)
+                .into_iter()
+                .map(|attempt| knocked(endpoint, attempt, result.clone()))
+                .collect(),
+        }
+    }
+
+    /// Every attempt on each of `addresses`, the endpoint's name resolved; the detail names the
+    /// address when there are several.
+    async fn knock_at(&self, endpoint: &Endpoint, addresses: &[SocketAddr]) -> Vec<Knocked> {
         let attempts = self.attempts(endpoint);
-        let knocked = |attempt, (outcome, detail): (Outcome, String)| Knocked {
-            endpoint: endpoint.clone(),
-            attempt,
-            outcome,
-            detail,
-        };
-        let addresses = match self.addresses(endpoint).await {
-            Ok(addresses) => addresses,
-            Err(result) => {
-                return attempts
-                    .into_iter()
-                    .map(|attempt| knocked(attempt, result.clone()))
-                    .collect()
-            }
-        };
         let mut results = Vec::new();
-        for address in &addresses {
+        for address in addresses {
             for attempt in &attempts {
                 let (outcome, mut detail) = self.attempt(endpoint, *address, *attempt).await;
                 if addresses.len() > 1 {
                     detail = format!("[{}] {detail}", address.ip());
                 }
-                results.push(knocked(*attempt, (outcome, detail)));
+                results.push(knocked(endpoint, *attempt, (outcome, detail)));
             }
         }
         results
@@ -406,19 +405,10 @@ impl Knocker {
             );
         }
         drop(plain);
-        let Ok(server_name) = ServerName::try_from(endpoint.host.clone()) else {
-            return (
-                Outcome::Inconclusive,
-                format!("{:?} is not a TLS server name", endpoint.host),
-            );
-        };
-        let tcp = match self.connect(address).await {
-            Ok(stream) => stream,
-            Err(result) => return result,
-        };
-        let (connector, _) = self.client(None, true);
-        let mut tls = match timeout(self.read_timeout, connector.connect(server_name, tcp)).await {
-            Err(_) => {
+        let mut tls = match self.handshake(endpoint, address, None, true).await {
+            Ok((stream, _)) => stream,
+            Err(NoSession::Before(result)) => return result,
+            Err(NoSession::Timeout) => {
                 return (
                     Outcome::Unreachable,
                     format!(
@@ -427,19 +417,18 @@ impl Knocker {
                     ),
                 )
             }
-            Ok(Err(e)) => {
-                return match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+            Err(NoSession::Failed { error, .. }) => {
+                return match error.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
                     Some(rustls::Error::InvalidCertificate(why)) => (
                         Outcome::Inconclusive,
                         format!("no Metadata answer in plaintext; the broker's certificate is not trusted ({why:?}), so TLS was not tried: give --ca-bundle"),
                     ),
                     _ => (
                         Outcome::Refused,
-                        format!("no Metadata answer in plaintext, and no TLS session without a certificate ({e})"),
+                        format!("no Metadata answer in plaintext, and no TLS session without a certificate ({error})"),
                     ),
                 }
             }
-            Ok(Ok(stream)) => stream,
         };
         match self.ask(&mut tls, &metadata_request(CORRELATION_ID)).await {
             Ok(Answer::Kafka) => (
@@ -460,6 +449,33 @@ impl Knocker {
         }
     }
 
+    /// A TLS session with the endpoint's address, presenting `identity` (or none), with or without
+    /// SNI; and whether the server asked for a certificate (settled once the handshake is done).
+    async fn handshake(
+        &self,
+        endpoint: &Endpoint,
+        address: SocketAddr,
+        identity: Option<&Arc<CertifiedKey>>,
+        sni: bool,
+    ) -> Result<(TlsStream<TcpStream>, bool), NoSession> {
+        let Ok(server_name) = ServerName::try_from(endpoint.host.clone()) else {
+            return Err(NoSession::Before((
+                Outcome::Inconclusive,
+                format!("{:?} is not a TLS server name", endpoint.host),
+            )));
+        };
+        let tcp = self.connect(address).await.map_err(NoSession::Before)?;
+        let (connector, asked) = self.client(identity, sni);
+        match timeout(self.read_timeout, connector.connect(server_name, tcp)).await {
+            Err(_) => Err(NoSession::Timeout),
+            Ok(Err(error)) => Err(NoSession::Failed {
+                error,
+                asked: asked.load(Ordering::SeqCst),
+            }),
+            Ok(Ok(stream)) => Ok((stream, asked.load(Ordering::SeqCst))),
+        }
+    }
+
     async fn tls(
         &self,
         endpoint: &Endpoint,
@@ -467,20 +483,10 @@ impl Knocker {
         identity: Option<&Arc<CertifiedKey>>,
         sni: bool,
     ) -> (Outcome, String) {
-        let Ok(server_name) = ServerName::try_from(endpoint.host.clone()) else {
-            return (
-                Outcome::Inconclusive,
-                format!("{:?} is not a TLS server name", endpoint.host),
-            );
-        };
-        let tcp = match self.connect(address).await {
-            Ok(stream) => stream,
-            Err(result) => return result,
-        };
-        let (connector, asked) = self.client(identity, sni);
-        let handshake = connector.connect(server_name, tcp);
-        let mut stream = match timeout(self.read_timeout, handshake).await {
-            Err(_) => {
+        let (mut stream, asked) = match self.handshake(endpoint, address, identity, sni).await {
+            Ok(session) => session,
+            Err(NoSession::Before(result)) => return result,
+            Err(NoSession::Timeout) => {
                 return (
                     Outcome::Unreachable,
                     format!(
@@ -489,8 +495,7 @@ impl Knocker {
                     ),
                 )
             }
-            Ok(Err(e)) => return handshake_failed(&e, asked.load(Ordering::SeqCst)),
-            Ok(Ok(stream)) => stream,
+            Err(NoSession::Failed { error, asked }) => return handshake_failed(&error, asked),
         };
         let tls13 = stream.get_ref().1.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
         let version = match stream.get_ref().1.protocol_version() {
@@ -504,7 +509,6 @@ impl Knocker {
             (false, true) => "with no certificate",
             (false, false) => "with no certificate and no SNI",
         };
-        let asked = asked.load(Ordering::SeqCst);
         let unasked = if asked {
             ""
         } else {
@@ -581,6 +585,27 @@ impl Knocker {
 
 /// The correlation id of every request the probe sends ("mtls").
 const CORRELATION_ID: i32 = 0x6d74_6c73;
+
+fn knocked(endpoint: &Endpoint, attempt: Attempt, (outcome, detail): (Outcome, String)) -> Knocked {
+    Knocked {
+        endpoint: endpoint.clone(),
+        attempt,
+        outcome,
+        detail,
+    }
+}
+
+/// How a TLS handshake of ours ended short of a session.
+enum NoSession {
+    /// Before any handshake: a name that is no TLS name, a port that took no connection.
+    Before((Outcome, String)),
+    Timeout,
+    /// The handshake failed; whether the server had asked for a certificate by then.
+    Failed {
+        error: std::io::Error,
+        asked: bool,
+    },
+}
 
 /// Why no answer came.
 enum Silent {
@@ -773,6 +798,67 @@ mod tests {
         let mut outer = wrap(0x30, &fields);
         outer.extend_from_slice(&body[tbs_total..]);
         wrap(0x30, &outer)
+    }
+
+    /// A name behind several addresses is knocked on at each: a door open at any of them is found,
+    /// and named by its address.
+    #[tokio::test]
+    async fn every_address_of_a_name_is_knocked_on() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let first = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = first.local_addr().unwrap().port();
+        // All of 127.0.0.0/8 is loopback on Linux: a second address of this machine.
+        let second = tokio::net::TcpListener::bind(("127.0.0.2", port))
+            .await
+            .unwrap();
+        // The first address hangs up; the second answers Kafka in plaintext.
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = first.accept().await {
+                drop(stream);
+            }
+        });
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = second.accept().await {
+                let mut request = [0u8; 64];
+                let read = stream.read(&mut request).await.unwrap_or(0);
+                if read >= 12 {
+                    let mut answer = 6i32.to_be_bytes().to_vec();
+                    answer.extend_from_slice(&request[8..12]);
+                    answer.extend_from_slice(&[0, 0]);
+                    let _ = stream.write_all(&answer).await;
+                }
+            }
+        });
+        let knocker = Knocker::new(
+            Duration::from_millis(500),
+            Duration::from_millis(500),
+            crate::probe::run::roots(Some(&[untrusted_identity().unwrap().chain[1].clone()]))
+                .unwrap(),
+            None,
+        )
+        .unwrap();
+        let endpoint = Endpoint {
+            host: "broker.example".into(),
+            port,
+            listener: Listener::Plaintext,
+        };
+        let addresses = [
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            SocketAddr::from(([127, 0, 0, 2], port)),
+        ];
+        let knocked = knocker.knock_at(&endpoint, &addresses).await;
+        let seen: Vec<(Outcome, &str)> = knocked
+            .iter()
+            .map(|k| (k.outcome, k.detail.split(']').next().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Outcome::Refused, "[127.0.0.1"),
+                (Outcome::Accepted, "[127.0.0.2")
+            ],
+            "{knocked:?}"
+        );
     }
 
     /// Only a refused connection says nothing listens; any other connection error proves nothing.
