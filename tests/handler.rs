@@ -1457,3 +1457,119 @@ async fn a_serverless_cluster_in_a_hook_request_is_judged_as_serverless() {
     );
     assert!(!message.contains("TLS client authentication"), "{message}");
 }
+
+/// The hook's answer to an `events/hook/` request (edited), in process, over the fakes.
+async fn hook_answer(
+    fleet: &FakeFleet,
+    name: &str,
+    edit: impl FnOnce(&mut Value),
+    parameters: &str,
+) -> Value {
+    use msk_mtls_rule::app::hook::answer_hook;
+    use msk_mtls_rule::edge::json::Json;
+    let (history, sink, cas) = (
+        FakeHistory::default(),
+        FakeSink::default(),
+        FakeCas::default(),
+    );
+    let assumed = std::sync::Mutex::new(Vec::new());
+    let account = common::FakeAccount {
+        sink: &sink,
+        history: &history,
+        cas: &cas,
+        fleet,
+        assumed: &assumed,
+    };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events/hook")
+        .join(name);
+    let mut request: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut request);
+    let payload = Json::parse(&request.to_string()).unwrap();
+    serde_json::to_value(answer_hook(&account, &payload, Some(parameters), fixed_now()).await)
+        .unwrap()
+}
+
+/// The stack is read only when a tag parameter needs it; its tags count; a stack that cannot be
+/// read leaves the scope tag assumed and a missing required tag a warning; Cloud Control, with no
+/// stack, is judged in scope.
+#[tokio::test]
+async fn the_hook_reads_the_stack_for_tag_parameters_only_and_never_passes_what_it_cannot_read() {
+    let reads = |fleet: &FakeFleet| {
+        fleet
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|call| call.starts_with("DescribeStacks"))
+            .count()
+    };
+    let production = FakeFleet {
+        stack_tags: Some(BTreeMap::from([(
+            "environment".to_owned(),
+            "production".to_owned(),
+        )])),
+        ..FakeFleet::default()
+    };
+    let no_ca = r#"{"checkCertificateAuthorityStatus":"false"}"#;
+    let answer = hook_answer(&production, "create-compliant.json", |_| {}, no_ca).await;
+    assert_eq!(answer["hookStatus"], "SUCCESS", "{answer}");
+    assert_eq!(reads(&production), 0, "no tag parameter: no read");
+
+    let scoped = r#"{"checkCertificateAuthorityStatus":"false","scopeTagKey":"environment","scopeTagValue":"production"}"#;
+    let answer = hook_answer(&production, "update-noncompliant.json", |_| {}, scoped).await;
+    assert_eq!(
+        answer["errorCode"], "NonCompliant",
+        "the stack puts it in scope: {answer}"
+    );
+    assert_eq!(reads(&production), 1);
+    let staging = FakeFleet {
+        stack_tags: Some(BTreeMap::from([(
+            "environment".to_owned(),
+            "staging".to_owned(),
+        )])),
+        ..FakeFleet::default()
+    };
+    let answer = hook_answer(&staging, "update-noncompliant.json", |_| {}, scoped).await;
+    assert_eq!(
+        answer["hookStatus"], "SUCCESS",
+        "the stack puts it out of scope: {answer}"
+    );
+
+    let required = r#"{"checkCertificateAuthorityStatus":"false","requiredTagKeys":"cost-center"}"#;
+    let unreadable = FakeFleet::default();
+    let answer = hook_answer(&unreadable, "create-compliant.json", |_| {}, required).await;
+    assert_eq!(
+        answer["hookStatus"], "SUCCESS",
+        "a warning, not a failure: {answer}"
+    );
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("warning, not judged: tag \"cost-center\" is missing"),
+        "{answer}"
+    );
+    assert_eq!(
+        reads(&unreadable),
+        1,
+        "a required tag alone asks for the stack"
+    );
+
+    let cloud_control = |request: &mut Value| {
+        request["stackId"] = json!("");
+        request["requestData"]["targetType"] = json!("RESOURCE");
+    };
+    let answer = hook_answer(
+        &unreadable,
+        "update-noncompliant.json",
+        cloud_control,
+        scoped,
+    )
+    .await;
+    assert_eq!(
+        answer["errorCode"], "NonCompliant",
+        "no stack: the scope tag is assumed: {answer}"
+    );
+    assert_eq!(reads(&unreadable), 1, "no stack, no read");
+}

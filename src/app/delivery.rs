@@ -299,6 +299,8 @@ mod tests {
         refused: Option<&'static str>,
         /// Config reports every evaluation of the next calls in FailedEvaluations, this many times.
         failures: Mutex<u32>,
+        /// Every evaluation sent, in order.
+        sent: Mutex<Vec<Evaluation>>,
     }
 
     impl ConfigService for Recorded {
@@ -308,6 +310,7 @@ mod tests {
             batch: &[Evaluation],
         ) -> Result<Vec<ResourceKey>, RuleError> {
             self.batches.lock().unwrap().push(batch.len());
+            self.sent.lock().unwrap().extend_from_slice(batch);
             let mut failures = self.failures.lock().unwrap();
             if *failures == 0 {
                 return Ok(Vec::new());
@@ -531,6 +534,18 @@ mod tests {
                 None => assert_eq!(finished.unwrap().0.alerts, 4),
                 Some(_) => {
                     assert_eq!(published.len(), 3, "the others still went out");
+                    // Only the refused alert's cluster is marked, to be alerted again.
+                    let annotations: Vec<Option<String>> = recorded
+                        .sent
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .map(|evaluation| evaluation.annotation.clone())
+                        .collect();
+                    assert_eq!(
+                        annotations,
+                        [None, Some("[alert not sent: resolved]".to_owned()), None]
+                    );
                     let error = finished.unwrap_err().to_string();
                     assert!(
                         error.contains("1 alert(s) not published, 3 published"),

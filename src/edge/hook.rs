@@ -295,6 +295,19 @@ mod tests {
             read(&with_stack).unwrap().stack_id.as_deref(),
             Some("arn:aws:cloudformation:us-east-1:123456789012:stack/s/1")
         );
+        // Cloud Control's empty stackId is no stack.
+        let empty = CREATE.replace(r#""hookTypeName""#, r#""stackId": "", "hookTypeName""#);
+        assert_eq!(read(&empty).unwrap().stack_id, None);
+        // A targetType that is a type must be the targetName's.
+        let mismatched = CREATE.replace(
+            r#""targetType": "AWS::MSK::Cluster""#,
+            r#""targetType": "AWS::MSK::ServerlessCluster""#,
+        );
+        let error = read(&mismatched).unwrap_err();
+        assert!(
+            error.contains("neither RESOURCE nor the targetName"),
+            "{error}"
+        );
     }
 
     #[test]

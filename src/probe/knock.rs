@@ -105,10 +105,11 @@ pub fn untrusted_identity() -> Result<Identity, String> {
 
 /// Whether a DER certificate is X.509 v1: its TBSCertificate opens without the `[0]` version tag.
 fn is_version_1(cert: &[u8]) -> bool {
-    /// The contents of the DER element at the start of `der`: (first byte of contents, rest).
+    /// The contents of the DER element at the start of `der`, and what follows them.
     fn enter(der: &[u8]) -> Option<&[u8]> {
         let (&length, rest) = der.get(1..)?.split_first()?;
-        if length < 0x80 {
+        // Bit 8 clear: the length itself; set: how many length bytes follow.
+        if length & 0x80 == 0 {
             return Some(rest);
         }
         rest.get(usize::from(length & 0x7f)..)
@@ -749,6 +750,22 @@ mod tests {
         .unwrap();
         assert!(error.contains("X.509 v1 certificate"), "{error}");
         assert!(!error.contains("do not go together"), "{error}");
+    }
+
+    /// The version is read through short and long DER lengths alike.
+    #[test]
+    fn the_version_is_read_through_short_and_long_lengths() {
+        // SEQUENCE { SEQUENCE { INTEGER 0 } }: a TBSCertificate opening with its serial, v1.
+        assert!(is_version_1(&[0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]));
+        // SEQUENCE { SEQUENCE { [0] { INTEGER 2 } } }: v3.
+        assert!(!is_version_1(&[
+            0x30, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x02
+        ]));
+        // The same with a long-form length (0x81 0x05) on the outer SEQUENCE.
+        assert!(is_version_1(&[
+            0x30, 0x81, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00
+        ]));
+        assert!(!is_version_1(&[0x30]), "too short to say: not v1");
     }
 
     /// `cert` with its TBSCertificate's `[0]` version and `[3]` extensions taken out (signature

@@ -184,6 +184,8 @@ impl FakeCas {
 #[derive(Default)]
 pub struct FakeFleet {
     pub clusters: Vec<ListedCluster>,
+    /// The tags DescribeStacks answers for any stack; `None`: the stack cannot be read.
+    pub stack_tags: Option<BTreeMap<String, String>>,
     pub stored: Vec<(String, String)>,
     pub page_size: usize,
     pub calls: Mutex<Vec<String>>,
@@ -282,13 +284,18 @@ impl Notifier for FakeAccount<'_> {
     }
 }
 
-/// No stack in the fakes: a request that names one is judged as with a stack that cannot be read.
+/// Every stack has the fleet's stack tags, or cannot be read; each read is recorded.
 impl Stacks for FakeAccount<'_> {
     async fn stack_tags(&self, stack_id: &str) -> Result<BTreeMap<String, String>, RuleError> {
-        Err(RuleError::aws(
-            "DescribeStacks",
-            format!("no stack {stack_id} in the fakes"),
-        ))
+        self.fleet
+            .calls
+            .lock()
+            .unwrap()
+            .push(format!("DescribeStacks {stack_id}"));
+        self.fleet
+            .stack_tags
+            .clone()
+            .ok_or_else(|| RuleError::aws("DescribeStacks", format!("no stack {stack_id}")))
     }
 }
 
