@@ -386,4 +386,41 @@ fn a_sasl_port_that_answers_metadata_before_authentication_is_open_even_when_sas
     );
     assert!(detail(&report, open, Attempt::SaslNoAuth).contains("over TLS with no certificate"));
     assert_eq!(report.verdict, Verdict::NotEnforced, "{}", report.reason);
+    // A broker certificate the probe cannot verify: TLS was not looked behind, nothing is concluded.
+    let stranger = Pki::new("knock-sasl-stranger");
+    let unverified = servers.tls(server_config(&stranger, ClientAuth::None, Version::Tls13));
+    let report = probe_allowing(
+        &pki,
+        vec![tls_endpoint(mtls), sasl(unverified)],
+        false,
+        vec![SaslMechanism::Iam],
+    );
+    assert_eq!(
+        outcome_of(&report, Attempt::SaslNoAuth),
+        Outcome::Inconclusive,
+        "{report:?}"
+    );
+    assert_eq!(report.verdict, Verdict::Inconclusive, "{}", report.reason);
+}
+
+/// TLS 1.2 finishes after the server checked the client: a completed handshake and silence is a
+/// welcome; so is silence from a TLS 1.3 server that never asked for a certificate.
+#[test]
+fn silence_after_a_tls_1_2_handshake_or_from_a_server_that_never_asked_lets_the_client_in() {
+    let pki = Pki::new("knock-silent-welcome");
+    let servers = Servers::new();
+    for (auth, version) in [
+        (ClientAuth::Requested, Version::Tls12),
+        (ClientAuth::None, Version::Tls13),
+    ] {
+        let port = servers.tls_then_silent(server_config(&pki, auth, version));
+        let report = probe_of(&pki, vec![tls_endpoint(port)], false);
+        assert_eq!(
+            outcome_of(&report, Attempt::TlsNoCert),
+            Outcome::Accepted,
+            "{auth:?} {version:?}: {report:?}"
+        );
+        assert!(detail(&report, port, Attempt::TlsNoCert).contains("did not abort"));
+        assert_eq!(report.verdict, Verdict::NotEnforced);
+    }
 }

@@ -498,64 +498,23 @@ impl Knocker {
             }
             Err(NoSession::Failed { error, asked }) => return handshake_failed(&error, asked),
         };
-        let tls13 = stream.get_ref().1.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
-        let version = match stream.get_ref().1.protocol_version() {
-            Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
-            Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2",
-            _ => "TLS",
-        };
-        let presented = match (identity.is_some(), sni) {
-            (true, true) => "with the certificate",
-            (true, false) => "with the certificate and no SNI",
-            (false, true) => "with no certificate",
-            (false, false) => "with no certificate and no SNI",
-        };
-        let unasked = if asked {
-            ""
-        } else {
-            " (the server never asked for a certificate)"
-        };
-        match self.ask_api_versions(&mut stream).await {
-            Ok(Answer::Kafka) => (
-                Outcome::Accepted,
-                format!("{version} handshake {presented} completed and Kafka answered ApiVersions{unasked}"),
-            ),
-            Ok(Answer::NotKafka) => (
-                Outcome::Accepted,
-                format!("{version} handshake {presented} completed and the server answered (not as Kafka){unasked}"),
-            ),
-            // In TLS 1.2 the server's Finished follows its check of the client's certificate, and a
-            // server that never asked has let the client in; in TLS 1.3 the client finishes first,
-            // and a slow check looks like silence: only an answer lets a client in there.
-            Err(Silent::Timeout) if !tls13 || !asked => (
-                Outcome::Accepted,
-                format!(
-                    "{version} handshake {presented} completed and the server did not abort within {} ms (no Kafka answer){unasked}",
-                    self.read_timeout.as_millis()
-                ),
-            ),
-            Err(Silent::Timeout) => (
-                Outcome::Inconclusive,
-                format!(
-                    "{version} handshake {presented} completed, but neither a Kafka answer nor an alert came within {} ms: a slow certificate check and an open door look the same",
-                    self.read_timeout.as_millis()
-                ),
-            ),
-            Err(Silent::Closed(e)) => match alert_of(&e) {
-                Some(alert) if asked && CERTIFICATE_ALERTS.contains(&alert) => (
-                    Outcome::Refused,
-                    format!("{version} handshake {presented} completed, then the server aborted on the first read: alert {alert:?}"),
-                ),
-                Some(alert) => (
-                    Outcome::Inconclusive,
-                    format!("{version} handshake {presented} completed, then the server aborted with alert {alert:?}, which is not a certificate check{unasked}"),
-                ),
-                None => (
-                    Outcome::Inconclusive,
-                    format!("{version} handshake {presented} completed, then the connection closed with no alert and no answer ({e})"),
-                ),
+        let session = Session {
+            tls13: stream.get_ref().1.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3),
+            version: match stream.get_ref().1.protocol_version() {
+                Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3",
+                Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2",
+                _ => "TLS",
             },
-        }
+            presented: match (identity.is_some(), sni) {
+                (true, true) => "with the certificate",
+                (true, false) => "with the certificate and no SNI",
+                (false, true) => "with no certificate",
+                (false, false) => "with no certificate and no SNI",
+            },
+            asked,
+        };
+        let answer = self.ask_api_versions(&mut stream).await;
+        session.outcome(answer, self.read_timeout)
     }
 
     async fn ask_api_versions<S>(&self, stream: &mut S) -> Result<Answer, Silent>
@@ -606,6 +565,73 @@ enum NoSession {
         error: std::io::Error,
         asked: bool,
     },
+}
+
+/// A TLS session a knock got: what it spoke, what it presented, whether the server asked for a
+/// certificate.
+struct Session {
+    tls13: bool,
+    version: &'static str,
+    presented: &'static str,
+    asked: bool,
+}
+
+impl Session {
+    /// What the answer to ApiVersions after the handshake says about the knock.
+    fn outcome(&self, answer: Result<Answer, Silent>, read_timeout: Duration) -> (Outcome, String) {
+        let Session {
+            tls13,
+            version,
+            presented,
+            asked,
+        } = *self;
+        let unasked = if asked {
+            ""
+        } else {
+            " (the server never asked for a certificate)"
+        };
+        match answer {
+            Ok(Answer::Kafka) => (
+                Outcome::Accepted,
+                format!("{version} handshake {presented} completed and Kafka answered ApiVersions{unasked}"),
+            ),
+            Ok(Answer::NotKafka) => (
+                Outcome::Accepted,
+                format!("{version} handshake {presented} completed and the server answered (not as Kafka){unasked}"),
+            ),
+            // In TLS 1.2 the server's Finished follows its check of the client's certificate, and a
+            // server that never asked has let the client in; in TLS 1.3 the client finishes first,
+            // and a slow check looks like silence: only an answer lets a client in there.
+            Err(Silent::Timeout) if !tls13 || !asked => (
+                Outcome::Accepted,
+                format!(
+                    "{version} handshake {presented} completed and the server did not abort within {} ms (no Kafka answer){unasked}",
+                    read_timeout.as_millis()
+                ),
+            ),
+            Err(Silent::Timeout) => (
+                Outcome::Inconclusive,
+                format!(
+                    "{version} handshake {presented} completed, but neither a Kafka answer nor an alert came within {} ms: a slow certificate check and an open door look the same",
+                    read_timeout.as_millis()
+                ),
+            ),
+            Err(Silent::Closed(e)) => match alert_of(&e) {
+                Some(alert) if asked && CERTIFICATE_ALERTS.contains(&alert) => (
+                    Outcome::Refused,
+                    format!("{version} handshake {presented} completed, then the server aborted on the first read: alert {alert:?}"),
+                ),
+                Some(alert) => (
+                    Outcome::Inconclusive,
+                    format!("{version} handshake {presented} completed, then the server aborted with alert {alert:?}, which is not a certificate check{unasked}"),
+                ),
+                None => (
+                    Outcome::Inconclusive,
+                    format!("{version} handshake {presented} completed, then the connection closed with no alert and no answer ({e})"),
+                ),
+            },
+        }
+    }
 }
 
 /// Why no answer came.
@@ -750,6 +776,106 @@ mod tests {
         .unwrap();
         assert!(error.contains("X.509 v1 certificate"), "{error}");
         assert!(!error.contains("do not go together"), "{error}");
+    }
+
+    fn alert(alert: AlertDescription) -> std::io::Error {
+        std::io::Error::new(ErrorKind::InvalidData, rustls::Error::AlertReceived(alert))
+    }
+
+    /// After a completed handshake: an answer lets the client in; silence does in TLS 1.2 or from a
+    /// server that never asked, and proves nothing in TLS 1.3 after a CertificateRequest; an alert
+    /// refuses only when it is a certificate check's, after the server asked.
+    #[test]
+    fn what_follows_a_handshake_reads_by_version_request_and_alert() {
+        let session = |tls13, asked| Session {
+            tls13,
+            version: if tls13 { "TLS 1.3" } else { "TLS 1.2" },
+            presented: "with no certificate",
+            asked,
+        };
+        let outcome = |tls13, asked, answer| {
+            session(tls13, asked)
+                .outcome(answer, Duration::from_millis(10))
+                .0
+        };
+        use Outcome::*;
+        for tls13 in [true, false] {
+            for asked in [true, false] {
+                assert_eq!(outcome(tls13, asked, Ok(Answer::Kafka)), Accepted);
+                assert_eq!(outcome(tls13, asked, Ok(Answer::NotKafka)), Accepted);
+                let closed = || {
+                    Err(Silent::Closed(std::io::Error::from(
+                        ErrorKind::UnexpectedEof,
+                    )))
+                };
+                assert_eq!(outcome(tls13, asked, closed()), Inconclusive);
+                let internal = Err(Silent::Closed(alert(AlertDescription::InternalError)));
+                assert_eq!(
+                    outcome(tls13, asked, internal),
+                    Inconclusive,
+                    "not a certificate check"
+                );
+                let certificate = Err(Silent::Closed(alert(AlertDescription::BadCertificate)));
+                let expected = if asked { Refused } else { Inconclusive };
+                assert_eq!(
+                    outcome(tls13, asked, certificate),
+                    expected,
+                    "tls13 {tls13}, asked {asked}"
+                );
+            }
+        }
+        assert_eq!(
+            outcome(true, true, Err(Silent::Timeout)),
+            Inconclusive,
+            "a slow check looks like silence"
+        );
+        assert_eq!(
+            outcome(true, false, Err(Silent::Timeout)),
+            Accepted,
+            "never asked"
+        );
+        assert_eq!(
+            outcome(false, true, Err(Silent::Timeout)),
+            Accepted,
+            "TLS 1.2 finished after the check"
+        );
+        assert_eq!(outcome(false, false, Err(Silent::Timeout)), Accepted);
+    }
+
+    /// A handshake that failed refuses only by a certificate check's alert after the server asked.
+    #[test]
+    fn a_failed_handshake_refuses_only_by_a_certificate_alert_after_asking() {
+        for certificate_alert in CERTIFICATE_ALERTS {
+            assert_eq!(
+                handshake_failed(&alert(certificate_alert), true).0,
+                Outcome::Refused
+            );
+            assert_eq!(
+                handshake_failed(&alert(certificate_alert), false).0,
+                Outcome::Inconclusive
+            );
+        }
+        for other in [
+            AlertDescription::ProtocolVersion,
+            AlertDescription::UnrecognisedName,
+            AlertDescription::InternalError,
+        ] {
+            assert_eq!(
+                handshake_failed(&alert(other), true).0,
+                Outcome::Inconclusive,
+                "{other:?}"
+            );
+            assert_eq!(
+                handshake_failed(&alert(other), false).0,
+                Outcome::Inconclusive,
+                "{other:?}"
+            );
+        }
+        assert!(
+            handshake_failed(&alert(AlertDescription::HandshakeFailure), false)
+                .1
+                .contains("before it asked for a certificate")
+        );
     }
 
     /// The version is read through short and long DER lengths alike.
