@@ -876,6 +876,11 @@ mod tests {
                 .1
                 .contains("before it asked for a certificate")
         );
+        assert!(
+            handshake_failed(&alert(AlertDescription::InternalError), true)
+                .1
+                .contains("which is not a certificate check")
+        );
     }
 
     /// The version is read through short and long DER lengths alike.
