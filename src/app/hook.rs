@@ -123,7 +123,7 @@ pub async fn answer_hook<A: Account + Stacks>(
 
 /// What is known of the tags the stack gives the cluster.
 enum StackTags {
-    /// Cloud Control: no stack.
+    /// No stack to read (Cloud Control), or no tag parameter that needs it.
     NoStack,
     Read(BTreeMap<String, String>),
     /// The read failed or ran out of time: why.

@@ -948,6 +948,18 @@ mod tests {
         wrap(0x30, &outer)
     }
 
+    /// A knocker for plaintext knocks and connection errors: its roots are never used.
+    fn knocker_with_any_roots() -> Knocker {
+        Knocker::new(
+            Duration::from_millis(500),
+            Duration::from_millis(500),
+            crate::probe::run::roots(Some(&[untrusted_identity().unwrap().chain[1].clone()]))
+                .unwrap(),
+            None,
+        )
+        .unwrap()
+    }
+
     /// A name behind several addresses is knocked on at each: a door open at any of them is found,
     /// and named by its address.
     #[tokio::test]
@@ -977,14 +989,7 @@ mod tests {
                 }
             }
         });
-        let knocker = Knocker::new(
-            Duration::from_millis(500),
-            Duration::from_millis(500),
-            crate::probe::run::roots(Some(&[untrusted_identity().unwrap().chain[1].clone()]))
-                .unwrap(),
-            None,
-        )
-        .unwrap();
+        let knocker = knocker_with_any_roots();
         let endpoint = Endpoint {
             host: "broker.example".into(),
             port,
@@ -1012,14 +1017,7 @@ mod tests {
     /// Only a refused connection says nothing listens; any other connection error proves nothing.
     #[tokio::test]
     async fn a_connection_error_other_than_refused_is_inconclusive() {
-        let knocker = Knocker::new(
-            Duration::from_millis(500),
-            Duration::from_millis(500),
-            crate::probe::run::roots(Some(&[untrusted_identity().unwrap().chain[1].clone()]))
-                .unwrap(),
-            None,
-        )
-        .unwrap();
+        let knocker = knocker_with_any_roots();
         // TCP to the broadcast address: the kernel answers "network unreachable" at once.
         let endpoint = Endpoint {
             host: "255.255.255.255".into(),
