@@ -105,7 +105,7 @@ unit: ## the tests that need no emulator
 	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties --test check --test knock
 
 e2e: tools build ## the end-to-end layers alone: release binary + Runtime API + moto (rule, hook); `audit`; `probe` on real TLS servers
-	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws -- --test-threads=2
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws --test precommit -- --test-threads=2
 
 bench: tools build $(SAM_VENV)/.installed lambda-target ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
 	$(CARGO) bench --locked --bench core -- --noplot

@@ -197,7 +197,10 @@ async fn run_check(request: &msk_mtls_rule::check::CheckRequest) -> ExitCode {
     logging::init_local();
     let read = |path: &str| std::fs::read_to_string(path);
     match check_files(&AwsAccount::default(), request, read, Timestamp::now()).await {
-        Ok(checked) => {
+        Ok(msk_mtls_rule::check::CheckReport { checked, skipped }) => {
+            for (file, why) in &skipped {
+                eprintln!("msk-mtls-rule: check: skipped {file} (--skip-unrecognised): {why}");
+            }
             match request.format {
                 Format::Text => print!("{}", to_text(&checked)),
                 Format::Json => println!("{:#}", to_json(&checked)),

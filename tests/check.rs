@@ -347,3 +347,54 @@ fn a_multi_document_yaml_file_with_a_template_is_refused_by_name() {
         "{stderr}"
     );
 }
+
+/// `--skip-unrecognised` (the pre-commit hooks' flag): a file that is neither a template nor a plan
+/// is passed over with a note and the others are judged; a file that may be a template and cannot be
+/// read still stops the check.
+#[test]
+fn skip_unrecognised_passes_over_other_files_only() {
+    let dir = std::env::temp_dir().join(format!("msk-check-skip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let workflow = write("ci.yml", "on: push\njobs: {}\n");
+    let package = write("package.json", r#"{"name": "web"}"#);
+    let open = write(
+        "open.template",
+        "Resources:\n  Open:\n    Type: AWS::MSK::Cluster\n    Properties: {}\n",
+    );
+    let output = check(&[
+        "--skip-unrecognised",
+        "--format",
+        "json",
+        &workflow,
+        &package,
+        &open,
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        verdicts(&json_of(&output)),
+        pairs(&[("Open", "NON_COMPLIANT")])
+    );
+    for skipped in [&workflow, &package] {
+        assert!(
+            stderr.contains(&format!("skipped {skipped} (--skip-unrecognised)")),
+            "{stderr}"
+        );
+    }
+    let output = check(&["--skip-unrecognised", &workflow, &package]);
+    assert_eq!(output.status.code(), Some(0));
+
+    let broken = write(
+        "broken.yaml",
+        "Resources:\n  Open:\n    Type: AWS::MSK::Cluster\n  Open: {}\n",
+    );
+    let output = check(&["--skip-unrecognised", &workflow, &broken]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.yaml"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

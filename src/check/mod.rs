@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::app::flags::Flags;
 use crate::aws::ports::PrivateCaService;
 use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged, UNKNOWN_CA};
-use crate::check::sources::candidates;
+use crate::check::sources::{candidates, NotRead};
 use crate::rule::checks::{plain, CHECKS};
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::params::RuleParams;
@@ -23,9 +23,12 @@ use crate::rule::time::Timestamp;
 use crate::rule::verdict::CaHealthReport;
 
 pub const USAGE: &str =
-    "       msk-mtls-rule check [--parameters JSON|@FILE] [--format text|json|sarif] FILE...
+    "       msk-mtls-rule check [--parameters JSON|@FILE] [--format text|json|sarif]
+                            [--skip-unrecognised] FILE...
                                               judge the MSK clusters of CloudFormation templates and
-                                              Terraform plans (JSON); exit 0 all judged and none
+                                              Terraform plans (JSON); --skip-unrecognised passes over
+                                              (with a note) a file that is neither and names neither,
+                                              as a pre-commit hook needs; exit 0 all judged and none
                                               NON_COMPLIANT, 1 some NON_COMPLIANT, 2 usage or
                                               unreadable input, 3 a part not judged (nested stack,
                                               module, macro)";
@@ -41,13 +44,21 @@ pub struct CheckRequest {
     pub files: Vec<String>,
     pub params: RuleParams,
     pub format: Format,
+    /// A file that is neither a template nor a plan (and names neither) is passed over with a note
+    /// instead of stopping the check: only when asked for by the flag, never by guessing.
+    pub skip_unrecognised: bool,
 }
 
 pub fn parse_check_args(
     args: &[String],
     read_file: impl Fn(&str) -> std::io::Result<String>,
 ) -> Result<CheckRequest, String> {
-    let flags = Flags::read("check", args, &["--parameters", "--format"], &[])?;
+    let flags = Flags::read(
+        "check",
+        args,
+        &["--parameters", "--format"],
+        &["--skip-unrecognised"],
+    )?;
     if flags.positional.is_empty() {
         return Err("check: give at least one template or plan file".into());
     }
@@ -77,6 +88,7 @@ pub fn parse_check_args(
         }
     };
     Ok(CheckRequest {
+        skip_unrecognised: flags.has("--skip-unrecognised"),
         files: flags.positional,
         params,
         format,
@@ -127,6 +139,13 @@ impl std::fmt::Display for CheckError {
     }
 }
 
+/// What a check found, and the files it passed over (`--skip-unrecognised`) with why.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    pub checked: Vec<Checked>,
+    pub skipped: Vec<(String, String)>,
+}
+
 /// Judges every cluster of every file (read by `read_file`); an unreadable file is an error naming
 /// it. CAs are looked up through `cas` only when the parameters ask for the CA check.
 pub async fn check_files<C: PrivateCaService>(
@@ -134,8 +153,9 @@ pub async fn check_files<C: PrivateCaService>(
     request: &CheckRequest,
     read_file: impl Fn(&str) -> std::io::Result<String>,
     now: Timestamp,
-) -> Result<Vec<Checked>, CheckError> {
+) -> Result<CheckReport, CheckError> {
     let mut checked = Vec::new();
+    let mut skipped = Vec::new();
     let mut report = CaHealthReport::new();
     if request.params.check_certificate_authority_status {
         report.insert(UNKNOWN_CA.to_owned(), unknown_ca_health());
@@ -143,9 +163,20 @@ pub async fn check_files<C: PrivateCaService>(
     for file in &request.files {
         let text = read_file(file)
             .map_err(|e| CheckError::Unreadable(format!("{file}: cannot read: {e}")))?;
-        for candidate in
-            candidates(file, &text).map_err(|e| CheckError::Unreadable(format!("{file}: {e}")))?
-        {
+        let found = match candidates(&text) {
+            Ok(found) => found,
+            Err(NotRead::Unrecognised(why)) if request.skip_unrecognised => {
+                skipped.push((file.clone(), why));
+                continue;
+            }
+            Err(error) => {
+                return Err(CheckError::Unreadable(format!(
+                    "{file}: {}",
+                    error.message()
+                )))
+            }
+        };
+        for candidate in found {
             if let Some(why) = candidate.not_judged {
                 checked.push(Checked {
                     file: file.clone(),
@@ -189,7 +220,7 @@ pub async fn check_files<C: PrivateCaService>(
             });
         }
     }
-    Ok(checked)
+    Ok(CheckReport { checked, skipped })
 }
 
 /// 1 when a cluster is NON_COMPLIANT; otherwise 3 when a part of a file is not judged (the check

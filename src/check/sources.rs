@@ -32,37 +32,85 @@ pub struct Candidate {
     pub not_judged: Option<String>,
 }
 
-/// Every MSK cluster in `text` (the file's name decides how it is read, the content whether a JSON
-/// file is a plan). Anything that is neither a template nor a plan is an error that names the path.
-pub fn candidates(file: &str, text: &str) -> Result<Vec<Candidate>, String> {
-    let yaml = [".yaml", ".yml"].iter().any(|ext| file.ends_with(ext));
-    let (template, lines) = if yaml {
-        let template = read_yaml(text)?;
-        (template.value, template.resource_lines)
-    } else {
-        let json = Json::parse(text).map_err(|e| format!("not JSON: {e}"))?;
-        let value = without_duplicates(&json, "")?;
-        if value.get("resource_changes").is_some() || value.get("terraform_version").is_some() {
-            // `terraform show -json` of a state (no plan file) has `values` and no
-            // `planned_values`: it says what exists, not what the plan would change.
-            if value.get("planned_values").is_none() && value.get("resource_changes").is_none() {
-                return Err("a Terraform state (terraform show -json without a plan file), not a plan: run terraform plan -out=tfplan, then terraform show -json tfplan".into());
-            }
-            return terraform_candidates(&value);
+/// Why a file's clusters were not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRead {
+    /// Neither a CloudFormation template nor a Terraform plan, and nothing in it names one: what
+    /// `check --skip-unrecognised` passes over (a workflow, `package.json`, a Kubernetes manifest).
+    Unrecognised(String),
+    /// A template or plan (or what may be one) that cannot be read: always an error.
+    Malformed(String),
+}
+
+impl NotRead {
+    pub fn message(&self) -> &str {
+        match self {
+            NotRead::Unrecognised(message) | NotRead::Malformed(message) => message,
         }
-        let lines = value
-            .get("Resources")
-            .and_then(Value::as_object)
-            .map(|resources| {
-                resources
-                    .keys()
-                    .filter_map(|id| Some((id.clone(), json_line(text, id)?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        (value, lines)
+    }
+}
+
+/// Every MSK cluster in `text`, read as JSON when it starts with `{` and as YAML otherwise (by
+/// content, whatever the file's extension: `.template` files come in both); the content decides
+/// whether it is a template or a plan.
+pub fn candidates(text: &str) -> Result<Vec<Candidate>, NotRead> {
+    let parsed = if text.trim_start().starts_with('{') {
+        read_json(text)
+    } else {
+        read_yaml(text).map(|template| (template.value, template.resource_lines))
     };
-    cloudformation_candidates(&template, &lines)
+    let (value, lines) = parsed.map_err(|error| {
+        if may_be_template(text) {
+            NotRead::Malformed(error)
+        } else {
+            NotRead::Unrecognised(error)
+        }
+    })?;
+    if value.get("resource_changes").is_some() || value.get("terraform_version").is_some() {
+        // `terraform show -json` of a state (no plan file) has `values` and no
+        // `planned_values`: it says what exists, not what the plan would change.
+        if value.get("planned_values").is_none() && value.get("resource_changes").is_none() {
+            return Err(NotRead::Malformed("a Terraform state (terraform show -json without a plan file), not a plan: run terraform plan -out=tfplan, then terraform show -json tfplan".into()));
+        }
+        return terraform_candidates(&value).map_err(NotRead::Malformed);
+    }
+    if value.get("Resources").is_none() {
+        return Err(NotRead::Unrecognised(
+            "not a CloudFormation template (no Resources) nor a Terraform plan".into(),
+        ));
+    }
+    cloudformation_candidates(&value, &lines).map_err(NotRead::Malformed)
+}
+
+/// Whether a file that does not parse names what a template or plan holds: such a file is an error
+/// even where unrecognised files are skipped, since the clusters in it would go unjudged.
+fn may_be_template(text: &str) -> bool {
+    [
+        "AWSTemplateFormatVersion",
+        "Resources",
+        "AWS::",
+        "resource_changes",
+        "terraform_version",
+        "msk_",
+    ]
+    .iter()
+    .any(|mark| text.contains(mark))
+}
+
+fn read_json(text: &str) -> Result<(Value, std::collections::BTreeMap<String, usize>), String> {
+    let json = Json::parse(text).map_err(|e| format!("not JSON: {e}"))?;
+    let value = without_duplicates(&json, "")?;
+    let lines = value
+        .get("Resources")
+        .and_then(Value::as_object)
+        .map(|resources| {
+            resources
+                .keys()
+                .filter_map(|id| Some((id.clone(), json_line(text, id)?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((value, lines))
 }
 
 /// A `Json` tree as a `Value`, refusing a key given twice (which `Value` would keep last-wins).
@@ -116,7 +164,7 @@ fn cloudformation_candidates(
     let resources = template
         .get("Resources")
         .and_then(Value::as_object)
-        .ok_or("not a CloudFormation template (no Resources) nor a Terraform plan")?;
+        .ok_or("Resources is not a mapping")?;
     let mut found = Vec::new();
     for transform in macros(template)? {
         found.push(Candidate {
@@ -526,20 +574,72 @@ mod tests {
             r#"{"format_version": "1.2", "terraform_version": "1.9.0", "planned_values": {}}"#,
             r#"{"resource_changes": []}"#,
         ] {
-            assert_eq!(candidates("plan.json", plan).unwrap(), Vec::new(), "{plan}");
+            assert_eq!(candidates(plan).unwrap(), Vec::new(), "{plan}");
         }
         assert_eq!(
-            candidates("other.json", r#"{"format_version": "1.2"}"#).unwrap_err(),
-            "not a CloudFormation template (no Resources) nor a Terraform plan"
+            candidates(r#"{"format_version": "1.2"}"#).unwrap_err(),
+            NotRead::Unrecognised(
+                "not a CloudFormation template (no Resources) nor a Terraform plan".into()
+            )
         );
+    }
+
+    /// What `--skip-unrecognised` may pass over: files that are neither a template nor a plan and
+    /// name nothing a template holds. Everything else that cannot be read stays an error.
+    #[test]
+    fn only_a_file_that_names_no_template_is_unrecognised() {
+        for unrelated in [
+            "repos:\n  - repo: local\n    hooks: []\n",
+            r#"{"name": "web", "version": "1.0.0", "scripts": {"test": "jest"}}"#,
+            "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Service\n",
+            "{\n  // tsconfig with a comment\n  \"compilerOptions\": {}\n}",
+            "name: {{ .Values.name }}\nreplicas: [\n",
+            "- a list\n- at the top\n",
+            "",
+        ] {
+            assert!(
+                matches!(candidates(unrelated), Err(NotRead::Unrecognised(_))),
+                "{unrelated:?}: {:?}",
+                candidates(unrelated)
+            );
+        }
+        for broken in [
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources: [\n",
+            "Resources:\n  C:\n    Type: AWS::MSK::Cluster\n---\nother: 1\n",
+            r#"{"Resources": {"C": {"Type": "AWS::MSK::Cluster"}}, "Resources": {}}"#,
+            "Resources: 3\n",
+            r#"{"resource_changes": [{"type": "aws_msk_cluster", "#,
+        ] {
+            assert!(
+                matches!(candidates(broken), Err(NotRead::Malformed(_))),
+                "{broken:?}: {:?}",
+                candidates(broken)
+            );
+        }
+    }
+
+    /// `.template` files and any other name: JSON or YAML by what the file holds.
+    #[test]
+    fn json_or_yaml_is_told_by_the_content() {
+        let yaml = "Resources:\n  Open:\n    Type: AWS::MSK::Cluster\n    Properties: {}\n";
+        let json = r#"{"Resources": {"Open": {"Type": "AWS::MSK::Cluster", "Properties": {}}}}"#;
+        for text in [yaml, json] {
+            let found = candidates(text).unwrap();
+            assert_eq!(found.len(), 1, "{text}");
+            assert_eq!(found[0].resource, "Open");
+            assert_eq!(found[0].line, Some(if text == yaml { 2 } else { 1 }));
+        }
     }
     /// `terraform show -json` of a state has no changes to read: taken for a plan it would pass.
     #[test]
     fn a_terraform_state_is_refused_as_not_a_plan() {
         let state = r#"{"format_version": "1.0", "terraform_version": "1.9.0", "values": {"root_module": {"resources": [
             {"address": "aws_msk_cluster.open", "type": "aws_msk_cluster", "values": {"client_authentication": []}}]}}}"#;
-        let error = candidates("state.json", state).unwrap_err();
-        assert!(error.starts_with("a Terraform state"), "{error}");
+        let error = candidates(state).unwrap_err();
+        assert!(
+            matches!(&error, NotRead::Malformed(m) if m.starts_with("a Terraform state")),
+            "{error:?}"
+        );
     }
 
     fn plan_of(kind: &str, after: Value, after_unknown: Value) -> String {
@@ -556,35 +656,33 @@ mod tests {
             {"unauthenticated": false, "tls": [{"certificate_authority_arns": ["arn:ca"]}]},
             {"unauthenticated": true}
         ]});
-        let error =
-            candidates("plan.json", &plan_of("aws_msk_cluster", two, json!({}))).unwrap_err();
+        let error = candidates(&plan_of("aws_msk_cluster", two, json!({}))).unwrap_err();
         assert_eq!(
-            error,
+            error.message(),
             "aws_msk_cluster.this: client_authentication is a list of 2 blocks where the schema allows one"
         );
         let nested = json!({"client_authentication": [{"sasl": [{"iam": false}, {"iam": true}]}]});
-        let error =
-            candidates("plan.json", &plan_of("aws_msk_cluster", nested, json!({}))).unwrap_err();
-        assert!(error.contains("sasl is a list of 2 blocks"), "{error}");
+        let error = candidates(&plan_of("aws_msk_cluster", nested, json!({}))).unwrap_err();
+        assert!(
+            matches!(&error, NotRead::Malformed(m) if m.contains("sasl is a list of 2 blocks")),
+            "{error:?}"
+        );
     }
 
     /// `default_tags` land in `tags_all` only.
     #[test]
     fn tags_all_is_read_with_the_providers_default_tags() {
         let after = json!({"tags": {"owner": "a"}, "tags_all": {"owner": "a", "environment": "production"}});
-        let found = candidates("plan.json", &plan_of("aws_msk_cluster", after, json!({}))).unwrap();
+        let found = candidates(&plan_of("aws_msk_cluster", after, json!({}))).unwrap();
         assert_eq!(
             found[0].properties["Tags"],
             json!({"owner": "a", "environment": "production"})
         );
-        let unknown_tags = candidates(
-            "plan.json",
-            &plan_of(
-                "aws_msk_cluster",
-                json!({"tags": {"owner": "a"}}),
-                json!({"tags_all": true}),
-            ),
-        )
+        let unknown_tags = candidates(&plan_of(
+            "aws_msk_cluster",
+            json!({"tags": {"owner": "a"}}),
+            json!({"tags_all": true}),
+        ))
         .unwrap();
         assert_eq!(unknown_tags[0].properties["Tags"], unknown());
     }
@@ -603,7 +701,6 @@ mod tests {
             "tags": {"cost_center": "42"}
         });
         let found = candidates(
-            "plan.json",
             &plan_of("awscc_msk_cluster", after, json!({"arn": true, "client_authentication": {"tls": {"certificate_authority_arn_list": [true]}}})),
         )
         .unwrap();
@@ -625,10 +722,11 @@ mod tests {
             "tag keys as written"
         );
         assert_eq!(found[0].properties["Arn"], unknown());
-        let serverless = candidates(
-            "plan.json",
-            &plan_of("awscc_msk_serverless_cluster", json!({}), json!({})),
-        )
+        let serverless = candidates(&plan_of(
+            "awscc_msk_serverless_cluster",
+            json!({}),
+            json!({}),
+        ))
         .unwrap();
         assert_eq!(
             serverless[0].resource_type,
@@ -648,7 +746,7 @@ mod tests {
                 "Bucket": {"Type": "AWS::S3::Bucket"}
             }
         });
-        let found = candidates("template.json", &template.to_string()).unwrap();
+        let found = candidates(&template.to_string()).unwrap();
         let listed: Vec<(&str, Option<&str>)> = found
             .iter()
             .map(|c| (c.resource.as_str(), c.not_judged.as_deref()))
@@ -663,9 +761,7 @@ mod tests {
             ]
         );
         let sam_only = json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}});
-        assert!(candidates("t.json", &sam_only.to_string())
-            .unwrap()
-            .is_empty());
+        assert!(candidates(&sam_only.to_string()).unwrap().is_empty());
     }
 
     #[test]
