@@ -739,7 +739,7 @@ proptest! {
         let now = Timestamp::from_secs(NOW);
 
         let template = json!({"Resources": {"Cluster": {"Type": "AWS::MSK::Cluster", "Properties": config}}});
-        let found = candidates("template.json", &template.to_string()).unwrap();
+        let found = candidates(&template.to_string()).unwrap();
         let judged = judge(&found[0].resource_type, &found[0].properties, &params, &cas, now).unwrap();
         prop_assert_eq!(judged.compliance, verdict.compliance);
         let texts: Vec<String> = judged.findings.iter().map(|(_, f)| f.to_string()).collect();
@@ -750,7 +750,7 @@ proptest! {
             let plan = json!({"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": [{
                 "address": "aws_msk_cluster.c", "mode": "managed", "type": "aws_msk_cluster", "name": "c",
                 "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}}]});
-            let found = candidates("plan.json", &plan.to_string()).unwrap();
+            let found = candidates(&plan.to_string()).unwrap();
             let judged = judge(&found[0].resource_type, &found[0].properties, &params, &cas, now).unwrap();
             prop_assert_eq!(judged.compliance, verdict.compliance, "{}", after);
         }

@@ -17,11 +17,10 @@ use msk_mtls_rule::Timestamp;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let params = RuleParams::default();
-    for file in ["template.yaml", "template.json"] {
-        if let Ok(found) = candidates(file, &text) {
-            for candidate in found {
-                let _ = judge(&candidate.resource_type, &candidate.properties, &params, &CaHealthReport::new(), Timestamp::from_secs(0));
-            }
+    // JSON or YAML by content: a leading `{` reaches the JSON reader, anything else the YAML one.
+    if let Ok(found) = candidates(&text) {
+        for candidate in found {
+            let _ = judge(&candidate.resource_type, &candidate.properties, &params, &CaHealthReport::new(), Timestamp::from_secs(0));
         }
     }
     if let Ok(json) = Json::parse(&text) {
