@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use msk_mtls_rule::aws::sdk::AwsAccount;
 use msk_mtls_rule::probe::args::{Format, ProbeRequest, Target};
-use msk_mtls_rule::probe::endpoints::{Endpoint, Listener};
+use msk_mtls_rule::probe::endpoints::{Endpoint, Listener, Network};
 use msk_mtls_rule::probe::knock::Identity;
 use msk_mtls_rule::probe::run::probe;
 use msk_mtls_rule::probe::{Attempt, Outcome, ProbeReport, Verdict};
@@ -43,6 +43,7 @@ fn probe_allowing(
             key: pki.client_key.clone_key(),
         }),
         allowed_sasl,
+        networks: Network::ALL.to_vec(),
         connect_timeout: Duration::from_millis(1500),
         read_timeout: Duration::from_millis(1500),
         format: Format::Json,

@@ -560,10 +560,9 @@ fn the_scheduled_probe_function_writes_a_metrics_line_per_cluster() {
         .collect();
     assert_eq!(verdicts, ["ENFORCED", "NOT_ENFORCED"], "{answer}");
     let logs = function.logs();
-    let metrics: Vec<Value> = logs
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|line| line.get("_aws").is_some())
+    let metrics: Vec<Value> = metrics_lines(&logs)
+        .into_iter()
+        .filter(|line| line.get("ClusterName").is_some())
         .collect();
     let by_cluster: Vec<(&str, u64, u64, u64)> = metrics
         .iter()
@@ -592,4 +591,166 @@ fn the_scheduled_probe_function_writes_a_metrics_line_per_cluster() {
         Duration::from_secs(10),
     );
     assert!(format!("{error:?}").contains("InvalidEvent"), "{error:?}");
+}
+
+fn metrics_lines(logs: &str) -> Vec<Value> {
+    logs.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("_aws").is_some())
+        .collect()
+}
+
+/// What the stack's parameters give the function: clusters listed by tag (provisioned ones only),
+/// the private endpoints knocked on and the others named as not knocked, and the rule's allowed
+/// SASL mechanisms, whose ports are then no door.
+#[test]
+fn the_scheduled_probe_lists_clusters_by_tag_and_knocks_on_what_its_vpc_reaches() {
+    let pki = Pki::new("listed");
+    let servers = Servers::new();
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let open = servers.tls(server_config(&pki, ClientAuth::Requested, Version::Tls13));
+    let sasl = servers.tls_then_hang_up(server_config(&pki, ClientAuth::None, Version::Tls13));
+    let emulator = Emulator::start();
+    let arns: Vec<String> = emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [
+            {"name": "orders", "tags": {"probe": "yes"}},
+            {"name": "legacy", "tags": {"probe": "no"}},
+            {"name": "untagged"},
+            {"name": "events", "serverless": true, "tags": {"probe": "yes"}},
+        ]}),
+    )["arns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arn| arn.as_str().unwrap().to_owned())
+        .collect();
+    for arn in &arns {
+        emulator.control(
+            "/_e2e/bootstrap-brokers",
+            json!({"arn": arn, "brokers": {
+                "bootstrapBrokerStringTls": format!("127.0.0.1:{required}"),
+                "bootstrapBrokerStringSaslIam": format!("localhost:{sasl}"),
+                "bootstrapBrokerStringPublicTls": format!("localhost:{open}"),
+            }}),
+        );
+    }
+    let ca = pki.path("ca.pem");
+    let event = json!({"listClusters": {"tagKey": "probe", "tagValue": "yes"}});
+    let run = |env: &[(&str, &str)]| {
+        let runtime = RuntimeApi::start();
+        let mut all = vec![
+            ("MSK_MTLS_RULE_HANDLER", "probe"),
+            ("SSL_CERT_FILE", ca.as_str()),
+            ("PROBE_TIMEOUT_MS", READ_TIMEOUT_MS),
+        ];
+        all.extend_from_slice(env);
+        let function = Function::start_with(&runtime, &emulator, &all);
+        let answer = response(runtime.invoke(&event, Duration::from_secs(60)));
+        (answer, function.logs())
+    };
+
+    let (answer, logs) = run(&[("ALLOWED_SASL_MECHANISMS", "IAM")]);
+    let clusters = answer["clusters"].as_array().unwrap();
+    assert_eq!(
+        clusters.len(),
+        1,
+        "orders alone is provisioned and tagged: {answer}"
+    );
+    let orders = &clusters[0];
+    assert_eq!(orders["target"], arns[0].as_str());
+    assert_eq!(orders["verdict"], "ENFORCED", "{orders}");
+    assert_eq!(orders["notKnocked"], json!({"public": 1}));
+    assert!(
+        orders["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not knocked on"),
+        "{orders}"
+    );
+    let metrics = metrics_lines(&logs);
+    let run_line = metrics
+        .iter()
+        .find(|m| m.get("ProbeRuns").is_some())
+        .unwrap();
+    assert_eq!(
+        (
+            run_line["ProbeRuns"].as_u64(),
+            run_line["ProbeClusters"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(emulator.calls_to("ListClustersV2").len(), 1);
+
+    // The same cluster where the rule allows no SASL mechanism: its SASL/IAM port is a door.
+    let (answer, _) = run(&[("ALLOWED_SASL_MECHANISMS", "")]);
+    assert_eq!(answer["clusters"][0]["verdict"], "NOT_ENFORCED", "{answer}");
+    // Every network asked for: the public endpoint lets a client in.
+    let (answer, _) = run(&[
+        ("ALLOWED_SASL_MECHANISMS", "IAM"),
+        ("PROBE_NETWORKS", "private,public"),
+    ]);
+    let orders = &answer["clusters"][0];
+    assert_eq!(orders["verdict"], "NOT_ENFORCED", "{orders}");
+    assert_eq!(orders["notKnocked"], json!({}));
+}
+
+/// Clusters are probed a few at once, and the function answers before its deadline with every
+/// cluster reported: the ones not done are INCONCLUSIVE, so each still gets its metric.
+#[test]
+fn the_scheduled_probe_answers_before_its_deadline_with_every_cluster() {
+    let pki = Pki::new("deadline");
+    let servers = Servers::new();
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let silent = servers.silent();
+    let emulator = Emulator::start();
+    let slow = CLUSTER.replace("orders", "slow");
+    for (arn, port) in [(slow.clone(), silent), (CLUSTER.to_owned(), required)] {
+        emulator.control(
+            "/_e2e/bootstrap-brokers",
+            json!({"arn": arn, "brokers": {"bootstrapBrokerStringTls": format!("127.0.0.1:{port}")}}),
+        );
+    }
+    let runtime = RuntimeApi::start();
+    let ca = pki.path("ca.pem");
+    let function = Function::start_with(
+        &runtime,
+        &emulator,
+        &[
+            ("MSK_MTLS_RULE_HANDLER", "probe"),
+            ("SSL_CERT_FILE", &ca),
+            ("PROBE_TIMEOUT_MS", "60000"),
+        ],
+    );
+    runtime.wait_for_first_poll(Duration::from_secs(30));
+    let (outcome, took) = runtime.invoke_timed(
+        &json!({"clusterArns": [slow, CLUSTER]}),
+        Duration::from_secs(4),
+    );
+    let answer = response(outcome);
+    assert!(took < Duration::from_secs(4), "answered in {took:?}");
+    let verdicts: Vec<(&str, &str)> = answer["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["verdict"].as_str().unwrap(),
+                c["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(verdicts.len(), 2, "{answer}");
+    assert_eq!(verdicts[0].0, "INCONCLUSIVE");
+    assert!(verdicts[0].1.contains("deadline"), "{answer}");
+    assert_eq!(
+        verdicts[1].0, "ENFORCED",
+        "probed beside the slow one: {answer}"
+    );
+    let metrics = metrics_lines(&function.logs());
+    let inconclusive: Vec<u64> = metrics
+        .iter()
+        .filter_map(|m| m["ProbeInconclusive"].as_u64())
+        .collect();
+    assert_eq!(inconclusive, [1, 0]);
 }

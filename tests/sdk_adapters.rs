@@ -1053,7 +1053,7 @@ mod over_http {
     #[tokio::test]
     async fn a_clusters_endpoints_are_asked_of_its_own_region() {
         use msk_mtls_rule::probe::args::Target;
-        use msk_mtls_rule::probe::endpoints::{Endpoint, Listener};
+        use msk_mtls_rule::probe::endpoints::{Endpoint, Listener, Network};
         const ARN: &str = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/u-1";
         let script = Script {
             answers: vec![(
@@ -1063,14 +1063,16 @@ mod over_http {
             )],
             ..Script::default()
         };
-        let endpoints = msk_mtls_rule::probe::run::endpoints_of(
+        let selected = msk_mtls_rule::probe::run::endpoints_of(
             &account(&script),
             &Target::Cluster(ARN.into()),
+            &Network::ALL,
         )
         .await
         .unwrap();
+        assert!(selected.not_knocked.is_empty());
         assert_eq!(
-            endpoints,
+            selected.endpoints,
             ["b-1.orders", "b-2.orders"].map(|host| Endpoint {
                 host: host.into(),
                 port: 9094,
@@ -1093,6 +1095,7 @@ mod over_http {
         let error = msk_mtls_rule::probe::run::endpoints_of(
             &account(&refused),
             &Target::Cluster(ARN.into()),
+            &Network::ALL,
         )
         .await
         .unwrap_err()

@@ -9,7 +9,7 @@ use msk_mtls_rule::check::sources::candidates;
 use msk_mtls_rule::edge::hook::read_hook_request;
 use msk_mtls_rule::edge::json::Json;
 use msk_mtls_rule::probe::endpoints::parse_bootstrap;
-use msk_mtls_rule::probe::run::parse_probe_event;
+use msk_mtls_rule::app::scheduled_probe::parse_probe_event;
 use msk_mtls_rule::rule::params::RuleParams;
 use msk_mtls_rule::rule::verdict::CaHealthReport;
 use msk_mtls_rule::Timestamp;

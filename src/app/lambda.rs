@@ -10,6 +10,9 @@ use crate::app::access::account_of_function_arn;
 use crate::app::alerts::AlertSettings;
 use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, HookResponse, PARAMETERS_VARIABLE};
+use crate::app::scheduled_probe::{
+    clusters_to_probe, parse_probe_event, probe_clusters, ProbeSettings,
+};
 use crate::app::{invoke, Outcome};
 use crate::aws::sdk::AwsAccount;
 use crate::edge::hook::{hook_payload, token_of};
@@ -24,6 +27,10 @@ const HOOK_BUDGET_MS: u64 = 25_000;
 
 /// Time kept back from the Lambda deadline to report a clear timeout instead of being killed.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// Time kept back from the Lambda deadline by the scheduled probe, to write every cluster's metrics
+/// line (the unfinished ones as inconclusive) and answer.
+const PROBE_DEADLINE_MARGIN: Duration = Duration::from_millis(1_000);
 
 /// Serves the Lambda Runtime API until the process is stopped, with clients built during init.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
@@ -92,31 +99,61 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// Serves the scheduled probe function (`MSK_MTLS_RULE_HANDLER=probe`): each event names clusters,
-/// each is probed with the system's roots, and one metrics line per cluster is written. A cluster
-/// that cannot be probed counts as inconclusive; the invocation fails only on a malformed event.
+/// Serves the scheduled probe function (`MSK_MTLS_RULE_HANDLER=probe`): each event names clusters
+/// (or asks for them to be listed), each is probed with the system's roots until the deadline, and
+/// one metrics line per cluster and one per invocation are written. A cluster that cannot be probed
+/// counts as inconclusive; the invocation fails on a malformed event, an invalid setting or a
+/// listing that cannot be read.
 pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
     let log_level = LogLevel::from_env();
     logging::init_lambda(log_level);
     let aws = &AwsAccount::load().await;
     let namespace = &metrics::namespace(|name| std::env::var(name).ok());
-    let timeout = std::env::var("PROBE_TIMEOUT_MS")
-        .ok()
-        .and_then(|ms| ms.parse().ok())
-        .map_or(probe::args::DEFAULT_TIMEOUT, Duration::from_millis);
+    let settings = &ProbeSettings::from_variables(|name| std::env::var(name).ok())
+        .map_err(|error| error.message());
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let arns =
-                probe::run::parse_probe_event(&event.payload).map_err(RuleError::InvalidEvent)?;
+            let settings = settings
+                .as_ref()
+                .map_err(|message| RuleError::InvalidEnvironment(message.clone()))?;
+            let clusters = parse_probe_event(&event.payload).map_err(RuleError::InvalidEvent)?;
             let now = Timestamp::now();
-            let mut reports = Vec::new();
-            for arn in &arns {
-                let report = probe::run::probe_cluster(aws, arn, timeout).await;
-                if let Some(line) = probe_metrics(namespace, &report, now, log_level) {
-                    println!("{line}");
+            let deadline = tokio::time::Instant::now()
+                + Duration::from_millis(
+                    event
+                        .context
+                        .deadline
+                        .saturating_sub(now.millis() as u64)
+                        .saturating_sub(PROBE_DEADLINE_MARGIN.as_millis() as u64),
+                );
+            let arns = tokio::time::timeout_at(deadline, clusters_to_probe(aws, &clusters))
+                .await
+                .map_err(|_| {
+                    RuleError::aws(
+                        "ListClustersV2",
+                        "not listed before the function's deadline",
+                    )
+                })??;
+            let reports = probe_clusters(aws, &arns, settings, deadline).await;
+            if !namespace.is_empty() {
+                let level = log_level.metrics_level();
+                for report in &reports {
+                    println!(
+                        "{}",
+                        probe::run::probe_metrics_line(namespace, report, now, level.as_str())
+                    );
                 }
-                reports.push(report.to_json());
+                println!(
+                    "{}",
+                    probe::run::probe_run_metrics_line(
+                        namespace,
+                        reports.len(),
+                        now,
+                        level.as_str()
+                    )
+                );
             }
+            let reports: Vec<_> = reports.iter().map(probe::ProbeReport::to_json).collect();
             Ok::<serde_json::Value, RuleError>(serde_json::json!({ "clusters": reports }))
         },
     ))
@@ -150,18 +187,6 @@ fn metrics_line(
             now,
             log_level.metrics_level(),
         )
-    })
-}
-
-/// The probe's EMF line for one cluster; none when the metrics are off.
-fn probe_metrics(
-    namespace: &str,
-    report: &probe::ProbeReport,
-    now: Timestamp,
-    log_level: LogLevel,
-) -> Option<String> {
-    (!namespace.is_empty()).then(|| {
-        probe::run::probe_metrics_line(namespace, report, now, log_level.metrics_level().as_str())
     })
 }
 
@@ -281,9 +306,5 @@ mod tests {
             metrics_line("MskMtlsRule", LogLevel::Info, now, &outcome(None), no_env),
             None
         );
-        let report = probe::ProbeReport::judge("t".into(), Vec::new(), &[], false);
-        assert!(probe_metrics("MskMtlsRule", &report, now, LogLevel::Info)
-            .is_some_and(|line| line.contains("\"MskMtlsRule\"")));
-        assert_eq!(probe_metrics("", &report, now, LogLevel::Info), None);
     }
 }

@@ -12,6 +12,7 @@ pub mod flags;
 pub mod hook;
 pub mod lambda;
 pub mod local;
+pub mod scheduled_probe;
 pub mod sweep;
 
 use crate::app::access::{account_access, AccountAccess};

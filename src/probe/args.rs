@@ -6,11 +6,12 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::app::flags::Flags;
-use crate::probe::endpoints::{parse_bootstrap, Endpoint, Listener};
+use crate::probe::endpoints::{parse_bootstrap, Endpoint, Listener, Network};
 use crate::probe::knock::Identity;
 use crate::rule::params::SaslMechanism;
 
-pub const USAGE: &str = "       msk-mtls-rule probe (--cluster-arn ARN | --bootstrap HOST:PORT[,...] [--listener plaintext|tls|sasl-scram|sasl-iam])
+pub const USAGE: &str = "       msk-mtls-rule probe (--cluster-arn ARN [--networks private,public,multi-vpc,ipv6]
+                            | --bootstrap HOST:PORT[,...] [--listener plaintext|tls|sasl-scram|sasl-iam])
                            [--ca-bundle FILE] [--client-cert FILE --client-key FILE] [--allow-sasl IAM,SCRAM]
                            [--connect-timeout MS] [--read-timeout MS] [--format text|json]
                                               knock on the brokers: no certificate, an untrusted one, and
@@ -35,6 +36,8 @@ pub struct ProbeRequest {
     pub ca_bundle: Option<Vec<CertificateDer<'static>>>,
     pub control: Option<Identity>,
     pub allowed_sasl: Vec<SaslMechanism>,
+    /// A cluster's endpoints knocked on: those of these networks (every one unless narrowed).
+    pub networks: Vec<Network>,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub format: Format,
@@ -50,6 +53,7 @@ pub fn parse_probe_args(args: &[String]) -> Result<ProbeRequest, String> {
             "--cluster-arn",
             "--bootstrap",
             "--listener",
+            "--networks",
             "--ca-bundle",
             "--client-cert",
             "--client-key",
@@ -92,6 +96,17 @@ pub fn parse_probe_args(args: &[String]) -> Result<ProbeRequest, String> {
             return Err("probe: --cluster-arn and --bootstrap exclude each other".into())
         }
         (None, None) => return Err("probe: give --cluster-arn ARN or --bootstrap HOST:PORT".into()),
+    };
+    let networks = match (value("--networks"), &target) {
+        (None, _) => Network::ALL.to_vec(),
+        (Some(list), Target::Cluster(_)) => {
+            Network::parse_list(list).map_err(|e| format!("probe: --networks {e}"))?
+        }
+        (Some(_), Target::Endpoints(_)) => {
+            return Err(
+                "probe: --networks goes with --cluster-arn; --bootstrap names the endpoints".into(),
+            )
+        }
     };
     let ca_bundle = value("--ca-bundle")
         .map(|path| certificates("--ca-bundle", path))
@@ -141,6 +156,7 @@ pub fn parse_probe_args(args: &[String]) -> Result<ProbeRequest, String> {
         ca_bundle,
         control,
         allowed_sasl,
+        networks,
         connect_timeout: millis("--connect-timeout")?,
         read_timeout: millis("--read-timeout")?,
         format,
@@ -187,6 +203,17 @@ mod tests {
         let arn = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
         let request = parse(&["--cluster-arn", arn]).unwrap();
         assert_eq!(request.target, Target::Cluster(arn.into()));
+        assert_eq!(
+            request.networks,
+            Network::ALL,
+            "a command knocks on every network"
+        );
+        assert_eq!(
+            parse(&["--cluster-arn", arn, "--networks", "private,ipv6"])
+                .unwrap()
+                .networks,
+            [Network::Private, Network::Ipv6]
+        );
         assert_eq!(region_of(arn), Some("eu-west-1"));
         assert_eq!(
             (request.connect_timeout, request.read_timeout),
@@ -302,6 +329,19 @@ mod tests {
                 "given twice",
             ),
             (&["--port", "1"][..], "unknown argument"),
+            (
+                &["--bootstrap", "b:9094", "--networks", "private"][..],
+                "--networks goes with --cluster-arn",
+            ),
+            (
+                &[
+                    "--cluster-arn",
+                    "arn:aws:kafka:eu-west-1:123456789012:cluster/a/b",
+                    "--networks",
+                    "lan",
+                ][..],
+                "--networks \"lan\" is not one of",
+            ),
         ] {
             let error = parse(args)
                 .err()

@@ -67,6 +67,76 @@ impl fmt::Display for Listener {
     }
 }
 
+/// Where a GetBootstrapBrokers endpoint is reached from. A probe in a VPC reaches the private
+/// endpoints; the public ones need a route to the internet, the multi-VPC ones (ports 14001-14100)
+/// a managed VPC connection in the client's VPC, the IPv6 ones an IPv6 route (Lambda's
+/// `Ipv6AllowedForDualStack`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Network {
+    Private,
+    Public,
+    MultiVpc,
+    Ipv6,
+}
+
+impl Network {
+    pub const ALL: [Network; 4] = [
+        Network::Private,
+        Network::Public,
+        Network::MultiVpc,
+        Network::Ipv6,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Private => "private",
+            Network::Public => "public",
+            Network::MultiVpc => "multi-vpc",
+            Network::Ipv6 => "ipv6",
+        }
+    }
+
+    /// `private,public,...` (each once); an unknown name is an error naming the known ones.
+    pub fn parse_list(text: &str) -> Result<Vec<Network>, String> {
+        let mut networks = Vec::new();
+        for item in text.split(',') {
+            let network = Network::ALL
+                .into_iter()
+                .find(|network| network.as_str() == item.trim())
+                .ok_or_else(|| {
+                    format!("{item:?} is not one of private, public, multi-vpc, ipv6")
+                })?;
+            if !networks.contains(&network) {
+                networks.push(network);
+            }
+        }
+        Ok(networks)
+    }
+
+    /// The network of a GetBootstrapBrokers member (wire name).
+    fn of_bootstrap_member(member: &str) -> Self {
+        let kind = member
+            .strip_prefix("bootstrapBrokerString")
+            .unwrap_or(member);
+        if kind.starts_with("Public") {
+            Network::Public
+        } else if kind.starts_with("VpcConnectivity") {
+            Network::MultiVpc
+        } else if kind.ends_with("Ipv6") {
+            Network::Ipv6
+        } else {
+            Network::Private
+        }
+    }
+}
+
+/// The endpoints to knock on, and how many of each network left out were not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Selected {
+    pub endpoints: Vec<Endpoint>,
+    pub not_knocked: Vec<(Network, usize)>,
+}
+
 /// One broker endpoint: `host:port` as given, and its listener.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Endpoint {
@@ -111,22 +181,36 @@ pub fn parse_bootstrap(list: &str, listener: Option<Listener>) -> Result<Vec<End
     Ok(endpoints)
 }
 
-/// Every endpoint of GetBootstrapBrokers' answer: (wire member name, broker string) pairs.
-pub fn from_bootstrap_brokers(members: &[(String, String)]) -> Result<Vec<Endpoint>, String> {
-    let mut endpoints = Vec::new();
+/// Every endpoint of GetBootstrapBrokers' answer ((wire member name, broker string) pairs) in the
+/// networks asked for; the others are counted, never dropped unsaid.
+pub fn from_bootstrap_brokers(
+    members: &[(String, String)],
+    networks: &[Network],
+) -> Result<Selected, String> {
+    let mut selected = Selected::default();
+    let mut left_out: Vec<Endpoint> = Vec::new();
     for (member, list) in members {
         let listener = Listener::of_bootstrap_member(member)
             .ok_or_else(|| format!("GetBootstrapBrokers answered an unknown member {member:?}"))?;
+        let network = Network::of_bootstrap_member(member);
+        let chosen = networks.contains(&network);
         for endpoint in parse_bootstrap(list, Some(listener))
             .map_err(|e| format!("GetBootstrapBrokers {member}: {e}"))?
         {
-            if !endpoints.contains(&endpoint) {
-                endpoints.push(endpoint);
+            if chosen && !selected.endpoints.contains(&endpoint) {
+                selected.endpoints.push(endpoint);
+            } else if !chosen && !left_out.contains(&endpoint) {
+                left_out.push(endpoint);
+                match selected.not_knocked.iter_mut().find(|(n, _)| *n == network) {
+                    Some((_, count)) => *count += 1,
+                    None => selected.not_knocked.push((network, 1)),
+                }
             }
         }
     }
-    endpoints.sort();
-    Ok(endpoints)
+    selected.endpoints.sort();
+    selected.not_knocked.sort();
+    Ok(selected)
 }
 
 fn split_host_port(item: &str) -> Result<(&str, u16), String> {
@@ -276,11 +360,73 @@ mod tests {
                 "b-1.x:9094".to_owned(),
             ),
         ];
-        let endpoints = from_bootstrap_brokers(&members).unwrap();
-        assert_eq!(endpoints.len(), 3);
+        let selected = from_bootstrap_brokers(&members, &Network::ALL).unwrap();
+        assert_eq!(selected.endpoints.len(), 3);
+        assert!(selected.not_knocked.is_empty());
         let unknown = vec![("bootstrapBrokerStringNew".to_owned(), "b:1".to_owned())];
-        assert!(from_bootstrap_brokers(&unknown)
+        assert!(from_bootstrap_brokers(&unknown, &Network::ALL)
             .unwrap_err()
             .contains("bootstrapBrokerStringNew"));
+    }
+
+    /// A probe in a VPC knocks on what it can reach; what it leaves out is counted by network.
+    #[test]
+    fn endpoints_of_networks_not_asked_for_are_counted_not_knocked() {
+        let member = |name: &str, list: &str| (name.to_owned(), list.to_owned());
+        let members = vec![
+            member("bootstrapBrokerStringTls", "b-1.x:9094,b-2.x:9094"),
+            member("bootstrapBrokerString", "b-1.x:9092"),
+            member(
+                "bootstrapBrokerStringPublicTls",
+                "b-1-public.x:9194,b-2-public.x:9194",
+            ),
+            member("bootstrapBrokerStringPublicSaslIam", "b-1-public.x:9198"),
+            member("bootstrapBrokerStringVpcConnectivityTls", "b-1.x:14001"),
+            member("bootstrapBrokerStringTlsIpv6", "[fd00::1]:20094"),
+            member("bootstrapBrokerStringIpv6", "[fd00::1]:20092"),
+        ];
+        let private = from_bootstrap_brokers(&members, &[Network::Private]).unwrap();
+        assert_eq!(
+            private
+                .endpoints
+                .iter()
+                .map(Endpoint::address)
+                .collect::<Vec<_>>(),
+            ["b-1.x:9092", "b-1.x:9094", "b-2.x:9094"]
+        );
+        assert_eq!(
+            private.not_knocked,
+            [
+                (Network::Public, 3),
+                (Network::MultiVpc, 1),
+                (Network::Ipv6, 2)
+            ]
+        );
+        let all = from_bootstrap_brokers(&members, &Network::ALL).unwrap();
+        assert_eq!(all.endpoints.len(), 9);
+        assert!(all.not_knocked.is_empty());
+        let ipv6 = from_bootstrap_brokers(&members, &[Network::Ipv6]).unwrap();
+        assert_eq!(
+            ipv6.endpoints
+                .iter()
+                .map(Endpoint::address)
+                .collect::<Vec<_>>(),
+            ["[fd00::1]:20092", "[fd00::1]:20094"]
+        );
+    }
+
+    #[test]
+    fn network_lists_read_each_name_once_and_refuse_others() {
+        assert_eq!(
+            Network::parse_list("private, ipv6,private").unwrap(),
+            [Network::Private, Network::Ipv6]
+        );
+        for network in Network::ALL {
+            assert_eq!(Network::parse_list(network.as_str()).unwrap(), [network]);
+        }
+        assert!(Network::parse_list("private,internet")
+            .unwrap_err()
+            .contains("\"internet\""));
+        assert!(Network::parse_list("").is_err());
     }
 }

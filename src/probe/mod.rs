@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::probe::endpoints::{Endpoint, Listener};
+use crate::probe::endpoints::{Endpoint, Listener, Network};
 use crate::rule::params::SaslMechanism;
 
 /// What was tried on an endpoint.
@@ -123,6 +123,9 @@ pub struct ProbeReport {
     pub reason: String,
     /// A certificate from the cluster's CA was accepted on every TLS endpoint.
     pub confirmed_by_control: bool,
+    /// Endpoints of networks the probe was not asked to reach, by network: the verdict is about the
+    /// others only, and says so.
+    pub not_knocked: Vec<(Network, usize)>,
 }
 
 impl ProbeReport {
@@ -221,7 +224,26 @@ impl ProbeReport {
             results,
             verdict,
             reason,
+            not_knocked: Vec::new(),
         }
+    }
+
+    /// The report with the endpoints left out named in its reason: a verdict about some of a
+    /// cluster's doors never reads as one about all of them.
+    pub fn with_not_knocked(mut self, not_knocked: Vec<(Network, usize)>) -> Self {
+        if !not_knocked.is_empty() {
+            let named: Vec<String> = not_knocked
+                .iter()
+                .map(|(network, count)| format!("{count} {}", network.as_str()))
+                .collect();
+            self.reason = format!(
+                "{}; not knocked on (networks not asked for): {} endpoint(s)",
+                self.reason,
+                named.join(", ")
+            );
+        }
+        self.not_knocked = not_knocked;
+        self
     }
 
     /// Counts for the metrics: refusals that confirm mTLS, doors open, attempts that proved nothing.
@@ -273,9 +295,15 @@ impl ProbeReport {
                 detail: &r.detail,
             })
             .collect();
+        let not_knocked: serde_json::Map<String, serde_json::Value> = self
+            .not_knocked
+            .iter()
+            .map(|(network, count)| (network.as_str().to_owned(), (*count).into()))
+            .collect();
         serde_json::json!({
             "target": self.target,
             "endpoints": endpoints,
+            "notKnocked": not_knocked,
             "verdict": self.verdict.as_str(),
             "reason": self.reason,
             "confirmedByControl": self.confirmed_by_control,
@@ -334,6 +362,27 @@ fn is_a_door(result: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Leaving a network out is said in the reason, the JSON and nowhere silently.
+    #[test]
+    fn endpoints_not_knocked_on_are_named_in_the_reason_and_the_json() {
+        let report = ProbeReport::judge("t".into(), Vec::new(), &[], false);
+        let said = report.reason.clone();
+        let unchanged = report.clone().with_not_knocked(Vec::new());
+        assert_eq!(unchanged.reason, said);
+        assert_eq!(unchanged.to_json()["notKnocked"], serde_json::json!({}));
+        let narrowed = report.with_not_knocked(vec![(Network::Public, 3), (Network::Ipv6, 1)]);
+        assert_eq!(
+            narrowed.reason,
+            format!(
+                "{said}; not knocked on (networks not asked for): 3 public, 1 ipv6 endpoint(s)"
+            )
+        );
+        assert_eq!(
+            narrowed.to_json()["notKnocked"],
+            serde_json::json!({"public": 3, "ipv6": 1})
+        );
+    }
 
     fn knocked(port: u16, listener: Listener, attempt: Attempt, outcome: Outcome) -> Knocked {
         Knocked {

@@ -1,15 +1,13 @@
 //! One probe, from a target to a report, for the command and for the scheduled probe function.
 
-use std::time::Duration;
-
 use futures_util::stream::{self, StreamExt};
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::aws::ports::{Brokers, Directory};
-use crate::probe::args::{is_cluster_arn, region_of, ProbeRequest, Target};
-use crate::probe::endpoints::{from_bootstrap_brokers, Endpoint};
+use crate::probe::args::{region_of, ProbeRequest, Target};
+use crate::probe::endpoints::{from_bootstrap_brokers, Endpoint, Network, Selected};
 use crate::probe::knock::Knocker;
 use crate::probe::ProbeReport;
 use crate::rule::time::Timestamp;
@@ -27,13 +25,18 @@ impl std::fmt::Display for ProbeError {
     }
 }
 
-/// The target's endpoints (GetBootstrapBrokers in the cluster's region for a cluster ARN).
+/// The target's endpoints (GetBootstrapBrokers in the cluster's region for a cluster ARN, those of
+/// `networks`).
 pub async fn endpoints_of<D: Directory + Brokers>(
     aws: &D,
     target: &Target,
-) -> Result<Vec<Endpoint>, ProbeError> {
+    networks: &[Network],
+) -> Result<Selected, ProbeError> {
     match target {
-        Target::Endpoints(endpoints) => Ok(endpoints.clone()),
+        Target::Endpoints(endpoints) => Ok(Selected {
+            endpoints: endpoints.clone(),
+            not_knocked: Vec::new(),
+        }),
         Target::Cluster(arn) => {
             let region = region_of(arn).unwrap_or_default();
             let regional = aws.in_region(region).await;
@@ -41,7 +44,7 @@ pub async fn endpoints_of<D: Directory + Brokers>(
                 .bootstrap_brokers(arn)
                 .await
                 .map_err(|e| ProbeError(e.message()))?;
-            from_bootstrap_brokers(&members).map_err(ProbeError)
+            from_bootstrap_brokers(&members, networks).map_err(ProbeError)
         }
     }
 }
@@ -78,7 +81,7 @@ pub async fn probe<D: Directory + Brokers>(
     aws: &D,
     request: ProbeRequest,
 ) -> Result<ProbeReport, ProbeError> {
-    let endpoints = endpoints_of(aws, &request.target).await?;
+    let selected = endpoints_of(aws, &request.target, &request.networks).await?;
     let control_given = request.control.is_some();
     let knocker = Knocker::new(
         request.connect_timeout,
@@ -95,13 +98,11 @@ pub async fn probe<D: Directory + Brokers>(
             .collect::<Vec<_>>()
             .join(","),
     };
-    let results = knock_all(&knocker, &endpoints).await;
-    Ok(ProbeReport::judge(
-        target,
-        results,
-        &request.allowed_sasl,
-        control_given,
-    ))
+    let results = knock_all(&knocker, &selected.endpoints).await;
+    Ok(
+        ProbeReport::judge(target, results, &request.allowed_sasl, control_given)
+            .with_not_knocked(selected.not_knocked),
+    )
 }
 
 async fn knock_all(knocker: &Knocker, endpoints: &[Endpoint]) -> Vec<crate::probe::Knocked> {
@@ -115,56 +116,32 @@ async fn knock_all(knocker: &Knocker, endpoints: &[Endpoint]) -> Vec<crate::prob
         .collect()
 }
 
-/// The scheduled probe function's event: `{"clusterArns": ["arn:...", ...]}`, nothing else.
-pub fn parse_probe_event(event: &Value) -> Result<Vec<String>, String> {
-    let object = event
-        .as_object()
-        .ok_or("the probe event is not a JSON object")?;
-    if let Some(other) = object.keys().find(|key| *key != "clusterArns") {
-        return Err(format!(
-            "the probe event has an unknown key {other:?} (only clusterArns)"
-        ));
-    }
-    let arns = object
-        .get("clusterArns")
-        .and_then(Value::as_array)
-        .ok_or("the probe event needs clusterArns, a list of MSK cluster ARNs")?;
-    if arns.is_empty() {
-        return Err("clusterArns is empty".into());
-    }
-    arns.iter()
-        .map(|arn| match arn.as_str() {
-            Some(arn) if is_cluster_arn(arn) => Ok(arn.to_owned()),
-            _ => Err(format!("clusterArns holds {arn}, not an MSK cluster ARN")),
-        })
-        .collect()
-}
-
-/// One cluster's probe in the scheduled function: the system's roots, no control certificate.
-pub async fn probe_cluster<D: Directory + Brokers>(
-    aws: &D,
-    arn: &str,
-    timeout: Duration,
-) -> ProbeReport {
-    let request = ProbeRequest {
-        target: Target::Cluster(arn.to_owned()),
-        ca_bundle: None,
-        control: None,
-        allowed_sasl: Vec::new(),
-        connect_timeout: timeout,
-        read_timeout: timeout,
-        format: crate::probe::args::Format::Json,
-    };
-    match probe(aws, request).await {
-        Ok(report) => report,
-        Err(error) => ProbeReport {
-            target: arn.to_owned(),
-            results: Vec::new(),
-            verdict: crate::probe::Verdict::Inconclusive,
-            reason: error.to_string(),
-            confirmed_by_control: false,
+/// The EMF line of one scheduled invocation, whatever it found: `ProbeRuns` 1 is the heartbeat whose
+/// absence the stack's alarm treats as the probe not running; `ProbeClusters` how many were probed.
+pub fn probe_run_metrics_line(
+    namespace: &str,
+    clusters: usize,
+    now: Timestamp,
+    level: &str,
+) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": now.millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[]],
+                "Metrics": [
+                    {"Name": "ProbeRuns", "Unit": "Count"},
+                    {"Name": "ProbeClusters", "Unit": "Count"},
+                ],
+            }],
         },
-    }
+        "level": level,
+        "timestamp": now.to_string(),
+        "ProbeRuns": 1,
+        "ProbeClusters": clusters,
+    })
+    .to_string()
 }
 
 /// The EMF line of one cluster's probe: per cluster, and summed over every cluster (no dimension)
@@ -212,6 +189,7 @@ mod tests {
     use super::*;
     use crate::probe::endpoints::Listener;
     use crate::probe::{Attempt, Knocked, Outcome};
+    use serde_json::Value;
 
     #[test]
     fn a_probe_that_cannot_run_says_so_as_the_probe() {
@@ -282,6 +260,7 @@ mod tests {
             verdict: crate::probe::Verdict::Inconclusive,
             reason: "probe: GetBootstrapBrokers failed".into(),
             confirmed_by_control: false,
+            not_knocked: Vec::new(),
         };
         let line: Value = serde_json::from_str(&probe_metrics_line(
             "MskMtlsRule",
@@ -335,36 +314,17 @@ mod tests {
         assert_eq!(
             endpoints_of(
                 &crate::aws::sdk::AwsAccount::default(),
-                &Target::Endpoints(endpoints.clone())
+                &Target::Endpoints(endpoints.clone()),
+                &[Network::Private]
             )
             .await
             .unwrap(),
-            endpoints
+            Selected {
+                endpoints,
+                not_knocked: Vec::new()
+            }
         );
     }
 
     const CLUSTER: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
-
-    #[test]
-    fn the_probe_event_is_a_list_of_cluster_arns_and_nothing_else() {
-        let arn = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
-        assert_eq!(
-            parse_probe_event(&json!({"clusterArns": [arn]})).unwrap(),
-            vec![arn.to_owned()]
-        );
-        for (event, named) in [
-            (json!([arn]), "not a JSON object"),
-            (json!({"clusterArns": [arn], "x": 1}), "unknown key \"x\""),
-            (json!({}), "needs clusterArns"),
-            (json!({"clusterArns": []}), "empty"),
-            (
-                json!({"clusterArns": ["arn:aws:s3:::bucket"]}),
-                "not an MSK cluster ARN",
-            ),
-            (json!({"clusterArns": [7]}), "holds 7"),
-        ] {
-            let error = parse_probe_event(&event).unwrap_err();
-            assert!(error.contains(named), "{event}: {error}");
-        }
-    }
 }

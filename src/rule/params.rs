@@ -251,7 +251,8 @@ fn comma_list<'a>(key: &str, value: &'a str) -> Result<Vec<&'a str>, RuleError> 
         .collect()
 }
 
-fn parse_sasl_mechanisms(value: &str) -> Result<BTreeSet<SaslMechanism>, RuleError> {
+/// `IAM,SCRAM` (any case, spaces allowed), as the rule's `allowedSaslMechanisms` reads it.
+pub fn parse_sasl_mechanisms(value: &str) -> Result<BTreeSet<SaslMechanism>, RuleError> {
     comma_list(ALLOWED_SASL_MECHANISMS, value)?
         .into_iter()
         .map(|item| match item.to_ascii_uppercase().as_str() {
