@@ -30,6 +30,32 @@ STACKSET_TEMPLATES = ["deploy/member-role.yaml", "deploy/audit-role.yaml"]
 PACK_SUFFIX = len("-conformance-pack-") + 8
 ORGANIZATION_AFFIXES = len("OrgConfigRule-") + 1 + 8
 LAMBDA_LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+# Lambda refuses a function whose environment sets these (Lambda developer guide, "Defined runtime
+# environment variables": reserved keys).
+LAMBDA_RESERVED_VARIABLES = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+# The actions of AWS's managed policy AWSLambdaVPCAccessExecutionRole besides the logs ones (its
+# current version, which added ec2:DescribeSubnets).
+LAMBDA_VPC_ACTIONS = {
+    "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+}
+# CloudWatch's PutMetricAlarm: a period of 10, 20, 30 or a multiple of 60 seconds; Period x
+# EvaluationPeriods at most one day for periods under an hour, seven days otherwise.
+ONE_DAY, SEVEN_DAYS = 86400, 604800
+SWEEP_SECONDS = {"One_Hour": 3600, "Three_Hours": 10800, "Six_Hours": 21600, "Twelve_Hours": 43200,
+                 "TwentyFour_Hours": 86400}
+# A stack parameter's value holds at most 4,096 bytes; EventBridge's target Input 8,192 characters.
+PARAMETER_VALUE_MAX, EVENT_INPUT_MAX = 4096, 8192
+# The shortest and longest cluster ARNs in a region named like us-east-1: a 1- or 64-character name,
+# then /<uuid>-<digit>.
+CLUSTER_ARN_LENGTHS = (len("arn:aws:kafka:us-east-1:123456789012:cluster/") + 1 + len("/") + 36 + 2,
+                       len("arn:aws:kafka:us-east-1:123456789012:cluster/") + 64 + len("/") + 36 + 2)
 
 failures = []
 
@@ -125,6 +151,83 @@ def sub_with(node, parameter, value):
     if isinstance(node, dict) and "Fn::Sub" in node:
         return node["Fn::Sub"].replace("${" + parameter + "}", value)
     return node
+
+
+def resolve(template, node, values):
+    """A value with Ref, Fn::If and Fn::FindInMap resolved for the parameter values given."""
+    if isinstance(node, dict) and list(node) == ["Ref"] and node["Ref"] in template.get("Parameters", {}):
+        return values.get(node["Ref"], template["Parameters"][node["Ref"]].get("Default"))
+    if isinstance(node, dict) and list(node) == ["Fn::If"]:
+        condition, yes, no = node["Fn::If"]
+        return resolve(template, yes if evaluate_condition(template, condition, values) else no, values)
+    if isinstance(node, dict) and list(node) == ["Fn::FindInMap"]:
+        name, first, second = (resolve(template, part, values) for part in node["Fn::FindInMap"])
+        return template["Mappings"][name][str(first)][second]
+    return node
+
+
+def check_alarms(template_name, template, interval_parameter, interval_seconds, heartbeats):
+    """Alarms that can go off: valid periods and windows for every allowed schedule, each window at
+    least one interval of the schedule its metric follows, heartbeats breaching on missing data, and
+    an alarm on each function's Errors and on each dead-letter queue."""
+    resources = template["Resources"]
+    alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    if "AllowedValues" not in template["Parameters"].get(interval_parameter, {}):
+        fail(template_name, f"no {interval_parameter} parameter with allowed values: the alarms cannot follow the schedule")
+    for value in template["Parameters"].get(interval_parameter, {}).get("AllowedValues", []):
+        values = {interval_parameter: value}
+        interval = interval_seconds(value)
+        for name, alarm in alarms.items():
+            if "Period" not in alarm:
+                continue
+            period = int(resolve(template, alarm["Period"], values))
+            evaluations = int(alarm["EvaluationPeriods"])
+            window = period * evaluations
+            if period not in (10, 20, 30) and period % 60:
+                fail(template_name, f"{name}: period {period} s is not one CloudWatch accepts")
+            if window > (ONE_DAY if period < 3600 else SEVEN_DAYS):
+                fail(template_name, f"{name}: {evaluations} x {period} s is over CloudWatch's limit")
+            follows = alarm.get("Namespace") == {"Ref": "MetricsNamespace"}
+            if follows and window < interval:
+                fail(template_name, f"{name}: {evaluations} x {period} s is shorter than the "
+                                    f"{interval} s between runs at {interval_parameter}={value}: it goes back to OK between runs")
+            if alarm.get("MetricName") in heartbeats and (evaluations < 2 or window < 2 * interval):
+                fail(template_name, f"{name}: a heartbeat needs two intervals, one run may slip across a period's edge")
+    for name, alarm in alarms.items():
+        heartbeat = alarm.get("MetricName") in heartbeats
+        if heartbeat and alarm.get("TreatMissingData") != "breaching":
+            fail(template_name, f"{name}: a heartbeat's missing data must breach")
+        if not heartbeat and alarm.get("TreatMissingData") == "breaching":
+            fail(template_name, f"{name}: missing data breaches, so it alarms whenever nothing runs")
+    for heartbeat in heartbeats:
+        if not any(alarm.get("MetricName") == heartbeat for alarm in alarms.values()):
+            fail(template_name, f"no alarm on the heartbeat {heartbeat}")
+    for name, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        if not any(a.get("Namespace") == "AWS/Lambda" and a.get("MetricName") == "Errors"
+                   and {"Name": "FunctionName", "Value": {"Ref": name}} in a.get("Dimensions", [])
+                   for a in alarms.values()):
+            fail(template_name, f"no alarm on {name}'s Errors")
+        queue = resource["Properties"].get("DeadLetterQueue", {}).get("TargetArn", {}).get("Fn::GetAtt", [None])[0]
+        if queue and not any(a.get("Namespace") == "AWS/SQS"
+                             and {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}} in a.get("Dimensions", [])
+                             for a in alarms.values()):
+            fail(template_name, f"no alarm on {name}'s dead-letter queue {queue}")
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
+        for variable in sorted(set(variables) & LAMBDA_RESERVED_VARIABLES):
+            fail(template_name, f"{name} sets {variable}, which Lambda reserves")
+
+
+def check_namespace(template_name, template):
+    pattern = template["Parameters"]["MetricsNamespace"].get("AllowedPattern")
+    if pattern is None:
+        fail(template_name, "MetricsNamespace takes any text")
+        return
+    for namespace, allowed in [("MskMtlsRule", True), ("msk.mtls:rule_1#a-b", True), ("Msk/Mtls", False),
+                               ("AWS/Lambda", False), ("Msk Mtls", False), ("", False)]:
+        if bool(re.fullmatch(pattern, namespace)) != allowed:
+            fail(template_name, f"MetricsNamespace {'refuses' if allowed else 'takes'} {namespace!r}")
 
 
 def max_length(template_name, parameters, name):
@@ -250,7 +353,7 @@ def main():
     emitted = set(re.findall(r'\(\s*"([A-Za-z]+)",\s*"(?:Count|Percent|None|Seconds)"',
                              (ROOT / "src/metrics.rs").read_text()))
     body_template, names = stack["Resources"]["KpiDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-    body = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: {"CaAlertDays": "45"}.get(m.group(1), "x"), body_template)
+    body = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: {"CaAlertDays": "45", "Sweep": "86400"}.get(m.group(1), "x"), body_template)
     try:
         widgets = json.loads(body)["widgets"]
     except ValueError as error:
@@ -327,6 +430,60 @@ def main():
     for template_name in ["deploy/member-role.yaml", "deploy/organization-rule.yaml", "deploy/audit-role.yaml"]:
         if template_name not in deployed:
             fail("README", f"no command deploys {template_name}")
+
+    # 12: alarms that go off when they should, and only then.
+    probe = templates["deploy/probe.yaml"]
+    check_alarms("deploy/probe.yaml", probe, "ProbeIntervalMinutes", lambda minutes: int(minutes) * 60,
+                 {"ProbeRuns"})
+    check_alarms("template.yaml", stack, "MaximumExecutionFrequency", SWEEP_SECONDS.__getitem__,
+                 {"ClustersEvaluated"})
+    if set(SWEEP_SECONDS) != set(stack["Parameters"]["MaximumExecutionFrequency"]["AllowedValues"]):
+        fail("template.yaml", "MaximumExecutionFrequency offers a frequency the checks do not know")
+    schedule = probe["Resources"]["ProbeFunction"]["Properties"]["Events"]["Probe"]["Properties"]["Schedule"]
+    if schedule != {"Fn::Sub": "rate(${ProbeIntervalMinutes} minutes)"}:
+        fail("deploy/probe.yaml", f"the schedule {schedule} is not the interval the alarms follow")
+    for template_name, template in [("template.yaml", stack), ("deploy/probe.yaml", probe)]:
+        check_namespace(template_name, template)
+
+    # 13: the scheduled probe: no retry on top of the next run, the VPC actions Lambda checks for,
+    # the rule's SASL mechanisms, and as many cluster ARNs as a parameter holds, said truly.
+    function = probe["Resources"]["ProbeFunction"]["Properties"]
+    if function.get("EventInvokeConfig", {}).get("MaximumRetryAttempts") != 0:
+        fail("deploy/probe.yaml", "a failed scheduled run is retried: set MaximumRetryAttempts 0")
+    role = probe["Resources"]["ProbeFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    vpc = [set(s["Action"]) for s in role if isinstance(s, dict) and s.get("Sid") == "NetworkInterfacesInTheVpc"]
+    if vpc != [LAMBDA_VPC_ACTIONS]:
+        fail("deploy/probe.yaml", f"the VPC actions {vpc} are not AWSLambdaVPCAccessExecutionRole's {sorted(LAMBDA_VPC_ACTIONS)}")
+    if probe["Parameters"]["AllowedSaslMechanisms"]["AllowedValues"] != stack["Parameters"]["AllowedSaslMechanisms"]["AllowedValues"]:
+        fail("deploy/probe.yaml", "AllowedSaslMechanisms does not take the rule's values")
+    if function["Environment"]["Variables"].get("ALLOWED_SASL_MECHANISMS") != {"Ref": "AllowedSaslMechanisms"}:
+        fail("deploy/probe.yaml", "the function does not get AllowedSaslMechanisms")
+    if function["Environment"]["Variables"].get("AWS_USE_DUALSTACK_ENDPOINT") != {"Ref": "UseDualStackEndpoint"}:
+        fail("deploy/probe.yaml", "UseDualStackEndpoint does not reach the SDK (AWS_USE_DUALSTACK_ENDPOINT)")
+    fewest, most = (PARAMETER_VALUE_MAX + 1) // (CLUSTER_ARN_LENGTHS[1] + 1), (PARAMETER_VALUE_MAX + 1) // (CLUSTER_ARN_LENGTHS[0] + 1)
+    if f"{fewest} to {most} ARNs" not in probe["Parameters"]["ClusterArns"]["Description"]:
+        fail("deploy/probe.yaml", f"ClusterArns does not say it holds {fewest} to {most} ARNs")
+    if PARAMETER_VALUE_MAX + most * len('", "') + len('{"clusterArns": [""]}') > EVENT_INPUT_MAX:
+        fail("deploy/probe.yaml", "the schedule's input can outgrow EventBridge's 8,192 characters")
+    print(f"deploy/probe.yaml: ClusterArns holds {fewest} to {most} ARNs")
+
+    # 14: fleet figures: in organization mode every account's sweep lands under one rule name, so
+    # counts are summed (a Maximum would show one account's) and a Minimum share is named the worst.
+    for widget in widgets:
+        properties = widget["properties"]
+        previous = []
+        for metric in properties["metrics"]:
+            if not (isinstance(metric[0], str) and len(metric) > 1 and metric[0] != "..."):
+                continue
+            # "." repeats the previous row's value at that place.
+            metric = [previous[i] if item == "." and i < len(previous) else item for i, item in enumerate(metric)]
+            previous = metric
+            name = metric[1] if isinstance(metric[1], str) else None
+            stat = metric[-1].get("stat") if isinstance(metric[-1], dict) else properties.get("stat")
+            if name in {"Compliant", "NonCompliant", "NotApplicable", "CaUnhealthy"} and "Scheduled" in metric and stat != "Sum":
+                fail("template.yaml", f"'{properties['title']}' shows {name} by {stat}, not summed over the accounts")
+            if name == "MtlsCompliancePercent" and stat == "Minimum" and "worst" not in json.dumps(metric) + properties["title"]:
+                fail("template.yaml", f"'{properties['title']}' shows the worst account's share without saying so")
 
     for failure in failures:
         print(f"FAIL {failure}")

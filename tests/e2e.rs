@@ -903,3 +903,225 @@ fn at_every_log_level_the_template_allows_metrics_reach_cloudwatch_and_no_secret
         assert_eq!(metrics[0]["NonCompliant"], 1);
     }
 }
+
+/// The value of a CloudWatch metric-math expression of the forms template.yaml's CA alarm uses
+/// (`IF`, `FILL`, `<`, `>`, `||`, numbers, metric ids): `None` where CloudWatch has no data point,
+/// which an alarm that treats missing data as not breaching reads as OK.
+fn metric_math(expression: &str, metrics: &std::collections::HashMap<String, f64>) -> Option<f64> {
+    fn tokens(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut chars = text.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                chars.next();
+            } else if c.is_alphanumeric() || c == '.' || c == '_' {
+                let mut word = String::new();
+                while let Some(&c) = chars
+                    .peek()
+                    .filter(|c| c.is_alphanumeric() || **c == '.' || **c == '_')
+                {
+                    word.push(c);
+                    chars.next();
+                }
+                out.push(word);
+            } else if c == '|' {
+                chars.next();
+                assert_eq!(chars.next(), Some('|'));
+                out.push("||".into());
+            } else {
+                out.push(c.to_string());
+                chars.next();
+            }
+        }
+        out
+    }
+    struct Parser<'a> {
+        tokens: Vec<String>,
+        at: usize,
+        metrics: &'a std::collections::HashMap<String, f64>,
+    }
+    impl Parser<'_> {
+        fn next(&mut self) -> String {
+            self.at += 1;
+            self.tokens[self.at - 1].clone()
+        }
+        fn expect(&mut self, token: &str) {
+            assert_eq!(self.next(), token, "in {:?}", self.tokens);
+        }
+        fn or(&mut self) -> Option<f64> {
+            let mut left = self.comparison();
+            while self.tokens.get(self.at).map(String::as_str) == Some("||") {
+                self.at += 1;
+                let right = self.comparison();
+                left = match (left, right) {
+                    (Some(a), Some(b)) => Some(f64::from(u8::from(a != 0.0 || b != 0.0))),
+                    _ => None,
+                };
+            }
+            left
+        }
+        fn comparison(&mut self) -> Option<f64> {
+            let left = self.term();
+            match self.tokens.get(self.at).map(String::as_str) {
+                Some(op @ ("<" | ">")) => {
+                    let op = op.to_owned();
+                    self.at += 1;
+                    let right = self.term();
+                    Some(f64::from(u8::from(if op == "<" {
+                        left? < right?
+                    } else {
+                        left? > right?
+                    })))
+                }
+                _ => left,
+            }
+        }
+        fn term(&mut self) -> Option<f64> {
+            let token = self.next();
+            match token.as_str() {
+                "IF" => {
+                    self.expect("(");
+                    let condition = self.or();
+                    self.expect(",");
+                    let yes = self.or();
+                    self.expect(",");
+                    let no = self.or();
+                    self.expect(")");
+                    if condition? != 0.0 {
+                        yes
+                    } else {
+                        no
+                    }
+                }
+                "FILL" => {
+                    self.expect("(");
+                    let value = self.or();
+                    self.expect(",");
+                    let fill = self.or();
+                    self.expect(")");
+                    value.or(fill)
+                }
+                "(" => {
+                    let value = self.or();
+                    self.expect(")");
+                    value
+                }
+                number if number.parse::<f64>().is_ok() => number.parse().ok(),
+                id => self.metrics.get(id).copied(),
+            }
+        }
+    }
+    let mut parser = Parser {
+        tokens: tokens(expression),
+        at: 0,
+        metrics,
+    };
+    let value = parser.or();
+    assert_eq!(parser.at, parser.tokens.len(), "unread: {expression}");
+    value
+}
+
+/// template.yaml's CA alarm, fed what the function writes when every CA its clusters trust is
+/// DISABLED (no expiry to report at all): its expression must come out 1, so the alarm fires.
+#[test]
+fn the_ca_alarm_fires_on_a_sweep_whose_every_ca_is_disabled() {
+    let s = setup();
+    let disabled = s.emulator.control(
+        "/_e2e/private-ca",
+        json!({"days": 400, "status": "DISABLED"}),
+    )["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [{"name": "orders",
+            "clientAuthentication": {"tls": {"certificateAuthorityArnList": [disabled]}},
+            "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}}]}),
+    );
+    let summary = response(s.invoke(&scheduled(json!({}))));
+    assert_eq!(summary["nonCompliant"], 1, "{summary}");
+    std::thread::sleep(Duration::from_millis(200));
+    let logs = s.function.logs();
+    let line: Value = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line.get("_aws").is_some() && line["Trigger"] == "Scheduled")
+        .unwrap_or_else(|| panic!("no sweep metrics line: {logs}"));
+
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    let template = msk_mtls_rule::check::yaml::read_yaml(&template)
+        .unwrap()
+        .value;
+    let alarm = &template["Resources"]["CaHealthAlarm"]["Properties"];
+    let alert_days = template["Parameters"]["CaAlertDays"]["Default"]
+        .as_f64()
+        .unwrap();
+    // Each of the alarm's metrics as CloudWatch would file it from this line: declared under
+    // exactly the alarm's dimension names, with the line's values for them.
+    let mut metrics = std::collections::HashMap::new();
+    let mut expression = None;
+    for query in alarm["Metrics"].as_array().unwrap() {
+        let id = query["Id"].as_str().unwrap().to_owned();
+        if let Some(text) = query.get("Expression") {
+            expression = Some(
+                text["Fn::Sub"]
+                    .as_str()
+                    .unwrap()
+                    .replace("${CaAlertDays}", &alert_days.to_string()),
+            );
+            continue;
+        }
+        let metric = &query["MetricStat"]["Metric"];
+        let name = metric["MetricName"].as_str().unwrap();
+        let dimensions: Vec<&str> = metric["Dimensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(metric["Dimensions"][1]["Value"], line["Trigger"]);
+        let declared = line["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|directive| {
+                directive["Dimensions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|set| set == &json!(dimensions))
+                    && directive["Metrics"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|m| m["Name"] == name)
+            });
+        if declared {
+            metrics.insert(id, line[name].as_f64().unwrap());
+        }
+    }
+    assert!(
+        !metrics.contains_key("days"),
+        "no CA has an expiry to report: {line}"
+    );
+    assert_eq!(metrics.get("unhealthy"), Some(&1.0), "{line}");
+    let expression = expression.unwrap();
+    assert_eq!(
+        metric_math(&expression, &metrics),
+        Some(1.0),
+        "{expression} over {metrics:?}"
+    );
+    // The same expression goes back to 0 for a healthy sweep, and without FILL the all-disabled
+    // sweep would have no data point at all: the alarm would never fire.
+    let healthy = std::collections::HashMap::from([
+        ("days".to_owned(), 400.0),
+        ("unhealthy".to_owned(), 0.0),
+    ]);
+    assert_eq!(metric_math(&expression, &healthy), Some(0.0));
+    assert_eq!(
+        metric_math("IF(days < 45 || unhealthy > 0, 1, 0)", &metrics),
+        None
+    );
+}

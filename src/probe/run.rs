@@ -206,11 +206,32 @@ mod tests {
         let template =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/probe.yaml"))
                 .unwrap();
+        // The alarms on the function's own metrics (the others read AWS/Lambda and AWS/SQS).
         let alarmed: Vec<&str> = template
             .lines()
             .filter_map(|line| line.trim().strip_prefix("MetricName: "))
+            .filter(|name| name.starts_with("Probe"))
             .collect();
-        assert_eq!(alarmed, ["ProbeDoorsOpen", "ProbeInconclusive"]);
+        assert_eq!(
+            alarmed,
+            ["ProbeDoorsOpen", "ProbeInconclusive", "ProbeRuns"]
+        );
+        let run: Value = serde_json::from_str(&probe_run_metrics_line(
+            "MskMtlsRule",
+            2,
+            Timestamp::from_secs(1),
+            "INFO",
+        ))
+        .unwrap();
+        assert_eq!(
+            run["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([[]])
+        );
+        assert_eq!(
+            (run["ProbeRuns"].as_u64(), run["ProbeClusters"].as_u64()),
+            (Some(1), Some(2))
+        );
+        let alarmed = &alarmed[..2];
         let report = ProbeReport::judge(
             CLUSTER.into(),
             vec![Knocked {
@@ -235,7 +256,7 @@ mod tests {
         .unwrap();
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Dimensions"], json!([["ClusterName"], []]));
-        for metric in alarmed {
+        for metric in alarmed.iter().copied() {
             assert!(
                 directive["Metrics"]
                     .as_array()
