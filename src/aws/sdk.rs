@@ -49,15 +49,17 @@ pub struct LazySdkConfig(OnceCell<SdkConfig>);
 
 impl LazySdkConfig {
     pub async fn get(&self) -> &SdkConfig {
-        self.0
-            .get_or_init(|| {
-                aws_config::defaults(BehaviorVersion::latest())
-                    .http_client(https_client())
-                    .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-                    .load()
-            })
-            .await
+        self.0.get_or_init(|| environment_loader().load()).await
     }
+}
+
+/// The SDK configuration as the environment gives it (region, credentials, and settings such as
+/// `AWS_USE_DUALSTACK_ENDPOINT`, which the probe stack sets for the Kafka API's dual-stack VPC
+/// endpoint), with this project's HTTPS client and retries.
+pub fn environment_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
 }
 
 /// The SDK's HTTPS client (hyper, rustls, the system's roots) with ring as its crypto.
