@@ -513,6 +513,42 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
         "{table}"
     );
 
+    // An account with no audit role (the management account, seen from a delegated administrator)
+    // excluded by name: the audit finishes, and says in every format what it left out.
+    let calls_before = emulator.calls_to("AssumeRole").len();
+    let excluding = [
+        "--organization",
+        "--role-name",
+        ROLE,
+        "--regions",
+        "all",
+        "--exclude-accounts",
+        ROLE_MISSING,
+    ];
+    let output = audit(&emulator, &[&excluding[..], &["--format", "json"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "account {ROLE_MISSING} not audited: excluded by --exclude-accounts"
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("account 333333333333 not audited: it is SUSPENDED"));
+    assert!(
+        !emulator.calls_to("AssumeRole")[calls_before..]
+            .iter()
+            .any(|c| c.to_string().contains(ROLE_MISSING)),
+        "an excluded account is not tried"
+    );
+    let table = stdout(&audit(&emulator, &excluding));
+    assert!(
+        table.contains(&format!(
+            "NOT AUDITED: EXCLUDED BY --exclude-accounts (1): {ROLE_MISSING}"
+        )),
+        "{table}"
+    );
+
     // A region named on the command line that the account has not enabled is named, not skipped.
     let output = audit(
         &emulator,
@@ -679,8 +715,10 @@ sys.stdout.write(repr(shown.decode()) + "\n" + str(run.returncode) + "\n" + run.
     let mut lines = text.splitn(3, '\n');
     let shown = lines.next().unwrap();
     assert_eq!(lines.next(), Some("1"), "{text}");
-    assert!(shown.contains("audit: accounts 2/2"), "{shown}");
-    assert!(shown.contains("audit: account-regions 4/4"), "{shown}");
+    assert!(
+        shown.contains("audit: accounts 2/2, account-regions 4"),
+        "{shown}"
+    );
     let report: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     assert_eq!(
         report.as_array().unwrap().len(),

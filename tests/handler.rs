@@ -1360,11 +1360,19 @@ async fn an_organization_audit_reads_active_accounts_through_the_role_and_names_
         calls.contains(&"ListClustersV2 444444444444 eu-west-1".to_owned()),
         "{calls:?}"
     );
+    // Each account's regions are read right after its role is assumed, not once every account's
+    // role is: a role assumed first would lapse in a large organization before its regions came up.
+    let position = |call: &str| calls.iter().position(|c| c.starts_with(call)).unwrap();
+    assert!(
+        position("ListClustersV2 ") < position("ListRegions 444444444444"),
+        "{calls:?}"
+    );
     assert_eq!(
         screen.text(),
-        "\r\x1b[2Kaudit: accounts 1/3\r\x1b[2Kaudit: accounts 2/3\r\x1b[2Kaudit: accounts 3/3\
-         \r\x1b[2Kaudit: account-regions 1/4\r\x1b[2Kaudit: account-regions 2/4\
-         \r\x1b[2Kaudit: account-regions 3/4\r\x1b[2Kaudit: account-regions 4/4\r\x1b[2K"
+        "\r\x1b[2Kaudit: accounts 0/3, account-regions 1\r\x1b[2Kaudit: accounts 0/3, account-regions 2\
+         \r\x1b[2Kaudit: accounts 1/3, account-regions 2\r\x1b[2Kaudit: accounts 2/3, account-regions 2\
+         \r\x1b[2Kaudit: accounts 2/3, account-regions 3\r\x1b[2Kaudit: accounts 2/3, account-regions 4\
+         \r\x1b[2Kaudit: accounts 3/3, account-regions 4\r\x1b[2K"
     );
 }
 

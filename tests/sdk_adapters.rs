@@ -1015,6 +1015,72 @@ mod over_http {
         );
     }
 
+    fn assume_role_answer(expiration: &str) -> String {
+        format!(
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+             <Credentials><AccessKeyId>ASIAMEMBER</AccessKeyId><SecretAccessKey>s</SecretAccessKey>\
+             <SessionToken>t</SessionToken><Expiration>{expiration}</Expiration></Credentials>\
+             <AssumedRoleUser><Arn>arn:aws:sts::210987654321:assumed-role/member/s</Arn>\
+             <AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>\
+             </AssumeRoleResponse>"
+        )
+    }
+
+    /// A long audit outlives a role's session: credentials with less than five minutes left are
+    /// assumed again before the next call, in every region of the account; fresh ones are not.
+    #[tokio::test]
+    async fn a_roles_credentials_are_assumed_again_when_they_near_their_expiry() {
+        let soon = aws_smithy_types::DateTime::from(
+            std::time::SystemTime::now() + std::time::Duration::from_secs(240),
+        )
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap();
+        for (expiration, assumed) in [(soon.as_str(), 3), ("2030-01-01T00:00:00Z", 1)] {
+            let script = Script {
+                answers: vec![
+                    ("AssumeRole", 200, assume_role_answer(expiration)),
+                    (
+                        "GetCallerIdentity",
+                        200,
+                        caller_answer(
+                            "210987654321",
+                            "arn:aws:sts::210987654321:assumed-role/member/s",
+                        ),
+                    ),
+                ],
+                ..Script::default()
+            };
+            let member = account(&script)
+                .assume_role("arn:aws:iam::210987654321:role/member")
+                .await
+                .unwrap();
+            member.own_account().await.unwrap();
+            member
+                .in_region("eu-west-1")
+                .await
+                .own_account()
+                .await
+                .unwrap();
+            let seen = script.seen.lock().unwrap().clone();
+            let actions: Vec<(&str, &str)> = seen
+                .iter()
+                .map(|(action, _, key)| (action.as_str(), key.as_str()))
+                .collect();
+            assert_eq!(
+                actions
+                    .iter()
+                    .filter(|(action, _)| *action == "AssumeRole")
+                    .count(),
+                assumed,
+                "expiring {expiration}: {actions:?}"
+            );
+            // Renewed with the caller's own key; the calls signed with the role's.
+            assert!(actions
+                .iter()
+                .all(|(action, key)| (*action == "AssumeRole") == (*key == "AKIDFUNCTION")));
+        }
+    }
+
     #[tokio::test]
     async fn the_organizations_accounts_are_read_with_their_state_page_by_page() {
         let script = Script {

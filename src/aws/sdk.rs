@@ -233,41 +233,100 @@ impl Accounts for AwsAccount {
         self.caller().await.map(|caller| caller.account)
     }
 
-    /// Every call made with the role's credentials, assumed once, now.
+    /// Every call made with the role's credentials: assumed now (so a role that cannot be assumed
+    /// is known before anything else is read), and again whenever less than `REFRESH_BEFORE` of
+    /// them remains, so an account read for longer than a session lasts is not read as unreadable.
     async fn assume_role(&self, role_arn: &str) -> Result<AwsAccount, RuleError> {
         let sdk = self.sdk.get().await;
-        let failed = |source: crate::error::BoxError| {
-            RuleError::aws(
-                "AssumeRole",
-                WithContext::new(format!("role {role_arn}"), source),
-            )
+        let sts = aws_sdk_sts::Client::new(sdk);
+        let credentials = assume(&sts, role_arn).await?;
+        let role = RoleCredentials {
+            sts,
+            role_arn: role_arn.to_owned(),
+            current: tokio::sync::Mutex::new(credentials),
         };
-        let output = aws_sdk_sts::Client::new(sdk)
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name(ROLE_SESSION_NAME)
-            .send()
-            .await
-            .map_err(|e| failed(service_answer(e)))?;
-        let credentials = output
-            .credentials()
-            .ok_or_else(|| failed("the answer carries no credentials".into()))?;
-        let credentials = Credentials::new(
-            credentials.access_key_id(),
-            credentials.secret_access_key(),
-            Some(credentials.session_token().to_owned()),
-            std::time::SystemTime::try_from(*credentials.expiration()).ok(),
-            "AssumeRole",
-        );
+        // No SDK cache in front: it would hold the credentials until seconds before they lapse.
         let member = sdk
             .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .credentials_provider(SharedCredentialsProvider::new(role))
+            .identity_cache(aws_config::identity::IdentityCache::no_cache())
             .build();
         Ok(AwsAccount {
             sdk: LazySdkConfig(OnceCell::new_with(Some(member))),
             ..AwsAccount::default()
         })
     }
+}
+
+/// A role's credentials are assumed again when less than this remains of them: one hour is the most
+/// a chained role's session lasts, and a call signed with credentials about to lapse can still be
+/// retried for a while.
+pub const REFRESH_BEFORE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Whether credentials expiring at `expiry` are to be renewed at `now`.
+pub fn needs_refresh(expiry: Option<std::time::SystemTime>, now: std::time::SystemTime) -> bool {
+    expiry.is_some_and(|expiry| {
+        expiry
+            .duration_since(now)
+            .map_or(true, |left| left < REFRESH_BEFORE)
+    })
+}
+
+/// The credentials of an assumed role, renewed with AssumeRole (on the caller's credentials) when
+/// they near their expiry.
+#[derive(Debug)]
+struct RoleCredentials {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    current: tokio::sync::Mutex<Credentials>,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for RoleCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let mut current = self.current.lock().await;
+            if needs_refresh(current.expiry(), std::time::SystemTime::now()) {
+                *current = assume(&self.sts, &self.role_arn).await.map_err(|error| {
+                    aws_credential_types::provider::error::CredentialsError::provider_error(
+                        error.message(),
+                    )
+                })?;
+            }
+            Ok(current.clone())
+        })
+    }
+}
+
+/// One AssumeRole call.
+async fn assume(sts: &aws_sdk_sts::Client, role_arn: &str) -> Result<Credentials, RuleError> {
+    let failed = |source: crate::error::BoxError| {
+        RuleError::aws(
+            "AssumeRole",
+            WithContext::new(format!("role {role_arn}"), source),
+        )
+    };
+    let output = sts
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(ROLE_SESSION_NAME)
+        .send()
+        .await
+        .map_err(|e| failed(service_answer(e)))?;
+    let credentials = output
+        .credentials()
+        .ok_or_else(|| failed("the answer carries no credentials".into()))?;
+    Ok(Credentials::new(
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        Some(credentials.session_token().to_owned()),
+        std::time::SystemTime::try_from(*credentials.expiration()).ok(),
+        "AssumeRole",
+    ))
 }
 
 /// ListRegions' largest page.
@@ -723,5 +782,34 @@ impl KafkaService for AwsAccount {
             items,
             next_token: output.next_token().map(str::to_owned),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn credentials_are_renewed_with_less_than_five_minutes_left() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        for (left, renew) in [
+            (3_600, false),
+            (301, false),
+            (300, false),
+            (299, true),
+            (0, true),
+        ] {
+            assert_eq!(
+                needs_refresh(Some(now + Duration::from_secs(left)), now),
+                renew,
+                "{left} s left"
+            );
+        }
+        assert!(
+            needs_refresh(Some(now - Duration::from_secs(1)), now),
+            "already lapsed"
+        );
+        assert!(!needs_refresh(None, now), "credentials that never expire");
     }
 }

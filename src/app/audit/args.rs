@@ -25,9 +25,11 @@ pub enum AccountChoice {
         role_name: String,
         ids: Vec<String>,
     },
-    /// Every ACTIVE account of the organization.
+    /// Every ACTIVE account of the organization but those excluded by name (reported in every
+    /// audit, never dropped silently).
     Organization {
         role_name: String,
+        excluded: Vec<String>,
     },
 }
 
@@ -51,7 +53,8 @@ pub struct AuditRequest {
 pub const DEFAULT_CONCURRENCY: usize = 8;
 const MAX_CONCURRENCY: usize = 64;
 
-pub const USAGE: &str = "       msk-mtls-rule audit [--regions R1,R2|all] [--role-name NAME (--accounts ID,ID | --organization)]
+pub const USAGE: &str = "       msk-mtls-rule audit [--regions R1,R2|all]
+                           [--role-name NAME (--accounts ID,ID | --organization [--exclude-accounts ID,ID])]
                            [--parameters JSON|@FILE] [--format table|json|csv] [--concurrency N]
                                               judge every MSK cluster the credentials can list, now;
                                               exit 0 all enforce mTLS, 1 some do not, 3 some account
@@ -69,6 +72,7 @@ pub fn parse_audit_args(
             "--regions",
             "--role-name",
             "--accounts",
+            "--exclude-accounts",
             "--parameters",
             "--format",
             "--concurrency",
@@ -96,6 +100,12 @@ pub fn parse_audit_args(
         },
         (Some(name), None, true) => AccountChoice::Organization {
             role_name: role_name(name)?,
+            excluded: value("--exclude-accounts")
+                .map(|list| {
+                    comma_list("--exclude-accounts", list, is_account_id, "a 12-digit account id")
+                })
+                .transpose()?
+                .unwrap_or_default(),
         },
         (_, Some(_), true) => return Err("audit: --accounts and --organization exclude each other".into()),
         (None, _, _) => {
@@ -105,6 +115,11 @@ pub fn parse_audit_args(
             return Err("audit: --role-name needs --accounts ID,ID or --organization".into())
         }
     };
+    if value("--exclude-accounts").is_some()
+        && !matches!(accounts, AccountChoice::Organization { .. })
+    {
+        return Err("audit: --exclude-accounts goes with --organization".into());
+    }
     let params = flags
         .parameters("audit", read_file)?
         .map_or_else(RuleParams::default, |(params, _)| params);
@@ -263,7 +278,23 @@ mod tests {
         assert_eq!(
             organization.accounts,
             AccountChoice::Organization {
-                role_name: "audit".into()
+                role_name: "audit".into(),
+                excluded: Vec::new()
+            }
+        );
+        let excluding = parse(&[
+            "--organization",
+            "--role-name",
+            "audit",
+            "--exclude-accounts",
+            "111111111111,222222222222,111111111111",
+        ])
+        .unwrap();
+        assert_eq!(
+            excluding.accounts,
+            AccountChoice::Organization {
+                role_name: "audit".into(),
+                excluded: vec!["111111111111".into(), "222222222222".into()]
             }
         );
         assert_eq!(organization.regions, RegionChoice::AllEnabled);
@@ -284,6 +315,27 @@ mod tests {
             ),
             (&["--accounts", "111111111111"][..], "need --role-name"),
             (&["--organization"][..], "need --role-name"),
+            (
+                &[
+                    "--role-name",
+                    "a",
+                    "--accounts",
+                    "111111111111",
+                    "--exclude-accounts",
+                    "111111111111",
+                ][..],
+                "--exclude-accounts goes with --organization",
+            ),
+            (
+                &[
+                    "--role-name",
+                    "a",
+                    "--organization",
+                    "--exclude-accounts",
+                    "management",
+                ][..],
+                "\"management\" is not a 12-digit account id",
+            ),
             (
                 &["--role-name", "audit"][..],
                 "--role-name needs --accounts",

@@ -7,6 +7,7 @@ pub mod report;
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use futures_util::stream::{self, StreamExt};
@@ -41,7 +42,7 @@ impl std::fmt::Display for AuditError {
     }
 }
 
-/// Accounts and account-regions done, on stderr when it is a terminal; nothing otherwise.
+/// Accounts done, on stderr when it is a terminal; nothing otherwise.
 pub struct Progress {
     sink: Option<Mutex<Box<dyn Write + Send>>>,
 }
@@ -73,13 +74,24 @@ impl Progress {
         }
     }
 
-    fn show(&self, stage: &str, done: usize, total: usize) {
-        self.write(&format!("\r\x1b[2Kaudit: {stage} {done}/{total}"));
+    fn show(&self, counts: &Counts, total: usize) {
+        self.write(&format!(
+            "\r\x1b[2Kaudit: accounts {}/{total}, account-regions {}",
+            counts.accounts.load(Ordering::Relaxed),
+            counts.regions.load(Ordering::Relaxed)
+        ));
     }
 
     fn finish(&self) {
         self.write("\r\x1b[2K");
     }
+}
+
+/// Accounts and account-regions done so far, for the progress line.
+#[derive(Default)]
+struct Counts {
+    accounts: AtomicUsize,
+    regions: AtomicUsize,
 }
 
 /// An account's services: the caller's own, or a role's assumed there.
@@ -119,56 +131,121 @@ pub async fn audit<D: Directory>(
     let (account_ids, role_name) = match &request.accounts {
         AccountChoice::Own => (vec![caller.account.clone()], None),
         AccountChoice::Listed { role_name, ids } => (ids.clone(), Some(role_name.as_str())),
-        AccountChoice::Organization { role_name } => {
+        AccountChoice::Organization {
+            role_name,
+            excluded,
+        } => {
             let (active, skipped) = organization_accounts(own).await.map_err(AuditError::Aws)?;
             report.skipped_accounts = skipped;
+            report.excluded_accounts = excluded.clone();
+            let active = active
+                .into_iter()
+                .filter(|account| !excluded.contains(account))
+                .collect();
             (active, Some(role_name.as_str()))
         }
     };
 
+    // Each account's role is assumed just before its regions are read (and renewed while they
+    // are, when it nears its expiry), never all first: in a large organization the first ones
+    // would lapse before their regions came up. Region reads share one bound across accounts.
     let total = account_ids.len();
-    let mut reached = Vec::new();
+    let reads = tokio::sync::Semaphore::new(request.concurrency);
+    let counts = Counts::default();
+    let shown = |counts: &Counts| progress.show(counts, total);
     let mut accounts = stream::iter(account_ids)
-        .map(|account| reach(own, &caller, role_name, account, &request.regions, &home))
-        .buffer_unordered(request.concurrency);
-    while let Some(result) = accounts.next().await {
-        match result {
-            Ok(reach) => reached.push(reach),
-            Err(unreadable) => report.unreadable.push(unreadable),
-        }
-        progress.show("accounts", reached.len() + report.unreadable.len(), total);
-    }
-    drop(accounts);
-
-    let targets: Vec<(&Reach<D>, &str, &str)> = reached
-        .iter()
-        .flat_map(|(account, reach, regions)| {
-            regions
-                .iter()
-                .map(move |region| (reach, account.as_str(), region.as_str()))
+        .map(|account| {
+            let context = Context {
+                own,
+                caller: &caller,
+                role_name,
+                request,
+                home: &home,
+                now,
+                reads: &reads,
+                counts: &counts,
+                shown: &shown,
+            };
+            audit_account(context, account)
         })
-        .collect();
-    let total = targets.len();
-    let mut done = 0;
-    let mut regions = stream::iter(targets)
-        .map(|(reach, account, region)| {
-            audit_region(reach.get(), account, region, &request.params, now)
+        .buffer_unordered(request.concurrency);
+    while let Some(account) = accounts.next().await {
+        report.clusters.extend(account.clusters);
+        report.regions_read += account.regions_read;
+        report.unreadable.extend(account.unreadable);
+        counts.accounts.fetch_add(1, Ordering::Relaxed);
+        shown(&counts);
+    }
+    progress.finish();
+    report.sort();
+    Ok(report)
+}
+
+/// What one account gave: its clusters, its regions read, and what could not be read.
+#[derive(Default)]
+struct AccountAudit {
+    clusters: Vec<ClusterResult>,
+    regions_read: usize,
+    unreadable: Vec<Unreadable>,
+}
+
+/// What every account's audit shares.
+struct Context<'a, D> {
+    own: &'a D,
+    caller: &'a Caller,
+    role_name: Option<&'a str>,
+    request: &'a AuditRequest,
+    home: &'a str,
+    now: Timestamp,
+    /// One bound on region reads across accounts.
+    reads: &'a tokio::sync::Semaphore,
+    counts: &'a Counts,
+    shown: &'a (dyn Fn(&Counts) + Sync),
+}
+
+/// One account: its role assumed (unless it is the caller's), its regions listed, each read.
+async fn audit_account<D: Directory>(context: Context<'_, D>, account: String) -> AccountAudit {
+    let Context {
+        own,
+        caller,
+        role_name,
+        request,
+        home,
+        now,
+        reads,
+        counts,
+        shown,
+    } = context;
+    let mut audit = AccountAudit::default();
+    let (account, reach, regions) =
+        match reach(own, caller, role_name, account, &request.regions, home).await {
+            Ok(reached) => reached,
+            Err(unreadable) => {
+                audit.unreadable.push(unreadable);
+                return audit;
+            }
+        };
+    let mut regions = stream::iter(regions)
+        .map(|region| {
+            let (reach, account) = (&reach, &account);
+            async move {
+                let _permit = reads.acquire().await;
+                audit_region(reach.get(), account, &region, &request.params, now).await
+            }
         })
         .buffer_unordered(request.concurrency);
     while let Some(result) = regions.next().await {
         match result {
             Ok(clusters) => {
-                report.clusters.extend(clusters);
-                report.regions_read += 1;
+                audit.clusters.extend(clusters);
+                audit.regions_read += 1;
             }
-            Err(unreadable) => report.unreadable.push(unreadable),
+            Err(unreadable) => audit.unreadable.push(unreadable),
         }
-        done += 1;
-        progress.show("account-regions", done, total);
+        counts.regions.fetch_add(1, Ordering::Relaxed);
+        shown(counts);
     }
-    progress.finish();
-    report.sort();
-    Ok(report)
+    audit
 }
 
 /// The organization's accounts: the ACTIVE ones (or those whose state is not given, which are tried

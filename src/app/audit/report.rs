@@ -46,6 +46,8 @@ pub struct AuditReport {
     pub unreadable: Vec<Unreadable>,
     /// Organization accounts not audited because they are not ACTIVE: id and state.
     pub skipped_accounts: Vec<(String, String)>,
+    /// Organization accounts not audited because `--exclude-accounts` named them.
+    pub excluded_accounts: Vec<String>,
     /// Account-regions read to the end.
     pub regions_read: usize,
 }
@@ -103,25 +105,33 @@ impl AuditReport {
     }
 
     /// What goes to stderr beside the report: when stdout is JSON or CSV for a program, one line
-    /// per account or region that could not be read; the table shows them itself.
+    /// per account not audited (excluded, or not ACTIVE) and per account or region that could not
+    /// be read; the table shows them itself.
     pub fn stderr_lines(&self, format: Format) -> Vec<String> {
         if format == Format::Table {
             return Vec::new();
         }
-        self.unreadable
+        let not_audited = self
+            .excluded_accounts
             .iter()
-            .map(|unreadable| {
-                format!(
-                    "msk-mtls-rule: audit: account {} {} could not be read: {}",
-                    unreadable.account,
-                    unreadable.region.as_deref().map_or_else(
-                        || "(every region)".to_owned(),
-                        |region| format!("region {region}")
-                    ),
-                    unreadable.reason
-                )
+            .map(|id| {
+                format!("msk-mtls-rule: audit: account {id} not audited: excluded by --exclude-accounts")
             })
-            .collect()
+            .chain(self.skipped_accounts.iter().map(|(id, state)| {
+                format!("msk-mtls-rule: audit: account {id} not audited: it is {state}, not ACTIVE")
+            }));
+        let unreadable = self.unreadable.iter().map(|unreadable| {
+            format!(
+                "msk-mtls-rule: audit: account {} {} could not be read: {}",
+                unreadable.account,
+                unreadable.region.as_deref().map_or_else(
+                    || "(every region)".to_owned(),
+                    |region| format!("region {region}")
+                ),
+                unreadable.reason
+            )
+        });
+        not_audited.chain(unreadable).collect()
     }
 
     /// Clusters sorted by account, region and name, so runs compare line by line.
@@ -280,6 +290,14 @@ impl AuditReport {
             out.push_str(&columns(&["ACCOUNT", "REGION", "REASON"], &rows));
             out.push('\n');
         }
+        if !self.excluded_accounts.is_empty() {
+            let _ = writeln!(
+                out,
+                "NOT AUDITED: EXCLUDED BY --exclude-accounts ({}): {}\n",
+                self.excluded_accounts.len(),
+                self.excluded_accounts.join(", ")
+            );
+        }
         if !self.skipped_accounts.is_empty() {
             let _ = writeln!(
                 out,
@@ -436,6 +454,7 @@ mod tests {
             ],
             unreadable: Vec::new(),
             skipped_accounts: Vec::new(),
+            excluded_accounts: Vec::new(),
             regions_read: 3,
         }
     }
@@ -627,6 +646,7 @@ mod tests {
                 reason: "AWS AssumeRole failed: role arn:aws:iam::222222222222:role/msk-mtls-rule-audit: AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/msk-mtls-rule-audit".into(),
             }],
             skipped_accounts: Vec::new(),
+            excluded_accounts: Vec::new(),
             regions_read: 4,
         };
         report.sort();
