@@ -230,6 +230,49 @@ def check_namespace(template_name, template):
             fail(template_name, f"MetricsNamespace {'refuses' if allowed else 'takes'} {namespace!r}")
 
 
+def check_organization_order(text):
+    """docs/organization.md's commands, in order: trusted access before the delegated-administrator
+    registration that needs it, both before any --call-as DELEGATED_ADMIN; the function before the
+    roles that trust it; the management account's roles (service-managed StackSets never deploy there)
+    and the StackSet's instances before the rule that assumes them."""
+    doc = "docs/organization.md"
+    commands = [re.sub(r"\\\n\s*", " ", c).strip() for c in re.findall(
+        r"^[ \t]*((?:aws|\.venv-sam/bin/sam) .*?)(?<!\\)$", text, flags=re.M | re.S)]
+
+    def first(*words):
+        for index, command in enumerate(commands):
+            if all(word in command for word in words):
+                return index
+        fail(doc, f"no command with {' '.join(words)}")
+        return None
+
+    def before(earlier, later, why):
+        if earlier is not None and later is not None and earlier >= later:
+            fail(doc, f"{commands[later][:70]}... comes before {commands[earlier][:70]}...: {why}")
+
+    config_access = first("enable-aws-service-access", "config-multiaccountsetup.amazonaws.com")
+    config_admin = first("register-delegated-administrator", "config-multiaccountsetup.amazonaws.com")
+    stacksets_access = first("aws cloudformation activate-organizations-access")
+    stacksets_admin = first("register-delegated-administrator", "member.org.stacksets.cloudformation.amazonaws.com")
+    delegated = first("--call-as DELEGATED_ADMIN")
+    function = first("sam deploy")
+    management_member = first("aws cloudformation deploy", "deploy/member-role.yaml")
+    management_audit = first("aws cloudformation deploy", "deploy/audit-role.yaml")
+    instances = first("create-stack-instances")
+    rule = first("aws cloudformation deploy", "deploy/organization-rule.yaml")
+    before(config_access, config_admin, "Config's trusted access comes first")
+    before(stacksets_access, stacksets_admin, "StackSets' trusted access comes first")
+    before(stacksets_admin, delegated, "--call-as DELEGATED_ADMIN needs the registration")
+    before(config_admin, rule, "an organization rule from the security account needs it registered for Config")
+    for role in (management_member, instances):
+        before(function, role, "the roles trust the function's role, an output of its stack")
+        before(role, rule, "the rule's evaluations assume the roles")
+    before(function, management_audit, "one procedure, in order")
+    for command in commands:
+        if re.search(r"create-stack-(set|instances)", command) and "--call-as DELEGATED_ADMIN" not in command:
+            fail(doc, f"{command[:60]}... runs from the security account without --call-as DELEGATED_ADMIN")
+
+
 def max_length(template_name, parameters, name):
     parameter = parameters.get(name)
     if parameter is None:
@@ -484,6 +527,9 @@ def main():
                 fail("template.yaml", f"'{properties['title']}' shows {name} by {stat}, not summed over the accounts")
             if name == "MtlsCompliancePercent" and stat == "Minimum" and "worst" not in json.dumps(metric) + properties["title"]:
                 fail("template.yaml", f"'{properties['title']}' shows the worst account's share without saying so")
+
+    # 15: the organization procedure runs in an order real accounts accept.
+    check_organization_order((ROOT / "docs/organization.md").read_text())
 
     for failure in failures:
         print(f"FAIL {failure}")
