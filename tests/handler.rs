@@ -1581,3 +1581,144 @@ async fn the_hook_reads_the_stack_for_tag_parameters_only_and_never_passes_what_
     );
     assert_eq!(reads(&unreadable), 1, "no stack, no read");
 }
+
+/// The scheduled probe's clusters when none are named: the region's provisioned clusters, every
+/// page, those with the tag key (and value) when given; named ones are taken as named, unlisted.
+#[tokio::test]
+async fn the_scheduled_probe_lists_provisioned_clusters_by_tag() {
+    use msk_mtls_rule::app::scheduled_probe::{clusters_to_probe, Clusters};
+    let mut serverless = listed(2, None);
+    serverless.resource_type = ResourceType::MskServerlessCluster;
+    serverless.cluster = msk_mtls_rule::rule::facts::Cluster::Serverless;
+    let fleet = FakeFleet {
+        clusters: vec![listed(1, None), listed(0, None), serverless],
+        page_size: 1,
+        ..FakeFleet::default()
+    };
+    let (sink, history, cas) = (
+        FakeSink::default(),
+        FakeHistory::default(),
+        FakeCas::default(),
+    );
+    let assumed = std::sync::Mutex::new(Vec::new());
+    let account = common::FakeAccount {
+        sink: &sink,
+        history: &history,
+        cas: &cas,
+        fleet: &fleet,
+        assumed: &assumed,
+    };
+    let arn =
+        |index: usize| format!("arn:aws:kafka:us-east-1:123456789012:cluster/c{index}/uuid-5");
+    let tagged = |key: Option<&str>, value: Option<&str>| Clusters::Listed {
+        tag_key: key.map(str::to_owned),
+        tag_value: value.map(str::to_owned),
+    };
+    for (clusters, expected) in [
+        (tagged(None, None), vec![arn(0), arn(1)]),
+        (tagged(Some("environment"), None), vec![arn(0), arn(1)]),
+        (tagged(Some("environment"), Some("env1")), vec![arn(1)]),
+        (tagged(Some("environment"), Some("env2")), vec![]),
+        (tagged(Some("owner"), None), vec![]),
+    ] {
+        assert_eq!(
+            clusters_to_probe(&account, &clusters).await.unwrap(),
+            expected,
+            "{clusters:?}"
+        );
+    }
+    let pages = fleet.calls.lock().unwrap().len();
+    assert_eq!(pages, 5 * 3, "every page of every listing");
+    let named = Clusters::Named(vec![arn(7)]);
+    assert_eq!(clusters_to_probe(&account, &named).await.unwrap(), [arn(7)]);
+    assert_eq!(
+        fleet.calls.lock().unwrap().len(),
+        pages,
+        "named clusters are not listed"
+    );
+}
+
+/// The scheduled probe's clusters, probed together until the deadline: one whose broker takes the
+/// connection and never answers is INCONCLUSIVE for the deadline, one that finished keeps its own
+/// reading (a closed port), and every cluster has a report, in the order given.
+#[tokio::test]
+async fn scheduled_clusters_not_done_by_the_deadline_are_inconclusive_and_none_is_left_out() {
+    use msk_mtls_rule::app::scheduled_probe::{probe_clusters, ProbeSettings};
+    use msk_mtls_rule::probe::endpoints::Network;
+    use msk_mtls_rule::probe::{Outcome, Verdict};
+    use std::time::Duration;
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().collect();
+        drop(held);
+    });
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let arn = |name: &str| format!("arn:aws:kafka:us-east-1:123456789012:cluster/{name}/u-1");
+    let fleet = FakeFleet {
+        bootstrap_brokers: [("slow", silent_port), ("shut", closed_port)]
+            .into_iter()
+            .map(|(name, port)| {
+                (
+                    arn(name),
+                    vec![(
+                        "bootstrapBrokerStringTls".to_owned(),
+                        format!("127.0.0.1:{port}"),
+                    )],
+                )
+            })
+            .collect(),
+        ..FakeFleet::default()
+    };
+    let directory = common::FakeDirectory {
+        home_region: Some("us-east-1".into()),
+        enabled_regions: vec!["us-east-1".into()],
+        ..common::FakeDirectory::default()
+    };
+    let (sink, history, cas) = (
+        FakeSink::default(),
+        FakeHistory::default(),
+        FakeCas::default(),
+    );
+    let assumed = std::sync::Mutex::new(Vec::new());
+    let own = common::FakeOrgAccount {
+        services: common::FakeAccount {
+            sink: &sink,
+            history: &history,
+            cas: &cas,
+            fleet: &fleet,
+            assumed: &assumed,
+        },
+        directory: &directory,
+        account: OWN,
+        region: None,
+    };
+    let settings = ProbeSettings {
+        timeout: Duration::from_secs(60),
+        networks: vec![Network::Private],
+        allowed_sasl: Vec::new(),
+    };
+    let arns = [arn("slow"), arn("shut")];
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    let reports = probe_clusters(&own, &arns, &settings, deadline).await;
+    let read: Vec<(&str, Verdict, bool)> = reports
+        .iter()
+        .map(|r| (r.target.as_str(), r.verdict, r.reason.contains("deadline")))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            (arns[0].as_str(), Verdict::Inconclusive, true),
+            (arns[1].as_str(), Verdict::Inconclusive, false)
+        ],
+        "{reports:?}"
+    );
+    assert!(!reports[1].results.is_empty());
+    assert!(reports[1]
+        .results
+        .iter()
+        .all(|r| r.outcome == Outcome::Closed));
+}

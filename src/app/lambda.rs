@@ -119,13 +119,7 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
             let clusters = parse_probe_event(&event.payload).map_err(RuleError::InvalidEvent)?;
             let now = Timestamp::now();
             let deadline = tokio::time::Instant::now()
-                + Duration::from_millis(
-                    event
-                        .context
-                        .deadline
-                        .saturating_sub(now.millis() as u64)
-                        .saturating_sub(PROBE_DEADLINE_MARGIN.as_millis() as u64),
-                );
+                + probe_time_left(event.context.deadline, now.millis() as u64);
             let arns = tokio::time::timeout_at(deadline, clusters_to_probe(aws, &clusters))
                 .await
                 .map_err(|_| {
@@ -135,29 +129,48 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
                     )
                 })??;
             let reports = probe_clusters(aws, &arns, settings, deadline).await;
-            if !namespace.is_empty() {
-                let level = log_level.metrics_level();
-                for report in &reports {
-                    println!(
-                        "{}",
-                        probe::run::probe_metrics_line(namespace, report, now, level.as_str())
-                    );
-                }
-                println!(
-                    "{}",
-                    probe::run::probe_run_metrics_line(
-                        namespace,
-                        reports.len(),
-                        now,
-                        level.as_str()
-                    )
-                );
+            for line in probe_metrics_lines(namespace, &reports, now, log_level) {
+                println!("{line}");
             }
             let reports: Vec<_> = reports.iter().map(probe::ProbeReport::to_json).collect();
             Ok::<serde_json::Value, RuleError>(serde_json::json!({ "clusters": reports }))
         },
     ))
     .await
+}
+
+/// How long the scheduled probe may run: until `PROBE_DEADLINE_MARGIN` before Lambda's deadline
+/// (epoch milliseconds), none when that has passed.
+fn probe_time_left(lambda_deadline_ms: u64, now_ms: u64) -> Duration {
+    Duration::from_millis(
+        lambda_deadline_ms
+            .saturating_sub(now_ms)
+            .saturating_sub(PROBE_DEADLINE_MARGIN.as_millis() as u64),
+    )
+}
+
+/// The scheduled probe's EMF lines: one per cluster, then the run's heartbeat; none when the
+/// metrics are off (an empty namespace).
+fn probe_metrics_lines(
+    namespace: &str,
+    reports: &[probe::ProbeReport],
+    now: Timestamp,
+    log_level: LogLevel,
+) -> Vec<String> {
+    if namespace.is_empty() {
+        return Vec::new();
+    }
+    let level = log_level.metrics_level();
+    reports
+        .iter()
+        .map(|report| probe::run::probe_metrics_line(namespace, report, now, level.as_str()))
+        .chain([probe::run::probe_run_metrics_line(
+            namespace,
+            reports.len(),
+            now,
+            level.as_str(),
+        )])
+        .collect()
 }
 
 /// A hook request's deadline (epoch milliseconds): Lambda's, or `HOOK_BUDGET_MS` from now when that
@@ -306,5 +319,50 @@ mod tests {
             metrics_line("MskMtlsRule", LogLevel::Info, now, &outcome(None), no_env),
             None
         );
+    }
+
+    #[test]
+    fn the_scheduled_probe_stops_a_second_before_lambdas_deadline() {
+        assert_eq!(probe_time_left(10_000, 4_000), Duration::from_millis(5_000));
+        assert_eq!(probe_time_left(10_000, 9_500), Duration::ZERO);
+        assert_eq!(
+            probe_time_left(10_000, 12_000),
+            Duration::ZERO,
+            "already past"
+        );
+    }
+
+    #[test]
+    fn the_scheduled_probe_writes_a_line_per_cluster_and_a_heartbeat_unless_metrics_are_off() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        let reports = vec![
+            probe::ProbeReport::judge("a".into(), Vec::new(), &[], false),
+            probe::ProbeReport::judge("b".into(), Vec::new(), &[], false),
+        ];
+        let lines = probe_metrics_lines("MskMtlsRule", &reports, now, LogLevel::Error);
+        let read: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(read.len(), 3);
+        assert_eq!(
+            (
+                read[0]["ClusterArn"].as_str(),
+                read[1]["ClusterArn"].as_str()
+            ),
+            (Some("a"), Some("b"))
+        );
+        assert_eq!(
+            (
+                read[2]["ProbeRuns"].as_u64(),
+                read[2]["ProbeClusters"].as_u64()
+            ),
+            (Some(1), Some(2))
+        );
+        assert!(
+            read.iter().all(|line| line["level"] == "ERROR"),
+            "stamped at the function's level"
+        );
+        assert!(probe_metrics_lines("", &reports, now, LogLevel::Info).is_empty());
     }
 }

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use msk_mtls_rule::app::alerts::AlertSettings;
 use msk_mtls_rule::app::delivery::{InvocationSummary, Mode};
 use msk_mtls_rule::aws::ports::{
-    Accounts, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster, MemberAccount,
-    Message, Notifier, Page, PrivateCaService, Stacks,
+    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster,
+    MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
 };
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
@@ -189,6 +189,8 @@ pub struct FakeFleet {
     pub stored: Vec<(String, String)>,
     pub page_size: usize,
     pub calls: Mutex<Vec<String>>,
+    /// GetBootstrapBrokers' answer by cluster ARN (none for a cluster not in it).
+    pub bootstrap_brokers: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl FakeFleet {
@@ -499,6 +501,22 @@ impl<'a> Accounts for FakeOrgAccount<'a> {
                 ..*self
             }),
         }
+    }
+}
+
+impl Brokers for FakeOrgAccount<'_> {
+    async fn bootstrap_brokers(
+        &self,
+        cluster_arn: &str,
+    ) -> Result<Vec<(String, String)>, RuleError> {
+        self.record(&format!("GetBootstrapBrokers {cluster_arn}"));
+        Ok(self
+            .services
+            .fleet
+            .bootstrap_brokers
+            .get(cluster_arn)
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
