@@ -69,6 +69,11 @@ async fn the_dual_stack_setting_sends_the_kafka_api_to_its_dual_stack_name() {
             .http_client(SharedHttpClient::new(recorder.clone()))
             .load()
             .await;
+        assert_eq!(
+            sdk.retry_config().map(|retry| retry.max_attempts()),
+            Some(msk_mtls_rule::aws::sdk::MAX_ATTEMPTS),
+            "the functions' own retries"
+        );
         let selected = endpoints_of(
             &AwsAccount::with_sdk_config(sdk),
             &Target::Cluster(ARN.into()),

@@ -1722,3 +1722,38 @@ async fn scheduled_clusters_not_done_by_the_deadline_are_inconclusive_and_none_i
         .iter()
         .all(|r| r.outcome == Outcome::Closed));
 }
+
+/// `--exclude-accounts`: the accounts named are neither assumed nor read, and the report names them.
+#[tokio::test]
+async fn an_organization_audit_leaves_out_the_accounts_excluded_and_names_them() {
+    let directory = common::FakeDirectory {
+        home_region: Some("us-east-1".into()),
+        enabled_regions: vec!["us-east-1".into()],
+        organization: vec![
+            member(OWN, Some("ACTIVE")),
+            member("333333333333", Some("ACTIVE")),
+            member("444444444444", Some("ACTIVE")),
+        ],
+        ..common::FakeDirectory::default()
+    };
+    let (report, assumed) = audit_with(
+        &directory,
+        &[
+            "--organization",
+            "--role-name",
+            "Auditor",
+            "--exclude-accounts",
+            "333333333333",
+        ],
+        &Screen::default(),
+    )
+    .await;
+    let report = report.unwrap();
+    assert_eq!(assumed, ["arn:aws:iam::444444444444:role/Auditor"]);
+    assert_eq!(report.excluded_accounts, ["333333333333"]);
+    assert!(report.clusters.iter().all(|c| c.account != "333333333333"));
+    assert_eq!(
+        report.regions_read, 2,
+        "the caller's account and 444444444444"
+    );
+}

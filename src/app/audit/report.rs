@@ -703,4 +703,39 @@ mod tests {
         assert!(report.stderr_lines(Format::Table).is_empty());
         assert!(AuditReport::default().stderr_lines(Format::Json).is_empty());
     }
+
+    /// Accounts left out of an organization audit are said in every format: the table's sections,
+    /// stderr beside JSON and CSV (before what could not be read).
+    #[test]
+    fn accounts_not_audited_are_named_in_every_format() {
+        let report = AuditReport {
+            excluded_accounts: vec!["999999999999".into(), "888888888888".into()],
+            skipped_accounts: vec![("222222222222".into(), "SUSPENDED".into())],
+            unreadable: vec![Unreadable {
+                account: "111122223333".into(),
+                region: None,
+                reason: "AccessDenied".into(),
+            }],
+            ..AuditReport::default()
+        };
+        assert_eq!(
+            report.stderr_lines(Format::Json),
+            [
+                "msk-mtls-rule: audit: account 999999999999 not audited: excluded by --exclude-accounts",
+                "msk-mtls-rule: audit: account 888888888888 not audited: excluded by --exclude-accounts",
+                "msk-mtls-rule: audit: account 222222222222 not audited: it is SUSPENDED, not ACTIVE",
+                "msk-mtls-rule: audit: account 111122223333 (every region) could not be read: AccessDenied",
+            ]
+        );
+        let table = report.to_table();
+        let excluded = table
+            .find("NOT AUDITED: EXCLUDED BY --exclude-accounts (2): 999999999999, 888888888888\n")
+            .unwrap_or_else(|| panic!("{table}"));
+        let skipped = table.find("NOT AUDITED: NOT ACTIVE (1)").unwrap();
+        assert!(
+            excluded < skipped && skipped < table.find("SUMMARY").unwrap(),
+            "{table}"
+        );
+        assert!(!AuditReport::default().to_table().contains("NOT AUDITED"));
+    }
 }
