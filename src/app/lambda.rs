@@ -118,8 +118,11 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
                 .map_err(|message| RuleError::InvalidEnvironment(message.clone()))?;
             let clusters = parse_probe_event(&event.payload).map_err(RuleError::InvalidEvent)?;
             let now = Timestamp::now();
-            let deadline = tokio::time::Instant::now()
-                + probe_time_left(event.context.deadline, now.millis() as u64);
+            let deadline = probe_deadline(
+                tokio::time::Instant::now(),
+                event.context.deadline,
+                now.millis() as u64,
+            );
             let arns = tokio::time::timeout_at(deadline, clusters_to_probe(aws, &clusters))
                 .await
                 .map_err(|_| {
@@ -139,10 +142,14 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// How long the scheduled probe may run: until `PROBE_DEADLINE_MARGIN` before Lambda's deadline
-/// (epoch milliseconds), none when that has passed.
-fn probe_time_left(lambda_deadline_ms: u64, now_ms: u64) -> Duration {
-    Duration::from_millis(
+/// When the scheduled probe stops: `PROBE_DEADLINE_MARGIN` before Lambda's deadline (epoch
+/// milliseconds), on the clock of `now` (the same moment as `now_ms`); at once when that has passed.
+fn probe_deadline(
+    now: tokio::time::Instant,
+    lambda_deadline_ms: u64,
+    now_ms: u64,
+) -> tokio::time::Instant {
+    now + Duration::from_millis(
         lambda_deadline_ms
             .saturating_sub(now_ms)
             .saturating_sub(PROBE_DEADLINE_MARGIN.as_millis() as u64),
@@ -323,13 +330,11 @@ mod tests {
 
     #[test]
     fn the_scheduled_probe_stops_a_second_before_lambdas_deadline() {
-        assert_eq!(probe_time_left(10_000, 4_000), Duration::from_millis(5_000));
-        assert_eq!(probe_time_left(10_000, 9_500), Duration::ZERO);
-        assert_eq!(
-            probe_time_left(10_000, 12_000),
-            Duration::ZERO,
-            "already past"
-        );
+        let now = tokio::time::Instant::now();
+        let left = |deadline_ms, now_ms| probe_deadline(now, deadline_ms, now_ms) - now;
+        assert_eq!(left(10_000, 4_000), Duration::from_millis(5_000));
+        assert_eq!(left(10_000, 9_500), Duration::ZERO);
+        assert_eq!(left(10_000, 12_000), Duration::ZERO, "already past");
     }
 
     #[test]
