@@ -93,8 +93,8 @@ fn hooks_repository() -> (PathBuf, String) {
 }
 
 /// `pre-commit run --all-files` in `project`, with the binary under test first on PATH as
-/// `msk-mtls-rule` (what `cargo install` puts there).
-fn pre_commit(project: &Path) -> Output {
+/// `msk-mtls-rule` (what `cargo install` puts there): its exit status and everything it said.
+fn pre_commit(project: &Path) -> (Option<i32>, String) {
     let python = harness::python();
     let pre_commit = python.with_file_name("pre-commit");
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_msk-mtls-rule"));
@@ -103,14 +103,20 @@ fn pre_commit(project: &Path) -> Output {
         binary.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Command::new(pre_commit)
+    let output: Output = Command::new(pre_commit)
         .current_dir(project)
         .args(["run", "--all-files", "--color", "never"])
         .env("PATH", path)
         .env("PRE_COMMIT_HOME", project.with_extension("cache"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
-        .unwrap()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), said)
 }
 
 #[test]
@@ -133,13 +139,8 @@ fn the_hook_passes_unrelated_files_and_fails_an_open_cluster() {
     git(&project, &["init", "-q"]);
     git(&project, &["add", "."]);
 
-    let output = pre_commit(&project);
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(output.status.code(), Some(0), "{said}");
+    let (code, said) = pre_commit(&project);
+    assert_eq!(code, Some(0), "{said}");
     assert!(
         said.contains("MSK clusters enforce mutual TLS") && said.contains("Passed"),
         "{said}"
@@ -148,13 +149,8 @@ fn the_hook_passes_unrelated_files_and_fails_an_open_cluster() {
     // An open cluster, in a `.template` file written in YAML.
     write(&project, "infra/open.template", OPEN_TEMPLATE);
     git(&project, &["add", "."]);
-    let output = pre_commit(&project);
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(output.status.code(), Some(1), "{said}");
+    let (code, said) = pre_commit(&project);
+    assert_eq!(code, Some(1), "{said}");
     assert!(
         said.contains("Failed") && said.contains("open.template") && said.contains("NON_COMPLIANT"),
         "{said}"

@@ -521,6 +521,35 @@ fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
     );
 }
 
+/// Each cluster's GetBootstrapBrokers answer in the emulator: one TLS endpoint on loopback.
+fn tls_brokers(emulator: &Emulator, clusters: &[(&str, u16)]) {
+    for (arn, port) in clusters {
+        emulator.control(
+            "/_e2e/bootstrap-brokers",
+            json!({"arn": arn, "brokers": {"bootstrapBrokerStringTls": format!("127.0.0.1:{port}")}}),
+        );
+    }
+}
+
+/// The scheduled probe function under the Runtime API, the test CA as the system's roots
+/// (`SSL_CERT_FILE`), each attempt bounded by `timeout_ms`, with `env` besides.
+fn probe_function(
+    runtime: &RuntimeApi,
+    emulator: &Emulator,
+    pki: &Pki,
+    timeout_ms: &str,
+    env: &[(&str, &str)],
+) -> Function {
+    let ca = pki.path("ca.pem");
+    let mut all = vec![
+        ("MSK_MTLS_RULE_HANDLER", "probe"),
+        ("SSL_CERT_FILE", ca.as_str()),
+        ("PROBE_TIMEOUT_MS", timeout_ms),
+    ];
+    all.extend_from_slice(env);
+    Function::start_with(runtime, emulator, &all)
+}
+
 /// The scheduled probe function: the same binary under the Runtime API with
 /// `MSK_MTLS_RULE_HANDLER=probe`, the test CA as the system's roots (`SSL_CERT_FILE`).
 #[test]
@@ -531,23 +560,9 @@ fn the_scheduled_probe_function_writes_a_metrics_line_per_cluster() {
     let requested = servers.tls(server_config(&pki, ClientAuth::Requested, Version::Tls12));
     let emulator = Emulator::start();
     let open = CLUSTER.replace("orders", "clickstream");
-    for (arn, port) in [(CLUSTER.to_owned(), required), (open.clone(), requested)] {
-        emulator.control(
-            "/_e2e/bootstrap-brokers",
-            json!({"arn": arn, "brokers": {"bootstrapBrokerStringTls": format!("127.0.0.1:{port}")}}),
-        );
-    }
+    tls_brokers(&emulator, &[(CLUSTER, required), (&open, requested)]);
     let runtime = RuntimeApi::start();
-    let ca = pki.path("ca.pem");
-    let function = Function::start_with(
-        &runtime,
-        &emulator,
-        &[
-            ("MSK_MTLS_RULE_HANDLER", "probe"),
-            ("SSL_CERT_FILE", &ca),
-            ("PROBE_TIMEOUT_MS", "1500"),
-        ],
-    );
+    let function = probe_function(&runtime, &emulator, &pki, READ_TIMEOUT_MS, &[]);
     let answer = response(runtime.invoke(
         &json!({"clusterArns": [CLUSTER, open]}),
         Duration::from_secs(60),
@@ -635,17 +650,10 @@ fn the_scheduled_probe_lists_clusters_by_tag_and_knocks_on_what_its_vpc_reaches(
             }}),
         );
     }
-    let ca = pki.path("ca.pem");
     let event = json!({"listClusters": {"tagKey": "probe", "tagValue": "yes"}});
     let run = |env: &[(&str, &str)]| {
         let runtime = RuntimeApi::start();
-        let mut all = vec![
-            ("MSK_MTLS_RULE_HANDLER", "probe"),
-            ("SSL_CERT_FILE", ca.as_str()),
-            ("PROBE_TIMEOUT_MS", READ_TIMEOUT_MS),
-        ];
-        all.extend_from_slice(env);
-        let function = Function::start_with(&runtime, &emulator, &all);
+        let function = probe_function(&runtime, &emulator, &pki, READ_TIMEOUT_MS, env);
         let answer = response(runtime.invoke(&event, Duration::from_secs(60)));
         (answer, function.logs())
     };
@@ -705,23 +713,9 @@ fn the_scheduled_probe_answers_before_its_deadline_with_every_cluster() {
     let silent = servers.silent();
     let emulator = Emulator::start();
     let slow = CLUSTER.replace("orders", "slow");
-    for (arn, port) in [(slow.clone(), silent), (CLUSTER.to_owned(), required)] {
-        emulator.control(
-            "/_e2e/bootstrap-brokers",
-            json!({"arn": arn, "brokers": {"bootstrapBrokerStringTls": format!("127.0.0.1:{port}")}}),
-        );
-    }
+    tls_brokers(&emulator, &[(&slow, silent), (CLUSTER, required)]);
     let runtime = RuntimeApi::start();
-    let ca = pki.path("ca.pem");
-    let function = Function::start_with(
-        &runtime,
-        &emulator,
-        &[
-            ("MSK_MTLS_RULE_HANDLER", "probe"),
-            ("SSL_CERT_FILE", &ca),
-            ("PROBE_TIMEOUT_MS", "60000"),
-        ],
-    );
+    let function = probe_function(&runtime, &emulator, &pki, "60000", &[]);
     runtime.wait_for_first_poll(Duration::from_secs(30));
     let (outcome, took) = runtime.invoke_timed(
         &json!({"clusterArns": [slow, CLUSTER]}),
