@@ -1618,14 +1618,23 @@ async fn the_scheduled_probe_lists_provisioned_clusters_by_tag() {
         (tagged(None, None), vec![arn(0), arn(1)]),
         (tagged(Some("environment"), None), vec![arn(0), arn(1)]),
         (tagged(Some("environment"), Some("env1")), vec![arn(1)]),
-        (tagged(Some("environment"), Some("env2")), vec![]),
-        (tagged(Some("owner"), None), vec![]),
     ] {
         assert_eq!(
             clusters_to_probe(&account, &clusters).await.unwrap(),
             expected,
             "{clusters:?}"
         );
+    }
+    // A listing that selects nothing fails the run, naming the tag: never a quiet empty probe.
+    for (clusters, said) in [
+        (
+            tagged(Some("environment"), Some("env2")),
+            "tagged environment=env2",
+        ),
+        (tagged(Some("owner"), None), "tagged owner in"),
+    ] {
+        let error = clusters_to_probe(&account, &clusters).await.unwrap_err();
+        assert!(error.message().contains(said), "{}", error.message());
     }
     let pages = fleet.calls.lock().unwrap().len();
     assert_eq!(pages, 5 * 3, "every page of every listing");

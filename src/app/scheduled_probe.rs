@@ -141,7 +141,8 @@ pub fn parse_probe_event(event: &Value) -> Result<Clusters, String> {
 }
 
 /// The ARNs to probe: those named, or those listed now (provisioned clusters only: a serverless
-/// cluster has only the SASL/IAM listener and no client certificates to prove).
+/// cluster has only the SASL/IAM listener and no client certificates to prove); a listing that
+/// selects none is an error.
 pub async fn clusters_to_probe<K: KafkaService>(
     kafka: &K,
     clusters: &Clusters,
@@ -169,9 +170,23 @@ pub async fn clusters_to_probe<K: KafkaService>(
             }
         }
         if !pages.advance(page.next_token)? {
-            return Ok(arns.into_iter().collect());
+            break;
         }
     }
+    // A listing that selects nothing (a tag misspelt, clusters in another region) would probe
+    // nothing and raise nothing: it fails the run, which the Errors alarm reports.
+    if arns.is_empty() {
+        let tagged = match (tag_key, tag_value) {
+            (None, _) => String::new(),
+            (Some(key), None) => format!(" tagged {key}"),
+            (Some(key), Some(value)) => format!(" tagged {key}={value}"),
+        };
+        return Err(RuleError::aws(
+            "ListClustersV2",
+            format!("no provisioned cluster{tagged} in this region: nothing to probe"),
+        ));
+    }
+    Ok(arns.into_iter().collect())
 }
 
 /// One cluster's probe with the system's roots and no control certificate.
