@@ -4,13 +4,14 @@ SHELL := /bin/bash
 
 CARGO ?= cargo
 BIN := target/release/msk-mtls-rule
+LAMBDA_BIN := target/release/msk-mtls-rule-lambda
 # Python tools the tests need, pinned in tests/e2e/requirements.txt, in a venv of the project's own.
 VENV := .venv-test
 PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: prerequisites help build evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench mutants mutants-diff
+.PHONY: prerequisites help build install-check evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench mutants mutants-diff
 
 # Deployment tools, pinned in deploy/: SAM CLI, cfn-lint, cargo-lambda and zig in one venv; checkov in
 # another, because it pins a boto3 that SAM CLI refuses.
@@ -37,13 +38,27 @@ FUZZ_RUNS ?= 10000000
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-build: ## release build of the binary (target/release/msk-mtls-rule)
-	$(CARGO) build --release --locked --bin msk-mtls-rule
+build: ## release build of both binaries: the command line (target/release/msk-mtls-rule) and the Lambda function (msk-mtls-rule-lambda)
+	$(CARGO) build --release --locked --bins
 
-evaluate: build ## evaluate every offline sample event in events/ and print the verdicts
-	@for event in events/*.json; do \
+# What the README's install lines do, into a scratch root: from this checkout and from its git
+# history (the committed HEAD), each with the lock file; then the installed command answers.
+INSTALL_ROOT := target/install-check
+install-check: build ## cargo install --locked of the command line, from the path and from git, then run it
+	rm -rf $(INSTALL_ROOT)
+	$(CARGO) install --locked --path . --bin msk-mtls-rule --root $(INSTALL_ROOT)/path --target-dir target
+	$(INSTALL_ROOT)/path/bin/msk-mtls-rule --version
+	$(CARGO) install --locked --git file://$(CURDIR) --bin msk-mtls-rule --root $(INSTALL_ROOT)/git --target-dir target
+	$(INSTALL_ROOT)/git/bin/msk-mtls-rule --version
+	@test ! -e $(INSTALL_ROOT)/path/bin/msk-mtls-rule-lambda || { echo "the function was installed too"; exit 1; }
+
+# The offline samples: Config events (events/*.json) and hook requests (events/hook/, with the CA
+# check off as the hook's parameters can set it). events/aws/ calls AWS (or the emulator).
+evaluate: build ## evaluate every offline sample in events/ and events/hook/ and print the verdicts
+	@for event in events/*.json events/hook/*.json; do \
 		printf '%-48s ' "$$event"; \
-		$(BIN) evaluate --event "$$event" | python3 -c 'import json,sys; print(*("{} {}".format(e["ComplianceType"], e.get("Annotation", "")) for e in json.load(sys.stdin)), sep="\n")' || exit 1; \
+		HOOK_RULE_PARAMETERS='{"checkCertificateAuthorityStatus":"false"}' $(BIN) evaluate --event "$$event" \
+			| python3 -c 'import json,sys; out = json.load(sys.stdin); print(*(("{} {}".format(e["ComplianceType"], e.get("Annotation", "")) for e in out) if isinstance(out, list) else ["hook {} {}".format(out["hookStatus"], out["message"])]), sep="\n")' || exit 1; \
 	done
 
 
@@ -106,14 +121,14 @@ test: prerequisites tools build ## every test: unit, contract, handler, adapters
 unit: ## the tests that need no emulator
 	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties --test check --test knock --test dual_stack
 
-e2e: tools build ## the end-to-end layers alone: release binary + Runtime API + moto (rule, hook); `audit`; `probe` on real TLS servers
-	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws --test precommit -- --test-threads=2
+e2e: tools build ## the end-to-end layers alone: release binaries + Runtime API + moto (rule, hook); `audit`; `probe` on real TLS servers; every documented command
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws --test precommit --test docs -- --test-threads=2
 
 bench: tools build $(SAM_VENV)/.installed lambda-target ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
 	$(CARGO) bench --locked --bench core -- --noplot
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) bench --locked --bench lambda
-	PATH=$(abspath $(SAM_VENV))/bin:$$PATH cargo-lambda lambda build --release --arm64 --locked --bin msk-mtls-rule
-	@stat -c 'arm64 bootstrap (cargo lambda build --release --arm64): %s bytes' target/lambda/msk-mtls-rule/bootstrap
+	PATH=$(abspath $(SAM_VENV))/bin:$$PATH cargo-lambda lambda build --release --arm64 --locked --bin msk-mtls-rule-lambda
+	@stat -c 'arm64 bootstrap (cargo lambda build --release --arm64): %s bytes' target/lambda/msk-mtls-rule-lambda/bootstrap
 
 lint: ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

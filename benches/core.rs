@@ -3,8 +3,9 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification};
+use msk_mtls_rule::rule::ca::CaHealthReport;
 use msk_mtls_rule::rule::params::RuleParams;
-use msk_mtls_rule::rule::verdict::{evaluate, CaHealthReport, Verdict};
+use msk_mtls_rule::rule::verdict::{evaluate, Verdict};
 use msk_mtls_rule::Timestamp;
 
 fn verdict_of(bytes: &[u8], now: Timestamp) -> Verdict {

@@ -50,10 +50,10 @@ impl LogLevel {
 
     /// The level the function runs at: `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's logging config),
     /// else `RUST_LOG` when it is a plain level, else INFO.
-    pub fn from_env() -> Self {
+    pub fn from_variables(env: impl Fn(&str) -> Option<String>) -> Self {
         ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"]
             .iter()
-            .find_map(|name| std::env::var(name).ok().and_then(|v| LogLevel::parse(&v)))
+            .find_map(|name| env(name).and_then(|v| LogLevel::parse(&v)))
             .unwrap_or(LogLevel::Info)
     }
 
@@ -87,14 +87,13 @@ pub fn lambda_keeps(line: &serde_json::Value, threshold: LogLevel) -> bool {
 }
 
 fn is_rfc3339(text: &str) -> bool {
-    crate::edge::event::parse_time("timestamp", text).is_ok()
+    crate::edge::read::parse_time("timestamp", text).is_ok()
 }
 
-/// The Lambda subscriber: JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`, each line with its level and an
+/// The Lambda subscriber: JSON lines when Lambda's log format is JSON, each with its level and an
 /// RFC 3339 timestamp, filtered at `level` (TRACE clamped to DEBUG). Per-target `RUST_LOG`
 /// directives are not read, so nothing can turn TRACE back on for one crate.
-pub fn init_lambda(level: LogLevel) {
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+pub fn init_lambda(level: LogLevel, json: bool) {
     let collector = lambda_runtime::tracing::subscriber::fmt()
         .with_target(false)
         .with_max_level(level.tracing_filter())

@@ -656,7 +656,7 @@ fn credentials_that_cannot_be_read_exit_3_and_usage_errors_exit_2_before_any_cal
     ] {
         let output = audit(&emulator, args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&output).contains("usage:"), "{}", stderr(&output));
+        assert!(stderr(&output).contains("--help'"), "{}", stderr(&output));
     }
     assert_eq!(
         emulator.calls().len(),

@@ -255,8 +255,11 @@ fn unreadable_input_exits_2_naming_the_file_and_the_path() {
         assert!(output.stdout.is_empty(), "nothing judged from a file that cannot be read");
     }
     for (args, named) in [
-        (&[][..], "at least one"),
-        (&["--format", "xml", "x.yaml"][..], "\"xml\""),
+        (&[][..], "<PATH>..."),
+        (
+            &["--format", "xml", "x.yaml"][..],
+            "[possible values: text, json, sarif]",
+        ),
         (&["--parameters", "{\"x\":1}", "x.yaml"][..], "x=\"1\""),
     ] {
         let output = check(args);
@@ -382,7 +385,7 @@ fn skip_unrecognised_passes_over_other_files_only() {
     );
     for skipped in [&workflow, &package] {
         assert!(
-            stderr.contains(&format!("skipped {skipped} (--skip-unrecognised)")),
+            stderr.contains(&format!("check: skipped {skipped}: ")),
             "{stderr}"
         );
     }
@@ -396,5 +399,58 @@ fn skip_unrecognised_passes_over_other_files_only() {
     let output = check(&["--skip-unrecognised", &workflow, &broken]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.yaml"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A directory is walked: its templates and plans judged, other files of those extensions passed
+/// over with a note, the rest and hidden directories not read; `-` is standard input.
+#[test]
+fn a_directory_is_walked_and_standard_input_is_read() {
+    let dir = std::env::temp_dir().join(format!("msk-check-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let open = "Resources:\n  Open:\n    Type: AWS::MSK::Cluster\n    Properties: {}\n";
+    for (path, text) in [
+        ("stacks/open.yaml", open),
+        ("stacks/.hidden/also-open.yaml", open),
+        ("stacks/web/package.json", r#"{"name": "web"}"#),
+        ("stacks/web/notes.md", "Resources: AWS::MSK::Cluster"),
+    ] {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let stacks = dir.join("stacks");
+    let output = check(&["--format", "json", stacks.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let report = json_of(&output);
+    assert_eq!(verdicts(&report), pairs(&[("Open", "NON_COMPLIANT")]));
+    assert!(report[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("stacks/open.yaml"));
+    assert!(stderr.contains("package.json: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msk-mtls-rule"))
+        .args(["check", "--format", "json", "-"])
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(open.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    assert_eq!(verdicts(&report), pairs(&[("Open", "NON_COMPLIANT")]));
+    assert_eq!(report[0]["file"], "-");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -247,16 +247,51 @@ fn ambiguous_configurations_are_refused_naming_the_problem() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// What a newcomer types first: help and the version exit 0 on stdout; a subcommand's help is its
+/// own; a missing or mistyped argument is a usage error (2) that says what to do.
 #[test]
-fn usage_errors() {
-    let output = binary().args(["evaluate"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
-    let output = binary().output().unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("AWS_LAMBDA_RUNTIME_API is not set"));
+fn help_version_and_usage_errors_are_what_people_expect() {
+    let version = binary().arg("--version").output().unwrap();
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("msk-mtls-rule {}", env!("CARGO_PKG_VERSION"))
+    );
     let help = binary().arg("--help").output().unwrap();
-    assert!(help.status.success());
+    assert_eq!(help.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&help.stdout);
+    for subcommand in ["evaluate", "audit", "check", "probe", "completions"] {
+        assert!(help.contains(subcommand), "{help}");
+    }
+    assert!(help.contains("Exit status"), "{help}");
+    for (subcommand, own, other) in [
+        ("evaluate", "--event <FILE>", "--regions"),
+        ("audit", "--regions <R1,R2|all>", "--event"),
+        ("check", "<PATH>...", "--regions"),
+        ("probe", "--cluster-arn <ARN>", "--regions"),
+    ] {
+        let output = binary().args([subcommand, "--help"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{subcommand}");
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            help.contains(own) && !help.contains(other),
+            "{subcommand}: {help}"
+        );
+        assert!(help.contains("Exit status"), "{subcommand}: {help}");
+        let short = binary().args(["help", subcommand]).output().unwrap();
+        assert_eq!(short.status.code(), Some(0), "help {subcommand}");
+    }
+    let nothing = binary().output().unwrap();
+    assert_eq!(nothing.status.code(), Some(2));
+    assert!(stderr_of(&nothing).contains("Usage: msk-mtls-rule"));
+    let evaluate = binary().args(["evaluate"]).output().unwrap();
+    assert_eq!(evaluate.status.code(), Some(2));
+    assert!(
+        stderr_of(&evaluate)
+            .contains("the following required arguments were not provided:\n  --event <FILE>"),
+        "{}",
+        stderr_of(&evaluate)
+    );
 }
 
 /// `--explain` adds each finding with its check and fix, and nothing else changes: the default
@@ -334,25 +369,92 @@ fn closed_port() -> u16 {
 }
 
 #[test]
-fn every_subcommand_reaches_its_own_parser() {
-    let unknown = binary().arg("bogus").output().unwrap();
+fn every_subcommand_reaches_its_own_parser_and_suggests_the_near_flag() {
+    let unknown = binary().arg("evalute").output().unwrap();
     assert_eq!(unknown.status.code(), Some(2));
     assert!(
-        stderr_of(&unknown).starts_with("msk-mtls-rule: unrecognised arguments: bogus\n"),
+        stderr_of(&unknown).contains("unrecognized subcommand 'evalute'")
+            && stderr_of(&unknown).contains("a similar subcommand exists: 'evaluate'"),
         "{}",
         stderr_of(&unknown)
     );
-    for subcommand in ["audit", "check", "probe"] {
-        let output = binary().args([subcommand, "--bogus"]).output().unwrap();
+    for (subcommand, typo, near) in [
+        ("audit", "--region", "--regions"),
+        ("check", "--skip-unrecognized", "--skip-unrecognised"),
+        ("probe", "--cluster", "--cluster-arn"),
+        ("evaluate", "--events", "--event"),
+    ] {
+        let output = binary().args([subcommand, typo, "x"]).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{subcommand}");
         let stderr = stderr_of(&output);
         assert!(
-            stderr.starts_with(&format!(
-                "msk-mtls-rule: {subcommand}: unknown argument \"--bogus\""
-            )),
+            stderr.contains(&format!("unexpected argument '{typo}'"))
+                && stderr.contains(&format!("a similar argument exists: '{near}'"))
+                && stderr.contains(&format!("Usage: msk-mtls-rule {subcommand}")),
             "{stderr}"
         );
     }
+}
+
+/// `--flag=value` and `--flag value` are the same; a flag given twice is refused, not last-wins.
+#[test]
+fn a_flag_takes_its_value_after_a_space_or_an_equals_sign() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("events/noncompliant-sasl-iam.json");
+    let spaced = evaluate(&path);
+    let joined = binary()
+        .arg("evaluate")
+        .arg(format!("--event={}", path.display()))
+        .output()
+        .unwrap();
+    assert!(joined.status.success(), "{}", stderr_of(&joined));
+    assert_eq!(joined.stdout, spaced.stdout);
+    let twice = binary()
+        .args(["evaluate", "--event"])
+        .arg(&path)
+        .arg("--event")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(stderr_of(&twice).contains("cannot be used multiple times"));
+}
+
+/// `completions SHELL` prints a script the shell itself accepts (bash is on every machine that
+/// runs the tests; the others are checked for what names the program).
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let output = binary().args(["completions", shell]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(script.contains("msk-mtls-rule"), "{shell}");
+        for subcommand in ["evaluate", "audit", "check", "probe"] {
+            assert!(script.contains(subcommand), "{shell}: {subcommand}");
+        }
+    }
+    let bash = binary().args(["completions", "bash"]).output().unwrap();
+    let dir =
+        std::env::temp_dir().join(format!("msk-mtls-rule-completions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("msk-mtls-rule.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    // Sourced, then asked what follows `msk-mtls-rule aud`: the shell's own answer.
+    let asked = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; f=$(complete -p msk-mtls-rule | sed 's/.*-F \\([^ ]*\\) .*/\\1/'); \
+             COMP_WORDS=(msk-mtls-rule aud); COMP_CWORD=1; COMP_LINE='msk-mtls-rule aud'; \
+             COMP_POINT=${{#COMP_LINE}}; $f msk-mtls-rule aud msk-mtls-rule; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(asked.status.success(), "{}", stderr_of(&asked));
+    assert_eq!(String::from_utf8_lossy(&asked.stdout).trim(), "audit");
+    let unknown = binary().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `audit` where no region is configured: no profile, no region variable, an empty home.
@@ -411,15 +513,17 @@ fn rust_log_turns_on_the_local_commands_logs() {
     );
 }
 
-/// Under Lambda (`AWS_LAMBDA_RUNTIME_API` set) the handler is chosen by `MSK_MTLS_RULE_HANDLER` and
+/// The function's binary, `msk-mtls-rule-lambda`, chooses its handler by `MSK_MTLS_RULE_HANDLER` and
 /// logs as Lambda asks: JSON at `AWS_LAMBDA_LOG_LEVEL`, TRACE served as DEBUG with a warning. A
 /// Runtime API that cannot be reached fails the process.
 #[test]
 fn under_lambda_the_handler_and_the_log_settings_are_lambdas() {
     let port = closed_port();
     let lambda = |handler: Option<&str>, level: &str| {
-        let mut command = binary();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_msk-mtls-rule-lambda"));
         command
+            .env_remove("RUST_LOG")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
             .env("AWS_LAMBDA_FUNCTION_NAME", "msk-mtls-rule")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")

@@ -13,9 +13,10 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use msk_mtls_rule::aws::sdk::{environment_loader, AwsAccount};
-use msk_mtls_rule::probe::args::Target;
 use msk_mtls_rule::probe::endpoints::Network;
 use msk_mtls_rule::probe::run::endpoints_of;
+use msk_mtls_rule::probe::Target;
+use msk_mtls_rule::rule::arn::ClusterArn;
 
 /// Records each request's host and answers GetBootstrapBrokers.
 #[derive(Clone, Debug, Default)]
@@ -76,7 +77,7 @@ async fn the_dual_stack_setting_sends_the_kafka_api_to_its_dual_stack_name() {
         );
         let selected = endpoints_of(
             &AwsAccount::with_sdk_config(sdk),
-            &Target::Cluster(ARN.into()),
+            &Target::Cluster(ClusterArn::parse(ARN).unwrap()),
             &[Network::Private],
         )
         .await

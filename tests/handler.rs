@@ -5,14 +5,14 @@ mod common;
 use common::{fixed_now, handle, read_json, send, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
 use msk_mtls_rule::app::access::{account_access, account_of_function_arn, AccountAccess};
 use msk_mtls_rule::app::delivery::{send_evaluations, InvocationSummary};
-use msk_mtls_rule::aws::ports::{
-    Accounts, ConfigService, KafkaService, ListedCluster, Page, PrivateCaService,
-};
+use msk_mtls_rule::aws::ports::{Accounts, ConfigService, KafkaService, Page, PrivateCaService};
 use msk_mtls_rule::edge::configuration::read_facts_from_value;
 use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification, ResultToken};
+use msk_mtls_rule::edge::kafka::ListedCluster;
+use msk_mtls_rule::rule::arn::ClusterArn;
+use msk_mtls_rule::rule::ca::CaHealth;
 use msk_mtls_rule::rule::evaluation::{ComplianceType, Evaluation, ResourceKey, ResourceType};
 use msk_mtls_rule::rule::facts::Cluster;
-use msk_mtls_rule::rule::verdict::CaHealth;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -107,7 +107,7 @@ async fn unhealthy_ca_makes_the_cluster_non_compliant() {
     for (health, words) in [
         (
             CaHealth::NotActive {
-                status: msk_mtls_rule::rule::verdict::CaStatus::Disabled,
+                status: msk_mtls_rule::rule::ca::CaStatus::Disabled,
             },
             "is DISABLED",
         ),
@@ -271,7 +271,7 @@ async fn api_style_envelope_with_configuration_as_a_string_reads_the_same() {
     result.unwrap();
     let annotation = sink.sent()[0].annotation.clone().unwrap();
     assert_eq!(
-        msk_mtls_rule::rule::alert::split_since(&annotation).0,
+        msk_mtls_rule::rule::held::split_since(&annotation).0,
         "SASL/SCRAM is enabled and not allowed"
     );
 }
@@ -870,7 +870,7 @@ impl ConfigService for ScriptedFleet {
         &self,
         _: &str,
         _: &ResourceKey,
-    ) -> Result<Option<msk_mtls_rule::rule::alert::HeldResult>, msk_mtls_rule::RuleError> {
+    ) -> Result<Option<msk_mtls_rule::rule::held::HeldResult>, msk_mtls_rule::RuleError> {
         Ok(None)
     }
 }
@@ -1183,7 +1183,7 @@ async fn audit_with(
     args: &[&str],
     screen: &Screen,
 ) -> (
-    Result<msk_mtls_rule::app::audit::report::AuditReport, msk_mtls_rule::app::audit::AuditError>,
+    Result<msk_mtls_rule::audit::report::AuditReport, msk_mtls_rule::audit::AuditError>,
     Vec<String>,
 ) {
     let fleet = FakeFleet {
@@ -1199,12 +1199,11 @@ async fn audit_of_fleet(
     screen: &Screen,
     fleet: FakeFleet,
 ) -> (
-    Result<msk_mtls_rule::app::audit::report::AuditReport, msk_mtls_rule::app::audit::AuditError>,
+    Result<msk_mtls_rule::audit::report::AuditReport, msk_mtls_rule::audit::AuditError>,
     Vec<String>,
 ) {
-    use msk_mtls_rule::app::audit::{args::parse_audit_args, audit, Progress};
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    let request = parse_audit_args(&args, |_| unreachable!()).unwrap();
+    use msk_mtls_rule::audit::{audit, Progress};
+    let request = msk_mtls_rule::cli::audit::request_from_args(args, |_| unreachable!()).unwrap();
     let (history, sink) = (FakeHistory::default(), FakeSink::default());
     let cas = FakeCas::active_for_days(&ca(0), 400);
     let assumed = std::sync::Mutex::new(Vec::new());
@@ -1318,14 +1317,14 @@ async fn an_organization_audit_reads_active_accounts_through_the_role_and_names_
     assert_eq!(report.unreadable[0].account, "333333333333");
     assert_eq!(report.unreadable[0].region, None);
     assert!(report.unreadable[0].reason.contains("AccessDenied"));
-    let rows: Vec<(&str, &str, &str, ComplianceType)> = report
+    let rows: Vec<(&str, &str, String, ComplianceType)> = report
         .clusters
         .iter()
         .map(|c| {
             (
                 c.account.as_str(),
                 c.region.as_str(),
-                c.name(),
+                c.name().into_owned(),
                 c.compliance,
             )
         })
@@ -1333,8 +1332,13 @@ async fn an_organization_audit_reads_active_accounts_through_the_role_and_names_
     let mut expected = Vec::new();
     for account in [OWN, "444444444444"] {
         for region in ["eu-west-1", "us-east-1"] {
-            expected.push((account, region, "c0", ComplianceType::Compliant));
-            expected.push((account, region, "c1", ComplianceType::NonCompliant));
+            expected.push((account, region, "c0".to_owned(), ComplianceType::Compliant));
+            expected.push((
+                account,
+                region,
+                "c1".to_owned(),
+                ComplianceType::NonCompliant,
+            ));
         }
     }
     assert_eq!(rows, expected, "every account-region, sorted");
@@ -1412,7 +1416,7 @@ async fn with_no_region_configured_the_audit_needs_regions_named() {
     let (report, _) = audit_with(&directory, &[], &Screen::default()).await;
     assert!(matches!(
         report,
-        Err(msk_mtls_rule::app::audit::AuditError::NoRegion)
+        Err(msk_mtls_rule::audit::AuditError::NoRegion)
     ));
     assert!(directory.calls.lock().unwrap().is_empty(), "no call at all");
     let (report, _) = audit_with(&directory, &["--regions", "eu-west-1"], &Screen::default()).await;
@@ -1608,8 +1612,12 @@ async fn the_scheduled_probe_lists_provisioned_clusters_by_tag() {
         fleet: &fleet,
         assumed: &assumed,
     };
-    let arn =
-        |index: usize| format!("arn:aws:kafka:us-east-1:123456789012:cluster/c{index}/uuid-5");
+    let arn = |index: usize| {
+        ClusterArn::parse(&format!(
+            "arn:aws:kafka:us-east-1:123456789012:cluster/c{index}/uuid-5"
+        ))
+        .unwrap()
+    };
     let tagged = |key: Option<&str>, value: Option<&str>| Clusters::Listed {
         tag_key: key.map(str::to_owned),
         tag_value: value.map(str::to_owned),
@@ -1710,7 +1718,7 @@ async fn scheduled_clusters_not_done_by_the_deadline_are_inconclusive_and_none_i
         networks: vec![Network::Private],
         allowed_sasl: Vec::new(),
     };
-    let arns = [arn("slow"), arn("shut")];
+    let arns = [arn("slow"), arn("shut")].map(|arn| ClusterArn::parse(&arn).unwrap());
     let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
     let reports = probe_clusters(&own, &arns, &settings, deadline).await;
     let read: Vec<(&str, Verdict, bool)> = reports

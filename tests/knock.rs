@@ -7,11 +7,11 @@ mod tls_servers;
 use std::time::Duration;
 
 use msk_mtls_rule::aws::sdk::AwsAccount;
-use msk_mtls_rule::probe::args::{Format, ProbeRequest, Target};
 use msk_mtls_rule::probe::endpoints::{Endpoint, Listener, Network};
 use msk_mtls_rule::probe::knock::Identity;
 use msk_mtls_rule::probe::run::probe;
 use msk_mtls_rule::probe::{Attempt, Outcome, ProbeReport, Verdict};
+use msk_mtls_rule::probe::{ProbeRequest, Target};
 use msk_mtls_rule::rule::params::SaslMechanism;
 
 use tls_servers::{server_config, ClientAuth, Jsse, OpensslServer, Pki, Servers, Version};
@@ -46,7 +46,6 @@ fn probe_allowing(
         networks: Network::ALL.to_vec(),
         connect_timeout: Duration::from_millis(1500),
         read_timeout: Duration::from_millis(1500),
-        format: Format::Json,
     };
     // The servers run on a runtime of their own; the probe gets this one.
     tokio::runtime::Builder::new_current_thread()

@@ -17,10 +17,10 @@ use msk_mtls_rule::aws::ports::{ConfigService, PrivateCaService};
 use msk_mtls_rule::aws::sdk::AwsAccount;
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ItemStatus;
+use msk_mtls_rule::rule::ca::{CaHealth, CaStatus};
 use msk_mtls_rule::rule::evaluation::{
     ComplianceType, Evaluation, ResourceKey, ResourceType as RuleResourceType,
 };
-use msk_mtls_rule::rule::verdict::{CaHealth, CaStatus};
 use msk_mtls_rule::Timestamp;
 
 const CLUSTER: &str =
@@ -545,10 +545,11 @@ fn config_json(k: Knobs) -> serde_json::Value {
 #[test]
 fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
     use msk_mtls_rule::edge::configuration::read_facts_from_value;
+    use msk_mtls_rule::rule::ca::CaHealthReport;
     use msk_mtls_rule::rule::checks::Finding;
     use msk_mtls_rule::rule::facts::ClientBroker;
     use msk_mtls_rule::rule::params::{RuleParams, SaslMechanism};
-    use msk_mtls_rule::rule::verdict::{evaluate, CaHealthReport};
+    use msk_mtls_rule::rule::verdict::evaluate;
     use std::collections::BTreeSet;
 
     let flags = [None, Some(None), Some(Some(true)), Some(Some(false))];
@@ -1118,8 +1119,9 @@ mod over_http {
     /// A cluster's endpoints come from GetBootstrapBrokers in the cluster's own region.
     #[tokio::test]
     async fn a_clusters_endpoints_are_asked_of_its_own_region() {
-        use msk_mtls_rule::probe::args::Target;
         use msk_mtls_rule::probe::endpoints::{Endpoint, Listener, Network};
+        use msk_mtls_rule::probe::Target;
+        use msk_mtls_rule::rule::arn::ClusterArn;
         const ARN: &str = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/u-1";
         let script = Script {
             answers: vec![(
@@ -1131,7 +1133,7 @@ mod over_http {
         };
         let selected = msk_mtls_rule::probe::run::endpoints_of(
             &account(&script),
-            &Target::Cluster(ARN.into()),
+            &Target::Cluster(ClusterArn::parse(ARN).unwrap()),
             &Network::ALL,
         )
         .await
@@ -1160,7 +1162,7 @@ mod over_http {
         };
         let error = msk_mtls_rule::probe::run::endpoints_of(
             &account(&refused),
-            &Target::Cluster(ARN.into()),
+            &Target::Cluster(ClusterArn::parse(ARN).unwrap()),
             &Network::ALL,
         )
         .await

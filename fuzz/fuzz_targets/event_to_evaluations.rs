@@ -6,20 +6,20 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use msk_mtls_rule::app::alerts::AlertSettings;
+use msk_mtls_rule::alerts::settings::AlertSettings;
 use msk_mtls_rule::app::delivery::Mode;
 use msk_mtls_rule::aws::ports::{
     Accounts, ConfigService, Held, KafkaService, ListedCluster, Message, Notifier, Page,
     PrivateCaService,
 };
-use msk_mtls_rule::rule::alert::HeldResult;
+use msk_mtls_rule::rule::held::HeldResult;
 use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::{ConfigurationItem, ItemStatus};
 use msk_mtls_rule::edge::json::Json;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType, ANNOTATION_MAX_CHARS};
 use msk_mtls_rule::rule::facts::{Cluster, ClusterFacts};
-use msk_mtls_rule::rule::verdict::{CaHealth, CaStatus};
+use msk_mtls_rule::rule::ca::{CaHealth, CaStatus};
 use msk_mtls_rule::{RuleError, Timestamp};
 
 /// Answers every AWS question with something plausible, so the fuzzer reaches every path.

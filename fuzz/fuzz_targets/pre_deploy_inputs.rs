@@ -11,7 +11,7 @@ use msk_mtls_rule::edge::json::Json;
 use msk_mtls_rule::probe::endpoints::parse_bootstrap;
 use msk_mtls_rule::app::scheduled_probe::parse_probe_event;
 use msk_mtls_rule::rule::params::RuleParams;
-use msk_mtls_rule::rule::verdict::CaHealthReport;
+use msk_mtls_rule::rule::ca::CaHealthReport;
 use msk_mtls_rule::Timestamp;
 
 fuzz_target!(|data: &[u8]| {

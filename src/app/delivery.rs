@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::app::alerts::{message_of, Followed};
+use crate::alerts::{message_of, Followed};
 use crate::aws::ports::{ConfigService, Message, Notifier};
 use crate::edge::event::ResultToken;
 use crate::error::RuleError;
-use crate::rule::alert::{with_alert_pending, Transition};
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{ComplianceType, Evaluation};
+use crate::rule::held::{with_alert_pending, Transition};
 
 /// PutEvaluations accepts at most 100 evaluations a call.
 pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
@@ -283,11 +283,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::app::alerts::{follow_up, Context};
+    use crate::alerts::{follow_up, Context};
     use crate::aws::ports::{Held, Page};
     use crate::edge::item::ConfigurationItem;
-    use crate::rule::alert::HeldResult;
     use crate::rule::evaluation::{ResourceKey, ResourceType};
+    use crate::rule::held::HeldResult;
     use crate::rule::time::Timestamp;
 
     /// Config that takes every evaluation, recording each batch's size.

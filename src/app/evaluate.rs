@@ -1,23 +1,23 @@
-//! From a parsed event to evaluations, by message type: the item in a change event, the item an
-//! oversized notification is about, or every cluster in a sweep (sweep.rs).
+//! From a parsed event to evaluations: the item in a change event, or the item an oversized
+//! notification is about; a sweep (sweep.rs) judges every cluster with the same evaluator.
 
 use std::collections::BTreeMap;
 
-use crate::app::alerts::{follow_up, Context, Followed};
+use crate::alerts::{follow_up, Context, Followed};
 use crate::app::delivery::Delivery;
-use crate::app::sweep::sweep;
 use crate::aws::ports::{Account, Notifier};
-use crate::edge::event::{ConfigRuleEvent, Notification};
+use crate::edge::event::ConfigRuleEvent;
 use crate::edge::item::ConfigurationItem;
 use crate::error::RuleError;
-use crate::rule::alert::HeldResult;
 use crate::rule::applicability::{applicability, NotApplicable, Subject};
+use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
 use crate::rule::facts::Cluster;
+use crate::rule::held::HeldResult;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::{evaluate, CaHealthReport};
+use crate::rule::verdict::evaluate;
 
 /// GetComplianceDetailsByConfigRule takes a rule name of at most 64 characters, although Config
 /// lets a rule be named with up to 128.
@@ -81,21 +81,36 @@ pub struct Judged {
 }
 
 impl<A: Account> Evaluator<'_, A> {
-    pub async fn run<N: Notifier>(
+    /// A change event's item, judged, followed up and handed to `out`.
+    pub async fn run_change<N: Notifier>(
         &mut self,
         event: &ConfigRuleEvent,
+        item: &ConfigurationItem,
         out: &mut Delivery<'_, A, N>,
     ) -> Result<(), RuleError> {
-        let judged = match &event.notification {
-            Notification::Change(item) => self.evaluate_item(item, event.event_left_scope).await?,
-            Notification::Oversized(summary) => {
-                self.evaluate_oversized(summary, event.event_left_scope)
-                    .await?
-            }
-            Notification::Scheduled {
-                notification_creation_time,
-            } => return sweep(self, rule_name(event)?, *notification_creation_time, out).await,
-        };
+        let judged = self.evaluate_item(item, event.event_left_scope).await?;
+        self.push(event, judged, out).await
+    }
+
+    /// The item an oversized notification is about, judged, followed up and handed to `out`.
+    pub async fn run_oversized<N: Notifier>(
+        &mut self,
+        event: &ConfigRuleEvent,
+        summary: &ConfigurationItem,
+        out: &mut Delivery<'_, A, N>,
+    ) -> Result<(), RuleError> {
+        let judged = self
+            .evaluate_oversized(summary, event.event_left_scope)
+            .await?;
+        self.push(event, judged, out).await
+    }
+
+    async fn push<N: Notifier>(
+        &self,
+        event: &ConfigRuleEvent,
+        judged: Judged,
+        out: &mut Delivery<'_, A, N>,
+    ) -> Result<(), RuleError> {
         // Another resource type (a tag-scoped rule is sent every tagged resource) is never
         // NON_COMPLIANT, so it has no transition to find.
         let held = if self.follow.read_held && judged.evaluation.resource_type.is_msk_cluster() {
@@ -274,7 +289,7 @@ fn not_applicable(
 }
 
 /// The rule's name, which a sweep needs to find the results it holds.
-fn rule_name(event: &ConfigRuleEvent) -> Result<&str, RuleError> {
+pub(crate) fn rule_name(event: &ConfigRuleEvent) -> Result<&str, RuleError> {
     let name = event.config_rule_name.as_deref().ok_or_else(|| {
         RuleError::InvalidEvent(
             "configRuleName is missing: the results the rule holds (for a sweep's stale results, \

@@ -1,34 +1,57 @@
-//! One invocation, from the event's text to its evaluations, for both ways in: the Lambda handler
-//! (`lambda`) sends them to Config, the local command (`local`) prints them. `audit` judges every
-//! cluster the credentials can list, with the same evaluator, and writes nothing. Parse, choose the
-//! account's credentials, dispatch by message type, sweep, deliver, summarise.
+//! One invocation, from the event's text to its evaluations, for both ways in: the Lambda function
+//! sends them to Config, `msk-mtls-rule evaluate` prints them. Parse, choose the account's
+//! credentials, dispatch by message type, sweep, deliver, summarise. Also the hook's answer and the
+//! scheduled probe's run, which the function serves beside the rule.
 
 pub mod access;
-pub mod alerts;
-pub mod audit;
 pub mod delivery;
 pub mod evaluate;
-pub mod flags;
 pub mod hook;
-pub mod lambda;
-pub mod local;
 pub mod scheduled_probe;
 pub mod sweep;
 
+use crate::alerts::settings::AlertSettings;
+use crate::alerts::{unhealthy_cas, Context};
 use crate::app::access::{account_access, AccountAccess};
-use crate::app::alerts::{unhealthy_cas, AlertSettings, Context};
 use crate::app::delivery::{AlertSink, Delivery, InvocationSummary, Mode};
-use crate::app::evaluate::{Evaluator, Follow};
+use crate::app::evaluate::{rule_name, Evaluator, Follow};
+use crate::app::sweep::sweep;
 use crate::aws::ports::{Account, Accounts, Notifier};
 use crate::edge::event::ConfigRuleEvent;
 use crate::edge::event::Notification;
 use crate::error::RuleError;
-use crate::metrics::Trigger;
+use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::Evaluation;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::CaHealthReport;
+
+/// What the metrics are split by, beside the rule: a sweep's counts (a picture of the whole fleet)
+/// are never summed with the change events'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Change,
+    Oversized,
+    Scheduled,
+}
+
+impl Trigger {
+    pub fn of(notification: &Notification) -> Self {
+        match notification {
+            Notification::Change(_) => Trigger::Change,
+            Notification::Oversized(_) => Trigger::Oversized,
+            Notification::Scheduled { .. } => Trigger::Scheduled,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Change => "ConfigurationItemChange",
+            Trigger::Oversized => "OversizedConfigurationItemChange",
+            Trigger::Scheduled => "Scheduled",
+        }
+    }
+}
 
 /// What an invocation did.
 #[derive(Debug)]
@@ -90,14 +113,13 @@ async fn evaluate_in<A: Account, N: Notifier>(
     alerts: &AlertSettings,
     now: Timestamp,
 ) -> Result<Outcome, RuleError> {
-    let region = std::env::var("AWS_REGION").unwrap_or_default();
     let follow = Follow {
         read_held: mode == Mode::Send,
         owner_tag_keys: &alerts.owner_tag_keys,
         context: Context {
             rule_name: event.config_rule_name.as_deref().unwrap_or_default(),
             account: event.account_id.as_deref().unwrap_or_default(),
-            region: &region,
+            region: &alerts.region,
         },
         ca_alert_days: alerts.ca_alert_days,
     };
@@ -109,7 +131,25 @@ async fn evaluate_in<A: Account, N: Notifier>(
         cas: CaHealthReport::new(),
         follow,
     };
-    evaluator.run(event, &mut delivery).await?;
+    match &event.notification {
+        Notification::Change(item) => evaluator.run_change(event, item, &mut delivery).await?,
+        Notification::Oversized(summary) => {
+            evaluator
+                .run_oversized(event, summary, &mut delivery)
+                .await?
+        }
+        Notification::Scheduled {
+            notification_creation_time,
+        } => {
+            sweep(
+                &mut evaluator,
+                rule_name(event)?,
+                *notification_creation_time,
+                &mut delivery,
+            )
+            .await?
+        }
+    }
     let (mut summary, evaluations) = delivery.finish().await?;
     summary.ca_days_to_expiry = evaluator
         .cas

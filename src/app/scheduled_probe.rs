@@ -9,13 +9,15 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::app::sweep::{Listing, Pager};
+use crate::app::sweep::Listing;
+use crate::aws::pager::Pager;
 use crate::aws::ports::{Brokers, Directory, KafkaService};
 use crate::error::RuleError;
-use crate::probe::args::{is_cluster_arn, Format, ProbeRequest, Target, DEFAULT_TIMEOUT};
 use crate::probe::endpoints::Network;
 use crate::probe::run::probe;
 use crate::probe::{ProbeReport, Verdict};
+use crate::probe::{ProbeRequest, Target, DEFAULT_TIMEOUT};
+use crate::rule::arn::ClusterArn;
 use crate::rule::evaluation::ResourceType;
 use crate::rule::params::{parse_sasl_mechanisms, SaslMechanism};
 
@@ -79,7 +81,7 @@ impl ProbeSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Clusters {
     /// `{"clusterArns": ["arn:...", ...]}`.
-    Named(Vec<String>),
+    Named(Vec<ClusterArn>),
     /// `{"listClusters": {"tagKey": "...", "tagValue": "..."}}`: every provisioned cluster of the
     /// function's region (ListClustersV2), those with the tag when a key is given (and that value
     /// when one is given). Empty strings mean none.
@@ -103,9 +105,10 @@ pub fn parse_probe_event(event: &Value) -> Result<Clusters, String> {
                 return Err("clusterArns is empty".into());
             }
             arns.iter()
-                .map(|arn| match arn.as_str() {
-                    Some(arn) if is_cluster_arn(arn) => Ok(arn.to_owned()),
-                    _ => Err(format!("clusterArns holds {arn}, not an MSK cluster ARN")),
+                .map(|arn| {
+                    arn.as_str()
+                        .and_then(ClusterArn::parse)
+                        .ok_or_else(|| format!("clusterArns holds {arn}, not an MSK cluster ARN"))
                 })
                 .collect::<Result<_, _>>()
                 .map(Clusters::Named)
@@ -146,7 +149,7 @@ pub fn parse_probe_event(event: &Value) -> Result<Clusters, String> {
 pub async fn clusters_to_probe<K: KafkaService>(
     kafka: &K,
     clusters: &Clusters,
-) -> Result<Vec<String>, RuleError> {
+) -> Result<Vec<ClusterArn>, RuleError> {
     let (tag_key, tag_value) = match clusters {
         Clusters::Named(arns) => return Ok(arns.clone()),
         Clusters::Listed { tag_key, tag_value } => (tag_key, tag_value),
@@ -166,7 +169,13 @@ pub async fn clusters_to_probe<K: KafkaService>(
                 (Some(key), Some(value)) => listed.tags.get(key) == Some(value),
             };
             if tagged {
-                arns.insert(listed.arn);
+                let arn = ClusterArn::parse(&listed.arn).ok_or_else(|| {
+                    RuleError::aws(
+                        "ListClustersV2",
+                        format!("listed {:?}, not an MSK cluster ARN", listed.arn),
+                    )
+                })?;
+                arns.insert(arn);
             }
         }
         if !pages.advance(page.next_token)? {
@@ -192,18 +201,17 @@ pub async fn clusters_to_probe<K: KafkaService>(
 /// One cluster's probe with the system's roots and no control certificate.
 pub async fn probe_cluster<D: Directory + Brokers>(
     aws: &D,
-    arn: &str,
+    arn: &ClusterArn,
     settings: &ProbeSettings,
 ) -> ProbeReport {
     let request = ProbeRequest {
-        target: Target::Cluster(arn.to_owned()),
+        target: Target::Cluster(arn.clone()),
         ca_bundle: None,
         control: None,
         allowed_sasl: settings.allowed_sasl.clone(),
         networks: settings.networks.clone(),
         connect_timeout: settings.timeout,
         read_timeout: settings.timeout,
-        format: Format::Json,
     };
     match probe(aws, request).await {
         Ok(report) => report,
@@ -215,7 +223,7 @@ pub async fn probe_cluster<D: Directory + Brokers>(
 /// by then is INCONCLUSIVE, so every cluster gets a report and a metric.
 pub async fn probe_clusters<D: Directory + Brokers>(
     aws: &D,
-    arns: &[String],
+    arns: &[ClusterArn],
     settings: &ProbeSettings,
     deadline: Instant,
 ) -> Vec<ProbeReport> {
@@ -237,9 +245,9 @@ pub async fn probe_clusters<D: Directory + Brokers>(
         .await
 }
 
-fn inconclusive(arn: &str, reason: String) -> ProbeReport {
+fn inconclusive(arn: &ClusterArn, reason: String) -> ProbeReport {
     ProbeReport {
-        target: arn.to_owned(),
+        target: arn.to_string(),
         results: Vec::new(),
         verdict: Verdict::Inconclusive,
         reason,
@@ -260,7 +268,7 @@ mod tests {
     fn the_event_names_clusters_or_a_listing_and_nothing_else() {
         assert_eq!(
             parse_probe_event(&json!({"clusterArns": [ARN]})),
-            Ok(Clusters::Named(vec![ARN.into()]))
+            Ok(Clusters::Named(vec![ClusterArn::parse(ARN).unwrap()]))
         );
         assert_eq!(
             parse_probe_event(&json!({"listClusters": {}})),

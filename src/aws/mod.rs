@@ -1,4 +1,6 @@
-//! AWS at the edge: the ports the application calls (`ports`) and their AWS SDK adapter (`sdk`).
+//! AWS at the edge: the ports the application calls (`ports`), their AWS SDK adapter (`sdk`), and
+//! the paging every listing shares (`pager`).
 
+pub mod pager;
 pub mod ports;
 pub mod sdk;

@@ -7,12 +7,12 @@ use std::future::Future;
 
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
+use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
-use crate::rule::alert::HeldResult;
-use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
-use crate::rule::facts::Cluster;
+use crate::rule::ca::CaHealth;
+use crate::rule::evaluation::{Evaluation, ResourceKey};
+use crate::rule::held::HeldResult;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::CaHealth;
 
 /// One page of an AWS listing and the token of the next, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,15 +28,6 @@ impl<T> Default for Page<T> {
             next_token: None,
         }
     }
-}
-
-/// A cluster as the Kafka API lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListedCluster {
-    pub resource_type: ResourceType,
-    pub arn: String,
-    pub tags: BTreeMap<String, String>,
-    pub cluster: Cluster,
 }
 
 pub trait ConfigService {

@@ -23,18 +23,19 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::sync::OnceCell;
 
 use crate::aws::ports::{
-    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster,
-    MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
+    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, MemberAccount,
+    Message, Notifier, Page, PrivateCaService, Stacks,
 };
-use crate::edge::event::{to_timestamp, ResultToken};
+use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
-use crate::edge::kafka::listed_cluster;
+use crate::edge::kafka::{listed_cluster, ListedCluster};
+use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
-use crate::rule::alert::HeldResult;
+use crate::rule::ca::{CaHealth, CaStatus};
 use crate::rule::evaluation::ComplianceType;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
+use crate::rule::held::HeldResult;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::{CaHealth, CaStatus};
 
 /// Attempts per AWS call. Config throttles PutEvaluations under load, so the rule gives throttling
 /// two more attempts than the SDK's default three, with the SDK's jittered exponential backoff.
@@ -560,7 +561,7 @@ impl ConfigService for AwsAccount {
         rule_name: &str,
         resource: &ResourceKey,
     ) -> Result<Option<HeldResult>, RuleError> {
-        let mut pages = crate::app::sweep::Pager::new("GetComplianceDetailsByResource");
+        let mut pages = crate::aws::pager::Pager::new("GetComplianceDetailsByResource");
         loop {
             let output = self
                 .config()

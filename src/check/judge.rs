@@ -8,12 +8,13 @@ use serde_json::{json, Map, Value};
 use crate::check::sources::{is_unknown, unknown};
 use crate::edge::configuration::read_facts_from_value;
 use crate::rule::applicability::{applicability, Presence, Subject};
+use crate::rule::ca::{CaHealth, CaHealthReport};
 use crate::rule::checks::{Check, Finding, Inputs};
 use crate::rule::evaluation::{annotation, ComplianceType, ResourceType};
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::{findings_by_check, CaHealth, CaHealthReport};
+use crate::rule::verdict::findings_by_check;
 
 /// The most combinations of conditions judged for one cluster.
 pub const MAX_VARIANTS: usize = 64;

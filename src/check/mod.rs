@@ -12,87 +12,29 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::app::flags::Flags;
 use crate::aws::ports::PrivateCaService;
 use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged, UNKNOWN_CA};
-use crate::check::sources::{candidates, NotRead};
+use crate::check::sources::{candidates, Candidate, NotRead};
+use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::{plain, CHECKS};
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::CaHealthReport;
 
-pub const USAGE: &str =
-    "       msk-mtls-rule check [--parameters JSON|@FILE] [--format text|json|sarif]
-                            [--skip-unrecognised] FILE...
-                                              judge the MSK clusters of CloudFormation templates and
-                                              Terraform plans (JSON); --skip-unrecognised passes over
-                                              (with a note) a file that is neither and names neither,
-                                              as a pre-commit hook needs; exit 0 all judged and none
-                                              NON_COMPLIANT, 1 some NON_COMPLIANT, 2 usage or
-                                              unreadable input, 3 a part not judged (nested stack,
-                                              module, macro)";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-    Sarif,
-}
-
+/// What to check: the files, and the rule's parameters.
 pub struct CheckRequest {
-    pub files: Vec<String>,
+    pub files: Vec<Input>,
     pub params: RuleParams,
-    pub format: Format,
-    /// A file that is neither a template nor a plan (and names neither) is passed over with a note
-    /// instead of stopping the check: only when asked for by the flag, never by guessing.
-    pub skip_unrecognised: bool,
 }
 
-pub fn parse_check_args(
-    args: &[String],
-    read_file: impl Fn(&str) -> std::io::Result<String>,
-) -> Result<CheckRequest, String> {
-    let flags = Flags::read(
-        "check",
-        args,
-        &["--parameters", "--format"],
-        &["--skip-unrecognised"],
-    )?;
-    if flags.positional.is_empty() {
-        return Err("check: give at least one template or plan file".into());
-    }
-    let params = match flags.parameters("check", read_file)? {
-        None => RuleParams {
-            check_certificate_authority_status: false,
-            ..RuleParams::default()
-        },
-        Some((mut params, json)) => {
-            // The CA check calls AWS: only when asked for by name.
-            let asked = serde_json::from_str::<Value>(&json)
-                .ok()
-                .and_then(|value| value.get("checkCertificateAuthorityStatus").cloned())
-                .is_some();
-            params.check_certificate_authority_status &= asked;
-            params
-        }
-    };
-    let format = match flags.value("--format") {
-        None | Some("text") => Format::Text,
-        Some("json") => Format::Json,
-        Some("sarif") => Format::Sarif,
-        Some(other) => {
-            return Err(format!(
-                "check: --format {other:?} is not one of text, json, sarif"
-            ))
-        }
-    };
-    Ok(CheckRequest {
-        skip_unrecognised: flags.has("--skip-unrecognised"),
-        files: flags.positional,
-        params,
-        format,
-    })
+/// One file to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub path: String,
+    /// A file that is neither a template nor a plan (and names neither) is passed over with a note
+    /// instead of stopping the check: only when asked for (a flag, a directory walked), never by
+    /// guessing.
+    pub skip_unrecognised: bool,
 }
 
 /// One cluster of one file, judged, or a part of a file that may hold clusters and is not judged.
@@ -154,19 +96,19 @@ pub async fn check_files<C: PrivateCaService>(
     read_file: impl Fn(&str) -> std::io::Result<String>,
     now: Timestamp,
 ) -> Result<CheckReport, CheckError> {
-    let mut checked = Vec::new();
-    let mut skipped = Vec::new();
-    let mut report = CaHealthReport::new();
+    let mut report = CheckReport::default();
+    let mut health = CaHealthReport::new();
     if request.params.check_certificate_authority_status {
-        report.insert(UNKNOWN_CA.to_owned(), unknown_ca_health());
+        health.insert(UNKNOWN_CA.to_owned(), unknown_ca_health());
     }
-    for file in &request.files {
+    for input in &request.files {
+        let file = &input.path;
         let text = read_file(file)
             .map_err(|e| CheckError::Unreadable(format!("{file}: cannot read: {e}")))?;
         let found = match candidates(&text) {
             Ok(found) => found,
-            Err(NotRead::Unrecognised(why)) if request.skip_unrecognised => {
-                skipped.push((file.clone(), why));
+            Err(NotRead::Unrecognised(why)) if input.skip_unrecognised => {
+                report.skipped.push((file.clone(), why));
                 continue;
             }
             Err(error) => {
@@ -177,50 +119,58 @@ pub async fn check_files<C: PrivateCaService>(
             }
         };
         for candidate in found {
-            if let Some(why) = candidate.not_judged {
-                checked.push(Checked {
-                    file: file.clone(),
-                    resource: candidate.resource,
-                    resource_type: candidate.resource_type,
-                    line: candidate.line,
-                    verdict: Verdict::NotJudged(why),
-                });
-                continue;
-            }
-            if request.params.check_certificate_authority_status {
-                for arn in cas_named(&candidate.properties) {
-                    if let Entry::Vacant(slot) = report.entry(arn) {
-                        let health = cas
-                            .health(slot.key())
-                            .await
-                            .map_err(|e| CheckError::Aws(format!("{file}: {}", e.message())))?;
-                        slot.insert(health);
-                    }
-                }
-            }
-            let judged = judge(
-                &candidate.resource_type,
-                &candidate.properties,
-                &request.params,
-                &report,
-                now,
-            )
-            .map_err(|e| {
-                CheckError::Unreadable(format!(
-                    "{file}: {} ({}): {e}",
-                    candidate.resource, candidate.resource_type
-                ))
-            })?;
-            checked.push(Checked {
+            let verdict = match candidate.not_judged {
+                Some(why) => Verdict::NotJudged(why),
+                None => Verdict::Judged(
+                    judge_candidate(cas, file, &candidate, &request.params, &mut health, now)
+                        .await?,
+                ),
+            };
+            report.checked.push(Checked {
                 file: file.clone(),
                 resource: candidate.resource,
                 resource_type: candidate.resource_type,
                 line: candidate.line,
-                verdict: Verdict::Judged(judged),
+                verdict,
             });
         }
     }
-    Ok(CheckReport { checked, skipped })
+    Ok(report)
+}
+
+/// One cluster's verdict, its CAs looked up first (once per run) when the parameters ask for it.
+async fn judge_candidate<C: PrivateCaService>(
+    cas: &C,
+    file: &str,
+    candidate: &Candidate,
+    params: &RuleParams,
+    health: &mut CaHealthReport,
+    now: Timestamp,
+) -> Result<Judged, CheckError> {
+    if params.check_certificate_authority_status {
+        for arn in cas_named(&candidate.properties) {
+            if let Entry::Vacant(slot) = health.entry(arn) {
+                let found = cas
+                    .health(slot.key())
+                    .await
+                    .map_err(|e| CheckError::Aws(format!("{file}: {}", e.message())))?;
+                slot.insert(found);
+            }
+        }
+    }
+    judge(
+        &candidate.resource_type,
+        &candidate.properties,
+        params,
+        health,
+        now,
+    )
+    .map_err(|e| {
+        CheckError::Unreadable(format!(
+            "{file}: {} ({}): {e}",
+            candidate.resource, candidate.resource_type
+        ))
+    })
 }
 
 /// 1 when a cluster is NON_COMPLIANT; otherwise 3 when a part of a file is not judged (the check

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::edge::configuration::{read_facts, ReadError};
-use crate::edge::event::{parse_time, required, required_text, to_timestamp};
 use crate::edge::json::Json;
+use crate::edge::read::{parse_time, required, required_text, to_timestamp};
 use crate::error::RuleError;
 use crate::rule::applicability::Presence;
 use crate::rule::evaluation::ResourceType;

@@ -7,10 +7,18 @@ use aws_sdk_kafka::types::{
     ClientBroker as KafkaClientBroker, Cluster as KafkaCluster, ClusterType, Provisioned,
 };
 
-use crate::aws::ports::ListedCluster;
 use crate::error::RuleError;
 use crate::rule::evaluation::ResourceType;
 use crate::rule::facts::{ClientBroker, Cluster, RecordedAccess, RecordedTls};
+
+/// A cluster as the Kafka API lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedCluster {
+    pub resource_type: ResourceType,
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    pub cluster: Cluster,
+}
 
 /// A Kafka API cluster, mapped member by member to the same `RecordedAccess` a Config item fills,
 /// so both triggers give one verdict for one cluster.

@@ -7,3 +7,4 @@ pub mod hook;
 pub mod item;
 pub mod json;
 pub mod kafka;
+pub mod read;

@@ -3,18 +3,42 @@
 //! cluster's Private CA issued. Settings can say mTLS while a listener still lets anyone in; the
 //! probe reads no setting. It sends TLS handshakes and Kafka's `ApiVersions`, nothing else.
 
-pub mod args;
 pub mod endpoints;
 pub mod kafka;
 pub mod knock;
 pub mod run;
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 
 use crate::probe::endpoints::{Endpoint, Listener, Network};
+use crate::probe::knock::Identity;
+use crate::rule::arn::ClusterArn;
 use crate::rule::params::SaslMechanism;
+
+/// What a probe knocks on, and with what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Cluster(ClusterArn),
+    Endpoints(Vec<Endpoint>),
+}
+
+pub struct ProbeRequest {
+    pub target: Target,
+    /// Roots to verify brokers with: these, or the system's when `None`.
+    pub ca_bundle: Option<Vec<CertificateDer<'static>>>,
+    pub control: Option<Identity>,
+    pub allowed_sasl: Vec<SaslMechanism>,
+    /// A cluster's endpoints knocked on: those of these networks (every one unless narrowed).
+    pub networks: Vec<Network>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What was tried on an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -644,11 +668,10 @@ mod tests {
 
     #[test]
     fn exit_statuses_are_the_documented_ones() {
-        assert_eq!(Verdict::Enforced.exit_status(), 0);
-        assert_eq!(Verdict::NotEnforced.exit_status(), 1);
-        assert_eq!(Verdict::Inconclusive.exit_status(), 3);
-        assert!(args::USAGE.contains("exit 0 ENFORCED, 1 NOT_ENFORCED,\n"));
-        assert!(args::USAGE.contains("3 INCONCLUSIVE, 2 usage"));
+        use crate::error::exit;
+        assert_eq!(Verdict::Enforced.exit_status(), exit::NOTHING_FOUND);
+        assert_eq!(Verdict::NotEnforced.exit_status(), exit::FINDINGS);
+        assert_eq!(Verdict::Inconclusive.exit_status(), exit::COULD_NOT_FINISH);
     }
 
     #[test]

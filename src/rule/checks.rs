@@ -4,10 +4,10 @@
 
 use std::fmt;
 
+use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
 use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts};
 use crate::rule::params::{RuleParams, SaslMechanism};
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::{CaHealth, CaHealthReport, CaStatus};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
@@ -67,6 +67,16 @@ impl fmt::Display for Finding {
     }
 }
 
+impl Finding {
+    /// The check this finding comes from.
+    pub fn check(&self) -> &'static Check {
+        CHECKS
+            .iter()
+            .find(|check| (check.covers)(self))
+            .unwrap_or(&CHECKS[0])
+    }
+}
+
 /// The CA's id is what its owner recognises in the console, and it keeps the annotation short.
 fn ca_id(arn: &str) -> &str {
     arn.rsplit_once("certificate-authority/")
@@ -117,13 +127,6 @@ impl fmt::Display for InPlace {
     }
 }
 
-/// The mTLS client authentication MSK's UpdateSecurity sets: TLS with the Private CA, nothing else.
-macro_rules! mtls_only {
-    () => {
-        r#"aws kafka update-security --cluster-arn <arn> --current-version <version> --client-authentication '{"Tls":{"Enabled":true,"CertificateAuthorityArnList":["<ca-arn>"]},"Unauthenticated":{"Enabled":false},"Sasl":{"Iam":{"Enabled":false},"Scram":{"Enabled":false}}}'"#
-    };
-}
-
 pub struct Check {
     pub name: &'static str,
     /// When the check fails, for the README.
@@ -131,6 +134,8 @@ pub struct Check {
     /// What the owner changes.
     pub remediation: Remediation,
     pub find: fn(&Inputs) -> Vec<Finding>,
+    /// The findings that are this check's (each finding is one check's: tested).
+    pub covers: fn(&Finding) -> bool,
     /// Findings that show every annotation the check writes, for the README.
     pub examples: fn() -> Vec<Finding>,
 }
@@ -152,9 +157,10 @@ impl fmt::Debug for Check {
 pub const CHECKS: &[Check] = &[
     Check {
         name: "unauthenticated access",
+        covers: |finding| matches!(finding, Finding::UnauthenticatedAccess),
         fails_when: "`ClientAuthentication.Unauthenticated.Enabled` is true or not recorded, or no client authentication is configured at all (MSK then admits anyone)",
         remediation: Remediation {
-            in_place: InPlace::Command(mtls_only!()),
+            in_place: InPlace::Command(MTLS_ONLY),
             cloudformation: "`ClientAuthentication.Unauthenticated.Enabled: false`",
             terraform: "`client_authentication { unauthenticated = false }`",
         },
@@ -163,9 +169,10 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "TLS client authentication",
+        covers: |finding| matches!(finding, Finding::TlsClientAuthenticationDisabled),
         fails_when: "`ClientAuthentication.Tls.Enabled` is false, or the `Tls` block is absent, or it has neither `Enabled` nor a CA (a CA list without `Enabled` is on: AWS's own procedure, \"Create a cluster that supports client authentication\", writes it so)",
         remediation: Remediation {
-            in_place: InPlace::Command(mtls_only!()),
+            in_place: InPlace::Command(MTLS_ONLY),
             cloudformation: "`ClientAuthentication.Tls.Enabled: true`",
             terraform: "`client_authentication { tls { certificate_authority_arns = [\"<ca-arn>\"] } }`",
         },
@@ -174,9 +181,10 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "Private CA",
+        covers: |finding| matches!(finding, Finding::NoCertificateAuthority),
         fails_when: "`Tls.CertificateAuthorityArnList` is empty",
         remediation: Remediation {
-            in_place: InPlace::Command(mtls_only!()),
+            in_place: InPlace::Command(MTLS_ONLY),
             cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList: [<ca-arn>]`",
             terraform: "`client_authentication { tls { certificate_authority_arns = [\"<ca-arn>\"] } }`",
         },
@@ -185,6 +193,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "TLS-only listener",
+        covers: |finding| matches!(finding, Finding::PlaintextListener { .. }),
         fails_when: "`EncryptionInTransit.ClientBroker` is `TLS_PLAINTEXT`, `PLAINTEXT`, or not recorded (botocore's model gives `TLS_PLAINTEXT` as MSK's default, the MSK API reference `TLS`: the unsafe one is taken): a plaintext listener authenticates nobody",
         remediation: Remediation {
             in_place: InPlace::Command(r#"aws kafka update-security --cluster-arn <arn> --current-version <version> --encryption-info '{"EncryptionInTransit":{"ClientBroker":"TLS"}}'"#),
@@ -204,9 +213,10 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "SASL",
+        covers: |finding| matches!(finding, Finding::SaslNotAllowed(_)),
         fails_when: "SASL/IAM or SASL/SCRAM is enabled (or recorded without its flag) and not in `allowedSaslMechanisms`",
         remediation: Remediation {
-            in_place: InPlace::Command(mtls_only!()),
+            in_place: InPlace::Command(MTLS_ONLY),
             cloudformation: "`ClientAuthentication.Sasl.Iam.Enabled: false`, `ClientAuthentication.Sasl.Scram.Enabled: false` (or allow the mechanism in `allowedSaslMechanisms`)",
             terraform: "`client_authentication { sasl { iam = false, scram = false } }`",
         },
@@ -217,6 +227,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "multi-VPC connectivity",
+        covers: |finding| matches!(finding, Finding::MultiVpcSaslNotAllowed(_)),
         fails_when: "`ConnectivityInfo.VpcConnectivity.ClientAuthentication` opens SASL/IAM or SASL/SCRAM not in `allowedSaslMechanisms`",
         remediation: Remediation {
             in_place: InPlace::Command(r#"aws kafka update-connectivity --cluster-arn <arn> --current-version <version> --connectivity-info '{"VpcConnectivity":{"ClientAuthentication":{"Tls":{"Enabled":true},"Sasl":{"Iam":{"Enabled":false},"Scram":{"Enabled":false}}}}}'"#),
@@ -230,9 +241,10 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "CA allow-list",
+        covers: |finding| matches!(finding, Finding::CertificateAuthorityNotAllowed(_)),
         fails_when: "a CA is not in `allowedCertificateAuthorityArns` (when given)",
         remediation: Remediation {
-            in_place: InPlace::Command(mtls_only!()),
+            in_place: InPlace::Command(MTLS_ONLY),
             cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList`: only allowed CAs",
             terraform: "`client_authentication { tls { certificate_authority_arns } }`: only allowed CAs",
         },
@@ -247,6 +259,14 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "CA health",
+        covers: |finding| matches!(
+            finding,
+            Finding::CertificateAuthorityNotActive { .. }
+                | Finding::CertificateAuthorityExpiring { .. }
+                | Finding::CertificateAuthorityExpiryUnknown(_)
+                | Finding::CertificateAuthorityNotFound(_)
+                | Finding::CertificateAuthorityUnreadable { .. }
+        ),
         fails_when: "with `checkCertificateAuthorityStatus` (default on): the CA is not `ACTIVE`, its certificate expires within `certificateAuthorityExpiryDays` or has expired, its expiry is unknown, it does not exist, or it cannot be read (e.g. AccessDenied on a CA shared from another account)",
         remediation: Remediation {
             in_place: InPlace::NotPossible("the CA is what needs the fix: `aws acm-pca update-certificate-authority --certificate-authority-arn <ca-arn> --status ACTIVE` for a disabled CA, or issue and import a new CA certificate before it expires (`aws acm-pca import-certificate-authority-certificate`), or move the cluster to a healthy CA with `aws kafka update-security`; for a CA shared from another account, let the rule's role call `acm-pca:DescribeCertificateAuthority` on it"),
@@ -272,6 +292,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "required tags",
+        covers: |finding| matches!(finding, Finding::MissingTag(_)),
         fails_when: "a key of `requiredTagKeys` is missing",
         remediation: Remediation {
             in_place: InPlace::Command("aws kafka tag-resource --resource-arn <arn> --tags owner=<owner>"),
@@ -288,6 +309,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "serverless",
+        covers: |finding| matches!(finding, Finding::ServerlessCannotEnforceMtls),
         fails_when: "the cluster is an `AWS::MSK::ServerlessCluster` and `serverlessClusterCompliance` is `NON_COMPLIANT` (by default it is NOT_APPLICABLE)",
         remediation: Remediation {
             in_place: InPlace::NotPossible("MSK Serverless supports SASL/IAM only and cannot be changed to mTLS: create a provisioned cluster with mTLS (`aws kafka create-cluster-v2`) and move the clients that need mTLS to it"),
@@ -361,7 +383,12 @@ pub fn markdown_table() -> String {
     table
 }
 
-/// The README's table of fixes, rendered from `CHECKS`.
+/// The command most fixes share, MSK's UpdateSecurity with TLS client authentication and the
+/// Private CA on, every other way in off.
+pub const MTLS_ONLY: &str = r#"aws kafka update-security --cluster-arn <arn> --current-version <version> --client-authentication '{"Tls":{"Enabled":true,"CertificateAuthorityArnList":["<ca-arn>"]},"Unauthenticated":{"Enabled":false},"Sasl":{"Iam":{"Enabled":false},"Scram":{"Enabled":false}}}'"#;
+
+/// docs/fixes.md's table of fixes, rendered from `CHECKS`, with the command most of them share
+/// written once, after the table.
 pub fn remediation_table() -> String {
     let mut table = String::from(
         "| check | on the running cluster | CloudFormation | Terraform |\n|---|---|---|---|\n",
@@ -369,6 +396,7 @@ pub fn remediation_table() -> String {
     for check in CHECKS {
         let fix = &check.remediation;
         let in_place = match fix.in_place {
+            InPlace::Command(MTLS_ONLY) => "the mTLS-only command (below)".to_owned(),
             InPlace::Command(command) => format!("`{command}`"),
             InPlace::NotPossible(why) => format!("not in place: {why}"),
         };
@@ -377,31 +405,10 @@ pub fn remediation_table() -> String {
             check.name, in_place, fix.cloudformation, fix.terraform
         ));
     }
+    table.push_str(&format!(
+        "\nThe mTLS-only command (`<arn>`, `<version>` and `<ca-arn>` as above):\n\n```sh aws-cli\n{MTLS_ONLY}\n```\n"
+    ));
     table
-}
-
-/// The check a finding comes from.
-pub fn check_of(finding: &Finding) -> &'static Check {
-    let name = match finding {
-        Finding::UnauthenticatedAccess => "unauthenticated access",
-        Finding::TlsClientAuthenticationDisabled => "TLS client authentication",
-        Finding::NoCertificateAuthority => "Private CA",
-        Finding::PlaintextListener { .. } => "TLS-only listener",
-        Finding::SaslNotAllowed(_) => "SASL",
-        Finding::MultiVpcSaslNotAllowed(_) => "multi-VPC connectivity",
-        Finding::CertificateAuthorityNotAllowed(_) => "CA allow-list",
-        Finding::CertificateAuthorityNotActive { .. }
-        | Finding::CertificateAuthorityExpiring { .. }
-        | Finding::CertificateAuthorityExpiryUnknown(_)
-        | Finding::CertificateAuthorityNotFound(_)
-        | Finding::CertificateAuthorityUnreadable { .. } => "CA health",
-        Finding::MissingTag(_) => "required tags",
-        Finding::ServerlessCannotEnforceMtls => "serverless",
-    };
-    CHECKS
-        .iter()
-        .find(|check| check.name == name)
-        .unwrap_or(&CHECKS[0])
 }
 
 #[cfg(test)]
@@ -446,16 +453,18 @@ mod tests {
         assert_eq!(shown, [true; KINDS]);
     }
 
-    /// `MSK_MTLS_RULE_WRITE_README=1 cargo test --lib readme` writes the rendered table into the
-    /// README instead of failing.
+    /// `MSK_MTLS_RULE_WRITE_DOCS=1 cargo test --lib docs` writes the rendered tables into the
+    /// README and docs/fixes.md instead of failing.
     #[test]
-    fn the_readme_table_is_the_check_table() {
-        crate::readme::keep_readme_block(
+    fn the_docs_tables_are_the_check_table() {
+        crate::docs::keep_block(
+            "README.md",
             "<!-- checks:begin (rendered from src/rule/checks.rs) -->\n",
             "<!-- checks:end -->",
             &markdown_table(),
         );
-        crate::readme::keep_readme_block(
+        crate::docs::keep_block(
+            "docs/fixes.md",
             "<!-- fixes:begin (rendered from src/rule/checks.rs) -->\n",
             "<!-- fixes:end -->",
             &remediation_table(),
@@ -507,7 +516,13 @@ mod tests {
     fn every_example_finding_names_the_check_it_is_an_example_of() {
         for check in CHECKS {
             for finding in (check.examples)() {
-                assert_eq!(check_of(&finding), check, "{finding}");
+                assert_eq!(finding.check(), check, "{finding}");
+                let covering: Vec<&str> = CHECKS
+                    .iter()
+                    .filter(|other| (other.covers)(&finding))
+                    .map(|other| other.name)
+                    .collect();
+                assert_eq!(covering, [check.name], "{finding} is one check's");
             }
         }
     }

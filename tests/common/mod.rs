@@ -6,18 +6,19 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 
-use msk_mtls_rule::app::alerts::AlertSettings;
+use msk_mtls_rule::alerts::settings::AlertSettings;
 use msk_mtls_rule::app::delivery::{InvocationSummary, Mode};
 use msk_mtls_rule::aws::ports::{
-    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, ListedCluster,
-    MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
+    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, MemberAccount,
+    Message, Notifier, Page, PrivateCaService, Stacks,
 };
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
-use msk_mtls_rule::rule::alert::HeldResult;
+use msk_mtls_rule::edge::kafka::ListedCluster;
+use msk_mtls_rule::rule::ca::CaHealth;
 use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
-use msk_mtls_rule::rule::verdict::CaHealth;
+use msk_mtls_rule::rule::held::HeldResult;
 use msk_mtls_rule::{RuleError, Timestamp};
 use serde_json::Value;
 

@@ -28,11 +28,22 @@ pub fn python() -> PathBuf {
     python
 }
 
-/// The release binary the tests run: `MSK_MTLS_RULE_BIN`, or target/release's.
+/// The release command line the tests run: `MSK_MTLS_RULE_BIN`, or target/release's.
 pub fn binary() -> PathBuf {
     let binary = std::env::var("MSK_MTLS_RULE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| manifest_dir().join("target/release/msk-mtls-rule"));
+    assert!(
+        binary.exists(),
+        "{binary:?} not found: run `make build` first"
+    );
+    binary
+}
+
+/// The release Lambda function the tests start as Lambda does: `msk-mtls-rule-lambda`, beside the
+/// command line.
+pub fn lambda_binary() -> PathBuf {
+    let binary = binary().with_file_name("msk-mtls-rule-lambda");
     assert!(
         binary.exists(),
         "{binary:?} not found: run `make build` first"
@@ -383,7 +394,7 @@ impl Function {
     /// `start`, with extra environment variables.
     pub fn start_with(runtime: &RuntimeApi, emulator: &Emulator, env: &[(&str, &str)]) -> Function {
         let started = Instant::now();
-        let mut child = Command::new(binary())
+        let mut child = Command::new(lambda_binary())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(

@@ -4,8 +4,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::app::delivery::InvocationSummary;
-use crate::edge::event::Notification;
+use crate::app::Trigger;
 use crate::logging::LogLevel;
+use crate::probe::{ProbeReport, Verdict};
+use crate::rule::arn::cluster_name_or_id;
 use crate::rule::time::Timestamp;
 
 /// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
@@ -16,45 +18,18 @@ pub fn namespace(env: impl Fn(&str) -> Option<String>) -> String {
     env("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned())
 }
 
-/// The rule name the metrics are filed under: `CONFIG_RULE_NAME` as `env` gives it (the stack's
-/// rule), so that a conformance pack's copy (`<name>-conformance-pack-<suffix>`) and every member
-/// account's copy of an organization rule (`OrgConfigRule-<name>-<suffix>`) add up in one
-/// dashboard and one alarm; otherwise the event's.
-pub fn rule_name_for_metrics(
-    env: impl Fn(&str) -> Option<String>,
-    event_rule_name: Option<&str>,
-) -> Option<String> {
-    env("CONFIG_RULE_NAME")
+/// The rule name the metrics are filed under: the stack's rule (`CONFIG_RULE_NAME`), so that a
+/// conformance pack's copy (`<name>-conformance-pack-<suffix>`) and every member account's copy of
+/// an organization rule (`OrgConfigRule-<name>-<suffix>`) add up in one dashboard and one alarm;
+/// otherwise the event's.
+pub fn rule_name_for_metrics<'a>(
+    stack_rule_name: Option<&'a str>,
+    event_rule_name: Option<&'a str>,
+) -> Option<&'a str> {
+    stack_rule_name
         .filter(|name| !name.is_empty())
-        .or_else(|| event_rule_name.map(str::to_owned))
+        .or(event_rule_name)
         .filter(|name| !name.is_empty())
-}
-
-/// What the metrics are split by, beside the rule: a sweep's counts (a picture of the whole fleet)
-/// are never summed with the change events'.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Change,
-    Oversized,
-    Scheduled,
-}
-
-impl Trigger {
-    pub fn of(notification: &Notification) -> Self {
-        match notification {
-            Notification::Change(_) => Trigger::Change,
-            Notification::Oversized(_) => Trigger::Oversized,
-            Notification::Scheduled { .. } => Trigger::Scheduled,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Change => "ConfigurationItemChange",
-            Trigger::Oversized => "OversizedConfigurationItemChange",
-            Trigger::Scheduled => "Scheduled",
-        }
-    }
 }
 
 /// The EMF line for one invocation. `MtlsCompliancePercent` (compliant out of compliant plus
@@ -149,9 +124,65 @@ fn directive(namespace: &str, dimensions: &[&[&str]], values: &[(&str, &str, Val
     json!({"Namespace": namespace, "Dimensions": dimensions, "Metrics": definitions})
 }
 
+/// The EMF line of one scheduled invocation, whatever it found: `ProbeRuns` 1 is the heartbeat whose
+/// absence the stack's alarm treats as the probe not running; `ProbeClusters` how many were probed.
+pub fn probe_run_line(namespace: &str, clusters: usize, now: Timestamp, level: &str) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": now.millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[]],
+                "Metrics": [
+                    {"Name": "ProbeRuns", "Unit": "Count"},
+                    {"Name": "ProbeClusters", "Unit": "Count"},
+                ],
+            }],
+        },
+        "level": level,
+        "timestamp": now.to_string(),
+        "ProbeRuns": 1,
+        "ProbeClusters": clusters,
+    })
+    .to_string()
+}
+
+/// The EMF line of one cluster's probe: per cluster, and summed over every cluster (no dimension)
+/// for the alarm, which cannot name clusters a template does not know.
+pub fn probe_line(namespace: &str, report: &ProbeReport, now: Timestamp, level: &str) -> String {
+    let (refusals, open, inconclusive) = report.counts();
+    let name = cluster_name_or_id(&report.target);
+    let verdict_inconclusive = usize::from(report.verdict == Verdict::Inconclusive);
+    json!({
+        "_aws": {
+            "Timestamp": now.millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["ClusterName"], []],
+                "Metrics": [
+                    {"Name": "ProbeRefusalsConfirmed", "Unit": "Count"},
+                    {"Name": "ProbeDoorsOpen", "Unit": "Count"},
+                    {"Name": "ProbeInconclusive", "Unit": "Count"},
+                ],
+            }],
+        },
+        "level": level,
+        "timestamp": now.to_string(),
+        "ClusterName": name,
+        "ClusterArn": report.target,
+        "Verdict": report.verdict.as_str(),
+        "ProbeRefusalsConfirmed": refusals,
+        "ProbeDoorsOpen": open,
+        "ProbeInconclusive": inconclusive.max(verdict_inconclusive),
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::endpoints::{Endpoint, Listener};
+    use crate::probe::{Attempt, Knocked, Outcome};
 
     fn summary(compliant: usize, non_compliant: usize, days: Option<i64>) -> InvocationSummary {
         InvocationSummary {
@@ -362,22 +393,118 @@ mod tests {
 
     #[test]
     fn metrics_go_under_the_stacks_rule_name_else_the_events() {
-        let stack = env_of(&[("CONFIG_RULE_NAME", "msk-mtls")]);
+        let stack = Some("msk-mtls");
         assert_eq!(
-            rule_name_for_metrics(&stack, Some("OrgConfigRule-msk-mtls-x1")).as_deref(),
+            rule_name_for_metrics(stack, Some("OrgConfigRule-msk-mtls-x1")),
             Some("msk-mtls")
         );
-        assert_eq!(
-            rule_name_for_metrics(&stack, None).as_deref(),
-            Some("msk-mtls")
-        );
-        for unset in [env_of(&[]), env_of(&[("CONFIG_RULE_NAME", "")])] {
+        assert_eq!(rule_name_for_metrics(stack, None), Some("msk-mtls"));
+        for unset in [None, Some("")] {
             assert_eq!(
-                rule_name_for_metrics(&unset, Some("pack-copy")).as_deref(),
+                rule_name_for_metrics(unset, Some("pack-copy")),
                 Some("pack-copy")
             );
-            assert_eq!(rule_name_for_metrics(&unset, Some("")), None);
-            assert_eq!(rule_name_for_metrics(&unset, None), None);
+            assert_eq!(rule_name_for_metrics(unset, Some("")), None);
+            assert_eq!(rule_name_for_metrics(unset, None), None);
         }
     }
+
+    /// deploy/probe.yaml's alarms read metrics without dimensions, which only exist if every line
+    /// declares the empty dimension set beside the cluster's.
+    #[test]
+    fn every_metric_the_probe_alarms_read_is_written_without_dimensions_too() {
+        let template =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/probe.yaml"))
+                .unwrap();
+        // The alarms on the function's own metrics (the others read AWS/Lambda and AWS/SQS).
+        let alarmed: Vec<&str> = template
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("MetricName: "))
+            .filter(|name| name.starts_with("Probe"))
+            .collect();
+        assert_eq!(
+            alarmed,
+            ["ProbeDoorsOpen", "ProbeInconclusive", "ProbeRuns"]
+        );
+        let run: Value = serde_json::from_str(&probe_run_line(
+            "MskMtlsRule",
+            2,
+            Timestamp::from_secs(1),
+            "INFO",
+        ))
+        .unwrap();
+        assert_eq!(
+            run["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([[]])
+        );
+        assert_eq!(
+            (run["ProbeRuns"].as_u64(), run["ProbeClusters"].as_u64()),
+            (Some(1), Some(2))
+        );
+        let alarmed = &alarmed[..2];
+        let report = ProbeReport::judge(
+            CLUSTER.into(),
+            vec![Knocked {
+                endpoint: Endpoint {
+                    host: "b-1".into(),
+                    port: 9094,
+                    listener: Listener::Tls,
+                },
+                attempt: Attempt::TlsNoCert,
+                outcome: Outcome::Accepted,
+                detail: String::new(),
+            }],
+            &[],
+            false,
+        );
+        let line: Value = serde_json::from_str(&probe_line(
+            "MskMtlsRule",
+            &report,
+            Timestamp::from_secs(1),
+            "INFO",
+        ))
+        .unwrap();
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([["ClusterName"], []]));
+        for metric in alarmed.iter().copied() {
+            assert!(
+                directive["Metrics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["Name"] == metric),
+                "{metric}"
+            );
+            assert!(line[metric].is_u64(), "{metric}");
+        }
+        assert_eq!(line["ClusterName"], "orders");
+        assert_eq!(line["ProbeDoorsOpen"], 1);
+        assert_eq!(line["ProbeInconclusive"], 0, "an open door is a finding");
+    }
+
+    /// A probe that could not run has no knocks, and still counts once for the alarm.
+    #[test]
+    fn a_probe_that_could_not_run_counts_as_inconclusive() {
+        let report = ProbeReport {
+            target: CLUSTER.into(),
+            results: Vec::new(),
+            verdict: crate::probe::Verdict::Inconclusive,
+            reason: "probe: GetBootstrapBrokers failed".into(),
+            confirmed_by_control: false,
+            not_knocked: Vec::new(),
+        };
+        let line: Value = serde_json::from_str(&probe_line(
+            "MskMtlsRule",
+            &report,
+            Timestamp::from_secs(1),
+            "WARN",
+        ))
+        .unwrap();
+        assert_eq!(line["ProbeInconclusive"], 1);
+        assert_eq!(line["ProbeDoorsOpen"], 0);
+        assert_eq!(line["Verdict"], "INCONCLUSIVE");
+        assert_eq!(line["level"], "WARN");
+    }
+
+    const CLUSTER: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
 }

@@ -2,7 +2,6 @@
 //! checks, across regions and accounts, without Config and without writing anything. An account or
 //! region that cannot be read is reported by name and counted apart, never as compliant.
 
-pub mod args;
 pub mod report;
 
 use std::collections::HashSet;
@@ -12,15 +11,54 @@ use std::sync::Mutex;
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::app::audit::args::{AccountChoice, AuditRequest, RegionChoice};
-use crate::app::audit::report::{AuditReport, ClusterResult, Unreadable};
 use crate::app::evaluate::Evaluator;
-use crate::app::sweep::{Listing, Pager};
+use crate::app::sweep::Listing;
+use crate::audit::report::{AuditReport, ClusterResult, Unreadable};
+use crate::aws::pager::Pager;
 use crate::aws::ports::{Caller, Directory};
 use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
+
+/// Which regions to audit in each account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionChoice {
+    /// The region the credentials are configured for.
+    Configured,
+    Listed(Vec<String>),
+    /// Every region enabled for each account (Account's ListRegions).
+    AllEnabled,
+}
+
+/// Which accounts to audit, and how to reach the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChoice {
+    /// The credentials' own account.
+    Own,
+    Listed {
+        role_name: String,
+        ids: Vec<String>,
+    },
+    /// Every ACTIVE account of the organization but those excluded by name (reported in every
+    /// audit, never dropped silently).
+    Organization {
+        role_name: String,
+        excluded: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRequest {
+    pub regions: RegionChoice,
+    pub accounts: AccountChoice,
+    pub params: RuleParams,
+    /// Account-regions audited at once.
+    pub concurrency: usize,
+}
+
+pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const MAX_CONCURRENCY: usize = 64;
 
 /// Why an audit could not run at all (as opposed to an account or region it could not read).
 #[derive(Debug)]

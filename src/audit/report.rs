@@ -1,11 +1,13 @@
 //! What an audit found, and how it is printed: pure, no I/O.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::app::audit::args::Format;
+use crate::error::exit;
+use crate::rule::arn::cluster_name_or_id;
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 
 /// One cluster's verdict, as the rule would send it, with every finding.
@@ -22,11 +24,8 @@ pub struct ClusterResult {
 
 impl ClusterResult {
     /// The cluster's name, from its ARN (`...:cluster/<name>/<uuid>`).
-    pub fn name(&self) -> &str {
-        self.resource_id
-            .split_once(":cluster/")
-            .and_then(|(_, rest)| rest.split('/').next())
-            .unwrap_or(&self.resource_id)
+    pub fn name(&self) -> Cow<'_, str> {
+        cluster_name_or_id(&self.resource_id)
     }
 }
 
@@ -51,12 +50,6 @@ pub struct AuditReport {
     /// Account-regions read to the end.
     pub regions_read: usize,
 }
-
-/// The exit status of an audit that ran.
-pub const EXIT_ALL_ENFORCE: u8 = crate::error::exit::NOTHING_FOUND;
-pub const EXIT_NON_COMPLIANT: u8 = crate::error::exit::FINDINGS;
-pub const EXIT_USAGE: u8 = crate::error::exit::USAGE_OR_UNREADABLE_INPUT;
-pub const EXIT_UNREADABLE: u8 = crate::error::exit::COULD_NOT_FINISH;
 
 /// Counts of verdicts and the share enforcing mTLS.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,21 +89,18 @@ impl AuditReport {
     pub fn exit_status(&self) -> u8 {
         let tally = self.tally();
         if tally.non_compliant > 0 {
-            EXIT_NON_COMPLIANT
+            exit::FINDINGS
         } else if !self.unreadable.is_empty() {
-            EXIT_UNREADABLE
+            exit::COULD_NOT_FINISH
         } else {
-            EXIT_ALL_ENFORCE
+            exit::NOTHING_FOUND
         }
     }
 
-    /// What goes to stderr beside the report: when stdout is JSON or CSV for a program, one line
-    /// per account not audited (excluded, or not ACTIVE) and per account or region that could not
-    /// be read; the table shows them itself.
-    pub fn stderr_lines(&self, format: Format) -> Vec<String> {
-        if format == Format::Table {
-            return Vec::new();
-        }
+    /// What goes to stderr beside a report in JSON or CSV for a program (the table shows them
+    /// itself): one line per account not audited (excluded, or not ACTIVE) and per account or
+    /// region that could not be read.
+    pub fn stderr_lines(&self) -> Vec<String> {
         let not_audited = self
             .excluded_accounts
             .iter()
@@ -259,7 +249,7 @@ impl AuditReport {
                     vec![
                         cluster.account.clone(),
                         cluster.region.clone(),
-                        cluster.name().to_owned(),
+                        cluster.name().into_owned(),
                         cluster.compliance.as_str().to_owned(),
                         why,
                     ]
@@ -462,7 +452,7 @@ mod tests {
     #[test]
     fn the_exit_status_puts_non_compliant_before_unreadable_before_all_enforcing() {
         let mut report = report();
-        assert_eq!(report.exit_status(), EXIT_NON_COMPLIANT);
+        assert_eq!(report.exit_status(), exit::FINDINGS);
         report.unreadable.push(Unreadable {
             account: "3".repeat(12),
             region: None,
@@ -470,18 +460,18 @@ mod tests {
         });
         assert_eq!(
             report.exit_status(),
-            EXIT_NON_COMPLIANT,
+            exit::FINDINGS,
             "a NON_COMPLIANT cluster wins"
         );
         report
             .clusters
             .retain(|c| c.compliance != ComplianceType::NonCompliant);
-        assert_eq!(report.exit_status(), EXIT_UNREADABLE);
+        assert_eq!(report.exit_status(), exit::COULD_NOT_FINISH);
         report.unreadable.clear();
-        assert_eq!(report.exit_status(), EXIT_ALL_ENFORCE);
+        assert_eq!(report.exit_status(), exit::NOTHING_FOUND);
         assert_eq!(
             AuditReport::default().exit_status(),
-            EXIT_ALL_ENFORCE,
+            exit::NOTHING_FOUND,
             "no cluster, nothing unreadable"
         );
     }
@@ -584,14 +574,14 @@ mod tests {
         );
     }
 
-    /// The README's sample audit: the findings and reasons are the rule's own texts, so the sample
-    /// changes when they do. `MSK_MTLS_RULE_WRITE_README=1 cargo test --lib readme` rewrites it.
+    /// docs/audit.md's sample audit: the findings and reasons are the rule's own texts, so the sample
+    /// changes when they do. `MSK_MTLS_RULE_WRITE_DOCS=1 cargo test --lib docs` rewrites it.
     #[test]
-    fn the_readme_sample_is_what_the_table_renders() {
+    fn the_docs_sample_is_what_the_table_renders() {
         use crate::rule::applicability::NotApplicable;
+        use crate::rule::ca::CaStatus;
         use crate::rule::checks::Finding;
         use crate::rule::facts::ClientBroker;
-        use crate::rule::verdict::CaStatus;
 
         let ca =
             |id: &str| format!("arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/{id}");
@@ -654,8 +644,9 @@ mod tests {
             "```text\n$ msk-mtls-rule audit --regions us-east-1,eu-west-1 --role-name msk-mtls-rule-audit \\\n    --accounts 123456789012,111111111111,222222222222\n{}```\n",
             report.to_table()
         );
-        crate::readme::keep_readme_block(
-            "<!-- audit-sample:begin (rendered by src/app/audit/report.rs) -->\n",
+        crate::docs::keep_block(
+            "docs/audit.md",
+            "<!-- audit-sample:begin (rendered by src/audit/report.rs) -->\n",
             "<!-- audit-sample:end -->",
             &sample,
         );
@@ -698,10 +689,8 @@ mod tests {
             "msk-mtls-rule: audit: account 111122223333 (every region) could not be read: AccessDenied",
             "msk-mtls-rule: audit: account 444455556666 region eu-west-1 could not be read: timed out",
         ];
-        assert_eq!(report.stderr_lines(Format::Json), expected);
-        assert_eq!(report.stderr_lines(Format::Csv), expected);
-        assert!(report.stderr_lines(Format::Table).is_empty());
-        assert!(AuditReport::default().stderr_lines(Format::Json).is_empty());
+        assert_eq!(report.stderr_lines(), expected);
+        assert!(AuditReport::default().stderr_lines().is_empty());
     }
 
     /// Accounts left out of an organization audit are said in every format: the table's sections,
@@ -719,7 +708,7 @@ mod tests {
             ..AuditReport::default()
         };
         assert_eq!(
-            report.stderr_lines(Format::Json),
+            report.stderr_lines(),
             [
                 "msk-mtls-rule: audit: account 999999999999 not audited: excluded by --exclude-accounts",
                 "msk-mtls-rule: audit: account 888888888888 not audited: excluded by --exclude-accounts",

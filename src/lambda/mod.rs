@@ -1,25 +1,29 @@
-//! The Lambda handler: the Runtime API loop, the deadline, and the metrics line.
+//! The Lambda function: the Runtime API loop of the Config rule and the CloudFormation hook, or of
+//! the scheduled probe (`MSK_MTLS_RULE_HANDLER=probe`); the deadlines; the metrics lines. Settings
+//! are read once, at start ([`settings`]).
+
+pub mod metrics;
+pub mod settings;
 
 use std::future::Future;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
 
 use crate::app::access::account_of_function_arn;
-use crate::app::alerts::AlertSettings;
 use crate::app::delivery::Mode;
-use crate::app::hook::{answer_hook, HookResponse, PARAMETERS_VARIABLE};
-use crate::app::scheduled_probe::{
-    clusters_to_probe, parse_probe_event, probe_clusters, ProbeSettings,
-};
+use crate::app::hook::{answer_hook, HookResponse};
+use crate::app::scheduled_probe::{clusters_to_probe, parse_probe_event, probe_clusters};
 use crate::app::{invoke, Outcome};
 use crate::aws::sdk::AwsAccount;
 use crate::edge::hook::{hook_payload, token_of};
-use crate::error::RuleError;
-use crate::logging::{self, LogLevel};
-use crate::metrics;
-use crate::probe;
+use crate::edge::json::Json;
+use crate::error::{exit, RuleError};
+use crate::lambda::settings::{Handler, Settings};
+use crate::logging;
+use crate::probe::ProbeReport;
 use crate::rule::time::Timestamp;
 
 /// CloudFormation waits 30 s for a hook's answer: a hook request is answered within 25.
@@ -32,63 +36,54 @@ const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 /// line (the unfinished ones as inconclusive) and answer.
 const PROBE_DEADLINE_MARGIN: Duration = Duration::from_millis(1_000);
 
-/// Serves the Lambda Runtime API until the process is stopped, with clients built during init.
-pub async fn serve() -> Result<(), lambda_runtime::Error> {
-    let log_level = LogLevel::from_env();
-    logging::init_lambda(log_level);
-    let aws = &AwsAccount::load().await;
-    let namespace = &metrics::namespace(|name| std::env::var(name).ok());
+/// The function's process: serves the handler its environment names until Lambda stops it.
+pub fn main() -> ExitCode {
+    let env = |name: &str| std::env::var(name).ok();
+    let handler = match Handler::from_variables(env) {
+        Ok(handler) => handler,
+        Err(message) => {
+            eprintln!("msk-mtls-rule-lambda: {message}");
+            return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
+        }
+    };
+    let settings = Settings::from_variables(env);
+    logging::init_lambda(settings.log_level, settings.json_logs);
+    let served = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(lambda_runtime::Error::from)
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                let aws = AwsAccount::load().await;
+                match handler {
+                    Handler::Rule => serve_rule(&aws, &settings).await,
+                    Handler::Probe => serve_probe(&aws, &settings).await,
+                }
+            })
+        });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("msk-mtls-rule-lambda: {error}");
+            ExitCode::from(exit::COULD_NOT_FINISH)
+        }
+    }
+}
+
+/// Serves the Config rule and the hook, with clients built during init.
+async fn serve_rule(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda_runtime::Error> {
     // The payload is taken raw: the event parser then reports any payload (even JSON nested past
     // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
-    let hook_parameters = &std::env::var(PARAMETERS_VARIABLE).ok();
-    // Read once; an invalid setting fails every invocation with its name, never silences alerts.
-    let alerts =
-        &AlertSettings::from_variables(|name| std::env::var(name).ok()).map_err(
-            |error| match error {
-                RuleError::InvalidEnvironment(message) => message,
-                other => other.message(),
-            },
-        );
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
             if let Some(payload) = hook_payload(event.payload.get()) {
-                let now = Timestamp::now();
-                let deadline = hook_deadline(event.context.deadline, now.millis() as u64);
-                // Boxed: beside the rule's invocation, the nested futures' layout outgrows the
-                // compiler's default query depth in release builds.
-                let answer = Box::pin(answer_hook(aws, &payload, hook_parameters.as_deref(), now));
-                let response =
-                    within_deadline(deadline, now.millis() as u64, async { Ok(answer.await) })
-                        .await
-                        .unwrap_or_else(|error| {
-                            HookResponse::internal_failure(token_of(&payload), &error.message())
-                        });
-                return Ok(serde_json::to_value(response).unwrap_or_default());
+                return Ok(
+                    answer_hook_within(aws, settings, &payload, event.context.deadline).await,
+                );
             }
-            let own_account = account_of_function_arn(&event.context.invoked_function_arn)
-                .ok_or_else(|| {
-                    RuleError::InvalidEvent(format!(
-                        "the invoked function ARN {:?} names no account",
-                        event.context.invoked_function_arn
-                    ))
-                })?;
-            let alerts = alerts
-                .as_ref()
-                .map_err(|message| RuleError::InvalidEnvironment(message.clone()))?;
+            let outcome = answer_rule(aws, settings, &event).await?;
             let now = Timestamp::now();
-            let invocation = invoke(
-                aws,
-                event.payload.get(),
-                Some(own_account),
-                Mode::Send,
-                alerts,
-                now,
-            );
-            let outcome =
-                within_deadline(event.context.deadline, now.millis() as u64, invocation).await?;
-            if let Some(line) = metrics_line(namespace, log_level, now, &outcome, |name| {
-                std::env::var(name).ok()
-            }) {
+            if let Some(line) = metrics_line(settings, now, &outcome) {
                 println!("{line}");
             }
             Ok::<serde_json::Value, RuleError>(
@@ -99,23 +94,66 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// Serves the scheduled probe function (`MSK_MTLS_RULE_HANDLER=probe`): each event names clusters
-/// (or asks for them to be listed), each is probed with the system's roots until the deadline, and
-/// one metrics line per cluster and one per invocation are written. A cluster that cannot be probed
-/// counts as inconclusive; the invocation fails on a malformed event, an invalid setting or a
-/// listing that cannot be read.
-pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
-    let log_level = LogLevel::from_env();
-    logging::init_lambda(log_level);
-    let aws = &AwsAccount::load().await;
-    let namespace = &metrics::namespace(|name| std::env::var(name).ok());
-    let settings = &ProbeSettings::from_variables(|name| std::env::var(name).ok())
-        .map_err(|error| error.message());
+/// The hook's answer, always one CloudFormation can read: a failure or the deadline is an
+/// internal failure naming it.
+async fn answer_hook_within(
+    aws: &AwsAccount,
+    settings: &Settings,
+    payload: &Json,
+    lambda_deadline_ms: u64,
+) -> serde_json::Value {
+    let now = Timestamp::now();
+    let deadline = hook_deadline(lambda_deadline_ms, now.millis() as u64);
+    // Boxed: beside the rule's invocation, the nested futures' layout outgrows the compiler's
+    // default query depth in release builds.
+    let answer = Box::pin(answer_hook(
+        aws,
+        payload,
+        settings.hook_parameters.as_deref(),
+        now,
+    ));
+    let response = within_deadline(deadline, now.millis() as u64, async { Ok(answer.await) })
+        .await
+        .unwrap_or_else(|error| {
+            HookResponse::internal_failure(token_of(payload), &error.message())
+        });
+    serde_json::to_value(response).unwrap_or_default()
+}
+
+/// One Config rule invocation, sent, before the deadline.
+async fn answer_rule(
+    aws: &AwsAccount,
+    settings: &Settings,
+    event: &LambdaEvent<Box<RawValue>>,
+) -> Result<Outcome, RuleError> {
+    let own_account =
+        account_of_function_arn(&event.context.invoked_function_arn).ok_or_else(|| {
+            RuleError::InvalidEvent(format!(
+                "the invoked function ARN {:?} names no account",
+                event.context.invoked_function_arn
+            ))
+        })?;
+    let alerts = settings.alerts()?;
+    let now = Timestamp::now();
+    let invocation = invoke(
+        aws,
+        event.payload.get(),
+        Some(own_account),
+        Mode::Send,
+        alerts,
+        now,
+    );
+    within_deadline(event.context.deadline, now.millis() as u64, invocation).await
+}
+
+/// Serves the scheduled probe: each event names clusters (or asks for them to be listed), each is
+/// probed with the system's roots until the deadline, and one metrics line per cluster and one per
+/// invocation are written. A cluster that cannot be probed counts as inconclusive; the invocation
+/// fails on a malformed event, an invalid setting or a listing that cannot be read.
+async fn serve_probe(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let settings = settings
-                .as_ref()
-                .map_err(|message| RuleError::InvalidEnvironment(message.clone()))?;
+            let probe_settings = settings.probe()?;
             let clusters = parse_probe_event(&event.payload).map_err(RuleError::InvalidEvent)?;
             let now = Timestamp::now();
             let deadline = probe_deadline(
@@ -131,11 +169,11 @@ pub async fn serve_probe() -> Result<(), lambda_runtime::Error> {
                         "not listed before the function's deadline",
                     )
                 })??;
-            let reports = probe_clusters(aws, &arns, settings, deadline).await;
-            for line in probe_metrics_lines(namespace, &reports, now, log_level) {
+            let reports = probe_clusters(aws, &arns, probe_settings, deadline).await;
+            for line in probe_metrics_lines(settings, &reports, now) {
                 println!("{line}");
             }
-            let reports: Vec<_> = reports.iter().map(probe::ProbeReport::to_json).collect();
+            let reports: Vec<_> = reports.iter().map(ProbeReport::to_json).collect();
             Ok::<serde_json::Value, RuleError>(serde_json::json!({ "clusters": reports }))
         },
     ))
@@ -159,20 +197,19 @@ fn probe_deadline(
 /// The scheduled probe's EMF lines: one per cluster, then the run's heartbeat; none when the
 /// metrics are off (an empty namespace).
 fn probe_metrics_lines(
-    namespace: &str,
-    reports: &[probe::ProbeReport],
+    settings: &Settings,
+    reports: &[ProbeReport],
     now: Timestamp,
-    log_level: LogLevel,
 ) -> Vec<String> {
-    if namespace.is_empty() {
+    if settings.namespace.is_empty() {
         return Vec::new();
     }
-    let level = log_level.metrics_level();
+    let level = settings.log_level.metrics_level();
     reports
         .iter()
-        .map(|report| probe::run::probe_metrics_line(namespace, report, now, level.as_str()))
-        .chain([probe::run::probe_run_metrics_line(
-            namespace,
+        .map(|report| metrics::probe_line(&settings.namespace, report, now, level.as_str()))
+        .chain([metrics::probe_run_line(
+            &settings.namespace,
             reports.len(),
             now,
             level.as_str(),
@@ -189,23 +226,20 @@ fn hook_deadline(lambda_deadline_ms: u64, now_ms: u64) -> u64 {
 /// The EMF line of a successful invocation, for stdout (CloudWatch reads EMF only from a bare JSON
 /// line, not from the tracing subscriber's); none when the metrics are off (an empty namespace) or
 /// no rule name is known to file them under.
-fn metrics_line(
-    namespace: &str,
-    log_level: LogLevel,
-    now: Timestamp,
-    outcome: &Outcome,
-    env: impl Fn(&str) -> Option<String>,
-) -> Option<String> {
-    let rule_name = metrics::rule_name_for_metrics(env, outcome.rule_name.as_deref())?;
-    (!namespace.is_empty()).then(|| {
+fn metrics_line(settings: &Settings, now: Timestamp, outcome: &Outcome) -> Option<String> {
+    let rule_name = metrics::rule_name_for_metrics(
+        settings.rule_name.as_deref(),
+        outcome.rule_name.as_deref(),
+    )?;
+    (!settings.namespace.is_empty()).then(|| {
         metrics::emf_line(
-            namespace,
-            &rule_name,
+            &settings.namespace,
+            rule_name,
             outcome.account.as_deref(),
             outcome.trigger,
             &outcome.summary,
             now,
-            log_level.metrics_level(),
+            settings.log_level.metrics_level(),
         )
     })
 }
@@ -221,10 +255,10 @@ async fn within_deadline<T>(
     let left_ms = match deadline_ms.checked_sub(now_ms) {
         None | Some(0) => {
             return Err(RuleError::Timeout(format!(
-            "before it started: the invocation's deadline had passed {} ms earlier; nothing was \
-                 evaluated",
-            now_ms - deadline_ms
-        )))
+                "before it started: the invocation's deadline had passed {} ms earlier; nothing \
+                 was evaluated",
+                now_ms - deadline_ms
+            )))
         }
         Some(left_ms) if left_ms <= margin_ms => {
             return Err(RuleError::Timeout(format!(
@@ -239,10 +273,10 @@ async fn within_deadline<T>(
         .await
         .unwrap_or_else(|_| {
             Err(RuleError::Timeout(format!(
-            "after {} ms, {margin_ms} ms before the Lambda deadline: an AWS call had not answered; \
-             evaluations already sent stand, the rest were not sent",
-            budget.as_millis()
-        )))
+                "after {} ms, {margin_ms} ms before the Lambda deadline: an AWS call had not \
+                 answered; evaluations already sent stand, the rest were not sent",
+                budget.as_millis()
+            )))
         })
 }
 
@@ -296,35 +330,40 @@ mod tests {
             evaluations: Vec::new(),
             rule_name: rule_name.map(str::to_owned),
             account: Some("123456789012".into()),
-            trigger: metrics::Trigger::Change,
+            trigger: crate::app::Trigger::Change,
         }
+    }
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from_variables(|name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
     }
 
     #[test]
     fn metrics_are_written_under_a_rule_name_unless_the_namespace_is_empty() {
         let now = Timestamp::from_secs(1_700_000_000);
-        let no_env = |_: &str| None;
-        let line = metrics_line(
-            "MskMtlsRule",
-            LogLevel::Info,
-            now,
-            &outcome(Some("rule")),
-            no_env,
-        )
-        .unwrap();
+        let no_env = settings(&[]);
+        let line = metrics_line(&no_env, now, &outcome(Some("rule"))).unwrap();
         let line: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(line["ConfigRuleName"], "rule");
         assert_eq!(
             line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
             "MskMtlsRule"
         );
+        let off = settings(&[("METRICS_NAMESPACE", "")]);
+        assert_eq!(metrics_line(&off, now, &outcome(Some("rule"))), None);
+        assert_eq!(metrics_line(&no_env, now, &outcome(None)), None);
+        let stack = settings(&[("CONFIG_RULE_NAME", "stack-rule")]);
+        let line: serde_json::Value =
+            serde_json::from_str(&metrics_line(&stack, now, &outcome(Some("copy"))).unwrap())
+                .unwrap();
         assert_eq!(
-            metrics_line("", LogLevel::Info, now, &outcome(Some("rule")), no_env),
-            None
-        );
-        assert_eq!(
-            metrics_line("MskMtlsRule", LogLevel::Info, now, &outcome(None), no_env),
-            None
+            line["ConfigRuleName"], "stack-rule",
+            "the stack's rule name wins"
         );
     }
 
@@ -341,10 +380,14 @@ mod tests {
     fn the_scheduled_probe_writes_a_line_per_cluster_and_a_heartbeat_unless_metrics_are_off() {
         let now = Timestamp::from_secs(1_700_000_000);
         let reports = vec![
-            probe::ProbeReport::judge("a".into(), Vec::new(), &[], false),
-            probe::ProbeReport::judge("b".into(), Vec::new(), &[], false),
+            ProbeReport::judge("a".into(), Vec::new(), &[], false),
+            ProbeReport::judge("b".into(), Vec::new(), &[], false),
         ];
-        let lines = probe_metrics_lines("MskMtlsRule", &reports, now, LogLevel::Error);
+        let lines = probe_metrics_lines(
+            &settings(&[("AWS_LAMBDA_LOG_LEVEL", "ERROR")]),
+            &reports,
+            now,
+        );
         let read: Vec<serde_json::Value> = lines
             .iter()
             .map(|line| serde_json::from_str(line).unwrap())
@@ -368,6 +411,7 @@ mod tests {
             read.iter().all(|line| line["level"] == "ERROR"),
             "stamped at the function's level"
         );
-        assert!(probe_metrics_lines("", &reports, now, LogLevel::Info).is_empty());
+        let off = settings(&[("METRICS_NAMESPACE", "")]);
+        assert!(probe_metrics_lines(&off, &reports, now).is_empty());
     }
 }

@@ -1,0 +1,379 @@
+//! `msk-mtls-rule probe`: its flags (files read before any connection) and its report.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::aws::sdk::AwsAccount;
+use crate::cli::{usage_error, List};
+use crate::error::exit;
+use crate::logging;
+use crate::probe::endpoints::{parse_bootstrap, Listener, Network};
+use crate::probe::knock::Identity;
+use crate::probe::run::probe;
+use crate::probe::{ProbeRequest, Target};
+use crate::rule::arn::ClusterArn;
+use crate::rule::params::SaslMechanism;
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The cluster whose brokers are knocked on (its bootstrap brokers read from MSK)
+    #[arg(long, value_name = "ARN", value_parser = cluster_arn)]
+    cluster_arn: Option<ClusterArn>,
+    /// With --cluster-arn: the networks whose endpoints are knocked on [default: every one]
+    #[arg(long, value_name = "private,public,multi-vpc,ipv6", value_parser = networks)]
+    networks: Option<List<Network>>,
+    /// Brokers to knock on instead of a cluster's
+    #[arg(long, value_name = "HOST:PORT[,...]")]
+    bootstrap: Option<String>,
+    /// With --bootstrap: the listener behind every port [default: told by MSK's port numbers]
+    #[arg(long, value_enum)]
+    listener: Option<ListenerArg>,
+    /// Roots to verify the brokers with (PEM) [default: the system's]
+    #[arg(long, value_name = "FILE")]
+    ca_bundle: Option<String>,
+    /// A certificate the brokers should accept (PEM), the control knock, with --client-key
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<String>,
+    /// The control certificate's private key (PEM)
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<String>,
+    /// SASL mechanisms allowed beside mTLS, as the rule's allowedSaslMechanisms
+    #[arg(long, value_name = "IAM,SCRAM", value_parser = sasl_mechanisms)]
+    allow_sasl: Option<List<SaslMechanism>>,
+    /// Milliseconds to wait for a connection (1 to 60000)
+    #[arg(long, value_name = "MS", value_parser = millis, default_value = "5000")]
+    connect_timeout: Duration,
+    /// Milliseconds to wait for an answer (1 to 60000)
+    #[arg(long, value_name = "MS", value_parser = millis, default_value = "5000")]
+    read_timeout: Duration,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListenerArg {
+    Plaintext,
+    Tls,
+    SaslScram,
+    SaslIam,
+}
+
+impl From<ListenerArg> for Listener {
+    fn from(listener: ListenerArg) -> Self {
+        match listener {
+            ListenerArg::Plaintext => Listener::Plaintext,
+            ListenerArg::Tls => Listener::Tls,
+            ListenerArg::SaslScram => Listener::SaslScram,
+            ListenerArg::SaslIam => Listener::SaslIam,
+        }
+    }
+}
+
+/// Prints the probe's report; the exit status is its verdict's.
+pub async fn run(args: ProbeArgs) -> ExitCode {
+    let format = args.format;
+    let request = match args.into_request() {
+        Ok(request) => request,
+        Err(message) => return usage_error("probe", &message),
+    };
+    logging::init_local();
+    match probe(&AwsAccount::default(), request).await {
+        Ok(report) => {
+            match format {
+                Format::Text => print!("{}", report.to_text()),
+                Format::Json => println!("{:#}", report.to_json()),
+            }
+            ExitCode::from(report.verdict.exit_status())
+        }
+        Err(error) => {
+            eprintln!("msk-mtls-rule: {error}");
+            ExitCode::from(exit::COULD_NOT_FINISH)
+        }
+    }
+}
+
+impl ProbeArgs {
+    fn into_request(self) -> Result<ProbeRequest, String> {
+        let listener = self.listener.map(Listener::from);
+        let target = match (self.cluster_arn, self.bootstrap) {
+            (Some(arn), None) if listener.is_none() => Target::Cluster(arn),
+            (Some(_), None) => {
+                return Err(
+                    "probe: --listener goes with --bootstrap; --cluster-arn names every listener"
+                        .into(),
+                )
+            }
+            (None, Some(list)) => Target::Endpoints(
+                parse_bootstrap(&list, listener).map_err(|e| format!("probe: --bootstrap {e}"))?,
+            ),
+            (Some(_), Some(_)) => {
+                return Err("probe: --cluster-arn and --bootstrap exclude each other".into())
+            }
+            (None, None) => {
+                return Err("probe: give --cluster-arn ARN or --bootstrap HOST:PORT".into())
+            }
+        };
+        let networks =
+            match (self.networks, &target) {
+                (None, _) => Network::ALL.to_vec(),
+                (Some(List(networks)), Target::Cluster(_)) => networks,
+                (Some(_), Target::Endpoints(_)) => return Err(
+                    "probe: --networks goes with --cluster-arn; --bootstrap names the endpoints"
+                        .into(),
+                ),
+            };
+        let ca_bundle = self
+            .ca_bundle
+            .map(|path| certificates("--ca-bundle", &path))
+            .transpose()?;
+        let control = match (self.client_cert, self.client_key) {
+            (Some(cert), Some(key)) => Some(Identity {
+                chain: certificates("--client-cert", &cert)?,
+                key: PrivateKeyDer::from_pem_file(&key)
+                    .map_err(|e| format!("probe: --client-key {key}: {e}"))?,
+            }),
+            _ => None,
+        };
+        Ok(ProbeRequest {
+            target,
+            ca_bundle,
+            control,
+            allowed_sasl: self.allow_sasl.map(|List(sasl)| sasl).unwrap_or_default(),
+            networks,
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+        })
+    }
+}
+
+fn cluster_arn(text: &str) -> Result<ClusterArn, String> {
+    ClusterArn::parse(text).ok_or_else(|| {
+        "not an MSK cluster ARN (arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/ID)".to_owned()
+    })
+}
+
+fn networks(list: &str) -> Result<List<Network>, String> {
+    Network::parse_list(list).map(List)
+}
+
+fn sasl_mechanisms(list: &str) -> Result<List<SaslMechanism>, String> {
+    list.split(',')
+        .map(|item| match item.trim().to_ascii_uppercase().as_str() {
+            "IAM" => Ok(SaslMechanism::Iam),
+            "SCRAM" => Ok(SaslMechanism::Scram),
+            _ => Err(format!("{item:?} is not IAM or SCRAM")),
+        })
+        .collect::<Result<_, _>>()
+        .map(List)
+}
+
+fn millis(text: &str) -> Result<Duration, String> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|ms| (1..=60_000).contains(ms))
+        .map(Duration::from_millis)
+        .ok_or_else(|| "not a whole number of milliseconds from 1 to 60000".to_owned())
+}
+
+/// The PEM certificates in the file given to `flag`; none is an error.
+fn certificates(flag: &str, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| format!("probe: {flag} {path}: {e}"))?;
+    if certificates.is_empty() {
+        return Err(format!("probe: {flag} {path} holds no PEM certificate"));
+    }
+    Ok(certificates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::probe::DEFAULT_TIMEOUT;
+    use clap::Parser;
+
+    fn args(args: &[&str]) -> Result<ProbeArgs, String> {
+        let argv = ["msk-mtls-rule", "probe"].iter().chain(args);
+        match Cli::try_parse_from(argv)
+            .map_err(|e| e.to_string())?
+            .command
+        {
+            Command::Probe(args) => Ok(args),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn parse(given: &[&str]) -> Result<ProbeRequest, String> {
+        args(given)?.into_request()
+    }
+
+    #[test]
+    fn a_cluster_or_endpoints_with_defaults() {
+        let arn = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
+        let request = parse(&["--cluster-arn", arn]).unwrap();
+        assert_eq!(
+            request.target,
+            Target::Cluster(ClusterArn::parse(arn).unwrap())
+        );
+        assert_eq!(
+            request.networks,
+            Network::ALL,
+            "a command knocks on every network"
+        );
+        assert_eq!(
+            parse(&["--cluster-arn", arn, "--networks", "private,ipv6"])
+                .unwrap()
+                .networks,
+            [Network::Private, Network::Ipv6]
+        );
+        assert_eq!(
+            (request.connect_timeout, request.read_timeout),
+            (DEFAULT_TIMEOUT, DEFAULT_TIMEOUT)
+        );
+        assert!(request.control.is_none() && request.ca_bundle.is_none());
+        let given = [
+            "--bootstrap=127.0.0.1:1234",
+            "--listener",
+            "tls",
+            "--read-timeout",
+            "250",
+            "--format",
+            "json",
+            "--allow-sasl",
+            "iam",
+        ];
+        assert_eq!(args(&given).unwrap().format, Format::Json);
+        let request = parse(&given).unwrap();
+        assert!(matches!(&request.target, Target::Endpoints(e) if e[0].listener == Listener::Tls));
+        assert_eq!(request.read_timeout, Duration::from_millis(250));
+        assert_eq!(request.allowed_sasl, vec![SaslMechanism::Iam]);
+    }
+
+    #[test]
+    fn a_control_certificate_and_both_sasl_mechanisms() {
+        let dir = std::env::temp_dir().join(format!("msk-probe-args-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (cert_path, key_path) = (dir.join("client.pem"), dir.join("client.key"));
+        std::fs::write(&cert_path, cert.pem()).unwrap();
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        let request = parse(&[
+            "--bootstrap",
+            "b-1:9094",
+            "--client-cert",
+            cert_path.to_str().unwrap(),
+            "--client-key",
+            key_path.to_str().unwrap(),
+            "--allow-sasl",
+            "IAM, scram",
+        ])
+        .unwrap();
+        assert_eq!(request.control.map(|control| control.chain.len()), Some(1));
+        assert_eq!(
+            request.allowed_sasl,
+            vec![SaslMechanism::Iam, SaslMechanism::Scram]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_bad_argument_is_refused_by_name() {
+        for (args, named) in [
+            (&["--bootstrap"][..], "a value is required for '--bootstrap"),
+            (&[][..], "give --cluster-arn"),
+            (
+                &[
+                    "--cluster-arn",
+                    "arn:aws:kafka:eu-west-1:123456789012:topic/x/y",
+                ][..],
+                "not an MSK cluster ARN",
+            ),
+            (
+                &[
+                    "--cluster-arn",
+                    "arn:aws:kafka:eu-west-1:123456789012:cluster/x/y",
+                    "--listener",
+                    "tls",
+                ][..],
+                "--listener goes with --bootstrap",
+            ),
+            (
+                &[
+                    "--bootstrap",
+                    "b:9094",
+                    "--cluster-arn",
+                    "arn:aws:kafka:eu-west-1:123456789012:cluster/x/y",
+                ][..],
+                "exclude each other",
+            ),
+            (&["--bootstrap", "b:1234"][..], "give --listener"),
+            (
+                &["--bootstrap", "b:9094", "--listener", "ssl"][..],
+                "[possible values: plaintext, tls, sasl-scram, sasl-iam]",
+            ),
+            (
+                &["--bootstrap", "b:9094", "--client-cert", "c.pem"][..],
+                "the following required arguments were not provided:\n  --client-key <FILE>",
+            ),
+            (
+                &[
+                    "--bootstrap",
+                    "b:9094",
+                    "--ca-bundle",
+                    "/nonexistent/ca.pem",
+                ][..],
+                "--ca-bundle /nonexistent/ca.pem",
+            ),
+            (
+                &["--bootstrap", "b:9094", "--allow-sasl", "PLAIN"][..],
+                "\"PLAIN\"",
+            ),
+            (
+                &["--bootstrap", "b:9094", "--read-timeout", "0"][..],
+                "from 1 to 60000",
+            ),
+            (
+                &["--bootstrap", "b:9094", "--format", "yaml"][..],
+                "[possible values: text, json]",
+            ),
+            (
+                &["--bootstrap", "b:9094", "--bootstrap", "c:9094"][..],
+                "cannot be used multiple times",
+            ),
+            (&["--port", "1"][..], "unexpected argument '--port'"),
+            (
+                &["--bootstrap", "b:9094", "--networks", "private"][..],
+                "--networks goes with --cluster-arn",
+            ),
+            (
+                &[
+                    "--cluster-arn",
+                    "arn:aws:kafka:eu-west-1:123456789012:cluster/a/b",
+                    "--networks",
+                    "lan",
+                ][..],
+                "\"lan\" is not one of private, public, multi-vpc, ipv6",
+            ),
+        ] {
+            let error = parse(args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} must be refused"));
+            assert!(error.contains(named), "{args:?}: {error}");
+        }
+    }
+}
