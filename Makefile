@@ -119,7 +119,7 @@ test: prerequisites tools build ## every test: unit, contract, handler, adapters
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked
 
 unit: ## the tests that need no emulator
-	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties --test check --test knock --test dual_stack
+	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties --test check --test knock --test dual_stack --test architecture
 
 e2e: tools build ## the end-to-end layers alone: release binaries + Runtime API + moto (rule, hook); `audit`; `probe` on real TLS servers; every documented command
 	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws --test precommit --test docs -- --test-threads=2

@@ -109,6 +109,23 @@ impl Alert {
     /// The message: plain text, for e-mail and chat alike.
     pub fn body(&self) -> String {
         let mut text = String::new();
+        self.write_header(&mut text);
+        self.write_clock(&mut text);
+        if let Some(reason) = &self.reason {
+            let _ = writeln!(text, "Why:      {}", printable(reason));
+        }
+        self.write_fixes(&mut text);
+        if let Some(link) = self
+            .place
+            .console_link(&self.resource_type, &self.resource_id)
+        {
+            let _ = writeln!(text, "\nIn the Config console: {link}");
+        }
+        text
+    }
+
+    /// The headline, then the cluster, where it is, who owns it, and the alert's id.
+    fn write_header(&self, text: &mut String) {
         let headline = match self.transition {
             Transition::Opened => "does not enforce mutual TLS",
             Transition::Changed => "still does not enforce mutual TLS, and what fails has changed",
@@ -144,6 +161,10 @@ impl Alert {
         }
         let _ = writeln!(text, "Rule:     {}", printable(&self.rule_name));
         let _ = writeln!(text, "Alert:    {}", self.id());
+    }
+
+    /// Since when the cluster has been open, and on resolution the time to remediate.
+    fn write_clock(&self, text: &mut String) {
         match (self.transition, self.open_since) {
             (Transition::Resolved, Some(since)) => {
                 let seconds = self.time_to_remediate().unwrap_or_default();
@@ -165,35 +186,29 @@ impl Alert {
             }
             (_, None) => {}
         }
-        if let Some(reason) = &self.reason {
-            let _ = writeln!(text, "Why:      {}", printable(reason));
+    }
+
+    /// Every failed check once, with its findings and its fix.
+    fn write_fixes(&self, text: &mut String) {
+        if self.findings.is_empty() {
+            return;
         }
-        if !self.findings.is_empty() {
-            let _ = writeln!(text, "\nWhat fails, and the fix:");
-            for (number, (check, findings)) in self.by_check().into_iter().enumerate() {
-                let named: Vec<String> =
-                    findings.iter().map(|f| printable(&f.to_string())).collect();
-                let _ = writeln!(text, "{}. {}: {}", number + 1, check.name, named.join("; "));
-                let fix = &check.remediation;
-                match fix.in_place {
-                    InPlace::Command(command) => {
-                        let _ = writeln!(text, "   Now:            {command}");
-                    }
-                    InPlace::NotPossible(why) => {
-                        let _ = writeln!(text, "   Now:            not in place: {}", plain(why));
-                    }
+        let _ = writeln!(text, "\nWhat fails, and the fix:");
+        for (number, (check, findings)) in self.by_check().into_iter().enumerate() {
+            let named: Vec<String> = findings.iter().map(|f| printable(&f.to_string())).collect();
+            let _ = writeln!(text, "{}. {}: {}", number + 1, check.name, named.join("; "));
+            let fix = &check.remediation;
+            match fix.in_place {
+                InPlace::Command(command) => {
+                    let _ = writeln!(text, "   Now:            {command}");
                 }
-                let _ = writeln!(text, "   CloudFormation: {}", plain(fix.cloudformation));
-                let _ = writeln!(text, "   Terraform:      {}", plain(fix.terraform));
+                InPlace::NotPossible(why) => {
+                    let _ = writeln!(text, "   Now:            not in place: {}", plain(why));
+                }
             }
+            let _ = writeln!(text, "   CloudFormation: {}", plain(fix.cloudformation));
+            let _ = writeln!(text, "   Terraform:      {}", plain(fix.terraform));
         }
-        if let Some(link) = self
-            .place
-            .console_link(&self.resource_type, &self.resource_id)
-        {
-            let _ = writeln!(text, "\nIn the Config console: {link}");
-        }
-        text
     }
 
     /// The findings grouped by check, in the table's order.

@@ -16,7 +16,7 @@ use crate::edge::json::Json;
 use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
 use crate::rule::checks::Finding;
-use crate::rule::evaluation::{join_within, ComplianceType, ResourceType};
+use crate::rule::evaluation::{join_within, ComplianceType, Evaluation, ResourceType};
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
@@ -176,17 +176,7 @@ async fn judge<A: Account + Stacks>(
     } else {
         StackTags::NoStack
     };
-    let mut tags = match &stack {
-        StackTags::Read(stack_tags) => stack_tags.clone(),
-        StackTags::NoStack | StackTags::Unread(_) => BTreeMap::new(),
-    };
-    tags.extend(request.tags.clone());
-    let scoped_tags = match (&params.scope_tag, &stack) {
-        (Some(scope), StackTags::NoStack | StackTags::Unread(_)) => {
-            scope.assumed_before_deploy(&tags)
-        }
-        _ => tags.clone(),
-    };
+    let (tags, scoped_tags) = tags_of(request, params, &stack);
     let subject = Subject {
         resource_type: &request.resource_type,
         presence: Presence::Present,
@@ -203,6 +193,39 @@ async fn judge<A: Account + Stacks>(
     let (evaluation, findings) = evaluator
         .judge_with_findings(&subject, &request.logical_id, now, cluster)
         .await?;
+    Ok(answer(token, &subject_name, evaluation, findings, &stack))
+}
+
+/// The cluster's tags (the stack's, then its own over them), and those the scope is judged by: a
+/// scope tag not seen because no stack was read is assumed as deploy would set it.
+fn tags_of(
+    request: &HookRequest,
+    params: &RuleParams,
+    stack: &StackTags,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut tags = match stack {
+        StackTags::Read(stack_tags) => stack_tags.clone(),
+        StackTags::NoStack | StackTags::Unread(_) => BTreeMap::new(),
+    };
+    tags.extend(request.tags.clone());
+    let scoped_tags = match (&params.scope_tag, stack) {
+        (Some(scope), StackTags::NoStack | StackTags::Unread(_)) => {
+            scope.assumed_before_deploy(&tags)
+        }
+        _ => tags.clone(),
+    };
+    (tags, scoped_tags)
+}
+
+/// The hook's answer to a judged cluster: FAILED with every reason, or SUCCESS; a required tag
+/// that only an unread stack could carry is a warning, said as such.
+fn answer(
+    token: Option<String>,
+    subject_name: &str,
+    evaluation: Evaluation,
+    findings: Vec<Finding>,
+    stack: &StackTags,
+) -> HookResponse {
     // A required tag missing from the cluster's own tags may come from a stack that could not be
     // read: a warning, said as such; with the stack read, or with no stack, it is missing.
     let (warnings, failures): (Vec<Finding>, Vec<Finding>) =
@@ -222,7 +245,7 @@ async fn judge<A: Account + Stacks>(
             tags.join(", ")
         )
     };
-    Ok(match evaluation.compliance {
+    match evaluation.compliance {
         ComplianceType::NonCompliant if !failures.is_empty() => {
             let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
             let prefix = format!("{subject_name} does not enforce mutual TLS: ");
@@ -246,7 +269,7 @@ async fn judge<A: Account + Stacks>(
                 evaluation.annotation.unwrap_or_default()
             ),
         ),
-    })
+    }
 }
 
 #[cfg(test)]

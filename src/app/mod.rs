@@ -113,16 +113,7 @@ async fn evaluate_in<A: Account, N: Notifier>(
     alerts: &AlertSettings,
     now: Timestamp,
 ) -> Result<Outcome, RuleError> {
-    let follow = Follow {
-        read_held: mode == Mode::Send,
-        owner_tag_keys: &alerts.owner_tag_keys,
-        context: Context {
-            rule_name: event.config_rule_name.as_deref().unwrap_or_default(),
-            account: event.account_id.as_deref().unwrap_or_default(),
-            region: &alerts.region,
-        },
-        ca_alert_days: alerts.ca_alert_days,
-    };
+    let follow = follow_of(event, mode, alerts);
     let mut delivery = Delivery::new(account, &event.result_token, mode, sink);
     let mut evaluator = Evaluator {
         account,
@@ -166,4 +157,19 @@ async fn evaluate_in<A: Account, N: Notifier>(
         account: event.account_id.clone(),
         trigger: Trigger::of(&event.notification),
     })
+}
+
+/// What follows each evaluation sent for `event`: the held result read (when sending), the owner's
+/// tags, where the rule runs, and the sweep's CA report.
+fn follow_of<'a>(event: &'a ConfigRuleEvent, mode: Mode, alerts: &'a AlertSettings) -> Follow<'a> {
+    Follow {
+        read_held: mode == Mode::Send,
+        owner_tag_keys: &alerts.owner_tag_keys,
+        context: Context {
+            rule_name: event.config_rule_name.as_deref().unwrap_or_default(),
+            account: event.account_id.as_deref().unwrap_or_default(),
+            region: &alerts.region,
+        },
+        ca_alert_days: alerts.ca_alert_days,
+    }
 }

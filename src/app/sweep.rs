@@ -46,42 +46,22 @@ pub async fn sweep<A: Account, N: Notifier>(
                         .push(listed.arn.clone());
                 }
             }
-            let subject = Subject {
-                resource_type: &listed.resource_type,
-                presence: Presence::Present,
-                left_scope: false,
-                tags: Some(&listed.tags),
-            };
-            let (evaluation, findings) = evaluator
-                .judge_with_findings(&subject, &listed.arn, ordering_timestamp, || {
-                    Ok(listed.cluster)
-                })
-                .await?;
-            let followed =
-                evaluator.follow_up(held.as_ref(), evaluation, findings, Some(&listed.tags));
-            out.push(followed).await?;
+            judge_listed(evaluator, listed, held, ordering_timestamp, out).await?;
         }
         if !pages.advance(page.next_token)? {
             break;
         }
     }
     for (resource_id, (resource_type, held)) in unseen {
-        let subject = Subject {
-            resource_type: &resource_type,
-            presence: Presence::Gone,
-            left_scope: false,
-            tags: None,
-        };
-        let gone = || {
-            Err(RuleError::InvalidEvent(
-                "a cluster that is gone has no settings".into(),
-            ))
-        };
-        let (evaluation, findings) = evaluator
-            .judge_with_findings(&subject, &resource_id, ordering_timestamp, gone)
-            .await?;
-        out.push(evaluator.follow_up(Some(&held), evaluation, findings, None))
-            .await?;
+        judge_gone(
+            evaluator,
+            &resource_id,
+            &resource_type,
+            held,
+            ordering_timestamp,
+            out,
+        )
+        .await?;
     }
     if let Some(days) = evaluator.follow.ca_alert_days {
         let context = &evaluator.follow.context;
@@ -90,6 +70,56 @@ pub async fn sweep<A: Account, N: Notifier>(
         }
     }
     Ok(())
+}
+
+/// A listed cluster judged and followed up against the result held for it.
+async fn judge_listed<A: Account, N: Notifier>(
+    evaluator: &mut Evaluator<'_, A>,
+    listed: ListedCluster,
+    held: Option<HeldResult>,
+    ordering_timestamp: Timestamp,
+    out: &mut Delivery<'_, A, N>,
+) -> Result<(), RuleError> {
+    let subject = Subject {
+        resource_type: &listed.resource_type,
+        presence: Presence::Present,
+        left_scope: false,
+        tags: Some(&listed.tags),
+    };
+    let (evaluation, findings) = evaluator
+        .judge_with_findings(&subject, &listed.arn, ordering_timestamp, || {
+            Ok(listed.cluster)
+        })
+        .await?;
+    let followed = evaluator.follow_up(held.as_ref(), evaluation, findings, Some(&listed.tags));
+    out.push(followed).await
+}
+
+/// A cluster the rule holds a result for and the listing no longer has: NOT_APPLICABLE.
+async fn judge_gone<A: Account, N: Notifier>(
+    evaluator: &mut Evaluator<'_, A>,
+    resource_id: &str,
+    resource_type: &ResourceType,
+    held: HeldResult,
+    ordering_timestamp: Timestamp,
+    out: &mut Delivery<'_, A, N>,
+) -> Result<(), RuleError> {
+    let subject = Subject {
+        resource_type,
+        presence: Presence::Gone,
+        left_scope: false,
+        tags: None,
+    };
+    let gone = || {
+        Err(RuleError::InvalidEvent(
+            "a cluster that is gone has no settings".into(),
+        ))
+    };
+    let (evaluation, findings) = evaluator
+        .judge_with_findings(&subject, resource_id, ordering_timestamp, gone)
+        .await?;
+    out.push(evaluator.follow_up(Some(&held), evaluation, findings, None))
+        .await
 }
 
 /// The clusters this rule holds a COMPLIANT or NON_COMPLIANT result for: resource id -> type and

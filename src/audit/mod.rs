@@ -166,21 +166,11 @@ pub async fn audit<D: Directory>(
     };
     let caller = own.caller().await.map_err(AuditError::Aws)?;
     let mut report = AuditReport::default();
-    let (account_ids, role_name) = match &request.accounts {
-        AccountChoice::Own => (vec![caller.account.clone()], None),
-        AccountChoice::Listed { role_name, ids } => (ids.clone(), Some(role_name.as_str())),
-        AccountChoice::Organization {
-            role_name,
-            excluded,
-        } => {
-            let (active, skipped) = organization_accounts(own).await.map_err(AuditError::Aws)?;
-            report.skipped_accounts = skipped;
-            report.excluded_accounts = excluded.clone();
-            let active = active
-                .into_iter()
-                .filter(|account| !excluded.contains(account))
-                .collect();
-            (active, Some(role_name.as_str()))
+    let account_ids = accounts_to_audit(own, &caller, request, &mut report).await?;
+    let role_name = match &request.accounts {
+        AccountChoice::Own => None,
+        AccountChoice::Listed { role_name, .. } | AccountChoice::Organization { role_name, .. } => {
+            Some(role_name.as_str())
         }
     };
 
@@ -217,6 +207,29 @@ pub async fn audit<D: Directory>(
     progress.finish();
     report.sort();
     Ok(report)
+}
+
+/// The accounts asked for: the caller's own, those listed, or the organization's ACTIVE ones but
+/// those excluded (the excluded and the not ACTIVE noted in `report`, never dropped silently).
+async fn accounts_to_audit<D: Directory>(
+    own: &D,
+    caller: &Caller,
+    request: &AuditRequest,
+    report: &mut AuditReport,
+) -> Result<Vec<String>, AuditError> {
+    Ok(match &request.accounts {
+        AccountChoice::Own => vec![caller.account.clone()],
+        AccountChoice::Listed { ids, .. } => ids.clone(),
+        AccountChoice::Organization { excluded, .. } => {
+            let (active, skipped) = organization_accounts(own).await.map_err(AuditError::Aws)?;
+            report.skipped_accounts = skipped;
+            report.excluded_accounts = excluded.clone();
+            active
+                .into_iter()
+                .filter(|account| !excluded.contains(account))
+                .collect()
+        }
+    })
 }
 
 /// What one account gave: its clusters, its regions read, and what could not be read.

@@ -229,38 +229,50 @@ impl AuditReport {
             ComplianceType::Compliant,
             ComplianceType::NotApplicable,
         ] {
-            let group: Vec<&ClusterResult> = self
-                .clusters
-                .iter()
-                .filter(|cluster| cluster.compliance == compliance)
-                .collect();
-            if group.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "{} ({})", compliance.as_str(), group.len());
-            let rows: Vec<Vec<String>> = group
-                .iter()
-                .map(|cluster| {
-                    let why = if cluster.findings.is_empty() {
-                        cluster.annotation.clone().unwrap_or_default()
-                    } else {
-                        cluster.findings.join("; ")
-                    };
-                    vec![
-                        cluster.account.clone(),
-                        cluster.region.clone(),
-                        cluster.name().into_owned(),
-                        cluster.compliance.as_str().to_owned(),
-                        why,
-                    ]
-                })
-                .collect();
-            out.push_str(&columns(
-                &["ACCOUNT", "REGION", "CLUSTER", "VERDICT", "FINDINGS"],
-                &rows,
-            ));
-            out.push('\n');
+            self.write_verdict_group(&mut out, compliance);
         }
+        self.write_not_read(&mut out);
+        out.push_str(&self.summary());
+        out
+    }
+
+    /// The clusters of one verdict, with why, under a heading that counts them; nothing if none.
+    fn write_verdict_group(&self, out: &mut String, compliance: ComplianceType) {
+        let group: Vec<&ClusterResult> = self
+            .clusters
+            .iter()
+            .filter(|cluster| cluster.compliance == compliance)
+            .collect();
+        if group.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "{} ({})", compliance.as_str(), group.len());
+        let rows: Vec<Vec<String>> = group
+            .iter()
+            .map(|cluster| {
+                let why = if cluster.findings.is_empty() {
+                    cluster.annotation.clone().unwrap_or_default()
+                } else {
+                    cluster.findings.join("; ")
+                };
+                vec![
+                    cluster.account.clone(),
+                    cluster.region.clone(),
+                    cluster.name().into_owned(),
+                    cluster.compliance.as_str().to_owned(),
+                    why,
+                ]
+            })
+            .collect();
+        out.push_str(&columns(
+            &["ACCOUNT", "REGION", "CLUSTER", "VERDICT", "FINDINGS"],
+            &rows,
+        ));
+        out.push('\n');
+    }
+
+    /// What was not read, and the accounts not audited (excluded, or not ACTIVE), each named.
+    fn write_not_read(&self, out: &mut String) {
         if !self.unreadable.is_empty() {
             let _ = writeln!(out, "COULD NOT BE READ ({})", self.unreadable.len());
             let rows: Vec<Vec<String>> = self
@@ -302,8 +314,6 @@ impl AuditReport {
             out.push_str(&columns(&["ACCOUNT", "STATE"], &rows));
             out.push('\n');
         }
-        out.push_str(&self.summary());
-        out
     }
 
     /// The closing summary: totals, then the share enforcing mTLS by account and by region.

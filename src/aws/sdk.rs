@@ -28,7 +28,7 @@ use crate::aws::ports::{
 };
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
-use crate::edge::kafka::{listed_cluster, ListedCluster};
+use crate::edge::kafka::{bootstrap_members, listed_cluster, ListedCluster};
 use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
 use crate::rule::ca::{CaHealth, CaStatus};
@@ -703,70 +703,7 @@ impl Brokers for AwsAccount {
             .send()
             .await
             .map_err(|e| sdk_failure("GetBootstrapBrokers", e))?;
-        let members = [
-            ("bootstrapBrokerString", output.bootstrap_broker_string()),
-            (
-                "bootstrapBrokerStringTls",
-                output.bootstrap_broker_string_tls(),
-            ),
-            (
-                "bootstrapBrokerStringSaslScram",
-                output.bootstrap_broker_string_sasl_scram(),
-            ),
-            (
-                "bootstrapBrokerStringSaslIam",
-                output.bootstrap_broker_string_sasl_iam(),
-            ),
-            (
-                "bootstrapBrokerStringPublicTls",
-                output.bootstrap_broker_string_public_tls(),
-            ),
-            (
-                "bootstrapBrokerStringPublicSaslScram",
-                output.bootstrap_broker_string_public_sasl_scram(),
-            ),
-            (
-                "bootstrapBrokerStringPublicSaslIam",
-                output.bootstrap_broker_string_public_sasl_iam(),
-            ),
-            (
-                "bootstrapBrokerStringVpcConnectivityTls",
-                output.bootstrap_broker_string_vpc_connectivity_tls(),
-            ),
-            (
-                "bootstrapBrokerStringVpcConnectivitySaslScram",
-                output.bootstrap_broker_string_vpc_connectivity_sasl_scram(),
-            ),
-            (
-                "bootstrapBrokerStringVpcConnectivitySaslIam",
-                output.bootstrap_broker_string_vpc_connectivity_sasl_iam(),
-            ),
-            (
-                "bootstrapBrokerStringIpv6",
-                output.bootstrap_broker_string_ipv6(),
-            ),
-            (
-                "bootstrapBrokerStringTlsIpv6",
-                output.bootstrap_broker_string_tls_ipv6(),
-            ),
-            (
-                "bootstrapBrokerStringSaslScramIpv6",
-                output.bootstrap_broker_string_sasl_scram_ipv6(),
-            ),
-            (
-                "bootstrapBrokerStringSaslIamIpv6",
-                output.bootstrap_broker_string_sasl_iam_ipv6(),
-            ),
-        ];
-        Ok(members
-            .into_iter()
-            .filter_map(|(member, list)| {
-                Some((
-                    member.to_owned(),
-                    list.filter(|l| !l.is_empty())?.to_owned(),
-                ))
-            })
-            .collect())
+        Ok(bootstrap_members(&output))
     }
 }
 

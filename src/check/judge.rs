@@ -240,32 +240,10 @@ pub fn judge(
                             .map_err(|e| format!("Properties: {e}"))?,
                     ),
                 };
-                let inputs = Inputs {
-                    cluster: &cluster,
-                    params,
-                    cas,
-                    now,
-                };
-                let findings = findings_by_check(&inputs);
-                let compliance = if findings.is_empty() {
-                    ComplianceType::Compliant
-                } else {
-                    ComplianceType::NonCompliant
-                };
-                (compliance, findings)
+                judge_cluster(&cluster, params, cas, now)
             }
         };
-        judged.compliance = worst(judged.compliance, compliance);
-        for found in findings {
-            if !judged.findings.contains(&found) {
-                judged.findings.push(found);
-            }
-        }
-        for path in unknown {
-            if !judged.unknown.contains(&path) {
-                judged.unknown.push(path);
-            }
-        }
+        judged.add(compliance, findings, unknown);
     }
     let texts: Vec<String> = match judged.compliance {
         ComplianceType::NonCompliant => judged
@@ -278,6 +256,50 @@ pub fn judge(
     };
     judged.annotation = annotation(&texts);
     Ok(judged)
+}
+
+impl Judged {
+    /// One variant's verdict added: the worst verdict, every finding and unknown path once.
+    fn add(
+        &mut self,
+        compliance: ComplianceType,
+        findings: Vec<(&'static Check, Finding)>,
+        unknown: Vec<String>,
+    ) {
+        self.compliance = worst(self.compliance, compliance);
+        for found in findings {
+            if !self.findings.contains(&found) {
+                self.findings.push(found);
+            }
+        }
+        for path in unknown {
+            if !self.unknown.contains(&path) {
+                self.unknown.push(path);
+            }
+        }
+    }
+}
+
+/// One variant's cluster through the check table.
+fn judge_cluster(
+    cluster: &Cluster,
+    params: &RuleParams,
+    cas: &CaHealthReport,
+    now: Timestamp,
+) -> (ComplianceType, Vec<(&'static Check, Finding)>) {
+    let inputs = Inputs {
+        cluster,
+        params,
+        cas,
+        now,
+    };
+    let findings = findings_by_check(&inputs);
+    let compliance = if findings.is_empty() {
+        ComplianceType::Compliant
+    } else {
+        ComplianceType::NonCompliant
+    };
+    (compliance, findings)
 }
 
 fn worst(a: ComplianceType, b: ComplianceType) -> ComplianceType {

@@ -282,6 +282,18 @@ pub fn rule_id(name: &str) -> String {
 
 /// SARIF 2.1.0, one rule per check of the rule's table, one result per finding.
 pub fn to_sarif(checked: &[Checked]) -> Value {
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "msk-mtls-rule", "rules": sarif_rules()}},
+            "results": sarif_results(checked),
+        }],
+    })
+}
+
+/// One SARIF rule per check of the table, and one for what is not judged.
+fn sarif_rules() -> Vec<Value> {
     let not_judged_rule = json!({
         "id": NOT_JUDGED_RULE,
         "name": "not judged",
@@ -289,7 +301,7 @@ pub fn to_sarif(checked: &[Checked]) -> Value {
         "fullDescription": {"text": "A nested stack, nested application, CloudFormation module or template macro may create MSK clusters this file does not show: check their templates on their own"},
         "defaultConfiguration": {"level": "note"},
     });
-    let rules: Vec<Value> = CHECKS
+    CHECKS
         .iter()
         .map(|check| {
             json!({
@@ -307,25 +319,31 @@ pub fn to_sarif(checked: &[Checked]) -> Value {
             })
         })
         .chain(std::iter::once(not_judged_rule))
-        .collect();
+        .collect()
+}
+
+/// Where a SARIF result points: the file, the line when known, and the resource.
+fn sarif_location(c: &Checked) -> Value {
+    let region = c.line.map_or(json!({}), |line| json!({"startLine": line}));
+    json!([{
+        "physicalLocation": {"artifactLocation": {"uri": c.file}, "region": region},
+        "logicalLocations": [{"name": c.resource, "kind": "resource"}],
+    }])
+}
+
+/// One result per distinct finding of each cluster, then one note per part not judged.
+fn sarif_results(checked: &[Checked]) -> Vec<Value> {
     let mut seen = BTreeSet::new();
-    let location = |c: &Checked| {
-        let region = c.line.map_or(json!({}), |line| json!({"startLine": line}));
-        json!([{
-            "physicalLocation": {"artifactLocation": {"uri": c.file}, "region": region},
-            "logicalLocations": [{"name": c.resource, "kind": "resource"}],
-        }])
-    };
     let not_judged = checked.iter().filter_map(|c| match &c.verdict {
         Verdict::NotJudged(why) => Some(json!({
             "ruleId": NOT_JUDGED_RULE,
             "level": "note",
             "message": {"text": format!("{} ({}) is not judged: {why}", c.resource, c.resource_type)},
-            "locations": location(c),
+            "locations": sarif_location(c),
         })),
         Verdict::Judged(_) => None,
     });
-    let results: Vec<Value> = checked
+    checked
         .iter()
         .filter_map(|c| match &c.verdict {
             Verdict::Judged(judged) => Some((c, judged)),
@@ -350,17 +368,9 @@ pub fn to_sarif(checked: &[Checked]) -> Value {
                 "ruleId": rule_id(check.name),
                 "level": "error",
                 "message": {"text": format!("{} ({}): {finding}", c.resource, c.resource_type)},
-                "locations": location(c),
+                "locations": sarif_location(c),
             })
         })
         .chain(not_judged)
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "msk-mtls-rule", "rules": rules}},
-            "results": results,
-        }],
-    })
+        .collect()
 }

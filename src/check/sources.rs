@@ -183,18 +183,7 @@ fn cloudformation_candidates(
             .and_then(Value::as_str)
             .ok_or_else(|| format!("Resources.{id}.Type is missing or not a string"))?;
         let resource_type = ResourceType::parse(kind);
-        let not_judged = match kind {
-            "AWS::CloudFormation::Stack" => {
-                Some("a nested stack: check its template on its own".to_owned())
-            }
-            "AWS::Serverless::Application" => {
-                Some("a nested application: check its template on its own".to_owned())
-            }
-            kind if kind.ends_with("::MODULE") => {
-                Some("a CloudFormation module: its resources are not in this template".to_owned())
-            }
-            _ => None,
-        };
+        let not_judged = not_judged_part(kind);
         if !resource_type.is_msk_cluster() && not_judged.is_none() {
             continue;
         }
@@ -217,6 +206,22 @@ fn cloudformation_candidates(
         )
     });
     Ok(found)
+}
+
+/// Why a resource that may create clusters this template does not show is not judged.
+fn not_judged_part(kind: &str) -> Option<String> {
+    match kind {
+        "AWS::CloudFormation::Stack" => {
+            Some("a nested stack: check its template on its own".to_owned())
+        }
+        "AWS::Serverless::Application" => {
+            Some("a nested application: check its template on its own".to_owned())
+        }
+        kind if kind.ends_with("::MODULE") => {
+            Some("a CloudFormation module: its resources are not in this template".to_owned())
+        }
+        _ => None,
+    }
 }
 
 /// The template-level macros other than SAM's transform, which `check` reads as SAM leaves MSK
@@ -251,64 +256,63 @@ fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
     };
     let mut found = Vec::new();
     for (i, change) in changes.iter().enumerate() {
-        let at = format!("resource_changes[{i}]");
-        let (resource_type, provider) = match change.get("type").and_then(Value::as_str) {
-            Some("aws_msk_cluster") => (ResourceType::MskCluster, Provider::Aws),
-            Some("aws_msk_serverless_cluster") => {
-                (ResourceType::MskServerlessCluster, Provider::Aws)
-            }
-            Some("awscc_msk_cluster") => (ResourceType::MskCluster, Provider::CloudControl),
-            Some("awscc_msk_serverless_cluster") => {
-                (ResourceType::MskServerlessCluster, Provider::CloudControl)
-            }
-            Some(_) => continue,
-            None => return Err(format!("{at}.type is missing")),
-        };
-        let actions: Vec<&str> = change
-            .pointer("/change/actions")
-            .and_then(Value::as_array)
-            .ok_or_else(|| format!("{at}.change.actions is missing"))?
-            .iter()
-            .map(|action| action.as_str().unwrap_or_default())
-            .collect();
-        if !actions
-            .iter()
-            .any(|action| matches!(*action, "create" | "update"))
-        {
-            continue;
+        if let Some(candidate) = terraform_candidate(change, &format!("resource_changes[{i}]"))? {
+            found.push(candidate);
         }
-        let address = change
-            .get("address")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("{at}.address is missing"))?
-            .to_owned();
-        let after = change
-            .pointer("/change/after")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let after_unknown = change
-            .pointer("/change/after_unknown")
-            .cloned()
-            .unwrap_or(Value::Null);
-        let properties = match (provider, &resource_type) {
-            (Provider::Aws, ResourceType::MskCluster) => {
-                terraform_properties(&after, &after_unknown)
-                    .map_err(|e| format!("{address}: {e}"))?
-            }
-            (Provider::CloudControl, ResourceType::MskCluster) => {
-                cloud_control_properties(&after, &after_unknown, false)
-            }
-            _ => json!({}),
-        };
-        found.push(Candidate {
-            resource: address,
-            resource_type,
-            line: None,
-            properties,
-            not_judged: None,
-        });
     }
     Ok(found)
+}
+
+/// One resource change, when it creates or updates an MSK cluster.
+fn terraform_candidate(change: &Value, at: &str) -> Result<Option<Candidate>, String> {
+    let (resource_type, provider) = match change.get("type").and_then(Value::as_str) {
+        Some("aws_msk_cluster") => (ResourceType::MskCluster, Provider::Aws),
+        Some("aws_msk_serverless_cluster") => (ResourceType::MskServerlessCluster, Provider::Aws),
+        Some("awscc_msk_cluster") => (ResourceType::MskCluster, Provider::CloudControl),
+        Some("awscc_msk_serverless_cluster") => {
+            (ResourceType::MskServerlessCluster, Provider::CloudControl)
+        }
+        Some(_) => return Ok(None),
+        None => return Err(format!("{at}.type is missing")),
+    };
+    let actions: Vec<&str> = change
+        .pointer("/change/actions")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{at}.change.actions is missing"))?
+        .iter()
+        .map(|action| action.as_str().unwrap_or_default())
+        .collect();
+    if !actions
+        .iter()
+        .any(|action| matches!(*action, "create" | "update"))
+    {
+        return Ok(None);
+    }
+    let address = change
+        .get("address")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{at}.address is missing"))?
+        .to_owned();
+    let after = change.pointer("/change/after").unwrap_or(&Value::Null);
+    let after_unknown = change
+        .pointer("/change/after_unknown")
+        .unwrap_or(&Value::Null);
+    let properties = match (provider, &resource_type) {
+        (Provider::Aws, ResourceType::MskCluster) => {
+            terraform_properties(after, after_unknown).map_err(|e| format!("{address}: {e}"))?
+        }
+        (Provider::CloudControl, ResourceType::MskCluster) => {
+            cloud_control_properties(after, after_unknown, false)
+        }
+        _ => json!({}),
+    };
+    Ok(Some(Candidate {
+        resource: address,
+        resource_type,
+        line: None,
+        properties,
+        not_judged: None,
+    }))
 }
 
 /// Which Terraform provider wrote the change: `aws` (its own schema, nested blocks as lists) or
@@ -430,80 +434,16 @@ fn toggle(after: &Value, unknown: &Value, key: &str) -> Option<Value> {
 /// The properties CloudFormation would hold for the same `aws_msk_cluster` settings.
 fn terraform_properties(after: &Value, unknown: &Value) -> Result<Value, String> {
     let mut properties = Map::new();
-    match block(after, unknown, "client_authentication")? {
-        Some((auth, _)) if is_unknown(&auth) => {
-            properties.insert("ClientAuthentication".into(), auth);
-        }
-        Some((auth, auth_unknown)) => {
-            let mut client = Map::new();
-            if let Some(flag) = toggle(&auth, &auth_unknown, "unauthenticated") {
-                client.insert("Unauthenticated".into(), flag);
-            }
-            if let Some((sasl, sasl_unknown)) = block(&auth, &auth_unknown, "sasl")? {
-                client.insert("Sasl".into(), sasl_properties(&sasl, &sasl_unknown));
-            }
-            // A `tls` block turns TLS client authentication on; it has no flag of its own.
-            if let Some((tls, tls_unknown)) = block(&auth, &auth_unknown, "tls")? {
-                let tls_value = if is_unknown(&tls) {
-                    tls
-                } else {
-                    let arns = attribute(&tls, &tls_unknown, "certificate_authority_arns")
-                        .map_or(json!([]), |(arns, arns_unknown)| {
-                            items_with_unknowns(arns, &arns_unknown)
-                        });
-                    json!({"Enabled": true, "CertificateAuthorityArnList": arns})
-                };
-                client.insert("Tls".into(), tls_value);
-            }
-            properties.insert("ClientAuthentication".into(), Value::Object(client));
-        }
-        None => {}
+    if let Some(client) = client_authentication(after, unknown)? {
+        properties.insert("ClientAuthentication".into(), client);
     }
-    if let Some((encryption, encryption_unknown)) = block(after, unknown, "encryption_info")? {
-        let in_transit = if is_unknown(&encryption) {
-            Some((encryption, Value::Null))
-        } else {
-            block(&encryption, &encryption_unknown, "encryption_in_transit")?
-        };
-        if let Some((in_transit, in_transit_unknown)) = in_transit {
-            let broker = if is_unknown(&in_transit) {
-                Some(in_transit)
-            } else {
-                attribute(&in_transit, &in_transit_unknown, "client_broker")
-                    .map(|(broker, _)| broker)
-            };
-            if let Some(broker) = broker {
-                properties.insert(
-                    "EncryptionInfo".into(),
-                    json!({"EncryptionInTransit": {"ClientBroker": broker}}),
-                );
-            }
-        }
+    if let Some(broker) = client_broker(after, unknown)? {
+        properties.insert(
+            "EncryptionInfo".into(),
+            json!({"EncryptionInTransit": {"ClientBroker": broker}}),
+        );
     }
-    let mut vpc = block(after, unknown, "broker_node_group_info")?;
-    for key in [
-        "connectivity_info",
-        "vpc_connectivity",
-        "client_authentication",
-    ] {
-        vpc = match vpc {
-            Some((info, info_unknown)) => pass_unknown(info, info_unknown, key)?,
-            None => None,
-        };
-    }
-    if let Some((vpc_auth, vpc_unknown)) = vpc {
-        let client = if is_unknown(&vpc_auth) {
-            vpc_auth
-        } else {
-            let mut client = Map::new();
-            if let Some(flag) = toggle(&vpc_auth, &vpc_unknown, "tls") {
-                client.insert("Tls".into(), flag);
-            }
-            if let Some((sasl, sasl_unknown)) = block(&vpc_auth, &vpc_unknown, "sasl")? {
-                client.insert("Sasl".into(), sasl_properties(&sasl, &sasl_unknown));
-            }
-            Value::Object(client)
-        };
+    if let Some(client) = vpc_client_authentication(after, unknown)? {
         properties.insert(
             "BrokerNodeGroupInfo".into(),
             json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": client}}}),
@@ -516,6 +456,86 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Result<Value, String>
         properties.insert("Tags".into(), tags);
     }
     Ok(Value::Object(properties))
+}
+
+/// `client_authentication` as CloudFormation's `ClientAuthentication`.
+fn client_authentication(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
+    let Some((auth, auth_unknown)) = block(after, unknown, "client_authentication")? else {
+        return Ok(None);
+    };
+    if is_unknown(&auth) {
+        return Ok(Some(auth));
+    }
+    let mut client = Map::new();
+    if let Some(flag) = toggle(&auth, &auth_unknown, "unauthenticated") {
+        client.insert("Unauthenticated".into(), flag);
+    }
+    if let Some((sasl, sasl_unknown)) = block(&auth, &auth_unknown, "sasl")? {
+        client.insert("Sasl".into(), sasl_properties(&sasl, &sasl_unknown));
+    }
+    // A `tls` block turns TLS client authentication on; it has no flag of its own.
+    if let Some((tls, tls_unknown)) = block(&auth, &auth_unknown, "tls")? {
+        let tls_value = if is_unknown(&tls) {
+            tls
+        } else {
+            let arns = attribute(&tls, &tls_unknown, "certificate_authority_arns")
+                .map_or(json!([]), |(arns, arns_unknown)| {
+                    items_with_unknowns(arns, &arns_unknown)
+                });
+            json!({"Enabled": true, "CertificateAuthorityArnList": arns})
+        };
+        client.insert("Tls".into(), tls_value);
+    }
+    Ok(Some(Value::Object(client)))
+}
+
+/// `encryption_info.encryption_in_transit.client_broker`, or the unknown marker above it.
+fn client_broker(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
+    let Some((encryption, encryption_unknown)) = block(after, unknown, "encryption_info")? else {
+        return Ok(None);
+    };
+    let in_transit = if is_unknown(&encryption) {
+        Some((encryption, Value::Null))
+    } else {
+        block(&encryption, &encryption_unknown, "encryption_in_transit")?
+    };
+    Ok(in_transit.and_then(|(in_transit, in_transit_unknown)| {
+        if is_unknown(&in_transit) {
+            Some(in_transit)
+        } else {
+            attribute(&in_transit, &in_transit_unknown, "client_broker").map(|(broker, _)| broker)
+        }
+    }))
+}
+
+/// Multi-VPC connectivity's client authentication
+/// (`broker_node_group_info.connectivity_info.vpc_connectivity.client_authentication`).
+fn vpc_client_authentication(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
+    let mut vpc = block(after, unknown, "broker_node_group_info")?;
+    for key in [
+        "connectivity_info",
+        "vpc_connectivity",
+        "client_authentication",
+    ] {
+        vpc = match vpc {
+            Some((info, info_unknown)) => pass_unknown(info, info_unknown, key)?,
+            None => None,
+        };
+    }
+    let Some((vpc_auth, vpc_unknown)) = vpc else {
+        return Ok(None);
+    };
+    if is_unknown(&vpc_auth) {
+        return Ok(Some(vpc_auth));
+    }
+    let mut client = Map::new();
+    if let Some(flag) = toggle(&vpc_auth, &vpc_unknown, "tls") {
+        client.insert("Tls".into(), flag);
+    }
+    if let Some((sasl, sasl_unknown)) = block(&vpc_auth, &vpc_unknown, "sasl")? {
+        client.insert("Sasl".into(), sasl_properties(&sasl, &sasl_unknown));
+    }
+    Ok(Some(Value::Object(client)))
 }
 
 /// The next nested block, or the unknown marker passed down as it is.

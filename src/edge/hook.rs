@@ -69,14 +69,7 @@ pub fn token_of(payload: &Json) -> Option<String> {
 
 pub fn read_hook_request(payload: &Json) -> Result<HookRequest, String> {
     let root = as_object(payload).ok_or("the hook request is not a JSON object")?;
-    let client_request_token = match (
-        field(root, "clientRequestToken")?,
-        field(root, "clientRequesttoken")?,
-    ) {
-        (Some(_), Some(_)) => return Err("clientRequestToken is given in both spellings".into()),
-        (Some(token), None) | (None, Some(token)) => Some(string(token, "clientRequestToken")?),
-        (None, None) => None,
-    };
+    let client_request_token = token_of_request(root)?;
     let point = field(root, "actionInvocationPoint")?.ok_or("actionInvocationPoint is missing")?;
     let operation = match string(point, "actionInvocationPoint")?.as_str() {
         "CREATE_PRE_PROVISION" => HookOperation::Create,
@@ -98,7 +91,51 @@ pub fn read_hook_request(payload: &Json) -> Result<HookRequest, String> {
         Some(name) => string(name, "requestData.targetName")?,
         None => return Err("requestData.targetName is missing".into()),
     };
-    let origin = match field(data, "targetType")? {
+    let origin = origin_of(data, &target)?;
+    // The guide's shape block spells it `stackID`, its examples `stackId`.
+    let stack_id = match field(root, "stackId")?.or(field(root, "stackID")?) {
+        Some(Json::String(id)) if !id.is_empty() => Some(id.clone()),
+        Some(Json::String(_) | Json::Null) | None => None,
+        Some(other) => return Err(format!("stackId is {}, not a string", other.kind())),
+    };
+    let logical_id = match field(data, "targetLogicalId")? {
+        Some(id) => string(id, "requestData.targetLogicalId")?,
+        None => target.clone(),
+    };
+    let properties = properties_of(data, operation)?;
+    let tags = tags_of(&properties)?;
+    Ok(HookRequest {
+        client_request_token,
+        operation,
+        resource_type: ResourceType::parse(&target),
+        origin,
+        stack_id,
+        logical_id,
+        properties,
+        tags,
+    })
+}
+
+/// The request's token, in either spelling the guide uses (both at once is ambiguous).
+fn token_of_request(root: &[(String, Json)]) -> Result<Option<String>, String> {
+    Ok(
+        match (
+            field(root, "clientRequestToken")?,
+            field(root, "clientRequesttoken")?,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err("clientRequestToken is given in both spellings".into())
+            }
+            (Some(token), None) | (None, Some(token)) => Some(string(token, "clientRequestToken")?),
+            (None, None) => None,
+        },
+    )
+}
+
+/// Where the request comes from: `targetType` holds the resource type for CloudFormation and
+/// `RESOURCE` for Cloud Control; a stack or change-set target is not this hook's.
+fn origin_of(data: &[(String, Json)], target: &str) -> Result<Origin, String> {
+    Ok(match field(data, "targetType")? {
         None => Origin::CloudFormation,
         Some(kind) => match string(kind, "requestData.targetType")?.as_str() {
             kind @ ("STACK" | "CHANGE_SET") => {
@@ -114,18 +151,12 @@ pub fn read_hook_request(payload: &Json) -> Result<HookRequest, String> {
                 ))
             }
         },
-    };
-    // The guide's shape block spells it `stackID`, its examples `stackId`.
-    let stack_id = match field(root, "stackId")?.or(field(root, "stackID")?) {
-        Some(Json::String(id)) if !id.is_empty() => Some(id.clone()),
-        Some(Json::String(_) | Json::Null) | None => None,
-        Some(other) => return Err(format!("stackId is {}, not a string", other.kind())),
-    };
-    let logical_id = match field(data, "targetLogicalId")? {
-        Some(id) => string(id, "requestData.targetLogicalId")?,
-        None => target.clone(),
-    };
-    let properties = match operation {
+    })
+}
+
+/// The proposed properties, string flags read as booleans; none for a delete.
+fn properties_of(data: &[(String, Json)], operation: HookOperation) -> Result<Json, String> {
+    Ok(match operation {
         HookOperation::Delete => Json::Object(Vec::new()),
         HookOperation::Create | HookOperation::Update => {
             let model = field(data, "targetModel")?
@@ -142,17 +173,6 @@ pub fn read_hook_request(payload: &Json) -> Result<HookRequest, String> {
                 }
             }
         }
-    };
-    let tags = tags_of(&properties)?;
-    Ok(HookRequest {
-        client_request_token,
-        operation,
-        resource_type: ResourceType::parse(&target),
-        origin,
-        stack_id,
-        logical_id,
-        properties,
-        tags,
     })
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_kafka::operation::get_bootstrap_brokers::GetBootstrapBrokersOutput;
 use aws_sdk_kafka::types::{
     ClientBroker as KafkaClientBroker, Cluster as KafkaCluster, ClusterType, Provisioned,
 };
@@ -114,4 +115,78 @@ pub fn recorded_access(
         access.multi_vpc_tls = vpc_auth.tls().map(|tls| tls.enabled());
     }
     Ok(access)
+}
+/// GetBootstrapBrokers' members, by their names in the Kafka API, each with its accessor.
+type BootstrapMember = (&'static str, fn(&GetBootstrapBrokersOutput) -> Option<&str>);
+
+const BOOTSTRAP_MEMBERS: [BootstrapMember; 14] = [
+    (
+        "bootstrapBrokerString",
+        GetBootstrapBrokersOutput::bootstrap_broker_string,
+    ),
+    (
+        "bootstrapBrokerStringTls",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_tls,
+    ),
+    (
+        "bootstrapBrokerStringSaslScram",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_sasl_scram,
+    ),
+    (
+        "bootstrapBrokerStringSaslIam",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_sasl_iam,
+    ),
+    (
+        "bootstrapBrokerStringPublicTls",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_public_tls,
+    ),
+    (
+        "bootstrapBrokerStringPublicSaslScram",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_public_sasl_scram,
+    ),
+    (
+        "bootstrapBrokerStringPublicSaslIam",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_public_sasl_iam,
+    ),
+    (
+        "bootstrapBrokerStringVpcConnectivityTls",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_vpc_connectivity_tls,
+    ),
+    (
+        "bootstrapBrokerStringVpcConnectivitySaslScram",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_vpc_connectivity_sasl_scram,
+    ),
+    (
+        "bootstrapBrokerStringVpcConnectivitySaslIam",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_vpc_connectivity_sasl_iam,
+    ),
+    (
+        "bootstrapBrokerStringIpv6",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_ipv6,
+    ),
+    (
+        "bootstrapBrokerStringTlsIpv6",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_tls_ipv6,
+    ),
+    (
+        "bootstrapBrokerStringSaslScramIpv6",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_sasl_scram_ipv6,
+    ),
+    (
+        "bootstrapBrokerStringSaslIamIpv6",
+        GetBootstrapBrokersOutput::bootstrap_broker_string_sasl_iam_ipv6,
+    ),
+];
+
+/// GetBootstrapBrokers' answer: each member that lists brokers, by its name in the Kafka API.
+pub fn bootstrap_members(output: &GetBootstrapBrokersOutput) -> Vec<(String, String)> {
+    BOOTSTRAP_MEMBERS
+        .iter()
+        .filter_map(|(member, list)| {
+            Some((
+                (*member).to_owned(),
+                list(output).filter(|l| !l.is_empty())?.to_owned(),
+            ))
+        })
+        .collect()
 }

@@ -50,24 +50,8 @@ pub fn emf_line(
     timestamp: Timestamp,
     level: LogLevel,
 ) -> String {
-    let mut values: Vec<(&str, &str, Value)> = vec![
-        ("ClustersEvaluated", "Count", summary.evaluations.into()),
-        ("Compliant", "Count", summary.compliant.into()),
-        ("NonCompliant", "Count", summary.non_compliant.into()),
-        ("NotApplicable", "Count", summary.not_applicable.into()),
-    ];
-    let judged = summary.compliant + summary.non_compliant;
-    let percent = (trigger == Trigger::Scheduled && judged > 0)
-        .then(|| 100.0 * summary.compliant as f64 / judged as f64);
-    if let Some(percent) = percent {
-        values.push(("MtlsCompliancePercent", "Percent", json!(percent)));
-    }
-    if let Some(days) = summary.ca_days_to_expiry {
-        values.push(("CaDaysToExpiry", "None", days.into()));
-    }
-    if let Some(unhealthy) = summary.ca_unhealthy {
-        values.push(("CaUnhealthy", "Count", unhealthy.into()));
-    }
+    let (values, percent) = counts(trigger, summary);
+    let follow_ups = follow_ups(summary);
     let mut directives = vec![directive(
         namespace,
         &[&["ConfigRuleName", "Trigger"]],
@@ -80,17 +64,6 @@ pub fn emf_line(
             &[&["ConfigRuleName", "AccountId"]],
             &by_account,
         ));
-    }
-    let mut follow_ups: Vec<(&str, &str, Value)> = Vec::new();
-    if !summary.time_to_remediate_secs.is_empty() {
-        follow_ups.push((
-            "TimeToRemediate",
-            "Seconds",
-            json!(summary.time_to_remediate_secs),
-        ));
-    }
-    if summary.alerts > 0 {
-        follow_ups.push(("AlertsPublished", "Count", summary.alerts.into()));
     }
     if !follow_ups.is_empty() {
         directives.push(directive(namespace, &[&["ConfigRuleName"]], &follow_ups));
@@ -114,6 +87,49 @@ pub fn emf_line(
         line.insert(name.into(), value);
     }
     Value::Object(line).to_string()
+}
+
+/// A metric's name, unit and value.
+type Metric = (&'static str, &'static str, Value);
+
+/// The counts by rule and trigger, and a sweep's share enforcing mTLS (also returned alone, for
+/// the by-account directive).
+fn counts(trigger: Trigger, summary: &InvocationSummary) -> (Vec<Metric>, Option<f64>) {
+    let mut values: Vec<Metric> = vec![
+        ("ClustersEvaluated", "Count", summary.evaluations.into()),
+        ("Compliant", "Count", summary.compliant.into()),
+        ("NonCompliant", "Count", summary.non_compliant.into()),
+        ("NotApplicable", "Count", summary.not_applicable.into()),
+    ];
+    let judged = summary.compliant + summary.non_compliant;
+    let percent = (trigger == Trigger::Scheduled && judged > 0)
+        .then(|| 100.0 * summary.compliant as f64 / judged as f64);
+    if let Some(percent) = percent {
+        values.push(("MtlsCompliancePercent", "Percent", json!(percent)));
+    }
+    if let Some(days) = summary.ca_days_to_expiry {
+        values.push(("CaDaysToExpiry", "None", days.into()));
+    }
+    if let Some(unhealthy) = summary.ca_unhealthy {
+        values.push(("CaUnhealthy", "Count", unhealthy.into()));
+    }
+    (values, percent)
+}
+
+/// What followed the evaluations, by rule alone: times to remediate, alerts published.
+fn follow_ups(summary: &InvocationSummary) -> Vec<Metric> {
+    let mut follow_ups: Vec<Metric> = Vec::new();
+    if !summary.time_to_remediate_secs.is_empty() {
+        follow_ups.push((
+            "TimeToRemediate",
+            "Seconds",
+            json!(summary.time_to_remediate_secs),
+        ));
+    }
+    if summary.alerts > 0 {
+        follow_ups.push(("AlertsPublished", "Count", summary.alerts.into()));
+    }
+    follow_ups
 }
 
 fn directive(namespace: &str, dimensions: &[&[&str]], values: &[(&str, &str, Value)]) -> Value {

@@ -163,85 +163,7 @@ impl ProbeReport {
         allowed_sasl: &[SaslMechanism],
         control_given: bool,
     ) -> Self {
-        let open: Vec<&Knocked> = results
-            .iter()
-            .filter(|r| r.outcome == Outcome::Accepted && is_a_door(r, allowed_sasl))
-            .collect();
-        let tls: Vec<&Knocked> = results
-            .iter()
-            .filter(|r| r.endpoint.listener == Listener::Tls)
-            .collect();
-        // Each TLS endpoint must have refused both knocks on every address it was knocked on; a
-        // knock missing from the results is no refusal.
-        let refused_both = |endpoint: &Endpoint| {
-            [Attempt::TlsNoCert, Attempt::TlsUntrustedCert]
-                .iter()
-                .all(|attempt| {
-                    let mut knocks = tls
-                        .iter()
-                        .filter(|r| r.endpoint == *endpoint && r.attempt == *attempt)
-                        .peekable();
-                    knocks.peek().is_some() && knocks.all(|r| r.outcome == Outcome::Refused)
-                })
-        };
-        let proves_nothing = |r: &&Knocked| match r.outcome {
-            Outcome::Unreachable | Outcome::Inconclusive => {
-                r.endpoint.listener == Listener::Tls || is_a_door(r, allowed_sasl)
-            }
-            Outcome::Closed => r.endpoint.listener == Listener::Tls,
-            Outcome::Refused | Outcome::Accepted => false,
-        };
-        let unread: Vec<&Knocked> = results.iter().filter(proves_nothing).collect();
-        let control_accepted = tls
-            .iter()
-            .filter(|r| r.attempt == Attempt::TlsClientCert)
-            .all(|r| r.outcome == Outcome::Accepted);
-        let (verdict, reason) = if let Some(first) = open.first() {
-            (
-                Verdict::NotEnforced,
-                format!(
-                    "{} let a client in by {} ({} in all)",
-                    first.endpoint.address(),
-                    first.attempt.as_str(),
-                    open.len()
-                ),
-            )
-        } else if tls.is_empty() {
-            (
-                Verdict::Inconclusive,
-                "no TLS listener to knock on".to_owned(),
-            )
-        } else if let Some(first) = unread.first() {
-            (
-                Verdict::Inconclusive,
-                format!(
-                    "{} by {} was {}: it proves nothing either way",
-                    first.endpoint.address(),
-                    first.attempt.as_str(),
-                    first.outcome.as_str()
-                ),
-            )
-        } else if !tls.iter().all(|r| refused_both(&r.endpoint)) {
-            (
-                Verdict::Inconclusive,
-                "not every TLS endpoint refused both clients".to_owned(),
-            )
-        } else if control_given && !control_accepted {
-            (
-                Verdict::Inconclusive,
-                "the control certificate was not accepted everywhere: the refusals may not come from mTLS".to_owned(),
-            )
-        } else if control_given {
-            (
-                Verdict::Enforced,
-                "every TLS endpoint refused a client with no certificate and one with an untrusted certificate, and accepted the cluster CA's certificate".to_owned(),
-            )
-        } else {
-            (
-                Verdict::Enforced,
-                "every TLS endpoint refused a client with no certificate and one with an untrusted certificate; not confirmed by a control (give --client-cert and --client-key)".to_owned(),
-            )
-        };
+        let (verdict, reason) = verdict_of(&results, allowed_sasl, control_given);
         ProbeReport {
             target,
             confirmed_by_control: verdict == Verdict::Enforced && control_given,
@@ -380,6 +302,107 @@ fn is_a_door(result: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
         | Attempt::TlsUntrustedCert
         | Attempt::TlsNoCertNoSni
         | Attempt::TlsUntrustedCertNoSni => true,
+    }
+}
+
+/// The verdict and why: a door let a client in; else anything that proves nothing, or a TLS
+/// endpoint that did not refuse both clients, is INCONCLUSIVE; else ENFORCED, with the control's word.
+fn verdict_of(
+    results: &[Knocked],
+    allowed_sasl: &[SaslMechanism],
+    control_given: bool,
+) -> (Verdict, String) {
+    let open: Vec<&Knocked> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Accepted && is_a_door(r, allowed_sasl))
+        .collect();
+    if let Some(first) = open.first() {
+        return (
+            Verdict::NotEnforced,
+            format!(
+                "{} let a client in by {} ({} in all)",
+                first.endpoint.address(),
+                first.attempt.as_str(),
+                open.len()
+            ),
+        );
+    }
+    let tls: Vec<&Knocked> = results
+        .iter()
+        .filter(|r| r.endpoint.listener == Listener::Tls)
+        .collect();
+    if tls.is_empty() {
+        return (
+            Verdict::Inconclusive,
+            "no TLS listener to knock on".to_owned(),
+        );
+    }
+    if let Some(first) = results.iter().find(|r| proves_nothing(r, allowed_sasl)) {
+        return (
+            Verdict::Inconclusive,
+            format!(
+                "{} by {} was {}: it proves nothing either way",
+                first.endpoint.address(),
+                first.attempt.as_str(),
+                first.outcome.as_str()
+            ),
+        );
+    }
+    if !tls.iter().all(|r| refused_both(&tls, &r.endpoint)) {
+        return (
+            Verdict::Inconclusive,
+            "not every TLS endpoint refused both clients".to_owned(),
+        );
+    }
+    refused_everywhere(&tls, control_given)
+}
+
+/// Every TLS endpoint refused both clients: ENFORCED, unless the control was given and refused.
+fn refused_everywhere(tls: &[&Knocked], control_given: bool) -> (Verdict, String) {
+    let control_accepted = tls
+        .iter()
+        .filter(|r| r.attempt == Attempt::TlsClientCert)
+        .all(|r| r.outcome == Outcome::Accepted);
+    if control_given && !control_accepted {
+        (
+            Verdict::Inconclusive,
+            "the control certificate was not accepted everywhere: the refusals may not come from mTLS".to_owned(),
+        )
+    } else if control_given {
+        (
+            Verdict::Enforced,
+            "every TLS endpoint refused a client with no certificate and one with an untrusted certificate, and accepted the cluster CA's certificate".to_owned(),
+        )
+    } else {
+        (
+            Verdict::Enforced,
+            "every TLS endpoint refused a client with no certificate and one with an untrusted certificate; not confirmed by a control (give --client-cert and --client-key)".to_owned(),
+        )
+    }
+}
+
+/// The endpoint refused both knocks at every address it was knocked on; a knock missing from the
+/// results is no refusal.
+fn refused_both(tls: &[&Knocked], endpoint: &Endpoint) -> bool {
+    [Attempt::TlsNoCert, Attempt::TlsUntrustedCert]
+        .iter()
+        .all(|attempt| {
+            let mut knocks = tls
+                .iter()
+                .filter(|r| r.endpoint == *endpoint && r.attempt == *attempt)
+                .peekable();
+            knocks.peek().is_some() && knocks.all(|r| r.outcome == Outcome::Refused)
+        })
+}
+
+/// A knock whose outcome says nothing about a door that matters.
+fn proves_nothing(r: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
+    match r.outcome {
+        Outcome::Unreachable | Outcome::Inconclusive => {
+            r.endpoint.listener == Listener::Tls || is_a_door(r, allowed_sasl)
+        }
+        Outcome::Closed => r.endpoint.listener == Listener::Tls,
+        Outcome::Refused | Outcome::Accepted => false,
     }
 }
 
