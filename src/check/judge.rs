@@ -11,17 +11,13 @@ use crate::rule::applicability::{applicability, Presence, Subject};
 use crate::rule::ca::{CaHealth, CaHealthReport};
 use crate::rule::checks::{Check, Finding, Inputs};
 use crate::rule::evaluation::{annotation, ComplianceType, ResourceType};
-use crate::rule::facts::Cluster;
+use crate::rule::facts::{Cluster, RecordedAccess};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::findings_by_check;
 
 /// The most combinations of conditions judged for one cluster.
 pub const MAX_VARIANTS: usize = 64;
-
-/// A CA given by an intrinsic function: some CA is set, but which one is not known.
-pub const UNKNOWN_CA: &str =
-    "arn:aws:acm-pca:unknown:000000000000:certificate-authority/not-known-before-deploy";
 
 const NO_VALUE: &str = "__msk_mtls_rule_no_value__";
 
@@ -120,7 +116,7 @@ fn resolve(value: &Value, path: &str, unknown_paths: &mut Vec<String>) -> Option
         } else if is_read(path) {
             unknown_paths.push(path.to_owned());
         }
-        return unsafe_reading(path);
+        return RecordedAccess::unknown_reading(path);
     }
     let last = path.rsplit('.').next().unwrap_or_default();
     match value {
@@ -165,37 +161,6 @@ fn is_read(path: &str) -> bool {
                 .strip_prefix(path)
                 .is_some_and(|rest| rest.starts_with('.'))
     })
-}
-
-/// The unsafe reading of an unknown value at `path` (`None`: as if absent).
-fn unsafe_reading(path: &str) -> Option<Value> {
-    let open_sasl = json!({"Iam": {"Enabled": true}, "Scram": {"Enabled": true}});
-    let segments: Vec<&str> = path.split('.').collect();
-    let last = segments.last().copied().unwrap_or_default();
-    let parent = segments.iter().rev().nth(1).copied().unwrap_or_default();
-    let in_vpc = path.contains("VpcConnectivity");
-    if last.starts_with("CertificateAuthorityArnList[") {
-        return Some(json!(UNKNOWN_CA));
-    }
-    match (last, parent) {
-        ("Enabled", "Tls") => Some(json!(false)),
-        ("Enabled", _) => Some(json!(true)),
-        ("Unauthenticated" | "Iam" | "Scram", _) => Some(json!({"Enabled": true})),
-        ("Tls", _) => Some(json!({"Enabled": false})),
-        ("Sasl", _) => Some(open_sasl),
-        ("CertificateAuthorityArnList", _) => Some(json!([UNKNOWN_CA])),
-        ("ClientAuthentication", _) if in_vpc => Some(json!({"Sasl": open_sasl})),
-        ("VpcConnectivity", _) => Some(json!({"ClientAuthentication": {"Sasl": open_sasl}})),
-        ("ConnectivityInfo", _) => {
-            Some(json!({"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}))
-        }
-        ("BrokerNodeGroupInfo", _) => Some(
-            json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}}),
-        ),
-        // ClientAuthentication absent: no authentication configured, MSK admits anyone; the
-        // encryption settings absent: the unsafe default listener; anything else: as if absent.
-        _ => None,
-    }
 }
 
 /// Judges every variant of a cluster's properties; the worst verdict wins and every finding of
@@ -362,6 +327,7 @@ pub fn unknown_ca_health() -> CaHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::facts::UNKNOWN_CA;
 
     fn judged(properties: Value, params: &RuleParams) -> Judged {
         judge(
@@ -570,7 +536,7 @@ mod tests {
             ("EncryptionInfo", None),
             ("ClusterName", None),
         ] {
-            assert_eq!(unsafe_reading(path), reading, "{path}");
+            assert_eq!(RecordedAccess::unknown_reading(path), reading, "{path}");
         }
     }
 

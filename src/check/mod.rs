@@ -13,11 +13,12 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::aws::ports::PrivateCaService;
-use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged, UNKNOWN_CA};
+use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged};
 use crate::check::sources::{candidates, Candidate, NotRead};
 use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::{plain, CHECKS};
 use crate::rule::evaluation::{ComplianceType, ResourceType};
+use crate::rule::facts::UNKNOWN_CA;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 

@@ -5,6 +5,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use serde_json::{json, Value};
+
 use crate::rule::params::SaslMechanism;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +108,11 @@ fn mechanisms(iam: Toggle, scram: Toggle) -> BTreeSet<SaslMechanism> {
         .collect()
 }
 
+/// A CA given by an intrinsic function or a plan's unknown: some CA is set, but which one is not
+/// known; looked up, it is unreadable, so an allow-list and the CA check fail it.
+pub const UNKNOWN_CA: &str =
+    "arn:aws:acm-pca:unknown:000000000000:certificate-authority/not-known-before-deploy";
+
 impl RecordedAccess {
     /// Applies MSK's defaults, each read the unsafe way where a source leaves it open.
     pub fn resolve(self, tag_keys: BTreeSet<String>) -> ClusterFacts {
@@ -147,6 +154,181 @@ impl RecordedAccess {
                 sasl_mechanisms: mechanisms(self.multi_vpc_sasl_iam, self.multi_vpc_sasl_scram),
             },
             tag_keys,
+        }
+    }
+
+    /// What a recorded setting reads as when its value is not known before deploy (a template's
+    /// intrinsic function, a plan's unknown), at `path` in CloudFormation's property shape: the
+    /// way that opens a door or fails a check, never the safe one. `None` reads it as absent,
+    /// which `resolve` already reads the unsafe way. Every field has its reading (tested below).
+    pub fn unknown_reading(path: &str) -> Option<Value> {
+        let open_sasl = json!({"Iam": {"Enabled": true}, "Scram": {"Enabled": true}});
+        let segments: Vec<&str> = path.split('.').collect();
+        let last = segments.last().copied().unwrap_or_default();
+        let parent = segments.iter().rev().nth(1).copied().unwrap_or_default();
+        let in_vpc = path.contains("VpcConnectivity");
+        if last.starts_with("CertificateAuthorityArnList[") {
+            return Some(json!(UNKNOWN_CA));
+        }
+        match (last, parent) {
+            ("Enabled", "Tls") => Some(json!(false)),
+            ("Enabled", _) => Some(json!(true)),
+            ("Unauthenticated" | "Iam" | "Scram", _) => Some(json!({"Enabled": true})),
+            ("Tls", _) => Some(json!({"Enabled": false})),
+            ("Sasl", _) => Some(open_sasl),
+            ("CertificateAuthorityArnList", _) => Some(json!([UNKNOWN_CA])),
+            ("ClientAuthentication", _) if in_vpc => Some(json!({"Sasl": open_sasl})),
+            ("VpcConnectivity", _) => Some(json!({"ClientAuthentication": {"Sasl": open_sasl}})),
+            ("ConnectivityInfo", _) => {
+                Some(json!({"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}))
+            }
+            ("BrokerNodeGroupInfo", _) => Some(
+                json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}}),
+            ),
+            // ClientAuthentication absent: no authentication configured, MSK admits anyone; the
+            // encryption settings absent: the unsafe default listener; anything else: as if absent.
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edge::configuration::read_facts_from_value;
+    use crate::rule::ca::{CaHealth, CaHealthReport};
+    use crate::rule::checks::Inputs;
+    use crate::rule::params::RuleParams;
+    use crate::rule::time::Timestamp;
+    use crate::rule::verdict::findings_by_check;
+
+    const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/a";
+
+    /// A cluster that enforces mTLS, in CloudFormation's property shape, every recorded field set.
+    fn mtls() -> Value {
+        json!({
+            "ClientAuthentication": {
+                "Tls": {"Enabled": true, "CertificateAuthorityArnList": [CA]},
+                "Unauthenticated": {"Enabled": false},
+                "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": false}},
+            },
+            "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "TLS"}},
+            "BrokerNodeGroupInfo": {"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {
+                "Tls": {"Enabled": true},
+                "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": false}},
+            }}}},
+        })
+    }
+
+    /// The findings of `properties` with the rule's defaults and a healthy CA.
+    fn findings(properties: Value) -> Vec<String> {
+        let facts = read_facts_from_value(properties, std::iter::empty()).unwrap();
+        let cluster = Cluster::Provisioned(facts);
+        let now = Timestamp::from_secs(1_700_000_000);
+        let cas = CaHealthReport::from([(
+            CA.to_owned(),
+            CaHealth::Active {
+                not_after: Some(Timestamp::from_secs(1_900_000_000)),
+            },
+        )]);
+        let params = RuleParams::default();
+        let inputs = Inputs {
+            cluster: &cluster,
+            params: &params,
+            cas: &cas,
+            now,
+        };
+        findings_by_check(&inputs)
+            .into_iter()
+            .map(|(_, finding)| finding.to_string())
+            .collect()
+    }
+
+    /// Every recorded field (the destructuring stops compiling when one is added) has a property
+    /// path whose unknown value reads the unsafe way: the finding it must give, or none where no
+    /// check reads the field.
+    #[test]
+    fn every_recorded_field_unknown_before_deploy_reads_the_unsafe_way() {
+        let RecordedAccess {
+            unauthenticated: _,
+            tls: _,
+            sasl_iam: _,
+            sasl_scram: _,
+            client_broker: _,
+            multi_vpc_tls: _,
+            multi_vpc_sasl_iam: _,
+            multi_vpc_sasl_scram: _,
+        } = RecordedAccess::default();
+        let vpc = "/BrokerNodeGroupInfo/ConnectivityInfo/VpcConnectivity/ClientAuthentication";
+        let cases = [
+            (
+                "/ClientAuthentication/Unauthenticated".to_owned(),
+                Some("unauthenticated access is enabled"),
+            ),
+            (
+                "/ClientAuthentication/Tls".to_owned(),
+                Some("TLS client authentication is disabled"),
+            ),
+            (
+                "/ClientAuthentication/Tls/Enabled".to_owned(),
+                Some("TLS client authentication is disabled"),
+            ),
+            (
+                "/ClientAuthentication/Tls/CertificateAuthorityArnList".to_owned(),
+                Some("could not be checked"),
+            ),
+            (
+                "/ClientAuthentication/Tls/CertificateAuthorityArnList/0".to_owned(),
+                Some("could not be checked"),
+            ),
+            (
+                "/ClientAuthentication/Sasl/Iam".to_owned(),
+                Some("SASL/IAM is enabled"),
+            ),
+            (
+                "/ClientAuthentication/Sasl/Scram".to_owned(),
+                Some("SASL/SCRAM is enabled"),
+            ),
+            (
+                "/EncryptionInfo/EncryptionInTransit/ClientBroker".to_owned(),
+                Some("client-broker encryption is not recorded"),
+            ),
+            (
+                format!("{vpc}/Sasl/Iam"),
+                Some("multi-VPC connectivity allows SASL/IAM"),
+            ),
+            (
+                format!("{vpc}/Sasl/Scram"),
+                Some("multi-VPC connectivity allows SASL/SCRAM"),
+            ),
+            // No check reads multi-VPC TLS on its own: a new one must say here what unknown means.
+            (format!("{vpc}/Tls"), None),
+        ];
+        assert!(findings(mtls()).is_empty(), "{:?}", findings(mtls()));
+        for (pointer, finding) in cases {
+            let path = pointer.trim_start_matches('/').replace('/', ".");
+            let path = path.replace(".0", "[0]");
+            let mut properties = mtls();
+            let (parent, key) = pointer.rsplit_once('/').unwrap();
+            let holder = properties.pointer_mut(parent).unwrap();
+            match (RecordedAccess::unknown_reading(&path), holder) {
+                (Some(reading), Value::Array(items)) => items[0] = reading,
+                (Some(reading), Value::Object(map)) => {
+                    map.insert(key.to_owned(), reading);
+                }
+                (None, Value::Object(map)) => {
+                    map.remove(key);
+                }
+                (reading, holder) => panic!("{path}: {reading:?} in {holder}"),
+            }
+            let found = findings(properties);
+            match finding {
+                Some(finding) => assert!(
+                    found.iter().any(|f| f.contains(finding)),
+                    "{path} unknown: {found:?}"
+                ),
+                None => assert!(found.is_empty(), "{path} unknown: {found:?}"),
+            }
         }
     }
 }
