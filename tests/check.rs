@@ -454,3 +454,44 @@ fn a_directory_is_walked_and_standard_input_is_read() {
     assert_eq!(report[0]["file"], "-");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// docs/check.md's sample text output is what the command prints for the fixtures it names.
+/// `MSK_MTLS_RULE_WRITE_DOCS=1` writes it instead of failing.
+#[test]
+fn the_documented_text_output_is_the_commands() {
+    let files = ["clusters.yaml", "plan.json", "nested.yaml"]
+        .map(|name| format!("tests/fixtures/check/{name}"));
+    let output = Command::new(env!("CARGO_BIN_EXE_msk-mtls-rule"))
+        .arg("check")
+        .args(&files)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let expected = format!(
+        "```text\n{}```\n",
+        String::from_utf8(output.stdout).unwrap()
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/check.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let begin =
+        "<!-- check-sample:begin (the output of the command above, tested by tests/check.rs) -->\n";
+    let start = doc.find(begin).expect("the sample's begin marker") + begin.len();
+    let stop = start
+        + doc[start..]
+            .find("<!-- check-sample:end -->")
+            .expect("its end marker");
+    if doc[start..stop] != expected {
+        if std::env::var_os("MSK_MTLS_RULE_WRITE_DOCS").is_some() {
+            std::fs::write(
+                &path,
+                format!("{}{expected}{}", &doc[..start], &doc[stop..]),
+            )
+            .unwrap();
+        } else {
+            panic!("docs/check.md's sample differs from the output:\n{expected}");
+        }
+    }
+}

@@ -9,9 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use msk_mtls_rule::alerts::settings::AlertSettings;
 use msk_mtls_rule::app::delivery::Mode;
 use msk_mtls_rule::aws::ports::{
-    Accounts, ConfigService, Held, KafkaService, ListedCluster, Message, Notifier, Page,
-    PrivateCaService,
+    Accounts, ConfigService, Held, KafkaService, Message, Notifier, Page, PrivateCaService,
 };
+use msk_mtls_rule::edge::kafka::ListedCluster;
 use msk_mtls_rule::rule::held::HeldResult;
 use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::edge::event::ResultToken;
