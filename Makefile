@@ -87,12 +87,11 @@ templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every t
 	done
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
-# The arm64 bootstrap's byte budget. Raised from 8,000,000 to 8,250,000 by the hook's stack read
-# (aws-sdk-cloudformation, DescribeStacks: 7,979,640 -> 8,179,792 bytes, +200,152), then to
-# 8,450,000 by issue 26 (8,187,344 -> 8,383,784, +196,440: mostly `audit`'s per-account flow and
-# role refresh, which the function never runs; BENCHMARKS.md); the split of the function from the
-# CLI (issue 27) is what brings it down again.
-BOOTSTRAP_BUDGET := 8450000
+# The arm64 bootstrap's byte budget: the function's size plus a small margin, so growth is a decision.
+# Issue 27 split the function (msk-mtls-rule-lambda) from the command line and put its HTTP and SDK
+# runtime stack at opt-level "z": 8,370,304 -> 6,527,952 bytes (BENCHMARKS.md). A change that grows
+# the function says its delta and raises this explicitly.
+BOOTSTRAP_BUDGET := 6600000
 
 sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64 and within BOOTSTRAP_BUDGET
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \

@@ -1,4 +1,4 @@
-//! `make bench`: the release binary as Lambda runs it, through a Lambda Runtime API, against the
+//! `make bench`: the release function (`msk-mtls-rule-lambda`) as Lambda runs it, through a Lambda Runtime API, against the
 //! local AWS emulator (moto), with the figures printed. Nothing here asserts a time; it fails only
 //! when the function answers wrongly or makes more calls than the minimum.
 //!
@@ -6,8 +6,8 @@
 //! it: wall time and peak RSS of the process.
 //!
 //! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS` ("1000,10000"),
-//! `BENCH_AUDIT` (clusters per audit, "2000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` and
-//! `E2E_PYTHON`.
+//! `BENCH_AUDIT` (clusters per audit, "2000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the
+//! command line; the function is the binary beside it) and `E2E_PYTHON`.
 
 #[path = "../tests/e2e/harness.rs"]
 #[allow(dead_code)] // the e2e tests use the rest of it
@@ -45,7 +45,9 @@ fn main() {
         .map(|n| n.trim().parse().unwrap())
         .collect();
 
-    println!("msk-mtls-rule release binary, Runtime API + moto on 127.0.0.1");
+    println!(
+        "msk-mtls-rule-lambda release binary, Runtime API + moto on 127.0.0.1; msk-mtls-rule audit"
+    );
     println!("host: {} cores, load average {}", cores(), load_average());
     if cold_starts > 0 {
         cold_start(cold_starts);
