@@ -88,10 +88,10 @@ templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every t
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation $(addprefix -f ,$(TEMPLATES))
 
 # The arm64 bootstrap's byte budget: the function's size plus a small margin, so growth is a decision.
-# Issue 27 split the function (msk-mtls-rule-lambda) from the command line and put its HTTP and SDK
-# runtime stack at opt-level "z": 8,370,304 -> 6,527,952 bytes (BENCHMARKS.md). A change that grows
-# the function says its delta and raises this explicitly.
-BOOTSTRAP_BUDGET := 6600000
+# Issue 27 split the function (msk-mtls-rule-lambda) from the command line and put the parts of its
+# HTTP stack no request spends time in at opt-level "z": 8,370,304 -> 7,005,480 bytes (BENCHMARKS.md).
+# A change that grows the function says its delta and raises this explicitly.
+BOOTSTRAP_BUDGET := 7080000
 
 sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64 and within BOOTSTRAP_BUDGET
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \
