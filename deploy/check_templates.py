@@ -394,7 +394,7 @@ def main():
     # 11: the dashboard and the alarm read only metrics the function writes, and the dashboard body is
     # JSON whatever the parameters.
     emitted = set(re.findall(r'\(\s*"([A-Za-z]+)",\s*"(?:Count|Percent|None|Seconds)"',
-                             (ROOT / "src/metrics.rs").read_text()))
+                             (ROOT / "src/lambda/metrics.rs").read_text()))
     body_template, names = stack["Resources"]["KpiDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     body = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: {"CaAlertDays": "45", "Sweep": "86400"}.get(m.group(1), "x"), body_template)
     try:
