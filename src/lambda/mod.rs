@@ -318,6 +318,40 @@ mod tests {
         let done = within_deadline(4_520, 4_000, async { Ok(7) }).await;
         assert_eq!(done.unwrap(), 7);
     }
+    fn delete_request() -> Json {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/events/hook/delete.json"
+        ))
+        .unwrap();
+        hook_payload(&text).unwrap()
+    }
+
+    /// A hook request is answered as CloudFormation reads it (a delete needs no AWS call), and a
+    /// request past its deadline is an internal failure that names the timeout, never a pass.
+    #[tokio::test]
+    async fn a_hook_request_gets_an_answer_cloudformation_reads() {
+        let aws = AwsAccount::default();
+        let settings = settings(&[]);
+        let far = Timestamp::now().millis() as u64 + 60_000;
+        let answer = answer_hook_within(&aws, &settings, &delete_request(), far).await;
+        assert_eq!(answer["hookStatus"], "SUCCESS", "{answer}");
+        assert!(answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("a delete closes every door"));
+        let answer = answer_hook_within(&aws, &settings, &delete_request(), 1_000).await;
+        assert_eq!(
+            (answer["hookStatus"].as_str(), answer["errorCode"].as_str()),
+            (Some("FAILED"), Some("InternalFailure")),
+            "{answer}"
+        );
+        assert!(
+            answer["message"].as_str().unwrap().contains("timed out"),
+            "{answer}"
+        );
+    }
+
     #[test]
     fn a_hook_is_answered_within_its_budget_or_lambdas_deadline() {
         assert_eq!(hook_deadline(100_000, 10_000), 10_000 + HOOK_BUDGET_MS);
