@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
+use crate::audit::report::AuditReport;
 use crate::audit::{
     audit, AccountChoice, AuditError, AuditRequest, Progress, RegionChoice, DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -73,17 +74,22 @@ pub async fn run(args: AuditArgs) -> ExitCode {
             });
         }
     };
-    match format {
-        Format::Table => print!("{}", report.to_table()),
-        Format::Json => println!("{}", report.to_json()),
-        Format::Csv => print!("{}", report.to_csv()),
-    }
-    if format != Format::Table {
-        for line in report.stderr_lines() {
-            eprintln!("{line}");
-        }
+    let (stdout, stderr) = rendered(&report, format);
+    print!("{stdout}");
+    for line in stderr {
+        eprintln!("{line}");
     }
     ExitCode::from(report.exit_status())
+}
+
+/// The report in `format` for stdout, and the lines for stderr: what was not read or not audited,
+/// one line each, when stdout is JSON or CSV for a program (the table shows them itself).
+fn rendered(report: &AuditReport, format: Format) -> (String, Vec<String>) {
+    match format {
+        Format::Table => (report.to_table(), Vec::new()),
+        Format::Json => (format!("{}\n", report.to_json()), report.stderr_lines()),
+        Format::Csv => (report.to_csv(), report.stderr_lines()),
+    }
 }
 
 /// The audit the arguments after `audit` ask for (`read_file` reads `--parameters @FILE`), as the
@@ -222,6 +228,7 @@ fn is_region_name(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::report::Unreadable;
     use crate::cli::{Cli, Command};
     use clap::Parser;
 
@@ -247,6 +254,27 @@ mod tests {
                 ))
             }
         })
+    }
+
+    #[test]
+    fn what_was_not_read_goes_to_stderr_only_beside_json_or_csv() {
+        let report = AuditReport {
+            unreadable: vec![Unreadable {
+                account: "111111111111".into(),
+                region: Some("eu-west-1".into()),
+                reason: "AccessDenied".into(),
+            }],
+            ..AuditReport::default()
+        };
+        let (table, quiet) = rendered(&report, Format::Table);
+        assert!(table.contains("COULD NOT BE READ (1)") && quiet.is_empty());
+        for format in [Format::Json, Format::Csv] {
+            let (_, said) = rendered(&report, format);
+            assert_eq!(said.len(), 1, "{format:?}");
+            assert!(said[0].contains("AccessDenied"), "{said:?}");
+        }
+        let (json, _) = rendered(&report, Format::Json);
+        assert!(json.ends_with('\n') && !json.ends_with("\n\n"), "{json}");
     }
 
     #[test]
