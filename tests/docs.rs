@@ -334,3 +334,50 @@ fn every_make_target_named_exists() {
     }
     assert!(checked >= 3, "{checked} make commands");
 }
+
+/// A heading's anchor as GitHub writes it: lower case, spaces to hyphens, punctuation dropped.
+fn anchor_of(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Every relative link of the documents points at a file that exists, and at a heading of it when
+/// it names one.
+#[test]
+fn every_relative_link_points_at_a_file_and_heading_that_exist() {
+    let mut checked = 0;
+    for document in documents() {
+        let text = std::fs::read_to_string(&document).unwrap();
+        for (start, _) in text.match_indices("](") {
+            let rest = &text[start + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let link = &rest[..end];
+            if link.starts_with("http") || link.contains(' ') || link.starts_with('#') {
+                continue;
+            }
+            let (path, anchor) = link.split_once('#').unwrap_or((link, ""));
+            let target = document.parent().unwrap().join(path);
+            assert!(target.exists(), "{}: {link}", document.display());
+            if !anchor.is_empty() {
+                let headings: Vec<String> = std::fs::read_to_string(&target)
+                    .unwrap()
+                    .lines()
+                    .filter_map(|line| line.strip_prefix('#'))
+                    .map(|heading| anchor_of(heading.trim_start_matches('#')))
+                    .collect();
+                assert!(
+                    headings.iter().any(|heading| heading == anchor),
+                    "{}: {link}: no such heading in {headings:?}",
+                    document.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} links");
+}
