@@ -48,7 +48,7 @@ install-check: build ## cargo install --locked of the command line, from the pat
 	rm -rf $(INSTALL_ROOT)
 	$(CARGO) install --locked --path . --bin msk-mtls-rule --root $(INSTALL_ROOT)/path --target-dir target
 	$(INSTALL_ROOT)/path/bin/msk-mtls-rule --version
-	$(CARGO) install --locked --git file://$(CURDIR) --bin msk-mtls-rule --root $(INSTALL_ROOT)/git --target-dir target
+	$(CARGO) install --locked --git file://$(CURDIR) msk-mtls-rule --bin msk-mtls-rule --root $(INSTALL_ROOT)/git --target-dir target
 	$(INSTALL_ROOT)/git/bin/msk-mtls-rule --version
 	@test ! -e $(INSTALL_ROOT)/path/bin/msk-mtls-rule-lambda || { echo "the function was installed too"; exit 1; }
 
