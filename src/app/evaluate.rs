@@ -8,8 +8,9 @@ use crate::app::delivery::Delivery;
 use crate::aws::ports::{Account, Notifier};
 use crate::edge::event::ConfigRuleEvent;
 use crate::edge::item::ConfigurationItem;
+use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
-use crate::rule::applicability::{applicability, NotApplicable, Subject};
+use crate::rule::applicability::{applicability, NotApplicable, Presence, Subject};
 use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
@@ -225,6 +226,24 @@ impl<A: Account> Evaluator<'_, A> {
                 RuleError::InvalidEvent(message) => history(message),
                 other => other,
             })
+    }
+
+    /// A cluster as ListClustersV2 gave it (present, with its tags), judged.
+    pub(crate) async fn judge_listed(
+        &mut self,
+        listed: ListedCluster,
+        ordering_timestamp: Timestamp,
+    ) -> Result<(Evaluation, Vec<Finding>), RuleError> {
+        let subject = Subject {
+            resource_type: &listed.resource_type,
+            presence: Presence::Present,
+            left_scope: false,
+            tags: Some(&listed.tags),
+        };
+        self.judge_with_findings(&subject, &listed.arn, ordering_timestamp, || {
+            Ok(listed.cluster)
+        })
+        .await
     }
 
     /// Applicability first, then the checks: the cluster is read, and its CAs looked up, only for

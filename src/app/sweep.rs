@@ -80,18 +80,9 @@ async fn judge_listed<A: Account, N: Notifier>(
     ordering_timestamp: Timestamp,
     out: &mut Delivery<'_, A, N>,
 ) -> Result<(), RuleError> {
-    let subject = Subject {
-        resource_type: &listed.resource_type,
-        presence: Presence::Present,
-        left_scope: false,
-        tags: Some(&listed.tags),
-    };
-    let (evaluation, findings) = evaluator
-        .judge_with_findings(&subject, &listed.arn, ordering_timestamp, || {
-            Ok(listed.cluster)
-        })
-        .await?;
-    let followed = evaluator.follow_up(held.as_ref(), evaluation, findings, Some(&listed.tags));
+    let tags = listed.tags.clone();
+    let (evaluation, findings) = evaluator.judge_listed(listed, ordering_timestamp).await?;
+    let followed = evaluator.follow_up(held.as_ref(), evaluation, findings, Some(&tags));
     out.push(followed).await
 }
 

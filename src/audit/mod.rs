@@ -17,7 +17,6 @@ use crate::audit::report::{AuditReport, ClusterResult, Unreadable};
 use crate::aws::pager::Pager;
 use crate::aws::ports::{Caller, Directory};
 use crate::error::RuleError;
-use crate::rule::applicability::{Presence, Subject};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 
@@ -405,14 +404,8 @@ async fn audit_region<D: Directory>(
             if !listing.first(&listed).map_err(unreadable)? {
                 continue;
             }
-            let subject = Subject {
-                resource_type: &listed.resource_type,
-                presence: Presence::Present,
-                left_scope: false,
-                tags: Some(&listed.tags),
-            };
             let (evaluation, findings) = evaluator
-                .judge_with_findings(&subject, &listed.arn, now, || Ok(listed.cluster))
+                .judge_listed(listed, now)
                 .await
                 .map_err(unreadable)?;
             clusters.push(ClusterResult {

@@ -121,6 +121,12 @@ fn inputs(path: &str, skip_unrecognised: bool) -> Result<Vec<Input>, String> {
     let mut found = Vec::new();
     walk(Path::new(path), &mut found)
         .map_err(|e| format!("check: {path}: cannot read the directory: {e}"))?;
+    if found.is_empty() {
+        // Nothing to judge is never a pass: a mistyped directory would otherwise exit 0.
+        return Err(format!(
+            "check: {path} holds no .json, .yaml, .yml or .template file to judge"
+        ));
+    }
     found.sort();
     Ok(found
         .into_iter()
@@ -219,6 +225,21 @@ mod tests {
             .into_request(no_file)
             .unwrap();
         assert!(skipping.files[0].skip_unrecognised);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_with_nothing_to_judge_is_an_error_not_a_pass() {
+        let dir = std::env::temp_dir().join(format!("msk-check-empty-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        std::fs::write(dir.join(".git/config.yaml"), "x").unwrap();
+        std::fs::write(dir.join("notes.md"), "Resources").unwrap();
+        let error = args(&[dir.to_str().unwrap()])
+            .unwrap()
+            .into_request(no_file)
+            .err()
+            .unwrap();
+        assert!(error.contains("holds no .json"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
