@@ -525,15 +525,22 @@ mod tests {
             ),
             (
                 "BrokerNodeGroupInfo.ConnectivityInfo",
-                Some(json!({"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}})),
+                Some(json!({
+                    "PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"},
+                    "VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}},
+                })),
             ),
             (
                 "BrokerNodeGroupInfo",
-                Some(
-                    json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}}),
-                ),
+                Some(json!({"ConnectivityInfo": {
+                    "PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"},
+                    "VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}},
+                }})),
             ),
-            ("EncryptionInfo", None),
+            (
+                "EncryptionInfo",
+                Some(json!({"EncryptionInTransit": {"InCluster": false}})),
+            ),
             ("ClusterName", None),
         ] {
             assert_eq!(RecordedAccess::unknown_reading(path), reading, "{path}");

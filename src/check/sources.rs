@@ -437,16 +437,16 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Result<Value, String>
     if let Some(client) = client_authentication(after, unknown)? {
         properties.insert("ClientAuthentication".into(), client);
     }
-    if let Some(broker) = client_broker(after, unknown)? {
+    if let Some(in_transit) = encryption_in_transit(after, unknown)? {
         properties.insert(
             "EncryptionInfo".into(),
-            json!({"EncryptionInTransit": {"ClientBroker": broker}}),
+            json!({ "EncryptionInTransit": in_transit }),
         );
     }
-    if let Some(client) = vpc_client_authentication(after, unknown)? {
+    if let Some(connectivity) = connectivity_info(after, unknown)? {
         properties.insert(
             "BrokerNodeGroupInfo".into(),
-            json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": client}}}),
+            json!({ "ConnectivityInfo": connectivity }),
         );
     }
     // `tags_all` holds the provider's `default_tags` too; `tags` only what the resource sets.
@@ -489,39 +489,75 @@ fn client_authentication(after: &Value, unknown: &Value) -> Result<Option<Value>
     Ok(Some(Value::Object(client)))
 }
 
-/// `encryption_info.encryption_in_transit.client_broker`, or the unknown marker above it.
-fn client_broker(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
+/// `encryption_info.encryption_in_transit` as CloudFormation's `EncryptionInTransit`
+/// (`client_broker`, `in_cluster`), or the unknown marker above it.
+fn encryption_in_transit(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
     let Some((encryption, encryption_unknown)) = block(after, unknown, "encryption_info")? else {
         return Ok(None);
     };
-    let in_transit = if is_unknown(&encryption) {
-        Some((encryption, Value::Null))
-    } else {
-        block(&encryption, &encryption_unknown, "encryption_in_transit")?
+    let Some((in_transit, in_transit_unknown)) =
+        pass_unknown(encryption, encryption_unknown, "encryption_in_transit")?
+    else {
+        return Ok(None);
     };
-    Ok(in_transit.and_then(|(in_transit, in_transit_unknown)| {
-        if is_unknown(&in_transit) {
-            Some(in_transit)
-        } else {
-            attribute(&in_transit, &in_transit_unknown, "client_broker").map(|(broker, _)| broker)
+    if is_unknown(&in_transit) {
+        return Ok(Some(in_transit));
+    }
+    let mut properties = Map::new();
+    for (attribute_name, property) in [("client_broker", "ClientBroker"), ("in_cluster", "InCluster")] {
+        if let Some((value, _)) = attribute(&in_transit, &in_transit_unknown, attribute_name) {
+            properties.insert(property.into(), value);
         }
-    }))
+    }
+    Ok(Some(Value::Object(properties)))
+}
+
+/// `broker_node_group_info.connectivity_info` as CloudFormation's `ConnectivityInfo`: public
+/// access (`public_access.type`) and multi-VPC connectivity's client authentication.
+fn connectivity_info(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
+    let Some((info, info_unknown)) = block(after, unknown, "broker_node_group_info")? else {
+        return Ok(None);
+    };
+    let Some((connectivity, connectivity_unknown)) =
+        pass_unknown(info, info_unknown, "connectivity_info")?
+    else {
+        return Ok(None);
+    };
+    if is_unknown(&connectivity) {
+        return Ok(Some(connectivity));
+    }
+    let mut properties = Map::new();
+    if let Some((public, public_unknown)) =
+        block(&connectivity, &connectivity_unknown, "public_access")?
+    {
+        let public = if is_unknown(&public) {
+            public
+        } else {
+            attribute(&public, &public_unknown, "type")
+                .map_or(json!({}), |(kind, _)| json!({ "Type": kind }))
+        };
+        properties.insert("PublicAccess".into(), public);
+    }
+    if let Some(client) = vpc_client_authentication(&connectivity, &connectivity_unknown)? {
+        properties.insert(
+            "VpcConnectivity".into(),
+            json!({ "ClientAuthentication": client }),
+        );
+    }
+    Ok(Some(Value::Object(properties)))
 }
 
 /// Multi-VPC connectivity's client authentication
-/// (`broker_node_group_info.connectivity_info.vpc_connectivity.client_authentication`).
-fn vpc_client_authentication(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
-    let mut vpc = block(after, unknown, "broker_node_group_info")?;
-    for key in [
-        "connectivity_info",
-        "vpc_connectivity",
-        "client_authentication",
-    ] {
-        vpc = match vpc {
-            Some((info, info_unknown)) => pass_unknown(info, info_unknown, key)?,
-            None => None,
-        };
-    }
+/// (`connectivity_info.vpc_connectivity.client_authentication`).
+fn vpc_client_authentication(
+    connectivity: &Value,
+    unknown: &Value,
+) -> Result<Option<Value>, String> {
+    let mut vpc = block(connectivity, unknown, "vpc_connectivity")?;
+    vpc = match vpc {
+        Some((vpc, vpc_unknown)) => pass_unknown(vpc, vpc_unknown, "client_authentication")?,
+        None => None,
+    };
     let Some((vpc_auth, vpc_unknown)) = vpc else {
         return Ok(None);
     };
@@ -815,7 +851,28 @@ mod tests {
         );
         assert_eq!(
             connectivity_unknown["BrokerNodeGroupInfo"],
-            json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": unknown()}}})
+            json!({ "ConnectivityInfo": unknown() })
+        );
+        let public = tf(
+            &json!({"broker_node_group_info": [{"connectivity_info": [{"public_access": [{"type": "SERVICE_PROVIDED_EIPS"}]}]}],
+                    "encryption_info": [{"encryption_in_transit": [{"client_broker": "TLS", "in_cluster": false}]}]}),
+            &json!({}),
+        );
+        assert_eq!(
+            public["BrokerNodeGroupInfo"],
+            json!({"ConnectivityInfo": {"PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"}}})
+        );
+        assert_eq!(
+            public["EncryptionInfo"],
+            json!({"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": false}})
+        );
+        let type_unknown = tf(
+            &json!({"broker_node_group_info": [{"connectivity_info": [{"public_access": [{}]}]}]}),
+            &json!({"broker_node_group_info": [{"connectivity_info": [{"public_access": [{"type": true}]}]}]}),
+        );
+        assert_eq!(
+            type_unknown["BrokerNodeGroupInfo"],
+            json!({"ConnectivityInfo": {"PublicAccess": {"Type": unknown()}}})
         );
         let client_sasl = tf(
             &json!({"client_authentication": [{"sasl": [{"scram": true}]}]}),

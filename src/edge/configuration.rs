@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::edge::json::Json;
-use crate::rule::facts::{ClientBroker, ClusterFacts, RecordedAccess, RecordedTls, Toggle};
+use crate::rule::facts::{
+    ClientBroker, ClusterFacts, PublicAccess, RecordedAccess, RecordedTls, Toggle,
+};
 
 /// Why a recorded configuration cannot be read; the message starts with the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +95,7 @@ const ENCRYPTION_AT_REST: Key = Key("EncryptionAtRest", "encryptionAtRest");
 const CONNECTIVITY_INFO: Key = Key("ConnectivityInfo", "connectivityInfo");
 const PUBLIC_ACCESS: Key = Key("PublicAccess", "publicAccess");
 const VPC_CONNECTIVITY: Key = Key("VpcConnectivity", "vpcConnectivity");
+const TYPE: Key = Key("Type", "type");
 
 const ROOT: &[Key] = &[
     PROVISIONED,
@@ -111,6 +114,7 @@ const ENCRYPTION_IN_TRANSIT_KEYS: &[Key] = &[CLIENT_BROKER, IN_CLUSTER];
 const BROKER_NODE_GROUP_INFO_KEYS: &[Key] = &[CONNECTIVITY_INFO];
 const CONNECTIVITY_INFO_KEYS: &[Key] = &[PUBLIC_ACCESS, VPC_CONNECTIVITY];
 const VPC_CONNECTIVITY_KEYS: &[Key] = &[CLIENT_AUTHENTICATION];
+const PUBLIC_ACCESS_KEYS: &[Key] = &[TYPE];
 
 /// Whether an object may hold keys the rule does not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,15 +276,37 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
             Keys::Open,
         ),
     ])? {
-        access.client_broker = client_broker(&in_transit)?;
+        access.client_broker = one_of(
+            &in_transit,
+            CLIENT_BROKER,
+            ClientBroker::parse,
+            "TLS, TLS_PLAINTEXT, PLAINTEXT",
+        )?;
+        access.in_cluster = in_transit.flag(IN_CLUSTER)?;
     }
-    if let Some(vpc_auth) = settings.descend(&[
+    let connectivity = [
         (
             BROKER_NODE_GROUP_INFO,
             BROKER_NODE_GROUP_INFO_KEYS,
             Keys::Open,
         ),
         (CONNECTIVITY_INFO, CONNECTIVITY_INFO_KEYS, Keys::Open),
+    ];
+    if let Some(public) = settings.descend(&[
+        connectivity[0],
+        connectivity[1],
+        (PUBLIC_ACCESS, PUBLIC_ACCESS_KEYS, Keys::Open),
+    ])? {
+        access.public_access = one_of(
+            &public,
+            TYPE,
+            PublicAccess::parse,
+            "DISABLED, SERVICE_PROVIDED_EIPS",
+        )?;
+    }
+    if let Some(vpc_auth) = settings.descend(&[
+        connectivity[0],
+        connectivity[1],
         (VPC_CONNECTIVITY, VPC_CONNECTIVITY_KEYS, Keys::Open),
         (
             CLIENT_AUTHENTICATION,
@@ -297,18 +323,24 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
     Ok(access)
 }
 
-fn client_broker(in_transit: &Block) -> Result<Option<ClientBroker>, ReadError> {
-    match in_transit.get(CLIENT_BROKER) {
+/// A string that must be one of a closed set of values (`choices` names them for the error).
+fn one_of<T>(
+    block: &Block,
+    key: Key,
+    parse: fn(&str) -> Option<T>,
+    choices: &str,
+) -> Result<Option<T>, ReadError> {
+    match block.get(key) {
         None => Ok(None),
-        Some(Json::String(text)) => ClientBroker::parse(text).map(Some).ok_or_else(|| {
+        Some(Json::String(text)) => parse(text).map(Some).ok_or_else(|| {
             ReadError(format!(
-                "{} {text:?} is not one of TLS, TLS_PLAINTEXT, PLAINTEXT",
-                in_transit.key_path(CLIENT_BROKER)
+                "{} {text:?} is not one of {choices}",
+                block.key_path(key)
             ))
         }),
         Some(other) => Err(ReadError(format!(
             "{} must be a string, got {}",
-            in_transit.key_path(CLIENT_BROKER),
+            block.key_path(key),
             other.kind()
         ))),
     }

@@ -10,7 +10,7 @@ use aws_sdk_kafka::types::{
 
 use crate::error::RuleError;
 use crate::rule::evaluation::ResourceType;
-use crate::rule::facts::{ClientBroker, Cluster, RecordedAccess, RecordedTls};
+use crate::rule::facts::{ClientBroker, Cluster, PublicAccess, RecordedAccess, RecordedTls};
 
 /// A cluster as the Kafka API lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,11 +82,11 @@ pub fn recorded_access(
             .unauthenticated()
             .map(|unauthenticated| unauthenticated.enabled());
     }
-    if let Some(mode) = provisioned
+    let in_transit = provisioned
         .encryption_info()
-        .and_then(|info| info.encryption_in_transit())
-        .and_then(|in_transit| in_transit.client_broker())
-    {
+        .and_then(|info| info.encryption_in_transit());
+    access.in_cluster = in_transit.and_then(|in_transit| in_transit.in_cluster());
+    if let Some(mode) = in_transit.and_then(|in_transit| in_transit.client_broker()) {
         access.client_broker = Some(match mode {
             KafkaClientBroker::Tls => ClientBroker::Tls,
             KafkaClientBroker::TlsPlaintext => ClientBroker::TlsPlaintext,
@@ -102,9 +102,21 @@ pub fn recorded_access(
             }
         });
     }
-    if let Some(vpc_auth) = provisioned
+    let connectivity = provisioned
         .broker_node_group_info()
-        .and_then(|info| info.connectivity_info())
+        .and_then(|info| info.connectivity_info());
+    if let Some(kind) = connectivity
+        .and_then(|connectivity| connectivity.public_access())
+        .and_then(|public| public.r#type())
+    {
+        access.public_access = Some(PublicAccess::parse(kind).ok_or_else(|| {
+            RuleError::aws(
+                "ListClustersV2",
+                format!("cluster {arn}: publicAccess type {kind:?} is not one of DISABLED, SERVICE_PROVIDED_EIPS"),
+            )
+        })?);
+    }
+    if let Some(vpc_auth) = connectivity
         .and_then(|connectivity| connectivity.vpc_connectivity())
         .and_then(|vpc| vpc.client_authentication())
     {

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
-use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts};
+use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts, PublicAccess};
 use crate::rule::params::{RuleParams, SaslMechanism};
 use crate::rule::time::Timestamp;
 
@@ -15,8 +15,10 @@ pub enum Finding {
     TlsClientAuthenticationDisabled,
     NoCertificateAuthority,
     PlaintextListener { client_broker: Option<ClientBroker> },
+    BrokerTrafficPlaintext,
     SaslNotAllowed(SaslMechanism),
     MultiVpcSaslNotAllowed(SaslMechanism),
+    PublicAccess(PublicAccess),
     CertificateAuthorityNotAllowed(String),
     CertificateAuthorityNotActive { arn: String, status: CaStatus },
     CertificateAuthorityExpiring { arn: String, days_left: i64 },
@@ -40,9 +42,16 @@ impl fmt::Display for Finding {
                 f,
                 "client-broker encryption is not recorded (MSK default TLS_PLAINTEXT: a plaintext listener is open)"
             ),
+            Finding::BrokerTrafficPlaintext => write!(
+                f,
+                "brokers replicate to each other in plaintext (in-cluster encryption is off)"
+            ),
             Finding::SaslNotAllowed(mechanism) => write!(f, "{} is enabled and not allowed", mechanism.label()),
             Finding::MultiVpcSaslNotAllowed(mechanism) => {
                 write!(f, "multi-VPC connectivity allows {}", mechanism.label())
+            }
+            Finding::PublicAccess(kind) => {
+                write!(f, "brokers are reachable from the internet (public access {kind})")
             }
             Finding::CertificateAuthorityNotAllowed(arn) => write!(f, "CA {} is not on the allow-list", ca_id(arn)),
             Finding::CertificateAuthorityNotActive { arn, status } => write!(f, "CA {} is {status}", ca_id(arn)),
@@ -212,6 +221,18 @@ pub const CHECKS: &[Check] = &[
         ],
     },
     Check {
+        name: "encryption between brokers",
+        covers: |finding| matches!(finding, Finding::BrokerTrafficPlaintext),
+        fails_when: "`EncryptionInTransit.InCluster` is false (not recorded reads as MSK's documented default, true); AWS's own mTLS procedure sets it and MSK requires it for SASL. Replaces Config's `msk-in-cluster-node-require-tls` and Security Hub MSK.1",
+        remediation: Remediation {
+            in_place: InPlace::NotPossible("in-cluster encryption is set when a cluster is created (create-only in the CloudFormation schema): create a cluster with `InCluster: true` (`aws kafka create-cluster-v2`) and move the clients to it"),
+            cloudformation: "`EncryptionInfo.EncryptionInTransit.InCluster: true` (a replacement)",
+            terraform: "`encryption_info { encryption_in_transit { in_cluster = true } }` (a replacement)",
+        },
+        find: |inputs| provisioned(inputs, |facts| facts.broker_traffic_plaintext.then_some(Finding::BrokerTrafficPlaintext).into_iter().collect()),
+        examples: || vec![Finding::BrokerTrafficPlaintext],
+    },
+    Check {
         name: "SASL",
         covers: |finding| matches!(finding, Finding::SaslNotAllowed(_)),
         fails_when: "SASL/IAM or SASL/SCRAM is enabled (or recorded without its flag) and not in `allowedSaslMechanisms`",
@@ -238,6 +259,23 @@ pub const CHECKS: &[Check] = &[
             facts.multi_vpc.sasl_mechanisms.difference(&inputs.params.allowed_sasl_mechanisms).map(|m| Finding::MultiVpcSaslNotAllowed(*m)).collect()
         }),
         examples: || vec![Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram)],
+    },
+    Check {
+        name: "public access",
+        covers: |finding| matches!(finding, Finding::PublicAccess(_)),
+        fails_when: "`BrokerNodeGroupInfo.ConnectivityInfo.PublicAccess.Type` is not `DISABLED` (not recorded reads as `DISABLED`, MSK's documented default: public access can only be turned on after creation), unless `allowPublicAccess` is `true`; every other check still holds then. Replaces Config's `msk-cluster-public-access-disabled` and Security Hub MSK.4",
+        remediation: Remediation {
+            in_place: InPlace::Command(r#"aws kafka update-connectivity --cluster-arn <arn> --current-version <version> --connectivity-info '{"PublicAccess":{"Type":"DISABLED"}}'"#),
+            cloudformation: "`BrokerNodeGroupInfo.ConnectivityInfo.PublicAccess.Type: DISABLED`",
+            terraform: "`broker_node_group_info { connectivity_info { public_access { type = \"DISABLED\" } } }`",
+        },
+        find: |inputs| provisioned(inputs, |facts| {
+            (facts.public_access != PublicAccess::Disabled && !inputs.params.allow_public_access)
+                .then_some(Finding::PublicAccess(facts.public_access))
+                .into_iter()
+                .collect()
+        }),
+        examples: || vec![Finding::PublicAccess(PublicAccess::ServiceProvidedEips)],
     },
     Check {
         name: "CA allow-list",
@@ -433,9 +471,11 @@ mod tests {
             Finding::CertificateAuthorityUnreadable { .. } => 11,
             Finding::MissingTag(_) => 12,
             Finding::ServerlessCannotEnforceMtls => 13,
+            Finding::BrokerTrafficPlaintext => 14,
+            Finding::PublicAccess(_) => 15,
         }
     }
-    const KINDS: usize = 14;
+    const KINDS: usize = 16;
 
     #[test]
     fn every_kind_of_finding_has_a_row() {

@@ -52,6 +52,40 @@ impl fmt::Display for ClientBroker {
     }
 }
 
+/// `ConnectivityInfo.PublicAccess.Type`: whether the brokers have addresses on the internet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PublicAccess {
+    /// MSK's default: the MSK developer guide ("Public access") says public access is off when a
+    /// cluster is created and can only be turned on afterwards, and the Kafka API's model calls
+    /// `DISABLED` "turned off"; so an absent value reads as this one.
+    #[default]
+    Disabled,
+    ServiceProvidedEips,
+}
+
+impl PublicAccess {
+    pub const ALL: [PublicAccess; 2] = [PublicAccess::Disabled, PublicAccess::ServiceProvidedEips];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        PublicAccess::ALL
+            .into_iter()
+            .find(|access| access.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicAccess::Disabled => "DISABLED",
+            PublicAccess::ServiceProvidedEips => "SERVICE_PROVIDED_EIPS",
+        }
+    }
+}
+
+impl fmt::Display for PublicAccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The access settings of a provisioned cluster, already resolved against MSK's defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClusterFacts {
@@ -63,6 +97,9 @@ pub struct ClusterFacts {
     pub sasl_mechanisms: BTreeSet<SaslMechanism>,
     /// Client authentications open through multi-VPC private connectivity.
     pub multi_vpc: MultiVpcAccess,
+    pub public_access: PublicAccess,
+    /// `EncryptionInTransit.InCluster` false: brokers replicate to each other in plaintext.
+    pub broker_traffic_plaintext: bool,
     pub tag_keys: BTreeSet<String>,
 }
 
@@ -87,6 +124,8 @@ pub struct RecordedAccess {
     pub multi_vpc_tls: Toggle,
     pub multi_vpc_sasl_iam: Toggle,
     pub multi_vpc_sasl_scram: Toggle,
+    pub public_access: Option<PublicAccess>,
+    pub in_cluster: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -153,6 +192,10 @@ impl RecordedAccess {
                 tls: door_open(self.multi_vpc_tls),
                 sasl_mechanisms: mechanisms(self.multi_vpc_sasl_iam, self.multi_vpc_sasl_scram),
             },
+            public_access: self.public_access.unwrap_or_default(),
+            // The MSK API reference: "InCluster ... The default value is true", and so do the
+            // Terraform provider's docs; AWS's own mTLS procedure sets it.
+            broker_traffic_plaintext: self.in_cluster == Some(false),
             tag_keys,
         }
     }
@@ -175,18 +218,25 @@ impl RecordedAccess {
             ("Enabled", _) => Some(json!(true)),
             ("Unauthenticated" | "Iam" | "Scram", _) => Some(json!({"Enabled": true})),
             ("Tls", _) => Some(json!({"Enabled": false})),
+            ("InCluster", _) => Some(json!(false)),
+            ("EncryptionInTransit", _) => Some(json!({"InCluster": false})),
+            ("EncryptionInfo", _) => Some(json!({"EncryptionInTransit": {"InCluster": false}})),
+            ("Type", "PublicAccess") => Some(json!("SERVICE_PROVIDED_EIPS")),
+            ("PublicAccess", _) => Some(json!({"Type": "SERVICE_PROVIDED_EIPS"})),
             ("Sasl", _) => Some(open_sasl),
             ("CertificateAuthorityArnList", _) => Some(json!([UNKNOWN_CA])),
             ("ClientAuthentication", _) if in_vpc => Some(json!({"Sasl": open_sasl})),
             ("VpcConnectivity", _) => Some(json!({"ClientAuthentication": {"Sasl": open_sasl}})),
-            ("ConnectivityInfo", _) => {
-                Some(json!({"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}))
-            }
-            ("BrokerNodeGroupInfo", _) => Some(
-                json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}}}}),
-            ),
-            // ClientAuthentication absent: no authentication configured, MSK admits anyone; the
-            // encryption settings absent: the unsafe default listener; anything else: as if absent.
+            ("ConnectivityInfo", _) => Some(json!({
+                "PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"},
+                "VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}},
+            })),
+            ("BrokerNodeGroupInfo", _) => Some(json!({"ConnectivityInfo": {
+                "PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"},
+                "VpcConnectivity": {"ClientAuthentication": {"Sasl": open_sasl}},
+            }})),
+            // ClientAuthentication absent: no authentication configured, MSK admits anyone;
+            // ClientBroker absent: the unsafe default listener; anything else: as if absent.
             _ => None,
         }
     }
@@ -212,8 +262,10 @@ mod tests {
                 "Unauthenticated": {"Enabled": false},
                 "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": false}},
             },
-            "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "TLS"}},
-            "BrokerNodeGroupInfo": {"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {
+            "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": true}},
+            "BrokerNodeGroupInfo": {"ConnectivityInfo": {
+                "PublicAccess": {"Type": "DISABLED"},
+                "VpcConnectivity": {"ClientAuthentication": {
                 "Tls": {"Enabled": true},
                 "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": false}},
             }}}},
@@ -258,6 +310,8 @@ mod tests {
             multi_vpc_tls: _,
             multi_vpc_sasl_iam: _,
             multi_vpc_sasl_scram: _,
+            public_access: _,
+            in_cluster: _,
         } = RecordedAccess::default();
         let vpc = "/BrokerNodeGroupInfo/ConnectivityInfo/VpcConnectivity/ClientAuthentication";
         let cases = [
@@ -300,6 +354,26 @@ mod tests {
             (
                 format!("{vpc}/Sasl/Scram"),
                 Some("multi-VPC connectivity allows SASL/SCRAM"),
+            ),
+            (
+                "/EncryptionInfo/EncryptionInTransit/InCluster".to_owned(),
+                Some("brokers replicate to each other in plaintext"),
+            ),
+            (
+                "/EncryptionInfo/EncryptionInTransit".to_owned(),
+                Some("brokers replicate to each other in plaintext"),
+            ),
+            (
+                "/BrokerNodeGroupInfo/ConnectivityInfo/PublicAccess/Type".to_owned(),
+                Some("brokers are reachable from the internet"),
+            ),
+            (
+                "/BrokerNodeGroupInfo/ConnectivityInfo/PublicAccess".to_owned(),
+                Some("brokers are reachable from the internet"),
+            ),
+            (
+                "/BrokerNodeGroupInfo/ConnectivityInfo".to_owned(),
+                Some("brokers are reachable from the internet"),
             ),
             // No check reads multi-VPC TLS on its own: a new one must say here what unknown means.
             (format!("{vpc}/Tls"), None),

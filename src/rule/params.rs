@@ -19,8 +19,10 @@ pub const CERTIFICATE_AUTHORITY_EXPIRY_DAYS: &str = "certificateAuthorityExpiryD
 pub const EXECUTION_ROLE_NAME: &str = "executionRoleName";
 pub const SCOPE_TAG_KEY: &str = "scopeTagKey";
 pub const SCOPE_TAG_VALUE: &str = "scopeTagValue";
+pub const ALLOW_PUBLIC_ACCESS: &str = "allowPublicAccess";
+pub const REQUIRE_ACL_DEFAULT_DENY: &str = "requireAclDefaultDeny";
 
-pub const PARAMETER_NAMES: [&str; 9] = [
+pub const PARAMETER_NAMES: [&str; 11] = [
     ALLOWED_SASL_MECHANISMS,
     ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
     REQUIRED_TAG_KEYS,
@@ -30,6 +32,8 @@ pub const PARAMETER_NAMES: [&str; 9] = [
     EXECUTION_ROLE_NAME,
     SCOPE_TAG_KEY,
     SCOPE_TAG_VALUE,
+    ALLOW_PUBLIC_ACCESS,
+    REQUIRE_ACL_DEFAULT_DENY,
 ];
 
 /// A century: no Private CA certificate is watched further ahead, so a bigger value is surely a typo.
@@ -64,6 +68,10 @@ pub struct RuleParams {
     pub execution_role_name: Option<String>,
     /// Only clusters with this tag are evaluated; the rest are NOT_APPLICABLE.
     pub scope_tag: Option<TagScope>,
+    /// Brokers with public addresses pass the public-access check (every other check still holds).
+    pub allow_public_access: bool,
+    /// Authorization open by default fails the cluster; otherwise it is a note on the verdict.
+    pub require_acl_default_deny: bool,
 }
 
 /// The tag a cluster must carry to be in scope: the key, and the value too when one is given, as in
@@ -121,6 +129,8 @@ impl Default for RuleParams {
             certificate_authority_expiry_days: 30,
             execution_role_name: None,
             scope_tag: None,
+            allow_public_access: false,
+            require_acl_default_deny: false,
         }
     }
 }
@@ -192,6 +202,8 @@ impl RuleParams {
                 self.certificate_authority_expiry_days = parse_days(value)?
             }
             EXECUTION_ROLE_NAME => self.execution_role_name = Some(parse_role_name(value)?),
+            ALLOW_PUBLIC_ACCESS => self.allow_public_access = parse_bool(key, value)?,
+            REQUIRE_ACL_DEFAULT_DENY => self.require_acl_default_deny = parse_bool(key, value)?,
             // Config matches a rule's tag scope exactly, spaces included: so does the rule.
             SCOPE_TAG_KEY => {
                 self.scope_tag = Some(TagScope {
@@ -431,7 +443,7 @@ mod tests {
                 "requiredTagKeys":"owner, cost-center,owner","serverlessClusterCompliance":"non_compliant",
                 "checkCertificateAuthorityStatus":"FALSE","certificateAuthorityExpiryDays":"0",
                 "executionRoleName":"msk-mtls-rule-member","scopeTagValue":"production",
-                "scopeTagKey":"environment"}}"#
+                "scopeTagKey":"environment","allowPublicAccess":"True","requireAclDefaultDeny":"true"}}"#
         ))
         .unwrap();
         assert_eq!(
@@ -448,6 +460,8 @@ mod tests {
                     key: "environment".into(),
                     value: Some("production".into()),
                 }),
+                allow_public_access: true,
+                require_acl_default_deny: true,
             }
         );
     }

@@ -68,7 +68,7 @@ mod tests {
 
     use super::*;
     use crate::rule::ca::{CaHealth, CaStatus};
-    use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess};
+    use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess, PublicAccess};
     use crate::rule::params::SaslMechanism;
     use crate::rule::time::SECONDS_PER_DAY;
 
@@ -88,6 +88,8 @@ mod tests {
             client_broker: Some(ClientBroker::Tls),
             sasl_mechanisms: BTreeSet::new(),
             multi_vpc: MultiVpcAccess::default(),
+            public_access: PublicAccess::Disabled,
+            broker_traffic_plaintext: false,
             tag_keys: BTreeSet::from(["owner".to_owned()]),
         }
     }
@@ -213,6 +215,8 @@ mod tests {
                 tls: false,
                 sasl_mechanisms: BTreeSet::from([SaslMechanism::Scram]),
             },
+            public_access: PublicAccess::ServiceProvidedEips,
+            broker_traffic_plaintext: true,
             tag_keys: BTreeSet::new(),
         };
         let params = RuleParams {
@@ -229,9 +233,11 @@ mod tests {
                 Finding::PlaintextListener {
                     client_broker: Some(ClientBroker::Plaintext)
                 },
+                Finding::BrokerTrafficPlaintext,
                 Finding::SaslNotAllowed(SaslMechanism::Iam),
                 Finding::SaslNotAllowed(SaslMechanism::Scram),
                 Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
+                Finding::PublicAccess(PublicAccess::ServiceProvidedEips),
                 Finding::MissingTag("owner".into()),
             ]
         );
@@ -241,6 +247,34 @@ mod tests {
             "unauthenticated access is enabled; TLS client authentication is disabled"
         ));
         assert!(annotation.ends_with(" more)"), "{annotation}");
+    }
+
+    /// `allowPublicAccess` lifts the public-access check alone: the same cluster with a plaintext
+    /// listener still fails for that.
+    #[test]
+    fn public_access_fails_unless_allowed_and_allowing_it_lifts_nothing_else() {
+        let mut facts = mtls_only();
+        facts.public_access = PublicAccess::ServiceProvidedEips;
+        let public = verdict(facts.clone(), &no_ca_check(), &CaHealthReport::new());
+        assert_eq!(
+            public.annotation().as_deref(),
+            Some("brokers are reachable from the internet (public access SERVICE_PROVIDED_EIPS)")
+        );
+        let allowed = RuleParams {
+            allow_public_access: true,
+            ..no_ca_check()
+        };
+        assert_eq!(
+            verdict(facts.clone(), &allowed, &CaHealthReport::new()).compliance,
+            ComplianceType::Compliant
+        );
+        facts.client_broker = Some(ClientBroker::TlsPlaintext);
+        assert_eq!(
+            verdict(facts, &allowed, &CaHealthReport::new()).findings,
+            [Finding::PlaintextListener {
+                client_broker: Some(ClientBroker::TlsPlaintext)
+            }]
+        );
     }
 
     #[test]
