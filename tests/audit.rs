@@ -578,6 +578,51 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
     );
 }
 
+/// Public access and encryption between brokers as the Kafka API lists them (camelCase, through the
+/// SDK's types), judged by the audit as by the rule.
+#[test]
+fn public_brokers_and_plaintext_replication_are_found_through_the_kafka_api() {
+    let emulator = Emulator::start();
+    let ca = ca(&emulator, OWN, "us-east-1", 400, "ACTIVE");
+    let mut public = mtls("public", &ca);
+    public["brokerNodeGroupInfo"] = json!({"instanceType": "kafka.m5.large", "clientSubnets": ["subnet-1"],
+        "connectivityInfo": {"publicAccess": {"type": "SERVICE_PROVIDED_EIPS"}}});
+    let mut replication = mtls("replication", &ca);
+    replication["encryptionInfo"]["encryptionInTransit"]["inCluster"] = json!(false);
+    let mut private = mtls("private", &ca);
+    private["brokerNodeGroupInfo"] = json!({"instanceType": "kafka.m5.large", "clientSubnets": ["subnet-1"],
+        "connectivityInfo": {"publicAccess": {"type": "DISABLED"}}});
+    clusters(
+        &emulator,
+        OWN,
+        "us-east-1",
+        vec![public, replication, private],
+    );
+    let output = audit(&emulator, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        row(&report, "public")["findings"],
+        json!(["brokers are reachable from the internet (public access SERVICE_PROVIDED_EIPS)"])
+    );
+    assert_eq!(
+        row(&report, "replication")["findings"],
+        json!(["brokers replicate to each other in plaintext (in-cluster encryption is off)"])
+    );
+    assert_eq!(row(&report, "private")["complianceType"], "COMPLIANT");
+    let allowed = audit(
+        &emulator,
+        &[
+            "--parameters",
+            r#"{"allowPublicAccess":"true"}"#,
+            "--format",
+            "json",
+        ],
+    );
+    let report: Value = serde_json::from_str(&stdout(&allowed)).unwrap();
+    assert_eq!(row(&report, "public")["complianceType"], "COMPLIANT");
+}
+
 #[test]
 fn every_cluster_compliant_exits_0_and_no_region_configured_is_a_usage_error() {
     let emulator = Emulator::start();

@@ -301,6 +301,82 @@ fn a_file_with_no_non_compliant_cluster_exits_0() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Public access and encryption between brokers, in a template (InCluster as CloudFormation may
+/// write it, a string) and in a Terraform plan (a public access type unknown until apply reads as
+/// public); `allowPublicAccess` lifts the public-access check alone.
+#[test]
+fn public_access_and_plaintext_between_brokers_fail_in_templates_and_plans() {
+    let dir = std::env::temp_dir().join(format!("msk-check-doors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mtls = "      ClientAuthentication:\n        Tls:\n          \
+         CertificateAuthorityArnList: [arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/1]\n";
+    let template = dir.join("doors.yaml");
+    std::fs::write(
+        &template,
+        format!(
+            "Resources:\n  Public:\n    Type: AWS::MSK::Cluster\n    Properties:\n{mtls}      \
+             EncryptionInfo: {{EncryptionInTransit: {{ClientBroker: TLS}}}}\n      \
+             BrokerNodeGroupInfo: {{ConnectivityInfo: {{PublicAccess: {{Type: SERVICE_PROVIDED_EIPS}}}}}}\n  \
+             Replication:\n    Type: AWS::MSK::Cluster\n    Properties:\n{mtls}      \
+             EncryptionInfo: {{EncryptionInTransit: {{ClientBroker: TLS, InCluster: \"false\"}}}}\n"
+        ),
+    )
+    .unwrap();
+    let plan = dir.join("plan.json");
+    let cluster = |after: Value, unknown: Value| {
+        json!({"address": "aws_msk_cluster.x", "mode": "managed", "type": "aws_msk_cluster", "name": "x",
+               "change": {"actions": ["create"], "after": after, "after_unknown": unknown}})
+    };
+    let mtls_after = json!({
+        "client_authentication": [{"tls": [{"certificate_authority_arns": ["arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/1"]}]}],
+        "encryption_info": [{"encryption_in_transit": [{"client_broker": "TLS", "in_cluster": false}]}],
+        "broker_node_group_info": [{"connectivity_info": [{"public_access": [{}]}]}],
+    });
+    let unknown = json!({"broker_node_group_info": [{"connectivity_info": [{"public_access": [{"type": true}]}]}]});
+    std::fs::write(
+        &plan,
+        json!({"format_version": "1.2", "resource_changes": [cluster(mtls_after, unknown)]})
+            .to_string(),
+    )
+    .unwrap();
+    let output = check(&[
+        "--format",
+        "json",
+        template.to_str().unwrap(),
+        plan.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_of(&output);
+    let public = "brokers are reachable from the internet (public access SERVICE_PROVIDED_EIPS)";
+    let plaintext = "brokers replicate to each other in plaintext (in-cluster encryption is off)";
+    assert_eq!(row(&report, "Public")["findings"], json!([public]));
+    assert_eq!(row(&report, "Replication")["findings"], json!([plaintext]));
+    assert_eq!(
+        row(&report, "aws_msk_cluster.x")["findings"],
+        json!([plaintext, public])
+    );
+    let allowed = check(&[
+        "--format",
+        "json",
+        "--parameters",
+        r#"{"allowPublicAccess":"true"}"#,
+        template.to_str().unwrap(),
+        plan.to_str().unwrap(),
+    ]);
+    let report = json_of(&allowed);
+    assert_eq!(row(&report, "Public")["complianceType"], "COMPLIANT");
+    assert_eq!(
+        row(&report, "aws_msk_cluster.x")["findings"],
+        json!([plaintext])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// What may create clusters the file does not show is said in every format, and the exit is 3
 /// (could not finish), never 0.
 #[test]

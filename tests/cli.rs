@@ -57,6 +57,10 @@ fn promise(name: &str) -> (&'static str, &'static str) {
         "noncompliant-sasl-scram" => "SASL/SCRAM is enabled",
         "noncompliant-multi-vpc-sasl-iam" => "multi-VPC connectivity allows SASL/IAM",
         "noncompliant-ca-not-allowed" => "not on the allow-list",
+        "noncompliant-public-access" => {
+            "brokers are reachable from the internet (public access SERVICE_PROVIDED_EIPS)"
+        }
+        "noncompliant-in-cluster-plaintext" => "brokers replicate to each other in plaintext",
         "noncompliant-missing-tag" => "\"data-classification\" is missing",
         "noncompliant-everything-open" => {
             "unauthenticated access is enabled; TLS client authentication is disabled"

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::check::sources::{is_unknown, unknown};
-use crate::edge::configuration::read_facts_from_value;
+use crate::edge::configuration::{is_flag, read_facts_from_value};
 use crate::rule::applicability::{applicability, Presence, Subject};
 use crate::rule::ca::{CaHealth, CaHealthReport};
 use crate::rule::checks::{Check, Finding, Inputs};
@@ -139,8 +139,8 @@ fn resolve(value: &Value, path: &str, unknown_paths: &mut Vec<String>) -> Option
                 .filter_map(|(i, item)| resolve(item, &format!("{path}[{i}]"), unknown_paths))
                 .collect(),
         )),
-        Value::String(text) if last == "Enabled" && text == "true" => Some(Value::Bool(true)),
-        Value::String(text) if last == "Enabled" && text == "false" => Some(Value::Bool(false)),
+        Value::String(text) if is_flag(last) && text == "true" => Some(Value::Bool(true)),
+        Value::String(text) if is_flag(last) && text == "false" => Some(Value::Bool(false)),
         other => Some(other.clone()),
     }
 }

@@ -504,7 +504,10 @@ fn encryption_in_transit(after: &Value, unknown: &Value) -> Result<Option<Value>
         return Ok(Some(in_transit));
     }
     let mut properties = Map::new();
-    for (attribute_name, property) in [("client_broker", "ClientBroker"), ("in_cluster", "InCluster")] {
+    for (attribute_name, property) in [
+        ("client_broker", "ClientBroker"),
+        ("in_cluster", "InCluster"),
+    ] {
         if let Some((value, _)) = attribute(&in_transit, &in_transit_unknown, attribute_name) {
             properties.insert(property.into(), value);
         }

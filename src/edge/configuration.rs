@@ -71,6 +71,14 @@ pub fn read_facts_from_value(
     read_facts(&Json::from(configuration), extra_tag_keys)
 }
 
+/// Whether a property is a boolean the rule reads (`Enabled`, `InCluster`, either spelling):
+/// CloudFormation may pass one as the string "true" or "false", and a template may write it so.
+pub fn is_flag(name: &str) -> bool {
+    [ENABLED, IN_CLUSTER]
+        .iter()
+        .any(|key| name == key.0 || name == key.1)
+}
+
 /// A property's two spellings: CloudFormation's PascalCase and the Kafka API's camelCase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key(&'static str, &'static str);
@@ -284,6 +292,12 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
         )?;
         access.in_cluster = in_transit.flag(IN_CLUSTER)?;
     }
+    read_connectivity(settings, &mut access)?;
+    Ok(access)
+}
+
+/// `BrokerNodeGroupInfo.ConnectivityInfo`: public access and multi-VPC client authentication.
+fn read_connectivity(settings: &Block, access: &mut RecordedAccess) -> Result<(), ReadError> {
     let connectivity = [
         (
             BROKER_NODE_GROUP_INFO,
@@ -320,7 +334,7 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
         }
         access.multi_vpc_tls = vpc_auth.toggle(TLS)?;
     }
-    Ok(access)
+    Ok(())
 }
 
 /// A string that must be one of a closed set of values (`choices` names them for the error).

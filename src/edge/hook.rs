@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::edge::configuration::is_flag;
 use crate::edge::json::Json;
 use crate::rule::evaluation::ResourceType;
 
@@ -203,23 +204,19 @@ fn string(json: &Json, path: &str) -> Result<String, String> {
     }
 }
 
-/// CloudFormation may pass a boolean property as the string "true" or "false": at an `Enabled` key,
-/// exactly those two strings are read as booleans; anything else stays as given, for the reader to
-/// refuse by path.
+/// CloudFormation may pass a boolean property as the string "true" or "false": at a flag the rule
+/// reads (`Enabled`, `InCluster`), exactly those two strings are read as booleans; anything else
+/// stays as given, for the reader to refuse by path.
 fn with_string_flags_read(json: Json) -> Json {
     match json {
         Json::Object(entries) => Json::Object(
             entries
                 .into_iter()
                 .map(|(key, value)| {
-                    let value = match (key.as_str(), value) {
-                        ("Enabled" | "enabled", Json::String(text)) if text == "true" => {
-                            Json::Bool(true)
-                        }
-                        ("Enabled" | "enabled", Json::String(text)) if text == "false" => {
-                            Json::Bool(false)
-                        }
-                        (_, value) => with_string_flags_read(value),
+                    let value = match value {
+                        Json::String(text) if is_flag(&key) && text == "true" => Json::Bool(true),
+                        Json::String(text) if is_flag(&key) && text == "false" => Json::Bool(false),
+                        value => with_string_flags_read(value),
                     };
                     (key, value)
                 })
@@ -293,6 +290,23 @@ mod tests {
         let odd = CREATE.replace(r#""Enabled": "false""#, r#""Enabled": "no""#);
         let text = format!("{:?}", read(&odd).unwrap().properties);
         assert!(text.contains("String(\"no\")"), "{text}");
+    }
+
+    /// `InCluster` is a flag too: CloudFormation's "false" is the boolean, which the
+    /// encryption-between-brokers check then fails.
+    #[test]
+    fn in_cluster_given_as_a_string_is_read_as_the_flag_it_is() {
+        let plaintext = CREATE.replace(
+            r#""Tags""#,
+            r#""EncryptionInfo": {"EncryptionInTransit": {"InCluster": "false", "ClientBroker": "TLS"}}, "Tags""#,
+        );
+        let properties = read(&plaintext).unwrap().properties;
+        let facts = crate::edge::configuration::read_facts(&properties, []).unwrap();
+        assert!(facts.broker_traffic_plaintext);
+        let encrypted = plaintext.replace(r#""InCluster": "false""#, r#""InCluster": "true""#);
+        let properties = read(&encrypted).unwrap().properties;
+        let facts = crate::edge::configuration::read_facts(&properties, []).unwrap();
+        assert!(!facts.broker_traffic_plaintext);
     }
 
     /// Cloud Control's requests say `RESOURCE` in `targetType`: the type is in `targetName`.

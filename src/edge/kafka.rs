@@ -102,6 +102,16 @@ pub fn recorded_access(
             }
         });
     }
+    recorded_connectivity(arn, provisioned, &mut access)?;
+    Ok(access)
+}
+
+/// `brokerNodeGroupInfo.connectivityInfo`: public access and multi-VPC client authentication.
+fn recorded_connectivity(
+    arn: &str,
+    provisioned: &Provisioned,
+    access: &mut RecordedAccess,
+) -> Result<(), RuleError> {
     let connectivity = provisioned
         .broker_node_group_info()
         .and_then(|info| info.connectivity_info());
@@ -126,8 +136,9 @@ pub fn recorded_access(
         }
         access.multi_vpc_tls = vpc_auth.tls().map(|tls| tls.enabled());
     }
-    Ok(access)
+    Ok(())
 }
+
 /// GetBootstrapBrokers' members, by their names in the Kafka API, each with its accessor.
 type BootstrapMember = (&'static str, fn(&GetBootstrapBrokersOutput) -> Option<&str>);
 

@@ -20,9 +20,8 @@ pub const EXECUTION_ROLE_NAME: &str = "executionRoleName";
 pub const SCOPE_TAG_KEY: &str = "scopeTagKey";
 pub const SCOPE_TAG_VALUE: &str = "scopeTagValue";
 pub const ALLOW_PUBLIC_ACCESS: &str = "allowPublicAccess";
-pub const REQUIRE_ACL_DEFAULT_DENY: &str = "requireAclDefaultDeny";
 
-pub const PARAMETER_NAMES: [&str; 11] = [
+pub const PARAMETER_NAMES: [&str; 10] = [
     ALLOWED_SASL_MECHANISMS,
     ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
     REQUIRED_TAG_KEYS,
@@ -33,7 +32,6 @@ pub const PARAMETER_NAMES: [&str; 11] = [
     SCOPE_TAG_KEY,
     SCOPE_TAG_VALUE,
     ALLOW_PUBLIC_ACCESS,
-    REQUIRE_ACL_DEFAULT_DENY,
 ];
 
 /// A century: no Private CA certificate is watched further ahead, so a bigger value is surely a typo.
@@ -70,8 +68,6 @@ pub struct RuleParams {
     pub scope_tag: Option<TagScope>,
     /// Brokers with public addresses pass the public-access check (every other check still holds).
     pub allow_public_access: bool,
-    /// Authorization open by default fails the cluster; otherwise it is a note on the verdict.
-    pub require_acl_default_deny: bool,
 }
 
 /// The tag a cluster must carry to be in scope: the key, and the value too when one is given, as in
@@ -130,7 +126,6 @@ impl Default for RuleParams {
             execution_role_name: None,
             scope_tag: None,
             allow_public_access: false,
-            require_acl_default_deny: false,
         }
     }
 }
@@ -203,7 +198,6 @@ impl RuleParams {
             }
             EXECUTION_ROLE_NAME => self.execution_role_name = Some(parse_role_name(value)?),
             ALLOW_PUBLIC_ACCESS => self.allow_public_access = parse_bool(key, value)?,
-            REQUIRE_ACL_DEFAULT_DENY => self.require_acl_default_deny = parse_bool(key, value)?,
             // Config matches a rule's tag scope exactly, spaces included: so does the rule.
             SCOPE_TAG_KEY => {
                 self.scope_tag = Some(TagScope {
@@ -443,7 +437,7 @@ mod tests {
                 "requiredTagKeys":"owner, cost-center,owner","serverlessClusterCompliance":"non_compliant",
                 "checkCertificateAuthorityStatus":"FALSE","certificateAuthorityExpiryDays":"0",
                 "executionRoleName":"msk-mtls-rule-member","scopeTagValue":"production",
-                "scopeTagKey":"environment","allowPublicAccess":"True","requireAclDefaultDeny":"true"}}"#
+                "scopeTagKey":"environment","allowPublicAccess":"True"}}"#
         ))
         .unwrap();
         assert_eq!(
@@ -461,7 +455,6 @@ mod tests {
                     value: Some("production".into()),
                 }),
                 allow_public_access: true,
-                require_acl_default_deny: true,
             }
         );
     }
