@@ -416,6 +416,8 @@ struct Knobs {
     vpc_tls: Option<Option<bool>>,
     vpc_iam: Option<Option<bool>>,
     vpc_scram: Option<Option<bool>>,
+    in_cluster: Option<bool>,
+    public_access: Option<&'static str>,
 }
 
 const MTLS_ONLY: Knobs = Knobs {
@@ -428,6 +430,8 @@ const MTLS_ONLY: Knobs = Knobs {
     vpc_tls: Some(Some(true)),
     vpc_iam: Some(Some(false)),
     vpc_scram: Some(Some(false)),
+    in_cluster: Some(true),
+    public_access: Some("DISABLED"),
 };
 
 fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
@@ -471,6 +475,10 @@ fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
     if let Some(mode) = k.broker {
         in_transit = in_transit.client_broker(ClientBroker::from(mode));
     }
+    in_transit = in_transit.set_in_cluster(k.in_cluster);
+    let public = k
+        .public_access
+        .map(|kind| PublicAccess::builder().r#type(kind).build());
     Provisioned::builder()
         .client_authentication(auth.build())
         .encryption_info(
@@ -482,6 +490,7 @@ fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
             BrokerNodeGroupInfo::builder()
                 .connectivity_info(
                     ConnectivityInfo::builder()
+                        .set_public_access(public)
                         .vpc_connectivity(
                             VpcConnectivity::builder()
                                 .client_authentication(vpc_auth.build())
@@ -535,10 +544,25 @@ fn config_json(k: Knobs) -> serde_json::Value {
     if let Some(sasl) = sasl(k.vpc_iam, k.vpc_scram) {
         vpc_auth.insert("sasl".into(), sasl);
     }
+    let mut in_transit = Map::new();
+    if let Some(mode) = k.broker {
+        in_transit.insert("clientBroker".into(), json!(mode));
+    }
+    if let Some(flag) = k.in_cluster {
+        in_transit.insert("inCluster".into(), json!(flag));
+    }
+    let mut connectivity = Map::new();
+    if let Some(kind) = k.public_access {
+        connectivity.insert("publicAccess".into(), json!({ "type": kind }));
+    }
+    connectivity.insert(
+        "vpcConnectivity".into(),
+        json!({ "clientAuthentication": vpc_auth }),
+    );
     json!({
         "clientAuthentication": auth,
-        "encryptionInfo": {"encryptionInTransit": match k.broker { Some(mode) => json!({"clientBroker": mode}), None => json!({}) }},
-        "brokerNodeGroupInfo": {"connectivityInfo": {"vpcConnectivity": {"clientAuthentication": vpc_auth}}},
+        "encryptionInfo": {"encryptionInTransit": in_transit},
+        "brokerNodeGroupInfo": {"connectivityInfo": connectivity},
     })
 }
 
@@ -614,6 +638,24 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
             },
         ));
     }
+    for in_cluster in [None, Some(true), Some(false)] {
+        cases.push((
+            "in cluster",
+            Knobs {
+                in_cluster,
+                ..MTLS_ONLY
+            },
+        ));
+    }
+    for public_access in [None, Some("DISABLED"), Some("SERVICE_PROVIDED_EIPS")] {
+        cases.push((
+            "public access",
+            Knobs {
+                public_access,
+                ..MTLS_ONLY
+            },
+        ));
+    }
     cases.push((
         "no CA",
         Knobs {
@@ -632,7 +674,7 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
         distinct.insert(format!("{from_sdk:?}"));
     }
     // every member moves the facts: no member is dropped on the way
-    assert!(distinct.len() >= 12, "{} distinct facts", distinct.len());
+    assert!(distinct.len() >= 14, "{} distinct facts", distinct.len());
 
     let params = RuleParams {
         check_certificate_authority_status: false,
@@ -768,6 +810,17 @@ fn an_unknown_client_broker_or_cluster_type_is_an_error_not_a_verdict() {
         msk_mtls_rule::edge::kafka::recorded_access(CLUSTER, Some(&provisioned)).unwrap_err();
     assert_eq!(error.error_type(), "AwsApi");
     assert!(error.to_string().contains("\"QUIC\""), "{error}");
+    let public = Knobs {
+        public_access: Some("SERVICE_PROVIDED_IPV6"),
+        ..MTLS_ONLY
+    };
+    let error =
+        msk_mtls_rule::edge::kafka::recorded_access(CLUSTER, Some(&sdk_provisioned(public)))
+            .unwrap_err();
+    assert!(
+        error.to_string().contains("SERVICE_PROVIDED_IPV6"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -464,6 +464,15 @@ mod tests {
         assert_eq!(judged.compliance, ComplianceType::NonCompliant);
         assert_eq!(judged.findings.len(), 1, "{:?}", judged.findings);
         assert!(judged.unknown.is_empty());
+        // Only the flags the rule reads: any other "true" or "false" stays the string it is.
+        let mut unknowns = Vec::new();
+        let strings = json!({"ClusterName": "false", "Tags": {"team": "true"},
+                             "EncryptionInfo": {"EncryptionInTransit": {"InCluster": "false"}}});
+        assert_eq!(
+            resolve_unknown(&strings, &mut unknowns),
+            json!({"ClusterName": "false", "Tags": {"team": "true"},
+                   "EncryptionInfo": {"EncryptionInTransit": {"InCluster": false}}})
+        );
     }
     #[test]
     fn only_unknowns_the_rule_reads_are_listed() {

@@ -303,6 +303,14 @@ mod tests {
         let properties = read(&plaintext).unwrap().properties;
         let facts = crate::edge::configuration::read_facts(&properties, []).unwrap();
         assert!(facts.broker_traffic_plaintext);
+        // Only flags: a tag whose value is "false" or "true" stays a string.
+        let tagged = plaintext.replace(
+            r#"{"owner": "team-a"}"#,
+            r#"{"owner": "false", "team": "true"}"#,
+        );
+        let request = read(&tagged).unwrap();
+        assert_eq!(request.tags.get("owner").map(String::as_str), Some("false"));
+        assert_eq!(request.tags.get("team").map(String::as_str), Some("true"));
         let encrypted = plaintext.replace(r#""InCluster": "false""#, r#""InCluster": "true""#);
         let properties = read(&encrypted).unwrap().properties;
         let facts = crate::edge::configuration::read_facts(&properties, []).unwrap();
