@@ -492,11 +492,11 @@ fn client_authentication(after: &Value, unknown: &Value) -> Result<Option<Value>
 /// `encryption_info.encryption_in_transit` as CloudFormation's `EncryptionInTransit`
 /// (`client_broker`, `in_cluster`), or the unknown marker above it.
 fn encryption_in_transit(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
-    let Some((encryption, encryption_unknown)) = block(after, unknown, "encryption_info")? else {
-        return Ok(None);
-    };
-    let Some((in_transit, in_transit_unknown)) =
-        pass_unknown(encryption, encryption_unknown, "encryption_in_transit")?
+    let Some((in_transit, in_transit_unknown)) = nested_block(
+        after,
+        unknown,
+        &["encryption_info", "encryption_in_transit"],
+    )?
     else {
         return Ok(None);
     };
@@ -518,11 +518,11 @@ fn encryption_in_transit(after: &Value, unknown: &Value) -> Result<Option<Value>
 /// `broker_node_group_info.connectivity_info` as CloudFormation's `ConnectivityInfo`: public
 /// access (`public_access.type`) and multi-VPC connectivity's client authentication.
 fn connectivity_info(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
-    let Some((info, info_unknown)) = block(after, unknown, "broker_node_group_info")? else {
-        return Ok(None);
-    };
-    let Some((connectivity, connectivity_unknown)) =
-        pass_unknown(info, info_unknown, "connectivity_info")?
+    let Some((connectivity, connectivity_unknown)) = nested_block(
+        after,
+        unknown,
+        &["broker_node_group_info", "connectivity_info"],
+    )?
     else {
         return Ok(None);
     };
@@ -556,12 +556,12 @@ fn vpc_client_authentication(
     connectivity: &Value,
     unknown: &Value,
 ) -> Result<Option<Value>, String> {
-    let mut vpc = block(connectivity, unknown, "vpc_connectivity")?;
-    vpc = match vpc {
-        Some((vpc, vpc_unknown)) => pass_unknown(vpc, vpc_unknown, "client_authentication")?,
-        None => None,
-    };
-    let Some((vpc_auth, vpc_unknown)) = vpc else {
+    let Some((vpc_auth, vpc_unknown)) = nested_block(
+        connectivity,
+        unknown,
+        &["vpc_connectivity", "client_authentication"],
+    )?
+    else {
         return Ok(None);
     };
     if is_unknown(&vpc_auth) {
@@ -577,13 +577,25 @@ fn vpc_client_authentication(
     Ok(Some(Value::Object(client)))
 }
 
-/// The next nested block, or the unknown marker passed down as it is.
-fn pass_unknown(value: Value, unknown: Value, key: &str) -> Result<Option<(Value, Value)>, String> {
-    if is_unknown(&value) {
-        Ok(Some((value, Value::Null)))
-    } else {
-        block(&value, &unknown, key)
+/// The block at the end of a path of nested blocks; an unknown block on the way is passed down as
+/// it is, for the caller to read the unsafe way.
+fn nested_block(
+    after: &Value,
+    unknown: &Value,
+    path: &[&str],
+) -> Result<Option<(Value, Value)>, String> {
+    let Some((first, rest)) = path.split_first() else {
+        return Ok(None);
+    };
+    let mut current = block(after, unknown, first)?;
+    for key in rest {
+        current = match current {
+            Some((value, _)) if is_unknown(&value) => return Ok(Some((value, Value::Null))),
+            Some((value, value_unknown)) => block(&value, &value_unknown, key)?,
+            None => return Ok(None),
+        };
     }
+    Ok(current)
 }
 
 /// A list whose items `after_unknown` may mark unknown one by one.

@@ -173,7 +173,7 @@ pub const CHECKS: &[Check] = &[
             cloudformation: "`ClientAuthentication.Unauthenticated.Enabled: false`",
             terraform: "`client_authentication { unauthenticated = false }`",
         },
-        find: |inputs| provisioned(inputs, |facts| facts.unauthenticated_access.then_some(Finding::UnauthenticatedAccess).into_iter().collect()),
+        find: |inputs| provisioned(inputs, |facts| only_if(facts.unauthenticated_access, Finding::UnauthenticatedAccess)),
         examples: || vec![Finding::UnauthenticatedAccess],
     },
     Check {
@@ -185,7 +185,7 @@ pub const CHECKS: &[Check] = &[
             cloudformation: "`ClientAuthentication.Tls.Enabled: true`",
             terraform: "`client_authentication { tls { certificate_authority_arns = [\"<ca-arn>\"] } }`",
         },
-        find: |inputs| provisioned(inputs, |facts| (!facts.tls_client_authentication).then_some(Finding::TlsClientAuthenticationDisabled).into_iter().collect()),
+        find: |inputs| provisioned(inputs, |facts| only_if(!facts.tls_client_authentication, Finding::TlsClientAuthenticationDisabled)),
         examples: || vec![Finding::TlsClientAuthenticationDisabled],
     },
     Check {
@@ -197,7 +197,7 @@ pub const CHECKS: &[Check] = &[
             cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList: [<ca-arn>]`",
             terraform: "`client_authentication { tls { certificate_authority_arns = [\"<ca-arn>\"] } }`",
         },
-        find: |inputs| provisioned(inputs, |facts| facts.certificate_authority_arns.is_empty().then_some(Finding::NoCertificateAuthority).into_iter().collect()),
+        find: |inputs| provisioned(inputs, |facts| only_if(facts.certificate_authority_arns.is_empty(), Finding::NoCertificateAuthority)),
         examples: || vec![Finding::NoCertificateAuthority],
     },
     Check {
@@ -210,10 +210,7 @@ pub const CHECKS: &[Check] = &[
             terraform: "`encryption_info { encryption_in_transit { client_broker = \"TLS\" } }`",
         },
         find: |inputs| provisioned(inputs, |facts| {
-            (facts.client_broker != Some(ClientBroker::Tls))
-                .then_some(Finding::PlaintextListener { client_broker: facts.client_broker })
-                .into_iter()
-                .collect()
+            only_if(facts.client_broker != Some(ClientBroker::Tls), Finding::PlaintextListener { client_broker: facts.client_broker })
         }),
         examples: || vec![
             Finding::PlaintextListener { client_broker: Some(ClientBroker::TlsPlaintext) },
@@ -229,7 +226,7 @@ pub const CHECKS: &[Check] = &[
             cloudformation: "`EncryptionInfo.EncryptionInTransit.InCluster: true` (a replacement)",
             terraform: "`encryption_info { encryption_in_transit { in_cluster = true } }` (a replacement)",
         },
-        find: |inputs| provisioned(inputs, |facts| facts.broker_traffic_plaintext.then_some(Finding::BrokerTrafficPlaintext).into_iter().collect()),
+        find: |inputs| provisioned(inputs, |facts| only_if(facts.broker_traffic_plaintext, Finding::BrokerTrafficPlaintext)),
         examples: || vec![Finding::BrokerTrafficPlaintext],
     },
     Check {
@@ -270,10 +267,7 @@ pub const CHECKS: &[Check] = &[
             terraform: "`broker_node_group_info { connectivity_info { public_access { type = \"DISABLED\" } } }`",
         },
         find: |inputs| provisioned(inputs, |facts| {
-            (facts.public_access != PublicAccess::Disabled && !inputs.params.allow_public_access)
-                .then_some(Finding::PublicAccess(facts.public_access))
-                .into_iter()
-                .collect()
+            only_if(facts.public_access != PublicAccess::Disabled && !inputs.params.allow_public_access, Finding::PublicAccess(facts.public_access))
         }),
         examples: || vec![Finding::PublicAccess(PublicAccess::ServiceProvidedEips)],
     },
@@ -364,6 +358,15 @@ pub const CHECKS: &[Check] = &[
 
 /// The CA ARN the examples name, whose id reads as `<id>`.
 const EXAMPLE_CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/<id>";
+
+/// The finding when `condition` holds, for the checks that make at most one.
+fn only_if(condition: bool, finding: Finding) -> Vec<Finding> {
+    if condition {
+        vec![finding]
+    } else {
+        Vec::new()
+    }
+}
 
 fn provisioned(inputs: &Inputs, find: impl FnOnce(&ClusterFacts) -> Vec<Finding>) -> Vec<Finding> {
     match inputs.cluster {

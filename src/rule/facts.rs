@@ -55,9 +55,10 @@ impl fmt::Display for ClientBroker {
 /// `ConnectivityInfo.PublicAccess.Type`: whether the brokers have addresses on the internet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PublicAccess {
-    /// MSK's default: the MSK developer guide ("Public access") says public access is off when a
-    /// cluster is created and can only be turned on afterwards, and the Kafka API's model calls
-    /// `DISABLED` "turned off"; so an absent value reads as this one.
+    /// MSK's default: "you can't turn on public access while creating an MSK cluster" (the
+    /// Terraform provider's `aws_msk_cluster` docs, citing the MSK developer guide's "Public
+    /// access"), and the Kafka API's model calls `DISABLED` "turned off"; so an absent value
+    /// reads as this one.
     #[default]
     Disabled,
     ServiceProvidedEips,
