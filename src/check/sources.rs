@@ -881,6 +881,23 @@ mod tests {
             public["EncryptionInfo"],
             json!({"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": false}})
         );
+        // A whole block unknown on the way down stays unknown: read the unsafe way, not as absent.
+        let encryption_unknown = tf(
+            &json!({"encryption_info": [{}]}),
+            &json!({"encryption_info": true}),
+        );
+        assert_eq!(
+            encryption_unknown["EncryptionInfo"],
+            json!({ "EncryptionInTransit": unknown() })
+        );
+        let vpc_unknown = tf(
+            &json!({"broker_node_group_info": [{"connectivity_info": [{}]}]}),
+            &json!({"broker_node_group_info": [{"connectivity_info": [{"vpc_connectivity": true}]}]}),
+        );
+        assert_eq!(
+            vpc_unknown["BrokerNodeGroupInfo"],
+            json!({"ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": unknown()}}})
+        );
         let type_unknown = tf(
             &json!({"broker_node_group_info": [{"connectivity_info": [{"public_access": [{}]}]}]}),
             &json!({"broker_node_group_info": [{"connectivity_info": [{"public_access": [{"type": true}]}]}]}),
