@@ -3,7 +3,9 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification};
+use msk_mtls_rule::rule::authorization::ConfigurationReport;
 use msk_mtls_rule::rule::ca::CaHealthReport;
+use msk_mtls_rule::rule::checks::Inputs;
 use msk_mtls_rule::rule::params::RuleParams;
 use msk_mtls_rule::rule::verdict::{evaluate, Verdict};
 use msk_mtls_rule::Timestamp;
@@ -15,7 +17,13 @@ fn verdict_of(bytes: &[u8], now: Timestamp) -> Verdict {
         panic!("a change event")
     };
     let cluster = item.cluster().unwrap();
-    evaluate(&cluster, &params, &CaHealthReport::new(), now)
+    evaluate(&Inputs {
+        cluster: &cluster,
+        params: &params,
+        cas: &CaHealthReport::new(),
+        configurations: &ConfigurationReport::new(),
+        now,
+    })
 }
 
 fn change_events(c: &mut Criterion) {

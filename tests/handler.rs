@@ -827,6 +827,14 @@ impl KafkaService for ScriptedFleet {
             next_token: next.map(str::to_owned),
         })
     }
+
+    async fn configuration_revision(
+        &self,
+        revision: &msk_mtls_rule::rule::authorization::ConfigurationRevision,
+    ) -> Result<msk_mtls_rule::rule::authorization::ConfigurationRead, msk_mtls_rule::RuleError>
+    {
+        panic!("the scripted fleet's clusters run MSK's default configuration, not {revision:?}")
+    }
 }
 
 impl ConfigService for ScriptedFleet {

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use msk_mtls_rule::edge::configuration::{read_facts, read_facts_from_value};
 use msk_mtls_rule::edge::event::ConfigRuleEvent;
 use msk_mtls_rule::edge::json::Json;
+use msk_mtls_rule::rule::authorization::ConfigurationReport;
 use msk_mtls_rule::rule::ca::{CaHealth, CaHealthReport, CaStatus};
+use msk_mtls_rule::rule::checks::Inputs;
 use msk_mtls_rule::rule::evaluation::{ComplianceType, ANNOTATION_MAX_CHARS};
 use msk_mtls_rule::rule::facts::{ClientBroker, Cluster, ClusterFacts};
 use msk_mtls_rule::rule::params::{RuleParams, SaslMechanism};
@@ -139,13 +141,18 @@ fn verdict_of(
     cas: &CaHealthReport,
 ) -> (ClusterFacts, Verdict) {
     let facts = read_facts_from_value(configuration, []).unwrap();
-    let verdict = evaluate(
-        &Cluster::Provisioned(facts.clone()),
+    let verdict = judge_facts(facts.clone(), params, cas);
+    (facts, verdict)
+}
+
+fn judge_facts(facts: ClusterFacts, params: &RuleParams, cas: &CaHealthReport) -> Verdict {
+    evaluate(&Inputs {
+        cluster: &Cluster::Provisioned(facts),
         params,
         cas,
-        Timestamp::from_secs(NOW),
-    );
-    (facts, verdict)
+        configurations: &ConfigurationReport::new(),
+        now: Timestamp::from_secs(NOW),
+    })
 }
 
 proptest! {
@@ -581,13 +588,7 @@ fn compliant_params() -> RuleParams {
 fn verdict_of_text(text: &str) -> Result<ComplianceType, String> {
     let json = Json::parse(text).map_err(|e| e.to_string())?;
     let facts = read_facts(&json, []).map_err(|e| e.0)?;
-    Ok(evaluate(
-        &Cluster::Provisioned(facts),
-        &compliant_params(),
-        &CaHealthReport::new(),
-        Timestamp::from_secs(NOW),
-    )
-    .compliance)
+    Ok(judge_facts(facts, &compliant_params(), &CaHealthReport::new()).compliance)
 }
 
 proptest! {
@@ -741,7 +742,7 @@ proptest! {
 
         let template = json!({"Resources": {"Cluster": {"Type": "AWS::MSK::Cluster", "Properties": config}}});
         let found = candidates(&template.to_string()).unwrap();
-        let judged = judge(&found[0].resource_type, &found[0].properties, &params, &cas, now).unwrap();
+        let judged = judge(&found[0].resource_type, &found[0].properties, &found[0].configuration, &params, &cas, now).unwrap();
         prop_assert_eq!(judged.compliance, verdict.compliance);
         let texts: Vec<String> = judged.findings.iter().map(|(_, f)| f.to_string()).collect();
         let expected: Vec<String> = verdict.findings.iter().map(ToString::to_string).collect();
@@ -752,7 +753,7 @@ proptest! {
                 "address": "aws_msk_cluster.c", "mode": "managed", "type": "aws_msk_cluster", "name": "c",
                 "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}}]});
             let found = candidates(&plan.to_string()).unwrap();
-            let judged = judge(&found[0].resource_type, &found[0].properties, &params, &cas, now).unwrap();
+            let judged = judge(&found[0].resource_type, &found[0].properties, &found[0].configuration, &params, &cas, now).unwrap();
             prop_assert_eq!(judged.compliance, verdict.compliance, "{}", after);
         }
     }

@@ -418,7 +418,11 @@ struct Knobs {
     vpc_scram: Option<Option<bool>>,
     in_cluster: Option<bool>,
     public_access: Option<&'static str>,
+    /// The revision of `CONFIGURATION` the brokers run; `None`: MSK's default configuration.
+    configuration: Option<i64>,
 }
+
+const CONFIGURATION: &str = "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/abc-1";
 
 const MTLS_ONLY: Knobs = Knobs {
     unauthenticated: Some(Some(false)),
@@ -432,6 +436,7 @@ const MTLS_ONLY: Knobs = Knobs {
     vpc_scram: Some(Some(false)),
     in_cluster: Some(true),
     public_access: Some("DISABLED"),
+    configuration: None,
 };
 
 fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
@@ -479,7 +484,15 @@ fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
     let public = k
         .public_access
         .map(|kind| PublicAccess::builder().r#type(kind).build());
+    let software = k.configuration.map(|revision| {
+        BrokerSoftwareInfo::builder()
+            .configuration_arn(CONFIGURATION)
+            .configuration_revision(revision)
+            .kafka_version("3.6.0")
+            .build()
+    });
     Provisioned::builder()
+        .set_current_broker_software_info(software)
         .client_authentication(auth.build())
         .encryption_info(
             EncryptionInfo::builder()
@@ -559,11 +572,15 @@ fn config_json(k: Knobs) -> serde_json::Value {
         "vpcConnectivity".into(),
         json!({ "clientAuthentication": vpc_auth }),
     );
-    json!({
+    let mut item = json!({
         "clientAuthentication": auth,
         "encryptionInfo": {"encryptionInTransit": in_transit},
         "brokerNodeGroupInfo": {"connectivityInfo": connectivity},
-    })
+    });
+    if let Some(revision) = k.configuration {
+        item["configurationInfo"] = json!({"arn": CONFIGURATION, "revision": revision});
+    }
+    item
 }
 
 #[test]
@@ -663,6 +680,13 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
             ..MTLS_ONLY
         },
     ));
+    cases.push((
+        "configuration",
+        Knobs {
+            configuration: Some(3),
+            ..MTLS_ONLY
+        },
+    ));
     let mut distinct = BTreeSet::new();
     for (name, knobs) in &cases {
         let from_sdk =
@@ -685,12 +709,13 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
             msk_mtls_rule::edge::kafka::recorded_access(CLUSTER, Some(&sdk_provisioned(knobs)))
                 .unwrap()
                 .resolve(BTreeSet::new());
-        evaluate(
-            &msk_mtls_rule::rule::facts::Cluster::Provisioned(facts),
-            &params,
-            &CaHealthReport::new(),
-            Timestamp::from_secs(1_700_000_000),
-        )
+        evaluate(&msk_mtls_rule::rule::checks::Inputs {
+            cluster: &msk_mtls_rule::rule::facts::Cluster::Provisioned(facts),
+            params: &params,
+            cas: &CaHealthReport::new(),
+            configurations: &Default::default(),
+            now: Timestamp::from_secs(1_700_000_000),
+        })
     };
     assert_eq!(verdict(MTLS_ONLY).compliance, ComplianceType::Compliant);
     // AWS's own procedure gives the Tls block a CA list and no `Enabled`: on.

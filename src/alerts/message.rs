@@ -78,6 +78,8 @@ pub struct Alert {
     pub place: ClusterPlace,
     pub rule_name: String,
     pub findings: Vec<Finding>,
+    /// What the verdict notes without failing on it (an open ACL default).
+    pub notes: Vec<Finding>,
     /// NOT_APPLICABLE's reason, for a closed alert.
     pub reason: Option<String>,
     /// The owner tag keys, in the order configured, with the cluster's values (if tagged).
@@ -204,6 +206,10 @@ impl Alert {
                 }
                 InPlace::NotPossible(why) => {
                     let _ = writeln!(text, "   Now:            not in place: {}", plain(why));
+                }
+                InPlace::AfterFirst { first, command } => {
+                    let _ = writeln!(text, "   First:          {}", plain(first));
+                    let _ = writeln!(text, "   Now:            {command}");
                 }
             }
             let _ = writeln!(text, "   CloudFormation: {}", plain(fix.cloudformation));
@@ -431,6 +437,7 @@ mod tests {
             resource_id: ARN.into(),
             place: ClusterPlace::from_arn(ARN).unwrap(),
             rule_name: "msk-mtls-enforced".into(),
+            notes: Vec::new(),
             findings: vec![
                 Finding::UnauthenticatedAccess,
                 Finding::PlaintextListener {
@@ -612,6 +619,7 @@ mod tests {
             resource_id: arn.into(),
             place: ClusterPlace::from_arn(arn).unwrap(),
             rule_name: "msk-mtls-enforced".into(),
+            notes: Vec::new(),
             findings: vec![
                 Finding::PlaintextListener {
                     client_broker: Some(ClientBroker::TlsPlaintext),

@@ -16,6 +16,7 @@ use crate::rule::checks::Finding;
 use crate::rule::evaluation::{ComplianceType, Evaluation};
 use crate::rule::held::{annotation_with_since, split_since, HeldResult, Transition};
 use crate::rule::time::Timestamp;
+use crate::rule::verdict::Judgement;
 
 /// What the rule knows about where it runs, for alerts about resources whose id is not an ARN.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct Followed {
     pub evaluation: Evaluation,
     /// Every finding of the verdict (the annotation may shorten them to fit).
     pub findings: Vec<Finding>,
+    /// What the verdict notes without failing on it.
+    pub notes: Vec<Finding>,
     pub alert: Option<Alert>,
 }
 
@@ -38,12 +41,16 @@ pub struct Followed {
 /// the transition from the held result.
 pub fn follow_up(
     held: Option<&HeldResult>,
-    mut evaluation: Evaluation,
-    findings: Vec<Finding>,
+    judgement: Judgement,
     tags: Option<&BTreeMap<String, String>>,
     owner_tag_keys: &[String],
     context: &Context,
 ) -> Followed {
+    let Judgement {
+        mut evaluation,
+        findings,
+        notes,
+    } = judgement;
     // The held result's clock, read once: kept by a NON_COMPLIANT result, ended by any other.
     let held_since = held.and_then(|held| held.open_since(|text| parse_time("since", text).ok()));
     let open_since = held_since
@@ -77,6 +84,7 @@ pub fn follow_up(
             reason: (evaluation.compliance == ComplianceType::NotApplicable)
                 .then(|| annotation.to_owned()),
             findings: findings.clone(),
+            notes: notes.clone(),
             owners: owner_tag_keys
                 .iter()
                 .map(|key| (key.clone(), tags.and_then(|tags| tags.get(key)).cloned()))
@@ -88,6 +96,7 @@ pub fn follow_up(
     Followed {
         evaluation,
         findings,
+        notes,
         alert,
     }
 }
@@ -173,6 +182,14 @@ pub fn unhealthy_cas(cas: &CaHealthReport) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn judged(evaluation: Evaluation, findings: Vec<Finding>) -> Judgement {
+        Judgement {
+            evaluation,
+            findings,
+            notes: Vec::new(),
+        }
+    }
     use crate::rule::ca::CaStatus;
     use crate::rule::evaluation::ResourceType;
 
@@ -201,13 +218,10 @@ mod tests {
     fn the_clock_starts_at_the_first_non_compliant_result_and_survives_re_evaluation() {
         let keys = ["owner".to_owned()];
         let first = follow_up(
-            None,
-            evaluation(ComplianceType::NonCompliant, 1_000),
-            vec![Finding::UnauthenticatedAccess],
+            None, judged(evaluation(ComplianceType::NonCompliant, 1_000), vec![Finding::UnauthenticatedAccess]),
             Some(&tags()),
             &keys,
-            &CONTEXT,
-        );
+            &CONTEXT);
         let annotation = first.evaluation.annotation.clone().unwrap();
         assert_eq!(
             annotation,
@@ -220,13 +234,10 @@ mod tests {
         };
         // A later sweep, same findings: the same annotation, no alert.
         let again = follow_up(
-            Some(&held),
-            evaluation(ComplianceType::NonCompliant, 90_000),
-            vec![Finding::UnauthenticatedAccess],
+            Some(&held), judged(evaluation(ComplianceType::NonCompliant, 90_000), vec![Finding::UnauthenticatedAccess]),
             Some(&tags()),
             &keys,
-            &CONTEXT,
-        );
+            &CONTEXT);
         assert_eq!(
             again.evaluation.annotation.as_deref(),
             Some(annotation.as_str())
@@ -234,13 +245,10 @@ mod tests {
         assert_eq!(again.alert, None);
         // Fixed: resolved, with the time since the first result.
         let fixed = follow_up(
-            Some(&held),
-            evaluation(ComplianceType::Compliant, 8_200),
-            Vec::new(),
+            Some(&held), judged(evaluation(ComplianceType::Compliant, 8_200), Vec::new()),
             Some(&tags()),
             &keys,
-            &CONTEXT,
-        );
+            &CONTEXT);
         let alert = fixed.alert.unwrap();
         assert_eq!(alert.transition, Transition::Resolved);
         assert_eq!(alert.time_to_remediate(), Some(7_200));
@@ -261,7 +269,7 @@ mod tests {
         };
         let mut out_of_scope = evaluation(ComplianceType::NotApplicable, 2_000);
         out_of_scope.annotation = Some("the cluster is not tagged for this rule".into());
-        let closed = follow_up(Some(&held), out_of_scope, Vec::new(), None, &keys, &CONTEXT)
+        let closed = follow_up(Some(&held), judged(out_of_scope, Vec::new()), None, &keys, &CONTEXT)
             .alert
             .unwrap();
         assert_eq!(closed.transition, Transition::Closed);
@@ -270,13 +278,10 @@ mod tests {
             Some("the cluster is not tagged for this rule")
         );
         let opened = follow_up(
-            None,
-            evaluation(ComplianceType::NonCompliant, 1_000),
-            vec![Finding::UnauthenticatedAccess],
+            None, judged(evaluation(ComplianceType::NonCompliant, 1_000), vec![Finding::UnauthenticatedAccess]),
             None,
             &keys,
-            &CONTEXT,
-        )
+            &CONTEXT)
         .alert
         .unwrap();
         assert_eq!(opened.reason, None);

@@ -12,6 +12,7 @@ use crate::error::RuleError;
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{ComplianceType, Evaluation};
 use crate::rule::held::{with_alert_pending, Transition};
+use crate::rule::verdict::Judgement;
 
 /// PutEvaluations accepts at most 100 evaluations a call.
 pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
@@ -98,8 +99,8 @@ pub struct Delivery<'a, C, N> {
     /// Where alerts go, and those waiting for their batch; none when collecting.
     alerts: Option<(AlertSink<'a, N>, Vec<Waiting>)>,
     pending: Vec<Evaluation>,
-    /// Each collected evaluation's findings, for `evaluate --explain`.
-    findings: Vec<Vec<Finding>>,
+    /// Each collected evaluation's findings and notes, for `evaluate --explain`.
+    explained: Vec<(Vec<Finding>, Vec<Finding>)>,
     summary: InvocationSummary,
     /// Alerts SNS refused, and the first refusal.
     unpublished: usize,
@@ -122,7 +123,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                 Mode::Collect => None,
             },
             pending: Vec::with_capacity(MAX_EVALUATIONS_PER_CALL),
-            findings: Vec::new(),
+            explained: Vec::new(),
             summary: InvocationSummary::default(),
             unpublished: 0,
             first_refusal: None,
@@ -133,6 +134,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
         let Followed {
             evaluation,
             findings,
+            notes,
             alert,
         } = followed;
         tracing::info!(
@@ -162,7 +164,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
             }
         }
         if self.mode == Mode::Collect {
-            self.findings.push(findings);
+            self.explained.push((findings, notes));
         }
         self.pending.push(evaluation);
         if self.mode == Mode::Send && self.pending.len() == MAX_EVALUATIONS_PER_CALL {
@@ -215,10 +217,8 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
     }
 
     /// Sends what is left; returns the counts and, when collecting, the evaluations with their
-    /// findings.
-    pub async fn finish(
-        mut self,
-    ) -> Result<(InvocationSummary, Vec<(Evaluation, Vec<Finding>)>), RuleError> {
+    /// findings and notes.
+    pub async fn finish(mut self) -> Result<(InvocationSummary, Vec<Judgement>), RuleError> {
         match self.mode {
             Mode::Send => {
                 self.flush().await?;
@@ -239,7 +239,15 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
             }
             Mode::Collect => Ok((
                 self.summary,
-                self.pending.into_iter().zip(self.findings).collect(),
+                self.pending
+                    .into_iter()
+                    .zip(self.explained)
+                    .map(|(evaluation, (findings, notes))| Judgement {
+                        evaluation,
+                        findings,
+                        notes,
+                    })
+                    .collect(),
             )),
         }
     }
@@ -423,7 +431,13 @@ mod tests {
             annotation: None,
             ordering_timestamp: Timestamp::from_secs(3_600),
         };
-        follow_up(Some(&held), evaluation, Vec::new(), None, &[], &CONTEXT)
+        follow_up(
+            Some(&held),
+            Judgement::not_applicable(evaluation),
+            None,
+            &[],
+            &CONTEXT,
+        )
     }
 
     async fn deliver(

@@ -11,25 +11,28 @@ use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
 use crate::rule::applicability::{applicability, NotApplicable, Presence, Subject};
+use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport};
 use crate::rule::ca::CaHealthReport;
-use crate::rule::checks::Finding;
+use crate::rule::checks::Inputs;
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
 use crate::rule::facts::Cluster;
 use crate::rule::held::HeldResult;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::evaluate;
+use crate::rule::verdict::{evaluate, Judgement};
 
 /// GetComplianceDetailsByConfigRule takes a rule name of at most 64 characters, although Config
 /// lets a rule be named with up to 128.
 pub const MAX_RULE_NAME_CHARS: usize = 64;
 
-/// One invocation's evaluations in one account, with the CA health it looked up (each CA once).
+/// One invocation's evaluations in one account, with the CA health and the configuration
+/// revisions it looked up (each once).
 pub struct Evaluator<'a, A> {
     pub account: &'a A,
     pub params: &'a RuleParams,
     pub now: Timestamp,
     pub cas: CaHealthReport,
+    pub configurations: ConfigurationReport,
     pub follow: Follow<'a>,
 }
 
@@ -69,15 +72,15 @@ impl<'a, A> Evaluator<'a, A> {
             params,
             now,
             cas: CaHealthReport::new(),
+            configurations: ConfigurationReport::new(),
             follow: Follow::none(),
         }
     }
 }
 
-/// An evaluation with every finding, and the resource's tags where known.
+/// A judgement, and the resource's tags where known.
 pub struct Judged {
-    pub evaluation: Evaluation,
-    pub findings: Vec<Finding>,
+    pub judgement: Judgement,
     pub tags: Option<BTreeMap<String, String>>,
 }
 
@@ -114,36 +117,30 @@ impl<A: Account> Evaluator<'_, A> {
     ) -> Result<(), RuleError> {
         // Another resource type (a tag-scoped rule is sent every tagged resource) is never
         // NON_COMPLIANT, so it has no transition to find.
-        let held = if self.follow.read_held && judged.evaluation.resource_type.is_msk_cluster() {
+        let evaluation = &judged.judgement.evaluation;
+        let held = if self.follow.read_held && evaluation.resource_type.is_msk_cluster() {
             let key = ResourceKey {
-                resource_type: judged.evaluation.resource_type.clone(),
-                resource_id: judged.evaluation.resource_id.clone(),
+                resource_type: evaluation.resource_type.clone(),
+                resource_id: evaluation.resource_id.clone(),
             };
             self.account.held_result(rule_name(event)?, &key).await?
         } else {
             None
         };
-        out.push(self.follow_up(
-            held.as_ref(),
-            judged.evaluation,
-            judged.findings,
-            judged.tags.as_ref(),
-        ))
-        .await
+        out.push(self.follow_up(held.as_ref(), judged.judgement, judged.tags.as_ref()))
+            .await
     }
 
     /// The clock, the transition and the alert of an evaluation, from the result held before it.
     pub(crate) fn follow_up(
         &self,
         held: Option<&HeldResult>,
-        evaluation: Evaluation,
-        findings: Vec<Finding>,
+        judgement: Judgement,
         tags: Option<&BTreeMap<String, String>>,
     ) -> Followed {
         follow_up(
             held,
-            evaluation,
-            findings,
+            judgement,
             tags,
             self.follow.owner_tag_keys,
             &self.follow.context,
@@ -165,12 +162,11 @@ impl<A: Account> Evaluator<'_, A> {
             item.cluster()
                 .map_err(|e| RuleError::InvalidEvent(format!("configurationItem.{e}")))
         };
-        let (evaluation, findings) = self
-            .judge_with_findings(&subject, &item.resource_id, item.capture_time, cluster)
+        let judgement = self
+            .judge(&subject, &item.resource_id, item.capture_time, cluster)
             .await?;
         Ok(Judged {
-            evaluation,
-            findings,
+            judgement,
             tags: Some(item.tags.clone()),
         })
     }
@@ -191,13 +187,12 @@ impl<A: Account> Evaluator<'_, A> {
         };
         if let Some(reason) = applicability(&subject, self.params) {
             return Ok(Judged {
-                evaluation: not_applicable(
+                judgement: Judgement::not_applicable(not_applicable(
                     &subject,
                     &summary.resource_id,
                     summary.capture_time,
                     &reason,
-                ),
-                findings: Vec::new(),
+                )),
                 tags: None,
             });
         }
@@ -233,36 +228,42 @@ impl<A: Account> Evaluator<'_, A> {
         &mut self,
         listed: ListedCluster,
         ordering_timestamp: Timestamp,
-    ) -> Result<(Evaluation, Vec<Finding>), RuleError> {
+    ) -> Result<Judgement, RuleError> {
         let subject = Subject {
             resource_type: &listed.resource_type,
             presence: Presence::Present,
             left_scope: false,
             tags: Some(&listed.tags),
         };
-        self.judge_with_findings(&subject, &listed.arn, ordering_timestamp, || {
+        self.judge(&subject, &listed.arn, ordering_timestamp, || {
             Ok(listed.cluster)
         })
         .await
     }
 
-    /// Applicability first, then the checks: the cluster is read, and its CAs looked up, only for
-    /// a resource the checks judge. Every finding of the verdict comes back beside the evaluation
-    /// (the annotation may shorten them to fit).
-    pub(crate) async fn judge_with_findings(
+    /// Applicability first, then the checks: the cluster is read, and its CAs and configuration
+    /// looked up, only for a resource the checks judge.
+    pub(crate) async fn judge(
         &mut self,
         subject: &Subject<'_>,
         resource_id: &str,
         ordering_timestamp: Timestamp,
         cluster: impl FnOnce() -> Result<Cluster, RuleError>,
-    ) -> Result<(Evaluation, Vec<Finding>), RuleError> {
+    ) -> Result<Judgement, RuleError> {
         if let Some(reason) = applicability(subject, self.params) {
             let evaluation = not_applicable(subject, resource_id, ordering_timestamp, &reason);
-            return Ok((evaluation, Vec::new()));
+            return Ok(Judgement::not_applicable(evaluation));
         }
         let cluster = cluster()?;
         self.look_up_cas(&cluster).await?;
-        let verdict = evaluate(&cluster, self.params, &self.cas, self.now);
+        self.look_up_configuration(&cluster).await?;
+        let verdict = evaluate(&Inputs {
+            cluster: &cluster,
+            params: self.params,
+            cas: &self.cas,
+            configurations: &self.configurations,
+            now: self.now,
+        });
         let evaluation = Evaluation {
             resource_type: subject.resource_type.clone(),
             resource_id: resource_id.to_owned(),
@@ -270,7 +271,11 @@ impl<A: Account> Evaluator<'_, A> {
             annotation: verdict.annotation(),
             ordering_timestamp,
         };
-        Ok((evaluation, verdict.findings))
+        Ok(Judgement {
+            evaluation,
+            findings: verdict.findings,
+            notes: verdict.notes,
+        })
     }
 
     /// Adds the health of the cluster's CAs to the invocation's report, looking up each CA once
@@ -286,6 +291,21 @@ impl<A: Account> Evaluator<'_, A> {
             if !self.cas.contains_key(arn) {
                 let health = self.account.health(arn).await?;
                 self.cas.insert(arn.clone(), health);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the configuration revision the cluster's brokers run, once per invocation however
+    /// many clusters share it: the ACL default is judged (or noted) whatever the parameters.
+    async fn look_up_configuration(&mut self, cluster: &Cluster) -> Result<(), RuleError> {
+        let Cluster::Provisioned(facts) = cluster else {
+            return Ok(());
+        };
+        if let BrokerConfiguration::Revision(revision) = &facts.configuration {
+            if !self.configurations.contains_key(revision) {
+                let read = self.account.configuration_revision(revision).await?;
+                self.configurations.insert(revision.clone(), read);
             }
         }
         Ok(())

@@ -16,7 +16,8 @@ use crate::edge::json::Json;
 use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
 use crate::rule::checks::Finding;
-use crate::rule::evaluation::{join_within, ComplianceType, Evaluation, ResourceType};
+use crate::rule::evaluation::{join_within, ComplianceType, ResourceType};
+use crate::rule::verdict::Judgement;
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
@@ -190,10 +191,10 @@ async fn judge<A: Account + Stacks>(
             .map_err(|e| RuleError::InvalidEvent(format!("resourceProperties: {e}"))),
     };
     let mut evaluator = Evaluator::judging_only(account, params, now);
-    let (evaluation, findings) = evaluator
-        .judge_with_findings(&subject, &request.logical_id, now, cluster)
+    let judgement = evaluator
+        .judge(&subject, &request.logical_id, now, cluster)
         .await?;
-    Ok(answer(token, &subject_name, evaluation, findings, &stack))
+    Ok(answer(token, &subject_name, judgement, &stack))
 }
 
 /// The cluster's tags (the stack's, then its own over them), and those the scope is judged by: a
@@ -222,10 +223,14 @@ fn tags_of(
 fn answer(
     token: Option<String>,
     subject_name: &str,
-    evaluation: Evaluation,
-    findings: Vec<Finding>,
+    judgement: Judgement,
     stack: &StackTags,
 ) -> HookResponse {
+    let Judgement {
+        evaluation,
+        findings,
+        notes,
+    } = judgement;
     // A required tag missing from the cluster's own tags may come from a stack that could not be
     // read: a warning, said as such; with the stack read, or with no stack, it is missing.
     let (warnings, failures): (Vec<Finding>, Vec<Finding>) =
@@ -260,7 +265,11 @@ fn answer(
             )
         }
         ComplianceType::Compliant | ComplianceType::NonCompliant => {
-            HookResponse::success(token, warned(format!("{subject_name} enforces mutual TLS")))
+            let notes: Vec<String> = notes.iter().map(|note| format!("; note: {note}")).collect();
+            HookResponse::success(
+                token,
+                warned(format!("{subject_name} enforces mutual TLS{}", notes.concat())),
+            )
         }
         ComplianceType::NotApplicable => HookResponse::success(
             token,

@@ -21,8 +21,8 @@ use crate::edge::event::ConfigRuleEvent;
 use crate::edge::event::Notification;
 use crate::error::RuleError;
 use crate::rule::ca::CaHealthReport;
-use crate::rule::checks::Finding;
-use crate::rule::evaluation::Evaluation;
+use crate::rule::authorization::ConfigurationReport;
+use crate::rule::verdict::Judgement;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 
@@ -57,8 +57,8 @@ impl Trigger {
 #[derive(Debug)]
 pub struct Outcome {
     pub summary: InvocationSummary,
-    /// The evaluations with every finding, when collected rather than sent.
-    pub evaluations: Vec<(Evaluation, Vec<Finding>)>,
+    /// The evaluations with every finding and note, when collected rather than sent.
+    pub evaluations: Vec<Judgement>,
     pub rule_name: Option<String>,
     /// The account evaluated.
     pub account: Option<String>,
@@ -120,6 +120,7 @@ async fn evaluate_in<A: Account, N: Notifier>(
         params,
         now,
         cas: CaHealthReport::new(),
+        configurations: ConfigurationReport::new(),
         follow,
     };
     match &event.notification {

@@ -81,8 +81,8 @@ async fn judge_listed<A: Account, N: Notifier>(
     out: &mut Delivery<'_, A, N>,
 ) -> Result<(), RuleError> {
     let tags = listed.tags.clone();
-    let (evaluation, findings) = evaluator.judge_listed(listed, ordering_timestamp).await?;
-    let followed = evaluator.follow_up(held.as_ref(), evaluation, findings, Some(&tags));
+    let judgement = evaluator.judge_listed(listed, ordering_timestamp).await?;
+    let followed = evaluator.follow_up(held.as_ref(), judgement, Some(&tags));
     out.push(followed).await
 }
 
@@ -106,10 +106,10 @@ async fn judge_gone<A: Account, N: Notifier>(
             "a cluster that is gone has no settings".into(),
         ))
     };
-    let (evaluation, findings) = evaluator
-        .judge_with_findings(&subject, resource_id, ordering_timestamp, gone)
+    let judgement = evaluator
+        .judge(&subject, resource_id, ordering_timestamp, gone)
         .await?;
-    out.push(evaluator.follow_up(Some(&held), evaluation, findings, None))
+    out.push(evaluator.follow_up(Some(&held), judgement, None))
         .await
 }
 

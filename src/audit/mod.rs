@@ -17,8 +17,11 @@ use crate::audit::report::{AuditReport, ClusterResult, Unreadable};
 use crate::aws::pager::Pager;
 use crate::aws::ports::{Caller, Directory};
 use crate::error::RuleError;
+use crate::rule::checks::Finding;
+use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
+use crate::rule::verdict::Judgement;
 
 /// Which regions to audit in each account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -404,22 +407,41 @@ async fn audit_region<D: Directory>(
             if !listing.first(&listed).map_err(unreadable)? {
                 continue;
             }
-            let (evaluation, findings) = evaluator
+            let judgement = evaluator
                 .judge_listed(listed, now)
                 .await
                 .map_err(unreadable)?;
-            clusters.push(ClusterResult {
-                account: account.to_owned(),
-                region: region.to_owned(),
-                resource_type: evaluation.resource_type,
-                resource_id: evaluation.resource_id,
-                compliance: evaluation.compliance,
-                findings: findings.iter().map(ToString::to_string).collect(),
-                annotation: evaluation.annotation,
-            });
+            clusters.push(cluster_result(account, region, judgement));
         }
         if !pages.advance(page.next_token).map_err(unreadable)? {
             return Ok(clusters);
         }
+    }
+}
+
+/// One judged cluster as the report shows it; the ACL default is known for every provisioned
+/// cluster the checks judged, whether it fails the cluster or is only noted.
+fn cluster_result(account: &str, region: &str, judgement: Judgement) -> ClusterResult {
+    let Judgement {
+        evaluation,
+        findings,
+        notes,
+    } = judgement;
+    let judged = evaluation.resource_type == ResourceType::MskCluster
+        && evaluation.compliance != ComplianceType::NotApplicable;
+    let open = findings
+        .iter()
+        .chain(&notes)
+        .any(|finding| matches!(finding, Finding::AuthorizationOpenByDefault(_)));
+    ClusterResult {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        resource_type: evaluation.resource_type,
+        resource_id: evaluation.resource_id,
+        compliance: evaluation.compliance,
+        findings: findings.iter().map(ToString::to_string).collect(),
+        notes: notes.iter().map(ToString::to_string).collect(),
+        authorization_open_by_default: judged.then_some(open),
+        annotation: evaluation.annotation,
     }
 }

@@ -19,6 +19,11 @@ pub struct ClusterResult {
     pub resource_id: String,
     pub compliance: ComplianceType,
     pub findings: Vec<String>,
+    /// What the verdict notes without failing on it.
+    pub notes: Vec<String>,
+    /// Whether topics without an ACL are open to every client certificate; `None` for a cluster
+    /// not judged by the checks (NOT_APPLICABLE, serverless).
+    pub authorization_open_by_default: Option<bool>,
     pub annotation: Option<String>,
 }
 
@@ -168,8 +173,8 @@ impl AuditReport {
         tallies
     }
 
-    /// An array of `{account, region, resourceType, resourceId, complianceType, findings,
-    /// annotation}`.
+    /// An array of `{account, region, resourceType, resourceId, complianceType, findings, notes,
+    /// authorizationOpenByDefault, annotation}`.
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -180,6 +185,8 @@ impl AuditReport {
             resource_id: &'a str,
             compliance_type: &'a str,
             findings: &'a [String],
+            notes: &'a [String],
+            authorization_open_by_default: Option<bool>,
             annotation: Option<&'a str>,
         }
         let rows: Vec<Row> = self
@@ -192,18 +199,26 @@ impl AuditReport {
                 resource_id: &cluster.resource_id,
                 compliance_type: cluster.compliance.as_str(),
                 findings: &cluster.findings,
+                notes: &cluster.notes,
+                authorization_open_by_default: cluster.authorization_open_by_default,
                 annotation: cluster.annotation.as_deref(),
             })
             .collect();
         serde_json::to_string_pretty(&rows).unwrap_or_default()
     }
 
-    /// RFC 4180 CSV with a header; findings joined with `; `.
+    /// RFC 4180 CSV with a header; findings and notes joined with `; `; the columns added later
+    /// come last, so a reader of the first ones reads them as before.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "account,region,resourceType,resourceId,complianceType,findings,annotation\r\n",
+            "account,region,resourceType,resourceId,complianceType,findings,annotation,notes,authorization\r\n",
         );
         for cluster in &self.clusters {
+            let authorization = match cluster.authorization_open_by_default {
+                Some(true) => "open by default",
+                Some(false) => "closed by default",
+                None => "",
+            };
             let fields = [
                 cluster.account.as_str(),
                 &cluster.region,
@@ -212,6 +227,8 @@ impl AuditReport {
                 cluster.compliance.as_str(),
                 &cluster.findings.join("; "),
                 cluster.annotation.as_deref().unwrap_or(""),
+                &cluster.notes.join("; "),
+                authorization,
             ];
             let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
             out.push_str(&line.join(","));
@@ -328,6 +345,15 @@ impl AuditReport {
             tally.not_applicable,
             tally.share(),
         );
+        let open = self
+            .clusters
+            .iter()
+            .filter(|cluster| cluster.authorization_open_by_default == Some(true))
+            .count();
+        let _ = write!(
+            out,
+            "; {open} with authorization open by default (a topic without an ACL open to every client certificate)"
+        );
         if !self.unreadable.is_empty() {
             let _ = write!(out, "; {} could not be read", self.unreadable.len());
         }
@@ -413,6 +439,9 @@ mod tests {
             resource_id: format!("arn:aws:kafka:{region}:{account}:cluster/{name}/abcd-1"),
             compliance,
             findings: findings.iter().map(|f| f.to_string()).collect(),
+            notes: Vec::new(),
+            authorization_open_by_default: (compliance != ComplianceType::NotApplicable)
+                .then_some(false),
             annotation: (!findings.is_empty()).then(|| findings.join("; ")),
         }
     }
@@ -437,13 +466,17 @@ mod tests {
                         "tag \"a,b\" is missing",
                     ],
                 ),
-                cluster(
-                    "111111111111",
-                    "eu-west-1",
-                    "audit",
-                    ComplianceType::Compliant,
-                    &[],
-                ),
+                ClusterResult {
+                    notes: vec!["authorization open by default: allow.everyone.if.no.acl.found is true".into()],
+                    authorization_open_by_default: Some(true),
+                    ..cluster(
+                        "111111111111",
+                        "eu-west-1",
+                        "audit",
+                        ComplianceType::Compliant,
+                        &[],
+                    )
+                },
                 cluster(
                     "222222222222",
                     "us-east-1",
@@ -524,7 +557,7 @@ mod tests {
         let compliant = table.find("\nCOMPLIANT (2)").unwrap();
         let not_applicable = table.find("NOT_APPLICABLE (1)").unwrap();
         let unreadable = table.find("COULD NOT BE READ (1)").unwrap();
-        let summary = table.find("SUMMARY: 4 clusters in 3 account-regions read; 2 enforce mTLS, 1 do not, 1 not applicable; 66.7% of the judged enforce mTLS; 1 could not be read").unwrap();
+        let summary = table.find("SUMMARY: 4 clusters in 3 account-regions read; 2 enforce mTLS, 1 do not, 1 not applicable; 66.7% of the judged enforce mTLS; 1 with authorization open by default (a topic without an ACL open to every client certificate); 1 could not be read").unwrap();
         assert!(
             non_compliant < compliant
                 && compliant < not_applicable
@@ -560,12 +593,17 @@ mod tests {
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(
             lines[0],
-            "account,region,resourceType,resourceId,complianceType,findings,annotation"
+            "account,region,resourceType,resourceId,complianceType,findings,annotation,notes,authorization"
         );
         assert_eq!(
             lines[2],
-            "111111111111,us-east-1,AWS::MSK::Cluster,arn:aws:kafka:us-east-1:111111111111:cluster/payments/abcd-1,NON_COMPLIANT,\"unauthenticated access is enabled; tag \"\"a,b\"\" is missing\",\"unauthenticated access is enabled; tag \"\"a,b\"\" is missing\""
+            "111111111111,us-east-1,AWS::MSK::Cluster,arn:aws:kafka:us-east-1:111111111111:cluster/payments/abcd-1,NON_COMPLIANT,\"unauthenticated access is enabled; tag \"\"a,b\"\" is missing\",\"unauthenticated access is enabled; tag \"\"a,b\"\" is missing\",,closed by default"
         );
+        assert!(
+            lines.contains(&"111111111111,eu-west-1,AWS::MSK::Cluster,arn:aws:kafka:eu-west-1:111111111111:cluster/audit/abcd-1,COMPLIANT,,,authorization open by default: allow.everyone.if.no.acl.found is true,open by default"),
+            "{csv}"
+        );
+        assert!(lines.iter().any(|line| line.contains("cluster/logs/") && line.ends_with("NOT_APPLICABLE,,,,")), "{csv}");
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(json[1]["findings"].as_array().unwrap().len(), 2);
         assert_eq!(json[1]["complianceType"], "NON_COMPLIANT");
@@ -579,6 +617,8 @@ mod tests {
                 "resourceId",
                 "complianceType",
                 "findings",
+                "notes",
+                "authorizationOpenByDefault",
                 "annotation"
             ]
         );
@@ -589,6 +629,7 @@ mod tests {
     #[test]
     fn the_docs_sample_is_what_the_table_renders() {
         use crate::rule::applicability::NotApplicable;
+        use crate::rule::authorization::OpenBecause;
         use crate::rule::ca::CaStatus;
         use crate::rule::checks::Finding;
         use crate::rule::facts::ClientBroker;
@@ -638,6 +679,12 @@ mod tests {
                     status: CaStatus::Disabled,
                 }]),
                 judged("111111111111", "us-east-1", "ledger", vec![]),
+                ClusterResult {
+                    notes: vec![Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration).to_string()],
+                    annotation: Some(Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration).to_string()),
+                    authorization_open_by_default: Some(true),
+                    ..judged("111111111111", "us-east-1", "inventory", vec![])
+                },
                 serverless,
             ],
             unreadable: vec![Unreadable {

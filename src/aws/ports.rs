@@ -9,6 +9,7 @@ use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
+use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use crate::rule::ca::CaHealth;
 use crate::rule::evaluation::{Evaluation, ResourceKey};
 use crate::rule::held::HeldResult;
@@ -93,6 +94,14 @@ pub trait KafkaService {
         &self,
         next_token: Option<String>,
     ) -> impl Future<Output = Result<Page<ListedCluster>, RuleError>> + Send;
+
+    /// One revision of an MSK configuration (DescribeConfigurationRevision): its
+    /// `server.properties`, or why it cannot be read (not found, access denied) as a value; errors
+    /// are for calls that failed.
+    fn configuration_revision(
+        &self,
+        revision: &ConfigurationRevision,
+    ) -> impl Future<Output = Result<ConfigurationRead, RuleError>> + Send;
 }
 
 pub trait PrivateCaService {

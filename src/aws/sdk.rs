@@ -31,6 +31,7 @@ use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::{bootstrap_members, listed_cluster, ListedCluster};
 use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
+use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use crate::rule::ca::{CaHealth, CaStatus};
 use crate::rule::evaluation::ComplianceType;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
@@ -731,6 +732,45 @@ impl KafkaService for AwsAccount {
             next_token: output.next_token().map(str::to_owned),
         })
     }
+
+    async fn configuration_revision(
+        &self,
+        revision: &ConfigurationRevision,
+    ) -> Result<ConfigurationRead, RuleError> {
+        let result = self
+            .kafka()
+            .await
+            .describe_configuration_revision()
+            .arn(&revision.arn)
+            .revision(revision.revision)
+            .send()
+            .await;
+        let error = match result {
+            Ok(output) => {
+                return Ok(match output.server_properties() {
+                    Some(properties) => ConfigurationRead::Properties(properties.as_ref().to_vec()),
+                    None => ConfigurationRead::Unreadable("no serverProperties in the answer".into()),
+                })
+            }
+            Err(error) => error,
+        };
+        match error.as_service_error() {
+            Some(service_error) if is_unreadable_configuration(service_error.code()) => Ok(
+                ConfigurationRead::Unreadable(service_error.code().unwrap_or("NotFound").to_owned()),
+            ),
+            _ => Err(sdk_failure("DescribeConfigurationRevision", error)),
+        }
+    }
+}
+
+/// The answers that say a configuration revision cannot be read by this role, or is not there:
+/// the cluster's ACL default is then unknown, a finding, not a failed invocation.
+fn is_unreadable_configuration(code: Option<&str>) -> bool {
+    is_access_denied(code)
+        || matches!(
+            code,
+            Some("NotFoundException" | "ForbiddenException" | "UnauthorizedException")
+        )
 }
 
 #[cfg(test)]

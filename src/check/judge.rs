@@ -8,10 +8,11 @@ use serde_json::{json, Map, Value};
 use crate::check::sources::{is_unknown, unknown};
 use crate::edge::configuration::{is_flag, read_facts_from_value};
 use crate::rule::applicability::{applicability, Presence, Subject};
+use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport};
 use crate::rule::ca::{CaHealth, CaHealthReport};
 use crate::rule::checks::{Check, Finding, Inputs};
 use crate::rule::evaluation::{annotation, ComplianceType, ResourceType};
-use crate::rule::facts::{Cluster, RecordedAccess};
+use crate::rule::facts::{Cluster, ClusterFacts, RecordedAccess};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::findings_by_check;
@@ -26,6 +27,8 @@ const NO_VALUE: &str = "__msk_mtls_rule_no_value__";
 pub struct Judged {
     pub compliance: ComplianceType,
     pub findings: Vec<(&'static Check, Finding)>,
+    /// What a check the parameters leave advisory found (an open ACL default).
+    pub notes: Vec<(&'static Check, Finding)>,
     pub annotation: Option<String>,
     /// Property paths whose value is not known before deploy, read the unsafe way.
     pub unknown: Vec<String>,
@@ -168,6 +171,7 @@ fn is_read(path: &str) -> bool {
 pub fn judge(
     resource_type: &ResourceType,
     properties: &Value,
+    configuration: &BrokerConfiguration,
     params: &RuleParams,
     cas: &CaHealthReport,
     now: Timestamp,
@@ -175,6 +179,7 @@ pub fn judge(
     let mut judged = Judged {
         compliance: ComplianceType::NotApplicable,
         findings: Vec::new(),
+        notes: Vec::new(),
         annotation: None,
         unknown: Vec::new(),
     };
@@ -200,15 +205,16 @@ pub fn judge(
             None => {
                 let cluster = match resource_type {
                     ResourceType::MskServerlessCluster => Cluster::Serverless,
-                    _ => Cluster::Provisioned(
-                        read_facts_from_value(resolved, tags.keys().cloned())
-                            .map_err(|e| format!("Properties: {e}"))?,
-                    ),
+                    _ => Cluster::Provisioned(ClusterFacts {
+                        configuration: configuration.clone(),
+                        ..read_facts_from_value(resolved, tags.keys().cloned())
+                            .map_err(|e| format!("Properties: {e}"))?
+                    }),
                 };
                 judge_cluster(&cluster, params, cas, now)
             }
         };
-        judged.add(compliance, findings, unknown);
+        judged.add(compliance, findings, unknown, params);
     }
     let texts: Vec<String> = match judged.compliance {
         ComplianceType::NonCompliant => judged
@@ -217,24 +223,34 @@ pub fn judge(
             .map(|(_, finding)| finding.to_string())
             .collect(),
         ComplianceType::NotApplicable => reasons.into_iter().take(1).collect(),
-        ComplianceType::Compliant => Vec::new(),
+        ComplianceType::Compliant => judged
+            .notes
+            .iter()
+            .map(|(_, finding)| finding.to_string())
+            .collect(),
     };
     judged.annotation = annotation(&texts);
     Ok(judged)
 }
 
 impl Judged {
-    /// One variant's verdict added: the worst verdict, every finding and unknown path once.
+    /// One variant's verdict added: the worst verdict, every finding, note and unknown path once.
     fn add(
         &mut self,
         compliance: ComplianceType,
         findings: Vec<(&'static Check, Finding)>,
         unknown: Vec<String>,
+        params: &RuleParams,
     ) {
         self.compliance = worst(self.compliance, compliance);
         for found in findings {
-            if !self.findings.contains(&found) {
-                self.findings.push(found);
+            let list = if found.1.fails(params) {
+                &mut self.findings
+            } else {
+                &mut self.notes
+            };
+            if !list.contains(&found) {
+                list.push(found);
             }
         }
         for path in unknown {
@@ -256,10 +272,11 @@ fn judge_cluster(
         cluster,
         params,
         cas,
+        configurations: &ConfigurationReport::new(),
         now,
     };
     let findings = findings_by_check(&inputs);
-    let compliance = if findings.is_empty() {
+    let compliance = if !findings.iter().any(|(_, finding)| finding.fails(params)) {
         ComplianceType::Compliant
     } else {
         ComplianceType::NonCompliant
@@ -327,12 +344,14 @@ pub fn unknown_ca_health() -> CaHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::authorization::AclDefault;
     use crate::rule::facts::UNKNOWN_CA;
 
     fn judged(properties: Value, params: &RuleParams) -> Judged {
         judge(
             &ResourceType::MskCluster,
             &properties,
+            &BrokerConfiguration::Read(AclDefault::Deny),
             params,
             &CaHealthReport::new(),
             Timestamp::from_secs(0),
@@ -671,6 +690,7 @@ mod tests {
         let judged = judge(
             &ResourceType::MskServerlessCluster,
             &mtls(),
+            &BrokerConfiguration::MskDefault,
             &params,
             &CaHealthReport::new(),
             Timestamp::from_secs(0),

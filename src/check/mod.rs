@@ -2,6 +2,7 @@
 //! (JSON or YAML) and Terraform plans (`terraform show -json`), with the rule's parameters and
 //! texts. It never calls AWS unless the parameters ask for the CA check explicitly.
 
+pub mod configuration;
 pub mod judge;
 pub mod sources;
 pub mod yaml;
@@ -16,7 +17,7 @@ use crate::aws::ports::PrivateCaService;
 use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged};
 use crate::check::sources::{candidates, Candidate, NotRead};
 use crate::rule::ca::CaHealthReport;
-use crate::rule::checks::{plain, CHECKS};
+use crate::rule::checks::{plain, Check, Finding, CHECKS};
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::facts::UNKNOWN_CA;
 use crate::rule::params::RuleParams;
@@ -162,6 +163,7 @@ async fn judge_candidate<C: PrivateCaService>(
     judge(
         &candidate.resource_type,
         &candidate.properties,
+        &candidate.configuration,
         params,
         health,
         now,
@@ -191,8 +193,11 @@ pub fn exit_status(checked: &[Checked]) -> u8 {
 }
 
 fn findings(judged: &Judged) -> Vec<String> {
-    judged
-        .findings
+    texts(&judged.findings)
+}
+
+fn texts(findings: &[(&'static Check, Finding)]) -> Vec<String> {
+    findings
         .iter()
         .map(|(_, finding)| finding.to_string())
         .collect()
@@ -227,6 +232,9 @@ pub fn to_text(checked: &[Checked]) -> String {
             }
             ComplianceType::Compliant => {}
         }
+        if !judged.notes.is_empty() {
+            let _ = write!(out, " [note: {}]", texts(&judged.notes).join("; "));
+        }
         if !judged.unknown.is_empty() {
             let _ = write!(
                 out,
@@ -254,12 +262,14 @@ pub fn to_json(checked: &[Checked]) -> Value {
                     Verdict::Judged(judged) => json!({
                         "complianceType": judged.compliance.as_str(),
                         "findings": findings(judged),
+                        "notes": texts(&judged.notes),
                         "annotation": judged.annotation,
                         "unknownBeforeDeploy": judged.unknown,
                     }),
                     Verdict::NotJudged(why) => json!({
                         "complianceType": NOT_JUDGED,
                         "findings": [],
+                        "notes": [],
                         "annotation": why,
                         "unknownBeforeDeploy": [],
                     }),
@@ -351,12 +361,13 @@ fn sarif_results(checked: &[Checked]) -> Vec<Value> {
             Verdict::NotJudged(_) => None,
         })
         .flat_map(|(c, judged)| {
-            judged
-                .findings
-                .iter()
-                .map(move |(check, finding)| (c, check, finding))
+            let errors = judged.findings.iter().map(|found| (found, "error"));
+            let notes = judged.notes.iter().map(|found| (found, "note"));
+            errors
+                .chain(notes)
+                .map(move |((check, finding), level)| (c, check, finding, level))
         })
-        .filter(|(c, check, finding)| {
+        .filter(|(c, check, finding, _)| {
             seen.insert((
                 c.file.clone(),
                 c.resource.clone(),
@@ -364,10 +375,10 @@ fn sarif_results(checked: &[Checked]) -> Vec<Value> {
                 finding.to_string(),
             ))
         })
-        .map(|(c, check, finding)| {
+        .map(|(c, check, finding, level)| {
             json!({
                 "ruleId": rule_id(check.name),
-                "level": "error",
+                "level": level,
                 "message": {"text": format!("{} ({}): {finding}", c.resource, c.resource_type)},
                 "locations": sarif_location(c),
             })

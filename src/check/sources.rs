@@ -4,8 +4,10 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::check::configuration::{plan_configuration, template_configuration};
 use crate::check::yaml::read_yaml;
 use crate::edge::json::Json;
+use crate::rule::authorization::BrokerConfiguration;
 use crate::rule::evaluation::ResourceType;
 
 /// Marks a value that cannot be known before deploy.
@@ -26,7 +28,9 @@ pub struct Candidate {
     pub resource: String,
     pub resource_type: ResourceType,
     pub line: Option<usize>,
+    /// The properties, without `ConfigurationInfo`: the configuration is resolved apart.
     pub properties: Value,
+    pub configuration: BrokerConfiguration,
     /// Why the file's MSK clusters may lie beyond what is read here (a nested stack, a module, a
     /// macro): said in every format, never silence.
     pub not_judged: Option<String>,
@@ -172,6 +176,7 @@ fn cloudformation_candidates(
             resource_type: ResourceType::parse(&transform),
             line: None,
             properties: json!({}),
+            configuration: BrokerConfiguration::MskDefault,
             not_judged: Some(format!(
                 "the macro {transform} rewrites the template before deploy: what it makes is not judged"
             )),
@@ -187,14 +192,17 @@ fn cloudformation_candidates(
         if !resource_type.is_msk_cluster() && not_judged.is_none() {
             continue;
         }
+        let mut properties = resource
+            .get("Properties")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        let configuration = template_configuration(resources, &mut properties);
         found.push(Candidate {
             resource: id.clone(),
             resource_type,
             line: lines.get(id).copied(),
-            properties: resource
-                .get("Properties")
-                .cloned()
-                .unwrap_or_else(|| json!({})),
+            properties,
+            configuration,
             not_judged,
         });
     }
@@ -256,7 +264,9 @@ fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
     };
     let mut found = Vec::new();
     for (i, change) in changes.iter().enumerate() {
-        if let Some(candidate) = terraform_candidate(change, &format!("resource_changes[{i}]"))? {
+        if let Some(candidate) =
+            terraform_candidate(plan, change, &format!("resource_changes[{i}]"))?
+        {
             found.push(candidate);
         }
     }
@@ -264,7 +274,11 @@ fn terraform_candidates(plan: &Value) -> Result<Vec<Candidate>, String> {
 }
 
 /// One resource change, when it creates or updates an MSK cluster.
-fn terraform_candidate(change: &Value, at: &str) -> Result<Option<Candidate>, String> {
+fn terraform_candidate(
+    plan: &Value,
+    change: &Value,
+    at: &str,
+) -> Result<Option<Candidate>, String> {
     let (resource_type, provider) = match change.get("type").and_then(Value::as_str) {
         Some("aws_msk_cluster") => (ResourceType::MskCluster, Provider::Aws),
         Some("aws_msk_serverless_cluster") => (ResourceType::MskServerlessCluster, Provider::Aws),
@@ -297,7 +311,7 @@ fn terraform_candidate(change: &Value, at: &str) -> Result<Option<Candidate>, St
     let after_unknown = change
         .pointer("/change/after_unknown")
         .unwrap_or(&Value::Null);
-    let properties = match (provider, &resource_type) {
+    let mut properties = match (provider, &resource_type) {
         (Provider::Aws, ResourceType::MskCluster) => {
             terraform_properties(after, after_unknown).map_err(|e| format!("{address}: {e}"))?
         }
@@ -306,11 +320,13 @@ fn terraform_candidate(change: &Value, at: &str) -> Result<Option<Candidate>, St
         }
         _ => json!({}),
     };
+    let configuration = plan_configuration(plan, change, &mut properties);
     Ok(Some(Candidate {
         resource: address,
         resource_type,
         line: None,
         properties,
+        configuration,
         not_judged: None,
     }))
 }

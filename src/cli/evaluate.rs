@@ -78,10 +78,13 @@ async fn evaluate(text: &str, explain: bool) -> Result<String, RuleError> {
     let printed: Vec<Value> = outcome
         .evaluations
         .iter()
-        .map(|(evaluation, findings)| {
-            let mut value = serde_json::to_value(evaluation).unwrap_or_default();
+        .map(|judgement| {
+            let mut value = serde_json::to_value(&judgement.evaluation).unwrap_or_default();
             if let (true, Some(object)) = (explain, value.as_object_mut()) {
-                object.insert("Findings".into(), explained(findings));
+                object.insert("Findings".into(), explained(&judgement.findings));
+                if !judgement.notes.is_empty() {
+                    object.insert("Notes".into(), explained(&judgement.notes));
+                }
             }
             value
         })
@@ -99,6 +102,9 @@ fn explained(findings: &[Finding]) -> Value {
             let in_place = match fix.in_place {
                 InPlace::Command(command) => json!({ "command": command }),
                 InPlace::NotPossible(why) => json!({ "notPossible": plain(why) }),
+                InPlace::AfterFirst { first, command } => {
+                    json!({ "first": plain(first), "command": command })
+                }
             };
             json!({
                 "check": check.name,

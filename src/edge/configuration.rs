@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::edge::json::Json;
+use crate::rule::authorization::{BrokerConfiguration, ConfigurationRevision};
 use crate::rule::facts::{
     ClientBroker, ClusterFacts, PublicAccess, RecordedAccess, RecordedTls, Toggle,
 };
@@ -41,6 +42,7 @@ pub fn read_facts(
                 CLIENT_AUTHENTICATION,
                 ENCRYPTION_INFO,
                 BROKER_NODE_GROUP_INFO,
+                CONFIGURATION_INFO,
             ]
             .into_iter()
             .find(|key| root.get(*key).is_some());
@@ -104,12 +106,16 @@ const CONNECTIVITY_INFO: Key = Key("ConnectivityInfo", "connectivityInfo");
 const PUBLIC_ACCESS: Key = Key("PublicAccess", "publicAccess");
 const VPC_CONNECTIVITY: Key = Key("VpcConnectivity", "vpcConnectivity");
 const TYPE: Key = Key("Type", "type");
+const CONFIGURATION_INFO: Key = Key("ConfigurationInfo", "configurationInfo");
+const ARN: Key = Key("Arn", "arn");
+const REVISION: Key = Key("Revision", "revision");
 
 const ROOT: &[Key] = &[
     PROVISIONED,
     CLIENT_AUTHENTICATION,
     ENCRYPTION_INFO,
     BROKER_NODE_GROUP_INFO,
+    CONFIGURATION_INFO,
     TAGS,
 ];
 const CLIENT_AUTHENTICATION_KEYS: &[Key] = &[SASL, TLS, UNAUTHENTICATED];
@@ -123,6 +129,7 @@ const BROKER_NODE_GROUP_INFO_KEYS: &[Key] = &[CONNECTIVITY_INFO];
 const CONNECTIVITY_INFO_KEYS: &[Key] = &[PUBLIC_ACCESS, VPC_CONNECTIVITY];
 const VPC_CONNECTIVITY_KEYS: &[Key] = &[CLIENT_AUTHENTICATION];
 const PUBLIC_ACCESS_KEYS: &[Key] = &[TYPE];
+const CONFIGURATION_INFO_KEYS: &[Key] = &[ARN, REVISION];
 
 /// Whether an object may hold keys the rule does not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,7 +300,40 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
         access.in_cluster = in_transit.flag(IN_CLUSTER)?;
     }
     read_connectivity(settings, &mut access)?;
+    if let Some(info) = settings.block(CONFIGURATION_INFO, CONFIGURATION_INFO_KEYS, Keys::Open)? {
+        access.configuration = BrokerConfiguration::Revision(configuration_revision(&info)?);
+    }
     Ok(access)
+}
+
+/// `ConfigurationInfo`: both its ARN and its revision, which CloudFormation requires (a hook
+/// request may pass the revision as a string of digits, as it passes every scalar).
+fn configuration_revision(info: &Block) -> Result<ConfigurationRevision, ReadError> {
+    let missing = |key: Key| ReadError(format!("{} is missing", info.key_path(key)));
+    let arn = match info.get(ARN) {
+        Some(Json::String(arn)) if !arn.trim().is_empty() => arn.clone(),
+        Some(other) => {
+            return Err(ReadError(format!(
+                "{} must be a configuration ARN, got {}",
+                info.key_path(ARN),
+                other.kind()
+            )))
+        }
+        None => return Err(missing(ARN)),
+    };
+    let revision = match info.get(REVISION) {
+        Some(Json::Number(number)) => number.as_i64(),
+        Some(Json::String(text)) => text.parse().ok(),
+        Some(_) => None,
+        None => return Err(missing(REVISION)),
+    };
+    let revision = revision.filter(|revision| *revision >= 1).ok_or_else(|| {
+        ReadError(format!(
+            "{} must be a revision number (1 or more)",
+            info.key_path(REVISION)
+        ))
+    })?;
+    Ok(ConfigurationRevision { arn, revision })
 }
 
 /// `BrokerNodeGroupInfo.ConnectivityInfo`: public access and multi-VPC client authentication.

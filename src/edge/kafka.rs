@@ -9,6 +9,7 @@ use aws_sdk_kafka::types::{
 };
 
 use crate::error::RuleError;
+use crate::rule::authorization::{BrokerConfiguration, ConfigurationRevision};
 use crate::rule::evaluation::ResourceType;
 use crate::rule::facts::{ClientBroker, Cluster, PublicAccess, RecordedAccess, RecordedTls};
 
@@ -103,7 +104,30 @@ pub fn recorded_access(
         });
     }
     recorded_connectivity(arn, provisioned, &mut access)?;
+    access.configuration = broker_configuration(arn, provisioned)?;
     Ok(access)
+}
+
+/// `currentBrokerSoftwareInfo`: the configuration the brokers run now; no configuration ARN is
+/// MSK's default configuration, an ARN without a revision cannot be read and is refused.
+fn broker_configuration(
+    arn: &str,
+    provisioned: &Provisioned,
+) -> Result<BrokerConfiguration, RuleError> {
+    let software = provisioned.current_broker_software_info();
+    let Some(configuration_arn) = software.and_then(|software| software.configuration_arn()) else {
+        return Ok(BrokerConfiguration::MskDefault);
+    };
+    match software.and_then(|software| software.configuration_revision()) {
+        Some(revision) => Ok(BrokerConfiguration::Revision(ConfigurationRevision {
+            arn: configuration_arn.to_owned(),
+            revision,
+        })),
+        None => Err(RuleError::aws(
+            "ListClustersV2",
+            format!("cluster {arn}: configuration {configuration_arn} without a revision"),
+        )),
+    }
 }
 
 /// `brokerNodeGroupInfo.connectivityInfo`: public access and multi-VPC client authentication.

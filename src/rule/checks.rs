@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::rule::authorization::{AclDefault, ConfigurationReport, OpenBecause};
 use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
 use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts, PublicAccess};
 use crate::rule::params::{RuleParams, SaslMechanism};
@@ -19,6 +20,7 @@ pub enum Finding {
     SaslNotAllowed(SaslMechanism),
     MultiVpcSaslNotAllowed(SaslMechanism),
     PublicAccess(PublicAccess),
+    AuthorizationOpenByDefault(OpenBecause),
     CertificateAuthorityNotAllowed(String),
     CertificateAuthorityNotActive { arn: String, status: CaStatus },
     CertificateAuthorityExpiring { arn: String, days_left: i64 },
@@ -53,6 +55,9 @@ impl fmt::Display for Finding {
             Finding::PublicAccess(kind) => {
                 write!(f, "brokers are reachable from the internet (public access {kind})")
             }
+            Finding::AuthorizationOpenByDefault(because) => {
+                write!(f, "authorization open by default: {because}")
+            }
             Finding::CertificateAuthorityNotAllowed(arn) => write!(f, "CA {} is not on the allow-list", ca_id(arn)),
             Finding::CertificateAuthorityNotActive { arn, status } => write!(f, "CA {} is {status}", ca_id(arn)),
             Finding::CertificateAuthorityExpiring { arn, days_left } if *days_left < 0 => {
@@ -77,6 +82,16 @@ impl fmt::Display for Finding {
 }
 
 impl Finding {
+    /// Whether the finding fails the cluster: a finding of a check the parameters leave advisory
+    /// (the ACL default, unless `requireAclDefaultDeny`) is a note beside the verdict instead,
+    /// shown and never hidden.
+    pub fn fails(&self, params: &RuleParams) -> bool {
+        match self {
+            Finding::AuthorizationOpenByDefault(_) => params.require_acl_default_deny,
+            _ => true,
+        }
+    }
+
     /// The check this finding comes from.
     pub fn check(&self) -> &'static Check {
         CHECKS
@@ -98,6 +113,8 @@ pub struct Inputs<'a> {
     pub params: &'a RuleParams,
     /// The health of the CAs looked up; a CA missing here was not checked.
     pub cas: &'a CaHealthReport,
+    /// The configuration revisions read; a revision missing here was not read.
+    pub configurations: &'a ConfigurationReport,
     pub now: Timestamp,
 }
 
@@ -125,6 +142,12 @@ pub enum InPlace {
     Command(&'static str),
     /// Why the cluster cannot be changed in place, and what to do instead.
     NotPossible(&'static str),
+    /// A command that changes it in place once something else is done first (which no command of
+    /// the rule's can do for the owner).
+    AfterFirst {
+        first: &'static str,
+        command: &'static str,
+    },
 }
 
 impl fmt::Display for InPlace {
@@ -132,6 +155,7 @@ impl fmt::Display for InPlace {
         match self {
             InPlace::Command(command) => f.write_str(command),
             InPlace::NotPossible(why) => write!(f, "not in place: {why}"),
+            InPlace::AfterFirst { first, command } => write!(f, "first {first}; then {command}"),
         }
     }
 }
@@ -270,6 +294,28 @@ pub const CHECKS: &[Check] = &[
             only_if(facts.public_access != PublicAccess::Disabled && !inputs.params.allow_public_access, Finding::PublicAccess(facts.public_access))
         }),
         examples: || vec![Finding::PublicAccess(PublicAccess::ServiceProvidedEips)],
+    },
+    Check {
+        name: "authorization closed by default",
+        covers: |finding| matches!(finding, Finding::AuthorizationOpenByDefault(_)),
+        fails_when: "with `requireAclDefaultDeny` `true`: `allow.everyone.if.no.acl.found` in the configuration the brokers run (`ConfigurationInfo`, read with DescribeConfigurationRevision; the key exactly, the last one given, as Kafka reads `server.properties`) is not `false`, or the cluster runs MSK's default configuration (which sets it true), or the configuration cannot be read. With `false` (the default) the same reading is a note on the result, never hidden. ACL contents are not judged: default-deny does not prove the ACLs are narrow",
+        remediation: Remediation {
+            in_place: InPlace::AfterFirst {
+                first: "create the ACLs every client needs (`kafka-acls.sh --add`), or the fix locks them out; create a configuration with `allow.everyone.if.no.acl.found=false` (`aws kafka create-configuration --name <name> --server-properties fileb://server.properties`)",
+                command: r#"aws kafka update-cluster-configuration --cluster-arn <arn> --current-version <version> --configuration-info '{"Arn":"<configuration-arn>","Revision":1}'"#,
+            },
+            cloudformation: "an `AWS::MSK::Configuration` whose `ServerProperties` holds `allow.everyone.if.no.acl.found=false`, in `ConfigurationInfo`",
+            terraform: "an `aws_msk_configuration` whose `server_properties` holds `allow.everyone.if.no.acl.found=false`, in `configuration_info { arn, revision }`",
+        },
+        find: |inputs| provisioned(inputs, |facts| match facts.configuration.acl_default(inputs.configurations) {
+            AclDefault::Deny => Vec::new(),
+            AclDefault::Allow(because) => vec![Finding::AuthorizationOpenByDefault(because)],
+        }),
+        examples: || vec![
+            Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue),
+            Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration),
+            Finding::AuthorizationOpenByDefault(OpenBecause::PropertyNotSet),
+        ],
     },
     Check {
         name: "CA allow-list",
@@ -440,6 +486,7 @@ pub fn remediation_table() -> String {
             InPlace::Command(MTLS_ONLY) => "the mTLS-only command (below)".to_owned(),
             InPlace::Command(command) => format!("`{command}`"),
             InPlace::NotPossible(why) => format!("not in place: {why}"),
+            InPlace::AfterFirst { first, command } => format!("first {first}; then `{command}`"),
         };
         table.push_str(&format!(
             "| {} | {} | {} | {} |\n",
@@ -476,9 +523,10 @@ mod tests {
             Finding::ServerlessCannotEnforceMtls => 13,
             Finding::BrokerTrafficPlaintext => 14,
             Finding::PublicAccess(_) => 15,
+            Finding::AuthorizationOpenByDefault(_) => 16,
         }
     }
-    const KINDS: usize = 16;
+    const KINDS: usize = 17;
 
     #[test]
     fn every_kind_of_finding_has_a_row() {
@@ -574,8 +622,9 @@ mod tests {
     #[test]
     fn every_in_place_command_carries_valid_json() {
         for check in CHECKS {
-            let InPlace::Command(command) = check.remediation.in_place else {
-                continue;
+            let command = match check.remediation.in_place {
+                InPlace::Command(command) | InPlace::AfterFirst { command, .. } => command,
+                InPlace::NotPossible(_) => continue,
             };
             assert!(command.starts_with("aws "), "{command}");
             for (index, part) in command.split('\'').enumerate() {

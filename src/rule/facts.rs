@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde_json::{json, Value};
 
+use crate::rule::authorization::BrokerConfiguration;
 use crate::rule::params::SaslMechanism;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +102,8 @@ pub struct ClusterFacts {
     pub public_access: PublicAccess,
     /// `EncryptionInTransit.InCluster` false: brokers replicate to each other in plaintext.
     pub broker_traffic_plaintext: bool,
+    /// The configuration the brokers run, for the ACL default.
+    pub configuration: BrokerConfiguration,
     pub tag_keys: BTreeSet<String>,
 }
 
@@ -127,6 +130,7 @@ pub struct RecordedAccess {
     pub multi_vpc_sasl_scram: Toggle,
     pub public_access: Option<PublicAccess>,
     pub in_cluster: Option<bool>,
+    pub configuration: BrokerConfiguration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -197,6 +201,7 @@ impl RecordedAccess {
             // The MSK API reference: "InCluster ... The default value is true", and so do the
             // Terraform provider's docs; AWS's own mTLS procedure sets it.
             broker_traffic_plaintext: self.in_cluster == Some(false),
+            configuration: self.configuration,
             tag_keys,
         }
     }
@@ -247,6 +252,7 @@ impl RecordedAccess {
 mod tests {
     use super::*;
     use crate::edge::configuration::read_facts_from_value;
+    use crate::rule::authorization::ConfigurationReport;
     use crate::rule::ca::{CaHealth, CaHealthReport};
     use crate::rule::checks::Inputs;
     use crate::rule::params::RuleParams;
@@ -289,10 +295,12 @@ mod tests {
             cluster: &cluster,
             params: &params,
             cas: &cas,
+            configurations: &ConfigurationReport::new(),
             now,
         };
         findings_by_check(&inputs)
             .into_iter()
+            .filter(|(_, finding)| finding.fails(&params))
             .map(|(_, finding)| finding.to_string())
             .collect()
     }
@@ -313,6 +321,9 @@ mod tests {
             multi_vpc_sasl_scram: _,
             public_access: _,
             in_cluster: _,
+            // Resolved apart from the properties by `check` (check/configuration.rs, tested there):
+            // a configuration it cannot resolve before deploy reads open.
+            configuration: _,
         } = RecordedAccess::default();
         let vpc = "/BrokerNodeGroupInfo/ConnectivityInfo/VpcConnectivity/ClientAuthentication";
         let cases = [

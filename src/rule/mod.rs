@@ -1,10 +1,12 @@
 //! The rule itself, with no AWS SDK in sight: what a cluster's access settings are (`facts`), the
 //! rule's parameters, every check in one table (`checks`), the verdict over it, the one decision on
 //! NOT_APPLICABLE (`applicability`), and the evaluations Config receives; a Private CA's health
-//! (`ca`) and a cluster's ARN (`arn`), each read once where it enters.
+//! (`ca`), a configuration's ACL default (`authorization`) and a cluster's ARN (`arn`), each read
+//! once where it enters.
 
 pub mod applicability;
 pub mod arn;
+pub mod authorization;
 pub mod ca;
 pub mod checks;
 pub mod evaluation;

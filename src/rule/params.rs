@@ -20,8 +20,9 @@ pub const EXECUTION_ROLE_NAME: &str = "executionRoleName";
 pub const SCOPE_TAG_KEY: &str = "scopeTagKey";
 pub const SCOPE_TAG_VALUE: &str = "scopeTagValue";
 pub const ALLOW_PUBLIC_ACCESS: &str = "allowPublicAccess";
+pub const REQUIRE_ACL_DEFAULT_DENY: &str = "requireAclDefaultDeny";
 
-pub const PARAMETER_NAMES: [&str; 10] = [
+pub const PARAMETER_NAMES: [&str; 11] = [
     ALLOWED_SASL_MECHANISMS,
     ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
     REQUIRED_TAG_KEYS,
@@ -32,6 +33,7 @@ pub const PARAMETER_NAMES: [&str; 10] = [
     SCOPE_TAG_KEY,
     SCOPE_TAG_VALUE,
     ALLOW_PUBLIC_ACCESS,
+    REQUIRE_ACL_DEFAULT_DENY,
 ];
 
 /// A century: no Private CA certificate is watched further ahead, so a bigger value is surely a typo.
@@ -68,6 +70,9 @@ pub struct RuleParams {
     pub scope_tag: Option<TagScope>,
     /// Brokers with public addresses pass the public-access check (every other check still holds).
     pub allow_public_access: bool,
+    /// A cluster whose authorization is open by default (topics without an ACL open to every
+    /// client certificate) fails; otherwise that is a note on its result.
+    pub require_acl_default_deny: bool,
 }
 
 /// The tag a cluster must carry to be in scope: the key, and the value too when one is given, as in
@@ -126,6 +131,7 @@ impl Default for RuleParams {
             execution_role_name: None,
             scope_tag: None,
             allow_public_access: false,
+            require_acl_default_deny: false,
         }
     }
 }
@@ -198,6 +204,7 @@ impl RuleParams {
             }
             EXECUTION_ROLE_NAME => self.execution_role_name = Some(parse_role_name(value)?),
             ALLOW_PUBLIC_ACCESS => self.allow_public_access = parse_bool(key, value)?,
+            REQUIRE_ACL_DEFAULT_DENY => self.require_acl_default_deny = parse_bool(key, value)?,
             // Config matches a rule's tag scope exactly, spaces included: so does the rule.
             SCOPE_TAG_KEY => {
                 self.scope_tag = Some(TagScope {
@@ -437,7 +444,8 @@ mod tests {
                 "requiredTagKeys":"owner, cost-center,owner","serverlessClusterCompliance":"non_compliant",
                 "checkCertificateAuthorityStatus":"FALSE","certificateAuthorityExpiryDays":"0",
                 "executionRoleName":"msk-mtls-rule-member","scopeTagValue":"production",
-                "scopeTagKey":"environment","allowPublicAccess":"True"}}"#
+                "scopeTagKey":"environment","allowPublicAccess":"True",
+                "requireAclDefaultDeny":"true"}}"#
         ))
         .unwrap();
         assert_eq!(
@@ -455,6 +463,7 @@ mod tests {
                     value: Some("production".into()),
                 }),
                 allow_public_access: true,
+                require_acl_default_deny: true,
             }
         );
     }

@@ -1,43 +1,35 @@
 //! The verdict: pure, no I/O. Every check that fails is named, so an owner can fix them all at once.
 
-use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::{Check, Finding, Inputs, CHECKS};
-use crate::rule::evaluation::{annotation, ComplianceType};
-use crate::rule::facts::Cluster;
-use crate::rule::params::RuleParams;
-use crate::rule::time::Timestamp;
+use crate::rule::evaluation::{annotation, ComplianceType, Evaluation};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub compliance: ComplianceType,
+    /// What fails the cluster.
     pub findings: Vec<Finding>,
+    /// What a check the parameters leave advisory found: shown beside the verdict, never hidden.
+    pub notes: Vec<Finding>,
 }
 
 impl Verdict {
+    /// The failing findings of a NON_COMPLIANT result; the notes of a COMPLIANT one.
     pub fn annotation(&self) -> Option<String> {
-        let reasons: Vec<String> = self.findings.iter().map(Finding::to_string).collect();
+        let shown = match self.compliance {
+            ComplianceType::NonCompliant => &self.findings,
+            _ => &self.notes,
+        };
+        let reasons: Vec<String> = shown.iter().map(Finding::to_string).collect();
         annotation(&reasons)
     }
 }
 
 /// Judges one cluster that is in the rule's scope (see `applicability`) by every check in `CHECKS`.
-/// `now` is when the CA expiry horizon is measured from.
-pub fn evaluate(
-    cluster: &Cluster,
-    params: &RuleParams,
-    cas: &CaHealthReport,
-    now: Timestamp,
-) -> Verdict {
-    let inputs = Inputs {
-        cluster,
-        params,
-        cas,
-        now,
-    };
-    let findings: Vec<Finding> = findings_by_check(&inputs)
+pub fn evaluate(inputs: &Inputs) -> Verdict {
+    let (findings, notes): (Vec<Finding>, Vec<Finding>) = findings_by_check(inputs)
         .into_iter()
         .map(|(_, finding)| finding)
-        .collect();
+        .partition(|finding| finding.fails(inputs.params));
     let compliance = if findings.is_empty() {
         ComplianceType::Compliant
     } else {
@@ -46,6 +38,26 @@ pub fn evaluate(
     Verdict {
         compliance,
         findings,
+        notes,
+    }
+}
+
+/// An evaluation, with what fails the cluster and what is noted beside the verdict (the
+/// annotation may shorten them to fit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub evaluation: Evaluation,
+    pub findings: Vec<Finding>,
+    pub notes: Vec<Finding>,
+}
+
+impl Judgement {
+    pub fn not_applicable(evaluation: Evaluation) -> Self {
+        Judgement {
+            evaluation,
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -67,9 +79,15 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::rule::ca::{CaHealth, CaStatus};
+    use crate::rule::authorization::{
+        AclDefault, BrokerConfiguration, ConfigurationRead, ConfigurationReport,
+        ConfigurationRevision, OpenBecause,
+    };
+    use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
+    use crate::rule::facts::Cluster;
+    use crate::rule::time::Timestamp;
     use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess, PublicAccess};
-    use crate::rule::params::SaslMechanism;
+    use crate::rule::params::{RuleParams, SaslMechanism};
     use crate::rule::time::SECONDS_PER_DAY;
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
@@ -90,6 +108,7 @@ mod tests {
             multi_vpc: MultiVpcAccess::default(),
             public_access: PublicAccess::Disabled,
             broker_traffic_plaintext: false,
+            configuration: BrokerConfiguration::Read(AclDefault::Deny),
             tag_keys: BTreeSet::from(["owner".to_owned()]),
         }
     }
@@ -111,7 +130,22 @@ mod tests {
     }
 
     fn verdict(facts: ClusterFacts, params: &RuleParams, cas: &CaHealthReport) -> Verdict {
-        evaluate(&Cluster::Provisioned(facts), params, cas, now())
+        verdict_with(facts, params, cas, &ConfigurationReport::new())
+    }
+
+    fn verdict_with(
+        facts: ClusterFacts,
+        params: &RuleParams,
+        cas: &CaHealthReport,
+        configurations: &ConfigurationReport,
+    ) -> Verdict {
+        evaluate(&Inputs {
+            cluster: &Cluster::Provisioned(facts),
+            params,
+            cas,
+            configurations,
+            now: now(),
+        })
     }
 
     #[test]
@@ -217,10 +251,12 @@ mod tests {
             },
             public_access: PublicAccess::ServiceProvidedEips,
             broker_traffic_plaintext: true,
+            configuration: BrokerConfiguration::MskDefault,
             tag_keys: BTreeSet::new(),
         };
         let params = RuleParams {
             required_tag_keys: vec!["owner".into()],
+            require_acl_default_deny: true,
             ..no_ca_check()
         };
         let verdict = verdict(facts, &params, &CaHealthReport::new());
@@ -238,6 +274,7 @@ mod tests {
                 Finding::SaslNotAllowed(SaslMechanism::Scram),
                 Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
                 Finding::PublicAccess(PublicAccess::ServiceProvidedEips),
+                Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration),
                 Finding::MissingTag("owner".into()),
             ]
         );
@@ -349,12 +386,13 @@ mod tests {
     #[test]
     fn a_serverless_cluster_in_scope_cannot_pass() {
         // by default applicability makes it NOT_APPLICABLE before the checks run
-        let nc = evaluate(
-            &Cluster::Serverless,
-            &RuleParams::default(),
-            &CaHealthReport::new(),
-            now(),
-        );
+        let nc = evaluate(&Inputs {
+            cluster: &Cluster::Serverless,
+            params: &RuleParams::default(),
+            cas: &CaHealthReport::new(),
+            configurations: &ConfigurationReport::new(),
+            now: now(),
+        });
         assert_eq!(nc.compliance, ComplianceType::NonCompliant);
         assert_eq!(nc.findings, vec![Finding::ServerlessCannotEnforceMtls]);
     }
@@ -425,6 +463,94 @@ mod tests {
         assert_eq!(
             verdict(mtls_only(), &no_ca_check(), &report).compliance,
             ComplianceType::Compliant
+        );
+    }
+
+    /// With `requireAclDefaultDeny` off (the default) an open ACL default is a note on a COMPLIANT
+    /// result, at the end of its annotation; on, it fails the cluster; closed, it says nothing.
+    #[test]
+    fn an_open_acl_default_is_a_note_unless_required_and_closed_says_nothing() {
+        let revision = ConfigurationRevision {
+            arn: "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/abc-1".into(),
+            revision: 3,
+        };
+        let configured = ClusterFacts {
+            configuration: BrokerConfiguration::Revision(revision.clone()),
+            ..mtls_only()
+        };
+        let read = |text: &str| {
+            ConfigurationReport::from([(
+                revision.clone(),
+                ConfigurationRead::Properties(text.as_bytes().to_vec()),
+            )])
+        };
+        let open_text = "authorization open by default: allow.everyone.if.no.acl.found is true";
+        let open = verdict_with(
+            configured.clone(),
+            &no_ca_check(),
+            &CaHealthReport::new(),
+            &read("allow.everyone.if.no.acl.found=true"),
+        );
+        assert_eq!(open.compliance, ComplianceType::Compliant);
+        assert_eq!(open.findings, vec![]);
+        assert_eq!(
+            open.notes,
+            vec![Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue)]
+        );
+        assert_eq!(open.annotation().as_deref(), Some(open_text));
+
+        let required = RuleParams {
+            require_acl_default_deny: true,
+            ..no_ca_check()
+        };
+        let failed = verdict_with(
+            configured.clone(),
+            &required,
+            &CaHealthReport::new(),
+            &read("allow.everyone.if.no.acl.found=true"),
+        );
+        assert_eq!(failed.compliance, ComplianceType::NonCompliant);
+        assert_eq!(failed.notes, vec![]);
+        assert_eq!(failed.annotation().as_deref(), Some(open_text));
+
+        let closed = verdict_with(
+            configured.clone(),
+            &required,
+            &CaHealthReport::new(),
+            &read("allow.everyone.if.no.acl.found=false"),
+        );
+        assert_eq!(closed.compliance, ComplianceType::Compliant);
+        assert_eq!(closed.annotation(), None);
+
+        // Not read, or MSK's default: open, never closed.
+        let unread = verdict_with(configured, &required, &CaHealthReport::new(), &ConfigurationReport::new());
+        assert_eq!(unread.compliance, ComplianceType::NonCompliant);
+        let default = ClusterFacts {
+            configuration: BrokerConfiguration::MskDefault,
+            ..mtls_only()
+        };
+        assert_eq!(
+            verdict(default, &required, &CaHealthReport::new()).findings,
+            vec![Finding::AuthorizationOpenByDefault(
+                OpenBecause::MskDefaultConfiguration
+            )]
+        );
+    }
+
+    /// A NON_COMPLIANT annotation names what fails, not the notes.
+    #[test]
+    fn a_non_compliant_annotation_leaves_the_notes_out() {
+        let facts = ClusterFacts {
+            unauthenticated_access: true,
+            configuration: BrokerConfiguration::MskDefault,
+            ..mtls_only()
+        };
+        let verdict = verdict(facts, &no_ca_check(), &CaHealthReport::new());
+        assert_eq!(verdict.compliance, ComplianceType::NonCompliant);
+        assert_eq!(verdict.notes.len(), 1);
+        assert_eq!(
+            verdict.annotation().as_deref(),
+            Some("unauthenticated access is enabled")
         );
     }
 }

@@ -15,6 +15,7 @@ use msk_mtls_rule::aws::ports::{
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
 use msk_mtls_rule::edge::kafka::ListedCluster;
+use msk_mtls_rule::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use msk_mtls_rule::rule::ca::CaHealth;
 use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
@@ -192,9 +193,23 @@ pub struct FakeFleet {
     pub calls: Mutex<Vec<String>>,
     /// GetBootstrapBrokers' answer by cluster ARN (none for a cluster not in it).
     pub bootstrap_brokers: BTreeMap<String, Vec<(String, String)>>,
+    /// DescribeConfigurationRevision's `server.properties` by revision (a revision not in it is
+    /// not found).
+    pub configurations: BTreeMap<ConfigurationRevision, String>,
 }
 
 impl FakeFleet {
+    fn configuration(&self, revision: &ConfigurationRevision) -> ConfigurationRead {
+        self.calls.lock().unwrap().push(format!(
+            "DescribeConfigurationRevision {} {}",
+            revision.arn, revision.revision
+        ));
+        match self.configurations.get(revision) {
+            Some(text) => ConfigurationRead::Properties(text.as_bytes().to_vec()),
+            None => ConfigurationRead::Unreadable("NotFoundException".into()),
+        }
+    }
+
     fn page<T: Clone>(&self, items: &[T], token: Option<String>) -> Page<T> {
         let size = if self.page_size == 0 {
             usize::MAX
@@ -313,6 +328,13 @@ impl KafkaService for FakeAccount<'_> {
             .unwrap()
             .push("ListClustersV2".into());
         Ok(self.fleet.page(&self.fleet.clusters, next_token))
+    }
+
+    async fn configuration_revision(
+        &self,
+        revision: &ConfigurationRevision,
+    ) -> Result<ConfigurationRead, RuleError> {
+        Ok(self.fleet.configuration(revision))
     }
 }
 
@@ -459,6 +481,14 @@ impl KafkaService for FakeOrgAccount<'_> {
             return Err(RuleError::aws("ListClustersV2", "AccessDeniedException"));
         }
         self.services.list_clusters(next_token).await
+    }
+
+    async fn configuration_revision(
+        &self,
+        revision: &ConfigurationRevision,
+    ) -> Result<ConfigurationRead, RuleError> {
+        self.record("DescribeConfigurationRevision");
+        self.services.configuration_revision(revision).await
     }
 }
 
