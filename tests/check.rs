@@ -92,7 +92,7 @@ fn a_yaml_template_with_short_forms_conditions_and_parameters() {
         ]),
         "the dev branch of each !If, and !Ref AllowAnonymous read as open"
     );
-    assert_eq!(clickstream["line"], 47);
+    assert_eq!(clickstream["line"], 48);
     assert_eq!(
         clickstream["unknownBeforeDeploy"],
         json!([
@@ -116,11 +116,11 @@ fn the_same_clusters_in_json_and_text_output() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(
-        lines[1].ends_with("clusters.json:44: Legacy (AWS::MSK::Cluster) NON_COMPLIANT: unauthenticated access is enabled; TLS client authentication is disabled; no Private CA is set for TLS client authentication; client-broker encryption is not recorded (MSK default TLS_PLAINTEXT: a plaintext listener is open)"),
+        lines[1].ends_with("clusters.json:44: Legacy (AWS::MSK::Cluster) NON_COMPLIANT: unauthenticated access is enabled; TLS client authentication is disabled; no Private CA is set for TLS client authentication; client-broker encryption is not recorded (MSK default TLS_PLAINTEXT: a plaintext listener is open) [note: authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true]"),
         "properties left out take MSK's defaults, the unsafe one where sources disagree: {text}"
     );
     assert!(
-        lines[0].ends_with("clusters.json:9: Orders (AWS::MSK::Cluster) COMPLIANT [not known before deploy, read the unsafe way: ClientAuthentication.Tls.CertificateAuthorityArnList[0]]"),
+        lines[0].ends_with("clusters.json:9: Orders (AWS::MSK::Cluster) COMPLIANT [note: authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true] [not known before deploy, read the unsafe way: ClientAuthentication.Tls.CertificateAuthorityArnList[0]]"),
         "{text}"
     );
 }
@@ -213,15 +213,17 @@ fn sarif_has_one_rule_per_check_and_a_located_result_per_finding() {
     let results = run["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        3,
-        "three findings on Clickstream: {results:?}"
+        4,
+        "three findings on Clickstream, and the note of its open ACL default: {results:?}"
     );
+    assert_eq!(results[3]["ruleId"], "authorization-closed-by-default");
+    assert_eq!(results[3]["level"], "note");
     let first = &results[0];
     assert_eq!(first["ruleId"], "unauthenticated-access");
     assert!(rules.contains(&first["ruleId"].as_str().unwrap()));
     assert_eq!(
         first["locations"][0]["physicalLocation"]["region"]["startLine"],
-        47
+        48
     );
     assert_eq!(
         first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
@@ -570,4 +572,87 @@ fn the_documented_text_output_is_the_commands() {
             panic!("docs/check.md's sample differs from the output:\n{expected}");
         }
     }
+}
+
+/// The ACL default before deploy: a template's own `AWS::MSK::Configuration` is read (the last of
+/// duplicate keys wins, the key exactly as Kafka reads it); no `ConfigurationInfo` is MSK's default,
+/// open; a configuration the file does not hold is not known, open, and said so. A note without
+/// `requireAclDefaultDeny`, a failure with it (exit 1).
+#[test]
+fn the_acl_default_is_read_from_the_templates_configuration_and_fails_only_when_required() {
+    let dir = std::env::temp_dir().join(format!("msk-check-acl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cluster = |name: &str, info: &str| {
+        format!(
+            "  {name}:\n    Type: AWS::MSK::Cluster\n    Properties:\n      ClientAuthentication:\n        Tls:\n          \
+             CertificateAuthorityArnList: [arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/1]\n      \
+             EncryptionInfo: {{EncryptionInTransit: {{ClientBroker: TLS}}}}\n{info}"
+        )
+    };
+    let configuration = |name: &str, properties: &str| {
+        format!(
+            "  {name}:\n    Type: AWS::MSK::Configuration\n    Properties:\n      ServerProperties: |\n{}",
+            properties
+                .lines()
+                .map(|line| format!("        {line}\n"))
+                .collect::<String>()
+        )
+    };
+    let info = |arn: &str| format!("      ConfigurationInfo: {{Arn: {arn}, Revision: 1}}\n");
+    let template = dir.join("acl.yaml");
+    std::fs::write(
+        &template,
+        format!(
+            "Parameters:\n  SharedConfiguration: {{Type: String}}\nResources:\n{}{}{}{}{}{}{}",
+            cluster("Closed", &info("!Ref Closing")),
+            cluster("UpperCase", &info("!GetAtt UpperCasing.Arn")),
+            cluster("Default", ""),
+            cluster("Shared", &info("!Ref SharedConfiguration")),
+            configuration("Closing", "allow.everyone.if.no.acl.found=true\nallow.everyone.if.no.acl.found : false"),
+            configuration("UpperCasing", "ALLOW.EVERYONE.IF.NO.ACL.FOUND=false"),
+            cluster("Reopened", &info("!Ref Reopening")),
+        ) + &configuration("Reopening", "allow.everyone.if.no.acl.found=false\n# a later line wins\nallow.everyone.if.no.acl.found=true"),
+    )
+    .unwrap();
+    let path = template.to_str().unwrap();
+    let noted = check(&["--format", "json", path]);
+    assert_eq!(noted.status.code(), Some(0), "notes do not fail");
+    let report = json_of(&noted);
+    let notes = |name: &str| row(&report, name)["notes"].clone();
+    assert_eq!(notes("Closed"), json!([]));
+    assert_eq!(row(&report, "Closed")["annotation"], Value::Null);
+    assert_eq!(
+        notes("UpperCase"),
+        json!(["authorization open by default: allow.everyone.if.no.acl.found is not set (MSK's default is true)"])
+    );
+    assert_eq!(
+        notes("Default"),
+        json!(["authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true"])
+    );
+    assert_eq!(
+        notes("Shared"),
+        json!(["authorization open by default: the configuration is not known before deploy"])
+    );
+    assert_eq!(
+        notes("Reopened"),
+        json!(["authorization open by default: allow.everyone.if.no.acl.found is true"])
+    );
+    assert_eq!(row(&report, "Default")["complianceType"], "COMPLIANT");
+    assert_eq!(row(&report, "Default")["annotation"], notes("Default")[0]);
+
+    let required = check(&[
+        "--format",
+        "json",
+        "--parameters",
+        r#"{"requireAclDefaultDeny":"true"}"#,
+        path,
+    ]);
+    assert_eq!(required.status.code(), Some(1));
+    let report = json_of(&required);
+    for name in ["UpperCase", "Default", "Shared", "Reopened"] {
+        assert_eq!(row(&report, name)["complianceType"], "NON_COMPLIANT", "{name}");
+        assert_eq!(row(&report, name)["notes"], json!([]), "{name}");
+    }
+    assert_eq!(row(&report, "Closed")["complianceType"], "COMPLIANT");
+    let _ = std::fs::remove_dir_all(&dir);
 }

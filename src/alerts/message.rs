@@ -117,6 +117,7 @@ impl Alert {
             let _ = writeln!(text, "Why:      {}", printable(reason));
         }
         self.write_fixes(&mut text);
+        self.write_notes(&mut text);
         if let Some(link) = self
             .place
             .console_link(&self.resource_type, &self.resource_id)
@@ -187,6 +188,18 @@ impl Alert {
                 let _ = writeln!(text, "Open:     since {since}");
             }
             (_, None) => {}
+        }
+    }
+
+    /// What the verdict notes without failing on it, with the check's fix.
+    fn write_notes(&self, text: &mut String) {
+        if self.notes.is_empty() {
+            return;
+        }
+        let _ = writeln!(text, "\nNoted, not failing under the rule's parameters:");
+        for note in &self.notes {
+            let _ = writeln!(text, "- {}: {}", note.check().name, printable(&note.to_string()));
+            let _ = writeln!(text, "  Fix:            {}", plain(&note.check().remediation.in_place.to_string()));
         }
     }
 
@@ -360,6 +373,7 @@ pub fn parse_owner_tag_keys(text: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::authorization::OpenBecause;
     use crate::rule::facts::ClientBroker;
 
     const ARN: &str = "arn:aws:kafka:eu-west-1:111122223333:cluster/orders/0b1c-5";
@@ -496,6 +510,18 @@ mod tests {
             resolved.body()
         );
         assert_eq!(resolved.subject(), "MSK cluster orders enforces mTLS again");
+        assert!(!resolved.body().contains("Noted"), "{}", resolved.body());
+        resolved.notes = vec![Finding::AuthorizationOpenByDefault(
+            OpenBecause::MskDefaultConfiguration,
+        )];
+        let body = resolved.body();
+        for needle in [
+            "Noted, not failing under the rule's parameters:\n- authorization closed by default: authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true",
+            "  Fix:            first create the ACLs every client needs",
+            "aws kafka update-cluster-configuration --cluster-arn <arn>",
+        ] {
+            assert!(body.contains(needle), "{needle:?} missing from:\n{body}");
+        }
         resolved.open_since = None;
         assert_eq!(resolved.time_to_remediate(), None);
         assert_eq!(alert(Transition::Opened).time_to_remediate(), None);

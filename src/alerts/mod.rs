@@ -63,13 +63,6 @@ pub fn follow_up(
     let annotation = evaluation.annotation.as_deref().unwrap_or_default();
     let transition = Transition::between(held, evaluation.compliance, split_since(annotation).0);
     let alert = transition.map(|transition| {
-        let place =
-            ClusterPlace::from_arn(&evaluation.resource_id).unwrap_or_else(|| ClusterPlace {
-                partition: "aws".into(),
-                region: context.region.to_owned(),
-                account: context.account.to_owned(),
-                name: evaluation.resource_id.clone(),
-            });
         let open_since = match transition {
             Transition::Opened | Transition::Changed => Some(open_since),
             Transition::Resolved | Transition::Closed => held_since,
@@ -79,7 +72,7 @@ pub fn follow_up(
             compliance: evaluation.compliance,
             resource_type: evaluation.resource_type.to_string(),
             resource_id: evaluation.resource_id.clone(),
-            place,
+            place: place_of(&evaluation.resource_id, context),
             rule_name: context.rule_name.to_owned(),
             reason: (evaluation.compliance == ComplianceType::NotApplicable)
                 .then(|| annotation.to_owned()),
@@ -99,6 +92,16 @@ pub fn follow_up(
         notes,
         alert,
     }
+}
+
+/// Where a resource is: from its ARN, or, for an id that is not one, where the rule runs.
+fn place_of(resource_id: &str, context: &Context) -> ClusterPlace {
+    ClusterPlace::from_arn(resource_id).unwrap_or_else(|| ClusterPlace {
+        partition: "aws".into(),
+        region: context.region.to_owned(),
+        account: context.account.to_owned(),
+        name: resource_id.to_owned(),
+    })
 }
 
 pub fn message_of(alert: &Alert) -> Message {

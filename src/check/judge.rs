@@ -216,24 +216,24 @@ pub fn judge(
         };
         judged.add(compliance, findings, unknown, params);
     }
-    let texts: Vec<String> = match judged.compliance {
-        ComplianceType::NonCompliant => judged
-            .findings
-            .iter()
-            .map(|(_, finding)| finding.to_string())
-            .collect(),
-        ComplianceType::NotApplicable => reasons.into_iter().take(1).collect(),
-        ComplianceType::Compliant => judged
-            .notes
-            .iter()
-            .map(|(_, finding)| finding.to_string())
-            .collect(),
-    };
-    judged.annotation = annotation(&texts);
+    judged.annotation = annotation(&judged.annotation_texts(reasons));
     Ok(judged)
 }
 
 impl Judged {
+    /// What the annotation says: the findings of a NON_COMPLIANT cluster, the first reason of a
+    /// NOT_APPLICABLE one, the notes of a COMPLIANT one.
+    fn annotation_texts(&self, not_applicable_reasons: Vec<String>) -> Vec<String> {
+        let texts = |found: &[(&'static Check, Finding)]| {
+            found.iter().map(|(_, finding)| finding.to_string()).collect()
+        };
+        match self.compliance {
+            ComplianceType::NonCompliant => texts(&self.findings),
+            ComplianceType::NotApplicable => not_applicable_reasons.into_iter().take(1).collect(),
+            ComplianceType::Compliant => texts(&self.notes),
+        }
+    }
+
     /// One variant's verdict added: the worst verdict, every finding, note and unknown path once.
     fn add(
         &mut self,
