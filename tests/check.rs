@@ -650,7 +650,11 @@ fn the_acl_default_is_read_from_the_templates_configuration_and_fails_only_when_
     assert_eq!(required.status.code(), Some(1));
     let report = json_of(&required);
     for name in ["UpperCase", "Default", "Shared", "Reopened"] {
-        assert_eq!(row(&report, name)["complianceType"], "NON_COMPLIANT", "{name}");
+        assert_eq!(
+            row(&report, name)["complianceType"],
+            "NON_COMPLIANT",
+            "{name}"
+        );
         assert_eq!(row(&report, name)["notes"], json!([]), "{name}");
     }
     assert_eq!(row(&report, "Closed")["complianceType"], "COMPLIANT");

@@ -39,6 +39,11 @@ fn samples() -> Vec<PathBuf> {
 }
 
 /// What a sample's name promises: the verdict, and words its annotation must contain.
+/// The note every sample that runs MSK's default configuration carries, offline (no
+/// DescribeConfigurationRevision call).
+const MSK_DEFAULT_NOTE: &str =
+    "authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true";
+
 fn promise(name: &str) -> (&'static str, &'static str) {
     let verdict = match name.split('-').next().unwrap() {
         "compliant" => "COMPLIANT",
@@ -61,6 +66,7 @@ fn promise(name: &str) -> (&'static str, &'static str) {
             "brokers are reachable from the internet (public access SERVICE_PROVIDED_EIPS)"
         }
         "noncompliant-in-cluster-plaintext" => "brokers replicate to each other in plaintext",
+        "noncompliant-acl-open-by-default" => MSK_DEFAULT_NOTE,
         "noncompliant-missing-tag" => "\"data-classification\" is missing",
         "noncompliant-everything-open" => {
             "unauthenticated access is enabled; TLS client authentication is disabled"
@@ -69,8 +75,8 @@ fn promise(name: &str) -> (&'static str, &'static str) {
         "notapplicable-deleted" => "deleted",
         "notapplicable-left-scope" => "scope",
         "notapplicable-other-resource-type" => "AWS::EC2::Instance is not an MSK cluster",
-        // a compliant sample has no annotation, checked below
-        name if verdict == "COMPLIANT" && name.starts_with("compliant") => "",
+        // a compliant sample runs MSK's default configuration: its annotation is the note of it
+        name if verdict == "COMPLIANT" && name.starts_with("compliant") => MSK_DEFAULT_NOTE,
         other => panic!("sample {other}: say here which annotation it must give"),
     };
     (verdict, words)
@@ -96,9 +102,9 @@ fn every_sample_gives_the_verdict_its_name_says() {
         let annotation = evaluation["Annotation"].as_str().unwrap_or("");
         assert!(annotation.contains(words), "{name}: {annotation:?}");
         if verdict == "COMPLIANT" {
-            assert!(
-                evaluation.get("Annotation").is_none(),
-                "{name}: compliant with an annotation"
+            assert_eq!(
+                annotation, MSK_DEFAULT_NOTE,
+                "{name}: a compliant result's annotation holds its notes only"
             );
         }
         assert!(evaluation["ComplianceResourceId"]
@@ -330,6 +336,17 @@ fn explain_gives_every_finding_its_check_and_fix_without_changing_the_evaluation
             .unwrap()
             .remove("Findings")
             .unwrap();
+        let notes = explained[0]
+            .as_object_mut()
+            .unwrap()
+            .remove("Notes")
+            .unwrap();
+        assert_eq!(notes[0]["check"], "authorization closed by default");
+        assert_eq!(notes[0]["finding"], MSK_DEFAULT_NOTE);
+        assert!(notes[0]["fix"]["inPlace"]["first"]
+            .as_str()
+            .unwrap()
+            .starts_with("create the ACLs every client needs"));
         assert_eq!(explained, plain);
         let findings = findings.as_array().unwrap();
         // Everything open: more findings than the annotation has room to name.

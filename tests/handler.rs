@@ -71,7 +71,11 @@ async fn compliant_change_sends_one_test_mode_evaluation_stamped_with_the_captur
     let (test_mode, batch) = &calls[0];
     assert!(test_mode, "resultToken TESTMODE must set TestMode");
     assert_eq!(batch[0].compliance, ComplianceType::Compliant);
-    assert_eq!(batch[0].annotation, None);
+    assert_eq!(
+        batch[0].annotation.as_deref(),
+        Some("authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true"),
+        "the sample runs MSK's default configuration: noted, not failed"
+    );
     assert_eq!(batch[0].ordering_timestamp.secs(), 1_682_607_791); // 2023-04-27T15:03:11.636Z
 }
 
@@ -1780,5 +1784,67 @@ async fn an_organization_audit_leaves_out_the_accounts_excluded_and_names_them()
     assert_eq!(
         report.regions_read, 2,
         "the caller's account and 444444444444"
+    );
+}
+
+/// A sweep reads each configuration revision once, however many clusters run it; a revision it
+/// cannot read is never closed (with `requireAclDefaultDeny`, it fails the cluster and says why).
+#[tokio::test]
+async fn a_sweep_reads_each_configuration_revision_once_and_an_unreadable_one_is_open() {
+    use msk_mtls_rule::rule::authorization::{BrokerConfiguration, ConfigurationRevision};
+    let revision = |name: &str| ConfigurationRevision {
+        arn: format!("arn:aws:kafka:us-east-1:123456789012:configuration/{name}/abc-1"),
+        revision: 2,
+    };
+    let clusters: Vec<ListedCluster> = (0..5)
+        .map(|i| {
+            let mut cluster = listed(i, Some(ca(0)));
+            if let Cluster::Provisioned(facts) = &mut cluster.cluster {
+                let name = if i < 4 { "closed" } else { "gone" };
+                facts.configuration = BrokerConfiguration::Revision(revision(name));
+            }
+            cluster
+        })
+        .collect();
+    let fleet = FakeFleet {
+        clusters,
+        configurations: BTreeMap::from([(
+            revision("closed"),
+            "# tenants\nallow.everyone.if.no.acl.found = false\n".to_owned(),
+        )]),
+        ..FakeFleet::default()
+    };
+    let sink = FakeSink::default();
+    let parameters =
+        json!({"checkCertificateAuthorityStatus": "false", "requireAclDefaultDeny": "true"});
+    let summary = handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &fleet,
+        &sink,
+        scheduled(parameters),
+    )
+    .await
+    .unwrap();
+    let reads: Vec<String> = fleet
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|call| call.starts_with("DescribeConfigurationRevision"))
+        .cloned()
+        .collect();
+    assert_eq!(reads.len(), 2, "one read per revision: {reads:?}");
+    assert_eq!((summary.compliant, summary.non_compliant), (4, 1));
+    let sent = sink.sent();
+    let gone = sent
+        .iter()
+        .find(|evaluation| evaluation.resource_id.contains("/c4/"))
+        .unwrap();
+    assert!(
+        gone.annotation.as_deref().unwrap().starts_with(
+            "authorization open by default: configuration gone revision 2 could not be read (NotFoundException)"
+        ),
+        "{gone:?}"
     );
 }

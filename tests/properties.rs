@@ -83,15 +83,19 @@ fn params() -> impl Strategy<Value = RuleParams> {
         prop::collection::vec("[a-z]{1,6}", 0..3),
         any::<bool>(),
         0u32..400,
+        any::<bool>(),
     )
-        .prop_map(|(sasl, allowed_cas, tags, check_cas, days)| RuleParams {
-            allowed_sasl_mechanisms: sasl,
-            allowed_certificate_authority_arns: allowed_cas,
-            required_tag_keys: tags,
-            check_certificate_authority_status: check_cas,
-            certificate_authority_expiry_days: days,
-            ..RuleParams::default()
-        })
+        .prop_map(
+            |(sasl, allowed_cas, tags, check_cas, days, require_acl)| RuleParams {
+                allowed_sasl_mechanisms: sasl,
+                allowed_certificate_authority_arns: allowed_cas,
+                required_tag_keys: tags,
+                check_certificate_authority_status: check_cas,
+                certificate_authority_expiry_days: days,
+                require_acl_default_deny: require_acl,
+                ..RuleParams::default()
+            },
+        )
 }
 
 fn ca_report() -> impl Strategy<Value = CaHealthReport> {
@@ -166,7 +170,11 @@ proptest! {
         }
         if verdict.compliance == ComplianceType::Compliant {
             prop_assert!(verdict.findings.is_empty());
-            prop_assert_eq!(verdict.annotation(), None);
+            // A COMPLIANT result says only what it notes; a note never stands where a failure
+            // should when the parameters make it one.
+            let notes: Vec<String> = verdict.notes.iter().map(ToString::to_string).collect();
+            prop_assert_eq!(verdict.annotation(), (!notes.is_empty()).then(|| notes.join("; ")));
+            prop_assert!(!params.require_acl_default_deny || verdict.notes.is_empty());
         }
     }
 

@@ -198,8 +198,17 @@ impl Alert {
         }
         let _ = writeln!(text, "\nNoted, not failing under the rule's parameters:");
         for note in &self.notes {
-            let _ = writeln!(text, "- {}: {}", note.check().name, printable(&note.to_string()));
-            let _ = writeln!(text, "  Fix:            {}", plain(&note.check().remediation.in_place.to_string()));
+            let _ = writeln!(
+                text,
+                "- {}: {}",
+                note.check().name,
+                printable(&note.to_string())
+            );
+            let _ = writeln!(
+                text,
+                "  Fix:            {}",
+                plain(&note.check().remediation.in_place.to_string())
+            );
         }
     }
 

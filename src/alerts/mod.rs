@@ -221,10 +221,15 @@ mod tests {
     fn the_clock_starts_at_the_first_non_compliant_result_and_survives_re_evaluation() {
         let keys = ["owner".to_owned()];
         let first = follow_up(
-            None, judged(evaluation(ComplianceType::NonCompliant, 1_000), vec![Finding::UnauthenticatedAccess]),
+            None,
+            judged(
+                evaluation(ComplianceType::NonCompliant, 1_000),
+                vec![Finding::UnauthenticatedAccess],
+            ),
             Some(&tags()),
             &keys,
-            &CONTEXT);
+            &CONTEXT,
+        );
         let annotation = first.evaluation.annotation.clone().unwrap();
         assert_eq!(
             annotation,
@@ -237,10 +242,15 @@ mod tests {
         };
         // A later sweep, same findings: the same annotation, no alert.
         let again = follow_up(
-            Some(&held), judged(evaluation(ComplianceType::NonCompliant, 90_000), vec![Finding::UnauthenticatedAccess]),
+            Some(&held),
+            judged(
+                evaluation(ComplianceType::NonCompliant, 90_000),
+                vec![Finding::UnauthenticatedAccess],
+            ),
             Some(&tags()),
             &keys,
-            &CONTEXT);
+            &CONTEXT,
+        );
         assert_eq!(
             again.evaluation.annotation.as_deref(),
             Some(annotation.as_str())
@@ -248,10 +258,12 @@ mod tests {
         assert_eq!(again.alert, None);
         // Fixed: resolved, with the time since the first result.
         let fixed = follow_up(
-            Some(&held), judged(evaluation(ComplianceType::Compliant, 8_200), Vec::new()),
+            Some(&held),
+            judged(evaluation(ComplianceType::Compliant, 8_200), Vec::new()),
             Some(&tags()),
             &keys,
-            &CONTEXT);
+            &CONTEXT,
+        );
         let alert = fixed.alert.unwrap();
         assert_eq!(alert.transition, Transition::Resolved);
         assert_eq!(alert.time_to_remediate(), Some(7_200));
@@ -272,19 +284,30 @@ mod tests {
         };
         let mut out_of_scope = evaluation(ComplianceType::NotApplicable, 2_000);
         out_of_scope.annotation = Some("the cluster is not tagged for this rule".into());
-        let closed = follow_up(Some(&held), judged(out_of_scope, Vec::new()), None, &keys, &CONTEXT)
-            .alert
-            .unwrap();
+        let closed = follow_up(
+            Some(&held),
+            judged(out_of_scope, Vec::new()),
+            None,
+            &keys,
+            &CONTEXT,
+        )
+        .alert
+        .unwrap();
         assert_eq!(closed.transition, Transition::Closed);
         assert_eq!(
             closed.reason.as_deref(),
             Some("the cluster is not tagged for this rule")
         );
         let opened = follow_up(
-            None, judged(evaluation(ComplianceType::NonCompliant, 1_000), vec![Finding::UnauthenticatedAccess]),
+            None,
+            judged(
+                evaluation(ComplianceType::NonCompliant, 1_000),
+                vec![Finding::UnauthenticatedAccess],
+            ),
             None,
             &keys,
-            &CONTEXT)
+            &CONTEXT,
+        )
         .alert
         .unwrap();
         assert_eq!(opened.reason, None);

@@ -17,10 +17,10 @@ use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{join_within, ComplianceType, ResourceType};
-use crate::rule::verdict::Judgement;
 use crate::rule::facts::Cluster;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
+use crate::rule::verdict::Judgement;
 
 /// Cloud Control cuts a hook's message at 1,024 characters (CloudFormation at 4,096): the smaller
 /// fits both.
@@ -268,7 +268,10 @@ fn answer(
             let notes: Vec<String> = notes.iter().map(|note| format!("; note: {note}")).collect();
             HookResponse::success(
                 token,
-                warned(format!("{subject_name} enforces mutual TLS{}", notes.concat())),
+                warned(format!(
+                    "{subject_name} enforces mutual TLS{}",
+                    notes.concat()
+                )),
             )
         }
         ComplianceType::NotApplicable => HookResponse::success(

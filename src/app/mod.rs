@@ -20,11 +20,11 @@ use crate::aws::ports::{Account, Accounts, Notifier};
 use crate::edge::event::ConfigRuleEvent;
 use crate::edge::event::Notification;
 use crate::error::RuleError;
-use crate::rule::ca::CaHealthReport;
 use crate::rule::authorization::ConfigurationReport;
-use crate::rule::verdict::Judgement;
+use crate::rule::ca::CaHealthReport;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
+use crate::rule::verdict::Judgement;
 
 /// What the metrics are split by, beside the rule: a sweep's counts (a picture of the whole fleet)
 /// are never summed with the change events'.

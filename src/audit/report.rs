@@ -467,7 +467,10 @@ mod tests {
                     ],
                 ),
                 ClusterResult {
-                    notes: vec!["authorization open by default: allow.everyone.if.no.acl.found is true".into()],
+                    notes: vec![
+                        "authorization open by default: allow.everyone.if.no.acl.found is true"
+                            .into(),
+                    ],
                     authorization_open_by_default: Some(true),
                     ..cluster(
                         "111111111111",
@@ -603,7 +606,12 @@ mod tests {
             lines.contains(&"111111111111,eu-west-1,AWS::MSK::Cluster,arn:aws:kafka:eu-west-1:111111111111:cluster/audit/abcd-1,COMPLIANT,,,authorization open by default: allow.everyone.if.no.acl.found is true,open by default"),
             "{csv}"
         );
-        assert!(lines.iter().any(|line| line.contains("cluster/logs/") && line.ends_with("NOT_APPLICABLE,,,,")), "{csv}");
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.contains("cluster/logs/") && line.ends_with("NOT_APPLICABLE,,,,")),
+            "{csv}"
+        );
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(json[1]["findings"].as_array().unwrap().len(), 2);
         assert_eq!(json[1]["complianceType"], "NON_COMPLIANT");

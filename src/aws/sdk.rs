@@ -749,15 +749,19 @@ impl KafkaService for AwsAccount {
             Ok(output) => {
                 return Ok(match output.server_properties() {
                     Some(properties) => ConfigurationRead::Properties(properties.as_ref().to_vec()),
-                    None => ConfigurationRead::Unreadable("no serverProperties in the answer".into()),
+                    None => {
+                        ConfigurationRead::Unreadable("no serverProperties in the answer".into())
+                    }
                 })
             }
             Err(error) => error,
         };
         match error.as_service_error() {
-            Some(service_error) if is_unreadable_configuration(service_error.code()) => Ok(
-                ConfigurationRead::Unreadable(service_error.code().unwrap_or("NotFound").to_owned()),
-            ),
+            Some(service_error) if is_unreadable_configuration(service_error.code()) => {
+                Ok(ConfigurationRead::Unreadable(
+                    service_error.code().unwrap_or("NotFound").to_owned(),
+                ))
+            }
             _ => Err(sdk_failure("DescribeConfigurationRevision", error)),
         }
     }

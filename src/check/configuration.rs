@@ -43,21 +43,35 @@ pub fn template_configuration(
 /// The configuration of a plan's cluster (`change` is its resource change, `properties` its
 /// properties in CloudFormation's shape, which an `awscc` cluster's `ConfigurationInfo` is taken
 /// out of).
-pub fn plan_configuration(plan: &Value, change: &Value, properties: &mut Value) -> BrokerConfiguration {
+pub fn plan_configuration(
+    plan: &Value,
+    change: &Value,
+    properties: &mut Value,
+) -> BrokerConfiguration {
     let taken = take_info(properties, "ConfigurationInfo");
     let after = change.pointer("/change/after").unwrap_or(&Value::Null);
-    let unknown = change.pointer("/change/after_unknown").unwrap_or(&Value::Null);
+    let unknown = change
+        .pointer("/change/after_unknown")
+        .unwrap_or(&Value::Null);
     let info = match after.get("configuration_info") {
         Some(Value::Array(items)) => items.first().cloned(),
         Some(Value::Object(info)) => Some(Value::Object(info.clone())),
         _ => None,
     };
-    let info_unknown = unknown.get("configuration_info").is_some_and(|marks| marks != &Value::Bool(false) && marks != &Value::Array(Vec::new()));
+    let info_unknown = unknown
+        .get("configuration_info")
+        .is_some_and(|marks| marks != &Value::Bool(false) && marks != &Value::Array(Vec::new()));
     if info.is_none() && taken.is_none() && !info_unknown {
         return BrokerConfiguration::MskDefault;
     }
-    let address = change.get("address").and_then(Value::as_str).unwrap_or_default();
-    let known_arn = info.as_ref().and_then(|info| info.get("arn")).and_then(Value::as_str);
+    let address = change
+        .get("address")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let known_arn = info
+        .as_ref()
+        .and_then(|info| info.get("arn"))
+        .and_then(Value::as_str);
     let configuration = match known_arn {
         Some(arn) => configuration_with_arn(plan, arn),
         None => referenced_configuration(plan, address),
@@ -201,7 +215,10 @@ mod tests {
             assert_eq!(properties, json!({"ClusterName": "c"}));
         }
         let (read, _) = of_template(json!({"Arn": {"Ref": "Open"}, "Revision": 1}));
-        assert_eq!(read, BrokerConfiguration::Read(AclDefault::Allow(OpenBecause::PropertyNotSet)));
+        assert_eq!(
+            read,
+            BrokerConfiguration::Read(AclDefault::Allow(OpenBecause::PropertyNotSet))
+        );
     }
 
     #[test]
@@ -214,9 +231,19 @@ mod tests {
             json!({"Fn::ImportValue": "shared-configuration"}),
             json!({"Fn::GetAtt": ["Tenants", "LatestRevision.Revision"]}),
         ] {
-            assert_eq!(of_template(json!({"Arn": arn, "Revision": 1})).0, NOT_KNOWN, "{arn}");
+            assert_eq!(
+                of_template(json!({"Arn": arn, "Revision": 1})).0,
+                NOT_KNOWN,
+                "{arn}"
+            );
         }
-        assert_eq!(of_template(json!({"Fn::If": ["C", {"Arn": {"Ref": "Tenants"}}, {"Ref": "AWS::NoValue"}]})).0, NOT_KNOWN);
+        assert_eq!(
+            of_template(
+                json!({"Fn::If": ["C", {"Arn": {"Ref": "Tenants"}}, {"Ref": "AWS::NoValue"}]})
+            )
+            .0,
+            NOT_KNOWN
+        );
         let mut properties = json!({"ClusterName": "c"});
         assert_eq!(
             template_configuration(&template_resources(), &mut properties),
@@ -246,22 +273,47 @@ mod tests {
                 ]}}
             ]}}}}}
         });
-        let created = cluster_change("module.kafka.aws_msk_cluster.main", json!([{}]), json!([{"arn": true, "revision": true}]));
+        let created = cluster_change(
+            "module.kafka.aws_msk_cluster.main",
+            json!([{}]),
+            json!([{"arn": true, "revision": true}]),
+        );
         assert_eq!(
             plan_configuration(&plan, &created, &mut json!({})),
             BrokerConfiguration::Read(AclDefault::Deny)
         );
-        let existing = cluster_change("aws_msk_cluster.other", json!([{"arn": "arn:c/existing", "revision": 2}]), json!([{}]));
+        let existing = cluster_change(
+            "aws_msk_cluster.other",
+            json!([{"arn": "arn:c/existing", "revision": 2}]),
+            json!([{}]),
+        );
         assert_eq!(
             plan_configuration(&plan, &existing, &mut json!({})),
             BrokerConfiguration::Read(AclDefault::Allow(OpenBecause::PropertyTrue))
         );
-        let elsewhere = cluster_change("aws_msk_cluster.third", json!([{"arn": "arn:c/in-another-state", "revision": 2}]), json!([{}]));
-        assert_eq!(plan_configuration(&plan, &elsewhere, &mut json!({})), NOT_KNOWN);
-        let unreferenced = cluster_change("aws_msk_cluster.fourth", json!([{}]), json!([{"arn": true}]));
-        assert_eq!(plan_configuration(&plan, &unreferenced, &mut json!({})), NOT_KNOWN);
+        let elsewhere = cluster_change(
+            "aws_msk_cluster.third",
+            json!([{"arn": "arn:c/in-another-state", "revision": 2}]),
+            json!([{}]),
+        );
+        assert_eq!(
+            plan_configuration(&plan, &elsewhere, &mut json!({})),
+            NOT_KNOWN
+        );
+        let unreferenced = cluster_change(
+            "aws_msk_cluster.fourth",
+            json!([{}]),
+            json!([{"arn": true}]),
+        );
+        assert_eq!(
+            plan_configuration(&plan, &unreferenced, &mut json!({})),
+            NOT_KNOWN
+        );
         let none = json!({"address": "aws_msk_cluster.plain", "change": {"after": {"configuration_info": []}, "after_unknown": {}}});
-        assert_eq!(plan_configuration(&plan, &none, &mut json!({})), BrokerConfiguration::MskDefault);
+        assert_eq!(
+            plan_configuration(&plan, &none, &mut json!({})),
+            BrokerConfiguration::MskDefault
+        );
     }
 
     #[test]

@@ -225,7 +225,10 @@ impl Judged {
     /// NOT_APPLICABLE one, the notes of a COMPLIANT one.
     fn annotation_texts(&self, not_applicable_reasons: Vec<String>) -> Vec<String> {
         let texts = |found: &[(&'static Check, Finding)]| {
-            found.iter().map(|(_, finding)| finding.to_string()).collect()
+            found
+                .iter()
+                .map(|(_, finding)| finding.to_string())
+                .collect()
         };
         match self.compliance {
             ComplianceType::NonCompliant => texts(&self.findings),

@@ -63,11 +63,17 @@ impl fmt::Display for OpenBecause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OpenBecause::MskDefaultConfiguration => {
-                write!(f, "MSK's default configuration sets {ACL_DEFAULT_PROPERTY} true")
+                write!(
+                    f,
+                    "MSK's default configuration sets {ACL_DEFAULT_PROPERTY} true"
+                )
             }
             OpenBecause::PropertyTrue => write!(f, "{ACL_DEFAULT_PROPERTY} is true"),
             OpenBecause::PropertyNotSet => {
-                write!(f, "{ACL_DEFAULT_PROPERTY} is not set (MSK's default is true)")
+                write!(
+                    f,
+                    "{ACL_DEFAULT_PROPERTY} is not set (MSK's default is true)"
+                )
             }
             OpenBecause::PropertyNotABoolean(value) => {
                 write!(f, "{ACL_DEFAULT_PROPERTY} is {value:?}, not false")
@@ -290,8 +296,14 @@ mod tests {
 
     #[test]
     fn false_closes_and_true_or_absent_leaves_it_open() {
-        assert_eq!(reads("allow.everyone.if.no.acl.found=false\n"), AclDefault::Deny);
-        assert_eq!(reads("allow.everyone.if.no.acl.found=FALSE"), AclDefault::Deny);
+        assert_eq!(
+            reads("allow.everyone.if.no.acl.found=false\n"),
+            AclDefault::Deny
+        );
+        assert_eq!(
+            reads("allow.everyone.if.no.acl.found=FALSE"),
+            AclDefault::Deny
+        );
         assert_eq!(
             reads("allow.everyone.if.no.acl.found=true"),
             open(OpenBecause::PropertyTrue)

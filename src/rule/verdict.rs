@@ -85,9 +85,9 @@ mod tests {
     };
     use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
     use crate::rule::facts::Cluster;
-    use crate::rule::time::Timestamp;
     use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess, PublicAccess};
     use crate::rule::params::{RuleParams, SaslMechanism};
+    use crate::rule::time::Timestamp;
     use crate::rule::time::SECONDS_PER_DAY;
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
@@ -495,7 +495,9 @@ mod tests {
         assert_eq!(open.findings, vec![]);
         assert_eq!(
             open.notes,
-            vec![Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue)]
+            vec![Finding::AuthorizationOpenByDefault(
+                OpenBecause::PropertyTrue
+            )]
         );
         assert_eq!(open.annotation().as_deref(), Some(open_text));
 
@@ -523,7 +525,12 @@ mod tests {
         assert_eq!(closed.annotation(), None);
 
         // Not read, or MSK's default: open, never closed.
-        let unread = verdict_with(configured, &required, &CaHealthReport::new(), &ConfigurationReport::new());
+        let unread = verdict_with(
+            configured,
+            &required,
+            &CaHealthReport::new(),
+            &ConfigurationReport::new(),
+        );
         assert_eq!(unread.compliance, ComplianceType::NonCompliant);
         let default = ClusterFacts {
             configuration: BrokerConfiguration::MskDefault,
