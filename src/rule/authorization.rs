@@ -140,8 +140,7 @@ impl BrokerConfiguration {
 pub fn acl_default_of(server_properties: &[u8]) -> AclDefault {
     let value = java_properties(server_properties)
         .into_iter()
-        .filter(|(key, _)| key == ACL_DEFAULT_PROPERTY)
-        .next_back()
+        .rfind(|(key, _)| key == ACL_DEFAULT_PROPERTY)
         .map(|(_, value)| value);
     match value {
         None => AclDefault::Allow(OpenBecause::PropertyNotSet),
