@@ -273,6 +273,45 @@ def check_organization_order(text):
             fail(doc, f"{command[:60]}... runs from the security account without --call-as DELEGATED_ADMIN")
 
 
+# The role that judges clusters in each template, and the calls of the probe's own role (which
+# reads brokers, not settings).
+JUDGING_ROLES = {"template.yaml": "RuleFunctionRole", "deploy/member-role.yaml": "MemberRole",
+                 "deploy/audit-role.yaml": "AuditRole"}
+PROBE_CALLS = {"kafka:GetBootstrapBrokers"}
+
+
+def sdk_calls():
+    """`service:Operation` for every `self.<client>().await.<operation>()` of src/aws/sdk.rs."""
+    services = {"kafka": "kafka", "acmpca": "acm-pca"}
+    text = (ROOT / "src/aws/sdk.rs").read_text()
+    calls = set()
+    for client, operation in re.findall(r"self\s*\.(kafka|acmpca)\(\)\s*\.await\s*\.(\w+)\(\)", text):
+        calls.add(services[client] + ":" + "".join(part.capitalize() for part in operation.split("_")))
+    return calls
+
+
+def granted_actions(template, role):
+    actions = set()
+    for policy in template["Resources"][role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if isinstance(statement, dict) and "Fn::If" in statement:
+                statement = statement["Fn::If"][1]
+            action = statement.get("Action", [])
+            actions.update([action] if isinstance(action, str) else action)
+    return actions
+
+
+def check_read_actions(templates):
+    called = sdk_calls() - PROBE_CALLS
+    if "kafka:DescribeConfigurationRevision" not in called or "kafka:ListClustersV2" not in called:
+        fail("src/aws/sdk.rs", f"the calls read from it look wrong: {sorted(called)}")
+    for name, role in JUDGING_ROLES.items():
+        granted = {a for a in granted_actions(templates[name], role) if a.split(":")[0] in ("kafka", "acm-pca")}
+        if granted != called:
+            fail(name, f"{role} grants {sorted(granted)} of Kafka and ACM PCA; the rule calls {sorted(called)}")
+    print(f"judging roles: {', '.join(sorted(called))}")
+
+
 def max_length(template_name, parameters, name):
     parameter = parameters.get(name)
     if parameter is None:
@@ -530,6 +569,11 @@ def main():
 
     # 15: the organization procedure runs in an order real accounts accept.
     check_organization_order((ROOT / "docs/organization.md").read_text())
+
+    # 16: every Kafka and ACM PCA call the rule makes (src/aws/sdk.rs) is granted to each role that
+    # judges clusters, and nothing more of those services: a read missing in an account is a
+    # failed invocation there, an extra one a privilege nobody uses.
+    check_read_actions(templates)
 
     for failure in failures:
         print(f"FAIL {failure}")

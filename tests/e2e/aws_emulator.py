@@ -30,7 +30,8 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
 /_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
-/_e2e/latency (milliseconds added to every AWS call), /_e2e/stack (a CloudFormation stack with tags), /_e2e/bootstrap-brokers (a cluster's
+/_e2e/latency (milliseconds added to every AWS call), /_e2e/configurations (MSK configuration revisions
+and their server.properties, for DescribeConfigurationRevision), /_e2e/stack (a CloudFormation stack with tags), /_e2e/bootstrap-brokers (a cluster's
 GetBootstrapBrokers answer), /_e2e/alert-topic (an SNS topic with SQS subscribers and their filter
 policies); /_e2e/alert-messages (what a subscriber's queue received);
 GET /_e2e/calls, /_e2e/recorded-evaluations.
@@ -91,6 +92,20 @@ def patch_moto(stored_results):
 
     kafka_models.FakeKafkaCluster.__init__ = init
 
+    # Kafka DescribeClusterV2/ListClustersV2: a cluster on MSK's default configuration has no
+    # configurationArn (moto writes the placeholder "string", revision 1).
+    original_describe_v2 = kafka_models.KafkaBackend.describe_cluster_v2
+
+    def describe_cluster_v2(self, cluster_arn):
+        info = original_describe_v2(self, cluster_arn)
+        software = info.get("provisioned", {}).get("currentBrokerSoftwareInfo")
+        if software is not None and not self.clusters[cluster_arn].configuration_info:
+            software.pop("configurationArn", None)
+            software.pop("configurationRevision", None)
+        return info
+
+    kafka_models.KafkaBackend.describe_cluster_v2 = describe_cluster_v2
+
     # Kafka ListClustersV2: honour maxResults and nextToken (moto returns everything at once).
     def list_clusters_v2(self):
         everything = self.kafka_backend.list_clusters_v2(
@@ -136,6 +151,7 @@ class Emulator:
         self.missing_roles = set()  # role ARNs AssumeRole refuses, as AWS refuses a missing role
         self.latency = 0.0  # seconds added to every AWS call, as a network round trip would
         self.bootstrap_brokers = {}  # cluster ARN -> GetBootstrapBrokers answer (moto lacks it)
+        self.configurations = {}  # (configuration ARN, revision) -> server.properties text (moto lacks them)
         self.rule_name = "msk-mtls-enforced"  # whose results GetComplianceDetailsByResource answers with
 
     def compliance_by_resource(self, request):
@@ -200,6 +216,8 @@ class Emulator:
         if fault in ("throttle", "error500"):
             self.log(operation, 400 if fault == "throttle" else 500, fault)
             return aws_error(start_response, fault)
+        if operation == "DescribeConfigurationRevision":
+            return self.configuration_revision(start_response, path)
         if operation == "GetResourceConfigHistory":
             answer = self.config_history(json.loads(body or b"{}"))
             if answer is not None:
@@ -232,6 +250,22 @@ class Emulator:
         result = self.app(environ, recording_start_response)
         self.log(operation, status.get("code", 0), None)
         return result
+
+    def configuration_revision(self, start_response, path):
+        """Kafka DescribeConfigurationRevision (GET /v1/configurations/{arn}/revisions/{revision}):
+        serverProperties is the base64 of the server.properties text, as the service sends it."""
+        import base64
+        from urllib.parse import unquote
+        arn, _, revision = unquote(path[len("/v1/configurations/"):]).rpartition("/revisions/")
+        text = self.configurations.get((arn, revision))
+        if text is None:
+            self.log("DescribeConfigurationRevision", 404, None)
+            return json_response(start_response, "404 Not Found",
+                                 {"__type": "NotFoundException", "message": f"configuration {arn} revision {revision} not found"})
+        self.log("DescribeConfigurationRevision", 200, None)
+        return json_response(start_response, "200 OK", {
+            "arn": arn, "revision": int(revision), "creationTime": rfc3339_now(), "description": "",
+            "serverProperties": base64.b64encode(text.encode("latin-1")).decode()})
 
     def log(self, operation, status, fault):
         with self.lock:
@@ -375,6 +409,12 @@ class Emulator:
             with self.lock:
                 self.bootstrap_brokers[request["arn"]] = dict(request["brokers"])
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/configurations":
+            with self.lock:
+                for configuration in request["configurations"]:
+                    key = (configuration["arn"], str(configuration["revision"]))
+                    self.configurations[key] = configuration["serverProperties"]
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/latency":
             self.latency = float(request["ms"]) / 1000
             return json_response(start_response, "200 OK", {})
@@ -463,7 +503,7 @@ def create_clusters(clusters, account=ACCOUNT, region=REGION):
                                                                               "clientSubnets": ["subnet-1"]},
                 client_authentication=cluster.get("clientAuthentication"),
                 cluster_name=cluster["name"], encryption_info=cluster.get("encryptionInfo"),
-                tags=cluster.get("tags"))
+                configuration_info=cluster.get("configurationInfo"), tags=cluster.get("tags"))
         arns.append(arn)
     return arns
 
@@ -506,6 +546,8 @@ def operation_of(environ, path):
         return "ListClustersV2"
     if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/clusters/") and path.endswith("/bootstrap-brokers"):
         return "GetBootstrapBrokers"
+    if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/configurations/") and "/revisions/" in path:
+        return "DescribeConfigurationRevision"
     if environ.get("REQUEST_METHOD") == "POST" and path == "/listRegions":
         return "ListRegions"  # Account (REST-JSON)
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
