@@ -165,6 +165,7 @@ fn sweep(clusters: usize) {
         })
         .collect();
     let seeding = Instant::now();
+    seed_configurations(&emulator);
     for start in (0..clusters).step_by(1000) {
         let batch: Vec<Value> = (start..clusters.min(start + 1000))
             .map(|index| fleet_cluster(index, &cas))
@@ -226,6 +227,7 @@ fn audit(clusters: usize) {
     ];
     let emulator = Emulator::start();
     let seeding = Instant::now();
+    seed_configurations(&emulator);
     for (target, (account, region)) in TARGETS.iter().enumerate() {
         let cas: Vec<String> = (0..3)
             .map(|_| {
@@ -337,8 +339,23 @@ fn audit(clusters: usize) {
     }
 }
 
-/// The fleet's mix: 2 in 5 COMPLIANT, the rest NON_COMPLIANT for one reason or another, every 50th
-/// serverless.
+/// The configuration a fifth of the fleet runs, in three revisions: a sweep reads each once
+/// (DescribeConfigurationRevision), however many clusters run it.
+const FLEET_CONFIGURATION: &str =
+    "arn:aws:kafka:us-east-1:123456789012:configuration/fleet/5a7c1e2b-1";
+
+fn seed_configurations(emulator: &Emulator) {
+    let revisions: Vec<Value> = (1..=3)
+        .map(|revision| {
+            json!({"arn": FLEET_CONFIGURATION, "revision": revision,
+                   "serverProperties": "allow.everyone.if.no.acl.found=false\n"})
+        })
+        .collect();
+    emulator.control("/_e2e/configurations", json!({ "configurations": revisions }));
+}
+
+/// The fleet's mix: 2 in 5 COMPLIANT (half of them on a configuration of their own), the rest
+/// NON_COMPLIANT for one reason or another, every 50th serverless.
 fn fleet_cluster(index: usize, cas: &[String]) -> Value {
     let ca = &cas[index % cas.len()];
     let name = format!("fleet-{index}");
@@ -347,7 +364,9 @@ fn fleet_cluster(index: usize, cas: &[String]) -> Value {
     let tls_only = json!({"encryptionInTransit": {"clientBroker": "TLS", "inCluster": true}});
     match index % 5 {
         _ if index % 50 == 3 => json!({"name": name, "serverless": true}),
-        0 | 1 => json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only}),
+        0 => json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only,
+                    "configurationInfo": {"arn": FLEET_CONFIGURATION, "revision": index % 3 + 1}}),
+        1 => json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only}),
         2 => json!({"name": name, "clientAuthentication": mtls,
                     "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS_PLAINTEXT"}}}),
         _ => json!({"name": name, "encryptionInfo": tls_only}),

@@ -87,14 +87,18 @@ fn two_accounts_two_regions(emulator: &Emulator) {
         "eu-west-1",
         vec![mtls("payments", &disabled_ca)],
     );
+    // The member's clusters run a configuration that closes the ACL default: read with the role.
+    let closed = format!("arn:aws:kafka:us-east-1:{MEMBER}:configuration/tenants/7e1f-1");
+    emulator.control(
+        "/_e2e/configurations",
+        json!({"configurations": [{"arn": closed, "revision": 1,
+                                   "serverProperties": "allow.everyone.if.no.acl.found=false"}]}),
+    );
     for region in ["us-east-1", "eu-west-1"] {
         let member_ca = ca(emulator, MEMBER, region, 400, "ACTIVE");
-        clusters(
-            emulator,
-            MEMBER,
-            region,
-            vec![mtls(&format!("member-{region}"), &member_ca)],
-        );
+        let mut cluster = mtls(&format!("member-{region}"), &member_ca);
+        cluster["configurationInfo"] = json!({"arn": closed, "revision": 1});
+        clusters(emulator, MEMBER, region, vec![cluster]);
     }
     emulator.control(
         "/_e2e/missing-roles",
@@ -107,6 +111,7 @@ fn iam_action(operation: &str) -> String {
     let service = match operation {
         "ListClustersV2" => "kafka",
         "DescribeCertificateAuthority" => "acm-pca",
+        "DescribeConfigurationRevision" => "kafka",
         "ListRegions" => "account",
         other => panic!("the audit called {other} in a member account"),
     };
@@ -254,7 +259,12 @@ fn two_accounts_and_two_regions_give_every_verdict_and_the_missing_role_is_named
         json!(["MSK Serverless supports only SASL/IAM and cannot enforce mTLS"]),
         "the parameters given are the rule's: {events}"
     );
-    assert_eq!(row(&report, "orders")["annotation"], Value::Null);
+    assert_eq!(
+        row(&report, "orders")["annotation"],
+        "authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true",
+        "a note, not a failure"
+    );
+    assert_eq!(row(&report, "member-us-east-1")["annotation"], Value::Null);
 
     let stderr = stderr(&output);
     assert!(
@@ -275,6 +285,7 @@ fn two_accounts_and_two_regions_give_every_verdict_and_the_missing_role_is_named
         [
             "AssumeRole",
             "DescribeCertificateAuthority",
+            "DescribeConfigurationRevision",
             "GetCallerIdentity",
             "ListClustersV2"
         ]
@@ -327,7 +338,7 @@ fn the_table_and_csv_carry_the_same_verdicts_and_the_summary_counts_by_account_a
     let lines: Vec<&str> = text.split_terminator("\r\n").collect();
     assert_eq!(
         lines[0],
-        "account,region,resourceType,resourceId,complianceType,findings,annotation"
+        "account,region,resourceType,resourceId,complianceType,findings,annotation,notes,authorization"
     );
     assert_eq!(lines.len(), 7, "a header and six clusters: {text}");
     let open_door = lines
@@ -342,7 +353,7 @@ fn the_table_and_csv_carry_the_same_verdicts_and_the_summary_counts_by_account_a
     assert!(
         serverless.contains(",AWS::MSK::ServerlessCluster,")
             && serverless.ends_with(
-                ",NOT_APPLICABLE,,MSK Serverless supports only SASL/IAM and cannot enforce mTLS"
+                ",NOT_APPLICABLE,,MSK Serverless supports only SASL/IAM and cannot enforce mTLS,,"
             ),
         "the default for Serverless, with its reason and no finding: {serverless}"
     );
@@ -364,7 +375,7 @@ fn the_table_and_csv_carry_the_same_verdicts_and_the_summary_counts_by_account_a
     .collect();
     assert!(groups.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
     assert!(text.contains(
-        "SUMMARY: 6 clusters in 4 account-regions read; 3 enforce mTLS, 2 do not, 1 not applicable; 60.0% of the judged enforce mTLS\n"
+        "SUMMARY: 6 clusters in 4 account-regions read; 3 enforce mTLS, 2 do not, 1 not applicable; 60.0% of the judged enforce mTLS; 3 with authorization open by default (a topic without an ACL open to every client certificate)\n"
     ), "{text}");
     let line_of = |start: &str| {
         text.lines()
@@ -417,6 +428,7 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
         "/_e2e/missing-roles",
         json!({"arns": [format!("arn:aws:iam::{ROLE_MISSING}:role/{ROLE}")]}),
     );
+    // Every cluster runs a configuration of its account: the member's are read with the role.
     for (account, region) in [
         (OWN, "us-east-1"),
         (MEMBER, "us-east-1"),
@@ -424,12 +436,15 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
         (MEMBER, "ap-east-1"),
     ] {
         let ca = ca(&emulator, account, region, 400, "ACTIVE");
-        clusters(
-            &emulator,
-            account,
-            region,
-            vec![mtls(&format!("{account}-{region}"), &ca)],
+        let configuration = format!("arn:aws:kafka:{region}:{account}:configuration/tenants/7e1f-1");
+        emulator.control(
+            "/_e2e/configurations",
+            json!({"configurations": [{"arn": configuration, "revision": 1,
+                                       "serverProperties": "allow.everyone.if.no.acl.found=false"}]}),
         );
+        let mut cluster = mtls(&format!("{account}-{region}"), &ca);
+        cluster["configurationInfo"] = json!({"arn": configuration, "revision": 1});
+        clusters(&emulator, account, region, vec![cluster]);
     }
 
     let output = audit(
@@ -509,7 +524,7 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
         "{table}"
     );
     assert!(
-        table.contains("; 100.0% of the judged enforce mTLS; 1 could not be read"),
+        table.contains("; 100.0% of the judged enforce mTLS; 0 with authorization open by default (a topic without an ACL open to every client certificate); 1 could not be read"),
         "{table}"
     );
 
@@ -621,6 +636,86 @@ fn public_brokers_and_plaintext_replication_are_found_through_the_kafka_api() {
     );
     let report: Value = serde_json::from_str(&stdout(&allowed)).unwrap();
     assert_eq!(row(&report, "public")["complianceType"], "COMPLIANT");
+}
+
+/// The ACL default through the Kafka API: each configuration revision read once with
+/// DescribeConfigurationRevision (base64 `server.properties` on the wire), whatever the number of
+/// clusters running it; MSK's default configuration and a revision that cannot be read are open.
+/// A note and a column by default, a failure with `requireAclDefaultDeny`.
+#[test]
+fn the_acl_default_is_read_once_per_configuration_revision_through_the_kafka_api() {
+    let emulator = Emulator::start();
+    let ca = ca(&emulator, OWN, "us-east-1", 400, "ACTIVE");
+    let configuration = |name: &str| format!("arn:aws:kafka:us-east-1:{OWN}:configuration/{name}/0a1b2c3d-1");
+    emulator.control(
+        "/_e2e/configurations",
+        json!({"configurations": [
+            {"arn": configuration("tenants"), "revision": 3,
+             "serverProperties": "auto.create.topics.enable=false\n# closed: every client needs an ACL\nallow.everyone.if.no.acl.found = false\n"},
+            {"arn": configuration("tenants"), "revision": 2,
+             "serverProperties": "allow.everyone.if.no.acl.found=true\n"},
+        ]}),
+    );
+    let on = |name: &str, configuration_name: &str, revision: u32| {
+        let mut cluster = mtls(name, &ca);
+        cluster["configurationInfo"] = json!({"arn": configuration(configuration_name), "revision": revision});
+        cluster
+    };
+    clusters(
+        &emulator,
+        OWN,
+        "us-east-1",
+        vec![
+            on("orders", "tenants", 3),
+            on("payments", "tenants", 3),
+            on("legacy", "tenants", 2),
+            on("orphan", "deleted", 1),
+            mtls("default", &ca),
+        ],
+    );
+    let output = audit(&emulator, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "notes do not fail: {}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    for name in ["orders", "payments"] {
+        assert_eq!(row(&report, name)["authorizationOpenByDefault"], false, "{name}");
+        assert_eq!(row(&report, name)["notes"], json!([]), "{name}");
+    }
+    assert_eq!(
+        row(&report, "legacy")["notes"],
+        json!(["authorization open by default: allow.everyone.if.no.acl.found is true"])
+    );
+    assert_eq!(
+        row(&report, "orphan")["notes"],
+        json!(["authorization open by default: configuration deleted revision 1 could not be read (NotFoundException)"])
+    );
+    assert_eq!(
+        row(&report, "default")["notes"],
+        json!(["authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true"])
+    );
+    assert_eq!(row(&report, "default")["authorizationOpenByDefault"], true);
+    let reads = emulator.calls_to("DescribeConfigurationRevision");
+    assert_eq!(reads.len(), 3, "one read per revision, none for MSK's default: {reads:?}");
+
+    let table = audit(&emulator, &[]);
+    assert!(
+        stdout(&table).contains("; 3 with authorization open by default"),
+        "{}",
+        stdout(&table)
+    );
+    let required = audit(
+        &emulator,
+        &["--parameters", r#"{"requireAclDefaultDeny":"true"}"#, "--format", "json"],
+    );
+    assert_eq!(required.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&required)).unwrap();
+    for (name, compliance) in [
+        ("orders", "COMPLIANT"),
+        ("legacy", "NON_COMPLIANT"),
+        ("orphan", "NON_COMPLIANT"),
+        ("default", "NON_COMPLIANT"),
+    ] {
+        assert_eq!(row(&report, name)["complianceType"], compliance, "{name}");
+    }
 }
 
 #[test]

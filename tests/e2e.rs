@@ -396,6 +396,10 @@ fn logs_are_json_one_line_per_evaluation_and_never_carry_the_token_or_credential
 const CA_ARN: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/";
 
 /// A cluster for the emulator, in the Kafka API's spelling, with the verdict it must get.
+/// The configuration a fifth of the fleet runs, in two revisions.
+const FLEET_CONFIGURATION: &str =
+    "arn:aws:kafka:us-east-1:123456789012:configuration/fleet/5a7c1e2b-1";
+
 fn fleet_cluster(index: usize, cas: &[String]) -> (Value, &'static str) {
     let ca = &cas[index % cas.len()];
     let mtls = json!({"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
@@ -404,7 +408,12 @@ fn fleet_cluster(index: usize, cas: &[String]) -> (Value, &'static str) {
     let tls_only = json!({"encryptionInTransit": {"clientBroker": "TLS", "inCluster": true}});
     let name = format!("fleet-{index}");
     match index % 5 {
-        0 | 1 => (
+        0 => (
+            json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only,
+                   "configurationInfo": {"arn": FLEET_CONFIGURATION, "revision": index % 2 + 1}}),
+            "COMPLIANT",
+        ),
+        1 => (
             json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only}),
             "COMPLIANT",
         ),
@@ -445,6 +454,11 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
         .collect();
     let (clusters, verdicts): (Vec<Value>, Vec<&str>) =
         (0..1000).map(|i| fleet_cluster(i, &cas)).unzip();
+    s.emulator.control(
+        "/_e2e/configurations",
+        json!({"configurations": [1, 2].map(|revision| json!({"arn": FLEET_CONFIGURATION,
+            "revision": revision, "serverProperties": "allow.everyone.if.no.acl.found=false\n"}))}),
+    );
     let arns = s
         .emulator
         .control("/_e2e/clusters", json!({"clusters": clusters}))["arns"]
@@ -489,7 +503,8 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
             Some(1_682_601_977.741)
         );
     }
-    // The minimum: 10 list pages (100 a page), 10 PutEvaluations, 1 page of stored results, 3 CAs.
+    // The minimum: 10 list pages (100 a page), 10 PutEvaluations, 1 page of stored results, 3 CAs,
+    // 2 configuration revisions (200 clusters run them).
     let calls = s.emulator.calls();
     let count_calls =
         |operation: &str| calls.iter().filter(|c| c["operation"] == operation).count();
@@ -497,7 +512,8 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
     assert_eq!(count_calls("PutEvaluations"), 10);
     assert_eq!(count_calls("GetComplianceDetailsByConfigRule"), 1);
     assert_eq!(count_calls("DescribeCertificateAuthority"), 3);
-    assert_eq!(calls.len(), 24, "{calls:?}");
+    assert_eq!(count_calls("DescribeConfigurationRevision"), 2);
+    assert_eq!(calls.len(), 26, "{calls:?}");
 }
 
 #[test]

@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const NO_CA_CHECK: &str = r#"{"checkCertificateAuthorityStatus":"false"}"#;
+/// What a request without `ConfigurationInfo` (MSK's default configuration) is told beside SUCCESS.
+const MSK_DEFAULT_NOTE: &str =
+    "; note: authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true";
 
 fn hook_request(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,7 +61,7 @@ fn every_verdict_comes_back_in_the_hooks_shape_with_the_token_echoed() {
     let compliant = hook.answer(&hook_request("create-compliant.json"));
     assert_eq!(
         compliant,
-        json!({"hookStatus": "SUCCESS", "message": "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS",
+        json!({"hookStatus": "SUCCESS", "message": format!("OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS{MSK_DEFAULT_NOTE}"),
                "clientRequestToken": "4b90a7e4-b790-456b-a937-0cfdfa211dfe"})
     );
 
@@ -326,7 +329,8 @@ fn the_stacks_tags_count_as_the_clusters_and_its_own_win() {
     };
     let answer = in_stack(&tagged, json!({"owner": "payments-team"}));
     assert_eq!(
-        answer["message"], "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS",
+        answer["message"],
+        format!("OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS{MSK_DEFAULT_NOTE}"),
         "the stack gives the scope tag and cost-center: {answer}"
     );
     let answer = in_stack(
@@ -386,6 +390,38 @@ fn the_ca_is_checked_in_acm_pca_before_the_cluster_exists() {
         hook.emulator.calls_to("DescribeCertificateAuthority").len(),
         2
     );
+}
+
+/// The hook reads the configuration a request names with DescribeConfigurationRevision (the
+/// cluster does not exist yet, its configuration does): closed passes with no note, a revision it
+/// cannot read is open, a failure with `requireAclDefaultDeny`; CloudFormation's string revision
+/// reads as the number.
+#[test]
+fn the_hook_reads_the_configuration_a_request_names() {
+    let hook = hook_with(r#"{"checkCertificateAuthorityStatus":"false","requireAclDefaultDeny":"true"}"#);
+    let arn = "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/0a1b2c3d-1";
+    hook.emulator.control(
+        "/_e2e/configurations",
+        json!({"configurations": [{"arn": arn, "revision": 4,
+                                   "serverProperties": "allow.everyone.if.no.acl.found=false\n"}]}),
+    );
+    let mut request = hook_request("create-compliant.json");
+    properties(&mut request)["ConfigurationInfo"] = json!({"Arn": arn, "Revision": "4"});
+    let closed = hook.answer(&request);
+    assert_eq!(closed["hookStatus"], "SUCCESS", "{closed}");
+    assert_eq!(closed["message"], "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS");
+    properties(&mut request)["ConfigurationInfo"]["Revision"] = json!(5);
+    let unread = hook.answer(&request);
+    assert_eq!(unread["hookStatus"], "FAILED", "{unread}");
+    assert!(
+        unread["message"].as_str().unwrap().ends_with(
+            "authorization open by default: configuration tenants revision 5 could not be read (NotFoundException)"
+        ),
+        "{unread}"
+    );
+    let default = hook.answer(&hook_request("create-compliant.json"));
+    assert_eq!(default["hookStatus"], "FAILED", "MSK's default is open: {default}");
+    assert_eq!(hook.emulator.calls_to("DescribeConfigurationRevision").len(), 2);
 }
 
 #[test]

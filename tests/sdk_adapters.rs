@@ -1451,3 +1451,81 @@ async fn bootstrap_brokers_are_named_by_their_member_and_empty_ones_left_out() {
         ]
     );
 }
+
+async fn revision_for(
+    rule: aws_smithy_mocks::Rule,
+) -> Result<msk_mtls_rule::rule::authorization::ConfigurationRead, msk_mtls_rule::RuleError> {
+    use msk_mtls_rule::aws::ports::KafkaService;
+    use msk_mtls_rule::rule::authorization::ConfigurationRevision;
+    let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&rule], |config| {
+        config.retry_config(aws_config::retry::RetryConfig::disabled())
+    });
+    AwsAccount::with_clients(None, None, Some(kafka))
+        .configuration_revision(&ConfigurationRevision {
+            arn: CONFIGURATION.into(),
+            revision: 7,
+        })
+        .await
+}
+
+/// DescribeConfigurationRevision: the revision asked for, its `server.properties` bytes as sent
+/// (the SDK decodes the base64); not found, forbidden or denied is a value that reads open; any
+/// other error fails the call.
+#[tokio::test]
+async fn a_configuration_revision_is_read_and_one_that_cannot_be_is_a_value() {
+    use aws_sdk_kafka::operation::describe_configuration_revision::{
+        DescribeConfigurationRevisionError, DescribeConfigurationRevisionOutput,
+    };
+    use aws_sdk_kafka::primitives::Blob;
+    use msk_mtls_rule::rule::authorization::ConfigurationRead;
+
+    let read = mock!(aws_sdk_kafka::Client::describe_configuration_revision)
+        .match_requests(|request| {
+            request.arn() == Some(CONFIGURATION) && request.revision() == Some(7)
+        })
+        .then_output(|| {
+            DescribeConfigurationRevisionOutput::builder()
+                .arn(CONFIGURATION)
+                .revision(7)
+                .server_properties(Blob::new(b"allow.everyone.if.no.acl.found=false\n".to_vec()))
+                .build()
+        });
+    assert_eq!(
+        revision_for(read).await.unwrap(),
+        ConfigurationRead::Properties(b"allow.everyone.if.no.acl.found=false\n".to_vec())
+    );
+    let empty = mock!(aws_sdk_kafka::Client::describe_configuration_revision)
+        .then_output(|| DescribeConfigurationRevisionOutput::builder().build());
+    assert_eq!(
+        revision_for(empty).await.unwrap(),
+        ConfigurationRead::Unreadable("no serverProperties in the answer".into())
+    );
+    for code in [
+        "NotFoundException",
+        "ForbiddenException",
+        "UnauthorizedException",
+        "AccessDeniedException",
+    ] {
+        let refused = mock!(aws_sdk_kafka::Client::describe_configuration_revision).then_error(
+            move || {
+                DescribeConfigurationRevisionError::generic(ErrorMetadata::builder().code(code).build())
+            },
+        );
+        assert_eq!(
+            revision_for(refused).await.unwrap(),
+            ConfigurationRead::Unreadable(code.into()),
+            "{code}"
+        );
+    }
+    let throttled = mock!(aws_sdk_kafka::Client::describe_configuration_revision).then_error(|| {
+        DescribeConfigurationRevisionError::generic(
+            ErrorMetadata::builder().code("TooManyRequestsException").build(),
+        )
+    });
+    let error = revision_for(throttled).await.unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    assert!(
+        error.to_string().contains("DescribeConfigurationRevision"),
+        "{error}"
+    );
+}
