@@ -351,7 +351,10 @@ fn seed_configurations(emulator: &Emulator) {
                    "serverProperties": "allow.everyone.if.no.acl.found=false\n"})
         })
         .collect();
-    emulator.control("/_e2e/configurations", json!({ "configurations": revisions }));
+    emulator.control(
+        "/_e2e/configurations",
+        json!({ "configurations": revisions }),
+    );
 }
 
 /// The fleet's mix: 2 in 5 COMPLIANT (half of them on a configuration of their own), the rest

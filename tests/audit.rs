@@ -436,7 +436,8 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
         (MEMBER, "ap-east-1"),
     ] {
         let ca = ca(&emulator, account, region, 400, "ACTIVE");
-        let configuration = format!("arn:aws:kafka:{region}:{account}:configuration/tenants/7e1f-1");
+        let configuration =
+            format!("arn:aws:kafka:{region}:{account}:configuration/tenants/7e1f-1");
         emulator.control(
             "/_e2e/configurations",
             json!({"configurations": [{"arn": configuration, "revision": 1,
@@ -646,7 +647,8 @@ fn public_brokers_and_plaintext_replication_are_found_through_the_kafka_api() {
 fn the_acl_default_is_read_once_per_configuration_revision_through_the_kafka_api() {
     let emulator = Emulator::start();
     let ca = ca(&emulator, OWN, "us-east-1", 400, "ACTIVE");
-    let configuration = |name: &str| format!("arn:aws:kafka:us-east-1:{OWN}:configuration/{name}/0a1b2c3d-1");
+    let configuration =
+        |name: &str| format!("arn:aws:kafka:us-east-1:{OWN}:configuration/{name}/0a1b2c3d-1");
     emulator.control(
         "/_e2e/configurations",
         json!({"configurations": [
@@ -658,7 +660,8 @@ fn the_acl_default_is_read_once_per_configuration_revision_through_the_kafka_api
     );
     let on = |name: &str, configuration_name: &str, revision: u32| {
         let mut cluster = mtls(name, &ca);
-        cluster["configurationInfo"] = json!({"arn": configuration(configuration_name), "revision": revision});
+        cluster["configurationInfo"] =
+            json!({"arn": configuration(configuration_name), "revision": revision});
         cluster
     };
     clusters(
@@ -674,10 +677,19 @@ fn the_acl_default_is_read_once_per_configuration_revision_through_the_kafka_api
         ],
     );
     let output = audit(&emulator, &["--format", "json"]);
-    assert_eq!(output.status.code(), Some(0), "notes do not fail: {}", stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "notes do not fail: {}",
+        stderr(&output)
+    );
     let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
     for name in ["orders", "payments"] {
-        assert_eq!(row(&report, name)["authorizationOpenByDefault"], false, "{name}");
+        assert_eq!(
+            row(&report, name)["authorizationOpenByDefault"],
+            false,
+            "{name}"
+        );
         assert_eq!(row(&report, name)["notes"], json!([]), "{name}");
     }
     assert_eq!(
@@ -694,7 +706,11 @@ fn the_acl_default_is_read_once_per_configuration_revision_through_the_kafka_api
     );
     assert_eq!(row(&report, "default")["authorizationOpenByDefault"], true);
     let reads = emulator.calls_to("DescribeConfigurationRevision");
-    assert_eq!(reads.len(), 3, "one read per revision, none for MSK's default: {reads:?}");
+    assert_eq!(
+        reads.len(),
+        3,
+        "one read per revision, none for MSK's default: {reads:?}"
+    );
 
     let table = audit(&emulator, &[]);
     assert!(
@@ -704,7 +720,12 @@ fn the_acl_default_is_read_once_per_configuration_revision_through_the_kafka_api
     );
     let required = audit(
         &emulator,
-        &["--parameters", r#"{"requireAclDefaultDeny":"true"}"#, "--format", "json"],
+        &[
+            "--parameters",
+            r#"{"requireAclDefaultDeny":"true"}"#,
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(required.status.code(), Some(1));
     let report: Value = serde_json::from_str(&stdout(&required)).unwrap();

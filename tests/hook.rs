@@ -398,7 +398,8 @@ fn the_ca_is_checked_in_acm_pca_before_the_cluster_exists() {
 /// reads as the number.
 #[test]
 fn the_hook_reads_the_configuration_a_request_names() {
-    let hook = hook_with(r#"{"checkCertificateAuthorityStatus":"false","requireAclDefaultDeny":"true"}"#);
+    let hook =
+        hook_with(r#"{"checkCertificateAuthorityStatus":"false","requireAclDefaultDeny":"true"}"#);
     let arn = "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/0a1b2c3d-1";
     hook.emulator.control(
         "/_e2e/configurations",
@@ -409,7 +410,10 @@ fn the_hook_reads_the_configuration_a_request_names() {
     properties(&mut request)["ConfigurationInfo"] = json!({"Arn": arn, "Revision": "4"});
     let closed = hook.answer(&request);
     assert_eq!(closed["hookStatus"], "SUCCESS", "{closed}");
-    assert_eq!(closed["message"], "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS");
+    assert_eq!(
+        closed["message"],
+        "OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS"
+    );
     properties(&mut request)["ConfigurationInfo"]["Revision"] = json!(5);
     let unread = hook.answer(&request);
     assert_eq!(unread["hookStatus"], "FAILED", "{unread}");
@@ -420,8 +424,16 @@ fn the_hook_reads_the_configuration_a_request_names() {
         "{unread}"
     );
     let default = hook.answer(&hook_request("create-compliant.json"));
-    assert_eq!(default["hookStatus"], "FAILED", "MSK's default is open: {default}");
-    assert_eq!(hook.emulator.calls_to("DescribeConfigurationRevision").len(), 2);
+    assert_eq!(
+        default["hookStatus"], "FAILED",
+        "MSK's default is open: {default}"
+    );
+    assert_eq!(
+        hook.emulator
+            .calls_to("DescribeConfigurationRevision")
+            .len(),
+        2
+    );
 }
 
 #[test]

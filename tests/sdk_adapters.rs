@@ -1487,7 +1487,9 @@ async fn a_configuration_revision_is_read_and_one_that_cannot_be_is_a_value() {
             DescribeConfigurationRevisionOutput::builder()
                 .arn(CONFIGURATION)
                 .revision(7)
-                .server_properties(Blob::new(b"allow.everyone.if.no.acl.found=false\n".to_vec()))
+                .server_properties(Blob::new(
+                    b"allow.everyone.if.no.acl.found=false\n".to_vec(),
+                ))
                 .build()
         });
     assert_eq!(
@@ -1506,22 +1508,26 @@ async fn a_configuration_revision_is_read_and_one_that_cannot_be_is_a_value() {
         "UnauthorizedException",
         "AccessDeniedException",
     ] {
-        let refused = mock!(aws_sdk_kafka::Client::describe_configuration_revision).then_error(
-            move || {
-                DescribeConfigurationRevisionError::generic(ErrorMetadata::builder().code(code).build())
-            },
-        );
+        let refused =
+            mock!(aws_sdk_kafka::Client::describe_configuration_revision).then_error(move || {
+                DescribeConfigurationRevisionError::generic(
+                    ErrorMetadata::builder().code(code).build(),
+                )
+            });
         assert_eq!(
             revision_for(refused).await.unwrap(),
             ConfigurationRead::Unreadable(code.into()),
             "{code}"
         );
     }
-    let throttled = mock!(aws_sdk_kafka::Client::describe_configuration_revision).then_error(|| {
-        DescribeConfigurationRevisionError::generic(
-            ErrorMetadata::builder().code("TooManyRequestsException").build(),
-        )
-    });
+    let throttled =
+        mock!(aws_sdk_kafka::Client::describe_configuration_revision).then_error(|| {
+            DescribeConfigurationRevisionError::generic(
+                ErrorMetadata::builder()
+                    .code("TooManyRequestsException")
+                    .build(),
+            )
+        });
     let error = revision_for(throttled).await.unwrap_err();
     assert_eq!(error.error_type(), "AwsApi");
     assert!(

@@ -268,10 +268,7 @@ fn answer(
             let notes: Vec<String> = notes.iter().map(|note| format!("; note: {note}")).collect();
             HookResponse::success(
                 token,
-                warned(format!(
-                    "{subject_name} enforces mutual TLS{}",
-                    notes.concat()
-                )),
+                warned(format!("{subject_name} enforces mutual TLS")) + &notes.concat(),
             )
         }
         ComplianceType::NotApplicable => HookResponse::success(
