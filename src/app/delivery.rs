@@ -43,6 +43,10 @@ pub struct InvocationSummary {
     /// metrics even when 0, for the CA alarm; in the answer only when some are).
     #[serde(skip_serializing_if = "none_or_zero")]
     pub ca_unhealthy: Option<usize>,
+    /// Clusters judged whose authorization is open by default (failed or noted): a metric for
+    /// the dashboard, left out of the answer, whose counts are the verdicts'.
+    #[serde(skip)]
+    pub acl_open_by_default: usize,
     /// Alerts published.
     #[serde(skip_serializing_if = "is_zero")]
     pub alerts: usize,
@@ -145,6 +149,13 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
             "evaluated"
         );
         self.summary.count(&evaluation);
+        if findings
+            .iter()
+            .chain(&notes)
+            .any(|finding| matches!(finding, Finding::AuthorizationOpenByDefault(_)))
+        {
+            self.summary.acl_open_by_default += 1;
+        }
         if let Some(alert) = alert {
             tracing::info!(
                 resource_id = %evaluation.resource_id,
@@ -294,6 +305,7 @@ mod tests {
     use crate::alerts::{follow_up, Context};
     use crate::aws::ports::{Held, Page};
     use crate::edge::item::ConfigurationItem;
+    use crate::rule::authorization::OpenBecause;
     use crate::rule::evaluation::{ResourceKey, ResourceType};
     use crate::rule::held::HeldResult;
     use crate::rule::time::Timestamp;
@@ -418,6 +430,10 @@ mod tests {
 
     /// The `index`th cluster turning COMPLIANT an hour after it turned NON_COMPLIANT.
     fn resolved(index: usize) -> Followed {
+        resolved_with(index, Vec::new())
+    }
+
+    fn resolved_with(index: usize, notes: Vec<Finding>) -> Followed {
         let held = HeldResult {
             compliance: ComplianceType::NonCompliant,
             annotation: Some(
@@ -431,13 +447,30 @@ mod tests {
             annotation: None,
             ordering_timestamp: Timestamp::from_secs(3_600),
         };
-        follow_up(
-            Some(&held),
-            Judgement::not_applicable(evaluation),
-            None,
-            &[],
-            &CONTEXT,
-        )
+        let judgement = Judgement {
+            evaluation,
+            findings: Vec::new(),
+            notes,
+        };
+        follow_up(Some(&held), judgement, None, &[], &CONTEXT)
+    }
+
+    /// The dashboard's count of clusters open by default takes noted and failing ones alike.
+    #[tokio::test]
+    async fn clusters_whose_authorization_is_open_by_default_are_counted_noted_or_failed() {
+        let recorded = Recorded::default();
+        let token = ResultToken::new("token");
+        let mut delivery: Delivery<Recorded, Recorded> =
+            Delivery::new(&recorded, &token, Mode::Collect, None);
+        let open = || Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue);
+        delivery.push(resolved_with(0, vec![open()])).await.unwrap();
+        delivery.push(resolved(1)).await.unwrap();
+        let mut failed = resolved(2);
+        failed.findings = vec![Finding::UnauthenticatedAccess, open()];
+        delivery.push(failed).await.unwrap();
+        let (summary, collected) = delivery.finish().await.unwrap();
+        assert_eq!(summary.acl_open_by_default, 2);
+        assert_eq!(collected[0].notes, vec![open()]);
     }
 
     async fn deliver(
@@ -505,6 +538,7 @@ mod tests {
                 not_applicable: 1,
                 ca_days_to_expiry: Some(-2),
                 ca_unhealthy: Some(2),
+                acl_open_by_default: 4,
                 alerts: 1,
                 time_to_remediate_secs: vec![7_200],
             })

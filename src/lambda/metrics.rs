@@ -100,6 +100,11 @@ fn counts(trigger: Trigger, summary: &InvocationSummary) -> (Vec<Metric>, Option
         ("Compliant", "Count", summary.compliant.into()),
         ("NonCompliant", "Count", summary.non_compliant.into()),
         ("NotApplicable", "Count", summary.not_applicable.into()),
+        (
+            "AclOpenByDefault",
+            "Count",
+            summary.acl_open_by_default.into(),
+        ),
     ];
     let judged = summary.compliant + summary.non_compliant;
     let percent = (trigger == Trigger::Scheduled && judged > 0)
@@ -236,7 +241,10 @@ mod tests {
             "rule",
             None,
             Trigger::Scheduled,
-            &summary(3, 1, Some(12)),
+            &InvocationSummary {
+                acl_open_by_default: 2,
+                ..summary(3, 1, Some(12))
+            },
             Timestamp::from_millis(1_700),
             LogLevel::Info,
         );
@@ -260,6 +268,7 @@ mod tests {
                 "Compliant",
                 "NonCompliant",
                 "NotApplicable",
+                "AclOpenByDefault",
                 "MtlsCompliancePercent",
                 "CaDaysToExpiry"
             ]
@@ -268,6 +277,7 @@ mod tests {
             assert!(line[name].is_number(), "{name} has no value");
         }
         assert_eq!(line["ClustersEvaluated"], 5);
+        assert_eq!(line["AclOpenByDefault"], 2);
         assert_eq!(line["MtlsCompliancePercent"], 75.0);
         assert_eq!(line["CaDaysToExpiry"], 12);
     }
