@@ -789,4 +789,50 @@ mod tests {
         }
         assert_eq!(ClientBroker::parse("tls"), None);
     }
+
+    /// `ConfigurationInfo` in either spelling names the revision the brokers run; absent is MSK's
+    /// default configuration; a revision a hook passes as a string reads as its number; anything
+    /// else (no ARN, no revision, revision 0, a number as ARN) is refused, never read as default.
+    #[test]
+    fn the_configuration_info_names_a_revision_and_anything_else_is_refused() {
+        use crate::rule::authorization::{BrokerConfiguration, ConfigurationRevision};
+        const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/abc-1";
+        let revision = |revision| {
+            BrokerConfiguration::Revision(ConfigurationRevision {
+                arn: ARN.into(),
+                revision,
+            })
+        };
+        let with = |info: Value| {
+            let mut item = pascal();
+            item["ConfigurationInfo"] = info;
+            item
+        };
+        assert_eq!(facts(pascal()).configuration, BrokerConfiguration::MskDefault);
+        assert_eq!(
+            facts(with(json!({"Arn": ARN, "Revision": 3}))).configuration,
+            revision(3)
+        );
+        assert_eq!(
+            facts(with(json!({"arn": ARN, "revision": "4"}))).configuration,
+            revision(4)
+        );
+        assert_eq!(facts(with(Value::Null)).configuration, BrokerConfiguration::MskDefault);
+        for (info, words) in [
+            (json!({"Revision": 1}), "ConfigurationInfo.Arn is missing"),
+            (json!({"Arn": ARN}), "ConfigurationInfo.Revision is missing"),
+            (json!({"Arn": ARN, "Revision": 0}), "must be a revision number"),
+            (json!({"Arn": ARN, "Revision": "latest"}), "must be a revision number"),
+            (json!({"Arn": ARN, "Revision": true}), "must be a revision number"),
+            (json!({"Arn": "  ", "Revision": 1}), "must be a configuration ARN"),
+            (json!({"Arn": 7, "Revision": 1}), "must be a configuration ARN"),
+            (json!("arn"), "must be an object"),
+        ] {
+            let text = with(info.clone()).to_string();
+            let error = refused(&text);
+            assert!(error.contains(words), "{info}: {error}");
+        }
+        let provisioned = json!({"Provisioned": pascal(), "ConfigurationInfo": {"Arn": ARN, "Revision": 1}});
+        assert!(refused(&provisioned.to_string()).contains("one item holds one shape"));
+    }
 }
