@@ -199,7 +199,8 @@ fn sweep(clusters: usize) {
         }
         let emulator_time = emulator_time(calls);
         let pages = clusters.div_ceil(100);
-        let minimum = pages + pages + held.div_ceil(100).max(1) + cas.len();
+        let minimum =
+            pages + pages + held.div_ceil(100).max(1) + cas.len() + revisions_among(0..clusters);
         println!(
             "{round}: wall {}, of which the emulator {}; the function's CPU {}; {} calls (minimum {minimum}) {:?}; peak RSS {} KiB",
             ms(wall),
@@ -323,9 +324,16 @@ fn audit(clusters: usize) {
                 .entry(call["operation"].as_str().unwrap().to_owned())
                 .or_default() += 1;
         }
-        // who the caller is, one role, every page of every account-region, each CA once per target
-        let minimum =
-            1 + 1 + TARGETS.len() * (clusters / TARGETS.len()).div_ceil(100) + TARGETS.len() * 3;
+        // who the caller is, one role, every page of every account-region, each CA and each
+        // configuration revision once per target
+        let revisions: usize = (0..TARGETS.len())
+            .map(|target| revisions_among((target..clusters).step_by(TARGETS.len())))
+            .sum();
+        let minimum = 1
+            + 1
+            + TARGETS.len() * (clusters / TARGETS.len()).div_ceil(100)
+            + TARGETS.len() * 3
+            + revisions;
         assert_eq!(calls.len(), minimum, "{by_operation:?}");
         let wall = Duration::from_secs_f64(figures[1].parse().unwrap());
         println!(
@@ -343,6 +351,15 @@ fn audit(clusters: usize) {
 /// (DescribeConfigurationRevision), however many clusters run it.
 const FLEET_CONFIGURATION: &str =
     "arn:aws:kafka:us-east-1:123456789012:configuration/fleet/5a7c1e2b-1";
+
+/// How many configuration revisions the fleet's clusters at `indices` run: each is read once.
+fn revisions_among(indices: impl Iterator<Item = usize>) -> usize {
+    indices
+        .filter(|index| index % 5 == 0)
+        .map(|index| index % 3)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
 
 fn seed_configurations(emulator: &Emulator) {
     let revisions: Vec<Value> = (1..=3)

@@ -808,7 +808,10 @@ mod tests {
             item["ConfigurationInfo"] = info;
             item
         };
-        assert_eq!(facts(pascal()).configuration, BrokerConfiguration::MskDefault);
+        assert_eq!(
+            facts(pascal()).configuration,
+            BrokerConfiguration::MskDefault
+        );
         assert_eq!(
             facts(with(json!({"Arn": ARN, "Revision": 3}))).configuration,
             revision(3)
@@ -817,22 +820,41 @@ mod tests {
             facts(with(json!({"arn": ARN, "revision": "4"}))).configuration,
             revision(4)
         );
-        assert_eq!(facts(with(Value::Null)).configuration, BrokerConfiguration::MskDefault);
+        assert_eq!(
+            facts(with(Value::Null)).configuration,
+            BrokerConfiguration::MskDefault
+        );
         for (info, words) in [
             (json!({"Revision": 1}), "ConfigurationInfo.Arn is missing"),
             (json!({"Arn": ARN}), "ConfigurationInfo.Revision is missing"),
-            (json!({"Arn": ARN, "Revision": 0}), "must be a revision number"),
-            (json!({"Arn": ARN, "Revision": "latest"}), "must be a revision number"),
-            (json!({"Arn": ARN, "Revision": true}), "must be a revision number"),
-            (json!({"Arn": "  ", "Revision": 1}), "must be a configuration ARN"),
-            (json!({"Arn": 7, "Revision": 1}), "must be a configuration ARN"),
+            (
+                json!({"Arn": ARN, "Revision": 0}),
+                "must be a revision number",
+            ),
+            (
+                json!({"Arn": ARN, "Revision": "latest"}),
+                "must be a revision number",
+            ),
+            (
+                json!({"Arn": ARN, "Revision": true}),
+                "must be a revision number",
+            ),
+            (
+                json!({"Arn": "  ", "Revision": 1}),
+                "must be a configuration ARN",
+            ),
+            (
+                json!({"Arn": 7, "Revision": 1}),
+                "must be a configuration ARN",
+            ),
             (json!("arn"), "must be an object"),
         ] {
             let text = with(info.clone()).to_string();
             let error = refused(&text);
             assert!(error.contains(words), "{info}: {error}");
         }
-        let provisioned = json!({"Provisioned": pascal(), "ConfigurationInfo": {"Arn": ARN, "Revision": 1}});
+        let provisioned =
+            json!({"Provisioned": pascal(), "ConfigurationInfo": {"Arn": ARN, "Revision": 1}});
         assert!(refused(&provisioned.to_string()).contains("one item holds one shape"));
     }
 }
