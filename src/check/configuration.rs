@@ -48,7 +48,7 @@ pub fn plan_configuration(
     change: &Value,
     properties: &mut Value,
 ) -> BrokerConfiguration {
-    let taken = take_info(properties, "ConfigurationInfo");
+    take_info(properties, "ConfigurationInfo");
     let after = change.pointer("/change/after").unwrap_or(&Value::Null);
     let unknown = change
         .pointer("/change/after_unknown")
@@ -58,10 +58,10 @@ pub fn plan_configuration(
         Some(Value::Object(info)) => Some(Value::Object(info.clone())),
         _ => None,
     };
-    let info_unknown = unknown
-        .get("configuration_info")
-        .is_some_and(|marks| marks != &Value::Bool(false) && marks != &Value::Array(Vec::new()));
-    if info.is_none() && taken.is_none() && !info_unknown {
+    // The whole block unknown (`after_unknown` marks it `true`, `after` leaves it out): some
+    // configuration is set, which one only the references tell.
+    let whole_block_unknown = unknown.get("configuration_info") == Some(&Value::Bool(true));
+    if info.is_none() && !whole_block_unknown {
         return BrokerConfiguration::MskDefault;
     }
     let address = change
@@ -309,11 +309,34 @@ mod tests {
             plan_configuration(&plan, &unreferenced, &mut json!({})),
             NOT_KNOWN
         );
-        let none = json!({"address": "aws_msk_cluster.plain", "change": {"after": {"configuration_info": []}, "after_unknown": {}}});
+        let none = json!({"address": "aws_msk_cluster.plain", "change": {"after": {"configuration_info": []}, "after_unknown": {"configuration_info": []}}});
         assert_eq!(
             plan_configuration(&plan, &none, &mut json!({})),
             BrokerConfiguration::MskDefault
         );
+        // The whole block unknown: read through the references, never as MSK's default.
+        let whole = |address: &str| json!({"address": address, "change": {"after": {}, "after_unknown": {"configuration_info": true}}});
+        assert_eq!(
+            plan_configuration(
+                &plan,
+                &whole("module.kafka.aws_msk_cluster.main"),
+                &mut json!({})
+            ),
+            BrokerConfiguration::Read(AclDefault::Deny)
+        );
+        assert_eq!(
+            plan_configuration(&plan, &whole("aws_msk_cluster.fifth"), &mut json!({})),
+            NOT_KNOWN
+        );
+        // awscc: the block is an object, and its CloudFormation-shaped copy leaves the properties.
+        let awscc = json!({"address": "awscc_msk_cluster.cc", "type": "awscc_msk_cluster", "change": {
+            "after": {"configuration_info": {"arn": "arn:c/existing", "revision": 2}}, "after_unknown": {}}});
+        let mut properties = json!({"ConfigurationInfo": {"Arn": "arn:c/existing", "Revision": 2}, "ClusterName": "cc"});
+        assert_eq!(
+            plan_configuration(&plan, &awscc, &mut properties),
+            BrokerConfiguration::Read(AclDefault::Allow(OpenBecause::PropertyTrue))
+        );
+        assert_eq!(properties, json!({"ClusterName": "cc"}));
     }
 
     #[test]
