@@ -266,6 +266,11 @@ mod tests {
             "resource_changes": [
                 configuration_change("module.kafka.aws_msk_configuration.tenants", json!({"server_properties": CLOSED})),
                 configuration_change("aws_msk_configuration.existing", json!({"arn": "arn:c/existing", "server_properties": "allow.everyone.if.no.acl.found=true"})),
+                // Not a configuration, whatever its attributes: never read as one.
+                json!({"address": "aws_ssm_parameter.copy", "type": "aws_ssm_parameter", "change": {"actions": ["create"],
+                       "after": {"arn": "arn:c/existing", "server_properties": CLOSED}}}),
+                json!({"address": "module.kafka.aws_ssm_parameter.tenants", "type": "aws_ssm_parameter", "change": {"actions": ["create"],
+                       "after": {"server_properties": "allow.everyone.if.no.acl.found=true"}}}),
             ],
             "configuration": {"root_module": {"module_calls": {"kafka": {"module": {"resources": [
                 {"address": "aws_msk_cluster.main", "expressions": {"configuration_info": [
