@@ -152,7 +152,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
         if findings
             .iter()
             .chain(&notes)
-            .any(|finding| matches!(finding, Finding::AuthorizationOpenByDefault(_)))
+            .any(Finding::opens_authorization_by_default)
         {
             self.summary.acl_open_by_default += 1;
         }

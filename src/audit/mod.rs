@@ -432,7 +432,7 @@ fn cluster_result(account: &str, region: &str, judgement: Judgement) -> ClusterR
     let open = findings
         .iter()
         .chain(&notes)
-        .any(|finding| matches!(finding, Finding::AuthorizationOpenByDefault(_)));
+        .any(Finding::opens_authorization_by_default);
     ClusterResult {
         account: account.to_owned(),
         region: region.to_owned(),
@@ -443,5 +443,95 @@ fn cluster_result(account: &str, region: &str, judgement: Judgement) -> ClusterR
         notes: notes.iter().map(ToString::to_string).collect(),
         authorization_open_by_default: judged.then_some(open),
         annotation: evaluation.annotation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::authorization::OpenBecause;
+    use crate::rule::evaluation::Evaluation;
+
+    fn judgement(
+        resource_type: ResourceType,
+        compliance: ComplianceType,
+        findings: Vec<Finding>,
+        notes: Vec<Finding>,
+    ) -> Judgement {
+        Judgement {
+            evaluation: Evaluation {
+                resource_type,
+                resource_id: "arn:aws:kafka:us-east-1:123456789012:cluster/orders/u-1".into(),
+                compliance,
+                annotation: None,
+                ordering_timestamp: Timestamp::from_secs(0),
+            },
+            findings,
+            notes,
+        }
+    }
+
+    /// The ACL default is known for a provisioned cluster the checks judged, noted or failed;
+    /// not for one they did not judge (NOT_APPLICABLE, serverless).
+    #[test]
+    fn the_acl_default_is_shown_for_the_clusters_the_checks_judged() {
+        let open = || Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue);
+        let cluster = ResourceType::MskCluster;
+        let cases = [
+            (
+                judgement(
+                    cluster.clone(),
+                    ComplianceType::Compliant,
+                    vec![],
+                    vec![open()],
+                ),
+                Some(true),
+            ),
+            (
+                judgement(
+                    cluster.clone(),
+                    ComplianceType::NonCompliant,
+                    vec![open()],
+                    vec![],
+                ),
+                Some(true),
+            ),
+            (
+                judgement(cluster.clone(), ComplianceType::Compliant, vec![], vec![]),
+                Some(false),
+            ),
+            (
+                judgement(
+                    cluster.clone(),
+                    ComplianceType::NonCompliant,
+                    vec![Finding::UnauthenticatedAccess],
+                    vec![],
+                ),
+                Some(false),
+            ),
+            (
+                judgement(cluster, ComplianceType::NotApplicable, vec![], vec![]),
+                None,
+            ),
+            (
+                judgement(
+                    ResourceType::MskServerlessCluster,
+                    ComplianceType::NonCompliant,
+                    vec![Finding::ServerlessCannotEnforceMtls],
+                    vec![],
+                ),
+                None,
+            ),
+        ];
+        for (judgement, expected) in cases {
+            let notes = judgement.notes.len();
+            let result = cluster_result("123456789012", "us-east-1", judgement);
+            assert_eq!(result.authorization_open_by_default, expected, "{result:?}");
+            assert_eq!(result.notes.len(), notes);
+            assert_eq!(
+                (result.account.as_str(), result.region.as_str()),
+                ("123456789012", "us-east-1")
+            );
+        }
     }
 }

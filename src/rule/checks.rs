@@ -92,6 +92,12 @@ impl Finding {
         }
     }
 
+    /// Whether it says topics without an ACL are open to every client certificate (for the counts
+    /// of `audit` and the dashboard, noted or failed alike).
+    pub fn opens_authorization_by_default(&self) -> bool {
+        matches!(self, Finding::AuthorizationOpenByDefault(_))
+    }
+
     /// The check this finding comes from.
     pub fn check(&self) -> &'static Check {
         CHECKS
