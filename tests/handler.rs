@@ -63,6 +63,8 @@ async fn compliant_change_sends_one_test_mode_evaluation_stamped_with_the_captur
             non_compliant: 0,
             not_applicable: 0,
             ca_days_to_expiry: None,
+            // The sample runs MSK's default configuration: counted for the dashboard.
+            acl_open_by_default: 1,
             ..InvocationSummary::default()
         }
     );
