@@ -129,9 +129,11 @@ bench: tools build $(SAM_VENV)/.installed lambda-target ## figures: core through
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH cargo-lambda lambda build --release --arm64 --locked --bin msk-mtls-rule-lambda
 	@stat -c 'arm64 bootstrap (cargo lambda build --release --arm64): %s bytes' target/lambda/msk-mtls-rule-lambda/bootstrap
 
-lint: ## formatting and clippy, warnings are errors
+lint: ## formatting and clippy, warnings are errors; the fuzz targets compile against today's API
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	# Running them needs nightly (cargo-fuzz); compiling them needs stable, and keeps them from rotting.
+	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
 
 deny: ## dependency policy: licenses, bans, sources (deny.toml)
 	command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny@$(CARGO_DENY_VERSION)

@@ -22,6 +22,7 @@ fn verdict_of(bytes: &[u8], now: Timestamp) -> Verdict {
         params: &params,
         cas: &CaHealthReport::new(),
         configurations: &ConfigurationReport::new(),
+        zookeeper: None,
         now,
     })
 }

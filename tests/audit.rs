@@ -111,7 +111,7 @@ fn iam_action(operation: &str) -> String {
     let service = match operation {
         "ListClustersV2" => "kafka",
         "DescribeCertificateAuthority" => "acm-pca",
-        "DescribeConfigurationRevision" => "kafka",
+        "DescribeConfigurationRevision" | "ListClusterOperations" => "kafka",
         "ListRegions" => "account",
         other => panic!("the audit called {other} in a member account"),
     };
@@ -428,7 +428,8 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
         "/_e2e/missing-roles",
         json!({"arns": [format!("arn:aws:iam::{ROLE_MISSING}:role/{ROLE}")]}),
     );
-    // Every cluster runs a configuration of its account: the member's are read with the role.
+    // Every cluster runs a configuration of its account, in ZooKeeper mode with direct access
+    // turned off: the member's configurations and operations are read with the role.
     for (account, region) in [
         (OWN, "us-east-1"),
         (MEMBER, "us-east-1"),
@@ -445,7 +446,18 @@ fn the_organization_in_every_enabled_region_skips_suspended_accounts_and_names_w
         );
         let mut cluster = mtls(&format!("{account}-{region}"), &ca);
         cluster["configurationInfo"] = json!({"arn": configuration, "revision": 1});
-        clusters(&emulator, account, region, vec![cluster]);
+        cluster["kafkaVersion"] = json!("3.6.0");
+        let arn = emulator.control(
+            "/_e2e/clusters",
+            json!({"account": account, "region": region, "clusters": [cluster]}),
+        )["arns"][0]
+            .clone();
+        emulator.control(
+            "/_e2e/cluster-operations",
+            json!({"arn": arn, "operations": [{"operationType": "UPDATE_CONNECTIVITY",
+                "operationState": "UPDATE_COMPLETE", "creationTime": "2026-11-02T10:00:00.000Z",
+                "targetClusterInfo": {"zookeeperAccess": {"enabled": false}}}]}),
+        );
     }
 
     let output = audit(
@@ -912,5 +924,57 @@ fn an_account_that_lists_no_enabled_region_is_unreadable_not_clean() {
         stderr(&output).contains("AWS ListRegions failed: no enabled region listed"),
         "{}",
         stderr(&output)
+    );
+}
+
+/// ZooKeeper direct access through the Kafka API: the version (`currentBrokerSoftwareInfo`) and the
+/// brokers' instance type say which clusters have the door, and only their operations are read
+/// (ListClusterOperations, once per cluster); access turned off passes, never turned off fails.
+#[test]
+fn zookeeper_direct_access_is_read_from_the_operations_of_zookeeper_mode_clusters_only() {
+    let emulator = Emulator::start();
+    let ca = ca(&emulator, OWN, "us-east-1", 400, "ACTIVE");
+    let with = |name: &str, version: &str, instance: &str| {
+        let mut cluster = mtls(name, &ca);
+        cluster["kafkaVersion"] = json!(version);
+        cluster["brokerNodeGroupInfo"] =
+            json!({"instanceType": instance, "clientSubnets": ["subnet-1"]});
+        cluster
+    };
+    let arns = emulator.control(
+        "/_e2e/clusters",
+        json!({"account": OWN, "region": "us-east-1", "clusters": [
+            with("kraft", "3.7.x.kraft", "kafka.m5.large"),
+            with("kafka4", "4.0.x", "kafka.m5.large"),
+            with("express", "3.6.0", "express.m7g.large"),
+            with("zk-off", "2.8.1", "kafka.m5.large"),
+            with("zk-open", "3.6.0", "kafka.m5.large"),
+        ]}),
+    )["arns"]
+        .clone();
+    let off = arns[3].as_str().unwrap();
+    emulator.control(
+        "/_e2e/cluster-operations",
+        json!({"arn": off, "operations": [{
+            "clusterArn": off, "operationArn": format!("{off}/operation/1"),
+            "operationType": "UPDATE_CONNECTIVITY", "operationState": "UPDATE_COMPLETE",
+            "creationTime": "2026-11-02T10:00:00.000Z",
+            "targetClusterInfo": {"zookeeperAccess": {"enabled": false}}}]}),
+    );
+    let output = audit(&emulator, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    for name in ["kraft", "kafka4", "express", "zk-off"] {
+        assert_eq!(row(&report, name)["complianceType"], "COMPLIANT", "{name}");
+    }
+    assert_eq!(
+        row(&report, "zk-open")["findings"],
+        json!(["ZooKeeper is reachable directly: ACLs can be changed without a certificate (never turned off)"])
+    );
+    let listings = emulator.calls_to("ListClusterOperations");
+    assert_eq!(
+        listings.len(),
+        2,
+        "the two ZooKeeper-mode clusters: {listings:?}"
     );
 }

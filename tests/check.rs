@@ -586,7 +586,7 @@ fn the_acl_default_is_read_from_the_templates_configuration_and_fails_only_when_
         format!(
             "  {name}:\n    Type: AWS::MSK::Cluster\n    Properties:\n      ClientAuthentication:\n        Tls:\n          \
              CertificateAuthorityArnList: [arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/1]\n      \
-             EncryptionInfo: {{EncryptionInTransit: {{ClientBroker: TLS}}}}\n{info}"
+             EncryptionInfo: {{EncryptionInTransit: {{ClientBroker: TLS}}}}\n      KafkaVersion: 3.7.x.kraft\n{info}"
         )
     };
     let configuration = |name: &str, properties: &str| {
@@ -658,5 +658,80 @@ fn the_acl_default_is_read_from_the_templates_configuration_and_fails_only_when_
         assert_eq!(row(&report, name)["notes"], json!([]), "{name}");
     }
     assert_eq!(row(&report, "Closed")["complianceType"], "COMPLIANT");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// ZooKeeper direct access does not exist before the cluster does: a ZooKeeper-mode cluster (a
+/// version before 4 without `.kraft`, or one not known before deploy) with Standard brokers gets a
+/// note, in a template and in a plan, and never fails `check`; KRaft and Express brokers none.
+#[test]
+fn a_zookeeper_mode_cluster_is_noted_before_deploy_and_kraft_or_express_is_not() {
+    let dir = std::env::temp_dir().join(format!("msk-check-zk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cluster = |name: &str, extra: &str| {
+        format!(
+            "  {name}:\n    Type: AWS::MSK::Cluster\n    Properties:\n      ClientAuthentication:\n        Tls:\n          \
+             CertificateAuthorityArnList: [arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/1]\n      \
+             EncryptionInfo: {{EncryptionInTransit: {{ClientBroker: TLS}}}}\n      \
+             ConfigurationInfo: {{Arn: !Ref Closing, Revision: 1}}\n{extra}"
+        )
+    };
+    let template = dir.join("zk.yaml");
+    std::fs::write(
+        &template,
+        format!(
+            "Parameters:\n  Version: {{Type: String}}\nResources:\n{}{}{}{}{}  Closing:\n    Type: AWS::MSK::Configuration\n    \
+             Properties:\n      ServerProperties: allow.everyone.if.no.acl.found=false\n",
+            cluster("ZooKeeper", "      KafkaVersion: 3.6.0\n      BrokerNodeGroupInfo: {InstanceType: kafka.m5.large}\n"),
+            cluster("KRaft", "      KafkaVersion: 3.7.x.kraft\n"),
+            cluster("Kafka4", "      KafkaVersion: 4.0.x\n"),
+            cluster("Express", "      KafkaVersion: 3.6.0\n      BrokerNodeGroupInfo: {InstanceType: express.m7g.large}\n"),
+            cluster("Unknown", "      KafkaVersion: !Ref Version\n"),
+        ),
+    )
+    .unwrap();
+    let output = check(&["--format", "json", template.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "a note never fails check");
+    let report = json_of(&output);
+    let note = json!(["ZooKeeper is reachable directly: ACLs can be changed without a certificate (MSK creates the cluster with it on; judged once the cluster exists)"]);
+    for name in ["ZooKeeper", "Unknown"] {
+        assert_eq!(row(&report, name)["notes"], note, "{name}");
+        assert_eq!(row(&report, name)["complianceType"], "COMPLIANT", "{name}");
+    }
+    for name in ["KRaft", "Kafka4", "Express"] {
+        assert_eq!(row(&report, name)["notes"], json!([]), "{name}");
+    }
+
+    let plan = dir.join("zk-plan.json");
+    let change = |name: &str, version: Value, unknown: Value| {
+        json!({"address": format!("aws_msk_cluster.{name}"), "mode": "managed", "type": "aws_msk_cluster", "name": name,
+               "change": {"actions": ["create"], "before": null, "after_unknown": unknown, "after": {
+                   "kafka_version": version,
+                   "client_authentication": [{"tls": [{"certificate_authority_arns": ["arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/1"]}]}],
+                   "encryption_info": [{"encryption_in_transit": [{"client_broker": "TLS", "in_cluster": true}]}],
+                   "broker_node_group_info": [{"instance_type": "kafka.m5.large"}]}}})
+    };
+    let plan_json = json!({"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": [
+        change("zookeeper", json!("2.8.1"), json!({})),
+        change("kraft", json!("3.9.x.kraft"), json!({})),
+        change("unknown", Value::Null, json!({"kafka_version": true})),
+    ]});
+    std::fs::write(&plan, plan_json.to_string()).unwrap();
+    let output = check(&["--format", "json", plan.to_str().unwrap()]);
+    let report = json_of(&output);
+    let zookeeper_note = |name: &str| {
+        row(&report, name)["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|note| {
+                note.as_str()
+                    .unwrap()
+                    .starts_with("ZooKeeper is reachable directly")
+            })
+    };
+    assert!(zookeeper_note("aws_msk_cluster.zookeeper"), "{report}");
+    assert!(zookeeper_note("aws_msk_cluster.unknown"), "{report}");
+    assert!(!zookeeper_note("aws_msk_cluster.kraft"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -159,8 +159,9 @@ async fn reconstructed_msk_item_is_read_and_its_plaintext_listener_found() {
     assert_eq!(
         sent[0].annotation.as_deref(),
         Some(
-            "client-broker encryption is TLS_PLAINTEXT, not TLS: a plaintext listener is open \
-             (since 2023-04-27T15:03:11Z)"
+            "client-broker encryption is TLS_PLAINTEXT, not TLS: a plaintext listener is open; \
+             ZooKeeper is reachable directly: ACLs can be changed without a certificate (never \
+             turned off) (since 2023-04-27T15:03:11Z)"
         )
     );
 }

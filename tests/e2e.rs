@@ -417,6 +417,17 @@ fn fleet_cluster(index: usize, cas: &[String]) -> (Value, &'static str) {
                    "configurationInfo": {"arn": FLEET_CONFIGURATION, "revision": index % 2 + 1}}),
             "COMPLIANT",
         ),
+        // ZooKeeper mode: direct access turned off by an operation (seeded by the test), or never.
+        1 if index % 50 == 1 => (
+            json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only,
+                   "kafkaVersion": "3.6.0"}),
+            "COMPLIANT",
+        ),
+        1 if index % 50 == 11 => (
+            json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only,
+                   "kafkaVersion": "2.8.1"}),
+            "NON_COMPLIANT",
+        ),
         1 => (
             json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only}),
             "COMPLIANT",
@@ -439,6 +450,16 @@ fn fleet_cluster(index: usize, cas: &[String]) -> (Value, &'static str) {
             "NON_COMPLIANT",
         ),
     }
+}
+
+/// An UpdateConnectivity operation, completed, that turned direct ZooKeeper access off, as
+/// ListClusterOperations lists it (the MSK API reference's ClusterOperationInfo).
+fn zookeeper_turned_off(cluster_arn: &str) -> Value {
+    json!({"clusterArn": cluster_arn, "operationArn": format!("{cluster_arn}/operation/zk-off"),
+           "operationType": "UPDATE_CONNECTIVITY", "operationState": "UPDATE_COMPLETE",
+           "creationTime": "2026-11-02T10:00:00.000Z", "endTime": "2026-11-02T10:20:00.000Z",
+           "sourceClusterInfo": {"zookeeperAccess": {"enabled": true}},
+           "targetClusterInfo": {"zookeeperAccess": {"enabled": false}}})
 }
 
 fn scheduled(parameters: Value) -> Value {
@@ -479,6 +500,12 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
         .map(|arn| arn.as_str().unwrap().to_owned())
         .zip(verdicts.iter().copied())
         .collect();
+    for arn in arns.iter().skip(1).step_by(50) {
+        s.emulator.control(
+            "/_e2e/cluster-operations",
+            json!({"arn": arn, "operations": [zookeeper_turned_off(arn.as_str().unwrap())]}),
+        );
+    }
 
     let mut summary = response(s.invoke(&scheduled(json!({}))));
     let count = |verdict| verdicts.iter().filter(|v| **v == verdict).count();
@@ -513,7 +540,8 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
         );
     }
     // The minimum: 10 list pages (100 a page), 10 PutEvaluations, 1 page of stored results, 3 CAs,
-    // 2 configuration revisions (200 clusters run them).
+    // 2 configuration revisions (200 clusters run them), and the operations of each of the 40
+    // ZooKeeper-mode clusters (one page each; KRaft clusters have none to read).
     let calls = s.emulator.calls();
     let count_calls =
         |operation: &str| calls.iter().filter(|c| c["operation"] == operation).count();
@@ -522,7 +550,8 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
     assert_eq!(count_calls("GetComplianceDetailsByConfigRule"), 1);
     assert_eq!(count_calls("DescribeCertificateAuthority"), 3);
     assert_eq!(count_calls("DescribeConfigurationRevision"), 2);
-    assert_eq!(calls.len(), 26, "{calls:?}");
+    assert_eq!(count_calls("ListClusterOperations"), 40);
+    assert_eq!(calls.len(), 66, "{calls:?}");
 }
 
 #[test]
@@ -1148,5 +1177,89 @@ fn the_ca_alarm_fires_on_a_sweep_whose_every_ca_is_disabled() {
     assert_eq!(
         metric_math("IF(days < 45 || unhealthy > 0, 1, 0)", &metrics),
         None
+    );
+}
+
+/// A ZooKeeper-mode cluster's change event (events/aws/zookeeper-access.json) through the release
+/// binary: NON_COMPLIANT while no operation turned direct access off; COMPLIANT once the latest
+/// completed one did, read across pages (ListClusterOperations gives 100 a page) and whatever the
+/// order; and NON_COMPLIANT again when a later one turned it back on.
+#[test]
+fn a_zookeeper_mode_clusters_direct_access_is_read_from_its_operations_across_pages() {
+    let s = setup();
+    let event = sample("aws/zookeeper-access.json", no_ca_check());
+    let arn = item_of(&event)["resourceId"].as_str().unwrap().to_owned();
+    let operation = |n: usize, day: u32, state: &str, target: Value| {
+        json!({"clusterArn": arn, "operationArn": format!("{arn}/operation/{n}"),
+               "operationType": "UPDATE_CONNECTIVITY", "operationState": state,
+               "creationTime": format!("2026-10-{day:02}T10:00:00.000Z"), "targetClusterInfo": target})
+    };
+    let unrelated =
+        |n: usize| operation(n, 1, "UPDATE_COMPLETE", json!({"numberOfBrokerNodes": 6}));
+    let set = |operations: Vec<Value>| {
+        s.emulator.control(
+            "/_e2e/cluster-operations",
+            json!({"arn": arn, "operations": operations}),
+        );
+    };
+    let annotation = |outcome: Value| {
+        let recorded = s.emulator.recorded_evaluations();
+        (outcome, recorded.last().unwrap()["Annotation"].clone())
+    };
+
+    set((0..150).map(unrelated).collect());
+    let (outcome, said) = annotation(response(s.invoke(&event)));
+    assert_eq!(outcome["nonCompliant"], 1, "{outcome}");
+    assert!(
+        said.as_str().unwrap().starts_with(
+            "ZooKeeper is reachable directly: ACLs can be changed without a certificate (never turned off)"
+        ),
+        "{said}"
+    );
+
+    // Turned off on page 2, with a later attempt that failed and an earlier one that turned it on.
+    let mut operations: Vec<Value> = (0..150).map(unrelated).collect();
+    operations.insert(
+        3,
+        operation(
+            900,
+            5,
+            "UPDATE_COMPLETE",
+            json!({"zookeeperAccess": {"enabled": true}}),
+        ),
+    );
+    operations.push(operation(
+        901,
+        20,
+        "UPDATE_COMPLETE",
+        json!({"zookeeperAccess": {"enabled": false}}),
+    ));
+    operations.push(operation(
+        902,
+        25,
+        "UPDATE_FAILED",
+        json!({"zookeeperAccess": {"enabled": true}}),
+    ));
+    set(operations.clone());
+    let before = s.emulator.calls_to("ListClusterOperations").len();
+    assert_eq!(response(s.invoke(&event))["compliant"], 1);
+    assert_eq!(
+        s.emulator.calls_to("ListClusterOperations").len() - before,
+        2,
+        "153 operations are two pages"
+    );
+
+    operations.push(operation(
+        903,
+        28,
+        "UPDATE_COMPLETE",
+        json!({"zookeeperAccess": {"enabled": true}}),
+    ));
+    set(operations);
+    let (outcome, said) = annotation(response(s.invoke(&event)));
+    assert_eq!(outcome["nonCompliant"], 1, "{outcome}");
+    assert!(
+        said.as_str().unwrap().contains("(turned on again)"),
+        "{said}"
     );
 }

@@ -599,13 +599,15 @@ async fn a_put_evaluations_error_fails_the_invocation() {
 
 fn listed(index: usize, ca: Option<String>) -> ListedCluster {
     let arn = format!("arn:aws:kafka:us-east-1:123456789012:cluster/c{index}/uuid-5");
+    let kraft = json!({"kafkaVersion": "3.7.x.kraft"});
     let configuration = match ca {
         Some(ca) => {
             json!({"clientAuthentication": {"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
                                                      "unauthenticated": {"enabled": false}},
-                           "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}})
+                           "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}},
+                           "currentBrokerSoftwareInfo": kraft})
         }
-        None => json!({}),
+        None => json!({"currentBrokerSoftwareInfo": kraft}),
     };
     ListedCluster {
         resource_type: ResourceType::MskCluster,
@@ -840,6 +842,13 @@ impl KafkaService for ScriptedFleet {
     ) -> Result<msk_mtls_rule::rule::authorization::ConfigurationRead, msk_mtls_rule::RuleError>
     {
         panic!("the scripted fleet's clusters run MSK's default configuration, not {revision:?}")
+    }
+
+    async fn zookeeper_changes(
+        &self,
+        cluster_arn: &str,
+    ) -> Result<msk_mtls_rule::rule::zookeeper::OperationsRead, msk_mtls_rule::RuleError> {
+        panic!("the scripted fleet's clusters run KRaft, not ZooKeeper: {cluster_arn}")
     }
 }
 
@@ -1848,5 +1857,85 @@ async fn a_sweep_reads_each_configuration_revision_once_and_an_unreadable_one_is
             "authorization open by default: configuration gone revision 2 could not be read (NotFoundException)"
         ),
         "{gone:?}"
+    );
+}
+
+/// A sweep reads the operations of each ZooKeeper-mode cluster (one listing each) and of no KRaft
+/// one: direct access turned off passes, never turned off or unreadable fails, saying why.
+#[tokio::test]
+async fn a_sweep_judges_zookeeper_access_from_each_zookeeper_mode_clusters_operations() {
+    use msk_mtls_rule::rule::time::Timestamp;
+    use msk_mtls_rule::rule::zookeeper::Metadata;
+    use msk_mtls_rule::rule::zookeeper::{OperationsRead, ZooKeeperChange};
+    let clusters: Vec<ListedCluster> = (0..4)
+        .map(|i| {
+            let mut cluster = listed(i, Some(ca(0)));
+            if let Cluster::Provisioned(facts) = &mut cluster.cluster {
+                if i > 0 {
+                    facts.metadata = Metadata::ZooKeeper;
+                }
+            }
+            cluster
+        })
+        .collect();
+    let arn = |i: usize| clusters[i].arn.clone();
+    let turned_off = ZooKeeperChange {
+        created: Timestamp::from_secs(1_700_000_000),
+        completed: true,
+        enabled: Some(false),
+    };
+    let fleet = FakeFleet {
+        zookeeper: BTreeMap::from([
+            (arn(1), OperationsRead::Changes(vec![turned_off])),
+            (
+                arn(3),
+                OperationsRead::Unreadable("AccessDeniedException".into()),
+            ),
+        ]),
+        clusters: clusters.clone(),
+        ..FakeFleet::default()
+    };
+    let sink = FakeSink::default();
+    let summary = handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &fleet,
+        &sink,
+        scheduled(json!({"checkCertificateAuthorityStatus": "false"})),
+    )
+    .await
+    .unwrap();
+    let listings: Vec<String> = fleet
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|call| call.starts_with("ListClusterOperations"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        listings,
+        [1, 2, 3].map(|i| format!("ListClusterOperations {}", arn(i))),
+        "the KRaft cluster's operations are not read"
+    );
+    assert_eq!((summary.compliant, summary.non_compliant), (2, 2));
+    let annotation = |i: usize| {
+        sink.sent()
+            .into_iter()
+            .find(|evaluation| evaluation.resource_id == arn(i))
+            .unwrap()
+            .annotation
+            .unwrap_or_default()
+    };
+    assert!(
+        annotation(2).starts_with("ZooKeeper is reachable directly: ACLs can be changed without a certificate (never turned off)"),
+        "{}",
+        annotation(2)
+    );
+    assert!(
+        annotation(3)
+            .contains("(the cluster's operations could not be read: AccessDeniedException)"),
+        "{}",
+        annotation(3)
     );
 }

@@ -65,6 +65,22 @@ fn every_verdict_comes_back_in_the_hooks_shape_with_the_token_echoed() {
                "clientRequestToken": "4b90a7e4-b790-456b-a937-0cfdfa211dfe"})
     );
 
+    // ZooKeeper mode with Standard brokers: its direct access does not exist before the cluster,
+    // and MSK creates it on: a note, not a failure. Express brokers have no such door.
+    let mut zookeeper = hook_request("create-zookeeper-mode.json");
+    let noted = hook.answer(&zookeeper);
+    assert_eq!(noted["hookStatus"], "SUCCESS", "{noted}");
+    assert_eq!(
+        noted["message"],
+        format!("OrdersCluster (AWS::MSK::Cluster) enforces mutual TLS{MSK_DEFAULT_NOTE}; note: ZooKeeper is reachable directly: ACLs can be changed without a certificate (MSK creates the cluster with it on; judged once the cluster exists)")
+    );
+    properties(&mut zookeeper)["BrokerNodeGroupInfo"]["InstanceType"] = json!("express.m7g.large");
+    assert_eq!(hook.answer(&zookeeper), compliant, "Express brokers");
+    assert!(
+        hook.emulator.calls_to("ListClusterOperations").is_empty(),
+        "the hook reads no operations: the cluster does not exist yet"
+    );
+
     let open = hook.answer(&hook_request("update-noncompliant.json"));
     assert_eq!(open["hookStatus"], "FAILED");
     assert_eq!(open["errorCode"], "NonCompliant");

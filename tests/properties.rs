@@ -66,6 +66,8 @@ fn configuration() -> impl Strategy<Value = Value> {
                     "Unauthenticated": unauthenticated,
                 },
                 "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": broker, "InCluster": true}},
+                // KRaft: no ZooKeeper, which only a running cluster's operations could judge.
+                "KafkaVersion": "3.7.x.kraft",
                 "BrokerNodeGroupInfo": {"ConnectivityInfo": {"VpcConnectivity": {
                     "ClientAuthentication": {"Sasl": {"Iam": vpc_iam, "Scram": vpc_scram}}}}},
                 "Tags": tags.into_iter().map(|key| (key, json!("v"))).collect::<Map<String, Value>>(),
@@ -155,6 +157,7 @@ fn judge_facts(facts: ClusterFacts, params: &RuleParams, cas: &CaHealthReport) -
         params,
         cas,
         configurations: &ConfigurationReport::new(),
+        zookeeper: None,
         now: Timestamp::from_secs(NOW),
     })
 }
@@ -344,6 +347,7 @@ fn compliant_tree() -> Part {
                     ],
                 ),
             ),
+            ("KafkaVersion", Raw("\"3.7.x.kraft\"")),
             (
                 "EncryptionInfo",
                 Object(
@@ -453,6 +457,8 @@ const OPENING_ENTRIES: &[(&str, &str, &str)] = &[
         r#"{"Sasl":{"Scram":{"Enabled":true}}}"#,
     ),
     ("vpc_auth", "Sasl", r#"{"Iam":{"Enabled":true}}"#),
+    // A second version in ZooKeeper mode: the door of direct ZooKeeper access.
+    ("root", "KafkaVersion", r#""3.6.0""#),
 ];
 
 /// The objects whose every key the rule knows: an unknown key there is a way in.
@@ -731,6 +737,7 @@ fn to_terraform(config: &Value) -> Option<Value> {
             "client_broker": config["EncryptionInfo"]["EncryptionInTransit"]["ClientBroker"], "in_cluster": true}]}],
         "broker_node_group_info": [{"connectivity_info": [{"vpc_connectivity": [{"client_authentication": [{
             "tls": null, "sasl": [{"iam": flag(&vpc["Iam"])?, "scram": flag(&vpc["Scram"])?}]}]}]}]}],
+        "kafka_version": config["KafkaVersion"],
         "tags": config["Tags"],
     }))
 }

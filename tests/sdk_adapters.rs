@@ -420,6 +420,8 @@ struct Knobs {
     public_access: Option<&'static str>,
     /// The revision of `CONFIGURATION` the brokers run; `None`: MSK's default configuration.
     configuration: Option<i64>,
+    kafka_version: Option<&'static str>,
+    instance_type: Option<&'static str>,
 }
 
 const CONFIGURATION: &str = "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/abc-1";
@@ -437,6 +439,8 @@ const MTLS_ONLY: Knobs = Knobs {
     in_cluster: Some(true),
     public_access: Some("DISABLED"),
     configuration: None,
+    kafka_version: Some("3.7.x.kraft"),
+    instance_type: Some("kafka.m5.large"),
 };
 
 fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
@@ -484,11 +488,11 @@ fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
     let public = k
         .public_access
         .map(|kind| PublicAccess::builder().r#type(kind).build());
-    let software = k.configuration.map(|revision| {
+    let software = (k.configuration.is_some() || k.kafka_version.is_some()).then(|| {
         BrokerSoftwareInfo::builder()
-            .configuration_arn(CONFIGURATION)
-            .configuration_revision(revision)
-            .kafka_version("3.6.0")
+            .set_configuration_arn(k.configuration.map(|_| CONFIGURATION.to_owned()))
+            .set_configuration_revision(k.configuration)
+            .set_kafka_version(k.kafka_version.map(str::to_owned))
             .build()
     });
     Provisioned::builder()
@@ -501,6 +505,7 @@ fn sdk_provisioned(k: Knobs) -> aws_sdk_kafka::types::Provisioned {
         )
         .broker_node_group_info(
             BrokerNodeGroupInfo::builder()
+                .set_instance_type(k.instance_type.map(str::to_owned))
                 .connectivity_info(
                     ConnectivityInfo::builder()
                         .set_public_access(public)
@@ -579,6 +584,12 @@ fn config_json(k: Knobs) -> serde_json::Value {
     });
     if let Some(revision) = k.configuration {
         item["configurationInfo"] = json!({"arn": CONFIGURATION, "revision": revision});
+    }
+    if let Some(version) = k.kafka_version {
+        item["currentBrokerSoftwareInfo"] = json!({ "kafkaVersion": version });
+    }
+    if let Some(kind) = k.instance_type {
+        item["brokerNodeGroupInfo"]["instanceType"] = json!(kind);
     }
     item
 }
@@ -687,6 +698,18 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
             ..MTLS_ONLY
         },
     ));
+    for kafka_version in [None, Some("3.7.x.kraft"), Some("3.6.0"), Some("4.0.x")] {
+        for instance_type in [None, Some("kafka.m5.large"), Some("express.m7g.large")] {
+            cases.push((
+                "metadata",
+                Knobs {
+                    kafka_version,
+                    instance_type,
+                    ..MTLS_ONLY
+                },
+            ));
+        }
+    }
     let mut distinct = BTreeSet::new();
     for (name, knobs) in &cases {
         let from_sdk =
@@ -714,6 +737,7 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
             params: &params,
             cas: &CaHealthReport::new(),
             configurations: &Default::default(),
+            zookeeper: None,
             now: Timestamp::from_secs(1_700_000_000),
         })
     };

@@ -20,6 +20,8 @@ use msk_mtls_rule::edge::json::Json;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType, ANNOTATION_MAX_CHARS};
 use msk_mtls_rule::rule::facts::{Cluster, ClusterFacts};
 use msk_mtls_rule::rule::ca::{CaHealth, CaStatus};
+use msk_mtls_rule::rule::authorization::{ConfigurationRead, ConfigurationRevision};
+use msk_mtls_rule::rule::zookeeper::OperationsRead;
 use msk_mtls_rule::{RuleError, Timestamp};
 
 /// Answers every AWS question with something plausible, so the fuzzer reaches every path.
@@ -126,6 +128,23 @@ impl KafkaService for FakeAws {
             next_token: None,
         })
     }
+
+    async fn configuration_revision(
+        &self,
+        revision: &ConfigurationRevision,
+    ) -> Result<ConfigurationRead, RuleError> {
+        Ok(match revision.revision % 2 {
+            0 => ConfigurationRead::Properties(b"allow.everyone.if.no.acl.found=false".to_vec()),
+            _ => ConfigurationRead::Unreadable("NotFoundException".into()),
+        })
+    }
+
+    async fn zookeeper_changes(&self, cluster_arn: &str) -> Result<OperationsRead, RuleError> {
+        Ok(match cluster_arn.len() % 2 {
+            0 => OperationsRead::Changes(Vec::new()),
+            _ => OperationsRead::Unreadable("AccessDeniedException".into()),
+        })
+    }
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -146,6 +165,7 @@ fuzz_target!(|data: &[u8]| {
         topic_arn: Some("arn:aws:sns:us-east-1:123456789012:alerts".into()),
         owner_tag_keys: vec!["owner".into()],
         ca_alert_days: Some(30),
+        region: "us-east-1".into(),
     };
     let now = Timestamp::from_secs(1_700_000_000);
     let _ = runtime().block_on(msk_mtls_rule::app::invoke(
@@ -166,7 +186,8 @@ fuzz_target!(|data: &[u8]| {
     )) else {
         return;
     };
-    for (evaluation, _) in &outcome.evaluations {
+    for judgement in &outcome.evaluations {
+        let evaluation = &judgement.evaluation;
         if let Some(annotation) = &evaluation.annotation {
             let length = annotation.chars().count();
             assert!(

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     // JSON or YAML by content: a leading `{` reaches the JSON reader, anything else the YAML one.
     if let Ok(found) = candidates(&text) {
         for candidate in found {
-            let _ = judge(&candidate.resource_type, &candidate.properties, &params, &CaHealthReport::new(), Timestamp::from_secs(0));
+            let _ = judge(&candidate.resource_type, &candidate.properties, &candidate.configuration, &params, &CaHealthReport::new(), Timestamp::from_secs(0));
         }
     }
     if let Ok(json) = Json::parse(&text) {

@@ -20,6 +20,7 @@ use crate::rule::held::HeldResult;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::{evaluate, Judgement};
+use crate::rule::zookeeper::{Metadata, OnBecause, ZooKeeperAccess};
 
 /// GetComplianceDetailsByConfigRule takes a rule name of at most 64 characters, although Config
 /// lets a rule be named with up to 128.
@@ -33,7 +34,16 @@ pub struct Evaluator<'a, A> {
     pub now: Timestamp,
     pub cas: CaHealthReport,
     pub configurations: ConfigurationReport,
+    pub stage: Stage,
     pub follow: Follow<'a>,
+}
+
+/// Whether the clusters judged exist yet: what only a running cluster has (its ZooKeeper access)
+/// is read from AWS for one, and is not known before deploy for a hook's request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Deployed,
+    BeforeDeploy,
 }
 
 /// What an evaluation that is sent is followed by: the held result it is compared with, and who
@@ -73,6 +83,7 @@ impl<'a, A> Evaluator<'a, A> {
             now,
             cas: CaHealthReport::new(),
             configurations: ConfigurationReport::new(),
+            stage: Stage::Deployed,
             follow: Follow::none(),
         }
     }
@@ -257,11 +268,13 @@ impl<A: Account> Evaluator<'_, A> {
         let cluster = cluster()?;
         self.look_up_cas(&cluster).await?;
         self.look_up_configuration(&cluster).await?;
+        let zookeeper = self.look_up_zookeeper(&cluster, resource_id).await?;
         let verdict = evaluate(&Inputs {
             cluster: &cluster,
             params: self.params,
             cas: &self.cas,
             configurations: &self.configurations,
+            zookeeper: zookeeper.as_ref(),
             now: self.now,
         });
         let evaluation = Evaluation {
@@ -309,6 +322,25 @@ impl<A: Account> Evaluator<'_, A> {
             }
         }
         Ok(())
+    }
+
+    /// Whether a ZooKeeper-mode cluster's ZooKeeper is reachable directly, from its operations
+    /// (one listing per cluster); `None` for a cluster without that door.
+    async fn look_up_zookeeper(
+        &self,
+        cluster: &Cluster,
+        cluster_arn: &str,
+    ) -> Result<Option<ZooKeeperAccess>, RuleError> {
+        let Cluster::Provisioned(facts) = cluster else {
+            return Ok(None);
+        };
+        if facts.metadata != Metadata::ZooKeeper {
+            return Ok(None);
+        }
+        Ok(Some(match self.stage {
+            Stage::BeforeDeploy => ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy),
+            Stage::Deployed => self.account.zookeeper_changes(cluster_arn).await?.access(),
+        }))
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::app::evaluate::Evaluator;
+use crate::app::evaluate::{Evaluator, Stage};
 use crate::aws::ports::{Account, Stacks};
 use crate::edge::configuration::read_facts;
 use crate::edge::hook::{read_hook_request, token_of, HookOperation, HookRequest};
@@ -191,6 +191,7 @@ async fn judge<A: Account + Stacks>(
             .map_err(|e| RuleError::InvalidEvent(format!("resourceProperties: {e}"))),
     };
     let mut evaluator = Evaluator::judging_only(account, params, now);
+    evaluator.stage = Stage::BeforeDeploy;
     let judgement = evaluator
         .judge(&subject, &request.logical_id, now, cluster)
         .await?;

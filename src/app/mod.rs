@@ -14,7 +14,7 @@ use crate::alerts::settings::AlertSettings;
 use crate::alerts::{unhealthy_cas, Context};
 use crate::app::access::{account_access, AccountAccess};
 use crate::app::delivery::{AlertSink, Delivery, InvocationSummary, Mode};
-use crate::app::evaluate::{rule_name, Evaluator, Follow};
+use crate::app::evaluate::{rule_name, Evaluator, Follow, Stage};
 use crate::app::sweep::sweep;
 use crate::aws::ports::{Account, Accounts, Notifier};
 use crate::edge::event::ConfigRuleEvent;
@@ -121,6 +121,7 @@ async fn evaluate_in<A: Account, N: Notifier>(
         now,
         cas: CaHealthReport::new(),
         configurations: ConfigurationReport::new(),
+        stage: Stage::Deployed,
         follow,
     };
     match &event.notification {

@@ -14,6 +14,7 @@ use crate::rule::ca::CaHealth;
 use crate::rule::evaluation::{Evaluation, ResourceKey};
 use crate::rule::held::HeldResult;
 use crate::rule::time::Timestamp;
+use crate::rule::zookeeper::OperationsRead;
 
 /// One page of an AWS listing and the token of the next, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +103,14 @@ pub trait KafkaService {
         &self,
         revision: &ConfigurationRevision,
     ) -> impl Future<Output = Result<ConfigurationRead, RuleError>> + Send;
+
+    /// Every operation on a cluster that set direct ZooKeeper access (ListClusterOperations, all
+    /// its pages), or why they cannot be read (not found, access denied) as a value; errors are
+    /// for calls that failed.
+    fn zookeeper_changes(
+        &self,
+        cluster_arn: &str,
+    ) -> impl Future<Output = Result<OperationsRead, RuleError>> + Send;
 }
 
 pub trait PrivateCaService {

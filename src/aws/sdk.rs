@@ -22,13 +22,14 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::sync::OnceCell;
 
+use crate::aws::pager::Pager;
 use crate::aws::ports::{
     Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, MemberAccount,
     Message, Notifier, Page, PrivateCaService, Stacks,
 };
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
-use crate::edge::kafka::{bootstrap_members, listed_cluster, ListedCluster};
+use crate::edge::kafka::{bootstrap_members, listed_cluster, zookeeper_change, ListedCluster};
 use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
 use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
@@ -37,6 +38,7 @@ use crate::rule::evaluation::ComplianceType;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use crate::rule::held::HeldResult;
 use crate::rule::time::Timestamp;
+use crate::rule::zookeeper::OperationsRead;
 
 /// Attempts per AWS call. Config throttles PutEvaluations under load, so the rule gives throttling
 /// two more attempts than the SDK's default three, with the SDK's jittered exponential backoff.
@@ -757,7 +759,7 @@ impl KafkaService for AwsAccount {
             Err(error) => error,
         };
         match error.as_service_error() {
-            Some(service_error) if is_unreadable_configuration(service_error.code()) => {
+            Some(service_error) if is_unreadable(service_error.code()) => {
                 Ok(ConfigurationRead::Unreadable(
                     service_error.code().unwrap_or("NotFound").to_owned(),
                 ))
@@ -765,11 +767,50 @@ impl KafkaService for AwsAccount {
             _ => Err(sdk_failure("DescribeConfigurationRevision", error)),
         }
     }
+
+    async fn zookeeper_changes(&self, cluster_arn: &str) -> Result<OperationsRead, RuleError> {
+        let mut pages = Pager::new("ListClusterOperations");
+        let mut changes = Vec::new();
+        loop {
+            let result = self
+                .kafka()
+                .await
+                .list_cluster_operations()
+                .cluster_arn(cluster_arn)
+                .max_results(OPERATIONS_PER_PAGE)
+                .set_next_token(pages.token())
+                .send()
+                .await;
+            let output = match result {
+                Ok(output) => output,
+                Err(error) => {
+                    return match error.as_service_error() {
+                        Some(service_error) if is_unreadable(service_error.code()) => {
+                            Ok(OperationsRead::Unreadable(
+                                service_error.code().unwrap_or("NotFound").to_owned(),
+                            ))
+                        }
+                        _ => Err(sdk_failure("ListClusterOperations", error)),
+                    }
+                }
+            };
+            for operation in output.cluster_operation_info_list() {
+                changes.extend(zookeeper_change(cluster_arn, operation)?);
+            }
+            if !pages.advance(output.next_token().map(str::to_owned))? {
+                return Ok(OperationsRead::Changes(changes));
+            }
+        }
+    }
 }
 
-/// The answers that say a configuration revision cannot be read by this role, or is not there:
-/// the cluster's ACL default is then unknown, a finding, not a failed invocation.
-fn is_unreadable_configuration(code: Option<&str>) -> bool {
+/// ListClusterOperations' largest page (the MSK API reference: "default maximum 100").
+const OPERATIONS_PER_PAGE: i32 = 100;
+
+/// The answers that say something (a configuration revision, a cluster's operations) cannot be
+/// read by this role, or is not there: what it holds is then unknown, a finding, not a failed
+/// invocation.
+fn is_unreadable(code: Option<&str>) -> bool {
     is_access_denied(code)
         || matches!(
             code,

@@ -16,6 +16,7 @@ use crate::rule::facts::{Cluster, ClusterFacts, RecordedAccess};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::findings_by_check;
+use crate::rule::zookeeper::{OnBecause, ZooKeeperAccess};
 
 /// The most combinations of conditions judged for one cluster.
 pub const MAX_VARIANTS: usize = 64;
@@ -276,6 +277,8 @@ fn judge_cluster(
         params,
         cas,
         configurations: &ConfigurationReport::new(),
+        // A template's cluster does not exist yet: MSK creates it with direct access on.
+        zookeeper: Some(&ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy)),
         now,
     };
     let findings = findings_by_check(&inputs);

@@ -459,11 +459,24 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Result<Value, String>
             json!({ "EncryptionInTransit": in_transit }),
         );
     }
+    let mut broker_node_group = Map::new();
     if let Some(connectivity) = connectivity_info(after, unknown)? {
+        broker_node_group.insert("ConnectivityInfo".into(), connectivity);
+    }
+    // The Kafka version and the brokers' instance type: whether there is a ZooKeeper to reach.
+    if let Some((group, group_unknown)) = block(after, unknown, "broker_node_group_info")? {
+        if let Some((kind, _)) = attribute(&group, &group_unknown, "instance_type") {
+            broker_node_group.insert("InstanceType".into(), kind);
+        }
+    }
+    if !broker_node_group.is_empty() {
         properties.insert(
             "BrokerNodeGroupInfo".into(),
-            json!({ "ConnectivityInfo": connectivity }),
+            Value::Object(broker_node_group),
         );
+    }
+    if let Some((version, _)) = attribute(after, unknown, "kafka_version") {
+        properties.insert("KafkaVersion".into(), version);
     }
     // `tags_all` holds the provider's `default_tags` too; `tags` only what the resource sets.
     if let Some((tags, _)) =

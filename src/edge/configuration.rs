@@ -43,6 +43,8 @@ pub fn read_facts(
                 ENCRYPTION_INFO,
                 BROKER_NODE_GROUP_INFO,
                 CONFIGURATION_INFO,
+                KAFKA_VERSION,
+                CURRENT_BROKER_SOFTWARE_INFO,
             ]
             .into_iter()
             .find(|key| root.get(*key).is_some());
@@ -109,6 +111,10 @@ const TYPE: Key = Key("Type", "type");
 const CONFIGURATION_INFO: Key = Key("ConfigurationInfo", "configurationInfo");
 const ARN: Key = Key("Arn", "arn");
 const REVISION: Key = Key("Revision", "revision");
+const KAFKA_VERSION: Key = Key("KafkaVersion", "kafkaVersion");
+const CURRENT_BROKER_SOFTWARE_INFO: Key =
+    Key("CurrentBrokerSoftwareInfo", "currentBrokerSoftwareInfo");
+const INSTANCE_TYPE: Key = Key("InstanceType", "instanceType");
 
 const ROOT: &[Key] = &[
     PROVISIONED,
@@ -116,6 +122,8 @@ const ROOT: &[Key] = &[
     ENCRYPTION_INFO,
     BROKER_NODE_GROUP_INFO,
     CONFIGURATION_INFO,
+    KAFKA_VERSION,
+    CURRENT_BROKER_SOFTWARE_INFO,
     TAGS,
 ];
 const CLIENT_AUTHENTICATION_KEYS: &[Key] = &[SASL, TLS, UNAUTHENTICATED];
@@ -125,7 +133,8 @@ const TLS_KEYS: &[Key] = &[CERTIFICATE_AUTHORITY_ARN_LIST, ENABLED];
 const TOGGLE_KEYS: &[Key] = &[ENABLED];
 const ENCRYPTION_INFO_KEYS: &[Key] = &[ENCRYPTION_IN_TRANSIT, ENCRYPTION_AT_REST];
 const ENCRYPTION_IN_TRANSIT_KEYS: &[Key] = &[CLIENT_BROKER, IN_CLUSTER];
-const BROKER_NODE_GROUP_INFO_KEYS: &[Key] = &[CONNECTIVITY_INFO];
+const BROKER_NODE_GROUP_INFO_KEYS: &[Key] = &[CONNECTIVITY_INFO, INSTANCE_TYPE];
+const CURRENT_BROKER_SOFTWARE_INFO_KEYS: &[Key] = &[KAFKA_VERSION];
 const CONNECTIVITY_INFO_KEYS: &[Key] = &[PUBLIC_ACCESS, VPC_CONNECTIVITY];
 const VPC_CONNECTIVITY_KEYS: &[Key] = &[CLIENT_AUTHENTICATION];
 const PUBLIC_ACCESS_KEYS: &[Key] = &[TYPE];
@@ -300,6 +309,7 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
         access.in_cluster = in_transit.flag(IN_CLUSTER)?;
     }
     read_connectivity(settings, &mut access)?;
+    read_metadata(settings, &mut access)?;
     if let Some(info) = settings.block(CONFIGURATION_INFO, CONFIGURATION_INFO_KEYS, Keys::Open)? {
         access.configuration = BrokerConfiguration::Revision(configuration_revision(&info)?);
     }
@@ -334,6 +344,39 @@ fn configuration_revision(info: &Block) -> Result<ConfigurationRevision, ReadErr
         ))
     })?;
     Ok(ConfigurationRevision { arn, revision })
+}
+
+/// The Kafka version (`KafkaVersion` in CloudFormation's shape, `currentBrokerSoftwareInfo`'s in
+/// the Kafka API's; two that differ are refused) and the brokers' instance type: whether the
+/// cluster has a ZooKeeper clients can reach.
+fn read_metadata(settings: &Block, access: &mut RecordedAccess) -> Result<(), ReadError> {
+    let direct = string(settings, KAFKA_VERSION)?;
+    let software = match settings.block(
+        CURRENT_BROKER_SOFTWARE_INFO,
+        CURRENT_BROKER_SOFTWARE_INFO_KEYS,
+        Keys::Open,
+    )? {
+        Some(software) => string(&software, KAFKA_VERSION)?,
+        None => None,
+    };
+    access.kafka_version = match (direct, software) {
+        (Some(direct), Some(software)) if direct != software => {
+            return Err(ReadError(format!(
+                "{}: {direct:?} and the current broker software's {software:?} differ: an \
+                 ambiguous item is refused",
+                settings.key_path(KAFKA_VERSION)
+            )))
+        }
+        (direct, software) => direct.or(software),
+    };
+    if let Some(group) = settings.block(
+        BROKER_NODE_GROUP_INFO,
+        BROKER_NODE_GROUP_INFO_KEYS,
+        Keys::Open,
+    )? {
+        access.instance_type = string(&group, INSTANCE_TYPE)?;
+    }
+    Ok(())
 }
 
 /// `BrokerNodeGroupInfo.ConnectivityInfo`: public access and multi-VPC client authentication.
@@ -392,6 +435,18 @@ fn one_of<T>(
                 block.key_path(key)
             ))
         }),
+        Some(other) => Err(ReadError(format!(
+            "{} must be a string, got {}",
+            block.key_path(key),
+            other.kind()
+        ))),
+    }
+}
+
+fn string(block: &Block, key: Key) -> Result<Option<String>, ReadError> {
+    match block.get(key) {
+        None => Ok(None),
+        Some(Json::String(text)) => Ok(Some(text.clone())),
         Some(other) => Err(ReadError(format!(
             "{} must be a string, got {}",
             block.key_path(key),

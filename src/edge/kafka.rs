@@ -5,13 +5,16 @@ use std::collections::BTreeMap;
 
 use aws_sdk_kafka::operation::get_bootstrap_brokers::GetBootstrapBrokersOutput;
 use aws_sdk_kafka::types::{
-    ClientBroker as KafkaClientBroker, Cluster as KafkaCluster, ClusterType, Provisioned,
+    ClientBroker as KafkaClientBroker, Cluster as KafkaCluster, ClusterOperationInfo, ClusterType,
+    Provisioned,
 };
 
+use crate::edge::read::to_timestamp;
 use crate::error::RuleError;
 use crate::rule::authorization::{BrokerConfiguration, ConfigurationRevision};
 use crate::rule::evaluation::ResourceType;
 use crate::rule::facts::{ClientBroker, Cluster, PublicAccess, RecordedAccess, RecordedTls};
+use crate::rule::zookeeper::ZooKeeperChange;
 
 /// A cluster as the Kafka API lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +108,14 @@ pub fn recorded_access(
     }
     recorded_connectivity(arn, provisioned, &mut access)?;
     access.configuration = broker_configuration(arn, provisioned)?;
+    access.kafka_version = provisioned
+        .current_broker_software_info()
+        .and_then(|software| software.kafka_version())
+        .map(str::to_owned);
+    access.instance_type = provisioned
+        .broker_node_group_info()
+        .and_then(|group| group.instance_type())
+        .map(str::to_owned);
     Ok(access)
 }
 
@@ -161,6 +172,35 @@ fn recorded_connectivity(
         access.multi_vpc_tls = vpc_auth.tls().map(|tls| tls.enabled());
     }
     Ok(())
+}
+
+/// An operation of ListClusterOperations that set direct ZooKeeper access (its
+/// `targetClusterInfo.zookeeperAccess`), in the rule's terms; `None` for any other operation. A
+/// change without a creation time cannot be put in order, and is refused.
+pub fn zookeeper_change(
+    cluster_arn: &str,
+    operation: &ClusterOperationInfo,
+) -> Result<Option<ZooKeeperChange>, RuleError> {
+    let Some(access) = operation
+        .target_cluster_info()
+        .and_then(|target| target.zookeeper_access())
+    else {
+        return Ok(None);
+    };
+    let created = operation.creation_time().ok_or_else(|| {
+        RuleError::aws(
+            "ListClusterOperations",
+            format!(
+                "cluster {cluster_arn}: operation {:?} sets ZooKeeper access without a creationTime",
+                operation.operation_arn().unwrap_or_default()
+            ),
+        )
+    })?;
+    Ok(Some(ZooKeeperChange {
+        created: to_timestamp(created),
+        completed: operation.operation_state() == Some("UPDATE_COMPLETE"),
+        enabled: access.enabled(),
+    }))
 }
 
 /// GetBootstrapBrokers' members, by their names in the Kafka API, each with its accessor.

@@ -9,6 +9,7 @@ use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
 use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts, PublicAccess};
 use crate::rule::params::{RuleParams, SaslMechanism};
 use crate::rule::time::Timestamp;
+use crate::rule::zookeeper::{Metadata, OnBecause, ZooKeeperAccess};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
@@ -21,6 +22,7 @@ pub enum Finding {
     MultiVpcSaslNotAllowed(SaslMechanism),
     PublicAccess(PublicAccess),
     AuthorizationOpenByDefault(OpenBecause),
+    ZooKeeperReachable(OnBecause),
     CertificateAuthorityNotAllowed(String),
     CertificateAuthorityNotActive { arn: String, status: CaStatus },
     CertificateAuthorityExpiring { arn: String, days_left: i64 },
@@ -58,6 +60,10 @@ impl fmt::Display for Finding {
             Finding::AuthorizationOpenByDefault(because) => {
                 write!(f, "authorization open by default: {because}")
             }
+            Finding::ZooKeeperReachable(because) => write!(
+                f,
+                "ZooKeeper is reachable directly: ACLs can be changed without a certificate ({because})"
+            ),
             Finding::CertificateAuthorityNotAllowed(arn) => write!(f, "CA {} is not on the allow-list", ca_id(arn)),
             Finding::CertificateAuthorityNotActive { arn, status } => write!(f, "CA {} is {status}", ca_id(arn)),
             Finding::CertificateAuthorityExpiring { arn, days_left } if *days_left < 0 => {
@@ -83,11 +89,13 @@ impl fmt::Display for Finding {
 
 impl Finding {
     /// Whether the finding fails the cluster: a finding of a check the parameters leave advisory
-    /// (the ACL default, unless `requireAclDefaultDeny`) is a note beside the verdict instead,
-    /// shown and never hidden.
+    /// (the ACL default, unless `requireAclDefaultDeny`), or of a setting that does not exist
+    /// before the cluster does (ZooKeeper access, for a template), is a note beside the verdict
+    /// instead, shown and never hidden.
     pub fn fails(&self, params: &RuleParams) -> bool {
         match self {
             Finding::AuthorizationOpenByDefault(_) => params.require_acl_default_deny,
+            Finding::ZooKeeperReachable(because) => *because != OnBecause::NotKnownBeforeDeploy,
             _ => true,
         }
     }
@@ -121,6 +129,9 @@ pub struct Inputs<'a> {
     pub cas: &'a CaHealthReport,
     /// The configuration revisions read; a revision missing here was not read.
     pub configurations: &'a ConfigurationReport,
+    /// Whether the cluster's ZooKeeper is reachable directly, for a ZooKeeper-mode cluster;
+    /// `None` when not read, which is never off.
+    pub zookeeper: Option<&'a ZooKeeperAccess>,
     pub now: Timestamp,
 }
 
@@ -321,6 +332,29 @@ pub const CHECKS: &[Check] = &[
             Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue),
             Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration),
             Finding::AuthorizationOpenByDefault(OpenBecause::PropertyNotSet),
+        ],
+    },
+    Check {
+        name: "ZooKeeper direct access",
+        covers: |finding| matches!(finding, Finding::ZooKeeperReachable(_)),
+        fails_when: "the cluster runs ZooKeeper mode with Standard brokers (a `KafkaVersion` before 4 without `.kraft`, or none recorded; not `express.*` brokers) and its operations (ListClusterOperations) do not show direct ZooKeeper access turned off by the latest completed change, or cannot be read: whoever reaches ports 2181/2182 can rewrite the ACLs without a certificate. Before the cluster exists (`check`, the hook) it is a note: MSK creates clusters with it on",
+        remediation: Remediation {
+            in_place: InPlace::AfterFirst {
+                first: "move every tool that connects to ZooKeeper (`--zookeeper`, `zookeeper.connect`) to the bootstrap brokers",
+                command: r#"aws kafka update-connectivity --cluster-arn <arn> --current-version <version> --zookeeper-access '{"Enabled":false}'"#,
+            },
+            cloudformation: "no property turns it off: after creation, the command; or a KRaft `KafkaVersion` (`3.7.x.kraft` or later), which has no ZooKeeper (a replacement)",
+            terraform: "no argument turns it off: after creation, the command; or `kafka_version = \"3.7.x.kraft\"` or later, which has no ZooKeeper (a replacement)",
+        },
+        find: |inputs| provisioned(inputs, |facts| match (facts.metadata, inputs.zookeeper) {
+            (Metadata::KRaft | Metadata::ExpressBrokers, _) | (Metadata::ZooKeeper, Some(ZooKeeperAccess::Off)) => Vec::new(),
+            (Metadata::ZooKeeper, Some(ZooKeeperAccess::On(because))) => vec![Finding::ZooKeeperReachable(because.clone())],
+            (Metadata::ZooKeeper, None) => vec![Finding::ZooKeeperReachable(OnBecause::Unreadable("not read".to_owned()))],
+        }),
+        examples: || vec![
+            Finding::ZooKeeperReachable(OnBecause::NeverTurnedOff),
+            Finding::ZooKeeperReachable(OnBecause::TurnedOn),
+            Finding::ZooKeeperReachable(OnBecause::NotKnownBeforeDeploy),
         ],
     },
     Check {
@@ -530,9 +564,10 @@ mod tests {
             Finding::BrokerTrafficPlaintext => 14,
             Finding::PublicAccess(_) => 15,
             Finding::AuthorizationOpenByDefault(_) => 16,
+            Finding::ZooKeeperReachable(_) => 17,
         }
     }
-    const KINDS: usize = 17;
+    const KINDS: usize = 18;
 
     #[test]
     fn every_kind_of_finding_has_a_row() {

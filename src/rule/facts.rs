@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::rule::authorization::BrokerConfiguration;
 use crate::rule::params::SaslMechanism;
+use crate::rule::zookeeper::Metadata;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cluster {
@@ -104,6 +105,8 @@ pub struct ClusterFacts {
     pub broker_traffic_plaintext: bool,
     /// The configuration the brokers run, for the ACL default.
     pub configuration: BrokerConfiguration,
+    /// Whether the cluster has a ZooKeeper that clients can reach.
+    pub metadata: Metadata,
     pub tag_keys: BTreeSet<String>,
 }
 
@@ -131,6 +134,10 @@ pub struct RecordedAccess {
     pub public_access: Option<PublicAccess>,
     pub in_cluster: Option<bool>,
     pub configuration: BrokerConfiguration,
+    /// `KafkaVersion` (`3.7.x.kraft`): the metadata mode.
+    pub kafka_version: Option<String>,
+    /// `BrokerNodeGroupInfo.InstanceType`: Express brokers have no ZooKeeper door.
+    pub instance_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -202,6 +209,8 @@ impl RecordedAccess {
             // Terraform provider's docs; AWS's own mTLS procedure sets it.
             broker_traffic_plaintext: self.in_cluster == Some(false),
             configuration: self.configuration,
+            // A version not recorded reads as ZooKeeper mode, the one with the door.
+            metadata: Metadata::of(self.kafka_version.as_deref(), self.instance_type.as_deref()),
             tag_keys,
         }
     }
@@ -270,7 +279,8 @@ mod tests {
                 "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": false}},
             },
             "EncryptionInfo": {"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": true}},
-            "BrokerNodeGroupInfo": {"ConnectivityInfo": {
+            "KafkaVersion": "3.7.x.kraft",
+            "BrokerNodeGroupInfo": {"InstanceType": "kafka.m5.large", "ConnectivityInfo": {
                 "PublicAccess": {"Type": "DISABLED"},
                 "VpcConnectivity": {"ClientAuthentication": {
                 "Tls": {"Enabled": true},
@@ -296,6 +306,7 @@ mod tests {
             params: &params,
             cas: &cas,
             configurations: &ConfigurationReport::new(),
+            zookeeper: None,
             now,
         };
         findings_by_check(&inputs)
@@ -324,6 +335,8 @@ mod tests {
             // Resolved apart from the properties by `check` (check/configuration.rs, tested there):
             // a configuration it cannot resolve before deploy reads open.
             configuration: _,
+            kafka_version: _,
+            instance_type: _,
         } = RecordedAccess::default();
         let vpc = "/BrokerNodeGroupInfo/ConnectivityInfo/VpcConnectivity/ClientAuthentication";
         let cases = [
@@ -389,6 +402,13 @@ mod tests {
             ),
             // No check reads multi-VPC TLS on its own: a new one must say here what unknown means.
             (format!("{vpc}/Tls"), None),
+            // Not known: ZooKeeper mode and Standard brokers, the door (not read here: never off).
+            (
+                "/KafkaVersion".to_owned(),
+                Some("ZooKeeper is reachable directly"),
+            ),
+            // Not known: Standard brokers; the KRaft version alone closes the door here.
+            ("/BrokerNodeGroupInfo/InstanceType".to_owned(), None),
         ];
         assert!(findings(mtls()).is_empty(), "{:?}", findings(mtls()));
         for (pointer, finding) in cases {

@@ -15,3 +15,4 @@ pub mod held;
 pub mod params;
 pub mod time;
 pub mod verdict;
+pub mod zookeeper;

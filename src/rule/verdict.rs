@@ -89,6 +89,7 @@ mod tests {
     use crate::rule::params::{RuleParams, SaslMechanism};
     use crate::rule::time::Timestamp;
     use crate::rule::time::SECONDS_PER_DAY;
+    use crate::rule::zookeeper::{Metadata, OnBecause as ZooKeeperOn, ZooKeeperAccess};
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
     const OTHER_CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/99999999-aaaa-bbbb-cccc-dddddddddddd";
@@ -109,6 +110,7 @@ mod tests {
             public_access: PublicAccess::Disabled,
             broker_traffic_plaintext: false,
             configuration: BrokerConfiguration::Read(AclDefault::Deny),
+            metadata: Metadata::KRaft,
             tag_keys: BTreeSet::from(["owner".to_owned()]),
         }
     }
@@ -144,6 +146,7 @@ mod tests {
             params,
             cas,
             configurations,
+            zookeeper: None,
             now: now(),
         })
     }
@@ -252,6 +255,7 @@ mod tests {
             public_access: PublicAccess::ServiceProvidedEips,
             broker_traffic_plaintext: true,
             configuration: BrokerConfiguration::MskDefault,
+            metadata: Metadata::ZooKeeper,
             tag_keys: BTreeSet::new(),
         };
         let params = RuleParams {
@@ -275,6 +279,7 @@ mod tests {
                 Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
                 Finding::PublicAccess(PublicAccess::ServiceProvidedEips),
                 Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration),
+                Finding::ZooKeeperReachable(ZooKeeperOn::Unreadable("not read".into())),
                 Finding::MissingTag("owner".into()),
             ]
         );
@@ -284,6 +289,66 @@ mod tests {
             "unauthenticated access is enabled; TLS client authentication is disabled"
         ));
         assert!(annotation.ends_with(" more)"), "{annotation}");
+    }
+
+    /// A ZooKeeper-mode cluster fails unless its operations show direct access off; one not read is
+    /// never off; before deploy it is a note; KRaft and Express brokers have no such door.
+    #[test]
+    fn zookeeper_access_fails_a_zookeeper_mode_cluster_unless_shown_off() {
+        let judged = |metadata, access: Option<ZooKeeperAccess>| {
+            let mut facts = mtls_only();
+            facts.metadata = metadata;
+            evaluate(&Inputs {
+                cluster: &Cluster::Provisioned(facts),
+                params: &no_ca_check(),
+                cas: &CaHealthReport::new(),
+                configurations: &ConfigurationReport::new(),
+                zookeeper: access.as_ref(),
+                now: now(),
+            })
+        };
+        let off = judged(Metadata::ZooKeeper, Some(ZooKeeperAccess::Off));
+        assert_eq!(
+            (off.compliance, off.notes.len()),
+            (ComplianceType::Compliant, 0)
+        );
+        let never = judged(
+            Metadata::ZooKeeper,
+            Some(ZooKeeperAccess::On(ZooKeeperOn::NeverTurnedOff)),
+        );
+        assert_eq!(never.compliance, ComplianceType::NonCompliant);
+        assert_eq!(
+            never.annotation().as_deref(),
+            Some("ZooKeeper is reachable directly: ACLs can be changed without a certificate (never turned off)")
+        );
+        let unread = judged(Metadata::ZooKeeper, None);
+        assert_eq!(
+            unread.findings,
+            [Finding::ZooKeeperReachable(ZooKeeperOn::Unreadable(
+                "not read".into()
+            ))]
+        );
+        let before = judged(
+            Metadata::ZooKeeper,
+            Some(ZooKeeperAccess::On(ZooKeeperOn::NotKnownBeforeDeploy)),
+        );
+        assert_eq!(before.compliance, ComplianceType::Compliant);
+        assert_eq!(
+            before.notes,
+            [Finding::ZooKeeperReachable(
+                ZooKeeperOn::NotKnownBeforeDeploy
+            )]
+        );
+        for metadata in [Metadata::KRaft, Metadata::ExpressBrokers] {
+            let open = Some(ZooKeeperAccess::On(ZooKeeperOn::NeverTurnedOff));
+            let verdict = judged(metadata, open);
+            assert_eq!(
+                verdict.compliance,
+                ComplianceType::Compliant,
+                "{metadata:?}"
+            );
+            assert!(verdict.notes.is_empty(), "{metadata:?}");
+        }
     }
 
     /// `allowPublicAccess` lifts the public-access check alone: the same cluster with a plaintext
@@ -391,6 +456,7 @@ mod tests {
             params: &RuleParams::default(),
             cas: &CaHealthReport::new(),
             configurations: &ConfigurationReport::new(),
+            zookeeper: None,
             now: now(),
         });
         assert_eq!(nc.compliance, ComplianceType::NonCompliant);

@@ -20,6 +20,7 @@ use msk_mtls_rule::rule::ca::CaHealth;
 use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use msk_mtls_rule::rule::held::HeldResult;
+use msk_mtls_rule::rule::zookeeper::OperationsRead;
 use msk_mtls_rule::{RuleError, Timestamp};
 use serde_json::Value;
 
@@ -196,9 +197,23 @@ pub struct FakeFleet {
     /// DescribeConfigurationRevision's `server.properties` by revision (a revision not in it is
     /// not found).
     pub configurations: BTreeMap<ConfigurationRevision, String>,
+    /// ListClusterOperations' ZooKeeper changes by cluster ARN (a cluster not in it has none: MSK
+    /// created it with direct access on, and nothing turned it off).
+    pub zookeeper: BTreeMap<String, OperationsRead>,
 }
 
 impl FakeFleet {
+    fn zookeeper_changes(&self, cluster_arn: &str) -> OperationsRead {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("ListClusterOperations {cluster_arn}"));
+        self.zookeeper
+            .get(cluster_arn)
+            .cloned()
+            .unwrap_or(OperationsRead::Changes(Vec::new()))
+    }
+
     fn configuration(&self, revision: &ConfigurationRevision) -> ConfigurationRead {
         self.calls.lock().unwrap().push(format!(
             "DescribeConfigurationRevision {} {}",
@@ -335,6 +350,10 @@ impl KafkaService for FakeAccount<'_> {
         revision: &ConfigurationRevision,
     ) -> Result<ConfigurationRead, RuleError> {
         Ok(self.fleet.configuration(revision))
+    }
+
+    async fn zookeeper_changes(&self, cluster_arn: &str) -> Result<OperationsRead, RuleError> {
+        Ok(self.fleet.zookeeper_changes(cluster_arn))
     }
 }
 
@@ -489,6 +508,11 @@ impl KafkaService for FakeOrgAccount<'_> {
     ) -> Result<ConfigurationRead, RuleError> {
         self.record("DescribeConfigurationRevision");
         self.services.configuration_revision(revision).await
+    }
+
+    async fn zookeeper_changes(&self, cluster_arn: &str) -> Result<OperationsRead, RuleError> {
+        self.record("ListClusterOperations");
+        self.services.zookeeper_changes(cluster_arn).await
     }
 }
 

@@ -18,6 +18,10 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
   * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key,
     the region it was signed for, and the emulator's own time for it.
   * Kafka GetBootstrapBrokers (moto lacks it): the broker strings set for a cluster.
+  * Kafka ListClusterOperations (moto lacks it): the operations set for a cluster, paged, each with
+    its targetClusterInfo (zookeeperAccess), as the MSK API reference shapes them; none by default.
+  * Clusters are made in KRaft mode (kafkaVersion 3.7.x.kraft) unless a test names a version: moto's
+    default, 2.8.1, is ZooKeeper mode, whose direct access the rule reads from the operations.
   * Config GetComplianceDetailsByResource (moto lacks it): the stored result, and another rule's
     result on the same resource beside it. Results keep their Annotation.
   * Several accounts and regions (moto keys its backends by both): clusters and CAs are made in the
@@ -30,7 +34,8 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
 /_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
-/_e2e/latency (milliseconds added to every AWS call), /_e2e/configurations (MSK configuration revisions
+/_e2e/latency (milliseconds added to every AWS call), /_e2e/cluster-operations (a cluster's
+ListClusterOperations answer), /_e2e/configurations (MSK configuration revisions
 and their server.properties, for DescribeConfigurationRevision), /_e2e/stack (a CloudFormation stack with tags), /_e2e/bootstrap-brokers (a cluster's
 GetBootstrapBrokers answer), /_e2e/alert-topic (an SNS topic with SQS subscribers and their filter
 policies); /_e2e/alert-messages (what a subscriber's queue received);
@@ -152,6 +157,7 @@ class Emulator:
         self.latency = 0.0  # seconds added to every AWS call, as a network round trip would
         self.bootstrap_brokers = {}  # cluster ARN -> GetBootstrapBrokers answer (moto lacks it)
         self.configurations = {}  # (configuration ARN, revision) -> server.properties text (moto lacks them)
+        self.cluster_operations = {}  # cluster ARN -> ClusterOperationInfo list (moto lacks ListClusterOperations)
         self.rule_name = "msk-mtls-enforced"  # whose results GetComplianceDetailsByResource answers with
 
     def compliance_by_resource(self, request):
@@ -218,6 +224,8 @@ class Emulator:
             return aws_error(start_response, fault)
         if operation == "DescribeConfigurationRevision":
             return self.configuration_revision(start_response, path)
+        if operation == "ListClusterOperations":
+            return self.list_cluster_operations(start_response, environ, path)
         if operation == "GetResourceConfigHistory":
             answer = self.config_history(json.loads(body or b"{}"))
             if answer is not None:
@@ -266,6 +274,29 @@ class Emulator:
         return json_response(start_response, "200 OK", {
             "arn": arn, "revision": int(revision), "creationTime": rfc3339_now(), "description": "",
             "serverProperties": base64.b64encode(text.encode("latin-1")).decode()})
+
+    def list_cluster_operations(self, start_response, environ, path):
+        """Kafka ListClusterOperations (GET /v1/clusters/{arn}/operations), paged by maxResults and
+        nextToken; a cluster neither moto nor the seeded operations know is NotFoundException, as the
+        service answers (a Config item's cluster exists for the emulator once its operations are set)."""
+        from urllib.parse import parse_qs, unquote
+        from moto.kafka.models import kafka_backends
+        arn = unquote(path[len("/v1/clusters/"):-len("/operations")])
+        account = arn.split(":")[4] if arn.count(":") >= 5 else ACCOUNT
+        region = arn.split(":")[3] if arn.count(":") >= 5 else REGION
+        if arn not in kafka_backends[account][region].clusters and arn not in self.cluster_operations:
+            self.log("ListClusterOperations", 404, None)
+            return json_response(start_response, "404 Not Found",
+                                 {"__type": "NotFoundException", "message": f"cluster {arn} not found"})
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        everything = self.cluster_operations.get(arn, [])
+        size = int((query.get("maxResults") or ["100"])[0])
+        start, next_token = page_of(None, (query.get("nextToken") or [None])[0], size, len(everything))
+        body = {"clusterOperationInfoList": everything[start:start + size]}
+        if next_token is not None:
+            body["nextToken"] = next_token
+        self.log("ListClusterOperations", 200, None)
+        return json_response(start_response, "200 OK", body)
 
     def log(self, operation, status, fault):
         with self.lock:
@@ -409,6 +440,10 @@ class Emulator:
             with self.lock:
                 self.bootstrap_brokers[request["arn"]] = dict(request["brokers"])
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/cluster-operations":
+            with self.lock:
+                self.cluster_operations[request["arn"]] = list(request["operations"])
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/configurations":
             with self.lock:
                 for configuration in request["configurations"]:
@@ -503,7 +538,8 @@ def create_clusters(clusters, account=ACCOUNT, region=REGION):
                                                                               "clientSubnets": ["subnet-1"]},
                 client_authentication=cluster.get("clientAuthentication"),
                 cluster_name=cluster["name"], encryption_info=cluster.get("encryptionInfo"),
-                configuration_info=cluster.get("configurationInfo"), tags=cluster.get("tags"))
+                configuration_info=cluster.get("configurationInfo"), tags=cluster.get("tags"),
+                kafka_version=cluster.get("kafkaVersion", "3.7.x.kraft"))
         arns.append(arn)
     return arns
 
@@ -548,6 +584,8 @@ def operation_of(environ, path):
         return "GetBootstrapBrokers"
     if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/configurations/") and "/revisions/" in path:
         return "DescribeConfigurationRevision"
+    if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/clusters/") and path.endswith("/operations"):
+        return "ListClusterOperations"
     if environ.get("REQUEST_METHOD") == "POST" and path == "/listRegions":
         return "ListRegions"  # Account (REST-JSON)
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
