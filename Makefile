@@ -11,7 +11,7 @@ PYTHON := $(VENV)/bin/python
 # Never let a test or a local run reach instance metadata or a real AWS endpoint by accident.
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: prerequisites help build install-check evaluate test unit e2e lint deny fuzz fmt tools templates sam-build lambda-target deploy bench mutants mutants-diff
+.PHONY: prerequisites help build install-check evaluate test unit e2e lint deny fuzz fmt tools zookeeper templates sam-build lambda-target deploy bench mutants mutants-diff
 
 # Deployment tools, pinned in deploy/: SAM CLI, cfn-lint, cargo-lambda and zig in one venv; checkov in
 # another, because it pins a boto3 that SAM CLI refuses.
@@ -64,6 +64,15 @@ evaluate: build ## evaluate every offline sample in events/ and events/hook/ and
 
 tools: $(VENV)/.installed ## install the pinned test tools (moto server) into .venv-test
 
+# A real ZooKeeper for the probe's tests (what a ZooKeeper-mode MSK cluster runs beside its brokers):
+# Debian's packages of ZooKeeper 3.8.0 and the jars its server needs, pinned by version and sha256
+# in tests/zookeeper/packages.txt, unpacked without installing anything; run on the machine's Java.
+ZOOKEEPER_DIR := target/zookeeper
+zookeeper: $(ZOOKEEPER_DIR)/.installed ## unpack the pinned ZooKeeper the probe's tests run (target/zookeeper)
+
+$(ZOOKEEPER_DIR)/.installed: tests/zookeeper/packages.txt tests/zookeeper/install.sh
+	tests/zookeeper/install.sh $(abspath $(ZOOKEEPER_DIR))
+
 $(VENV)/.installed: tests/e2e/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
@@ -110,18 +119,18 @@ deploy: sam-build ## sam build && sam deploy --guided (needs AWS credentials)
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam deploy --guided
 
 prerequisites: # what a fresh machine must have besides cargo: the TLS tests' real servers and the test venv
-	@missing=""; for tool in openssl java keytool python3; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in openssl java keytool python3 apt-get dpkg-deb; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
-	if [ -n "$$missing" ]; then echo "make test needs:$$missing (openssl 3, Java 17's java and keytool, Python 3 with venv)"; exit 2; fi
+	if [ -n "$$missing" ]; then echo "make test needs:$$missing (openssl 3, Java 17's java and keytool, Python 3 with venv, apt-get and dpkg-deb for the pinned ZooKeeper)"; exit 2; fi
 
-test: prerequisites tools build ## every test: unit, contract, handler, adapters, CLI, end-to-end
-	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked
+test: prerequisites tools zookeeper build ## every test: unit, contract, handler, adapters, CLI, end-to-end
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) MSK_MTLS_RULE_ZOOKEEPER=$(abspath $(ZOOKEEPER_DIR))/lib $(CARGO) test --locked
 
 unit: ## the tests that need no emulator
 	$(CARGO) test --locked --lib --test contract --test handler --test sdk_adapters --test cli --test properties --test check --test knock --test dual_stack --test architecture
 
-e2e: tools build ## the end-to-end layers alone: release binaries + Runtime API + moto (rule, hook); `audit`; `probe` on real TLS servers; every documented command
-	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws --test precommit --test docs -- --test-threads=2
+e2e: tools zookeeper build ## the end-to-end layers alone: release binaries + Runtime API + moto (rule, hook); `audit`; `probe` on real TLS servers and ZooKeeper; every documented command
+	MSK_MTLS_RULE_BIN=$(abspath $(BIN)) E2E_PYTHON=$(abspath $(PYTHON)) MSK_MTLS_RULE_ZOOKEEPER=$(abspath $(ZOOKEEPER_DIR))/lib $(CARGO) test --locked --test e2e --test audit --test probe --test hook --test check_aws --test precommit --test docs -- --test-threads=2
 
 bench: tools build $(SAM_VENV)/.installed lambda-target ## figures: core throughput, cold start, warm latency, RSS, sweeps, arm64 size (BENCHMARKS.md)
 	$(CARGO) bench --locked --bench core -- --noplot

@@ -199,8 +199,12 @@ fn sweep(clusters: usize) {
         }
         let emulator_time = emulator_time(calls);
         let pages = clusters.div_ceil(100);
-        let minimum =
-            pages + pages + held.div_ceil(100).max(1) + cas.len() + revisions_among(0..clusters);
+        let minimum = pages
+            + pages
+            + held.div_ceil(100).max(1)
+            + cas.len()
+            + revisions_among(0..clusters)
+            + zookeeper_among(0..clusters);
         println!(
             "{round}: wall {}, of which the emulator {}; the function's CPU {}; {} calls (minimum {minimum}) {:?}; peak RSS {} KiB",
             ms(wall),
@@ -325,7 +329,7 @@ fn audit(clusters: usize) {
                 .or_default() += 1;
         }
         // who the caller is, one role, every page of every account-region, each CA and each
-        // configuration revision once per target
+        // configuration revision once per target, each ZooKeeper-mode cluster's operations once
         let revisions: usize = (0..TARGETS.len())
             .map(|target| revisions_among((target..clusters).step_by(TARGETS.len())))
             .sum();
@@ -333,7 +337,8 @@ fn audit(clusters: usize) {
             + 1
             + TARGETS.len() * (clusters / TARGETS.len()).div_ceil(100)
             + TARGETS.len() * 3
-            + revisions;
+            + revisions
+            + zookeeper_among(0..clusters);
         assert_eq!(calls.len(), minimum, "{by_operation:?}");
         let wall = Duration::from_secs_f64(figures[1].parse().unwrap());
         println!(
@@ -361,6 +366,12 @@ fn revisions_among(indices: impl Iterator<Item = usize>) -> usize {
         .len()
 }
 
+/// How many of the fleet's clusters at `indices` run ZooKeeper mode (with direct access never
+/// turned off): each one's operations are listed once (ListClusterOperations, one page).
+fn zookeeper_among(indices: impl Iterator<Item = usize>) -> usize {
+    indices.filter(|index| index % 25 == 1).count()
+}
+
 fn seed_configurations(emulator: &Emulator) {
     let revisions: Vec<Value> = (1..=3)
         .map(|revision| {
@@ -374,8 +385,9 @@ fn seed_configurations(emulator: &Emulator) {
     );
 }
 
-/// The fleet's mix: 2 in 5 COMPLIANT (half of them on a configuration of their own), the rest
-/// NON_COMPLIANT for one reason or another, every 50th serverless.
+/// The fleet's mix: 2 in 5 mTLS-only (half of them on a configuration of their own), the rest
+/// NON_COMPLIANT for one reason or another, every 50th serverless; all run KRaft but 1 in 25 of
+/// the mTLS-only, in ZooKeeper mode with direct access on (NON_COMPLIANT).
 fn fleet_cluster(index: usize, cas: &[String]) -> Value {
     let ca = &cas[index % cas.len()];
     let name = format!("fleet-{index}");
@@ -386,6 +398,8 @@ fn fleet_cluster(index: usize, cas: &[String]) -> Value {
         _ if index % 50 == 3 => json!({"name": name, "serverless": true}),
         0 => json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only,
                     "configurationInfo": {"arn": FLEET_CONFIGURATION, "revision": index % 3 + 1}}),
+        1 if index % 25 == 1 => json!({"name": name, "clientAuthentication": mtls,
+                    "encryptionInfo": tls_only, "kafkaVersion": "3.6.0"}),
         1 => json!({"name": name, "clientAuthentication": mtls, "encryptionInfo": tls_only}),
         2 => json!({"name": name, "clientAuthentication": mtls,
                     "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS_PLAINTEXT"}}}),

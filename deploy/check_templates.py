@@ -277,7 +277,7 @@ def check_organization_order(text):
 # reads brokers, not settings).
 JUDGING_ROLES = {"template.yaml": "RuleFunctionRole", "deploy/member-role.yaml": "MemberRole",
                  "deploy/audit-role.yaml": "AuditRole"}
-PROBE_CALLS = {"kafka:GetBootstrapBrokers"}
+PROBE_CALLS = {"kafka:GetBootstrapBrokers", "kafka:DescribeClusterV2"}
 
 
 def sdk_calls():

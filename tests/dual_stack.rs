@@ -18,7 +18,8 @@ use msk_mtls_rule::probe::run::endpoints_of;
 use msk_mtls_rule::probe::Target;
 use msk_mtls_rule::rule::arn::ClusterArn;
 
-/// Records each request's host and answers GetBootstrapBrokers.
+/// Records each request's host and answers GetBootstrapBrokers (DescribeClusterV2 reads the same
+/// answer as a cluster with no ZooKeeper nodes).
 #[derive(Clone, Debug, Default)]
 struct Hosts(Arc<Mutex<Vec<String>>>);
 
@@ -85,10 +86,13 @@ async fn the_dual_stack_setting_sends_the_kafka_api_to_its_dual_stack_name() {
         assert_eq!(selected.endpoints.len(), 1);
         hosts.extend(recorder.0.lock().unwrap().drain(..));
     }
+    // GetBootstrapBrokers and DescribeClusterV2 (ZooKeeper's nodes), each to the name asked for.
     assert_eq!(
         hosts,
         [
             "kafka.eu-west-1.amazonaws.com",
+            "kafka.eu-west-1.amazonaws.com",
+            "kafka-api.eu-west-1.api.aws",
             "kafka-api.eu-west-1.api.aws"
         ]
     );

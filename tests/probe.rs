@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use harness::{binary, cli_against, response, Emulator, Function, RuntimeApi};
-use tls_servers::{closed_port, server_config, ClientAuth, Pki, Servers, Version};
+use tls_servers::{closed_port, server_config, ClientAuth, Pki, Servers, Version, ZooKeeper};
 
 /// Short, so refusals and silences are decided quickly; a loopback handshake takes a millisecond.
 const READ_TIMEOUT_MS: &str = "1500";
@@ -747,4 +747,117 @@ fn the_scheduled_probe_answers_before_its_deadline_with_every_cluster() {
         .filter_map(|m| m["ProbeInconclusive"].as_u64())
         .collect();
     assert_eq!(inconclusive, [1, 0]);
+}
+
+/// A real ZooKeeper (3.8.0 on Java 17): a session opened in plaintext, or over TLS with no
+/// certificate, is an open door (NOT_ENFORCED); a TLS port that needs a certificate refuses.
+#[test]
+fn a_zookeeper_that_opens_a_session_without_a_certificate_is_an_open_door() {
+    let pki = Pki::new("zookeeper");
+    let needs = ZooKeeper::start(&pki, "need");
+    let open = ZooKeeper::start(&pki, "none");
+    let knock = |port: u16, listener: &str| {
+        probe(&[
+            "--bootstrap",
+            &format!("127.0.0.1:{port}"),
+            "--listener",
+            listener,
+            "--ca-bundle",
+            &pki.path("ca.pem"),
+        ])
+    };
+
+    let (code, report, _) = knock(needs.port, "zookeeper");
+    assert_eq!(outcomes(&report), pairs(&[("zookeeper", "accepted")]));
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        detail(&report, "zookeeper").starts_with("ZooKeeper opened session 0x"),
+        "{report}"
+    );
+    assert!(
+        report["reason"].as_str().unwrap().contains("by zookeeper"),
+        "{report}"
+    );
+
+    let (code, report, _) = knock(needs.tls_port, "zookeeper-tls");
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[("zookeeper-tls-no-cert", "refused")]),
+        "{report}"
+    );
+    assert!(
+        detail(&report, "zookeeper-tls-no-cert").contains("alert"),
+        "{report}"
+    );
+    assert_eq!(
+        code,
+        Some(3),
+        "no broker's TLS listener was knocked on: {report}"
+    );
+
+    let (code, report, _) = knock(open.tls_port, "zookeeper-tls");
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[("zookeeper-tls-no-cert", "accepted")]),
+        "{report}"
+    );
+    assert_eq!(code, Some(1), "{report}");
+
+    // A TLS knock on the plaintext port, and a plaintext one on the TLS port: neither is a session.
+    let (_, report, _) = knock(open.port, "zookeeper-tls");
+    assert_ne!(outcomes(&report)[0].1, "accepted", "{report}");
+    let (_, report, _) = knock(open.tls_port, "zookeeper");
+    assert_ne!(outcomes(&report)[0].1, "accepted", "{report}");
+}
+
+/// A cluster ARN: the ZooKeeper nodes DescribeClusterV2 lists are knocked on beside the brokers
+/// (both read at once), and a ZooKeeper that opens a session makes the cluster NOT_ENFORCED however
+/// well its brokers refuse.
+#[test]
+fn a_zookeeper_mode_clusters_zookeeper_nodes_are_knocked_on_beside_its_brokers() {
+    let pki = Pki::new("cluster-zookeeper");
+    let servers = Servers::new();
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let zookeeper = ZooKeeper::start(&pki, "need");
+    let emulator = Emulator::start();
+    emulator.control(
+        "/_e2e/bootstrap-brokers",
+        json!({"arn": CLUSTER, "brokers": {"bootstrapBrokerStringTls": format!("127.0.0.1:{required}")}}),
+    );
+    emulator.control(
+        "/_e2e/zookeeper-nodes",
+        json!({"arn": CLUSTER, "nodes": {
+            "zookeeperConnectString": format!("127.0.0.1:{}", zookeeper.port),
+            "zookeeperConnectStringTls": format!("127.0.0.1:{}", zookeeper.tls_port),
+        }}),
+    );
+    let output = cli_against(&emulator, Some("us-east-1"))
+        .args([
+            "probe",
+            "--cluster-arn",
+            CLUSTER,
+            "--ca-bundle",
+            &pki.path("ca.pem"),
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let by_listener = |listener: &str| -> Vec<String> {
+        report["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["listener"] == listener)
+            .map(|e| e["outcome"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(by_listener("zookeeper"), ["accepted"], "{report}");
+    assert_eq!(by_listener("zookeeper-tls"), ["refused"], "{report}");
+    assert!(
+        by_listener("tls").iter().all(|o| o == "refused"),
+        "{report}"
+    );
+    assert_eq!(emulator.calls_to("DescribeClusterV2").len(), 1);
 }

@@ -938,10 +938,13 @@ mod over_http {
                 })
                 // MSK's REST protocol names it by its path.
                 .or_else(|| {
-                    request
-                        .uri()
-                        .ends_with("/bootstrap-brokers")
-                        .then_some("GetBootstrapBrokers")
+                    let uri = request.uri();
+                    if uri.ends_with("/bootstrap-brokers") {
+                        Some("GetBootstrapBrokers")
+                    } else {
+                        uri.contains("/api/v2/clusters/")
+                            .then_some("DescribeClusterV2")
+                    }
                 })
                 .unwrap_or_default()
                 .to_owned();
@@ -1226,11 +1229,22 @@ mod over_http {
         use msk_mtls_rule::rule::arn::ClusterArn;
         const ARN: &str = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/u-1";
         let script = Script {
-            answers: vec![(
-                "GetBootstrapBrokers",
-                200,
-                r#"{"bootstrapBrokerStringTls":"b-1.orders:9094,b-2.orders:9094"}"#.to_owned(),
-            )],
+            answers: vec![
+                (
+                    "GetBootstrapBrokers",
+                    200,
+                    r#"{"bootstrapBrokerStringTls":"b-1.orders:9094,b-2.orders:9094"}"#.to_owned(),
+                ),
+                (
+                    "DescribeClusterV2",
+                    200,
+                    format!(
+                        r#"{{"clusterInfo":{{"clusterArn":"{ARN}","clusterType":"PROVISIONED","provisioned":{{
+                    "zookeeperConnectString":"z-2.orders:2181,z-1.orders:2181",
+                    "zookeeperConnectStringTls":"z-1.orders:2182","numberOfBrokerNodes":2}}}}}}"#
+                    ),
+                ),
+            ],
             ..Script::default()
         };
         let selected = msk_mtls_rule::probe::run::endpoints_of(
@@ -1241,25 +1255,51 @@ mod over_http {
         .await
         .unwrap();
         assert!(selected.not_knocked.is_empty());
+        let endpoint = |host: &str, port, listener| Endpoint {
+            host: host.into(),
+            port,
+            listener,
+        };
         assert_eq!(
             selected.endpoints,
-            ["b-1.orders", "b-2.orders"].map(|host| Endpoint {
-                host: host.into(),
-                port: 9094,
-                listener: Listener::Tls,
-            })
+            [
+                endpoint("b-1.orders", 9094, Listener::Tls),
+                endpoint("b-2.orders", 9094, Listener::Tls),
+                endpoint("z-1.orders", 2181, Listener::ZooKeeper),
+                endpoint("z-1.orders", 2182, Listener::ZooKeeperTls),
+                endpoint("z-2.orders", 2181, Listener::ZooKeeper),
+            ],
+            "the brokers and a ZooKeeper-mode cluster's ZooKeeper nodes"
         );
         assert_eq!(
             script.hosts.lock().unwrap().as_slice(),
-            ["kafka.eu-west-1.amazonaws.com"]
+            [
+                "kafka.eu-west-1.amazonaws.com",
+                "kafka.eu-west-1.amazonaws.com"
+            ]
+        );
+        let without = msk_mtls_rule::probe::run::endpoints_of(
+            &account(&script),
+            &Target::Cluster(ClusterArn::parse(ARN).unwrap()),
+            &[Network::Public],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            without.not_knocked,
+            [(Network::Private, 5)],
+            "ZooKeeper's nodes are private endpoints, counted when left out"
         );
 
         let refused = Script {
-            answers: vec![(
-                "GetBootstrapBrokers",
-                403,
-                r#"{"message":"not allowed"}"#.to_owned(),
-            )],
+            answers: vec![
+                (
+                    "GetBootstrapBrokers",
+                    403,
+                    r#"{"message":"not allowed"}"#.to_owned(),
+                ),
+                ("DescribeClusterV2", 200, "{}".to_owned()),
+            ],
             ..Script::default()
         };
         let error = msk_mtls_rule::probe::run::endpoints_of(

@@ -191,4 +191,10 @@ pub trait Brokers {
         &self,
         cluster_arn: &str,
     ) -> impl Future<Output = Result<Vec<(String, String)>, RuleError>> + Send;
+    /// A ZooKeeper-mode cluster's ZooKeeper nodes (DescribeClusterV2's `zookeeperConnectString`
+    /// and `zookeeperConnectStringTls`): (wire member name, `host:port,...`); none for KRaft.
+    fn zookeeper_nodes(
+        &self,
+        cluster_arn: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, RuleError>> + Send;
 }

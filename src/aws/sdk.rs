@@ -29,7 +29,9 @@ use crate::aws::ports::{
 };
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
-use crate::edge::kafka::{bootstrap_members, listed_cluster, zookeeper_change, ListedCluster};
+use crate::edge::kafka::{
+    bootstrap_members, listed_cluster, zookeeper_change, zookeeper_members, ListedCluster,
+};
 use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
 use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
@@ -707,6 +709,18 @@ impl Brokers for AwsAccount {
             .await
             .map_err(|e| sdk_failure("GetBootstrapBrokers", e))?;
         Ok(bootstrap_members(&output))
+    }
+
+    async fn zookeeper_nodes(&self, cluster_arn: &str) -> Result<Vec<(String, String)>, RuleError> {
+        let output = self
+            .kafka()
+            .await
+            .describe_cluster_v2()
+            .cluster_arn(cluster_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("DescribeClusterV2", e))?;
+        Ok(zookeeper_members(output.cluster_info()))
     }
 }
 

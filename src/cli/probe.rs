@@ -20,7 +20,8 @@ use crate::rule::params::SaslMechanism;
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
-    /// The cluster whose brokers are knocked on (its bootstrap brokers read from MSK)
+    /// The cluster whose brokers (and ZooKeeper nodes, in ZooKeeper mode) are knocked on, as MSK
+    /// lists them
     #[arg(long, value_name = "ARN", value_parser = cluster_arn)]
     cluster_arn: Option<ClusterArn>,
     /// With --cluster-arn: the networks whose endpoints are knocked on [default: every one]
@@ -66,6 +67,10 @@ enum ListenerArg {
     Tls,
     SaslScram,
     SaslIam,
+    /// A ZooKeeper node's plaintext client port (MSK: 2181)
+    Zookeeper,
+    /// A ZooKeeper node's TLS client port (MSK: 2182)
+    ZookeeperTls,
 }
 
 impl From<ListenerArg> for Listener {
@@ -75,6 +80,8 @@ impl From<ListenerArg> for Listener {
             ListenerArg::Tls => Listener::Tls,
             ListenerArg::SaslScram => Listener::SaslScram,
             ListenerArg::SaslIam => Listener::SaslIam,
+            ListenerArg::Zookeeper => Listener::ZooKeeper,
+            ListenerArg::ZookeeperTls => Listener::ZooKeeperTls,
         }
     }
 }
@@ -324,7 +331,7 @@ mod tests {
             (&["--bootstrap", "b:1234"][..], "give --listener"),
             (
                 &["--bootstrap", "b:9094", "--listener", "ssl"][..],
-                "[possible values: plaintext, tls, sasl-scram, sasl-iam]",
+                "[possible values: plaintext, tls, sasl-scram, sasl-iam, zookeeper, zookeeper-tls]",
             ),
             (
                 &["--bootstrap", "b:9094", "--client-cert", "c.pem"][..],

@@ -265,6 +265,35 @@ const BOOTSTRAP_MEMBERS: [BootstrapMember; 14] = [
     ),
 ];
 
+/// DescribeClusterV2's ZooKeeper connection strings (`provisioned`), by their wire names: MSK's
+/// ZooKeeper nodes are in the cluster's VPC, so they are private endpoints.
+pub const ZOOKEEPER_MEMBER: &str = "zookeeperConnectString";
+pub const ZOOKEEPER_TLS_MEMBER: &str = "zookeeperConnectStringTls";
+
+/// DescribeClusterV2's ZooKeeper connection strings, by their wire names (as GetBootstrapBrokers'
+/// members are), those that list nodes.
+pub fn zookeeper_members(cluster: Option<&KafkaCluster>) -> Vec<(String, String)> {
+    let provisioned = cluster.and_then(KafkaCluster::provisioned);
+    [
+        (
+            ZOOKEEPER_MEMBER,
+            provisioned.and_then(Provisioned::zookeeper_connect_string),
+        ),
+        (
+            ZOOKEEPER_TLS_MEMBER,
+            provisioned.and_then(Provisioned::zookeeper_connect_string_tls),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(member, list)| {
+        Some((
+            member.to_owned(),
+            list.filter(|l| !l.is_empty())?.to_owned(),
+        ))
+    })
+    .collect()
+}
+
 /// GetBootstrapBrokers' answer: each member that lists brokers, by its name in the Kafka API.
 pub fn bootstrap_members(output: &GetBootstrapBrokersOutput) -> Vec<(String, String)> {
     BOOTSTRAP_MEMBERS

@@ -1,7 +1,10 @@
 //! Where to knock: broker endpoints and the kind of listener each one is, from GetBootstrapBrokers'
-//! strings or from `--bootstrap` with MSK's ports.
+//! strings (and a ZooKeeper-mode cluster's ZooKeeper nodes, from DescribeClusterV2) or from
+//! `--bootstrap` with MSK's ports.
 
 use std::fmt;
+
+use crate::edge::kafka::{ZOOKEEPER_MEMBER, ZOOKEEPER_TLS_MEMBER};
 
 /// The kind of listener an endpoint is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -10,17 +13,26 @@ pub enum Listener {
     Tls,
     SaslScram,
     SaslIam,
+    /// A ZooKeeper node's client port in plaintext (2181): a session there can rewrite the ACLs.
+    ZooKeeper,
+    /// A ZooKeeper node's TLS client port (2182).
+    ZooKeeperTls,
 }
 
 impl Listener {
+    pub const ALL: [Listener; 6] = [
+        Listener::Plaintext,
+        Listener::Tls,
+        Listener::SaslScram,
+        Listener::SaslIam,
+        Listener::ZooKeeper,
+        Listener::ZooKeeperTls,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "plaintext" => Some(Listener::Plaintext),
-            "tls" => Some(Listener::Tls),
-            "sasl-scram" => Some(Listener::SaslScram),
-            "sasl-iam" => Some(Listener::SaslIam),
-            _ => None,
-        }
+        Listener::ALL
+            .into_iter()
+            .find(|listener| listener.as_str() == text)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -29,6 +41,8 @@ impl Listener {
             Listener::Tls => "tls",
             Listener::SaslScram => "sasl-scram",
             Listener::SaslIam => "sasl-iam",
+            Listener::ZooKeeper => "zookeeper",
+            Listener::ZooKeeperTls => "zookeeper-tls",
         }
     }
 
@@ -39,12 +53,20 @@ impl Listener {
             9094 | 9194 | 20094 => Some(Listener::Tls),
             9096 | 9196 | 20096 => Some(Listener::SaslScram),
             9098 | 9198 | 20098 => Some(Listener::SaslIam),
+            2181 => Some(Listener::ZooKeeper),
+            2182 => Some(Listener::ZooKeeperTls),
             _ => None,
         }
     }
 
-    /// The listener of a GetBootstrapBrokers member (wire name), public, multi-VPC and IPv6 alike.
+    /// The listener of a GetBootstrapBrokers member (wire name), public, multi-VPC and IPv6 alike,
+    /// or of DescribeClusterV2's ZooKeeper connection strings.
     pub fn of_bootstrap_member(member: &str) -> Option<Self> {
+        match member {
+            ZOOKEEPER_MEMBER => return Some(Listener::ZooKeeper),
+            ZOOKEEPER_TLS_MEMBER => return Some(Listener::ZooKeeperTls),
+            _ => {}
+        }
         let kind = member.strip_prefix("bootstrapBrokerString")?;
         let kind = kind
             .strip_prefix("Public")
@@ -165,7 +187,7 @@ pub fn parse_bootstrap(list: &str, listener: Option<Listener>) -> Result<Vec<End
             None => {
                 return Err(format!(
                     "{item:?}: port {port} is not one of MSK's listener ports (9092, 9094, 9096, 9098, \
-                     9194, 9196, 9198, 20092-20098): give --listener"
+                     9194, 9196, 9198, 20092-20098, ZooKeeper's 2181 and 2182): give --listener"
                 ))
             }
         };
@@ -240,14 +262,10 @@ mod tests {
 
     #[test]
     fn every_listener_reads_back_from_its_name_and_only_from_it() {
-        for listener in [
-            Listener::Plaintext,
-            Listener::Tls,
-            Listener::SaslScram,
-            Listener::SaslIam,
-        ] {
+        for listener in Listener::ALL {
             assert_eq!(Listener::parse(listener.as_str()), Some(listener));
         }
+        assert_eq!(Listener::parse("ZooKeeper"), None);
         assert_eq!(Listener::parse("TLS"), None);
         assert_eq!(Listener::parse("sasl"), None);
         assert_eq!(Listener::SaslScram.to_string(), "sasl-scram");
@@ -260,6 +278,8 @@ mod tests {
             (&[9094, 9194, 20094], Listener::Tls),
             (&[9096, 9196, 20096], Listener::SaslScram),
             (&[9098, 9198, 20098], Listener::SaslIam),
+            (&[2181], Listener::ZooKeeper),
+            (&[2182], Listener::ZooKeeperTls),
         ] {
             for port in ports {
                 assert_eq!(Listener::of_msk_port(*port), Some(listener), "{port}");
@@ -302,8 +322,15 @@ mod tests {
             Listener::of_bootstrap_member("bootstrapBrokerStringQuic"),
             None
         );
+        for (member, listener) in [
+            (ZOOKEEPER_MEMBER, Listener::ZooKeeper),
+            (ZOOKEEPER_TLS_MEMBER, Listener::ZooKeeperTls),
+        ] {
+            assert_eq!(Listener::of_bootstrap_member(member), Some(listener));
+            assert_eq!(Network::of_bootstrap_member(member), Network::Private);
+        }
         assert_eq!(
-            Listener::of_bootstrap_member("zookeeperConnectString"),
+            Listener::of_bootstrap_member("zookeeperConnectStringIpv6"),
             None
         );
     }

@@ -20,6 +20,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::probe::endpoints::{Endpoint, Listener};
 use crate::probe::kafka::{api_versions_request, metadata_request, read_answer, Answer};
+use crate::probe::zookeeper::{connect_request, read_connect_response, ZooKeeperAnswer};
 use crate::probe::{Attempt, Knocked, Outcome};
 
 /// A client certificate chain and its key.
@@ -195,6 +196,8 @@ impl Knocker {
         match endpoint.listener {
             Listener::Plaintext => vec![Attempt::Plaintext],
             Listener::SaslScram | Listener::SaslIam => vec![Attempt::Sasl, Attempt::SaslNoAuth],
+            Listener::ZooKeeper => vec![Attempt::ZooKeeper],
+            Listener::ZooKeeperTls => vec![Attempt::ZooKeeperTlsNoCert],
             Listener::Tls => {
                 let mut attempts = vec![Attempt::TlsNoCert, Attempt::TlsUntrustedCert];
                 // A name is sent as SNI; a broker that routes by SNI may let in a client that
@@ -266,6 +269,8 @@ impl Knocker {
                 self.tls(endpoint, address, self.control.as_ref(), true)
                     .await
             }
+            Attempt::ZooKeeper => self.zookeeper(address).await,
+            Attempt::ZooKeeperTlsNoCert => self.zookeeper_tls(endpoint, address).await,
         }
     }
 
@@ -517,6 +522,53 @@ impl Knocker {
         session.outcome(answer, self.read_timeout)
     }
 
+    /// A ZooKeeper session asked for in plaintext: one granted is a way to rewrite the ACLs.
+    async fn zookeeper(&self, address: SocketAddr) -> (Outcome, String) {
+        let mut stream = match self.connect(address).await {
+            Ok(stream) => stream,
+            Err(result) => return result,
+        };
+        let answer = self.ask_session(&mut stream).await;
+        zookeeper_outcome(answer, None, self.read_timeout)
+    }
+
+    /// A ZooKeeper session asked for over TLS with no certificate.
+    async fn zookeeper_tls(&self, endpoint: &Endpoint, address: SocketAddr) -> (Outcome, String) {
+        let (mut stream, asked) = match self.handshake(endpoint, address, None, true).await {
+            Ok(session) => session,
+            Err(NoSession::Before(result)) => return result,
+            Err(NoSession::Timeout) => {
+                return (
+                    Outcome::Unreachable,
+                    format!(
+                        "connected, but the TLS handshake did not finish within {} ms",
+                        self.read_timeout.as_millis()
+                    ),
+                )
+            }
+            Err(NoSession::Failed { error, asked }) => return handshake_failed(&error, asked),
+        };
+        let answer = self.ask_session(&mut stream).await;
+        zookeeper_outcome(answer, Some(asked), self.read_timeout)
+    }
+
+    /// Sends ZooKeeper's `ConnectRequest` and reads its answer, within the read timeout.
+    async fn ask_session<S>(&self, stream: &mut S) -> Result<ZooKeeperAnswer, Silent>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let exchange = async {
+            stream.write_all(&connect_request()).await?;
+            stream.flush().await?;
+            read_connect_response(stream).await
+        };
+        match timeout(self.read_timeout, exchange).await {
+            Err(_) => Err(Silent::Timeout),
+            Ok(Err(e)) => Err(Silent::Closed(e)),
+            Ok(Ok(answer)) => Ok(answer),
+        }
+    }
+
     async fn ask_api_versions<S>(&self, stream: &mut S) -> Result<Answer, Silent>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -648,6 +700,56 @@ fn alert_of(error: &std::io::Error) -> Option<AlertDescription> {
     }
 }
 
+/// What a ZooKeeper answer says; `tls` is whether the server asked for a certificate, for a knock
+/// over TLS (`None` in plaintext). A session is a door whatever came before it.
+fn zookeeper_outcome(
+    answer: Result<ZooKeeperAnswer, Silent>,
+    tls: Option<bool>,
+    read_timeout: Duration,
+) -> (Outcome, String) {
+    let how = if tls.is_some() {
+        "over TLS with no certificate"
+    } else {
+        "in plaintext"
+    };
+    match answer {
+        Ok(ZooKeeperAnswer::Session { id, timeout_ms }) => (
+            Outcome::Accepted,
+            format!("ZooKeeper opened session {id:#x} ({timeout_ms} ms) {how}, with no credential: whoever reaches it can rewrite the ACLs"),
+        ),
+        Ok(ZooKeeperAnswer::NoSession) => (
+            Outcome::Refused,
+            format!("ZooKeeper answered {how} without a session"),
+        ),
+        Ok(ZooKeeperAnswer::NotZooKeeper) => (
+            Outcome::Inconclusive,
+            format!("answered {how}, but not as ZooKeeper"),
+        ),
+        Err(Silent::Timeout) => (
+            Outcome::Unreachable,
+            format!("connected, but no ZooKeeper answer within {} ms", read_timeout.as_millis()),
+        ),
+        Err(Silent::Closed(e)) => match (alert_of(&e), tls) {
+            (Some(alert), Some(true)) if CERTIFICATE_ALERTS.contains(&alert) => (
+                Outcome::Refused,
+                format!("the TLS handshake completed, then ZooKeeper aborted on the first read: alert {alert:?}"),
+            ),
+            (Some(alert), _) => (
+                Outcome::Inconclusive,
+                format!("ZooKeeper aborted with alert {alert:?}, which is not a certificate check it asked for"),
+            ),
+            (None, None) => (
+                Outcome::Refused,
+                format!("closed the connection without a session ({e})"),
+            ),
+            (None, Some(_)) => (
+                Outcome::Inconclusive,
+                format!("the TLS handshake completed, then the connection closed with no alert and no session ({e})"),
+            ),
+        },
+    }
+}
+
 fn handshake_failed(error: &std::io::Error, asked: bool) -> (Outcome, String) {
     match alert_of(error) {
         Some(alert) if asked && CERTIFICATE_ALERTS.contains(&alert) => {
@@ -724,6 +826,8 @@ mod tests {
                     Attempt::PlaintextOnTls,
                 ],
             ),
+            (Listener::ZooKeeper, vec![Attempt::ZooKeeper]),
+            (Listener::ZooKeeperTls, vec![Attempt::ZooKeeperTlsNoCert]),
         ] {
             let endpoint = Endpoint {
                 host: "127.0.0.1".into(),

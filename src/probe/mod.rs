@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod kafka;
 pub mod knock;
 pub mod run;
+pub mod zookeeper;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -56,6 +57,10 @@ pub enum Attempt {
     /// Kafka's Metadata on a SASL port before any authentication, in plaintext and over TLS with
     /// no certificate: an answer is an unauthenticated listener behind the SASL port.
     SaslNoAuth,
+    /// A ZooKeeper `ConnectRequest` in plaintext: a session is a way to rewrite the ACLs.
+    ZooKeeper,
+    /// The same over TLS with no certificate.
+    ZooKeeperTlsNoCert,
 }
 
 impl Attempt {
@@ -70,6 +75,8 @@ impl Attempt {
             Attempt::TlsClientCert => "tls-client-cert",
             Attempt::Sasl => "sasl",
             Attempt::SaslNoAuth => "sasl-no-auth",
+            Attempt::ZooKeeper => "zookeeper",
+            Attempt::ZooKeeperTlsNoCert => "zookeeper-tls-no-cert",
         }
     }
 }
@@ -301,7 +308,9 @@ fn is_a_door(result: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
         | Attempt::TlsNoCert
         | Attempt::TlsUntrustedCert
         | Attempt::TlsNoCertNoSni
-        | Attempt::TlsUntrustedCertNoSni => true,
+        | Attempt::TlsUntrustedCertNoSni
+        | Attempt::ZooKeeper
+        | Attempt::ZooKeeperTlsNoCert => true,
     }
 }
 

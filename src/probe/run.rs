@@ -22,8 +22,8 @@ impl std::fmt::Display for ProbeError {
     }
 }
 
-/// The target's endpoints (GetBootstrapBrokers in the cluster's region for a cluster ARN, those of
-/// `networks`).
+/// The target's endpoints (GetBootstrapBrokers in the cluster's region for a cluster ARN, and a
+/// ZooKeeper-mode cluster's ZooKeeper nodes from DescribeClusterV2; those of `networks`).
 pub async fn endpoints_of<D: Directory + Brokers>(
     aws: &D,
     target: &Target,
@@ -36,10 +36,14 @@ pub async fn endpoints_of<D: Directory + Brokers>(
         }),
         Target::Cluster(arn) => {
             let regional = aws.in_region(arn.region()).await;
-            let members = regional
-                .bootstrap_brokers(arn.as_str())
-                .await
-                .map_err(|e| ProbeError(e.message()))?;
+            // Independent reads, together: one round trip, not two.
+            let (brokers, zookeeper) = futures_util::future::join(
+                regional.bootstrap_brokers(arn.as_str()),
+                regional.zookeeper_nodes(arn.as_str()),
+            )
+            .await;
+            let mut members = brokers.map_err(|e| ProbeError(e.message()))?;
+            members.extend(zookeeper.map_err(|e| ProbeError(e.message()))?);
             from_bootstrap_brokers(&members, networks).map_err(ProbeError)
         }
     }

@@ -200,6 +200,8 @@ pub struct FakeFleet {
     /// ListClusterOperations' ZooKeeper changes by cluster ARN (a cluster not in it has none: MSK
     /// created it with direct access on, and nothing turned it off).
     pub zookeeper: BTreeMap<String, OperationsRead>,
+    /// DescribeClusterV2's ZooKeeper connection strings by cluster ARN (none for a cluster not in it).
+    pub zookeeper_nodes: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl FakeFleet {
@@ -569,6 +571,17 @@ impl Brokers for FakeOrgAccount<'_> {
             .services
             .fleet
             .bootstrap_brokers
+            .get(cluster_arn)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn zookeeper_nodes(&self, cluster_arn: &str) -> Result<Vec<(String, String)>, RuleError> {
+        self.record(&format!("DescribeClusterV2 {cluster_arn}"));
+        Ok(self
+            .services
+            .fleet
+            .zookeeper_nodes
             .get(cluster_arn)
             .cloned()
             .unwrap_or_default())

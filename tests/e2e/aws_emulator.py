@@ -18,6 +18,9 @@ What the layer adds in front of moto, all on 127.0.0.1 only:
   * A log of every AWS call: operation, HTTP status, whether a fault was injected, the access key,
     the region it was signed for, and the emulator's own time for it.
   * Kafka GetBootstrapBrokers (moto lacks it): the broker strings set for a cluster.
+  * Kafka DescribeClusterV2 gives ZooKeeper's connection strings only where a test set them
+    (/_e2e/zookeeper-nodes; moto writes a placeholder host for every cluster), and answers for a
+    cluster moto does not hold but a test gave brokers or ZooKeeper nodes.
   * Kafka ListClusterOperations (moto lacks it): the operations set for a cluster, paged, each with
     its targetClusterInfo (zookeeperAccess), as the MSK API reference shapes them; none by default.
   * Clusters are made in KRaft mode (kafkaVersion 3.7.x.kraft) unless a test names a version: moto's
@@ -35,7 +38,7 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
 /_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
 /_e2e/latency (milliseconds added to every AWS call), /_e2e/cluster-operations (a cluster's
-ListClusterOperations answer), /_e2e/configurations (MSK configuration revisions
+ListClusterOperations answer), /_e2e/zookeeper-nodes (a cluster's ZooKeeper connection strings), /_e2e/configurations (MSK configuration revisions
 and their server.properties, for DescribeConfigurationRevision), /_e2e/stack (a CloudFormation stack with tags), /_e2e/bootstrap-brokers (a cluster's
 GetBootstrapBrokers answer), /_e2e/alert-topic (an SNS topic with SQS subscribers and their filter
 policies); /_e2e/alert-messages (what a subscriber's queue received);
@@ -107,6 +110,13 @@ def patch_moto(stored_results):
         if software is not None and not self.clusters[cluster_arn].configuration_info:
             software.pop("configurationArn", None)
             software.pop("configurationRevision", None)
+        # ZooKeeper's connection strings only where a test set them (moto writes a placeholder host
+        # for every cluster, KRaft ones included).
+        provisioned = info.get("provisioned")
+        if provisioned is not None:
+            provisioned.pop("zookeeperConnectString", None)
+            provisioned.pop("zookeeperConnectStringTls", None)
+            provisioned.update(ZOOKEEPER_NODES.get(cluster_arn, {}))
         return info
 
     kafka_models.KafkaBackend.describe_cluster_v2 = describe_cluster_v2
@@ -129,6 +139,8 @@ def patch_moto(stored_results):
 
 # Operations whose tokens go A, B, A, B, ... (a listing that pages in a cycle): operation -> True.
 TOKEN_CYCLES = {}
+# Cluster ARN -> DescribeClusterV2's ZooKeeper connection strings (zookeeperConnectString[Tls]).
+ZOOKEEPER_NODES = {}
 CYCLE = {None: ("A", 0), "A": ("B", 1), "B": ("A", 2)}
 
 
@@ -201,6 +213,11 @@ class Emulator:
             if kind == "missing-role":
                 return xml_response(start_response, status, answer)
             return json_response(start_response, status, answer)
+        if operation == "DescribeClusterV2":
+            answer = self.describe_unlisted_cluster(path)
+            if answer is not None:
+                self.log(operation, 200, None)
+                return json_response(start_response, "200 OK", answer)
         if operation == "GetBootstrapBrokers":
             from urllib.parse import unquote
             arn = unquote(path[len("/v1/clusters/"):-len("/bootstrap-brokers")])
@@ -274,6 +291,21 @@ class Emulator:
         return json_response(start_response, "200 OK", {
             "arn": arn, "revision": int(revision), "creationTime": rfc3339_now(), "description": "",
             "serverProperties": base64.b64encode(text.encode("latin-1")).decode()})
+
+    def describe_unlisted_cluster(self, path):
+        """DescribeClusterV2 of a cluster moto does not hold but a test gave brokers or ZooKeeper nodes
+        (as GetBootstrapBrokers answers for one): a provisioned cluster with those strings."""
+        from urllib.parse import unquote
+        from moto.kafka.models import kafka_backends
+        arn = unquote(path[len("/api/v2/clusters/"):])
+        parts = arn.split(":")
+        if len(parts) >= 6 and arn in kafka_backends[parts[4]][parts[3]].clusters:
+            return None
+        if arn not in self.bootstrap_brokers and arn not in ZOOKEEPER_NODES:
+            return None
+        return {"clusterInfo": {"clusterArn": arn, "clusterName": arn.split("/")[1] if "/" in arn else arn,
+                                "clusterType": "PROVISIONED", "state": "ACTIVE",
+                                "provisioned": dict(ZOOKEEPER_NODES.get(arn, {}))}}
 
     def list_cluster_operations(self, start_response, environ, path):
         """Kafka ListClusterOperations (GET /v1/clusters/{arn}/operations), paged by maxResults and
@@ -440,6 +472,10 @@ class Emulator:
             with self.lock:
                 self.bootstrap_brokers[request["arn"]] = dict(request["brokers"])
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/zookeeper-nodes":
+            with self.lock:
+                ZOOKEEPER_NODES[request["arn"]] = dict(request["nodes"])
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/cluster-operations":
             with self.lock:
                 self.cluster_operations[request["arn"]] = list(request["operations"])
@@ -586,6 +622,8 @@ def operation_of(environ, path):
         return "DescribeConfigurationRevision"
     if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/clusters/") and path.endswith("/operations"):
         return "ListClusterOperations"
+    if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/api/v2/clusters/"):
+        return "DescribeClusterV2"
     if environ.get("REQUEST_METHOD") == "POST" and path == "/listRegions":
         return "ListRegions"  # Account (REST-JSON)
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):

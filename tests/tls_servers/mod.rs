@@ -414,3 +414,110 @@ impl Drop for OpensslServer {
         let _ = self.child.wait();
     }
 }
+
+/// A real ZooKeeper (Apache ZooKeeper 3.8.0, Debian's jars that `make zookeeper` unpacks into
+/// target/zookeeper, on the machine's Java 17), standalone, with a plaintext client port and a TLS
+/// one (Netty, the test PKI's server certificate) that asks for client certificates as
+/// `client_auth` says (`need`, `want`, `none`); stopped when dropped.
+pub struct ZooKeeper {
+    child: std::process::Child,
+    dir: PathBuf,
+    pub port: u16,
+    pub tls_port: u16,
+}
+
+impl ZooKeeper {
+    pub fn start(pki: &Pki, client_auth: &str) -> ZooKeeper {
+        use std::process::{Command, Stdio};
+        let lib = std::env::var("MSK_MTLS_RULE_ZOOKEEPER").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/zookeeper/lib").to_owned()
+        });
+        assert!(
+            std::path::Path::new(&lib).join("zookeeper.jar").exists(),
+            "no ZooKeeper jars in {lib}: run `make zookeeper` (make test does)"
+        );
+        let dir = PathBuf::from(pki.path(&format!("zookeeper-{client_auth}")));
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        let password = "probe-test";
+        let keystore = dir.join("server.p12");
+        let output = Command::new("openssl")
+            .args([
+                "pkcs12",
+                "-export",
+                "-in",
+                &pki.path("server.pem"),
+                "-inkey",
+            ])
+            .args([&pki.path("server.key"), "-name", "zookeeper", "-out"])
+            .arg(&keystore)
+            .args(["-passout", &format!("pass:{password}")])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let truststore = dir.join("clients-ca.p12");
+        let output = Command::new("keytool")
+            .args(["-importcert", "-noprompt", "-alias", "clients-ca", "-file"])
+            .arg(pki.path("ca.pem"))
+            .arg("-keystore")
+            .arg(&truststore)
+            .args(["-storetype", "PKCS12", "-storepass", password])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let (port, tls_port) = (closed_port(), closed_port());
+        let config = format!(
+            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+             secureClientPort={tls_port}\nsecureClientPortAddress=127.0.0.1\nadmin.enableServer=false\n\
+             serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
+             ssl.keyStore.location={}\nssl.keyStore.password={password}\nssl.keyStore.type=PKCS12\n\
+             ssl.trustStore.location={}\nssl.trustStore.password={password}\nssl.trustStore.type=PKCS12\n\
+             ssl.clientAuth={client_auth}\n",
+            dir.join("data").display(),
+            keystore.display(),
+            truststore.display(),
+        );
+        std::fs::write(dir.join("zoo.cfg"), config).unwrap();
+        let child = Command::new("java")
+            .arg("-cp")
+            .arg(format!("{lib}/*"))
+            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+            .arg(dir.join("zoo.cfg"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = ZooKeeper {
+            child,
+            dir,
+            port,
+            tls_port,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        for port in [port, tls_port] {
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "ZooKeeper did not listen on {port}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        server
+    }
+}
+
+impl Drop for ZooKeeper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
