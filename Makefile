@@ -99,8 +99,10 @@ templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every t
 # The arm64 bootstrap's byte budget: the function's size plus a small margin, so growth is a decision.
 # Issue 27 split the function (msk-mtls-rule-lambda) from the command line and put the parts of its
 # HTTP stack no request spends time in at opt-level "z": 8,370,304 -> 7,005,480 bytes (BENCHMARKS.md).
-# A change that grows the function says its delta and raises this explicitly.
-BOOTSTRAP_BUDGET := 7080000
+# A change that grows the function says its delta and raises this explicitly. Issue 28's ZooKeeper
+# door: ListClusterOperations +75,768 bytes (7,071,600 -> 7,147,368), then DescribeClusterV2 and the
+# probe's ZooKeeper knock +31,112 (-> 7,178,480).
+BOOTSTRAP_BUDGET := 7190000
 
 sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64 and within BOOTSTRAP_BUDGET
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \

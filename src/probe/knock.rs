@@ -1141,4 +1141,103 @@ mod tests {
             knocked[0].detail
         );
     }
+
+    /// What each ZooKeeper answer says: only a session is a door; a certificate check's alert is a
+    /// refusal only over TLS after the server asked; a close with no alert refuses in plaintext and
+    /// proves nothing over TLS.
+    #[test]
+    fn a_zookeeper_answer_reads_as_its_outcome() {
+        let read = Duration::from_millis(1500);
+        let alert = |alert| {
+            Err(Silent::Closed(std::io::Error::new(
+                ErrorKind::InvalidData,
+                rustls::Error::AlertReceived(alert),
+            )))
+        };
+        let closed = || {
+            Err(Silent::Closed(std::io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "early eof",
+            )))
+        };
+        let session = || {
+            Ok(ZooKeeperAnswer::Session {
+                id: 0x10,
+                timeout_ms: 4000,
+            })
+        };
+        let cases: Vec<(Result<ZooKeeperAnswer, Silent>, Option<bool>, Outcome, &str)> = vec![
+            (
+                session(),
+                None,
+                Outcome::Accepted,
+                "session 0x10 (4000 ms) in plaintext",
+            ),
+            (
+                session(),
+                Some(true),
+                Outcome::Accepted,
+                "over TLS with no certificate",
+            ),
+            (
+                Ok(ZooKeeperAnswer::NoSession),
+                None,
+                Outcome::Refused,
+                "without a session",
+            ),
+            (
+                Ok(ZooKeeperAnswer::NotZooKeeper),
+                Some(false),
+                Outcome::Inconclusive,
+                "not as ZooKeeper",
+            ),
+            (
+                Err(Silent::Timeout),
+                None,
+                Outcome::Unreachable,
+                "within 1500 ms",
+            ),
+            (
+                alert(AlertDescription::CertificateRequired),
+                Some(true),
+                Outcome::Refused,
+                "CertificateRequired",
+            ),
+            (
+                alert(AlertDescription::CertificateRequired),
+                Some(false),
+                Outcome::Inconclusive,
+                "not a certificate check it asked for",
+            ),
+            (
+                alert(AlertDescription::CertificateRequired),
+                None,
+                Outcome::Inconclusive,
+                "not a certificate check",
+            ),
+            (
+                alert(AlertDescription::ProtocolVersion),
+                Some(true),
+                Outcome::Inconclusive,
+                "ProtocolVersion",
+            ),
+            (
+                closed(),
+                None,
+                Outcome::Refused,
+                "closed the connection without a session (early eof)",
+            ),
+            (
+                closed(),
+                Some(true),
+                Outcome::Inconclusive,
+                "no alert and no session",
+            ),
+        ];
+        for (answer, tls, outcome, said) in cases {
+            let (got, detail) = zookeeper_outcome(answer, tls, read);
+            assert_eq!(got, outcome, "{detail}");
+            assert!(detail.contains(said), "{detail}");
+        }
+    }
 }
