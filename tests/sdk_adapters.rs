@@ -1599,3 +1599,180 @@ async fn a_configuration_revision_is_read_and_one_that_cannot_be_is_a_value() {
         "{error}"
     );
 }
+
+/// ListClusterOperations, every page: only the operations that set ZooKeeper access are kept, with
+/// their time, state and flag; one without a creation time is refused; not found or denied is a
+/// value (never off), any other error fails the call.
+#[tokio::test]
+async fn zookeeper_changes_are_read_from_every_page_of_the_clusters_operations() {
+    use aws_sdk_kafka::operation::list_cluster_operations::{
+        ListClusterOperationsError, ListClusterOperationsOutput,
+    };
+    use aws_sdk_kafka::primitives::DateTime;
+    use aws_sdk_kafka::types::{ClusterOperationInfo, MutableClusterInfo, ZookeeperAccess};
+    use msk_mtls_rule::aws::ports::KafkaService;
+    use msk_mtls_rule::rule::time::Timestamp;
+    use msk_mtls_rule::rule::zookeeper::{OperationsRead, ZooKeeperChange};
+    const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/u-1";
+    let operation = |secs: i64, state: &str, access: Option<Option<bool>>| {
+        let mut target = MutableClusterInfo::builder().number_of_broker_nodes(3);
+        if let Some(flag) = access {
+            target = target.zookeeper_access(ZookeeperAccess::builder().set_enabled(flag).build());
+        }
+        ClusterOperationInfo::builder()
+            .creation_time(DateTime::from_secs(secs))
+            .operation_state(state)
+            .target_cluster_info(target.build())
+            .build()
+    };
+    let first = mock!(aws_sdk_kafka::Client::list_cluster_operations)
+        .match_requests(|request| {
+            request.cluster_arn() == Some(ARN)
+                && request.next_token().is_none()
+                && request.max_results() == Some(100)
+        })
+        .then_output(move || {
+            ListClusterOperationsOutput::builder()
+                .cluster_operation_info_list(operation(10, "UPDATE_COMPLETE", None))
+                .cluster_operation_info_list(operation(20, "UPDATE_COMPLETE", Some(Some(false))))
+                .next_token("p2")
+                .build()
+        });
+    let second = mock!(aws_sdk_kafka::Client::list_cluster_operations)
+        .match_requests(|request| request.next_token() == Some("p2"))
+        .then_output(move || {
+            ListClusterOperationsOutput::builder()
+                .cluster_operation_info_list(operation(30, "UPDATE_FAILED", Some(Some(true))))
+                .cluster_operation_info_list(operation(40, "UPDATE_COMPLETE", Some(None)))
+                .build()
+        });
+    let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&first, &second]);
+    let change = |secs: i64, completed, enabled| ZooKeeperChange {
+        created: Timestamp::from_secs(secs),
+        completed,
+        enabled,
+    };
+    assert_eq!(
+        AwsAccount::with_clients(None, None, Some(kafka))
+            .zookeeper_changes(ARN)
+            .await
+            .unwrap(),
+        OperationsRead::Changes(vec![
+            change(20, true, Some(false)),
+            change(30, false, Some(true)),
+            change(40, true, None),
+        ])
+    );
+
+    let untimed = mock!(aws_sdk_kafka::Client::list_cluster_operations).then_output(|| {
+        ListClusterOperationsOutput::builder()
+            .cluster_operation_info_list(
+                ClusterOperationInfo::builder()
+                    .operation_arn("op-1")
+                    .operation_state("UPDATE_COMPLETE")
+                    .target_cluster_info(
+                        MutableClusterInfo::builder()
+                            .zookeeper_access(ZookeeperAccess::builder().enabled(false).build())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&untimed]);
+    let error = AwsAccount::with_clients(None, None, Some(kafka))
+        .zookeeper_changes(ARN)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("ListClusterOperations") && error.contains("without a creationTime"),
+        "{error}"
+    );
+
+    let answer = |code: &'static str| {
+        let rule = mock!(aws_sdk_kafka::Client::list_cluster_operations).then_error(move || {
+            ListClusterOperationsError::generic(ErrorMetadata::builder().code(code).build())
+        });
+        let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&rule], |config| {
+            config.retry_config(aws_config::retry::RetryConfig::disabled())
+        });
+        async move {
+            AwsAccount::with_clients(None, None, Some(kafka))
+                .zookeeper_changes(ARN)
+                .await
+        }
+    };
+    for code in [
+        "NotFoundException",
+        "ForbiddenException",
+        "AccessDeniedException",
+    ] {
+        assert_eq!(
+            answer(code).await.unwrap(),
+            OperationsRead::Unreadable(code.into()),
+            "{code}"
+        );
+    }
+    let error = answer("TooManyRequestsException").await.unwrap_err();
+    assert_eq!(error.error_type(), "AwsApi");
+    assert!(
+        error.to_string().contains("ListClusterOperations"),
+        "{error}"
+    );
+}
+
+/// DescribeClusterV2's ZooKeeper connection strings, by their wire names; an empty one, or a KRaft
+/// cluster's absent ones, are none.
+#[tokio::test]
+async fn zookeeper_nodes_are_read_from_describe_cluster_v2() {
+    use aws_sdk_kafka::operation::describe_cluster_v2::DescribeClusterV2Output;
+    use aws_sdk_kafka::types::{Cluster, ClusterType, Provisioned};
+    use msk_mtls_rule::aws::ports::Brokers;
+    const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/u-1";
+    let answer = |plaintext: &'static str, tls: Option<&'static str>| {
+        mock!(aws_sdk_kafka::Client::describe_cluster_v2)
+            .match_requests(|request| request.cluster_arn() == Some(ARN))
+            .then_output(move || {
+                DescribeClusterV2Output::builder()
+                    .cluster_info(
+                        Cluster::builder()
+                            .cluster_arn(ARN)
+                            .cluster_type(ClusterType::Provisioned)
+                            .provisioned(
+                                Provisioned::builder()
+                                    .number_of_broker_nodes(3)
+                                    .zookeeper_connect_string(plaintext)
+                                    .set_zookeeper_connect_string_tls(tls.map(str::to_owned))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            })
+    };
+    let nodes = |rule: aws_smithy_mocks::Rule| async move {
+        let kafka = mock_client!(aws_sdk_kafka, RuleMode::Sequential, [&rule]);
+        AwsAccount::with_clients(None, None, Some(kafka))
+            .zookeeper_nodes(ARN)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        nodes(answer("z-1:2181,z-2:2181", Some("z-1:2182"))).await,
+        [
+            (
+                "zookeeperConnectString".to_owned(),
+                "z-1:2181,z-2:2181".to_owned()
+            ),
+            (
+                "zookeeperConnectStringTls".to_owned(),
+                "z-1:2182".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        nodes(answer("", None)).await,
+        Vec::<(String, String)>::new()
+    );
+}
