@@ -1166,7 +1166,13 @@ mod tests {
                 timeout_ms: 4000,
             })
         };
-        let cases: Vec<(Result<ZooKeeperAnswer, Silent>, Option<bool>, Outcome, &str)> = vec![
+        type Case = (
+            Result<ZooKeeperAnswer, Silent>,
+            Option<bool>,
+            Outcome,
+            &'static str,
+        );
+        let cases: Vec<Case> = vec![
             (
                 session(),
                 None,
