@@ -691,6 +691,31 @@ mod tests {
         assert_eq!(facts(other).client_broker, Some(ClientBroker::Tls));
     }
 
+    /// The Kafka version in either place reads the same; given in both, the two must agree, or a
+    /// KRaft version beside a ZooKeeper one could hide the door.
+    #[test]
+    fn the_kafka_version_is_read_in_either_place_and_two_that_differ_are_refused() {
+        use crate::rule::zookeeper::Metadata;
+        let kraft = json!({"KafkaVersion": "3.7.x.kraft"});
+        assert_eq!(facts(kraft).metadata, Metadata::KRaft);
+        let nested = json!({"currentBrokerSoftwareInfo": {"kafkaVersion": "3.7.x.kraft"}});
+        assert_eq!(facts(nested).metadata, Metadata::KRaft);
+        let both = json!({"KafkaVersion": "3.7.x.kraft", "CurrentBrokerSoftwareInfo": {"KafkaVersion": "3.7.x.kraft"}});
+        assert_eq!(facts(both).metadata, Metadata::KRaft);
+        assert_eq!(facts(json!({})).metadata, Metadata::ZooKeeper);
+        let error = refused(
+            r#"{"KafkaVersion":"3.7.x.kraft","CurrentBrokerSoftwareInfo":{"KafkaVersion":"3.6.0"}}"#,
+        );
+        assert!(
+            error.starts_with("configuration.KafkaVersion: \"3.7.x.kraft\" and the current broker software's \"3.6.0\" differ"),
+            "{error}"
+        );
+        let express = json!({"KafkaVersion": "3.6.0", "BrokerNodeGroupInfo": {"InstanceType": "express.m7g.large"}});
+        assert_eq!(facts(express).metadata, Metadata::ExpressBrokers);
+        let error = refused(r#"{"KafkaVersion":3.6}"#);
+        assert!(error.contains("KafkaVersion must be a string"), "{error}");
+    }
+
     #[test]
     fn a_provisioned_block_beside_top_level_settings_is_refused() {
         let mix = json!({
