@@ -57,8 +57,11 @@ fn parse_connect_response(body: &[u8]) -> ZooKeeperAnswer {
     let int = |at: usize| -> Option<i32> {
         Some(i32::from_be_bytes(body.get(at..at + 4)?.try_into().ok()?))
     };
-    let (Some(version), Some(timeout_ms), Some(high), Some(low), Some(password)) =
-        (int(0), int(4), int(8), int(12), int(16))
+    let long = |at: usize| -> Option<i64> {
+        Some(i64::from_be_bytes(body.get(at..at + 8)?.try_into().ok()?))
+    };
+    let (Some(version), Some(timeout_ms), Some(id), Some(password)) =
+        (int(0), int(4), long(8), int(16))
     else {
         return ZooKeeperAnswer::NotZooKeeper;
     };
@@ -66,7 +69,6 @@ fn parse_connect_response(body: &[u8]) -> ZooKeeperAnswer {
     if version != 0 || !(0..=64).contains(&password) || !(0..=1).contains(&rest) {
         return ZooKeeperAnswer::NotZooKeeper;
     }
-    let id = (i64::from(high) << 32) | i64::from(low as u32);
     if id == 0 || timeout_ms <= 0 {
         ZooKeeperAnswer::NoSession
     } else {
