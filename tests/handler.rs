@@ -1939,3 +1939,37 @@ async fn a_sweep_judges_zookeeper_access_from_each_zookeeper_mode_clusters_opera
         annotation(3)
     );
 }
+
+/// A change event's reads that depend on nothing but the cluster go out together: the CA's health,
+/// the configuration revision and a ZooKeeper-mode cluster's operations each wait at a barrier that
+/// only all three in flight at once can pass; made one after another, the first would wait forever.
+#[tokio::test]
+async fn a_change_events_independent_reads_go_out_together() {
+    use std::sync::Arc;
+    let mut event = with_parameters(sample("aws/zookeeper-access"), json!({}));
+    let mut invoking = invoking(&event);
+    invoking["configurationItem"]["configuration"]["ConfigurationInfo"] = json!({
+        "Arn": "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/abc-1", "Revision": 2});
+    set_invoking(&mut event, invoking);
+    let together = Arc::new(tokio::sync::Barrier::new(3));
+    let cas = FakeCas {
+        together: Some(together.clone()),
+        ..FakeCas::active_for_days(CA, 400)
+    };
+    let fleet = FakeFleet {
+        together: Some(together),
+        ..FakeFleet::default()
+    };
+    let sink = FakeSink::default();
+    let summary = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        handle(&FakeHistory::default(), &cas, &fleet, &sink, event),
+    )
+    .await
+    .expect("the three reads were made one after another")
+    .unwrap();
+    assert_eq!(summary.non_compliant, 1);
+    let calls = fleet.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(cas.calls.lock().unwrap().len(), 1);
+}

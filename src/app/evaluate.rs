@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::future::{join3, try_join_all};
+
 use crate::alerts::{follow_up, Context, Followed};
 use crate::app::delivery::Delivery;
 use crate::aws::ports::{Account, Notifier};
@@ -15,7 +17,7 @@ use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport};
 use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::Inputs;
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
-use crate::rule::facts::Cluster;
+use crate::rule::facts::{Cluster, ClusterFacts};
 use crate::rule::held::HeldResult;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
@@ -266,9 +268,7 @@ impl<A: Account> Evaluator<'_, A> {
             return Ok(Judgement::not_applicable(evaluation));
         }
         let cluster = cluster()?;
-        self.look_up_cas(&cluster).await?;
-        self.look_up_configuration(&cluster).await?;
-        let zookeeper = self.look_up_zookeeper(&cluster, resource_id).await?;
+        let zookeeper = self.look_up(&cluster, resource_id).await?;
         let verdict = evaluate(&Inputs {
             cluster: &cluster,
             params: self.params,
@@ -291,57 +291,72 @@ impl<A: Account> Evaluator<'_, A> {
         })
     }
 
-    /// Adds the health of the cluster's CAs to the invocation's report, looking up each CA once
-    /// per invocation, and only when the rule checks CAs.
-    async fn look_up_cas(&mut self, cluster: &Cluster) -> Result<(), RuleError> {
-        let Cluster::Provisioned(facts) = cluster else {
-            return Ok(());
-        };
-        if !self.params.check_certificate_authority_status {
-            return Ok(());
-        }
-        for arn in &facts.certificate_authority_arns {
-            if !self.cas.contains_key(arn) {
-                let health = self.account.health(arn).await?;
-                self.cas.insert(arn.clone(), health);
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads the configuration revision the cluster's brokers run, once per invocation however
-    /// many clusters share it: the ACL default is judged (or noted) whatever the parameters.
-    async fn look_up_configuration(&mut self, cluster: &Cluster) -> Result<(), RuleError> {
-        let Cluster::Provisioned(facts) = cluster else {
-            return Ok(());
-        };
-        if let BrokerConfiguration::Revision(revision) = &facts.configuration {
-            if !self.configurations.contains_key(revision) {
-                let read = self.account.configuration_revision(revision).await?;
-                self.configurations.insert(revision.clone(), read);
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether a ZooKeeper-mode cluster's ZooKeeper is reachable directly, from its operations
-    /// (one listing per cluster); `None` for a cluster without that door.
-    async fn look_up_zookeeper(
-        &self,
+    /// The reads the checks need that this invocation has not made yet, all at once, since each
+    /// depends on the cluster alone: each CA's health (once per invocation, when the rule checks
+    /// CAs), the configuration revision the brokers run (once per invocation, however many
+    /// clusters share it), and a ZooKeeper-mode cluster's operations (its own). One round trip
+    /// where they were three.
+    async fn look_up(
+        &mut self,
         cluster: &Cluster,
         cluster_arn: &str,
     ) -> Result<Option<ZooKeeperAccess>, RuleError> {
         let Cluster::Provisioned(facts) = cluster else {
             return Ok(None);
         };
-        if facts.metadata != Metadata::ZooKeeper {
-            return Ok(None);
+        let mut cas: Vec<&String> = Vec::new();
+        if self.params.check_certificate_authority_status {
+            for arn in &facts.certificate_authority_arns {
+                if !self.cas.contains_key(arn) && !cas.contains(&arn) {
+                    cas.push(arn);
+                }
+            }
         }
-        Ok(Some(match self.stage {
-            Stage::BeforeDeploy => ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy),
-            Stage::Deployed => self.account.zookeeper_changes(cluster_arn).await?.access(),
-        }))
+        let revision = match &facts.configuration {
+            BrokerConfiguration::Revision(revision)
+                if !self.configurations.contains_key(revision) =>
+            {
+                Some(revision)
+            }
+            _ => None,
+        };
+        let account = self.account;
+        let (healths, read, zookeeper) = join3(
+            try_join_all(cas.iter().map(|arn| account.health(arn))),
+            async move {
+                match revision {
+                    Some(revision) => account.configuration_revision(revision).await.map(Some),
+                    None => Ok(None),
+                }
+            },
+            zookeeper_access(account, self.stage, facts, cluster_arn),
+        )
+        .await;
+        for (arn, health) in cas.into_iter().zip(healths?) {
+            self.cas.insert(arn.clone(), health);
+        }
+        if let (Some(revision), Some(read)) = (revision, read?) {
+            self.configurations.insert(revision.clone(), read);
+        }
+        zookeeper
     }
+}
+
+/// Whether a ZooKeeper-mode cluster's ZooKeeper is reachable directly, from its operations (one
+/// listing); `None` for a cluster without that door.
+async fn zookeeper_access<A: Account>(
+    account: &A,
+    stage: Stage,
+    facts: &ClusterFacts,
+    cluster_arn: &str,
+) -> Result<Option<ZooKeeperAccess>, RuleError> {
+    if facts.metadata != Metadata::ZooKeeper {
+        return Ok(None);
+    }
+    Ok(Some(match stage {
+        Stage::BeforeDeploy => ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy),
+        Stage::Deployed => account.zookeeper_changes(cluster_arn).await?.access(),
+    }))
 }
 
 fn not_applicable(

@@ -153,6 +153,8 @@ impl FakeHistory {
 pub struct FakeCas {
     pub health: BTreeMap<String, CaHealth>,
     pub calls: Mutex<Vec<String>>,
+    /// A barrier every read waits at before answering: reads made one after another never pass it.
+    pub together: Option<std::sync::Arc<tokio::sync::Barrier>>,
 }
 
 impl FakeCas {
@@ -176,6 +178,9 @@ impl FakeCas {
 impl FakeCas {
     async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
         self.calls.lock().unwrap().push(arn.to_owned());
+        if let Some(barrier) = &self.together {
+            barrier.wait().await;
+        }
         self.health
             .get(arn)
             .cloned()
@@ -202,6 +207,8 @@ pub struct FakeFleet {
     pub zookeeper: BTreeMap<String, OperationsRead>,
     /// DescribeClusterV2's ZooKeeper connection strings by cluster ARN (none for a cluster not in it).
     pub zookeeper_nodes: BTreeMap<String, Vec<(String, String)>>,
+    /// A barrier the configuration and operations reads wait at (as `FakeCas::together`).
+    pub together: Option<std::sync::Arc<tokio::sync::Barrier>>,
 }
 
 impl FakeFleet {
@@ -351,10 +358,16 @@ impl KafkaService for FakeAccount<'_> {
         &self,
         revision: &ConfigurationRevision,
     ) -> Result<ConfigurationRead, RuleError> {
+        if let Some(barrier) = &self.fleet.together {
+            barrier.wait().await;
+        }
         Ok(self.fleet.configuration(revision))
     }
 
     async fn zookeeper_changes(&self, cluster_arn: &str) -> Result<OperationsRead, RuleError> {
+        if let Some(barrier) = &self.fleet.together {
+            barrier.wait().await;
+        }
         Ok(self.fleet.zookeeper_changes(cluster_arn))
     }
 }
