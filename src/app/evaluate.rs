@@ -304,14 +304,16 @@ impl<A: Account> Evaluator<'_, A> {
         let Cluster::Provisioned(facts) = cluster else {
             return Ok(None);
         };
-        let mut cas: Vec<&String> = Vec::new();
-        if self.params.check_certificate_authority_status {
-            for arn in &facts.certificate_authority_arns {
-                if !self.cas.contains_key(arn) && !cas.contains(&arn) {
-                    cas.push(arn);
-                }
-            }
-        }
+        // The facts list each CA once.
+        let cas: Vec<&String> = if self.params.check_certificate_authority_status {
+            facts
+                .certificate_authority_arns
+                .iter()
+                .filter(|arn| !self.cas.contains_key(*arn))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let revision = match &facts.configuration {
             BrokerConfiguration::Revision(revision)
                 if !self.configurations.contains_key(revision) =>
