@@ -294,13 +294,22 @@ pub struct Jsse {
     pub port: u16,
 }
 
-impl Jsse {
-    pub fn start(pki: &Pki, protocol: &str) -> Jsse {
-        use std::io::BufRead;
-        use std::process::{Command, Stdio};
-        let password = "probe-test";
-        let keystore = pki.path(&format!("broker-{protocol}.p12"));
-        let truststore = pki.path(&format!("trust-{protocol}.p12"));
+/// The test PKI's server certificate and key as a PKCS12 keystore, and its CA as a PKCS12 trust store,
+/// for a Java server (JSSE, ZooKeeper).
+pub struct JavaStores {
+    pub keystore: String,
+    pub truststore: String,
+    pub password: &'static str,
+}
+
+impl JavaStores {
+    pub fn new(pki: &Pki, name: &str) -> JavaStores {
+        use std::process::Command;
+        let stores = JavaStores {
+            keystore: pki.path(&format!("{name}.p12")),
+            truststore: pki.path(&format!("{name}-trust.p12")),
+            password: "probe-test",
+        };
         let run = |command: &mut Command| {
             let output = command.output().unwrap();
             assert!(
@@ -317,11 +326,11 @@ impl Jsse {
             "-inkey",
             &pki.path("server.key"),
             "-name",
-            "broker",
+            "server",
             "-out",
-            &keystore,
+            &stores.keystore,
             "-passout",
-            &format!("pass:{password}"),
+            &format!("pass:{}", stores.password),
         ]));
         run(Command::new("keytool").args([
             "-importcert",
@@ -331,12 +340,25 @@ impl Jsse {
             "-file",
             &pki.path("ca.pem"),
             "-keystore",
-            &truststore,
+            &stores.truststore,
             "-storetype",
             "PKCS12",
             "-storepass",
-            password,
+            stores.password,
         ]));
+        stores
+    }
+}
+
+impl Jsse {
+    pub fn start(pki: &Pki, protocol: &str) -> Jsse {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let JavaStores {
+            keystore,
+            truststore,
+            password,
+        } = JavaStores::new(pki, &format!("broker-{protocol}"));
         let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jsse/JsseBroker.java");
         let mut child = Command::new("java")
             .args([source, &keystore, &truststore, password, protocol])
@@ -438,40 +460,11 @@ impl ZooKeeper {
         );
         let dir = PathBuf::from(pki.path(&format!("zookeeper-{client_auth}")));
         std::fs::create_dir_all(dir.join("data")).unwrap();
-        let password = "probe-test";
-        let keystore = dir.join("server.p12");
-        let output = Command::new("openssl")
-            .args([
-                "pkcs12",
-                "-export",
-                "-in",
-                &pki.path("server.pem"),
-                "-inkey",
-            ])
-            .args([&pki.path("server.key"), "-name", "zookeeper", "-out"])
-            .arg(&keystore)
-            .args(["-passout", &format!("pass:{password}")])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let truststore = dir.join("clients-ca.p12");
-        let output = Command::new("keytool")
-            .args(["-importcert", "-noprompt", "-alias", "clients-ca", "-file"])
-            .arg(pki.path("ca.pem"))
-            .arg("-keystore")
-            .arg(&truststore)
-            .args(["-storetype", "PKCS12", "-storepass", password])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let JavaStores {
+            keystore,
+            truststore,
+            password,
+        } = JavaStores::new(pki, &format!("zookeeper-{client_auth}"));
         let (port, tls_port) = (closed_port(), closed_port());
         let config = format!(
             "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
@@ -481,8 +474,8 @@ impl ZooKeeper {
              ssl.trustStore.location={}\nssl.trustStore.password={password}\nssl.trustStore.type=PKCS12\n\
              ssl.clientAuth={client_auth}\n",
             dir.join("data").display(),
-            keystore.display(),
-            truststore.display(),
+            keystore,
+            truststore,
         );
         std::fs::write(dir.join("zoo.cfg"), config).unwrap();
         let child = Command::new("java")
