@@ -23,6 +23,7 @@ fn verdict_of(bytes: &[u8], now: Timestamp) -> Verdict {
         cas: &CaHealthReport::new(),
         configurations: &ConfigurationReport::new(),
         zookeeper: None,
+        used_by: &Default::default(),
         now,
     })
 }

@@ -280,13 +280,18 @@ JUDGING_ROLES = {"template.yaml": "RuleFunctionRole", "deploy/member-role.yaml":
 PROBE_CALLS = {"kafka:GetBootstrapBrokers", "kafka:DescribeClusterV2"}
 
 
-def sdk_calls():
-    """`service:Operation` for every `self.<client>().await.<operation>()` of src/aws/sdk.rs."""
-    services = {"kafka": "kafka", "acmpca": "acm-pca"}
+def sdk_calls(probe=False):
+    """`service:Operation` for every `self.<client>().await.<operation>()` of src/aws/sdk.rs: those of
+    `impl Brokers for AwsAccount` (the probe's) with `probe`, those of every other impl without."""
+    services = {"kafka": "kafka", "acmpca": "acm-pca", "kafkaconnect": "kafkaconnect"}
     text = (ROOT / "src/aws/sdk.rs").read_text()
+    blocks = re.split(r"\n(?=impl )", text)
     calls = set()
-    for client, operation in re.findall(r"self\s*\.(kafka|acmpca)\(\)\s*\.await\s*\.(\w+)\(\)", text):
-        calls.add(services[client] + ":" + "".join(part.capitalize() for part in operation.split("_")))
+    for block in blocks:
+        if block.startswith("impl Brokers for AwsAccount") != probe:
+            continue
+        for client, operation in re.findall(r"self\s*\.(kafka|acmpca|kafkaconnect)\(\)\s*\.await\s*\.(\w+)\(\)", block):
+            calls.add(services[client] + ":" + "".join(part.capitalize() for part in operation.split("_")))
     return calls
 
 
@@ -302,13 +307,16 @@ def granted_actions(template, role):
 
 
 def check_read_actions(templates):
-    called = sdk_calls() - PROBE_CALLS
+    called = sdk_calls()
     if "kafka:DescribeConfigurationRevision" not in called or "kafka:ListClustersV2" not in called:
         fail("src/aws/sdk.rs", f"the calls read from it look wrong: {sorted(called)}")
+    if sdk_calls(probe=True) != PROBE_CALLS:
+        fail("src/aws/sdk.rs", f"the probe's calls are {sorted(sdk_calls(probe=True))}, not {sorted(PROBE_CALLS)}")
     for name, role in JUDGING_ROLES.items():
-        granted = {a for a in granted_actions(templates[name], role) if a.split(":")[0] in ("kafka", "acm-pca")}
+        granted = {a for a in granted_actions(templates[name], role)
+                   if a.split(":")[0] in ("kafka", "acm-pca", "kafkaconnect")}
         if granted != called:
-            fail(name, f"{role} grants {sorted(granted)} of Kafka and ACM PCA; the rule calls {sorted(called)}")
+            fail(name, f"{role} grants {sorted(granted)} of Kafka, MSK Connect and ACM PCA; the rule calls {sorted(called)}")
     print(f"judging roles: {', '.join(sorted(called))}")
 
 

@@ -541,7 +541,9 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
     }
     // The minimum: 10 list pages (100 a page), 10 PutEvaluations, 1 page of stored results, 3 CAs,
     // 2 configuration revisions (200 clusters run them), and the operations of each of the 40
-    // ZooKeeper-mode clusters (one page each; KRaft clusters have none to read).
+    // ZooKeeper-mode clusters (one page each; KRaft clusters have none to read), and one listing
+    // each of the account's connectors and replicators for the clusters with SASL/IAM or
+    // unauthenticated access open (none uses them here, so no cluster's brokers are read).
     let calls = s.emulator.calls();
     let count_calls =
         |operation: &str| calls.iter().filter(|c| c["operation"] == operation).count();
@@ -551,7 +553,9 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
     assert_eq!(count_calls("DescribeCertificateAuthority"), 3);
     assert_eq!(count_calls("DescribeConfigurationRevision"), 2);
     assert_eq!(count_calls("ListClusterOperations"), 40);
-    assert_eq!(calls.len(), 66, "{calls:?}");
+    assert_eq!(count_calls("ListConnectors"), 1);
+    assert_eq!(count_calls("ListReplicators"), 1);
+    assert_eq!(calls.len(), 68, "{calls:?}");
 }
 
 #[test]
@@ -1260,6 +1264,77 @@ fn a_zookeeper_mode_clusters_direct_access_is_read_from_its_operations_across_pa
     assert_eq!(outcome["nonCompliant"], 1, "{outcome}");
     assert!(
         said.as_str().unwrap().contains("(turned on again)"),
+        "{said}"
+    );
+}
+
+/// Why SASL/IAM is open, through the release binary and the real SDK: MSK Connect's
+/// ListConnectors, ListReplicators and GetBootstrapBrokers as the emulator answers them (each
+/// across pages where it has them) name the connector whose bootstrap servers are the cluster's
+/// brokers and the replicator that names it; others are not named. A listing the role may not make
+/// is said, and the cluster stays NON_COMPLIANT.
+#[test]
+fn a_sasl_iam_finding_names_the_connector_and_replicator_that_use_the_door() {
+    let s = setup();
+    let event = sample("noncompliant-sasl-iam.json", no_ca_check());
+    let arn = item_of(&event)["resourceId"].as_str().unwrap().to_owned();
+    let host = |n: u32| format!("b-{n}.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9098");
+    s.emulator.control(
+        "/_e2e/bootstrap-brokers",
+        json!({"arn": arn, "brokers": {"bootstrapBrokerStringSaslIam": format!("{},{}", host(1), host(2))}}),
+    );
+    let connector = |name: &str, servers: &str, auth: &str| {
+        json!({"connectorName": name, "connectorArn": format!("arn:aws:kafkaconnect:us-east-1:123456789012:connector/{name}/x"),
+               "connectorState": "RUNNING",
+               "kafkaCluster": {"apacheKafkaCluster": {"bootstrapServers": servers, "vpc": {"subnets": ["subnet-1"]}}},
+               "kafkaClusterClientAuthentication": {"authenticationType": auth},
+               "kafkaClusterEncryptionInTransit": {"encryptionType": "TLS"}})
+    };
+    let mut connectors: Vec<Value> = (0..120)
+        .map(|n| {
+            connector(
+                &format!("other-{n}"),
+                "b-1.billing.q9w8e7.c2.kafka.us-east-1.amazonaws.com:9098",
+                "IAM",
+            )
+        })
+        .collect();
+    connectors.push(connector("orders-sink", &host(2).to_uppercase(), "IAM"));
+    connectors.push(connector("orders-unauthenticated", &host(1), "NONE"));
+    s.emulator.control(
+        "/_e2e/door-users",
+        json!({"connectors": connectors,
+               "replicators": [{"replicatorName": "orders-to-eu", "replicatorArn": "arn:aws:kafka:us-east-1:123456789012:replicator/orders-to-eu/r1",
+                                "replicatorState": "RUNNING",
+                                "kafkaClustersSummary": [{"amazonMskCluster": {"mskClusterArn": arn}, "kafkaClusterAlias": "source"},
+                                                         {"amazonMskCluster": {"mskClusterArn": "arn:aws:kafka:eu-west-1:123456789012:cluster/eu/y-1"}}]}]}),
+    );
+    assert_eq!(response(s.invoke(&event))["nonCompliant"], 1);
+    let said = s.emulator.recorded_evaluations().last().unwrap()["Annotation"].clone();
+    assert!(
+        said.as_str().unwrap().starts_with(
+            "SASL/IAM is enabled and not allowed (used by MSK Connect connector orders-sink, MSK Replicator orders-to-eu) (since "
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        s.emulator.calls_to("ListConnectors").len(),
+        2,
+        "122 connectors are two pages"
+    );
+    assert_eq!(s.emulator.calls_to("ListReplicators").len(), 1);
+    assert_eq!(s.emulator.calls_to("GetBootstrapBrokers").len(), 1);
+
+    s.emulator.control(
+        "/_e2e/faults",
+        json!({"operations": ["ListReplicators"], "kind": "throttle"}),
+    );
+    assert_eq!(response(s.invoke(&event))["nonCompliant"], 1);
+    let said = s.emulator.recorded_evaluations().last().unwrap()["Annotation"].clone();
+    assert!(
+        said.as_str().unwrap().starts_with(
+            "SASL/IAM is enabled and not allowed (used by MSK Connect connector orders-sink; users not listed: ListReplicators: ThrottlingException) (since "
+        ),
         "{said}"
     );
 }

@@ -5,12 +5,15 @@ mod common;
 use common::{fixed_now, handle, read_json, send, FakeCas, FakeFleet, FakeHistory, FakeSink, CA};
 use msk_mtls_rule::app::access::{account_access, account_of_function_arn, AccountAccess};
 use msk_mtls_rule::app::delivery::{send_evaluations, InvocationSummary};
-use msk_mtls_rule::aws::ports::{Accounts, ConfigService, KafkaService, Page, PrivateCaService};
+use msk_mtls_rule::aws::ports::{
+    Accounts, ConfigService, ConnectService, KafkaService, Page, PrivateCaService,
+};
 use msk_mtls_rule::edge::configuration::read_facts_from_value;
 use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification, ResultToken};
 use msk_mtls_rule::edge::kafka::ListedCluster;
 use msk_mtls_rule::rule::arn::ClusterArn;
 use msk_mtls_rule::rule::ca::CaHealth;
+use msk_mtls_rule::rule::doors::{ClientVpcConnection, Connector, Listing, Replicator};
 use msk_mtls_rule::rule::evaluation::{ComplianceType, Evaluation, ResourceKey, ResourceType};
 use msk_mtls_rule::rule::facts::Cluster;
 use serde_json::{json, Value};
@@ -849,6 +852,24 @@ impl KafkaService for ScriptedFleet {
         cluster_arn: &str,
     ) -> Result<msk_mtls_rule::rule::zookeeper::OperationsRead, msk_mtls_rule::RuleError> {
         panic!("the scripted fleet's clusters run KRaft, not ZooKeeper: {cluster_arn}")
+    }
+
+    async fn replicators(&self) -> Listing<Replicator> {
+        Ok(Vec::new())
+    }
+
+    async fn client_vpc_connections(&self, cluster_arn: &str) -> Listing<ClientVpcConnection> {
+        panic!("the scripted fleet's clusters open no multi-VPC door: {cluster_arn}")
+    }
+
+    async fn broker_hosts(&self, cluster_arn: &str) -> Listing<String> {
+        panic!("the scripted fleet has no connector to match {cluster_arn}'s brokers against")
+    }
+}
+
+impl ConnectService for ScriptedFleet {
+    async fn connectors(&self) -> Listing<Connector> {
+        Ok(Vec::new())
     }
 }
 
@@ -1972,4 +1993,175 @@ async fn a_change_events_independent_reads_go_out_together() {
     let calls = fleet.calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 2, "{calls:?}");
     assert_eq!(cas.calls.lock().unwrap().len(), 1);
+}
+
+const SASL_CLUSTER: &str =
+    "arn:aws:kafka:us-east-1:123456789012:cluster/demo-cluster-1/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
+
+/// A fleet where a connector and a replicator use the sample SASL/IAM cluster, and another
+/// connector another cluster.
+fn fleet_with_door_users() -> FakeFleet {
+    use msk_mtls_rule::rule::doors::{hosts_of, Connector, Replicator};
+    let connector = |name: &str, servers: &str, iam: bool| Connector {
+        name: name.into(),
+        hosts: hosts_of(servers),
+        iam,
+    };
+    FakeFleet {
+        bootstrap_brokers: BTreeMap::from([(
+            SASL_CLUSTER.to_owned(),
+            vec![(
+                "bootstrapBrokerStringSaslIam".to_owned(),
+                "b-1.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9098,b-2.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9098".to_owned(),
+            )],
+        )]),
+        connectors: Some(Ok(vec![
+            connector("orders-sink", "b-2.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9098", true),
+            connector("billing-sink", "b-1.billing.q9w8e7.c2.kafka.us-east-1.amazonaws.com:9098", true),
+        ])),
+        replicators: Some(Ok(vec![Replicator {
+            name: "orders-to-eu".into(),
+            cluster_arns: vec![SASL_CLUSTER.into()],
+        }])),
+        ..FakeFleet::default()
+    }
+}
+
+/// Why SASL/IAM is open: the connector whose bootstrap servers are the cluster's brokers and the
+/// replicator that names the cluster are named in the annotation, and nothing else is.
+#[tokio::test]
+async fn a_sasl_finding_names_the_connector_and_replicator_that_use_the_door() {
+    let fleet = fleet_with_door_users();
+    let sink = FakeSink::default();
+    let cas = FakeCas::default();
+    let summary = handle(
+        &FakeHistory::default(),
+        &cas,
+        &fleet,
+        &sink,
+        sample("noncompliant-sasl-iam"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.non_compliant, 1);
+    assert_eq!(
+        sink.sent()[0].annotation.as_deref(),
+        Some("SASL/IAM is enabled and not allowed (used by MSK Connect connector orders-sink, MSK Replicator orders-to-eu) (since 2023-04-27T15:03:11Z)")
+    );
+    let mut calls = fleet.calls.lock().unwrap().clone();
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            format!("GetBootstrapBrokers {SASL_CLUSTER}"),
+            "ListConnectors".to_owned(),
+            "ListReplicators".to_owned(),
+        ]
+    );
+}
+
+/// A cluster that only mTLS admits makes none of the listings; nor does one whose SASL door the
+/// parameters allow.
+#[tokio::test]
+async fn a_cluster_with_no_door_open_lists_no_user() {
+    for event in [
+        sample("compliant"),
+        with_parameters(
+            sample("noncompliant-sasl-iam"),
+            json!({"allowedSaslMechanisms": "IAM", "checkCertificateAuthorityStatus": "false"}),
+        ),
+    ] {
+        let fleet = fleet_with_door_users();
+        let sink = FakeSink::default();
+        handle(
+            &FakeHistory::default(),
+            &FakeCas::default(),
+            &fleet,
+            &sink,
+            event,
+        )
+        .await
+        .unwrap();
+        assert_eq!(sink.sent()[0].compliance, ComplianceType::Compliant);
+        assert!(
+            fleet.calls.lock().unwrap().is_empty(),
+            "{:?}",
+            fleet.calls.lock().unwrap()
+        );
+    }
+}
+
+/// A listing the role cannot make is said beside the finding, which fails the cluster all the
+/// same; the broker hosts are not read when no connector could use the door.
+#[tokio::test]
+async fn a_listing_that_cannot_be_made_is_said_and_never_passes_the_cluster() {
+    let fleet = FakeFleet {
+        connectors: Some(Err("ListConnectors: AccessDeniedException".into())),
+        replicators: Some(Err("ListReplicators: no connection".into())),
+        ..fleet_with_door_users()
+    };
+    let sink = FakeSink::default();
+    handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &fleet,
+        &sink,
+        sample("noncompliant-sasl-iam"),
+    )
+    .await
+    .unwrap();
+    let sent = &sink.sent()[0];
+    assert_eq!(sent.compliance, ComplianceType::NonCompliant);
+    assert_eq!(
+        sent.annotation.as_deref(),
+        Some("SASL/IAM is enabled and not allowed (users not listed: ListConnectors: AccessDeniedException, ListReplicators: no connection) (since 2023-04-27T15:03:11Z)")
+    );
+    assert!(!fleet
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| c.starts_with("GetBootstrapBrokers")));
+}
+
+/// A sweep lists the account's connectors and replicators once, however many clusters open the
+/// door; each cluster's brokers are read for the connectors to be matched against.
+#[tokio::test]
+async fn a_sweep_lists_connectors_and_replicators_once() {
+    let open = |name: &str| {
+        let arn = format!("arn:aws:kafka:us-east-1:123456789012:cluster/{name}/abc-1");
+        let item = invoking(&sample("noncompliant-sasl-iam"))["configurationItem"]["configuration"]
+            .clone();
+        ListedCluster {
+            resource_type: msk_mtls_rule::rule::evaluation::ResourceType::MskCluster,
+            arn,
+            tags: BTreeMap::new(),
+            cluster: Cluster::Provisioned(read_facts_from_value(item, []).unwrap()),
+        }
+    };
+    let fleet = FakeFleet {
+        clusters: vec![open("a"), open("b"), open("c")],
+        ..fleet_with_door_users()
+    };
+    let sink = FakeSink::default();
+    handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &fleet,
+        &sink,
+        scheduled(json!({"checkCertificateAuthorityStatus": "false"})),
+    )
+    .await
+    .unwrap();
+    let calls = fleet.calls.lock().unwrap().clone();
+    let count = |name: &str| calls.iter().filter(|c| c.starts_with(name)).count();
+    assert_eq!(
+        (
+            count("ListConnectors"),
+            count("ListReplicators"),
+            count("GetBootstrapBrokers")
+        ),
+        (1, 1, 3),
+        "{calls:?}"
+    );
 }

@@ -158,6 +158,7 @@ fn judge_facts(facts: ClusterFacts, params: &RuleParams, cas: &CaHealthReport) -
         cas,
         configurations: &ConfigurationReport::new(),
         zookeeper: None,
+        used_by: &Default::default(),
         now: Timestamp::from_secs(NOW),
     })
 }

@@ -738,6 +738,7 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
             cas: &CaHealthReport::new(),
             configurations: &Default::default(),
             zookeeper: None,
+            used_by: &Default::default(),
             now: Timestamp::from_secs(1_700_000_000),
         })
     };
@@ -753,14 +754,17 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
         ..MTLS_ONLY
     });
     assert_eq!(open.compliance, ComplianceType::NonCompliant);
-    assert_eq!(open.findings, vec![Finding::UnauthenticatedAccess]);
+    assert_eq!(
+        open.findings,
+        vec![Finding::UnauthenticatedAccess(Default::default())]
+    );
     for (knobs, finding) in [
         (
             Knobs {
                 unauthenticated: Some(None),
                 ..MTLS_ONLY
             },
-            Finding::UnauthenticatedAccess,
+            Finding::UnauthenticatedAccess(Default::default()),
         ),
         (
             Knobs {
@@ -782,28 +786,28 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
                 iam: Some(Some(true)),
                 ..MTLS_ONLY
             },
-            Finding::SaslNotAllowed(SaslMechanism::Iam),
+            Finding::SaslNotAllowed(SaslMechanism::Iam, Default::default()),
         ),
         (
             Knobs {
                 scram: Some(None),
                 ..MTLS_ONLY
             },
-            Finding::SaslNotAllowed(SaslMechanism::Scram),
+            Finding::SaslNotAllowed(SaslMechanism::Scram, Default::default()),
         ),
         (
             Knobs {
                 vpc_iam: Some(Some(true)),
                 ..MTLS_ONLY
             },
-            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Iam),
+            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Iam, Default::default()),
         ),
         (
             Knobs {
                 vpc_scram: Some(Some(true)),
                 ..MTLS_ONLY
             },
-            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
+            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram, Default::default()),
         ),
         (
             Knobs {
@@ -1774,5 +1778,127 @@ async fn zookeeper_nodes_are_read_from_describe_cluster_v2() {
     assert_eq!(
         nodes(answer("", None)).await,
         Vec::<(String, String)>::new()
+    );
+}
+
+/// Who uses a cluster's doors, through the SDK's Kafka types: replicators across pages with every
+/// MSK cluster they name (one being deleted left out); clients' VPC connections with their SASL
+/// mechanism (TLS and unknown values none, rejected ones left out); and a listing that fails is its
+/// reason, never an error.
+#[tokio::test]
+async fn replicators_and_client_vpc_connections_are_read_from_every_page() {
+    use aws_sdk_kafka::operation::get_bootstrap_brokers::GetBootstrapBrokersError;
+    use aws_sdk_kafka::operation::list_client_vpc_connections::ListClientVpcConnectionsOutput;
+    use aws_sdk_kafka::operation::list_replicators::ListReplicatorsOutput;
+    use aws_sdk_kafka::types::{
+        AmazonMskCluster, ClientVpcConnection as SdkConnection, KafkaClusterSummary,
+        ReplicatorState, ReplicatorSummary, VpcConnectionState,
+    };
+    use msk_mtls_rule::aws::ports::KafkaService;
+    use msk_mtls_rule::rule::doors::{ClientVpcConnection, Replicator};
+    use msk_mtls_rule::rule::params::SaslMechanism;
+    const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/u-1";
+    let replicator = |name: &str, state: ReplicatorState, arns: &[&str]| {
+        ReplicatorSummary::builder()
+            .replicator_name(name)
+            .replicator_state(state)
+            .set_kafka_clusters_summary(Some(
+                arns.iter()
+                    .map(|arn| {
+                        KafkaClusterSummary::builder()
+                            .amazon_msk_cluster(
+                                AmazonMskCluster::builder().msk_cluster_arn(*arn).build(),
+                            )
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build()
+    };
+    let first = mock!(aws_sdk_kafka::Client::list_replicators)
+        .match_requests(|request| {
+            request.next_token().is_none() && request.max_results() == Some(100)
+        })
+        .then_output(move || {
+            ListReplicatorsOutput::builder()
+                .replicators(replicator(
+                    "to-eu",
+                    ReplicatorState::Running,
+                    &[ARN, "arn:eu"],
+                ))
+                .next_token("p2")
+                .build()
+        });
+    let second = mock!(aws_sdk_kafka::Client::list_replicators)
+        .match_requests(|request| request.next_token() == Some("p2"))
+        .then_output(move || {
+            ListReplicatorsOutput::builder()
+                .replicators(replicator("going", ReplicatorState::Deleting, &[ARN]))
+                .build()
+        });
+    let connection = |id: &str, auth: &str, state: VpcConnectionState| {
+        SdkConnection::builder()
+            .vpc_connection_arn(format!(
+                "arn:aws:kafka:us-east-1:444455556666:vpc-connection/123456789012/orders/{id}"
+            ))
+            .owner("444455556666")
+            .authentication(auth)
+            .state(state)
+            .build()
+    };
+    let connections = mock!(aws_sdk_kafka::Client::list_client_vpc_connections)
+        .match_requests(|request| {
+            request.cluster_arn() == Some(ARN) && request.max_results() == Some(100)
+        })
+        .then_output(move || {
+            ListClientVpcConnectionsOutput::builder()
+                .client_vpc_connections(connection("a", "SASL_IAM", VpcConnectionState::Available))
+                .client_vpc_connections(connection(
+                    "b",
+                    "SASL_SCRAM",
+                    VpcConnectionState::Available,
+                ))
+                .client_vpc_connections(connection("c", "TLS", VpcConnectionState::Available))
+                .client_vpc_connections(connection("d", "SASL_IAM", VpcConnectionState::Rejected))
+                .build()
+        });
+    let denied = mock!(aws_sdk_kafka::Client::get_bootstrap_brokers).then_error(|| {
+        GetBootstrapBrokersError::generic(
+            aws_sdk_kafka::error::ErrorMetadata::builder()
+                .code("ForbiddenException")
+                .build(),
+        )
+    });
+    let kafka = mock_client!(
+        aws_sdk_kafka,
+        RuleMode::Sequential,
+        [&first, &second, &connections, &denied]
+    );
+    let account = AwsAccount::with_clients(None, None, Some(kafka));
+    assert_eq!(
+        account.replicators().await,
+        Ok(vec![Replicator {
+            name: "to-eu".into(),
+            cluster_arns: vec![ARN.into(), "arn:eu".into()]
+        }])
+    );
+    let listed = account.client_vpc_connections(ARN).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|c| (c.arn.rsplit('/').next().unwrap(), c.sasl))
+            .collect::<Vec<_>>(),
+        [
+            ("a", Some(SaslMechanism::Iam)),
+            ("b", Some(SaslMechanism::Scram)),
+            ("c", None)
+        ]
+    );
+    assert!(listed
+        .iter()
+        .all(|c: &ClientVpcConnection| c.owner.as_deref() == Some("444455556666")));
+    assert_eq!(
+        account.broker_hosts(ARN).await,
+        Err("GetBootstrapBrokers: ForbiddenException".to_owned())
     );
 }

@@ -462,7 +462,7 @@ mod tests {
             rule_name: "msk-mtls-enforced".into(),
             notes: Vec::new(),
             findings: vec![
-                Finding::UnauthenticatedAccess,
+                Finding::UnauthenticatedAccess(Default::default()),
                 Finding::PlaintextListener {
                     client_broker: Some(ClientBroker::TlsPlaintext),
                 },
@@ -659,7 +659,10 @@ mod tests {
                 Finding::PlaintextListener {
                     client_broker: Some(ClientBroker::TlsPlaintext),
                 },
-                Finding::SaslNotAllowed(crate::rule::params::SaslMechanism::Scram),
+                Finding::SaslNotAllowed(
+                    crate::rule::params::SaslMechanism::Scram,
+                    Default::default(),
+                ),
             ],
             reason: None,
             owners: vec![

@@ -13,10 +13,12 @@ use crate::aws::ports::Message;
 use crate::edge::read::parse_time;
 use crate::rule::ca::{CaHealth, CaHealthReport};
 use crate::rule::checks::Finding;
-use crate::rule::evaluation::{ComplianceType, Evaluation};
-use crate::rule::held::{annotation_with_since, split_since, HeldResult, Transition};
+use crate::rule::evaluation::{ComplianceType, Evaluation, ANNOTATION_MAX_CHARS};
+use crate::rule::held::{
+    annotation_with_since, split_since, HeldResult, Transition, SINCE_CLOCK_CHARS,
+};
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::Judgement;
+use crate::rule::verdict::{reasons_within, Judgement};
 
 /// What the rule knows about where it runs, for alerts about resources whose id is not an ARN.
 #[derive(Debug, Clone)]
@@ -57,7 +59,8 @@ pub fn follow_up(
         .filter(|_| evaluation.compliance == ComplianceType::NonCompliant)
         .unwrap_or(evaluation.ordering_timestamp);
     if evaluation.compliance == ComplianceType::NonCompliant {
-        let reasons: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        let room = ANNOTATION_MAX_CHARS - SINCE_CLOCK_CHARS;
+        let reasons = reasons_within(&findings, room);
         evaluation.annotation = Some(annotation_with_since(&reasons, open_since));
     }
     let annotation = evaluation.annotation.as_deref().unwrap_or_default();
@@ -224,7 +227,7 @@ mod tests {
             None,
             judged(
                 evaluation(ComplianceType::NonCompliant, 1_000),
-                vec![Finding::UnauthenticatedAccess],
+                vec![Finding::UnauthenticatedAccess(Default::default())],
             ),
             Some(&tags()),
             &keys,
@@ -245,7 +248,7 @@ mod tests {
             Some(&held),
             judged(
                 evaluation(ComplianceType::NonCompliant, 90_000),
-                vec![Finding::UnauthenticatedAccess],
+                vec![Finding::UnauthenticatedAccess(Default::default())],
             ),
             Some(&tags()),
             &keys,
@@ -302,7 +305,7 @@ mod tests {
             None,
             judged(
                 evaluation(ComplianceType::NonCompliant, 1_000),
-                vec![Finding::UnauthenticatedAccess],
+                vec![Finding::UnauthenticatedAccess(Default::default())],
             ),
             None,
             &keys,

@@ -24,8 +24,28 @@ const DELIVERY_BACKOFF: Duration = Duration::from_millis(100);
 pub enum Mode {
     /// PutEvaluations with the event's result token.
     Send,
-    /// Kept in memory, for the local command to print; nothing is sent.
-    Collect,
+    /// Kept in memory, for the local command to print; nothing is sent. The local command may
+    /// skip naming door users (its offline samples make no call).
+    Collect(DoorUsersLookup),
+}
+
+/// Whether the services that use a door a cluster has open (MSK Connect connectors, MSK
+/// Replicators, clients' VPC connections) are looked up and named in its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorUsersLookup {
+    Named,
+    /// No listing is made (the local command's offline samples): the findings name nobody.
+    Skipped,
+}
+
+impl Mode {
+    /// Whether the services using an open door are looked up: always by the function.
+    pub fn door_users(self) -> DoorUsersLookup {
+        match self {
+            Mode::Send => DoorUsersLookup::Named,
+            Mode::Collect(lookup) => lookup,
+        }
+    }
 }
 
 /// What an invocation returns to Lambda: counts, so a test or an operator sees what was sent.
@@ -124,7 +144,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
             mode,
             alerts: match mode {
                 Mode::Send => alerts.map(|sink| (sink, Vec::new())),
-                Mode::Collect => None,
+                Mode::Collect(_) => None,
             },
             pending: Vec::with_capacity(MAX_EVALUATIONS_PER_CALL),
             explained: Vec::new(),
@@ -174,7 +194,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                 ));
             }
         }
-        if self.mode == Mode::Collect {
+        if matches!(self.mode, Mode::Collect(_)) {
             self.explained.push((findings, notes));
         }
         self.pending.push(evaluation);
@@ -248,7 +268,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                     )),
                 }
             }
-            Mode::Collect => Ok((
+            Mode::Collect(_) => Ok((
                 self.summary,
                 self.pending
                     .into_iter()
@@ -460,13 +480,17 @@ mod tests {
     async fn clusters_whose_authorization_is_open_by_default_are_counted_noted_or_failed() {
         let recorded = Recorded::default();
         let token = ResultToken::new("token");
-        let mut delivery: Delivery<Recorded, Recorded> =
-            Delivery::new(&recorded, &token, Mode::Collect, None);
+        let mut delivery: Delivery<Recorded, Recorded> = Delivery::new(
+            &recorded,
+            &token,
+            Mode::Collect(DoorUsersLookup::Named),
+            None,
+        );
         let open = || Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue);
         delivery.push(resolved_with(0, vec![open()])).await.unwrap();
         delivery.push(resolved(1)).await.unwrap();
         let mut failed = resolved(2);
-        failed.findings = vec![Finding::UnauthenticatedAccess, open()];
+        failed.findings = vec![Finding::UnauthenticatedAccess(Default::default()), open()];
         delivery.push(failed).await.unwrap();
         let (summary, collected) = delivery.finish().await.unwrap();
         assert_eq!(summary.acl_open_by_default, 2);
@@ -510,7 +534,7 @@ mod tests {
     async fn nothing_is_published_without_a_topic_and_nothing_sent_when_collecting() {
         for (mode, with_topic, batches, kept) in [
             (Mode::Send, false, vec![100, 1], 0),
-            (Mode::Collect, true, vec![], 101),
+            (Mode::Collect(DoorUsersLookup::Named), true, vec![], 101),
         ] {
             let (recorded, summary, collected) = deliver(mode, with_topic, 101).await;
             assert_eq!(*recorded.batches.lock().unwrap(), batches, "{mode:?}");

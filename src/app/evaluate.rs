@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::future::{join3, try_join_all};
+use futures_util::future::{join, join3, try_join_all};
 
 use crate::alerts::{follow_up, Context, Followed};
-use crate::app::delivery::Delivery;
+use crate::app::delivery::{Delivery, DoorUsersLookup};
 use crate::aws::ports::{Account, Notifier};
 use crate::edge::event::ConfigRuleEvent;
 use crate::edge::item::ConfigurationItem;
@@ -16,12 +16,13 @@ use crate::rule::applicability::{applicability, NotApplicable, Presence, Subject
 use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport};
 use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::Inputs;
+use crate::rule::doors::{Connector, Door, DoorUsers, UsedBy};
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
 use crate::rule::facts::{Cluster, ClusterFacts};
 use crate::rule::held::HeldResult;
-use crate::rule::params::RuleParams;
+use crate::rule::params::{RuleParams, SaslMechanism};
 use crate::rule::time::Timestamp;
-use crate::rule::verdict::{evaluate, Judgement};
+use crate::rule::verdict::{evaluate, open_doors, Judgement};
 use crate::rule::zookeeper::{Metadata, OnBecause, ZooKeeperAccess};
 
 /// GetComplianceDetailsByConfigRule takes a rule name of at most 64 characters, although Config
@@ -38,6 +39,10 @@ pub struct Evaluator<'a, A> {
     pub configurations: ConfigurationReport,
     pub stage: Stage,
     pub follow: Follow<'a>,
+    /// Whether the services using a door the checks find open are named.
+    pub door_users: DoorUsersLookup,
+    /// The account's connectors and replicators, listed once per invocation when first needed.
+    pub listed: DoorUsers,
 }
 
 /// Whether the clusters judged exist yet: what only a running cluster has (its ZooKeeper access)
@@ -87,6 +92,8 @@ impl<'a, A> Evaluator<'a, A> {
             configurations: ConfigurationReport::new(),
             stage: Stage::Deployed,
             follow: Follow::none(),
+            door_users: DoorUsersLookup::Named,
+            listed: DoorUsers::default(),
         }
     }
 }
@@ -268,13 +275,14 @@ impl<A: Account> Evaluator<'_, A> {
             return Ok(Judgement::not_applicable(evaluation));
         }
         let cluster = cluster()?;
-        let zookeeper = self.look_up(&cluster, resource_id).await?;
+        let (zookeeper, used_by) = self.look_up(&cluster, resource_id).await?;
         let verdict = evaluate(&Inputs {
             cluster: &cluster,
             params: self.params,
             cas: &self.cas,
             configurations: &self.configurations,
             zookeeper: zookeeper.as_ref(),
+            used_by: &used_by,
             now: self.now,
         });
         let evaluation = Evaluation {
@@ -294,15 +302,19 @@ impl<A: Account> Evaluator<'_, A> {
     /// The reads the checks need that this invocation has not made yet, all at once, since each
     /// depends on the cluster alone: each CA's health (once per invocation, when the rule checks
     /// CAs), the configuration revision the brokers run (once per invocation, however many
-    /// clusters share it), and a ZooKeeper-mode cluster's operations (its own). One round trip
-    /// where they were three.
+    /// clusters share it), a ZooKeeper-mode cluster's operations (its own), and who uses the
+    /// doors it has open. One round trip where they were four.
     async fn look_up(
         &mut self,
         cluster: &Cluster,
         cluster_arn: &str,
-    ) -> Result<Option<ZooKeeperAccess>, RuleError> {
+    ) -> Result<(Option<ZooKeeperAccess>, BTreeMap<Door, UsedBy>), RuleError> {
         let Cluster::Provisioned(facts) = cluster else {
-            return Ok(None);
+            return Ok((None, BTreeMap::new()));
+        };
+        let doors = match (self.stage, self.door_users) {
+            (Stage::Deployed, DoorUsersLookup::Named) => open_doors(cluster, self.params, self.now),
+            _ => Vec::new(),
         };
         // The facts list each CA once.
         let cas: Vec<&String> = if self.params.check_certificate_authority_status {
@@ -323,15 +335,18 @@ impl<A: Account> Evaluator<'_, A> {
             _ => None,
         };
         let account = self.account;
-        let (healths, read, zookeeper) = join3(
-            try_join_all(cas.iter().map(|arn| account.health(arn))),
-            async move {
-                match revision {
-                    Some(revision) => account.configuration_revision(revision).await.map(Some),
-                    None => Ok(None),
-                }
-            },
-            zookeeper_access(account, self.stage, facts, cluster_arn),
+        let ((healths, read, zookeeper), users) = join(
+            join3(
+                try_join_all(cas.iter().map(|arn| account.health(arn))),
+                async move {
+                    match revision {
+                        Some(revision) => account.configuration_revision(revision).await.map(Some),
+                        None => Ok(None),
+                    }
+                },
+                zookeeper_access(account, self.stage, facts, cluster_arn),
+            ),
+            door_users(account, &self.listed, cluster_arn, &doors),
         )
         .await;
         for (arn, health) in cas.into_iter().zip(healths?) {
@@ -340,7 +355,82 @@ impl<A: Account> Evaluator<'_, A> {
         if let (Some(revision), Some(read)) = (revision, read?) {
             self.configurations.insert(revision.clone(), read);
         }
-        zookeeper
+        Ok((zookeeper?, self.name_users(users, cluster_arn, &doors)))
+    }
+
+    /// Who uses each door, from the listings this invocation holds and `fresh` reads (the
+    /// account's listings are kept for the next cluster; its own are not).
+    fn name_users(
+        &mut self,
+        fresh: DoorUsers,
+        cluster_arn: &str,
+        doors: &[Door],
+    ) -> BTreeMap<Door, UsedBy> {
+        self.listed.connectors = self.listed.connectors.take().or(fresh.connectors);
+        self.listed.replicators = self.listed.replicators.take().or(fresh.replicators);
+        self.listed.broker_hosts = fresh.broker_hosts;
+        self.listed.vpc_connections = fresh.vpc_connections;
+        doors
+            .iter()
+            .map(|door| (*door, self.listed.of(*door, cluster_arn)))
+            .collect()
+    }
+}
+
+/// The reads that name who uses the doors a cluster has open, beyond what `known` holds: the
+/// account's connectors (for unauthenticated access and SASL/IAM) and replicators (SASL/IAM), once
+/// per invocation; the cluster's broker hosts, only when a connector of one of its doors exists
+/// to match them against; its clients' VPC connections, only for a multi-VPC SASL door.
+async fn door_users<A: Account>(
+    account: &A,
+    known: &DoorUsers,
+    cluster_arn: &str,
+    doors: &[Door],
+) -> DoorUsers {
+    let iam = doors.contains(&Door::Sasl(SaslMechanism::Iam));
+    let unauthenticated = doors.contains(&Door::Unauthenticated);
+    let multi_vpc = doors
+        .iter()
+        .any(|door| matches!(door, Door::MultiVpcSasl(_)));
+    let connectors = async {
+        let fresh = match (&known.connectors, iam || unauthenticated) {
+            (None, true) => Some(account.connectors().await),
+            _ => None,
+        };
+        let through_a_door = |connector: &Connector| {
+            if connector.iam {
+                iam
+            } else {
+                unauthenticated
+            }
+        };
+        let hosts = match fresh.as_ref().or(known.connectors.as_ref()) {
+            Some(Ok(listed)) if listed.iter().any(through_a_door) => {
+                Some(account.broker_hosts(cluster_arn).await)
+            }
+            _ => None,
+        };
+        (fresh, hosts)
+    };
+    let replicators = async {
+        match (&known.replicators, iam) {
+            (None, true) => Some(account.replicators().await),
+            _ => None,
+        }
+    };
+    let vpc_connections = async {
+        match multi_vpc {
+            true => Some(account.client_vpc_connections(cluster_arn).await),
+            false => None,
+        }
+    };
+    let ((connectors, broker_hosts), replicators, vpc_connections) =
+        join3(connectors, replicators, vpc_connections).await;
+    DoorUsers {
+        connectors,
+        broker_hosts,
+        replicators,
+        vpc_connections,
     }
 }
 

@@ -22,6 +22,7 @@ use crate::edge::event::Notification;
 use crate::error::RuleError;
 use crate::rule::authorization::ConfigurationReport;
 use crate::rule::ca::CaHealthReport;
+use crate::rule::doors::DoorUsers;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::Judgement;
@@ -123,6 +124,8 @@ async fn evaluate_in<A: Account, N: Notifier>(
         configurations: ConfigurationReport::new(),
         stage: Stage::Deployed,
         follow,
+        door_users: mode.door_users(),
+        listed: DoorUsers::default(),
     };
     match &event.notification {
         Notification::Change(item) => evaluator.run_change(event, item, &mut delivery).await?,

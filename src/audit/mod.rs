@@ -504,7 +504,7 @@ mod tests {
                 judgement(
                     cluster.clone(),
                     ComplianceType::NonCompliant,
-                    vec![Finding::UnauthenticatedAccess],
+                    vec![Finding::UnauthenticatedAccess(Default::default())],
                     vec![],
                 ),
                 Some(false),

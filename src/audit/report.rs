@@ -673,7 +673,7 @@ mod tests {
         let mut report = AuditReport {
             clusters: vec![
                 judged("123456789012", "us-east-1", "clickstream", vec![
-                    Finding::UnauthenticatedAccess,
+                    Finding::UnauthenticatedAccess(Default::default()),
                     Finding::TlsClientAuthenticationDisabled,
                     Finding::NoCertificateAuthority,
                     Finding::PlaintextListener { client_broker: Some(ClientBroker::TlsPlaintext) },

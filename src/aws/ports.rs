@@ -1,4 +1,4 @@
-//! What the rule asks of AWS: one trait per service it calls (Config, Kafka, ACM PCA), in the
+//! What the rule asks of AWS: one trait per service it calls (Config, Kafka, MSK Connect, ACM PCA), in the
 //! project's own types, and one way to reach another account (STS). `AwsAccount` (sdk.rs) serves
 //! them with the AWS SDK; tests serve them from memory.
 
@@ -11,6 +11,7 @@ use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
 use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use crate::rule::ca::CaHealth;
+use crate::rule::doors::{ClientVpcConnection, Connector, Listing, Replicator};
 use crate::rule::evaluation::{Evaluation, ResourceKey};
 use crate::rule::held::HeldResult;
 use crate::rule::time::Timestamp;
@@ -111,6 +112,26 @@ pub trait KafkaService {
         &self,
         cluster_arn: &str,
     ) -> impl Future<Output = Result<OperationsRead, RuleError>> + Send;
+
+    /// Every MSK Replicator of the account and region (ListReplicators, all its pages).
+    fn replicators(&self) -> impl Future<Output = Listing<Replicator>> + Send;
+
+    /// The VPC connections clients made to a cluster (ListClientVpcConnections, all its pages).
+    fn client_vpc_connections(
+        &self,
+        cluster_arn: &str,
+    ) -> impl Future<Output = Listing<ClientVpcConnection>> + Send;
+
+    /// The host of every broker endpoint of a cluster (GetBootstrapBrokers), in lower case.
+    fn broker_hosts(&self, cluster_arn: &str) -> impl Future<Output = Listing<String>> + Send;
+}
+
+/// Who uses a cluster's doors in MSK Connect. Like the Kafka listings above, it serves only to name
+/// the users of a door already found open, so any failure (a region without MSK Connect, a role
+/// without the grant, throttling) is its reason, said beside the finding, never a failed invocation.
+pub trait ConnectService {
+    /// Every MSK Connect connector of the account and region (ListConnectors, all its pages).
+    fn connectors(&self) -> impl Future<Output = Listing<Connector>> + Send;
 }
 
 pub trait PrivateCaService {
@@ -129,9 +150,9 @@ pub trait Stacks: Sync {
 }
 
 /// Everything the rule calls in one account, through one object.
-pub trait Account: ConfigService + KafkaService + PrivateCaService + Sync {}
+pub trait Account: ConfigService + KafkaService + ConnectService + PrivateCaService + Sync {}
 
-impl<T: ConfigService + KafkaService + PrivateCaService + Sync> Account for T {}
+impl<T: ConfigService + KafkaService + ConnectService + PrivateCaService + Sync> Account for T {}
 
 /// The account-scoped constructor of the organization roll-out (STS).
 pub trait Accounts: Account + Sized {

@@ -24,18 +24,21 @@ use tokio::sync::OnceCell;
 
 use crate::aws::pager::Pager;
 use crate::aws::ports::{
-    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, MemberAccount,
-    Message, Notifier, Page, PrivateCaService, Stacks,
+    Accounts, Brokers, Caller, ConfigService, ConnectService, Directory, Held, KafkaService,
+    MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
 };
+use crate::edge::connect::connector;
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::{
-    bootstrap_members, listed_cluster, zookeeper_change, zookeeper_members, ListedCluster,
+    bootstrap_members, client_vpc_connection, listed_cluster, replicator, zookeeper_change,
+    zookeeper_members, ListedCluster,
 };
 use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
 use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use crate::rule::ca::{CaHealth, CaStatus};
+use crate::rule::doors::{hosts_of, ClientVpcConnection, Connector, Listing, Replicator};
 use crate::rule::evaluation::ComplianceType;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use crate::rule::held::HeldResult;
@@ -111,6 +114,7 @@ pub struct AwsAccount {
     config: OnceCell<aws_sdk_config::Client>,
     acmpca: OnceCell<aws_sdk_acmpca::Client>,
     kafka: OnceCell<aws_sdk_kafka::Client>,
+    kafkaconnect: OnceCell<aws_sdk_kafkaconnect::Client>,
     sns: OnceCell<aws_sdk_sns::Client>,
     cloudformation: OnceCell<aws_sdk_cloudformation::Client>,
 }
@@ -127,6 +131,7 @@ impl AwsAccount {
             config: OnceCell::new_with(config),
             acmpca: OnceCell::new_with(acmpca),
             kafka: OnceCell::new_with(kafka),
+            kafkaconnect: OnceCell::new(),
             sns: OnceCell::new(),
             cloudformation: OnceCell::new(),
         }
@@ -166,6 +171,12 @@ impl AwsAccount {
     async fn kafka(&self) -> &aws_sdk_kafka::Client {
         self.kafka
             .get_or_init(|| async { aws_sdk_kafka::Client::new(self.sdk.get().await) })
+            .await
+    }
+
+    async fn kafkaconnect(&self) -> &aws_sdk_kafkaconnect::Client {
+        self.kafkaconnect
+            .get_or_init(|| async { aws_sdk_kafkaconnect::Client::new(self.sdk.get().await) })
             .await
     }
 
@@ -816,6 +827,117 @@ impl KafkaService for AwsAccount {
             }
         }
     }
+
+    async fn replicators(&self) -> Listing<Replicator> {
+        let mut pages = Pager::new("ListReplicators");
+        let mut found = Vec::new();
+        loop {
+            let output = self
+                .kafka()
+                .await
+                .list_replicators()
+                .max_results(LISTED_PER_PAGE)
+                .set_next_token(pages.token())
+                .send()
+                .await
+                .map_err(|e| unlisted("ListReplicators", &e))?;
+            found.extend(output.replicators().iter().filter_map(replicator));
+            if !next_page(&mut pages, output.next_token())? {
+                return Ok(found);
+            }
+        }
+    }
+
+    async fn client_vpc_connections(&self, cluster_arn: &str) -> Listing<ClientVpcConnection> {
+        let mut pages = Pager::new("ListClientVpcConnections");
+        let mut found = Vec::new();
+        loop {
+            let output = self
+                .kafka()
+                .await
+                .list_client_vpc_connections()
+                .cluster_arn(cluster_arn)
+                .max_results(LISTED_PER_PAGE)
+                .set_next_token(pages.token())
+                .send()
+                .await
+                .map_err(|e| unlisted("ListClientVpcConnections", &e))?;
+            found.extend(
+                output
+                    .client_vpc_connections()
+                    .iter()
+                    .filter_map(client_vpc_connection),
+            );
+            if !next_page(&mut pages, output.next_token())? {
+                return Ok(found);
+            }
+        }
+    }
+
+    async fn broker_hosts(&self, cluster_arn: &str) -> Listing<String> {
+        let output = self
+            .kafka()
+            .await
+            .get_bootstrap_brokers()
+            .cluster_arn(cluster_arn)
+            .send()
+            .await
+            .map_err(|e| unlisted("GetBootstrapBrokers", &e))?;
+        Ok(bootstrap_members(&output)
+            .iter()
+            .flat_map(|(_, list)| hosts_of(list))
+            .collect())
+    }
+}
+
+impl ConnectService for AwsAccount {
+    async fn connectors(&self) -> Listing<Connector> {
+        let mut pages = Pager::new("ListConnectors");
+        let mut found = Vec::new();
+        loop {
+            let output = self
+                .kafkaconnect()
+                .await
+                .list_connectors()
+                .max_results(LISTED_PER_PAGE)
+                .set_next_token(pages.token())
+                .send()
+                .await
+                .map_err(|e| unlisted("ListConnectors", &e))?;
+            found.extend(output.connectors().iter().filter_map(connector));
+            if !next_page(&mut pages, output.next_token())? {
+                return Ok(found);
+            }
+        }
+    }
+}
+
+/// The largest page of ListReplicators, ListClientVpcConnections and ListConnectors (their
+/// `maxResults` is at most 100 in the service models).
+const LISTED_PER_PAGE: i32 = 100;
+
+/// Why a listing that names a door's users could not be read, short enough for the annotation:
+/// the operation and the service's error code, or what kept the answer away.
+fn unlisted<E, R>(operation: &str, error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata,
+{
+    let why = match error {
+        SdkError::ServiceError(service) => {
+            service.err().code().unwrap_or("an error without a code")
+        }
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(_) => "no connection",
+        SdkError::ResponseError(_) => "an unreadable answer",
+        _ => "the request could not be built",
+    };
+    format!("{operation}: {why}")
+}
+
+fn next_page(pages: &mut Pager, next: Option<&str>) -> Result<bool, String> {
+    pages
+        .advance(next.map(str::to_owned))
+        .map_err(|error| error.to_string())
 }
 
 /// ListClusterOperations' largest page (the MSK API reference: "default maximum 100").

@@ -279,6 +279,8 @@ fn judge_cluster(
         configurations: &ConfigurationReport::new(),
         // A template's cluster does not exist yet: MSK creates it with direct access on.
         zookeeper: Some(&ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy)),
+        // Who uses a door is read from the running services: a template names nobody.
+        used_by: &BTreeMap::new(),
         now,
     };
     let findings = findings_by_check(&inputs);

@@ -12,7 +12,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use crate::alerts::settings::AlertSettings;
-use crate::app::delivery::Mode;
+use crate::app::delivery::{DoorUsersLookup, Mode};
 use crate::app::hook::{answer_hook, PARAMETERS_VARIABLE};
 use crate::app::invoke;
 use crate::aws::sdk::AwsAccount;
@@ -31,6 +31,10 @@ pub struct EvaluateArgs {
     /// With each finding, the check that found it and its fix
     #[arg(long)]
     explain: bool,
+    /// Name nobody who uses an open door: no MSK Connect, MSK Replicator or VPC connection
+    /// listing is made (the offline samples)
+    #[arg(long)]
+    skip_door_users: bool,
 }
 
 pub async fn run(args: EvaluateArgs) -> ExitCode {
@@ -42,7 +46,12 @@ pub async fn run(args: EvaluateArgs) -> ExitCode {
             return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
         }
     };
-    match evaluate(&text, args.explain).await {
+    let door_users = if args.skip_door_users {
+        DoorUsersLookup::Skipped
+    } else {
+        DoorUsersLookup::Named
+    };
+    match evaluate(&text, args.explain, door_users).await {
         Ok(output) => {
             println!("{output}");
             ExitCode::SUCCESS
@@ -56,7 +65,11 @@ pub async fn run(args: EvaluateArgs) -> ExitCode {
 
 /// The evaluations the event gives, as PutEvaluations-shaped JSON; with `explain`, each also with
 /// its findings, the check that found each, and the fix.
-async fn evaluate(text: &str, explain: bool) -> Result<String, RuleError> {
+async fn evaluate(
+    text: &str,
+    explain: bool,
+    door_users: DoorUsersLookup,
+) -> Result<String, RuleError> {
     let aws = AwsAccount::default();
     if let Some(payload) = hook_payload(text) {
         let parameters = std::env::var(PARAMETERS_VARIABLE).ok();
@@ -67,7 +80,7 @@ async fn evaluate(text: &str, explain: bool) -> Result<String, RuleError> {
         &aws,
         text,
         None,
-        Mode::Collect,
+        Mode::Collect(door_users),
         &AlertSettings {
             region: std::env::var("AWS_REGION").unwrap_or_default(),
             ..AlertSettings::default()

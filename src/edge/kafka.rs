@@ -5,15 +5,18 @@ use std::collections::BTreeMap;
 
 use aws_sdk_kafka::operation::get_bootstrap_brokers::GetBootstrapBrokersOutput;
 use aws_sdk_kafka::types::{
-    ClientBroker as KafkaClientBroker, Cluster as KafkaCluster, ClusterOperationInfo, ClusterType,
-    Provisioned,
+    ClientBroker as KafkaClientBroker, ClientVpcConnection as KafkaClientVpcConnection,
+    Cluster as KafkaCluster, ClusterOperationInfo, ClusterType, Provisioned, ReplicatorState,
+    ReplicatorSummary, VpcConnectionState,
 };
 
 use crate::edge::read::to_timestamp;
 use crate::error::RuleError;
 use crate::rule::authorization::{BrokerConfiguration, ConfigurationRevision};
+use crate::rule::doors::{ClientVpcConnection, Replicator};
 use crate::rule::evaluation::ResourceType;
 use crate::rule::facts::{ClientBroker, Cluster, PublicAccess, RecordedAccess, RecordedTls};
+use crate::rule::params::SaslMechanism;
 use crate::rule::zookeeper::ZooKeeperChange;
 
 /// A cluster as the Kafka API lists it.
@@ -305,4 +308,52 @@ pub fn bootstrap_members(output: &GetBootstrapBrokersOutput) -> Vec<(String, Str
             ))
         })
         .collect()
+}
+
+/// A replicator of ListReplicators, with every MSK cluster it names; `None` for one being deleted,
+/// which no longer needs the door.
+pub fn replicator(summary: &ReplicatorSummary) -> Option<Replicator> {
+    if summary.replicator_state() == Some(&ReplicatorState::Deleting) {
+        return None;
+    }
+    let name = summary
+        .replicator_name()
+        .or(summary.replicator_arn())
+        .unwrap_or("without a name");
+    Some(Replicator {
+        name: name.to_owned(),
+        cluster_arns: summary
+            .kafka_clusters_summary()
+            .iter()
+            .filter_map(|cluster| Some(cluster.amazon_msk_cluster()?.msk_cluster_arn()?.to_owned()))
+            .collect(),
+    })
+}
+
+/// A client's VPC connection of ListClientVpcConnections; `None` for one the cluster rejected or
+/// that is being deleted, which uses no door.
+pub fn client_vpc_connection(connection: &KafkaClientVpcConnection) -> Option<ClientVpcConnection> {
+    if matches!(
+        connection.state(),
+        Some(
+            VpcConnectionState::Rejected
+                | VpcConnectionState::Rejecting
+                | VpcConnectionState::Deleting
+        )
+    ) {
+        return None;
+    }
+    let sasl = match connection.authentication() {
+        Some("SASL_IAM") => Some(SaslMechanism::Iam),
+        Some("SASL_SCRAM") => Some(SaslMechanism::Scram),
+        _ => None,
+    };
+    Some(ClientVpcConnection {
+        arn: connection
+            .vpc_connection_arn()
+            .unwrap_or("without an ARN")
+            .to_owned(),
+        owner: connection.owner().map(str::to_owned),
+        sasl,
+    })
 }

@@ -2,10 +2,12 @@
 //! The verdict runs the table in order; the README's table is rendered from it (a test keeps them
 //! equal), so a new check cannot ship without its row.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::rule::authorization::{AclDefault, ConfigurationReport, OpenBecause};
 use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
+use crate::rule::doors::{Door, DoorUser, UsedBy};
 use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts, PublicAccess};
 use crate::rule::params::{RuleParams, SaslMechanism};
 use crate::rule::time::Timestamp;
@@ -13,13 +15,13 @@ use crate::rule::zookeeper::{Metadata, OnBecause, ZooKeeperAccess};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
-    UnauthenticatedAccess,
+    UnauthenticatedAccess(UsedBy),
     TlsClientAuthenticationDisabled,
     NoCertificateAuthority,
     PlaintextListener { client_broker: Option<ClientBroker> },
     BrokerTrafficPlaintext,
-    SaslNotAllowed(SaslMechanism),
-    MultiVpcSaslNotAllowed(SaslMechanism),
+    SaslNotAllowed(SaslMechanism, UsedBy),
+    MultiVpcSaslNotAllowed(SaslMechanism, UsedBy),
     PublicAccess(PublicAccess),
     AuthorizationOpenByDefault(OpenBecause),
     ZooKeeperReachable(OnBecause),
@@ -36,7 +38,7 @@ pub enum Finding {
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Finding::UnauthenticatedAccess => write!(f, "unauthenticated access is enabled"),
+            Finding::UnauthenticatedAccess(used) => write!(f, "unauthenticated access is enabled{}", used.describe()),
             Finding::TlsClientAuthenticationDisabled => write!(f, "TLS client authentication is disabled"),
             Finding::NoCertificateAuthority => write!(f, "no Private CA is set for TLS client authentication"),
             Finding::PlaintextListener { client_broker: Some(mode) } => {
@@ -50,9 +52,11 @@ impl fmt::Display for Finding {
                 f,
                 "brokers replicate to each other in plaintext (in-cluster encryption is off)"
             ),
-            Finding::SaslNotAllowed(mechanism) => write!(f, "{} is enabled and not allowed", mechanism.label()),
-            Finding::MultiVpcSaslNotAllowed(mechanism) => {
-                write!(f, "multi-VPC connectivity allows {}", mechanism.label())
+            Finding::SaslNotAllowed(mechanism, used) => {
+                write!(f, "{} is enabled and not allowed{}", mechanism.label(), used.describe())
+            }
+            Finding::MultiVpcSaslNotAllowed(mechanism, used) => {
+                write!(f, "multi-VPC connectivity allows {}{}", mechanism.label(), used.describe())
             }
             Finding::PublicAccess(kind) => {
                 write!(f, "brokers are reachable from the internet (public access {kind})")
@@ -100,6 +104,29 @@ impl Finding {
         }
     }
 
+    /// The door this finding says is open, for the findings of a door a service may need.
+    pub fn door(&self) -> Option<Door> {
+        match self {
+            Finding::UnauthenticatedAccess(_) => Some(Door::Unauthenticated),
+            Finding::SaslNotAllowed(mechanism, _) => Some(Door::Sasl(*mechanism)),
+            Finding::MultiVpcSaslNotAllowed(mechanism, _) => Some(Door::MultiVpcSasl(*mechanism)),
+            _ => None,
+        }
+    }
+
+    /// The finding as the 256-character annotation shows it: a door's first user named, the
+    /// others counted (`--explain`, alerts and `audit` name them all).
+    pub fn brief(&self) -> String {
+        let mut bare = self.clone();
+        let used = match &mut bare {
+            Finding::UnauthenticatedAccess(used)
+            | Finding::SaslNotAllowed(_, used)
+            | Finding::MultiVpcSaslNotAllowed(_, used) => std::mem::take(used),
+            _ => return self.to_string(),
+        };
+        format!("{bare}{}", used.summarise())
+    }
+
     /// Whether it says topics without an ACL are open to every client certificate (for the counts
     /// of `audit` and the dashboard, noted or failed alike).
     pub fn opens_authorization_by_default(&self) -> bool {
@@ -132,7 +159,16 @@ pub struct Inputs<'a> {
     /// Whether the cluster's ZooKeeper is reachable directly, for a ZooKeeper-mode cluster;
     /// `None` when not read, which is never off.
     pub zookeeper: Option<&'a ZooKeeperAccess>,
+    /// Who uses each door the cluster has open, where looked up (a door missing here names nobody).
+    pub used_by: &'a BTreeMap<Door, UsedBy>,
     pub now: Timestamp,
+}
+
+impl Inputs<'_> {
+    /// Who uses `door`, as looked up (nobody named when it was not).
+    fn users(&self, door: Door) -> UsedBy {
+        self.used_by.get(&door).cloned().unwrap_or_default()
+    }
 }
 
 /// How an owner fixes what a check found: on the running cluster, in a CloudFormation template, in
@@ -207,15 +243,18 @@ impl fmt::Debug for Check {
 pub const CHECKS: &[Check] = &[
     Check {
         name: "unauthenticated access",
-        covers: |finding| matches!(finding, Finding::UnauthenticatedAccess),
+        covers: |finding| matches!(finding, Finding::UnauthenticatedAccess(_)),
         fails_when: "`ClientAuthentication.Unauthenticated.Enabled` is true or not recorded, or no client authentication is configured at all (MSK then admits anyone)",
         remediation: Remediation {
             in_place: InPlace::Command(MTLS_ONLY),
             cloudformation: "`ClientAuthentication.Unauthenticated.Enabled: false`",
             terraform: "`client_authentication { unauthenticated = false }`",
         },
-        find: |inputs| provisioned(inputs, |facts| only_if(facts.unauthenticated_access, Finding::UnauthenticatedAccess)),
-        examples: || vec![Finding::UnauthenticatedAccess],
+        find: |inputs| provisioned(inputs, |facts| only_if(facts.unauthenticated_access, Finding::UnauthenticatedAccess(inputs.users(Door::Unauthenticated)))),
+        examples: || vec![
+            Finding::UnauthenticatedAccess(UsedBy::default()),
+            Finding::UnauthenticatedAccess(UsedBy { users: vec![DoorUser::Connector("legacy-source".into())], unread: Vec::new() }),
+        ],
     },
     Check {
         name: "TLS client authentication",
@@ -272,7 +311,7 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "SASL",
-        covers: |finding| matches!(finding, Finding::SaslNotAllowed(_)),
+        covers: |finding| matches!(finding, Finding::SaslNotAllowed(..)),
         fails_when: "SASL/IAM or SASL/SCRAM is enabled (or recorded without its flag) and not in `allowedSaslMechanisms`",
         remediation: Remediation {
             in_place: InPlace::Command(MTLS_ONLY),
@@ -280,13 +319,16 @@ pub const CHECKS: &[Check] = &[
             terraform: "`client_authentication { sasl { iam = false, scram = false } }`",
         },
         find: |inputs| provisioned(inputs, |facts| {
-            facts.sasl_mechanisms.difference(&inputs.params.allowed_sasl_mechanisms).map(|m| Finding::SaslNotAllowed(*m)).collect()
+            facts.sasl_mechanisms.difference(&inputs.params.allowed_sasl_mechanisms).map(|m| Finding::SaslNotAllowed(*m, inputs.users(Door::Sasl(*m)))).collect()
         }),
-        examples: || vec![Finding::SaslNotAllowed(SaslMechanism::Iam)],
+        examples: || vec![
+            Finding::SaslNotAllowed(SaslMechanism::Iam, UsedBy::default()),
+            Finding::SaslNotAllowed(SaslMechanism::Iam, UsedBy { users: vec![DoorUser::Connector("orders-sink".into()), DoorUser::Replicator("orders-to-eu".into())], unread: Vec::new() }),
+        ],
     },
     Check {
         name: "multi-VPC connectivity",
-        covers: |finding| matches!(finding, Finding::MultiVpcSaslNotAllowed(_)),
+        covers: |finding| matches!(finding, Finding::MultiVpcSaslNotAllowed(..)),
         fails_when: "`ConnectivityInfo.VpcConnectivity.ClientAuthentication` opens SASL/IAM or SASL/SCRAM not in `allowedSaslMechanisms`",
         remediation: Remediation {
             in_place: InPlace::Command(r#"aws kafka update-connectivity --cluster-arn <arn> --current-version <version> --connectivity-info '{"VpcConnectivity":{"ClientAuthentication":{"Tls":{"Enabled":true},"Sasl":{"Iam":{"Enabled":false},"Scram":{"Enabled":false}}}}}'"#),
@@ -294,9 +336,15 @@ pub const CHECKS: &[Check] = &[
             terraform: "`broker_node_group_info { connectivity_info { vpc_connectivity { client_authentication { tls = true, sasl { iam = false, scram = false } } } } }`",
         },
         find: |inputs| provisioned(inputs, |facts| {
-            facts.multi_vpc.sasl_mechanisms.difference(&inputs.params.allowed_sasl_mechanisms).map(|m| Finding::MultiVpcSaslNotAllowed(*m)).collect()
+            facts.multi_vpc.sasl_mechanisms.difference(&inputs.params.allowed_sasl_mechanisms).map(|m| Finding::MultiVpcSaslNotAllowed(*m, inputs.users(Door::MultiVpcSasl(*m)))).collect()
         }),
-        examples: || vec![Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram)],
+        examples: || vec![
+            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram, UsedBy::default()),
+            Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram, UsedBy {
+                users: vec![DoorUser::VpcConnection { arn: "arn:aws:kafka:us-east-1:444455556666:vpc-connection/111122223333/orders/1a2b3c".into(), owner: Some("444455556666".into()) }],
+                unread: Vec::new(),
+            }),
+        ],
     },
     Check {
         name: "public access",
@@ -547,12 +595,12 @@ mod tests {
     /// and the test below then asks for its row.
     fn kind(finding: &Finding) -> usize {
         match finding {
-            Finding::UnauthenticatedAccess => 0,
+            Finding::UnauthenticatedAccess(_) => 0,
             Finding::TlsClientAuthenticationDisabled => 1,
             Finding::NoCertificateAuthority => 2,
             Finding::PlaintextListener { .. } => 3,
-            Finding::SaslNotAllowed(_) => 4,
-            Finding::MultiVpcSaslNotAllowed(_) => 5,
+            Finding::SaslNotAllowed(..) => 4,
+            Finding::MultiVpcSaslNotAllowed(..) => 5,
             Finding::CertificateAuthorityNotAllowed(_) => 6,
             Finding::CertificateAuthorityNotActive { .. } => 7,
             Finding::CertificateAuthorityExpiring { .. } => 8,

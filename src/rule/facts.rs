@@ -307,6 +307,7 @@ mod tests {
             cas: &cas,
             configurations: &ConfigurationReport::new(),
             zookeeper: None,
+            used_by: &Default::default(),
             now,
         };
         findings_by_check(&inputs)

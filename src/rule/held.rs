@@ -12,6 +12,9 @@ use crate::rule::time::Timestamp;
 
 const SINCE_OPEN: &str = " (since ";
 
+/// The characters the clock takes: ` (since `, an RFC 3339 time in seconds (20), `)`.
+pub const SINCE_CLOCK_CHARS: usize = SINCE_OPEN.len() + 21;
+
 /// The result Config holds for the rule and the resource, before this evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldResult {
@@ -151,6 +154,12 @@ impl Transition {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_clock_takes_the_characters_counted_for_it() {
+        let text = annotation_with_since(&[], Timestamp::from_secs(1_700_000_000));
+        assert_eq!(text.chars().count(), SINCE_CLOCK_CHARS, "{text}");
+    }
+
     use super::*;
 
     fn held(compliance: ComplianceType, annotation: &str) -> HeldResult {

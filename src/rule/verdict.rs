@@ -1,7 +1,15 @@
 //! The verdict: pure, no I/O. Every check that fails is named, so an owner can fix them all at once.
 
+use std::collections::BTreeMap;
+
+use crate::rule::authorization::ConfigurationReport;
+use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::{Check, Finding, Inputs, CHECKS};
-use crate::rule::evaluation::{annotation, ComplianceType, Evaluation};
+use crate::rule::doors::Door;
+use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ANNOTATION_MAX_CHARS};
+use crate::rule::facts::Cluster;
+use crate::rule::params::RuleParams;
+use crate::rule::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -19,9 +27,19 @@ impl Verdict {
             ComplianceType::NonCompliant => &self.findings,
             _ => &self.notes,
         };
-        let reasons: Vec<String> = shown.iter().map(Finding::to_string).collect();
-        annotation(&reasons)
+        annotation(&reasons_within(shown, ANNOTATION_MAX_CHARS))
     }
+}
+
+/// The findings as an annotation names them in `room` characters: in full when they fit, else
+/// with each door's first user named and the others counted (`--explain`, alerts and `audit` name
+/// them all).
+pub fn reasons_within(findings: &[Finding], room: usize) -> Vec<String> {
+    let full: Vec<String> = findings.iter().map(Finding::to_string).collect();
+    if full.join("; ").chars().count() <= room {
+        return full;
+    }
+    findings.iter().map(Finding::brief).collect()
 }
 
 /// Judges one cluster that is in the rule's scope (see `applicability`) by every check in `CHECKS`.
@@ -40,6 +58,24 @@ pub fn evaluate(inputs: &Inputs) -> Verdict {
         findings,
         notes,
     }
+}
+
+/// The doors other than mTLS the checks find open on a cluster (they need the cluster and the
+/// parameters alone), for looking up who uses them before the verdict names them.
+pub fn open_doors(cluster: &Cluster, params: &RuleParams, now: Timestamp) -> Vec<Door> {
+    let inputs = Inputs {
+        cluster,
+        params,
+        cas: &CaHealthReport::new(),
+        configurations: &ConfigurationReport::new(),
+        zookeeper: None,
+        used_by: &BTreeMap::new(),
+        now,
+    };
+    findings_by_check(&inputs)
+        .iter()
+        .filter_map(|(_, finding)| finding.door())
+        .collect()
 }
 
 /// An evaluation, with what fails the cluster and what is noted beside the verdict (the
@@ -147,6 +183,7 @@ mod tests {
             cas,
             configurations,
             zookeeper: None,
+            used_by: &Default::default(),
             now: now(),
         })
     }
@@ -166,7 +203,7 @@ mod tests {
             (
                 "unauthenticated",
                 Box::new(|f| f.unauthenticated_access = true),
-                Finding::UnauthenticatedAccess,
+                Finding::UnauthenticatedAccess(Default::default()),
             ),
             (
                 "tls off",
@@ -202,22 +239,22 @@ mod tests {
             (
                 "sasl iam",
                 Box::new(move |f| f.sasl_mechanisms = sasl(SaslMechanism::Iam)),
-                Finding::SaslNotAllowed(SaslMechanism::Iam),
+                Finding::SaslNotAllowed(SaslMechanism::Iam, Default::default()),
             ),
             (
                 "sasl scram",
                 Box::new(move |f| f.sasl_mechanisms = sasl(SaslMechanism::Scram)),
-                Finding::SaslNotAllowed(SaslMechanism::Scram),
+                Finding::SaslNotAllowed(SaslMechanism::Scram, Default::default()),
             ),
             (
                 "multi-vpc iam",
                 Box::new(move |f| f.multi_vpc.sasl_mechanisms = sasl(SaslMechanism::Iam)),
-                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Iam),
+                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Iam, Default::default()),
             ),
             (
                 "multi-vpc scram",
                 Box::new(move |f| f.multi_vpc.sasl_mechanisms = sasl(SaslMechanism::Scram)),
-                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
+                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram, Default::default()),
             ),
         ];
         for (name, open, expected) in rows {
@@ -267,16 +304,16 @@ mod tests {
         assert_eq!(
             verdict.findings,
             vec![
-                Finding::UnauthenticatedAccess,
+                Finding::UnauthenticatedAccess(Default::default()),
                 Finding::TlsClientAuthenticationDisabled,
                 Finding::NoCertificateAuthority,
                 Finding::PlaintextListener {
                     client_broker: Some(ClientBroker::Plaintext)
                 },
                 Finding::BrokerTrafficPlaintext,
-                Finding::SaslNotAllowed(SaslMechanism::Iam),
-                Finding::SaslNotAllowed(SaslMechanism::Scram),
-                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram),
+                Finding::SaslNotAllowed(SaslMechanism::Iam, Default::default()),
+                Finding::SaslNotAllowed(SaslMechanism::Scram, Default::default()),
+                Finding::MultiVpcSaslNotAllowed(SaslMechanism::Scram, Default::default()),
                 Finding::PublicAccess(PublicAccess::ServiceProvidedEips),
                 Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration),
                 Finding::ZooKeeperReachable(ZooKeeperOn::Unreadable("not read".into())),
@@ -304,6 +341,7 @@ mod tests {
                 cas: &CaHealthReport::new(),
                 configurations: &ConfigurationReport::new(),
                 zookeeper: access.as_ref(),
+                used_by: &Default::default(),
                 now: now(),
             })
         };
@@ -390,7 +428,10 @@ mod tests {
         };
         assert_eq!(
             verdict(facts, &params, &CaHealthReport::new()).findings,
-            vec![Finding::SaslNotAllowed(SaslMechanism::Scram)]
+            vec![Finding::SaslNotAllowed(
+                SaslMechanism::Scram,
+                Default::default()
+            )]
         );
     }
 
@@ -457,6 +498,7 @@ mod tests {
             cas: &CaHealthReport::new(),
             configurations: &ConfigurationReport::new(),
             zookeeper: None,
+            used_by: &Default::default(),
             now: now(),
         });
         assert_eq!(nc.compliance, ComplianceType::NonCompliant);

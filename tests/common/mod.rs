@@ -9,14 +9,15 @@ use std::sync::Mutex;
 use msk_mtls_rule::alerts::settings::AlertSettings;
 use msk_mtls_rule::app::delivery::{InvocationSummary, Mode};
 use msk_mtls_rule::aws::ports::{
-    Accounts, Brokers, Caller, ConfigService, Directory, Held, KafkaService, MemberAccount,
-    Message, Notifier, Page, PrivateCaService, Stacks,
+    Accounts, Brokers, Caller, ConfigService, ConnectService, Directory, Held, KafkaService,
+    MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
 };
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
 use msk_mtls_rule::edge::kafka::ListedCluster;
 use msk_mtls_rule::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use msk_mtls_rule::rule::ca::CaHealth;
+use msk_mtls_rule::rule::doors::{hosts_of, ClientVpcConnection, Connector, Listing, Replicator};
 use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use msk_mtls_rule::rule::held::HeldResult;
@@ -209,6 +210,49 @@ pub struct FakeFleet {
     pub zookeeper_nodes: BTreeMap<String, Vec<(String, String)>>,
     /// A barrier the configuration and operations reads wait at (as `FakeCas::together`).
     pub together: Option<std::sync::Arc<tokio::sync::Barrier>>,
+    /// ListConnectors' connectors (`None`: none).
+    pub connectors: Option<Listing<Connector>>,
+    /// ListReplicators' replicators (`None`: none).
+    pub replicators: Option<Listing<Replicator>>,
+    /// ListClientVpcConnections' answer by cluster ARN (none for a cluster not in it).
+    pub vpc_connections: BTreeMap<String, Listing<ClientVpcConnection>>,
+}
+
+impl FakeFleet {
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+
+    fn connectors(&self) -> Listing<Connector> {
+        self.record("ListConnectors".into());
+        self.connectors.clone().unwrap_or(Ok(Vec::new()))
+    }
+
+    fn replicators(&self) -> Listing<Replicator> {
+        self.record("ListReplicators".into());
+        self.replicators.clone().unwrap_or(Ok(Vec::new()))
+    }
+
+    fn client_vpc_connections(&self, cluster_arn: &str) -> Listing<ClientVpcConnection> {
+        self.record(format!("ListClientVpcConnections {cluster_arn}"));
+        self.vpc_connections
+            .get(cluster_arn)
+            .cloned()
+            .unwrap_or(Ok(Vec::new()))
+    }
+
+    /// The hosts of the cluster's GetBootstrapBrokers answer; a cluster not in it is not found.
+    fn broker_hosts(&self, cluster_arn: &str) -> Listing<String> {
+        self.record(format!("GetBootstrapBrokers {cluster_arn}"));
+        let brokers = self
+            .bootstrap_brokers
+            .get(cluster_arn)
+            .ok_or_else(|| "GetBootstrapBrokers: NotFoundException".to_owned())?;
+        Ok(brokers
+            .iter()
+            .flat_map(|(_, list)| hosts_of(list))
+            .collect())
+    }
 }
 
 impl FakeFleet {
@@ -370,6 +414,24 @@ impl KafkaService for FakeAccount<'_> {
         }
         Ok(self.fleet.zookeeper_changes(cluster_arn))
     }
+
+    async fn replicators(&self) -> Listing<Replicator> {
+        self.fleet.replicators()
+    }
+
+    async fn client_vpc_connections(&self, cluster_arn: &str) -> Listing<ClientVpcConnection> {
+        self.fleet.client_vpc_connections(cluster_arn)
+    }
+
+    async fn broker_hosts(&self, cluster_arn: &str) -> Listing<String> {
+        self.fleet.broker_hosts(cluster_arn)
+    }
+}
+
+impl ConnectService for FakeAccount<'_> {
+    async fn connectors(&self) -> Listing<Connector> {
+        self.fleet.connectors()
+    }
 }
 
 impl PrivateCaService for FakeAccount<'_> {
@@ -528,6 +590,28 @@ impl KafkaService for FakeOrgAccount<'_> {
     async fn zookeeper_changes(&self, cluster_arn: &str) -> Result<OperationsRead, RuleError> {
         self.record("ListClusterOperations");
         self.services.zookeeper_changes(cluster_arn).await
+    }
+
+    async fn replicators(&self) -> Listing<Replicator> {
+        self.record("ListReplicators");
+        self.services.replicators().await
+    }
+
+    async fn client_vpc_connections(&self, cluster_arn: &str) -> Listing<ClientVpcConnection> {
+        self.record("ListClientVpcConnections");
+        self.services.client_vpc_connections(cluster_arn).await
+    }
+
+    async fn broker_hosts(&self, cluster_arn: &str) -> Listing<String> {
+        self.record("GetBootstrapBrokers");
+        self.services.broker_hosts(cluster_arn).await
+    }
+}
+
+impl ConnectService for FakeOrgAccount<'_> {
+    async fn connectors(&self) -> Listing<Connector> {
+        self.record("ListConnectors");
+        self.services.connectors().await
     }
 }
 

@@ -37,7 +37,8 @@ moto's request recorder is on: the bodies of the calls that reached moto can be 
 
 Control API (JSON bodies): POST /_e2e/faults, /_e2e/config-history, /_e2e/private-ca, /_e2e/clusters,
 /_e2e/stored-results, /_e2e/token-cycle, /_e2e/organization, /_e2e/regions, /_e2e/missing-roles,
-/_e2e/latency (milliseconds added to every AWS call), /_e2e/cluster-operations (a cluster's
+/_e2e/latency (milliseconds added to every AWS call), /_e2e/door-users (the connectors, replicators and
+clients' VPC connections ListConnectors, ListReplicators and ListClientVpcConnections answer), /_e2e/cluster-operations (a cluster's
 ListClusterOperations answer), /_e2e/zookeeper-nodes (a cluster's ZooKeeper connection strings), /_e2e/configurations (MSK configuration revisions
 and their server.properties, for DescribeConfigurationRevision), /_e2e/stack (a CloudFormation stack with tags), /_e2e/bootstrap-brokers (a cluster's
 GetBootstrapBrokers answer), /_e2e/alert-topic (an SNS topic with SQS subscribers and their filter
@@ -170,6 +171,12 @@ class Emulator:
         self.bootstrap_brokers = {}  # cluster ARN -> GetBootstrapBrokers answer (moto lacks it)
         self.configurations = {}  # (configuration ARN, revision) -> server.properties text (moto lacks them)
         self.cluster_operations = {}  # cluster ARN -> ClusterOperationInfo list (moto lacks ListClusterOperations)
+        # Who uses a cluster's doors (moto lacks MSK Connect, MSK Replicator and VPC connections),
+        # in the wire shapes: ListConnectors' connectors, ListReplicators' replicators, and
+        # ListClientVpcConnections' answer by cluster ARN.
+        self.connectors = []
+        self.replicators = []
+        self.client_vpc_connections = {}
         self.rule_name = "msk-mtls-enforced"  # whose results GetComplianceDetailsByResource answers with
 
     def compliance_by_resource(self, request):
@@ -243,6 +250,8 @@ class Emulator:
             return self.configuration_revision(start_response, path)
         if operation == "ListClusterOperations":
             return self.list_cluster_operations(start_response, environ, path)
+        if operation in ("ListConnectors", "ListReplicators", "ListClientVpcConnections"):
+            return self.list_door_users(operation, start_response, environ, path)
         if operation == "GetResourceConfigHistory":
             answer = self.config_history(json.loads(body or b"{}"))
             if answer is not None:
@@ -328,6 +337,31 @@ class Emulator:
         if next_token is not None:
             body["nextToken"] = next_token
         self.log("ListClusterOperations", 200, None)
+        return json_response(start_response, "200 OK", body)
+
+    def list_door_users(self, operation, start_response, environ, path):
+        """MSK Connect ListConnectors (GET /v1/connectors), Kafka ListReplicators (GET
+        /replication/v1/replicators) and ListClientVpcConnections (GET
+        /v1/clusters/{arn}/client-vpc-connections), each paged by maxResults and nextToken."""
+        from urllib.parse import parse_qs, unquote
+        if operation == "ListConnectors":
+            member, everything = "connectors", self.connectors
+        elif operation == "ListReplicators":
+            member, everything = "replicators", self.replicators
+        else:
+            arn = unquote(path[len("/v1/clusters/"):-len("/client-vpc-connections")])
+            member, everything = "clientVpcConnections", self.client_vpc_connections.get(arn, [])
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        size = int((query.get("maxResults") or ["100"])[0])
+        if not 1 <= size <= 100:
+            self.log(operation, 400, "validation")
+            return json_response(start_response, "400 Bad Request",
+                                 {"__type": "BadRequestException", "message": "maxResults must be 1 to 100"})
+        start, next_token = page_of(None, (query.get("nextToken") or [None])[0], size, len(everything))
+        body = {member: everything[start:start + size]}
+        if next_token is not None:
+            body["nextToken"] = next_token
+        self.log(operation, 200, None)
         return json_response(start_response, "200 OK", body)
 
     def log(self, operation, status, fault):
@@ -476,6 +510,12 @@ class Emulator:
             with self.lock:
                 ZOOKEEPER_NODES[request["arn"]] = dict(request["nodes"])
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/door-users":
+            with self.lock:
+                self.connectors = request.get("connectors", [])
+                self.replicators = request.get("replicators", [])
+                self.client_vpc_connections = request.get("clientVpcConnections", {})
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/cluster-operations":
             with self.lock:
                 self.cluster_operations[request["arn"]] = list(request["operations"])
@@ -622,6 +662,12 @@ def operation_of(environ, path):
         return "DescribeConfigurationRevision"
     if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/clusters/") and path.endswith("/operations"):
         return "ListClusterOperations"
+    if environ.get("REQUEST_METHOD") == "GET" and path == "/v1/connectors":
+        return "ListConnectors"  # MSK Connect
+    if environ.get("REQUEST_METHOD") == "GET" and path == "/replication/v1/replicators":
+        return "ListReplicators"
+    if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/v1/clusters/") and path.endswith("/client-vpc-connections"):
+        return "ListClientVpcConnections"
     if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/api/v2/clusters/"):
         return "DescribeClusterV2"
     if environ.get("REQUEST_METHOD") == "POST" and path == "/listRegions":
