@@ -166,12 +166,21 @@ fn sweep(clusters: usize) {
         .collect();
     let seeding = Instant::now();
     seed_configurations(&emulator);
+    let mut arns: Vec<String> = Vec::new();
     for start in (0..clusters).step_by(1000) {
         let batch: Vec<Value> = (start..clusters.min(start + 1000))
             .map(|index| fleet_cluster(index, &cas))
             .collect();
-        emulator.control("/_e2e/clusters", json!({ "clusters": batch }));
+        let created = emulator.control("/_e2e/clusters", json!({ "clusters": batch }));
+        arns.extend(
+            created["arns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|arn| arn.as_str().unwrap().to_owned()),
+        );
     }
+    let named = seed_connectors(&emulator, &arns);
     let seeded_in = seeding.elapsed();
     let runtime = RuntimeApi::start();
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
@@ -204,7 +213,9 @@ fn sweep(clusters: usize) {
             + held.div_ceil(100).max(1)
             + cas.len()
             + revisions_among(0..clusters)
-            + zookeeper_among(0..clusters);
+            + zookeeper_among(0..clusters)
+            + DOOR_LISTINGS
+            + named;
         println!(
             "{round}: wall {}, of which the emulator {}; the function's CPU {}; {} calls (minimum {minimum}) {:?}; peak RSS {} KiB",
             ms(wall),
@@ -219,6 +230,21 @@ fn sweep(clusters: usize) {
         held = (summary["compliant"].as_u64().unwrap() + summary["nonCompliant"].as_u64().unwrap())
             as usize;
     }
+    let naming = emulator
+        .recorded_evaluations()
+        .iter()
+        .filter(|e| {
+            e["Annotation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("(used by MSK Connect connector sink-")
+        })
+        .count();
+    assert_eq!(
+        naming,
+        2 * named,
+        "each round names the connector of each of {named} clusters"
+    );
 }
 
 /// Two accounts (the caller's and one through a role) times two regions, `clusters` spread evenly,
@@ -329,7 +355,9 @@ fn audit(clusters: usize) {
                 .or_default() += 1;
         }
         // who the caller is, one role, every page of every account-region, each CA and each
-        // configuration revision once per target, each ZooKeeper-mode cluster's operations once
+        // configuration revision once per target, each ZooKeeper-mode cluster's operations once,
+        // and each target's MSK Connect connectors once (its clusters open unauthenticated access;
+        // no connector is seeded here, so no cluster's brokers are read)
         let revisions: usize = (0..TARGETS.len())
             .map(|target| revisions_among((target..clusters).step_by(TARGETS.len())))
             .sum();
@@ -338,7 +366,8 @@ fn audit(clusters: usize) {
             + TARGETS.len() * (clusters / TARGETS.len()).div_ceil(100)
             + TARGETS.len() * 3
             + revisions
-            + zookeeper_among(0..clusters);
+            + zookeeper_among(0..clusters)
+            + TARGETS.len();
         assert_eq!(calls.len(), minimum, "{by_operation:?}");
         let wall = Duration::from_secs_f64(figures[1].parse().unwrap());
         println!(
@@ -368,6 +397,38 @@ fn revisions_among(indices: impl Iterator<Item = usize>) -> usize {
 
 /// How many of the fleet's clusters at `indices` run ZooKeeper mode (with direct access never
 /// turned off): each one's operations are listed once (ListClusterOperations, one page).
+/// The fleet's clusters open unauthenticated access, not SASL/IAM: a sweep lists the account's MSK
+/// Connect connectors once (110, two pages of ListConnectors), and no MSK Replicator.
+const DOOR_LISTINGS: usize = 2;
+
+/// One unauthenticated MSK Connect connector for each of the first ten clusters with no client
+/// authentication (`fleet_cluster`'s last kind), with those clusters' brokers, and 100 connectors of
+/// clusters elsewhere: the clusters whose brokers a sweep reads to name who uses the door (the
+/// count returned).
+fn seed_connectors(emulator: &Emulator, arns: &[String]) -> usize {
+    let named: Vec<usize> = (0..arns.len()).filter(|i| i % 5 == 4).take(10).collect();
+    let mut connectors: Vec<Value> = named
+        .iter()
+        .map(|index| {
+            let host = format!("b-1.fleet{index}.x1y2z3.c2.kafka.us-east-1.amazonaws.com:9094");
+            emulator.control(
+                "/_e2e/bootstrap-brokers",
+                json!({"arn": arns[*index], "brokers": {"bootstrapBrokerStringTls": host}}),
+            );
+            json!({"connectorName": format!("sink-{index}"), "connectorState": "RUNNING",
+                   "kafkaCluster": {"apacheKafkaCluster": {"bootstrapServers": host}},
+                   "kafkaClusterClientAuthentication": {"authenticationType": "NONE"}})
+        })
+        .collect();
+    connectors.extend((0..100).map(|n| {
+        json!({"connectorName": format!("elsewhere-{n}"), "connectorState": "RUNNING",
+               "kafkaCluster": {"apacheKafkaCluster": {"bootstrapServers": format!("b-1.other{n}.q9.c1.kafka.us-east-1.amazonaws.com:9098")}},
+               "kafkaClusterClientAuthentication": {"authenticationType": "IAM"}})
+    }));
+    emulator.control("/_e2e/door-users", json!({ "connectors": connectors }));
+    named.len()
+}
+
 fn zookeeper_among(indices: impl Iterator<Item = usize>) -> usize {
     indices.filter(|index| index % 25 == 1).count()
 }

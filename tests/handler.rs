@@ -2125,11 +2125,11 @@ async fn a_listing_that_cannot_be_made_is_said_and_never_passes_the_cluster() {
 }
 
 /// A sweep lists the account's connectors and replicators once, however many clusters open the
-/// door; each cluster's brokers are read for the connectors to be matched against.
+/// door; only the brokers of the clusters a connector's hosts name are read, to match them.
 #[tokio::test]
 async fn a_sweep_lists_connectors_and_replicators_once() {
-    let open = |name: &str| {
-        let arn = format!("arn:aws:kafka:us-east-1:123456789012:cluster/{name}/abc-1");
+    let open = |arn: &str| {
+        let arn = arn.to_owned();
         let item = invoking(&sample("noncompliant-sasl-iam"))["configurationItem"]["configuration"]
             .clone();
         ListedCluster {
@@ -2140,7 +2140,11 @@ async fn a_sweep_lists_connectors_and_replicators_once() {
         }
     };
     let fleet = FakeFleet {
-        clusters: vec![open("a"), open("b"), open("c")],
+        clusters: vec![
+            open(SASL_CLUSTER),
+            open("arn:aws:kafka:us-east-1:123456789012:cluster/billing/abc-1"),
+            open("arn:aws:kafka:us-east-1:123456789012:cluster/payments/abc-1"),
+        ],
         ..fleet_with_door_users()
     };
     let sink = FakeSink::default();
@@ -2161,7 +2165,25 @@ async fn a_sweep_lists_connectors_and_replicators_once() {
             count("ListReplicators"),
             count("GetBootstrapBrokers")
         ),
-        (1, 1, 3),
+        (1, 1, 2),
         "{calls:?}"
+    );
+    let said: Vec<String> = sink
+        .sent()
+        .iter()
+        .map(|e| e.annotation.clone().unwrap())
+        .collect();
+    assert!(
+        said[0]
+            .contains("(used by MSK Connect connector orders-sink, MSK Replicator orders-to-eu)"),
+        "{said:?}"
+    );
+    assert!(
+        said[1].contains("(users not listed: GetBootstrapBrokers: NotFoundException)"),
+        "{said:?}"
+    );
+    assert!(
+        said[2].starts_with("SASL/IAM is enabled and not allowed (since"),
+        "{said:?}"
     );
 }

@@ -379,8 +379,9 @@ impl<A: Account> Evaluator<'_, A> {
 
 /// The reads that name who uses the doors a cluster has open, beyond what `known` holds: the
 /// account's connectors (for unauthenticated access and SASL/IAM) and replicators (SASL/IAM), once
-/// per invocation; the cluster's broker hosts, only when a connector of one of its doors exists
-/// to match them against; its clients' VPC connections, only for a multi-VPC SASL door.
+/// per invocation; the cluster's broker hosts, only when a connector of one of its doors may use
+/// it (its hosts spell the cluster's name); its clients' VPC connections, only for a multi-VPC SASL
+/// door.
 async fn door_users<A: Account>(
     account: &A,
     known: &DoorUsers,
@@ -398,11 +399,8 @@ async fn door_users<A: Account>(
             _ => None,
         };
         let through_a_door = |connector: &Connector| {
-            if connector.iam {
-                iam
-            } else {
-                unauthenticated
-            }
+            let door = if connector.iam { iam } else { unauthenticated };
+            door && connector.may_use(cluster_arn)
         };
         let hosts = match fresh.as_ref().or(known.connectors.as_ref()) {
             Some(Ok(listed)) if listed.iter().any(through_a_door) => {

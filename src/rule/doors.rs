@@ -29,6 +29,30 @@ pub struct Connector {
     pub iam: bool,
 }
 
+impl Connector {
+    /// Whether the connector's bootstrap servers could be the brokers of the cluster `cluster_arn`,
+    /// from its name alone: MSK names a broker `b-N.<cluster name>.<id>.c<N>.kafka...`, the name
+    /// in lower case without its hyphens and the characters DNS refuses (`demo-cluster-1` as
+    /// `democluster1`; with its hyphens is taken too). Only such a cluster's brokers are read, so a
+    /// sweep reads the brokers of the clusters the connectors name, not of every cluster with the
+    /// door open; the match itself is by the brokers' domain.
+    pub fn may_use(&self, cluster_arn: &str) -> bool {
+        let name = cluster_arn
+            .split('/')
+            .nth(1)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let spellings = [
+            name.replace(|c: char| !c.is_ascii_alphanumeric(), ""),
+            name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', ""),
+        ];
+        self.hosts.iter().any(|host| {
+            let label = host.split('.').nth(1).unwrap_or_default();
+            !label.is_empty() && spellings.iter().any(|name| name == label)
+        })
+    }
+}
+
 /// An MSK Replicator as ListReplicators gives it: every MSK cluster it names (source or target).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replicator {
@@ -367,6 +391,29 @@ mod tests {
             DoorUsers::default().of(Door::Unauthenticated, ARN),
             UsedBy::default()
         );
+    }
+
+    #[test]
+    fn a_connector_may_use_a_cluster_whose_name_its_hosts_spell_as_msk_does() {
+        let named = |servers: &str| connector("c", servers, true);
+        let arn = "arn:aws:kafka:us-east-1:1:cluster/Demo-Cluster_1/u-1";
+        assert!(
+            named("b-1.democluster1.ab12cd.c2.kafka.us-east-1.amazonaws.com:9098").may_use(arn)
+        );
+        assert!(
+            named("b-1.demo-cluster1.ab12cd.c2.kafka.us-east-1.amazonaws.com:9098").may_use(arn)
+        );
+        assert!(
+            !named("b-1.democlus.ab12cd.c2.kafka.us-east-1.amazonaws.com:9098").may_use(arn),
+            "another name"
+        );
+        assert!(
+            !named("b-1.democluster10.ab12cd.c2.kafka.us-east-1.amazonaws.com:9098").may_use(arn),
+            "another name"
+        );
+        assert!(!named("b-1.billing.ab12cd.c2.kafka.us-east-1.amazonaws.com:9098").may_use(arn));
+        assert!(!named("localhost:9092").may_use(arn));
+        assert!(!named("b-1..c2:9092").may_use(arn));
     }
 
     #[test]
