@@ -208,7 +208,10 @@ fn owners_hear_once_per_change_with_the_fix_and_then_that_it_is_resolved_with_th
         [
             "GetComplianceDetailsByResource",
             "PutEvaluations",
-            "Publish"
+            "Publish",
+            // who uses the unauthenticated and SASL/IAM doors (no connector, no replicator)
+            "ListConnectors",
+            "ListReplicators"
         ]
         .map(str::to_owned)
         .into()
@@ -222,6 +225,16 @@ fn owners_hear_once_per_change_with_the_fix_and_then_that_it_is_resolved_with_th
             assert!(template
                 .contains("Action: sns:Publish\n                  Resource: !Ref AlertTopic"));
             assert!(!member_role.contains("sns:"));
+        } else if operation.starts_with("List") {
+            let action = if operation == "ListConnectors" {
+                "- kafkaconnect:ListConnectors\n".to_owned()
+            } else {
+                format!("- kafka:{operation}\n")
+            };
+            assert!(
+                template.contains(&action) && member_role.contains(&action),
+                "{action}"
+            );
         } else {
             let action = format!("- config:{operation}\n");
             assert!(
@@ -479,4 +492,57 @@ fn another_resource_type_costs_no_read_of_the_held_result() {
         .is_empty());
     assert_eq!(a.emulator.calls_to("PutEvaluations").len(), 1);
     assert!(a.emulator.calls_to("Publish").is_empty());
+}
+
+/// A COMPLIANT cluster's notes change: its owner hears it once (`event=noted`), with the note's
+/// fix when one is noted; a first result and an unchanged one are no news.
+#[test]
+fn a_compliant_clusters_changed_notes_are_told_once() {
+    let a = alerts_with(&[]);
+    let configuration = "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/7e1f-1";
+    a.emulator.control(
+        "/_e2e/configurations",
+        json!({"configurations": [{"arn": configuration, "revision": 1,
+                                   "serverProperties": "allow.everyone.if.no.acl.found=false"}]}),
+    );
+    let closed = |item: &mut Value| {
+        item["configuration"]["ConfigurationInfo"] = json!({"Arn": configuration, "Revision": 1});
+    };
+    response(a.invoke(&change("compliant.json", OPENED_AT, closed)));
+    assert!(
+        a.received("payments").is_empty(),
+        "a first result is no news"
+    );
+
+    // MSK's default configuration: authorization open by default, a note.
+    response(a.invoke(&change(
+        "compliant.json",
+        "2026-11-01T09:00:00.000Z",
+        |_| {},
+    )));
+    let noted = a.received("payments");
+    assert_eq!(noted.len(), 1, "{noted:#?}");
+    assert_eq!(attribute(&noted[0], "event"), Some("noted"));
+    assert_eq!(attribute(&noted[0], "compliance"), Some("COMPLIANT"));
+    assert_eq!(
+        noted[0]["Subject"],
+        "MSK cluster demo-cluster-1 enforces mTLS, with changed notes"
+    );
+    for needle in [
+        "enforces mutual TLS, and what it notes has changed (COMPLIANT)",
+        "Noted, not failing under the rule's parameters:",
+        "- authorization closed by default: authorization open by default: MSK's default configuration sets allow.everyone.if.no.acl.found true",
+    ] {
+        assert!(body(&noted[0]).contains(needle), "{needle:?} not in\n{}", body(&noted[0]));
+    }
+
+    response(a.invoke(&change(
+        "compliant.json",
+        "2026-11-01T10:00:00.000Z",
+        |_| {},
+    )));
+    assert!(
+        a.received("payments").is_empty(),
+        "an unchanged note is no news"
+    );
 }

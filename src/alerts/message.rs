@@ -103,6 +103,7 @@ impl Alert {
             Transition::Changed => "still lacks mTLS, for other reasons",
             Transition::Resolved => "enforces mTLS again",
             Transition::Closed => "is no longer judged",
+            Transition::Noted => "enforces mTLS, with changed notes",
         };
         let subject = format!("MSK cluster {} {what}", self.place.name);
         ascii_within(&subject, MAX_SUBJECT_CHARS)
@@ -134,6 +135,7 @@ impl Alert {
             Transition::Changed => "still does not enforce mutual TLS, and what fails has changed",
             Transition::Resolved => "enforces mutual TLS again",
             Transition::Closed => "is no longer judged by the rule",
+            Transition::Noted => "enforces mutual TLS, and what it notes has changed",
         };
         let _ = writeln!(
             text,

@@ -69,6 +69,7 @@ pub fn follow_up(
         let open_since = match transition {
             Transition::Opened | Transition::Changed => Some(open_since),
             Transition::Resolved | Transition::Closed => held_since,
+            Transition::Noted => None,
         };
         Alert {
             transition,

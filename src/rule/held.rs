@@ -107,14 +107,18 @@ pub enum Transition {
     Resolved,
     /// A NON_COMPLIANT cluster is no longer judged (deleted, out of scope).
     Closed,
+    /// It stays COMPLIANT, and what it notes without failing has changed (the ACL default opened
+    /// or closed under `requireAclDefaultDeny` `false`).
+    Noted,
 }
 
 impl Transition {
-    pub const ALL: [Transition; 4] = [
+    pub const ALL: [Transition; 5] = [
         Transition::Opened,
         Transition::Changed,
         Transition::Resolved,
         Transition::Closed,
+        Transition::Noted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +127,7 @@ impl Transition {
             Transition::Changed => "changed",
             Transition::Resolved => "resolved",
             Transition::Closed => "closed",
+            Transition::Noted => "noted",
         }
     }
 
@@ -140,12 +145,17 @@ impl Transition {
             }
         }
         let was_open = held.is_some_and(|h| h.compliance == ComplianceType::NonCompliant);
+        let was_closed = held.is_some_and(|h| h.compliance == ComplianceType::Compliant);
         match new {
             ComplianceType::NonCompliant if !was_open => Some(Transition::Opened),
             ComplianceType::NonCompliant => held
                 .filter(|h| h.reasons() != new_reasons)
                 .map(|_| Transition::Changed),
             ComplianceType::Compliant if was_open => Some(Transition::Resolved),
+            // A first result is no news: only a note that changes on a cluster already judged.
+            ComplianceType::Compliant if was_closed => held
+                .filter(|h| h.reasons() != new_reasons)
+                .map(|_| Transition::Noted),
             ComplianceType::NotApplicable if was_open => Some(Transition::Closed),
             ComplianceType::Compliant | ComplianceType::NotApplicable => None,
         }
@@ -154,13 +164,48 @@ impl Transition {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_clock_takes_the_characters_counted_for_it() {
         let text = annotation_with_since(&[], Timestamp::from_secs(1_700_000_000));
         assert_eq!(text.chars().count(), SINCE_CLOCK_CHARS, "{text}");
     }
 
-    use super::*;
+    /// A COMPLIANT cluster whose notes change is told (its ACL default opened); one whose notes
+    /// stay, or a first result, or a pending mark alone, is not.
+    #[test]
+    fn a_compliant_cluster_whose_notes_change_is_noted() {
+        use ComplianceType::*;
+        let open = "authorization open by default: allow.everyone.if.no.acl.found is true";
+        assert_eq!(
+            Transition::between(Some(&held(Compliant, "")), Compliant, open),
+            Some(Transition::Noted)
+        );
+        assert_eq!(
+            Transition::between(Some(&held(Compliant, open)), Compliant, ""),
+            Some(Transition::Noted)
+        );
+        assert_eq!(
+            Transition::between(Some(&held(Compliant, open)), Compliant, open),
+            None
+        );
+        assert_eq!(Transition::between(None, Compliant, open), None);
+        assert_eq!(
+            Transition::between(
+                Some(&held(NonCompliant, "x (since 2026-01-01T00:00:00Z)")),
+                Compliant,
+                open
+            ),
+            Some(Transition::Resolved)
+        );
+        let pending = with_alert_pending(Some(open), Transition::Noted);
+        assert_eq!(
+            Transition::between(Some(&held(Compliant, &pending)), Compliant, open),
+            Some(Transition::Noted),
+            "an alert SNS refused is sent again"
+        );
+    }
 
     fn held(compliance: ComplianceType, annotation: &str) -> HeldResult {
         HeldResult {
