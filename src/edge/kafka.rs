@@ -357,3 +357,53 @@ pub fn client_vpc_connection(connection: &KafkaClientVpcConnection) -> Option<Cl
         sasl,
     })
 }
+
+#[cfg(test)]
+mod door_tests {
+    use super::*;
+
+    #[test]
+    fn a_replicator_without_a_name_is_named_by_its_arn_and_one_without_either_is_still_named() {
+        let summary = |name: Option<&str>, arn: Option<&str>| {
+            ReplicatorSummary::builder()
+                .set_replicator_name(name.map(str::to_owned))
+                .set_replicator_arn(arn.map(str::to_owned))
+                .build()
+        };
+        assert_eq!(
+            replicator(&summary(None, Some("arn:r"))).unwrap().name,
+            "arn:r"
+        );
+        assert_eq!(
+            replicator(&summary(None, None)).unwrap().name,
+            "without a name"
+        );
+        assert!(replicator(&summary(Some("r"), None))
+            .unwrap()
+            .cluster_arns
+            .is_empty());
+    }
+
+    #[test]
+    fn a_vpc_connection_rejecting_or_deleting_uses_no_door() {
+        for state in [VpcConnectionState::Rejecting, VpcConnectionState::Deleting] {
+            let connection = KafkaClientVpcConnection::builder()
+                .vpc_connection_arn("arn:v")
+                .authentication("SASL_IAM")
+                .state(state)
+                .build();
+            assert_eq!(client_vpc_connection(&connection), None);
+        }
+        let unnamed = KafkaClientVpcConnection::builder()
+            .authentication("SASL_SCRAM")
+            .build();
+        assert_eq!(
+            client_vpc_connection(&unnamed),
+            Some(ClientVpcConnection {
+                arn: "without an ARN".into(),
+                owner: None,
+                sasl: Some(SaslMechanism::Scram)
+            })
+        );
+    }
+}
