@@ -6,7 +6,8 @@
 //! it: wall time and peak RSS of the process.
 //!
 //! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS` ("1000,10000"),
-//! `BENCH_AUDIT` (clusters per audit, "2000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the
+//! `BENCH_AUDIT` (clusters per audit, "2000"), `BENCH_LATENCY_MS` (milliseconds the emulator adds
+//! to every call during the warm change events, "0" and "30": a real region's round trip), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the
 //! command line; the function is the binary beside it) and `E2E_PYTHON`.
 
 #[path = "../tests/e2e/harness.rs"]
@@ -53,7 +54,9 @@ fn main() {
         cold_start(cold_starts);
     }
     if warm_events > 0 {
-        warm_change_events(warm_events);
+        for latency_ms in setting("BENCH_LATENCY_MS", "0,30").split(',') {
+            warm_change_events(warm_events, latency_ms.trim().parse().unwrap());
+        }
     }
     for clusters in sweeps {
         sweep(clusters);
@@ -96,13 +99,15 @@ fn cold_start(processes: usize) {
     println!("peak RSS after it: median {} KiB", median(&rss));
 }
 
-/// One warm process answering change events (PutEvaluations to moto each time).
-fn warm_change_events(events: usize) {
+/// One warm process answering change events (PutEvaluations to moto each time), with `latency_ms`
+/// added to every call after the first event.
+fn warm_change_events(events: usize, latency_ms: u64) {
     let emulator = Emulator::start();
     let runtime = RuntimeApi::start();
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
     let mut change_events = change_events(events + 1).into_iter();
     response(runtime.invoke(&change_events.next().unwrap(), TIMEOUT));
+    emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
     let mut latencies = Vec::with_capacity(events);
     let cpu_before = function.cpu_time();
     for event in change_events {
@@ -134,7 +139,9 @@ fn warm_change_events(events: usize) {
         .collect();
     emulator_ms.sort();
     latencies.sort();
-    println!("\n## warm change events ({events} events, one process)");
+    let calls_per_event = (emulator.calls().len() as f64) / (events + 1) as f64;
+    println!("\n## warm change events ({events} events, one process, {latency_ms} ms per call)");
+    println!("AWS calls per event: {calls_per_event:.2} on average");
     println!(
         "latency (served -> response posted): median {}, p99 {}, max {}",
         ms(median(&latencies)),

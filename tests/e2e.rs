@@ -1338,3 +1338,42 @@ fn a_sasl_iam_finding_names_the_connector_and_replicator_that_use_the_door() {
         "{said}"
     );
 }
+
+/// A multi-VPC SASL/IAM door names the clients' VPC connections that use it, read with
+/// ListClientVpcConnections across pages through the real SDK; TLS connections and rejected ones are
+/// not named. The cluster's own SASL is off, so no connector or replicator listing is made.
+#[test]
+fn a_multi_vpc_sasl_finding_names_the_clients_vpc_connections() {
+    let s = setup();
+    let event = sample("noncompliant-multi-vpc-sasl-iam.json", no_ca_check());
+    let arn = item_of(&event)["resourceId"].as_str().unwrap().to_owned();
+    let connection = |id: &str, auth: &str, state: &str| {
+        json!({"vpcConnectionArn": format!("arn:aws:kafka:us-east-1:444455556666:vpc-connection/123456789012/demo-cluster-1/{id}"),
+               "owner": "444455556666", "authentication": auth, "state": state,
+               "creationTime": "2026-11-01T08:00:00.000Z"})
+    };
+    let mut connections: Vec<Value> = (0..100)
+        .map(|n| connection(&format!("tls-{n}"), "TLS", "AVAILABLE"))
+        .collect();
+    connections.push(connection("rejected-1", "SASL_IAM", "REJECTED"));
+    connections.push(connection("analytics-1", "SASL_IAM", "AVAILABLE"));
+    s.emulator.control(
+        "/_e2e/door-users",
+        json!({"clientVpcConnections": {arn.clone(): connections}}),
+    );
+    assert_eq!(response(s.invoke(&event))["nonCompliant"], 1);
+    let said = s.emulator.recorded_evaluations().last().unwrap()["Annotation"].clone();
+    assert!(
+        said.as_str().unwrap().starts_with(
+            "multi-VPC connectivity allows SASL/IAM (used by VPC connection analytics-1 of account 444455556666) (since "
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        s.emulator.calls_to("ListClientVpcConnections").len(),
+        2,
+        "102 connections are two pages"
+    );
+    assert!(s.emulator.calls_to("ListConnectors").is_empty());
+    assert!(s.emulator.calls_to("ListReplicators").is_empty());
+}

@@ -1962,8 +1962,9 @@ async fn a_sweep_judges_zookeeper_access_from_each_zookeeper_mode_clusters_opera
 }
 
 /// A change event's reads that depend on nothing but the cluster go out together: the CA's health,
-/// the configuration revision and a ZooKeeper-mode cluster's operations each wait at a barrier that
-/// only all three in flight at once can pass; made one after another, the first would wait forever.
+/// the configuration revision, a ZooKeeper-mode cluster's operations and the result Config holds
+/// each wait at a barrier that only all four in flight at once can pass; made one after another,
+/// the first would wait forever.
 #[tokio::test]
 async fn a_change_events_independent_reads_go_out_together() {
     use std::sync::Arc;
@@ -1972,7 +1973,7 @@ async fn a_change_events_independent_reads_go_out_together() {
     invoking["configurationItem"]["configuration"]["ConfigurationInfo"] = json!({
         "Arn": "arn:aws:kafka:us-east-1:123456789012:configuration/tenants/abc-1", "Revision": 2});
     set_invoking(&mut event, invoking);
-    let together = Arc::new(tokio::sync::Barrier::new(3));
+    let together = Arc::new(tokio::sync::Barrier::new(4));
     let cas = FakeCas {
         together: Some(together.clone()),
         ..FakeCas::active_for_days(CA, 400)
@@ -1987,7 +1988,7 @@ async fn a_change_events_independent_reads_go_out_together() {
         handle(&FakeHistory::default(), &cas, &fleet, &sink, event),
     )
     .await
-    .expect("the three reads were made one after another")
+    .expect("the four reads were made one after another")
     .unwrap();
     assert_eq!(summary.non_compliant, 1);
     let calls = fleet.calls.lock().unwrap().clone();

@@ -2,6 +2,7 @@
 //! notification is about; a sweep (sweep.rs) judges every cluster with the same evaluator.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use futures_util::future::{join, join3, try_join_all};
 
@@ -104,7 +105,7 @@ pub struct Judged {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
-impl<A: Account> Evaluator<'_, A> {
+impl<'a, A: Account> Evaluator<'a, A> {
     /// A change event's item, judged, followed up and handed to `out`.
     pub async fn run_change<N: Notifier>(
         &mut self,
@@ -112,8 +113,9 @@ impl<A: Account> Evaluator<'_, A> {
         item: &ConfigurationItem,
         out: &mut Delivery<'_, A, N>,
     ) -> Result<(), RuleError> {
-        let judged = self.evaluate_item(item, event.event_left_scope).await?;
-        self.push(event, judged, out).await
+        let held = self.held_result(event, item)?;
+        let (judged, held) = join(self.evaluate_item(item, event.event_left_scope), held).await;
+        self.push(judged?, held?, out).await
     }
 
     /// The item an oversized notification is about, judged, followed up and handed to `out`.
@@ -123,30 +125,49 @@ impl<A: Account> Evaluator<'_, A> {
         summary: &ConfigurationItem,
         out: &mut Delivery<'_, A, N>,
     ) -> Result<(), RuleError> {
-        let judged = self
-            .evaluate_oversized(summary, event.event_left_scope)
-            .await?;
-        self.push(event, judged, out).await
+        let held = self.held_result(event, summary)?;
+        let (judged, held) = join(
+            self.evaluate_oversized(summary, event.event_left_scope),
+            held,
+        )
+        .await;
+        self.push(judged?, held?, out).await
+    }
+
+    /// The read of the result Config holds for the item's resource (for the transition and the
+    /// clock), which needs nothing the verdict does: it goes out beside the verdict's own reads,
+    /// one round trip for both. Another resource type (a tag-scoped rule is sent every tagged
+    /// resource) is never NON_COMPLIANT, so it has no transition to find and no read.
+    fn held_result(
+        &self,
+        event: &ConfigRuleEvent,
+        item: &ConfigurationItem,
+    ) -> Result<impl Future<Output = Result<Option<HeldResult>, RuleError>> + 'a, RuleError> {
+        let account = self.account;
+        let read = self.follow.read_held && item.resource_type.is_msk_cluster();
+        let rule = if read {
+            Some(rule_name(event)?.to_owned())
+        } else {
+            None
+        };
+        let key = ResourceKey {
+            resource_type: item.resource_type.clone(),
+            resource_id: item.resource_id.clone(),
+        };
+        Ok(async move {
+            match rule {
+                Some(rule) => account.held_result(&rule, &key).await,
+                None => Ok(None),
+            }
+        })
     }
 
     async fn push<N: Notifier>(
         &self,
-        event: &ConfigRuleEvent,
         judged: Judged,
+        held: Option<HeldResult>,
         out: &mut Delivery<'_, A, N>,
     ) -> Result<(), RuleError> {
-        // Another resource type (a tag-scoped rule is sent every tagged resource) is never
-        // NON_COMPLIANT, so it has no transition to find.
-        let evaluation = &judged.judgement.evaluation;
-        let held = if self.follow.read_held && evaluation.resource_type.is_msk_cluster() {
-            let key = ResourceKey {
-                resource_type: evaluation.resource_type.clone(),
-                resource_id: evaluation.resource_id.clone(),
-            };
-            self.account.held_result(rule_name(event)?, &key).await?
-        } else {
-            None
-        };
         out.push(self.follow_up(held.as_ref(), judged.judgement, judged.tags.as_ref()))
             .await
     }

@@ -208,7 +208,8 @@ pub struct FakeFleet {
     pub zookeeper: BTreeMap<String, OperationsRead>,
     /// DescribeClusterV2's ZooKeeper connection strings by cluster ARN (none for a cluster not in it).
     pub zookeeper_nodes: BTreeMap<String, Vec<(String, String)>>,
-    /// A barrier the configuration and operations reads wait at (as `FakeCas::together`).
+    /// A barrier the configuration, operations and held-result reads wait at (as
+    /// `FakeCas::together`).
     pub together: Option<std::sync::Arc<tokio::sync::Barrier>>,
     /// ListConnectors' connectors (`None`: none).
     pub connectors: Option<Listing<Connector>>,
@@ -359,6 +360,9 @@ impl ConfigService for FakeAccount<'_> {
         _: &ResourceKey,
     ) -> Result<Option<HeldResult>, RuleError> {
         assert!(!rule_name.is_empty());
+        if let Some(barrier) = &self.fleet.together {
+            barrier.wait().await;
+        }
         Ok(None)
     }
 }
