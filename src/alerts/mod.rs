@@ -221,6 +221,40 @@ mod tests {
         BTreeMap::from([("owner".to_owned(), "team-a".to_owned())])
     }
 
+    /// A door's users that fit 256 characters but not beside the clock are summarised, so the
+    /// finding stays whole and the clock ends the annotation.
+    #[test]
+    fn door_users_too_long_beside_the_clock_are_summarised() {
+        use crate::rule::doors::{DoorUser, UsedBy};
+        use crate::rule::params::SaslMechanism;
+        let users = (0..5)
+            .map(|n| DoorUser::Connector(format!("orders-connector-{n}")))
+            .collect();
+        let finding = Finding::SaslNotAllowed(
+            SaslMechanism::Iam,
+            UsedBy {
+                users,
+                unread: Vec::new(),
+            },
+        );
+        let full = finding.to_string().chars().count();
+        assert!((230..256).contains(&full), "{full}");
+        let followed = follow_up(
+            None,
+            judged(
+                evaluation(ComplianceType::NonCompliant, 1_000),
+                vec![finding],
+            ),
+            None,
+            &[],
+            &CONTEXT,
+        );
+        assert_eq!(
+            followed.evaluation.annotation.as_deref(),
+            Some("SASL/IAM is enabled and not allowed (used by MSK Connect connector orders-connector-0 and 4 more) (since 1970-01-01T00:16:40Z)")
+        );
+    }
+
     #[test]
     fn the_clock_starts_at_the_first_non_compliant_result_and_survives_re_evaluation() {
         let keys = ["owner".to_owned()];
