@@ -55,7 +55,9 @@ fn main() {
     }
     if warm_events > 0 {
         for latency_ms in setting("BENCH_LATENCY_MS", "0,30").split(',') {
-            warm_change_events(warm_events, latency_ms.trim().parse().unwrap());
+            for ca_check in [false, true] {
+                warm_change_events(warm_events, latency_ms.trim().parse().unwrap(), ca_check);
+            }
         }
     }
     for clusters in sweeps {
@@ -100,12 +102,24 @@ fn cold_start(processes: usize) {
 }
 
 /// One warm process answering change events (PutEvaluations to moto each time), with `latency_ms`
-/// added to every call after the first event.
-fn warm_change_events(events: usize, latency_ms: u64) {
+/// added to every call after the first event; with `ca_check`, every cluster's CA is a real one of
+/// the emulator's and the rule checks its health (DescribeCertificateAuthority once per event).
+fn warm_change_events(events: usize, latency_ms: u64, ca_check: bool) {
     let emulator = Emulator::start();
     let runtime = RuntimeApi::start();
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
-    let mut change_events = change_events(events + 1).into_iter();
+    let ca = ca_check.then(|| {
+        emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    });
+    let mut change_events = change_events(events + 1)
+        .into_iter()
+        .map(|event| match &ca {
+            Some(ca) => checking_ca(event, ca),
+            None => event,
+        });
     response(runtime.invoke(&change_events.next().unwrap(), TIMEOUT));
     emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
     let mut latencies = Vec::with_capacity(events);
@@ -140,7 +154,10 @@ fn warm_change_events(events: usize, latency_ms: u64) {
     emulator_ms.sort();
     latencies.sort();
     let calls_per_event = (emulator.calls().len() as f64) / (events + 1) as f64;
-    println!("\n## warm change events ({events} events, one process, {latency_ms} ms per call)");
+    println!(
+        "\n## warm change events ({events} events, one process, {latency_ms} ms per call, CA check {})",
+        if ca_check { "on" } else { "off" }
+    );
     println!("AWS calls per event: {calls_per_event:.2} on average");
     println!(
         "latency (served -> response posted): median {}, p99 {}, max {}",
@@ -491,6 +508,27 @@ fn change_events(count: usize) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// The event with the CA check on and `ca` as every CA its cluster names.
+fn checking_ca(mut event: Value, ca: &str) -> Value {
+    event["ruleParameters"] = json!(r#"{"checkCertificateAuthorityStatus":"true"}"#);
+    fn replace(value: &mut Value, ca: &str) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    if key.eq_ignore_ascii_case("certificateAuthorityArnList") {
+                        *inner = json!([ca]);
+                    } else {
+                        replace(inner, ca);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| replace(item, ca)),
+            _ => {}
+        }
+    }
+    with_item(event, |item| replace(&mut item["configuration"], ca))
 }
 
 /// The emulator's own time answering these calls: the floor no handler can go below here.
