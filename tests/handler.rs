@@ -2188,3 +2188,93 @@ async fn a_sweep_lists_connectors_and_replicators_once() {
         "{said:?}"
     );
 }
+
+/// Unauthenticated access names the connectors that authenticate with NONE on the cluster's
+/// brokers (not those with IAM); no replicator is listed for it.
+#[tokio::test]
+async fn an_unauthenticated_finding_names_the_connectors_without_authentication() {
+    use msk_mtls_rule::rule::doors::{hosts_of, Connector};
+    let fleet = FakeFleet {
+        connectors: Some(Ok(vec![
+            Connector {
+                name: "legacy-source".into(),
+                hosts: hosts_of("b-1.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9094"),
+                iam: false,
+            },
+            Connector {
+                name: "orders-sink".into(),
+                hosts: hosts_of("b-1.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9098"),
+                iam: true,
+            },
+        ])),
+        ..fleet_with_door_users()
+    };
+    let sink = FakeSink::default();
+    handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &fleet,
+        &sink,
+        sample("noncompliant-unauthenticated-access"),
+    )
+    .await
+    .unwrap();
+    let said = sink.sent()[0].annotation.clone().unwrap();
+    assert!(
+        said.starts_with("unauthenticated access is enabled (used by MSK Connect connector legacy-source) (since"),
+        "{said}"
+    );
+    let calls = fleet.calls.lock().unwrap().clone();
+    assert!(!calls.contains(&"ListReplicators".to_owned()), "{calls:?}");
+}
+
+/// A multi-VPC SASL door names the clients' VPC connections of its mechanism, read for that
+/// cluster alone.
+#[tokio::test]
+async fn a_multi_vpc_finding_names_the_clients_vpc_connections() {
+    use msk_mtls_rule::rule::doors::ClientVpcConnection;
+    let event = sample("noncompliant-multi-vpc-sasl-iam");
+    let arn = invoking(&event)["configurationItem"]["resourceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let connection = |id: &str, sasl| ClientVpcConnection {
+        arn: format!(
+            "arn:aws:kafka:us-east-1:444455556666:vpc-connection/123456789012/demo-cluster-1/{id}"
+        ),
+        owner: Some("444455556666".into()),
+        sasl,
+    };
+    let fleet = FakeFleet {
+        vpc_connections: BTreeMap::from([(
+            arn.clone(),
+            Ok(vec![
+                connection(
+                    "analytics-1",
+                    Some(msk_mtls_rule::rule::params::SaslMechanism::Iam),
+                ),
+                connection("tls-1", None),
+            ]),
+        )]),
+        ..FakeFleet::default()
+    };
+    let sink = FakeSink::default();
+    handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        &fleet,
+        &sink,
+        event,
+    )
+    .await
+    .unwrap();
+    let said = sink.sent()[0].annotation.clone().unwrap();
+    assert!(
+        said.starts_with("multi-VPC connectivity allows SASL/IAM (used by VPC connection analytics-1 of account 444455556666) (since"),
+        "{said}"
+    );
+    assert_eq!(
+        fleet.calls.lock().unwrap().clone(),
+        [format!("ListClientVpcConnections {arn}")]
+    );
+}

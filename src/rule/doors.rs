@@ -227,7 +227,7 @@ impl DoorUsers {
 fn read<T>(listing: &Option<Listing<T>>, used: &mut UsedBy, user: impl Fn(&T) -> Option<DoorUser>) {
     match listing {
         Some(Ok(items)) => used.users.extend(items.iter().filter_map(user)),
-        Some(Err(reason)) if !used.unread.contains(reason) => used.unread.push(reason.clone()),
+        Some(Err(reason)) => used.unread.push(reason.clone()),
         _ => {}
     }
 }
