@@ -193,6 +193,15 @@ mod tests {
         assert_eq!(Transition::between(None, Compliant, open), None);
         assert_eq!(
             Transition::between(
+                Some(&held(NotApplicable, "the cluster no longer exists")),
+                Compliant,
+                open
+            ),
+            None,
+            "a cluster judged again after NOT_APPLICABLE is a first result"
+        );
+        assert_eq!(
+            Transition::between(
                 Some(&held(NonCompliant, "x (since 2026-01-01T00:00:00Z)")),
                 Compliant,
                 open
