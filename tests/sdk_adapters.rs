@@ -1902,3 +1902,68 @@ async fn replicators_and_client_vpc_connections_are_read_from_every_page() {
         Err("GetBootstrapBrokers: ForbiddenException".to_owned())
     );
 }
+
+/// MSK Connect's connectors through the SDK's types, every page (100 a page); one being deleted is
+/// left out.
+#[tokio::test]
+async fn connectors_are_read_from_every_page() {
+    use aws_sdk_kafkaconnect::operation::list_connectors::ListConnectorsOutput;
+    use aws_sdk_kafkaconnect::types::{
+        ApacheKafkaClusterDescription, ConnectorState, ConnectorSummary,
+        KafkaClusterClientAuthenticationDescription, KafkaClusterClientAuthenticationType,
+        KafkaClusterDescription,
+    };
+    use msk_mtls_rule::aws::ports::ConnectService;
+    let summary = |name: &str, state: ConnectorState| {
+        ConnectorSummary::builder()
+            .connector_name(name)
+            .connector_state(state)
+            .kafka_cluster(
+                KafkaClusterDescription::builder()
+                    .apache_kafka_cluster(
+                        ApacheKafkaClusterDescription::builder()
+                            .bootstrap_servers("b-1.orders.x.c2.kafka.us-east-1.amazonaws.com:9098")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .kafka_cluster_client_authentication(
+                KafkaClusterClientAuthenticationDescription::builder()
+                    .authentication_type(KafkaClusterClientAuthenticationType::Iam)
+                    .build(),
+            )
+            .build()
+    };
+    let first = mock!(aws_sdk_kafkaconnect::Client::list_connectors)
+        .match_requests(|request| {
+            request.next_token().is_none() && request.max_results() == Some(100)
+        })
+        .then_output(move || {
+            ListConnectorsOutput::builder()
+                .connectors(summary("orders-sink", ConnectorState::Running))
+                .next_token("p2")
+                .build()
+        });
+    let second = mock!(aws_sdk_kafkaconnect::Client::list_connectors)
+        .match_requests(|request| request.next_token() == Some("p2"))
+        .then_output(move || {
+            ListConnectorsOutput::builder()
+                .connectors(summary("going", ConnectorState::Deleting))
+                .connectors(summary("orders-source", ConnectorState::Paused))
+                .build()
+        });
+    let client = mock_client!(
+        aws_sdk_kafkaconnect,
+        RuleMode::Sequential,
+        [&first, &second]
+    );
+    let account = AwsAccount::with_clients(None, None, None).with_kafkaconnect(client);
+    let names: Vec<String> = account
+        .connectors()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|connector| connector.name)
+        .collect();
+    assert_eq!(names, ["orders-sink", "orders-source"]);
+}

@@ -137,6 +137,14 @@ impl AwsAccount {
         }
     }
 
+    /// The same account with a ready-made MSK Connect client (tests).
+    pub fn with_kafkaconnect(self, client: aws_sdk_kafkaconnect::Client) -> Self {
+        AwsAccount {
+            kafkaconnect: OnceCell::new_with(Some(client)),
+            ..self
+        }
+    }
+
     /// An account whose every client is built from `sdk` (tests: an SDK configuration over a
     /// scripted HTTP client).
     pub fn with_sdk_config(sdk: SdkConfig) -> Self {
@@ -958,6 +966,61 @@ fn is_unreadable(code: Option<&str>) -> bool {
 mod tests {
     use super::*;
     use std::time::{Duration, SystemTime};
+
+    /// Why a door's users were not listed, from each way a call fails: short, and the service's
+    /// code when it answered.
+    #[test]
+    fn a_listing_that_failed_says_the_operation_and_why_in_a_few_words() {
+        use aws_sdk_kafka::operation::list_replicators::ListReplicatorsError;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        type Failure = SdkError<ListReplicatorsError, HttpResponse>;
+        let raw = || {
+            HttpResponse::new(
+                500u16.try_into().unwrap(),
+                aws_smithy_types::body::SdkBody::empty(),
+            )
+        };
+        let denied = ListReplicatorsError::generic(
+            aws_sdk_kafka::error::ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .build(),
+        );
+        let cases: [(Failure, &str); 6] = [
+            (
+                SdkError::service_error(denied, raw()),
+                "ListReplicators: AccessDeniedException",
+            ),
+            (
+                SdkError::service_error(
+                    ListReplicatorsError::generic(
+                        aws_sdk_kafka::error::ErrorMetadata::builder().build(),
+                    ),
+                    raw(),
+                ),
+                "ListReplicators: an error without a code",
+            ),
+            (
+                SdkError::timeout_error("slow"),
+                "ListReplicators: timed out",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::io("refused".into())),
+                "ListReplicators: no connection",
+            ),
+            (
+                SdkError::response_error("not JSON", raw()),
+                "ListReplicators: an unreadable answer",
+            ),
+            (
+                SdkError::construction_failure("no region"),
+                "ListReplicators: the request could not be built",
+            ),
+        ];
+        for (error, said) in cases {
+            assert_eq!(unlisted("ListReplicators", &error), said);
+        }
+    }
 
     #[test]
     fn credentials_are_renewed_with_less_than_five_minutes_left() {
