@@ -7,10 +7,13 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use msk_mtls_rule::alerts::settings::AlertSettings;
-use msk_mtls_rule::app::delivery::Mode;
+use msk_mtls_rule::app::delivery::{DoorUsersLookup, Mode};
 use msk_mtls_rule::aws::ports::{
-    Accounts, ConfigService, Held, KafkaService, Message, Notifier, Page, PrivateCaService,
+    Accounts, ConfigService, ConnectService, Held, KafkaService, Message, Notifier, Page,
+    PrivateCaService,
 };
+use msk_mtls_rule::rule::doors::{hosts_of, ClientVpcConnection, Connector, Listing, Replicator};
+use msk_mtls_rule::rule::params::SaslMechanism;
 use msk_mtls_rule::edge::kafka::ListedCluster;
 use msk_mtls_rule::rule::held::HeldResult;
 use msk_mtls_rule::rule::evaluation::ComplianceType;
@@ -145,6 +148,38 @@ impl KafkaService for FakeAws {
             _ => OperationsRead::Unreadable("AccessDeniedException".into()),
         })
     }
+
+    async fn replicators(&self) -> Listing<Replicator> {
+        Ok(vec![Replicator {
+            name: "r".into(),
+            cluster_arns: vec!["arn:aws:kafka:us-east-1:123456789012:cluster/f/x-5".into()],
+        }])
+    }
+
+    async fn client_vpc_connections(&self, cluster_arn: &str) -> Listing<ClientVpcConnection> {
+        match cluster_arn.len() % 2 {
+            0 => Ok(vec![ClientVpcConnection {
+                arn: format!("{cluster_arn}/vpc-connection/1"),
+                owner: None,
+                sasl: Some(SaslMechanism::Iam),
+            }]),
+            _ => Err("ListClientVpcConnections: AccessDeniedException".into()),
+        }
+    }
+
+    async fn broker_hosts(&self, _: &str) -> Listing<String> {
+        Ok(hosts_of("b-1.f.x.c5.kafka.us-east-1.amazonaws.com:9098"))
+    }
+}
+
+impl ConnectService for FakeAws {
+    async fn connectors(&self) -> Listing<Connector> {
+        Ok(vec![Connector {
+            name: "c".into(),
+            hosts: hosts_of("b-2.f.x.c5.kafka.us-east-1.amazonaws.com:9098"),
+            iam: true,
+        }])
+    }
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -180,7 +215,7 @@ fuzz_target!(|data: &[u8]| {
         &FakeAws,
         text,
         Some("123456789012"),
-        Mode::Collect,
+        Mode::Collect(DoorUsersLookup::Named),
         &AlertSettings::default(),
         now,
     )) else {
