@@ -837,49 +837,42 @@ impl KafkaService for AwsAccount {
     }
 
     async fn replicators(&self) -> Listing<Replicator> {
-        let mut pages = Pager::new("ListReplicators");
-        let mut found = Vec::new();
-        loop {
+        every_page("ListReplicators", |token| async move {
             let output = self
                 .kafka()
                 .await
                 .list_replicators()
                 .max_results(LISTED_PER_PAGE)
-                .set_next_token(pages.token())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| unlisted("ListReplicators", &e))?;
-            found.extend(output.replicators().iter().filter_map(replicator));
-            if !next_page(&mut pages, output.next_token())? {
-                return Ok(found);
-            }
-        }
+            let found = output.replicators().iter().filter_map(replicator).collect();
+            Ok((found, output.next_token().map(str::to_owned)))
+        })
+        .await
     }
 
     async fn client_vpc_connections(&self, cluster_arn: &str) -> Listing<ClientVpcConnection> {
-        let mut pages = Pager::new("ListClientVpcConnections");
-        let mut found = Vec::new();
-        loop {
+        every_page("ListClientVpcConnections", |token| async move {
             let output = self
                 .kafka()
                 .await
                 .list_client_vpc_connections()
                 .cluster_arn(cluster_arn)
                 .max_results(LISTED_PER_PAGE)
-                .set_next_token(pages.token())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| unlisted("ListClientVpcConnections", &e))?;
-            found.extend(
-                output
-                    .client_vpc_connections()
-                    .iter()
-                    .filter_map(client_vpc_connection),
-            );
-            if !next_page(&mut pages, output.next_token())? {
-                return Ok(found);
-            }
-        }
+            let found = output
+                .client_vpc_connections()
+                .iter()
+                .filter_map(client_vpc_connection)
+                .collect();
+            Ok((found, output.next_token().map(str::to_owned)))
+        })
+        .await
     }
 
     async fn broker_hosts(&self, cluster_arn: &str) -> Listing<String> {
@@ -900,22 +893,39 @@ impl KafkaService for AwsAccount {
 
 impl ConnectService for AwsAccount {
     async fn connectors(&self) -> Listing<Connector> {
-        let mut pages = Pager::new("ListConnectors");
-        let mut found = Vec::new();
-        loop {
+        every_page("ListConnectors", |token| async move {
             let output = self
                 .kafkaconnect()
                 .await
                 .list_connectors()
                 .max_results(LISTED_PER_PAGE)
-                .set_next_token(pages.token())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| unlisted("ListConnectors", &e))?;
-            found.extend(output.connectors().iter().filter_map(connector));
-            if !next_page(&mut pages, output.next_token())? {
-                return Ok(found);
-            }
+            let found = output.connectors().iter().filter_map(connector).collect();
+            Ok((found, output.next_token().map(str::to_owned)))
+        })
+        .await
+    }
+}
+
+/// Every page of a listing that names a door's users: `page` asks one with a token and gives its
+/// items and the next token; a token seen before is the listing's failure, as any call's is.
+async fn every_page<T, Fut>(
+    operation: &'static str,
+    mut page: impl FnMut(Option<String>) -> Fut,
+) -> Listing<T>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), String>>,
+{
+    let mut pages = Pager::new(operation);
+    let mut found = Vec::new();
+    loop {
+        let (items, next) = page(pages.token()).await?;
+        found.extend(items);
+        if !pages.advance(next).map_err(|error| error.to_string())? {
+            return Ok(found);
         }
     }
 }
@@ -940,12 +950,6 @@ where
         _ => "the request could not be built",
     };
     format!("{operation}: {why}")
-}
-
-fn next_page(pages: &mut Pager, next: Option<&str>) -> Result<bool, String> {
-    pages
-        .advance(next.map(str::to_owned))
-        .map_err(|error| error.to_string())
 }
 
 /// ListClusterOperations' largest page (the MSK API reference: "default maximum 100").
