@@ -1999,15 +1999,33 @@ async fn a_change_events_independent_reads_go_out_together() {
 const SASL_CLUSTER: &str =
     "arn:aws:kafka:us-east-1:123456789012:cluster/demo-cluster-1/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
 
+fn connector(name: &str, servers: &str, iam: bool) -> msk_mtls_rule::rule::doors::Connector {
+    msk_mtls_rule::rule::doors::Connector {
+        name: name.into(),
+        hosts: msk_mtls_rule::rule::doors::hosts_of(servers),
+        iam,
+    }
+}
+
+/// The evaluations `event` gives over `fleet` (no CA, no history).
+async fn sent_for(fleet: &FakeFleet, event: Value) -> Vec<Evaluation> {
+    let sink = FakeSink::default();
+    handle(
+        &FakeHistory::default(),
+        &FakeCas::default(),
+        fleet,
+        &sink,
+        event,
+    )
+    .await
+    .unwrap();
+    sink.sent()
+}
+
 /// A fleet where a connector and a replicator use the sample SASL/IAM cluster, and another
 /// connector another cluster.
 fn fleet_with_door_users() -> FakeFleet {
-    use msk_mtls_rule::rule::doors::{hosts_of, Connector, Replicator};
-    let connector = |name: &str, servers: &str, iam: bool| Connector {
-        name: name.into(),
-        hosts: hosts_of(servers),
-        iam,
-    };
+    use msk_mtls_rule::rule::doors::Replicator;
     FakeFleet {
         bootstrap_brokers: BTreeMap::from([(
             SASL_CLUSTER.to_owned(),
@@ -2033,20 +2051,10 @@ fn fleet_with_door_users() -> FakeFleet {
 #[tokio::test]
 async fn a_sasl_finding_names_the_connector_and_replicator_that_use_the_door() {
     let fleet = fleet_with_door_users();
-    let sink = FakeSink::default();
-    let cas = FakeCas::default();
-    let summary = handle(
-        &FakeHistory::default(),
-        &cas,
-        &fleet,
-        &sink,
-        sample("noncompliant-sasl-iam"),
-    )
-    .await
-    .unwrap();
-    assert_eq!(summary.non_compliant, 1);
+    let sent = sent_for(&fleet, sample("noncompliant-sasl-iam")).await;
+    assert_eq!(sent[0].compliance, ComplianceType::NonCompliant);
     assert_eq!(
-        sink.sent()[0].annotation.as_deref(),
+        sent[0].annotation.as_deref(),
         Some("SASL/IAM is enabled and not allowed (used by MSK Connect connector orders-sink, MSK Replicator orders-to-eu) (since 2023-04-27T15:03:11Z)")
     );
     let mut calls = fleet.calls.lock().unwrap().clone();
@@ -2073,17 +2081,8 @@ async fn a_cluster_with_no_door_open_lists_no_user() {
         ),
     ] {
         let fleet = fleet_with_door_users();
-        let sink = FakeSink::default();
-        handle(
-            &FakeHistory::default(),
-            &FakeCas::default(),
-            &fleet,
-            &sink,
-            event,
-        )
-        .await
-        .unwrap();
-        assert_eq!(sink.sent()[0].compliance, ComplianceType::Compliant);
+        let sent = sent_for(&fleet, event).await;
+        assert_eq!(sent[0].compliance, ComplianceType::Compliant);
         assert!(
             fleet.calls.lock().unwrap().is_empty(),
             "{:?}",
@@ -2101,17 +2100,8 @@ async fn a_listing_that_cannot_be_made_is_said_and_never_passes_the_cluster() {
         replicators: Some(Err("ListReplicators: no connection".into())),
         ..fleet_with_door_users()
     };
-    let sink = FakeSink::default();
-    handle(
-        &FakeHistory::default(),
-        &FakeCas::default(),
-        &fleet,
-        &sink,
-        sample("noncompliant-sasl-iam"),
-    )
-    .await
-    .unwrap();
-    let sent = &sink.sent()[0];
+    let sent = sent_for(&fleet, sample("noncompliant-sasl-iam")).await;
+    let sent = &sent[0];
     assert_eq!(sent.compliance, ComplianceType::NonCompliant);
     assert_eq!(
         sent.annotation.as_deref(),
@@ -2148,16 +2138,11 @@ async fn a_sweep_lists_connectors_and_replicators_once() {
         ],
         ..fleet_with_door_users()
     };
-    let sink = FakeSink::default();
-    handle(
-        &FakeHistory::default(),
-        &FakeCas::default(),
+    let sent = sent_for(
         &fleet,
-        &sink,
         scheduled(json!({"checkCertificateAuthorityStatus": "false"})),
     )
-    .await
-    .unwrap();
+    .await;
     let calls = fleet.calls.lock().unwrap().clone();
     let count = |name: &str| calls.iter().filter(|c| c.starts_with(name)).count();
     assert_eq!(
@@ -2169,11 +2154,7 @@ async fn a_sweep_lists_connectors_and_replicators_once() {
         (1, 1, 2),
         "{calls:?}"
     );
-    let said: Vec<String> = sink
-        .sent()
-        .iter()
-        .map(|e| e.annotation.clone().unwrap())
-        .collect();
+    let said: Vec<String> = sent.iter().map(|e| e.annotation.clone().unwrap()).collect();
     assert!(
         said[0]
             .contains("(used by MSK Connect connector orders-sink, MSK Replicator orders-to-eu)"),
@@ -2193,33 +2174,23 @@ async fn a_sweep_lists_connectors_and_replicators_once() {
 /// brokers (not those with IAM); no replicator is listed for it.
 #[tokio::test]
 async fn an_unauthenticated_finding_names_the_connectors_without_authentication() {
-    use msk_mtls_rule::rule::doors::{hosts_of, Connector};
     let fleet = FakeFleet {
         connectors: Some(Ok(vec![
-            Connector {
-                name: "legacy-source".into(),
-                hosts: hosts_of("b-1.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9094"),
-                iam: false,
-            },
-            Connector {
-                name: "orders-sink".into(),
-                hosts: hosts_of("b-1.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9098"),
-                iam: true,
-            },
+            connector(
+                "legacy-source",
+                "b-1.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9094",
+                false,
+            ),
+            connector(
+                "orders-sink",
+                "b-1.democluster1.x1y2z3.c5.kafka.us-east-1.amazonaws.com:9098",
+                true,
+            ),
         ])),
         ..fleet_with_door_users()
     };
-    let sink = FakeSink::default();
-    handle(
-        &FakeHistory::default(),
-        &FakeCas::default(),
-        &fleet,
-        &sink,
-        sample("noncompliant-unauthenticated-access"),
-    )
-    .await
-    .unwrap();
-    let said = sink.sent()[0].annotation.clone().unwrap();
+    let sent = sent_for(&fleet, sample("noncompliant-unauthenticated-access")).await;
+    let said = sent[0].annotation.clone().unwrap();
     assert!(
         said.starts_with("unauthenticated access is enabled (used by MSK Connect connector legacy-source) (since"),
         "{said}"
@@ -2258,17 +2229,8 @@ async fn a_multi_vpc_finding_names_the_clients_vpc_connections() {
         )]),
         ..FakeFleet::default()
     };
-    let sink = FakeSink::default();
-    handle(
-        &FakeHistory::default(),
-        &FakeCas::default(),
-        &fleet,
-        &sink,
-        event,
-    )
-    .await
-    .unwrap();
-    let said = sink.sent()[0].annotation.clone().unwrap();
+    let sent = sent_for(&fleet, event).await;
+    let said = sent[0].annotation.clone().unwrap();
     assert!(
         said.starts_with("multi-VPC connectivity allows SASL/IAM (used by VPC connection analytics-1 of account 444455556666) (since"),
         "{said}"
