@@ -5,10 +5,16 @@
 //! Also `msk-mtls-rule audit` over many clusters in several accounts and regions, the way a user runs
 //! it: wall time and peak RSS of the process.
 //!
-//! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS` ("1000,10000"),
-//! `BENCH_AUDIT` (clusters per audit, "2000"), `BENCH_LATENCY_MS` (milliseconds the emulator adds
-//! to every call during the warm change events, "0" and "30": a real region's round trip), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the
-//! command line; the function is the binary beside it) and `E2E_PYTHON`.
+//! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS`
+//! ("300,2000,10000"), `BENCH_AUDIT` (clusters per audit, "2000"), `BENCH_LATENCY_MS` (milliseconds
+//! the emulator adds to every call of the warm change events and the sweeps, "0,30": 30 is a real
+//! region's round trip), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the command line; the function
+//! is the binary beside it) and `E2E_PYTHON`.
+//!
+//! Side by side: `BENCH_PEER` (a command line) and `BENCH_PEER_DIR` (its working directory) start
+//! another Lambda Runtime API handler of the same rule (say, one written with AWS's rdklib) on the
+//! same emulator, events, fleet and latency; each figure is then printed with the other's and their
+//! ratio. Nothing is asserted about the other handler but that it answers.
 
 #[path = "../tests/e2e/harness.rs"]
 #[allow(dead_code)] // the e2e tests use the rest of it
@@ -40,7 +46,7 @@ fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     let cold_starts: usize = setting("BENCH_COLD_STARTS", "10").parse().unwrap();
     let warm_events: usize = setting("BENCH_WARM_EVENTS", "200").parse().unwrap();
-    let sweeps: Vec<usize> = setting("BENCH_SWEEPS", "1000,10000")
+    let sweeps: Vec<usize> = setting("BENCH_SWEEPS", "300,2000,10000")
         .split(',')
         .filter(|n| !n.is_empty())
         .map(|n| n.trim().parse().unwrap())
@@ -53,15 +59,31 @@ fn main() {
     if cold_starts > 0 {
         cold_start(cold_starts);
     }
+    let latencies: Vec<u64> = setting("BENCH_LATENCY_MS", "0,30")
+        .split(',')
+        .map(|ms| ms.trim().parse().unwrap())
+        .collect();
+    let peer = Peer::from_env();
     if warm_events > 0 {
-        for latency_ms in setting("BENCH_LATENCY_MS", "0,30").split(',') {
+        for &latency_ms in &latencies {
             for ca_check in [false, true] {
-                warm_change_events(warm_events, latency_ms.trim().parse().unwrap(), ca_check);
+                let ours = warm_change_events(warm_events, latency_ms, ca_check);
+                // The other handler checks no CA: compared with the CA check off.
+                if let (Some(peer), false) = (&peer, ca_check) {
+                    let theirs = peer.warm_change_events(warm_events, latency_ms);
+                    side_by_side("warm change event, median", ours, theirs);
+                }
             }
         }
     }
     for clusters in sweeps {
-        sweep(clusters);
+        for &latency_ms in &latencies {
+            let ours = sweep(clusters, latency_ms);
+            if let Some(peer) = &peer {
+                let theirs = peer.sweep(clusters, latency_ms);
+                side_by_side("steady sweep", ours, theirs);
+            }
+        }
     }
     for clusters in setting("BENCH_AUDIT", "2000")
         .split(',')
@@ -104,7 +126,7 @@ fn cold_start(processes: usize) {
 /// One warm process answering change events (PutEvaluations to moto each time), with `latency_ms`
 /// added to every call after the first event; with `ca_check`, every cluster's CA is a real one of
 /// the emulator's and the rule checks its health (DescribeCertificateAuthority once per event).
-fn warm_change_events(events: usize, latency_ms: u64, ca_check: bool) {
+fn warm_change_events(events: usize, latency_ms: u64, ca_check: bool) -> Duration {
     let emulator = Emulator::start();
     let runtime = RuntimeApi::start();
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
@@ -174,48 +196,27 @@ fn warm_change_events(events: usize, latency_ms: u64, ca_check: bool) {
         "AWS calls: {puts} PutEvaluations, {reads} GetComplianceDetailsByResource; peak RSS {} KiB",
         function.peak_rss_kib()
     );
+    median(&latencies)
 }
 
 /// A scheduled sweep over `clusters` clusters on 3 CAs: first with nothing held, then again with the
 /// first sweep's results held (the steady state of a deployed rule).
-fn sweep(clusters: usize) {
-    let emulator = Emulator::start();
-    let cas: Vec<String> = (0..3)
-        .map(|_| {
-            emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+fn sweep(clusters: usize, latency_ms: u64) -> Duration {
     let seeding = Instant::now();
-    seed_configurations(&emulator);
-    let mut arns: Vec<String> = Vec::new();
-    for start in (0..clusters).step_by(1000) {
-        let batch: Vec<Value> = (start..clusters.min(start + 1000))
-            .map(|index| fleet_cluster(index, &cas))
-            .collect();
-        let created = emulator.control("/_e2e/clusters", json!({ "clusters": batch }));
-        arns.extend(
-            created["arns"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|arn| arn.as_str().unwrap().to_owned()),
-        );
-    }
-    let named = seed_connectors(&emulator, &arns);
+    let (emulator, fleet) = seeded_fleet(clusters);
+    let (cas, named) = (fleet.cas.len(), fleet.named);
     let seeded_in = seeding.elapsed();
     let runtime = RuntimeApi::start();
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
     // a real (not TESTMODE) token: the emulator keeps the results, as Config does
-    let mut event = sample("aws/scheduled.json", Some(json!({})));
-    event["resultToken"] = json!("bench-result-token");
+    let event = sweep_event();
+    emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
     println!(
-        "\n## sweep of {clusters} clusters (3 CAs; seeded in {})",
+        "\n## sweep of {clusters} clusters ({latency_ms} ms per call; 3 CAs; seeded in {})",
         ms(seeded_in)
     );
     let mut held: usize = 0;
+    let mut steady = Duration::ZERO;
     for round in ["first (nothing held)", "steady (last sweep's results held)"] {
         let before = emulator.calls().len();
         let cpu_before = function.cpu_time();
@@ -235,7 +236,7 @@ fn sweep(clusters: usize) {
         let minimum = pages
             + pages
             + held.div_ceil(100).max(1)
-            + cas.len()
+            + cas
             + revisions_among(0..clusters)
             + zookeeper_among(0..clusters)
             + DOOR_LISTINGS
@@ -250,6 +251,7 @@ fn sweep(clusters: usize) {
             function.peak_rss_kib()
         );
         assert_eq!(calls.len(), minimum, "{by_operation:?}");
+        steady = wall;
         // the sweep reads back the COMPLIANT and NON_COMPLIANT results it holds
         held = (summary["compliant"].as_u64().unwrap() + summary["nonCompliant"].as_u64().unwrap())
             as usize;
@@ -268,6 +270,149 @@ fn sweep(clusters: usize) {
         naming,
         2 * named,
         "each round names the connector of each of {named} clusters"
+    );
+    steady
+}
+
+/// A scheduled event with a real (not TESTMODE) token: the emulator keeps the results, as Config
+/// does.
+fn sweep_event() -> Value {
+    let mut event = sample("aws/scheduled.json", Some(json!({})));
+    event["resultToken"] = json!("bench-result-token");
+    event
+}
+
+/// The fleet a sweep judges: its CAs, and how many clusters a connector is named for.
+struct Fleet {
+    cas: Vec<String>,
+    named: usize,
+}
+
+/// An emulator holding `clusters` of the fleet's mix on 3 CAs, its configurations and connectors.
+fn seeded_fleet(clusters: usize) -> (Emulator, Fleet) {
+    let emulator = Emulator::start();
+    let cas: Vec<String> = (0..3)
+        .map(|_| {
+            emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    seed_configurations(&emulator);
+    let mut arns: Vec<String> = Vec::new();
+    for start in (0..clusters).step_by(1000) {
+        let batch: Vec<Value> = (start..clusters.min(start + 1000))
+            .map(|index| fleet_cluster(index, &cas))
+            .collect();
+        let created = emulator.control("/_e2e/clusters", json!({ "clusters": batch }));
+        arns.extend(
+            created["arns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|arn| arn.as_str().unwrap().to_owned()),
+        );
+    }
+    let named = seed_connectors(&emulator, &arns);
+    (emulator, Fleet { cas, named })
+}
+
+/// Another handler of the same rule, run side by side (`BENCH_PEER`, `BENCH_PEER_DIR`).
+struct Peer {
+    command: Vec<String>,
+    dir: String,
+}
+
+impl Peer {
+    fn from_env() -> Option<Peer> {
+        let command: Vec<String> = std::env::var("BENCH_PEER")
+            .ok()?
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let dir = std::env::var("BENCH_PEER_DIR").unwrap_or_else(|_| ".".into());
+        (!command.is_empty()).then_some(Peer { command, dir })
+    }
+
+    fn start(&self, runtime: &RuntimeApi, emulator: &Emulator) -> Function {
+        let mut command = std::process::Command::new(&self.command[0]);
+        command.args(&self.command[1..]).current_dir(&self.dir);
+        let env = [
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("LAMBDA_TASK_ROOT", self.dir.as_str()),
+            ("PYTHONPATH", self.dir.as_str()),
+            ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+        ];
+        Function::start_command(command, runtime, emulator, &env)
+    }
+
+    /// The same change events as `warm_change_events` with the CA check off, answered by the
+    /// other handler: the median latency.
+    fn warm_change_events(&self, events: usize, latency_ms: u64) -> Duration {
+        let emulator = Emulator::start();
+        let runtime = RuntimeApi::start();
+        let _function = self.start(&runtime, &emulator);
+        let mut change_events = change_events(events + 1).into_iter().map(for_the_peer);
+        response(runtime.invoke(&change_events.next().unwrap(), TIMEOUT));
+        emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
+        let mut latencies: Vec<Duration> = change_events
+            .map(|event| {
+                let (outcome, latency) = runtime.invoke_timed(&event, TIMEOUT);
+                response(outcome);
+                latency
+            })
+            .collect();
+        latencies.sort();
+        let calls = emulator.calls().len() as f64 / (events + 1) as f64;
+        println!(
+            "the other handler: median {}, p99 {}; AWS calls per event {calls:.2}",
+            ms(median(&latencies)),
+            ms(percentile(&latencies, 99))
+        );
+        median(&latencies)
+    }
+
+    /// The same fleet swept twice by the other handler: the steady sweep's wall time.
+    fn sweep(&self, clusters: usize, latency_ms: u64) -> Duration {
+        let (emulator, _) = seeded_fleet(clusters);
+        let runtime = RuntimeApi::start();
+        let _function = self.start(&runtime, &emulator);
+        let event = for_the_peer(sweep_event());
+        emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
+        let mut wall = Duration::ZERO;
+        for round in ["first", "steady"] {
+            let before = emulator.calls().len();
+            let (outcome, took) = runtime.invoke_timed(&event, TIMEOUT);
+            response(outcome);
+            let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
+            for call in &emulator.calls()[before..] {
+                *by_operation
+                    .entry(call["operation"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+            println!("the other handler, {round}: wall {}; calls {by_operation:?}", ms(took));
+            wall = took;
+        }
+        wall
+    }
+}
+
+/// An event as a rule written with rdklib reads it: it assumes no role unless told.
+fn for_the_peer(mut event: Value) -> Value {
+    let mut parameters: Value =
+        serde_json::from_str(event["ruleParameters"].as_str().unwrap_or("{}")).unwrap();
+    parameters["AssumeRoleMode"] = json!("false");
+    event["ruleParameters"] = json!(parameters.to_string());
+    event
+}
+
+fn side_by_side(what: &str, ours: Duration, theirs: Duration) {
+    println!(
+        "side by side, {what}: this function {}, the other handler {}: {:.2} of its time",
+        ms(ours),
+        ms(theirs),
+        ours.as_secs_f64() / theirs.as_secs_f64()
     );
 }
 

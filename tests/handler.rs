@@ -811,6 +811,7 @@ async fn a_change_outside_the_tag_scope_is_not_applicable() {
 }
 
 /// A fleet whose listings answer tokens from a script: `(token asked, items, next token)`.
+#[derive(Default)]
 struct ScriptedFleet {
     clusters: Vec<(
         Option<&'static str>,
@@ -818,8 +819,27 @@ struct ScriptedFleet {
         Option<&'static str>,
     )>,
     stored: Vec<(Option<&'static str>, Option<&'static str>)>,
-    calls: std::sync::Mutex<usize>,
+    /// The listing's calls and the held results' calls.
+    calls: std::sync::Mutex<(usize, usize)>,
     sink: FakeSink,
+    /// Where a sweep's call streams must meet, when they are tested for it.
+    meetings: Option<Meetings>,
+}
+
+/// Barriers for two calls each, which only calls in flight at once can pass: the first page of
+/// the listing and of the held results; the listing's second page and the first page's CA read;
+/// the first PutEvaluations and the listing's third page.
+struct Meetings {
+    held_beside_listing: tokio::sync::Barrier,
+    next_page_beside_judging: tokio::sync::Barrier,
+    sent_while_listing: tokio::sync::Barrier,
+    first_put: std::sync::Mutex<bool>,
+}
+
+impl Meetings {
+    async fn at(&self, barrier: impl Fn(&Meetings) -> &tokio::sync::Barrier) {
+        barrier(self).wait().await;
+    }
 }
 
 impl KafkaService for ScriptedFleet {
@@ -827,7 +847,14 @@ impl KafkaService for ScriptedFleet {
         &self,
         next_token: Option<String>,
     ) -> Result<Page<ListedCluster>, msk_mtls_rule::RuleError> {
-        *self.calls.lock().unwrap() += 1;
+        self.calls.lock().unwrap().0 += 1;
+        if let Some(meetings) = &self.meetings {
+            match next_token.as_deref() {
+                None => meetings.at(|m| &m.held_beside_listing).await,
+                Some("A") => meetings.at(|m| &m.next_page_beside_judging).await,
+                Some(_) => meetings.at(|m| &m.sent_while_listing).await,
+            }
+        }
         let (_, items, next) = self
             .clusters
             .iter()
@@ -879,6 +906,12 @@ impl ConfigService for ScriptedFleet {
         token: &ResultToken,
         batch: &[Evaluation],
     ) -> Result<Vec<ResourceKey>, msk_mtls_rule::RuleError> {
+        if let Some(meetings) = &self.meetings {
+            let first = std::mem::replace(&mut *meetings.first_put.lock().unwrap(), false);
+            if first {
+                meetings.at(|m| &m.sent_while_listing).await;
+            }
+        }
         ConfigService::put_evaluations(&self.sink, token, batch).await
     }
 
@@ -898,7 +931,10 @@ impl ConfigService for ScriptedFleet {
         _rule_name: &str,
         next_token: Option<String>,
     ) -> Result<Page<msk_mtls_rule::aws::ports::Held>, msk_mtls_rule::RuleError> {
-        *self.calls.lock().unwrap() += 1;
+        self.calls.lock().unwrap().1 += 1;
+        if let Some(meetings) = &self.meetings {
+            meetings.at(|m| &m.held_beside_listing).await;
+        }
         let (_, next) = self
             .stored
             .iter()
@@ -931,6 +967,12 @@ impl msk_mtls_rule::aws::ports::Notifier for ScriptedFleet {
 
 impl PrivateCaService for ScriptedFleet {
     async fn health(&self, arn: &str) -> Result<CaHealth, msk_mtls_rule::RuleError> {
+        if let Some(meetings) = &self.meetings {
+            meetings.at(|m| &m.next_page_beside_judging).await;
+            return Ok(CaHealth::Active {
+                not_after: Some(msk_mtls_rule::Timestamp::from_secs(common::NOW_SECS + 400 * 86_400)),
+            });
+        }
         Err(msk_mtls_rule::RuleError::aws(
             "DescribeCertificateAuthority",
             format!("{arn} not scripted"),
@@ -953,12 +995,45 @@ async fn sweep_with(
 ) -> (
     Result<InvocationSummary, msk_mtls_rule::RuleError>,
     FakeSink,
-    usize,
+    (usize, usize),
 ) {
     let event = scheduled(json!({"checkCertificateAuthorityStatus": "false"}));
     let result = send(&fleet, &event).await.map(|outcome| outcome.summary);
     let calls = *fleet.calls.lock().unwrap();
     (result, fleet.sink, calls)
+}
+
+/// A sweep's call streams overlap: the held results are read beside the listing, the next page
+/// is asked for while the current one's reads (here its CA's health) go out, and a full batch is
+/// sent while the listing goes on. Each pair waits at a barrier only both in flight can pass: made
+/// one after another, the sweep would wait forever.
+#[tokio::test]
+async fn a_sweeps_call_streams_overlap() {
+    let page = |range: std::ops::Range<usize>| range.map(|i| listed(i, Some(CA.into()))).collect();
+    let fleet = ScriptedFleet {
+        clusters: vec![
+            (None, page(0..100), Some("A")),
+            (Some("A"), page(100..200), Some("B")),
+            (Some("B"), page(200..201), None),
+        ],
+        stored: vec![(None, None)],
+        meetings: Some(Meetings {
+            held_beside_listing: tokio::sync::Barrier::new(2),
+            next_page_beside_judging: tokio::sync::Barrier::new(2),
+            sent_while_listing: tokio::sync::Barrier::new(2),
+            first_put: std::sync::Mutex::new(true),
+        }),
+        ..ScriptedFleet::default()
+    };
+    let event = scheduled(json!({}));
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(5), send(&fleet, &event))
+        .await
+        .expect("the sweep's calls were made one after another")
+        .unwrap();
+    assert_eq!(outcome.summary.evaluations, 201);
+    let batches: Vec<usize> = fleet.sink.calls().iter().map(|(_, batch)| batch.len()).collect();
+    assert_eq!(batches, [100, 100, 1]);
+    assert_eq!(*fleet.calls.lock().unwrap(), (3, 1));
 }
 
 #[tokio::test]
@@ -971,8 +1046,7 @@ async fn a_listing_whose_tokens_cycle_fails_naming_the_api_and_sends_no_duplicat
             (Some("B"), vec![listed(2, Some(CA.into()))], Some("A")),
         ],
         stored: vec![(None, None)],
-        calls: Default::default(),
-        sink: FakeSink::default(),
+        ..ScriptedFleet::default()
     })
     .await;
     let error = result.unwrap_err();
@@ -984,7 +1058,11 @@ async fn a_listing_whose_tokens_cycle_fails_naming_the_api_and_sends_no_duplicat
             && message.contains("\"A\""),
         "{message}"
     );
-    assert_eq!(calls, 1 + 3, "stopped at the repeated token");
+    assert_eq!(calls.0, 3, "stopped at the repeated token");
+    assert!(
+        calls.1 <= 1,
+        "the held results are read beside the listing, once"
+    );
     assert!(
         sink.calls().is_empty(),
         "the batch of a failed sweep is not sent"
@@ -998,8 +1076,7 @@ async fn a_listing_whose_tokens_cycle_fails_naming_the_api_and_sends_no_duplicat
             (Some("A"), Some("B")),
             (Some("B"), Some("A")),
         ],
-        calls: Default::default(),
-        sink: FakeSink::default(),
+        ..ScriptedFleet::default()
     })
     .await;
     let message = result.unwrap_err().to_string();
@@ -1007,7 +1084,7 @@ async fn a_listing_whose_tokens_cycle_fails_naming_the_api_and_sends_no_duplicat
         message.contains("GetComplianceDetailsByConfigRule") && message.contains("cycle"),
         "{message}"
     );
-    assert_eq!(calls, 3);
+    assert_eq!(calls.1, 3, "stopped at the repeated token");
 }
 
 #[tokio::test]
@@ -1026,8 +1103,7 @@ async fn a_cluster_listed_on_two_pages_gets_one_evaluation() {
             ),
         ],
         stored: vec![(None, None)],
-        calls: Default::default(),
-        sink: FakeSink::default(),
+        ..ScriptedFleet::default()
     })
     .await;
     assert_eq!(result.unwrap().evaluations, 3);
@@ -1058,8 +1134,7 @@ async fn a_cluster_listed_twice_with_different_settings_makes_the_walk_ambiguous
             ),
         ],
         stored: vec![(None, None)],
-        calls: Default::default(),
-        sink: FakeSink::default(),
+        ..ScriptedFleet::default()
     })
     .await;
     let error = result.unwrap_err().message();
@@ -1959,6 +2034,45 @@ async fn a_sweep_judges_zookeeper_access_from_each_zookeeper_mode_clusters_opera
         "{}",
         annotation(3)
     );
+}
+
+/// A sweep's page of clusters is judged with its reads out together: three ZooKeeper-mode
+/// clusters' operations and their CA's health each wait at a barrier only all four in flight can
+/// pass; made cluster by cluster, the first would wait forever.
+#[tokio::test]
+async fn a_sweep_pages_reads_go_out_together() {
+    use std::sync::Arc;
+    let clusters: Vec<ListedCluster> = (0..4)
+        .map(|i| {
+            let mut cluster = listed(i, Some(ca(0)));
+            if let Cluster::Provisioned(facts) = &mut cluster.cluster {
+                if i > 0 {
+                    facts.metadata = msk_mtls_rule::rule::zookeeper::Metadata::ZooKeeper;
+                }
+            }
+            cluster
+        })
+        .collect();
+    let together = Arc::new(tokio::sync::Barrier::new(4));
+    let cas = FakeCas {
+        together: Some(together.clone()),
+        ..FakeCas::active_for_days(&ca(0), 400)
+    };
+    let fleet = FakeFleet {
+        clusters,
+        together: Some(together),
+        ..FakeFleet::default()
+    };
+    let sink = FakeSink::default();
+    let summary = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        handle(&FakeHistory::default(), &cas, &fleet, &sink, scheduled(json!({}))),
+    )
+    .await
+    .expect("the page's reads were made one after another")
+    .unwrap();
+    assert_eq!(summary.evaluations, 4);
+    assert_eq!(cas.calls.lock().unwrap().len(), 1, "the CA is read once");
 }
 
 /// A change event's reads that depend on nothing but the cluster go out together: the CA's health,

@@ -1,8 +1,10 @@
 //! Where evaluations go as they are made: to Config 100 at a time (the Lambda handler), or kept to
 //! be printed (the local command); counted either way.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use crate::alerts::{message_of, Followed};
@@ -16,6 +18,9 @@ use crate::rule::verdict::Judgement;
 
 /// PutEvaluations accepts at most 100 evaluations a call.
 pub const MAX_EVALUATIONS_PER_CALL: usize = 100;
+/// At most this many PutEvaluations calls in flight at once: a sweep's batches go out together
+/// without becoming a burst Config throttles (a throttled call backs off, holding its place).
+pub const BATCHES_IN_FLIGHT: usize = 4;
 /// Attempts at delivering evaluations that Config reported in `FailedEvaluations`.
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 3;
 const DELIVERY_BACKOFF: Duration = Duration::from_millis(100);
@@ -103,8 +108,11 @@ pub struct AlertSink<'a, N> {
     pub topic_arn: &'a str,
 }
 
-/// Sends as evaluations come, so a sweep's memory does not grow with the number of clusters; logs
-/// one line per evaluation. A batch's alerts are published just before the batch goes to Config:
+/// Keeps evaluations as they come and sends them when told, in full batches of 100 (a sweep, as its
+/// pages are judged, so its memory does not grow with the number of clusters) and the rest at the
+/// end, up to `BATCHES_IN_FLIGHT` calls at once; logs one line per evaluation. Each resource has
+/// one evaluation per invocation, so batches in flight together never race for one resource's
+/// order. A batch's alerts are published just before the batch goes to Config:
 /// Config is the record, and a broken topic never keeps a result from it. An alert SNS refuses is
 /// logged at ERROR with its cluster and transition, the rest are still published, and its
 /// cluster's result goes to Config marked "alert not sent": the next evaluation of the cluster
@@ -154,7 +162,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
         }
     }
 
-    pub async fn push(&mut self, followed: Followed) -> Result<(), RuleError> {
+    pub fn push(&mut self, followed: Followed) {
         let Followed {
             evaluation,
             findings,
@@ -198,10 +206,17 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
             self.explained.push((findings, notes));
         }
         self.pending.push(evaluation);
-        if self.mode == Mode::Send && self.pending.len() == MAX_EVALUATIONS_PER_CALL {
-            self.flush().await?;
+    }
+
+    /// Sends the full batches of the evaluations kept (none when collecting), keeping the rest.
+    pub async fn send_full_batches(&mut self) -> Result<(), RuleError> {
+        let full = self.pending.len() / MAX_EVALUATIONS_PER_CALL * MAX_EVALUATIONS_PER_CALL;
+        if self.mode != Mode::Send || full == 0 {
+            return Ok(());
         }
-        Ok(())
+        let rest = self.pending.split_off(full);
+        let batches = std::mem::replace(&mut self.pending, rest);
+        self.send(batches).await
     }
 
     /// A message beside the evaluations (the sweep's CA report), published with the next batch.
@@ -211,10 +226,21 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
         }
     }
 
-    async fn flush(&mut self) -> Result<(), RuleError> {
+    /// Publishes the alerts about `evaluations` (and the messages beside them), then sends them.
+    async fn send(&mut self, mut evaluations: Vec<Evaluation>) -> Result<(), RuleError> {
         let mut refused: Vec<(String, Transition)> = Vec::new();
         if let Some((sink, waiting)) = &mut self.alerts {
-            for (message, about) in waiting.drain(..) {
+            let sent: HashSet<&str> = evaluations
+                .iter()
+                .map(|evaluation| evaluation.resource_id.as_str())
+                .collect();
+            let (now, later): (Vec<Waiting>, Vec<Waiting>) =
+                waiting.drain(..).partition(|(_, about)| match about {
+                    Some((resource_id, _)) => sent.contains(resource_id.as_str()),
+                    None => true,
+                });
+            *waiting = later;
+            for (message, about) in now {
                 match sink.notifier.publish(sink.topic_arn, &message).await {
                     Ok(()) => self.summary.alerts += 1,
                     Err(error) => {
@@ -231,7 +257,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                 }
             }
         }
-        for evaluation in &mut self.pending {
+        for evaluation in &mut evaluations {
             if let Some((_, transition)) = refused
                 .iter()
                 .find(|(resource_id, _)| *resource_id == evaluation.resource_id)
@@ -242,9 +268,7 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
                 ));
             }
         }
-        send_evaluations(self.config, self.token, &self.pending).await?;
-        self.pending.clear();
-        Ok(())
+        send_evaluations(self.config, self.token, &evaluations).await
     }
 
     /// Sends what is left; returns the counts and, when collecting, the evaluations with their
@@ -252,7 +276,8 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
     pub async fn finish(mut self) -> Result<(InvocationSummary, Vec<Judgement>), RuleError> {
         match self.mode {
             Mode::Send => {
-                self.flush().await?;
+                let rest = std::mem::take(&mut self.pending);
+                self.send(rest).await?;
                 match self.first_refusal {
                     None => Ok((self.summary, Vec::new())),
                     Some(first) => Err(RuleError::aws(
@@ -284,35 +309,46 @@ impl<'a, C: ConfigService + Sync, N: Notifier> Delivery<'a, C, N> {
     }
 }
 
-/// Sends evaluations in batches of 100. Evaluations Config reports in `FailedEvaluations` are sent
-/// again; if they still fail, the invocation fails: an evaluation is never dropped silently.
+/// Sends evaluations in batches of 100, up to `BATCHES_IN_FLIGHT` at once. Evaluations Config
+/// reports in `FailedEvaluations` are sent again; if they still fail, the invocation fails: an
+/// evaluation is never dropped silently.
 pub async fn send_evaluations<C: ConfigService>(
     config: &C,
     token: &ResultToken,
     evaluations: &[Evaluation],
 ) -> Result<(), RuleError> {
-    for batch in evaluations.chunks(MAX_EVALUATIONS_PER_CALL) {
-        let mut pending = batch.to_vec();
-        let mut attempt = 1;
-        loop {
-            let failed = config.put_evaluations(token, &pending).await?;
-            if failed.is_empty() {
-                break;
-            }
-            pending.retain(|evaluation| failed.iter().any(|key| evaluation.is_about(key)));
-            if pending.is_empty() || attempt >= MAX_DELIVERY_ATTEMPTS {
-                let first = &failed[0];
-                return Err(RuleError::EvaluationsRejected {
-                    count: failed.len(),
-                    attempts: attempt,
-                    first: format!("{} {}", first.resource_type, first.resource_id),
-                });
-            }
-            tokio::time::sleep(DELIVERY_BACKOFF * attempt).await;
-            attempt += 1;
+    stream::iter(evaluations.chunks(MAX_EVALUATIONS_PER_CALL))
+        .map(|batch| send_batch(config, token, batch))
+        .buffer_unordered(BATCHES_IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// One batch, and again what Config reports in `FailedEvaluations`.
+async fn send_batch<C: ConfigService>(
+    config: &C,
+    token: &ResultToken,
+    batch: &[Evaluation],
+) -> Result<(), RuleError> {
+    let mut pending = batch.to_vec();
+    let mut attempt = 1;
+    loop {
+        let failed = config.put_evaluations(token, &pending).await?;
+        if failed.is_empty() {
+            return Ok(());
         }
+        pending.retain(|evaluation| failed.iter().any(|key| evaluation.is_about(key)));
+        if pending.is_empty() || attempt >= MAX_DELIVERY_ATTEMPTS {
+            let first = &failed[0];
+            return Err(RuleError::EvaluationsRejected {
+                count: failed.len(),
+                attempts: attempt,
+                first: format!("{} {}", first.resource_type, first.resource_id),
+            });
+        }
+        tokio::time::sleep(DELIVERY_BACKOFF * attempt).await;
+        attempt += 1;
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -487,11 +523,11 @@ mod tests {
             None,
         );
         let open = || Finding::AuthorizationOpenByDefault(OpenBecause::PropertyTrue);
-        delivery.push(resolved_with(0, vec![open()])).await.unwrap();
-        delivery.push(resolved(1)).await.unwrap();
+        delivery.push(resolved_with(0, vec![open()]));
+        delivery.push(resolved(1));
         let mut failed = resolved(2);
         failed.findings = vec![Finding::UnauthenticatedAccess(Default::default()), open()];
-        delivery.push(failed).await.unwrap();
+        delivery.push(failed);
         let (summary, collected) = delivery.finish().await.unwrap();
         assert_eq!(summary.acl_open_by_default, 2);
         assert_eq!(collected[0].notes, vec![open()]);
@@ -510,7 +546,8 @@ mod tests {
         });
         let mut delivery = Delivery::new(&recorded, &token, mode, sink);
         for index in 0..count {
-            delivery.push(resolved(index)).await.unwrap();
+            delivery.push(resolved(index));
+            delivery.send_full_batches().await.unwrap();
         }
         let (summary, collected) = delivery.finish().await.unwrap();
         (recorded, summary, collected.len())
@@ -528,6 +565,42 @@ mod tests {
             vec![3_600; MAX_METRIC_VALUES]
         );
         assert_eq!(summary.compliant, 101);
+    }
+
+    /// A sweep sends the full batches as its pages are judged: each batch's alerts go out just
+    /// before it, the rest wait with their evaluations, and nothing is sent in part.
+    #[tokio::test]
+    async fn full_batches_go_out_with_their_own_alerts_and_the_rest_waits_for_the_end() {
+        let recorded = Recorded::default();
+        let token = ResultToken::new("token");
+        let sink = AlertSink {
+            notifier: &recorded,
+            topic_arn: TOPIC,
+        };
+        let mut delivery = Delivery::new(&recorded, &token, Mode::Send, Some(sink));
+        for index in 0..250 {
+            delivery.push(resolved(index));
+        }
+        delivery.send_full_batches().await.unwrap();
+        assert_eq!(*recorded.batches.lock().unwrap(), [100, 100]);
+        let published = recorded.published.lock().unwrap().clone();
+        assert_eq!(published.len(), 200, "only the alerts of the batches sent");
+        let waiting = (200..250).map(|index| format!("MSK cluster c{index} enforces"));
+        for subject in waiting {
+            assert!(
+                !published.iter().any(|sent| sent.starts_with(&subject)),
+                "{subject}"
+            );
+        }
+        delivery.send_full_batches().await.unwrap();
+        assert_eq!(
+            recorded.batches.lock().unwrap().len(),
+            2,
+            "50 are no batch yet"
+        );
+        let (summary, _) = delivery.finish().await.unwrap();
+        assert_eq!(*recorded.batches.lock().unwrap(), [100, 100, 50]);
+        assert_eq!(summary.alerts, 250);
     }
 
     #[tokio::test]
@@ -591,7 +664,7 @@ mod tests {
             };
             let mut delivery = Delivery::new(&recorded, &token, Mode::Send, Some(sink));
             for index in 0..3 {
-                delivery.push(resolved(index)).await.unwrap();
+                delivery.push(resolved(index));
             }
             delivery.notify(ca_report.clone());
             let finished = delivery.finish().await;

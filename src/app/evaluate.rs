@@ -1,10 +1,11 @@
 //! From a parsed event to evaluations: the item in a change event, or the item an oversized
 //! notification is about; a sweep (sweep.rs) judges every cluster with the same evaluator.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
-use futures_util::future::{join, join3, try_join_all};
+use futures_util::future::{join, join5};
+use futures_util::stream::{self, StreamExt};
 
 use crate::alerts::{follow_up, Context, Followed};
 use crate::app::delivery::{Delivery, DoorUsersLookup};
@@ -14,11 +15,13 @@ use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
 use crate::rule::applicability::{applicability, NotApplicable, Presence, Subject};
-use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport};
+use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport, ConfigurationRevision};
 use crate::rule::ca::CaHealthReport;
 use crate::rule::checks::Inputs;
-use crate::rule::doors::{Connector, Door, DoorUsers, UsedBy};
-use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey};
+use crate::rule::doors::{
+    ClientVpcConnection, Connector, Door, DoorUsers, Listing, Replicator, UsedBy,
+};
+use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ResourceKey, ResourceType};
 use crate::rule::facts::{Cluster, ClusterFacts};
 use crate::rule::held::HeldResult;
 use crate::rule::params::{RuleParams, SaslMechanism};
@@ -115,7 +118,8 @@ impl<'a, A: Account> Evaluator<'a, A> {
     ) -> Result<(), RuleError> {
         let held = self.held_result(event, item)?;
         let (judged, held) = join(self.evaluate_item(item, event.event_left_scope), held).await;
-        self.push(judged?, held?, out).await
+        self.push(judged?, held?, out);
+        Ok(())
     }
 
     /// The item an oversized notification is about, judged, followed up and handed to `out`.
@@ -131,7 +135,8 @@ impl<'a, A: Account> Evaluator<'a, A> {
             held,
         )
         .await;
-        self.push(judged?, held?, out).await
+        self.push(judged?, held?, out);
+        Ok(())
     }
 
     /// The read of the result Config holds for the item's resource (for the transition and the
@@ -162,14 +167,13 @@ impl<'a, A: Account> Evaluator<'a, A> {
         })
     }
 
-    async fn push<N: Notifier>(
+    fn push<N: Notifier>(
         &self,
         judged: Judged,
         held: Option<HeldResult>,
         out: &mut Delivery<'_, A, N>,
-    ) -> Result<(), RuleError> {
-        out.push(self.follow_up(held.as_ref(), judged.judgement, judged.tags.as_ref()))
-            .await
+    ) {
+        out.push(self.follow_up(held.as_ref(), judged.judgement, judged.tags.as_ref()));
     }
 
     /// The clock, the transition and the alert of an evaluation, from the result held before it.
@@ -264,22 +268,57 @@ impl<'a, A: Account> Evaluator<'a, A> {
             })
     }
 
-    /// A cluster as ListClustersV2 gave it (present, with its tags), judged.
-    pub(crate) async fn judge_listed(
+    /// A page of listed clusters (present, with their tags), judged in the order given. The reads
+    /// their checks need go out together, a few per API at a time (`READS_IN_FLIGHT`): a page
+    /// costs the round trips of one cluster, not one per cluster.
+    pub(crate) async fn judge_page(
         &mut self,
-        listed: ListedCluster,
+        page: Vec<ListedCluster>,
         ordering_timestamp: Timestamp,
-    ) -> Result<Judgement, RuleError> {
-        let subject = Subject {
-            resource_type: &listed.resource_type,
-            presence: Presence::Present,
-            left_scope: false,
-            tags: Some(&listed.tags),
-        };
-        self.judge(&subject, &listed.arn, ordering_timestamp, || {
-            Ok(listed.cluster)
-        })
-        .await
+    ) -> Result<Vec<Judged>, RuleError> {
+        let mut judged: Vec<Option<Judged>> = Vec::with_capacity(page.len());
+        let mut checked: Vec<(usize, ListedCluster)> = Vec::new();
+        for listed in page {
+            let subject = Subject {
+                resource_type: &listed.resource_type,
+                presence: Presence::Present,
+                left_scope: false,
+                tags: Some(&listed.tags),
+            };
+            match applicability(&subject, self.params) {
+                Some(reason) => {
+                    let evaluation =
+                        not_applicable(&subject, &listed.arn, ordering_timestamp, &reason);
+                    judged.push(Some(Judged {
+                        judgement: Judgement::not_applicable(evaluation),
+                        tags: Some(listed.tags),
+                    }));
+                }
+                None => {
+                    checked.push((judged.len(), listed));
+                    judged.push(None);
+                }
+            }
+        }
+        let clusters: Vec<(&Cluster, &str)> = checked
+            .iter()
+            .map(|(_, listed)| (&listed.cluster, listed.arn.as_str()))
+            .collect();
+        let looked_up = self.look_up(&clusters).await?;
+        for ((slot, listed), looked_up) in checked.into_iter().zip(looked_up) {
+            let judgement = self.checked(
+                &listed.resource_type,
+                &listed.arn,
+                ordering_timestamp,
+                &listed.cluster,
+                looked_up,
+            );
+            judged[slot] = Some(Judged {
+                judgement,
+                tags: Some(listed.tags),
+            });
+        }
+        Ok(judged.into_iter().flatten().collect())
     }
 
     /// Applicability first, then the checks: the cluster is read, and its CAs and configuration
@@ -296,9 +335,31 @@ impl<'a, A: Account> Evaluator<'a, A> {
             return Ok(Judgement::not_applicable(evaluation));
         }
         let cluster = cluster()?;
-        let (zookeeper, used_by) = self.look_up(&cluster, resource_id).await?;
+        let looked_up = self
+            .look_up(&[(&cluster, resource_id)])
+            .await?
+            .pop()
+            .unwrap_or_default();
+        Ok(self.checked(
+            subject.resource_type,
+            resource_id,
+            ordering_timestamp,
+            &cluster,
+            looked_up,
+        ))
+    }
+
+    /// The checks' verdict on a cluster, with what was looked up for it.
+    fn checked(
+        &self,
+        resource_type: &ResourceType,
+        resource_id: &str,
+        ordering_timestamp: Timestamp,
+        cluster: &Cluster,
+        (zookeeper, used_by): LookedUp,
+    ) -> Judgement {
         let verdict = evaluate(&Inputs {
-            cluster: &cluster,
+            cluster,
             params: self.params,
             cas: &self.cas,
             configurations: &self.configurations,
@@ -307,149 +368,228 @@ impl<'a, A: Account> Evaluator<'a, A> {
             now: self.now,
         });
         let evaluation = Evaluation {
-            resource_type: subject.resource_type.clone(),
+            resource_type: resource_type.clone(),
             resource_id: resource_id.to_owned(),
             compliance: verdict.compliance,
             annotation: verdict.annotation(),
             ordering_timestamp,
         };
-        Ok(Judgement {
+        Judgement {
             evaluation,
             findings: verdict.findings,
             notes: verdict.notes,
-        })
+        }
     }
 
-    /// The reads the checks need that this invocation has not made yet, all at once, since each
-    /// depends on the cluster alone: each CA's health (once per invocation, when the rule checks
-    /// CAs), the configuration revision the brokers run (once per invocation, however many
-    /// clusters share it), a ZooKeeper-mode cluster's operations (its own), and who uses the
-    /// doors it has open. One round trip where they were four.
-    async fn look_up(
-        &mut self,
-        cluster: &Cluster,
-        cluster_arn: &str,
-    ) -> Result<(Option<ZooKeeperAccess>, BTreeMap<Door, UsedBy>), RuleError> {
-        let Cluster::Provisioned(facts) = cluster else {
-            return Ok((None, BTreeMap::new()));
-        };
-        let doors = match (self.stage, self.door_users) {
-            (Stage::Deployed, DoorUsersLookup::Named) => open_doors(cluster, self.params, self.now),
-            _ => Vec::new(),
-        };
-        // The facts list each CA once.
-        let cas: Vec<&String> = if self.params.check_certificate_authority_status {
-            facts
-                .certificate_authority_arns
-                .iter()
-                .filter(|arn| !self.cas.contains_key(*arn))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let revision = match &facts.configuration {
-            BrokerConfiguration::Revision(revision)
-                if !self.configurations.contains_key(revision) =>
-            {
-                Some(revision)
-            }
-            _ => None,
-        };
-        let account = self.account;
-        let ((healths, read, zookeeper), users) = join(
-            join3(
-                try_join_all(cas.iter().map(|arn| account.health(arn))),
-                async move {
-                    match revision {
-                        Some(revision) => account.configuration_revision(revision).await.map(Some),
-                        None => Ok(None),
-                    }
-                },
-                zookeeper_access(account, self.stage, facts, cluster_arn),
-            ),
-            door_users(account, &self.listed, cluster_arn, &doors),
+    /// The reads the checks of `clusters` need that this invocation has not made yet, in two
+    /// rounds. First, all at once, since each depends on the clusters alone: each CA's health
+    /// (once per invocation, when the rule checks CAs), each configuration revision the brokers run
+    /// (once per invocation, however many clusters share it), each ZooKeeper-mode cluster's
+    /// operations (its own), the account's listings of who may use an open door (once per
+    /// invocation) and each multi-VPC SASL door's clients' VPC connections. Then the broker hosts
+    /// of the clusters a listed connector may use through an open door.
+    async fn look_up(&mut self, clusters: &[(&Cluster, &str)]) -> Result<Vec<LookedUp>, RuleError> {
+        let facts: Vec<Option<&ClusterFacts>> = clusters
+            .iter()
+            .map(|(cluster, _)| match cluster {
+                Cluster::Provisioned(facts) => Some(facts),
+                Cluster::Serverless => None,
+            })
+            .collect();
+        let doors = self.doors_to_name(clusters);
+        let cas = self.cas_to_read(&facts);
+        let revisions = self.revisions_to_read(&facts);
+        let (account, stage) = (self.account, self.stage);
+        let (healths, revisions_read, zookeeper, listings, vpc_connections) = join5(
+            bounded(&cas, |arn| account.health(arn)),
+            bounded(&revisions, |revision| {
+                account.configuration_revision(revision)
+            }),
+            bounded(clusters.iter().zip(&facts), |((_, arn), facts)| {
+                zookeeper_access(account, stage, *facts, arn)
+            }),
+            account_listings(account, &self.listed, &doors),
+            bounded(clusters.iter().zip(&doors), |((_, arn), doors)| {
+                vpc_connections(account, arn, doors)
+            }),
         )
         .await;
-        for (arn, health) in cas.into_iter().zip(healths?) {
-            self.cas.insert(arn.clone(), health);
+        for (arn, health) in cas.into_iter().zip(healths) {
+            self.cas.insert(arn.clone(), health?);
         }
-        if let (Some(revision), Some(read)) = (revision, read?) {
-            self.configurations.insert(revision.clone(), read);
+        for (revision, read) in revisions.into_iter().zip(revisions_read) {
+            self.configurations.insert(revision.clone(), read?);
         }
-        Ok((zookeeper?, self.name_users(users, cluster_arn, &doors)))
+        let zookeeper = zookeeper.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let (connectors, replicators) = listings;
+        self.listed.connectors = self.listed.connectors.take().or(connectors);
+        self.listed.replicators = self.listed.replicators.take().or(replicators);
+        let broker_hosts = bounded(clusters.iter().zip(&doors), |((_, arn), doors)| {
+            broker_hosts(account, &self.listed, arn, doors)
+        })
+        .await;
+        let mut looked_up = Vec::with_capacity(clusters.len());
+        for ((((_, arn), doors), zookeeper), (hosts, connections)) in clusters
+            .iter()
+            .zip(doors)
+            .zip(zookeeper)
+            .zip(broker_hosts.into_iter().zip(vpc_connections))
+        {
+            looked_up.push((zookeeper, self.name_users(hosts, connections, arn, &doors)));
+        }
+        Ok(looked_up)
     }
 
-    /// Who uses each door, from the listings this invocation holds and `fresh` reads (the
-    /// account's listings are kept for the next cluster; its own are not).
+    /// The doors each cluster has open whose users are named: a provisioned cluster's, once it
+    /// exists, unless the local command skips them.
+    fn doors_to_name(&self, clusters: &[(&Cluster, &str)]) -> Vec<Vec<Door>> {
+        clusters
+            .iter()
+            .map(
+                |(cluster, _)| match (cluster, self.stage, self.door_users) {
+                    (Cluster::Provisioned(_), Stage::Deployed, DoorUsersLookup::Named) => {
+                        open_doors(cluster, self.params, self.now)
+                    }
+                    _ => Vec::new(),
+                },
+            )
+            .collect()
+    }
+
+    /// The CAs the clusters trust whose health this invocation has not read, each once.
+    fn cas_to_read<'c>(&self, facts: &[Option<&'c ClusterFacts>]) -> BTreeSet<&'c String> {
+        if !self.params.check_certificate_authority_status {
+            return BTreeSet::new();
+        }
+        facts
+            .iter()
+            .flatten()
+            .flat_map(|facts| &facts.certificate_authority_arns)
+            .filter(|arn| !self.cas.contains_key(*arn))
+            .collect()
+    }
+
+    /// The configuration revisions the clusters run that this invocation has not read, each once.
+    fn revisions_to_read<'c>(
+        &self,
+        facts: &[Option<&'c ClusterFacts>],
+    ) -> BTreeSet<&'c ConfigurationRevision> {
+        facts
+            .iter()
+            .flatten()
+            .filter_map(|facts| match &facts.configuration {
+                BrokerConfiguration::Revision(revision)
+                    if !self.configurations.contains_key(revision) =>
+                {
+                    Some(revision)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Who uses each of a cluster's open doors, from the account's listings this invocation holds
+    /// and the cluster's own broker hosts and clients' VPC connections.
     fn name_users(
         &mut self,
-        fresh: DoorUsers,
+        broker_hosts: Option<Listing<String>>,
+        vpc_connections: Option<Listing<ClientVpcConnection>>,
         cluster_arn: &str,
         doors: &[Door],
     ) -> BTreeMap<Door, UsedBy> {
-        self.listed.connectors = self.listed.connectors.take().or(fresh.connectors);
-        self.listed.replicators = self.listed.replicators.take().or(fresh.replicators);
-        self.listed.broker_hosts = fresh.broker_hosts;
-        self.listed.vpc_connections = fresh.vpc_connections;
-        doors
+        self.listed.broker_hosts = broker_hosts;
+        self.listed.vpc_connections = vpc_connections;
+        let used_by = doors
             .iter()
             .map(|door| (*door, self.listed.of(*door, cluster_arn)))
-            .collect()
+            .collect();
+        self.listed.broker_hosts = None;
+        self.listed.vpc_connections = None;
+        used_by
     }
 }
 
-/// The reads that name who uses the doors a cluster has open, beyond what `known` holds: the
-/// account's connectors (for unauthenticated access and SASL/IAM) and replicators (SASL/IAM), once
-/// per invocation; the cluster's broker hosts, only when a connector of one of its doors may use
-/// it (its hosts spell the cluster's name); its clients' VPC connections, only for a multi-VPC SASL
-/// door.
-async fn door_users<A: Account>(
+/// What the checks read for one cluster beyond its settings: whether its ZooKeeper is reachable
+/// directly (a ZooKeeper-mode cluster), and who uses each door it has open.
+type LookedUp = (Option<ZooKeeperAccess>, BTreeMap<Door, UsedBy>);
+
+/// At most this many reads of one API in flight at once: a page of clusters goes out together
+/// without becoming a burst AWS throttles (a throttled read backs off, holding its place).
+pub const READS_IN_FLIGHT: usize = 8;
+
+/// One read per item, at most `READS_IN_FLIGHT` at once, the answers in the items' order.
+async fn bounded<I, F>(items: I, read: impl FnMut(I::Item) -> F) -> Vec<F::Output>
+where
+    I: IntoIterator,
+    F: Future,
+{
+    stream::iter(items)
+        .map(read)
+        .buffered(READS_IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// The account's listings of who may use an open door that `known` does not hold yet: its MSK
+/// Connect connectors (unauthenticated access and SASL/IAM) and MSK Replicators (SASL/IAM).
+async fn account_listings<A: Account>(
+    account: &A,
+    known: &DoorUsers,
+    doors: &[Vec<Door>],
+) -> (Option<Listing<Connector>>, Option<Listing<Replicator>>) {
+    let any = |wanted: fn(&Door) -> bool| doors.iter().flatten().any(wanted);
+    let connectors = async {
+        let wanted =
+            any(|door| matches!(door, Door::Unauthenticated | Door::Sasl(SaslMechanism::Iam)));
+        match known.connectors.is_none() && wanted {
+            true => Some(account.connectors().await),
+            false => None,
+        }
+    };
+    let replicators = async {
+        let wanted = any(|door| *door == Door::Sasl(SaslMechanism::Iam));
+        match known.replicators.is_none() && wanted {
+            true => Some(account.replicators().await),
+            false => None,
+        }
+    };
+    join(connectors, replicators).await
+}
+
+/// A cluster's clients' VPC connections, read only for a multi-VPC SASL door.
+async fn vpc_connections<A: Account>(
+    account: &A,
+    cluster_arn: &str,
+    doors: &[Door],
+) -> Option<Listing<ClientVpcConnection>> {
+    match doors
+        .iter()
+        .any(|door| matches!(door, Door::MultiVpcSasl(_)))
+    {
+        true => Some(account.client_vpc_connections(cluster_arn).await),
+        false => None,
+    }
+}
+
+/// A cluster's broker hosts, read only when a listed connector may use one of its open doors (its
+/// hosts spell the cluster's name).
+async fn broker_hosts<A: Account>(
     account: &A,
     known: &DoorUsers,
     cluster_arn: &str,
     doors: &[Door],
-) -> DoorUsers {
+) -> Option<Listing<String>> {
     let iam = doors.contains(&Door::Sasl(SaslMechanism::Iam));
     let unauthenticated = doors.contains(&Door::Unauthenticated);
-    let multi_vpc = doors
-        .iter()
-        .any(|door| matches!(door, Door::MultiVpcSasl(_)));
-    let connectors = async {
-        let fresh = match (&known.connectors, iam || unauthenticated) {
-            (None, true) => Some(account.connectors().await),
-            _ => None,
-        };
-        let through_a_door = |connector: &Connector| {
-            let door = if connector.iam { iam } else { unauthenticated };
-            door && connector.may_use(cluster_arn)
-        };
-        let hosts = match fresh.as_ref().or(known.connectors.as_ref()) {
-            Some(Ok(listed)) if listed.iter().any(through_a_door) => {
-                Some(account.broker_hosts(cluster_arn).await)
-            }
-            _ => None,
-        };
-        (fresh, hosts)
+    let through_a_door = |connector: &Connector| {
+        let door = if connector.iam { iam } else { unauthenticated };
+        door && connector.may_use(cluster_arn)
     };
-    let replicators = async {
-        match (&known.replicators, iam) {
-            (None, true) => Some(account.replicators().await),
-            _ => None,
+    match &known.connectors {
+        Some(Ok(listed)) if listed.iter().any(through_a_door) => {
+            Some(account.broker_hosts(cluster_arn).await)
         }
-    };
-    let vpc_connections = async {
-        match multi_vpc {
-            true => Some(account.client_vpc_connections(cluster_arn).await),
-            false => None,
-        }
-    };
-    let ((connectors, broker_hosts), replicators, vpc_connections) =
-        join3(connectors, replicators, vpc_connections).await;
-    DoorUsers {
-        connectors,
-        broker_hosts,
-        replicators,
-        vpc_connections,
+        _ => None,
     }
 }
 
@@ -458,10 +598,10 @@ async fn door_users<A: Account>(
 async fn zookeeper_access<A: Account>(
     account: &A,
     stage: Stage,
-    facts: &ClusterFacts,
+    facts: Option<&ClusterFacts>,
     cluster_arn: &str,
 ) -> Result<Option<ZooKeeperAccess>, RuleError> {
-    if facts.metadata != Metadata::ZooKeeper {
+    if facts.is_none_or(|facts| facts.metadata != Metadata::ZooKeeper) {
         return Ok(None);
     }
     Ok(Some(match stage {

@@ -1,11 +1,16 @@
 //! The periodic sweep: every cluster of the account and region, page by page, then NOT_APPLICABLE
-//! for the results the rule held for clusters that no longer exist.
+//! for the results the rule held for clusters that no longer exist. Three call streams overlap:
+//! the held results are read beside the listing, the next ListClustersV2 page is asked for while
+//! the current one is judged, and full PutEvaluations batches go out while the listing goes on.
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::alerts::ca_report;
+use futures_util::future::{join, try_join};
+use tokio::sync::mpsc;
+
+use crate::alerts::{ca_report, follow_up};
 use crate::app::delivery::Delivery;
-use crate::app::evaluate::Evaluator;
+use crate::app::evaluate::{Evaluator, Follow, Judged};
 use crate::aws::pager::Pager;
 use crate::aws::ports::{Account, Notifier};
 use crate::edge::kafka::ListedCluster;
@@ -16,9 +21,19 @@ use crate::rule::facts::Cluster;
 use crate::rule::held::HeldResult;
 use crate::rule::time::Timestamp;
 
-/// The held results are read first, so the sweep's own new results are never read back; each
-/// cluster's new result is compared with its held one, and the results held for clusters that no
-/// longer exist become NOT_APPLICABLE.
+/// The results the rule holds for clusters: resource id -> type and the result.
+type HeldResults = BTreeMap<String, (ResourceType, HeldResult)>;
+
+/// Each CA the listed clusters trust, with those clusters.
+pub type TrustedBy = BTreeMap<String, Vec<String>>;
+
+/// The held results are read beside the listing, and every cluster's follow-up (its transition,
+/// clock and alert) waits until they are all read: a cluster's held result may be on any of their
+/// pages, and one decided early could miss it. Until then the judged pages wait in a queue, as
+/// many as were listed while the held results were read (the listing and the held results hold one
+/// entry per cluster already). The sweep's own new results are never read back, since the held
+/// results are read before any is sent; those held for clusters no longer listed become
+/// NOT_APPLICABLE.
 pub async fn sweep<A: Account, N: Notifier>(
     evaluator: &mut Evaluator<'_, A>,
     rule_name: &str,
@@ -26,32 +41,14 @@ pub async fn sweep<A: Account, N: Notifier>(
     out: &mut Delivery<'_, A, N>,
 ) -> Result<(), RuleError> {
     let account = evaluator.account;
-    let mut unseen = held_results(account, rule_name).await?;
-    let mut listing = Listing::default();
-    let mut trusted_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut pages = Pager::new("ListClustersV2");
-    loop {
-        let page = account.list_clusters(pages.token()).await?;
-        for listed in page.items {
-            if !listing.first(&listed)? {
-                tracing::warn!(resource_id = %listed.arn, "ListClustersV2 listed a cluster twice; evaluated once");
-                continue;
-            }
-            let held = unseen.remove(&listed.arn).map(|(_, held)| held);
-            if let Cluster::Provisioned(facts) = &listed.cluster {
-                for ca in &facts.certificate_authority_arns {
-                    trusted_by
-                        .entry(ca.clone())
-                        .or_default()
-                        .push(listed.arn.clone());
-                }
-            }
-            judge_listed(evaluator, listed, held, ordering_timestamp, out).await?;
-        }
-        if !pages.advance(page.next_token)? {
-            break;
-        }
-    }
+    let follow = evaluator.follow.clone();
+    let (judged_pages, mut waiting) = mpsc::unbounded_channel();
+    let listing = judge_every_cluster(&mut *evaluator, ordering_timestamp, move |page| {
+        // Closed only when the follow-up failed, whose error the sweep returns.
+        let _ = judged_pages.send(page);
+    });
+    let following = follow_judged(held_results(account, rule_name), &mut waiting, &follow, out);
+    let (trusted_by, unseen) = try_join(listing, following).await?;
     for (resource_id, (resource_type, held)) in unseen {
         judge_gone(
             evaluator,
@@ -72,18 +69,86 @@ pub async fn sweep<A: Account, N: Notifier>(
     Ok(())
 }
 
-/// A listed cluster judged and followed up against the result held for it.
-async fn judge_listed<A: Account, N: Notifier>(
+/// Every cluster of the account and region, listed and judged page by page, each page handed to
+/// `each_page` as it is judged: the next page is asked for while the current one is judged (its
+/// reads going out together). Returns the CAs the clusters trust.
+pub async fn judge_every_cluster<A: Account>(
     evaluator: &mut Evaluator<'_, A>,
-    listed: ListedCluster,
-    held: Option<HeldResult>,
     ordering_timestamp: Timestamp,
+    mut each_page: impl FnMut(Vec<Judged>),
+) -> Result<TrustedBy, RuleError> {
+    let account = evaluator.account;
+    let mut listing = Listing::default();
+    let mut trusted_by = TrustedBy::new();
+    let mut pages = Pager::new("ListClustersV2");
+    let mut page = account.list_clusters(None).await?;
+    loop {
+        let more = pages.advance(page.next_token.take())?;
+        let mut fresh = Vec::with_capacity(page.items.len());
+        for listed in page.items {
+            if !listing.first(&listed)? {
+                tracing::warn!(resource_id = %listed.arn, "ListClustersV2 listed a cluster twice; evaluated once");
+                continue;
+            }
+            if let Cluster::Provisioned(facts) = &listed.cluster {
+                for ca in &facts.certificate_authority_arns {
+                    trusted_by
+                        .entry(ca.clone())
+                        .or_default()
+                        .push(listed.arn.clone());
+                }
+            }
+            fresh.push(listed);
+        }
+        let token = pages.token();
+        let next = async move {
+            match more {
+                true => Some(account.list_clusters(token).await),
+                false => None,
+            }
+        };
+        let (next, judged) = join(next, evaluator.judge_page(fresh, ordering_timestamp)).await;
+        each_page(judged?);
+        match next {
+            Some(next) => page = next?,
+            None => return Ok(trusted_by),
+        }
+    }
+}
+
+/// Each judged cluster followed up against the result held for it, once every held result is
+/// read; the full batches go out as they fill, while the listing goes on. Returns the held results
+/// of the clusters not listed.
+async fn follow_judged<A: Account, N: Notifier>(
+    held: impl std::future::Future<Output = Result<HeldResults, RuleError>>,
+    waiting: &mut mpsc::UnboundedReceiver<Vec<Judged>>,
+    follow: &Follow<'_>,
     out: &mut Delivery<'_, A, N>,
-) -> Result<(), RuleError> {
-    let tags = listed.tags.clone();
-    let judgement = evaluator.judge_listed(listed, ordering_timestamp).await?;
-    let followed = evaluator.follow_up(held.as_ref(), judgement, Some(&tags));
-    out.push(followed).await
+) -> Result<HeldResults, RuleError> {
+    let mut unseen = held.await?;
+    let mut follow_page = |page: Vec<Judged>, out: &mut Delivery<'_, A, N>| {
+        for judged in page {
+            let held = unseen
+                .remove(&judged.judgement.evaluation.resource_id)
+                .map(|(_, held)| held);
+            out.push(follow_up(
+                held.as_ref(),
+                judged.judgement,
+                judged.tags.as_ref(),
+                follow.owner_tag_keys,
+                &follow.context,
+            ));
+        }
+    };
+    while let Some(page) = waiting.recv().await {
+        follow_page(page, out);
+        // Every page judged meanwhile, so that their batches go out together.
+        while let Ok(page) = waiting.try_recv() {
+            follow_page(page, out);
+        }
+        out.send_full_batches().await?;
+    }
+    Ok(unseen)
 }
 
 /// A cluster the rule holds a result for and the listing no longer has: NOT_APPLICABLE.
@@ -109,16 +174,13 @@ async fn judge_gone<A: Account, N: Notifier>(
     let judgement = evaluator
         .judge(&subject, resource_id, ordering_timestamp, gone)
         .await?;
-    out.push(evaluator.follow_up(Some(&held), judgement, None))
-        .await
+    out.push(evaluator.follow_up(Some(&held), judgement, None));
+    Ok(())
 }
 
 /// The clusters this rule holds a COMPLIANT or NON_COMPLIANT result for: resource id -> type and
 /// the result.
-async fn held_results<A: Account>(
-    account: &A,
-    rule_name: &str,
-) -> Result<BTreeMap<String, (ResourceType, HeldResult)>, RuleError> {
+async fn held_results<A: Account>(account: &A, rule_name: &str) -> Result<HeldResults, RuleError> {
     let mut held = BTreeMap::new();
     let mut pages = Pager::new("GetComplianceDetailsByConfigRule");
     loop {

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use futures_util::stream::{self, StreamExt};
 
 use crate::app::evaluate::Evaluator;
-use crate::app::sweep::Listing;
+use crate::app::sweep::judge_every_cluster;
 use crate::audit::report::{AuditReport, ClusterResult, Unreadable};
 use crate::aws::pager::Pager;
 use crate::aws::ports::{Caller, Directory};
@@ -396,27 +396,15 @@ async fn audit_region<D: Directory>(
         reason: error.message(),
     };
     let mut clusters = Vec::new();
-    let mut listing = Listing::default();
-    let mut pages = Pager::new("ListClustersV2");
-    loop {
-        let page = regional
-            .list_clusters(pages.token())
-            .await
-            .map_err(unreadable)?;
-        for listed in page.items {
-            if !listing.first(&listed).map_err(unreadable)? {
-                continue;
-            }
-            let judgement = evaluator
-                .judge_listed(listed, now)
-                .await
-                .map_err(unreadable)?;
-            clusters.push(cluster_result(account, region, judgement));
-        }
-        if !pages.advance(page.next_token).map_err(unreadable)? {
-            return Ok(clusters);
-        }
-    }
+    judge_every_cluster(&mut evaluator, now, |page| {
+        clusters.extend(
+            page.into_iter()
+                .map(|judged| cluster_result(account, region, judged.judgement)),
+        )
+    })
+    .await
+    .map_err(unreadable)?;
+    Ok(clusters)
 }
 
 /// One judged cluster as the report shows it; the ACL default is known for every provisioned

@@ -393,8 +393,19 @@ impl Function {
 
     /// `start`, with extra environment variables.
     pub fn start_with(runtime: &RuntimeApi, emulator: &Emulator, env: &[(&str, &str)]) -> Function {
+        Self::start_command(Command::new(lambda_binary()), runtime, emulator, env)
+    }
+
+    /// Any handler of the Lambda Runtime API (`command`), started as Lambda starts one, with the
+    /// emulator as its AWS and extra environment variables.
+    pub fn start_command(
+        mut command: Command,
+        runtime: &RuntimeApi,
+        emulator: &Emulator,
+        env: &[(&str, &str)],
+    ) -> Function {
         let started = Instant::now();
-        let mut child = Command::new(lambda_binary())
+        let mut child = command
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(
