@@ -175,12 +175,17 @@ fn warm_change_events(events: usize, latency_ms: u64, ca_check: bool) -> Duratio
         .collect();
     emulator_ms.sort();
     latencies.sort();
-    let calls_per_event = (emulator.calls().len() as f64) / (events + 1) as f64;
+    let all_calls = emulator.calls();
+    let calls_per_event = (all_calls.len() as f64) / (events + 1) as f64;
+    // the events come one after another: their rounds add up
+    let rounds_per_event = rounds(&all_calls) as f64 / (events + 1) as f64;
     println!(
         "\n## warm change events ({events} events, one process, {latency_ms} ms per call, CA check {})",
         if ca_check { "on" } else { "off" }
     );
-    println!("AWS calls per event: {calls_per_event:.2} on average");
+    println!(
+        "AWS calls per event: {calls_per_event:.2} on average, in {rounds_per_event:.2} dependent rounds"
+    );
     println!(
         "latency (served -> response posted): median {}, p99 {}, max {}",
         ms(median(&latencies)),
@@ -242,14 +247,18 @@ fn sweep(clusters: usize, latency_ms: u64) -> Duration {
             + DOOR_LISTINGS
             + named;
         println!(
-            "{round}: wall {}, of which the emulator {}; the function's CPU {}; {} calls (minimum {minimum}) {:?}; peak RSS {} KiB",
+            "{round}: wall {}, of which the emulator {}; the function's CPU {}; {} calls (minimum {minimum}) in {} dependent rounds {:?}; peak RSS {} KiB",
             ms(wall),
             ms(emulator_time),
             ms(cpu),
             calls.len(),
+            rounds(calls),
             by_operation,
             function.peak_rss_kib()
         );
+        if std::env::var("BENCH_TIMELINE").is_ok() {
+            print_timeline(calls);
+        }
         assert_eq!(calls.len(), minimum, "{by_operation:?}");
         steady = wall;
         // the sweep reads back the COMPLIANT and NON_COMPLIANT results it holds
@@ -364,9 +373,11 @@ impl Peer {
             })
             .collect();
         latencies.sort();
-        let calls = emulator.calls().len() as f64 / (events + 1) as f64;
+        let all_calls = emulator.calls();
+        let calls = all_calls.len() as f64 / (events + 1) as f64;
+        let rounds_per_event = rounds(&all_calls) as f64 / (events + 1) as f64;
         println!(
-            "the other handler: median {}, p99 {}; AWS calls per event {calls:.2}",
+            "the other handler: median {}, p99 {}; AWS calls per event {calls:.2}, in {rounds_per_event:.2} dependent rounds",
             ms(median(&latencies)),
             ms(percentile(&latencies, 99))
         );
@@ -391,7 +402,13 @@ impl Peer {
                     .entry(call["operation"].as_str().unwrap().to_owned())
                     .or_default() += 1;
             }
-            println!("the other handler, {round}: wall {}; calls {by_operation:?}", ms(took));
+            let calls = &emulator.calls()[before..];
+            println!(
+                "the other handler, {round}: wall {}; {} calls in {} dependent rounds {by_operation:?}",
+                ms(took),
+                calls.len(),
+                rounds(calls)
+            );
             wall = took;
         }
         wall
@@ -677,6 +694,55 @@ fn checking_ca(mut event: Value, ca: &str) -> Value {
 }
 
 /// The emulator's own time answering these calls: the floor no handler can go below here.
+/// The dependent rounds of `calls`: the longest chain of calls each made after the one before it
+/// was answered (calls that overlap are one round), so at L ms per call the calls cost at least
+/// rounds x L.
+fn rounds(calls: &[Value]) -> usize {
+    let mut spans: Vec<(f64, f64)> = calls
+        .iter()
+        .map(|call| {
+            let at = |key: &str| call[key].as_f64().unwrap();
+            (at("startedMs"), at("endedMs"))
+        })
+        .collect();
+    spans.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // longest[i]: the longest chain ending with call i
+    let mut longest: Vec<usize> = Vec::with_capacity(spans.len());
+    for (i, (started, _)) in spans.iter().enumerate() {
+        let before = (0..i)
+            .filter(|&j| spans[j].1 <= *started)
+            .map(|j| longest[j])
+            .max()
+            .unwrap_or(0);
+        longest.push(before + 1);
+    }
+    longest.into_iter().max().unwrap_or(0)
+}
+
+/// Each call's start and end, in ms from the first call's start (`BENCH_TIMELINE`).
+fn print_timeline(calls: &[Value]) {
+    let mut spans: Vec<(f64, f64, &str)> = calls
+        .iter()
+        .map(|call| {
+            let at = |key: &str| call[key].as_f64().unwrap();
+            (
+                at("startedMs"),
+                at("endedMs"),
+                call["operation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let zero = spans.first().map_or(0.0, |span| span.0);
+    for (started, ended, operation) in spans {
+        println!(
+            "  {:>8.1} {:>8.1} {operation}",
+            started - zero,
+            ended - zero
+        );
+    }
+}
+
 fn emulator_time(calls: &[Value]) -> Duration {
     Duration::from_secs_f64(
         calls

@@ -27,7 +27,7 @@ use crate::rule::held::HeldResult;
 use crate::rule::params::{RuleParams, SaslMechanism};
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::{evaluate, open_doors, Judgement};
-use crate::rule::zookeeper::{Metadata, OnBecause, ZooKeeperAccess};
+use crate::rule::zookeeper::{Metadata, OnBecause, OperationsRead, ZooKeeperAccess};
 
 /// GetComplianceDetailsByConfigRule takes a rule name of at most 64 characters, although Config
 /// lets a rule be named with up to 128.
@@ -400,32 +400,40 @@ impl<'a, A: Account> Evaluator<'a, A> {
         let cas = self.cas_to_read(&facts);
         let revisions = self.revisions_to_read(&facts);
         let (account, stage) = (self.account, self.stage);
-        let (healths, revisions_read, zookeeper, listings, vpc_connections) = join5(
-            bounded(&cas, |arn| account.health(arn)),
+        let (healths, revisions_read, operations, listings, vpc_connections) = join5(
+            bounded(&cas, |arn| Some(account.health(arn))),
             bounded(&revisions, |revision| {
-                account.configuration_revision(revision)
+                Some(account.configuration_revision(revision))
             }),
             bounded(clusters.iter().zip(&facts), |((_, arn), facts)| {
-                zookeeper_access(account, stage, *facts, arn)
+                (stage == Stage::Deployed && runs_zookeeper(*facts))
+                    .then(|| account.zookeeper_changes(arn))
             }),
             account_listings(account, &self.listed, &doors),
             bounded(clusters.iter().zip(&doors), |((_, arn), doors)| {
-                vpc_connections(account, arn, doors)
+                has_multi_vpc_sasl(doors).then(|| account.client_vpc_connections(arn))
             }),
         )
         .await;
-        for (arn, health) in cas.into_iter().zip(healths) {
+        for (arn, health) in cas.into_iter().zip(healths.into_iter().flatten()) {
             self.cas.insert(arn.clone(), health?);
         }
-        for (revision, read) in revisions.into_iter().zip(revisions_read) {
+        for (revision, read) in revisions
+            .into_iter()
+            .zip(revisions_read.into_iter().flatten())
+        {
             self.configurations.insert(revision.clone(), read?);
         }
-        let zookeeper = zookeeper.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let zookeeper = facts
+            .iter()
+            .zip(operations)
+            .map(|(facts, read)| zookeeper_access(stage, *facts, read))
+            .collect::<Result<Vec<_>, _>>()?;
         let (connectors, replicators) = listings;
         self.listed.connectors = self.listed.connectors.take().or(connectors);
         self.listed.replicators = self.listed.replicators.take().or(replicators);
         let broker_hosts = bounded(clusters.iter().zip(&doors), |((_, arn), doors)| {
-            broker_hosts(account, &self.listed, arn, doors)
+            connector_may_use(&self.listed, arn, doors).then(|| account.broker_hosts(arn))
         })
         .await;
         let mut looked_up = Vec::with_capacity(clusters.len());
@@ -517,17 +525,30 @@ type LookedUp = (Option<ZooKeeperAccess>, BTreeMap<Door, UsedBy>);
 /// without becoming a burst AWS throttles (a throttled read backs off, holding its place).
 pub const READS_IN_FLIGHT: usize = 8;
 
-/// One read per item, at most `READS_IN_FLIGHT` at once, the answers in the items' order.
-async fn bounded<I, F>(items: I, read: impl FnMut(I::Item) -> F) -> Vec<F::Output>
+/// The reads `read` asks for (`None`: no read for that item), at most `READS_IN_FLIGHT` in flight
+/// at once, each answer in its item's place. Only the reads made count against the bound: items
+/// without one never hold a place.
+async fn bounded<I, F>(
+    items: I,
+    mut read: impl FnMut(I::Item) -> Option<F>,
+) -> Vec<Option<F::Output>>
 where
     I: IntoIterator,
     F: Future,
 {
-    stream::iter(items)
-        .map(read)
-        .buffered(READS_IN_FLIGHT)
-        .collect()
-        .await
+    let mut answers: Vec<Option<F::Output>> = Vec::new();
+    let mut reads = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        answers.push(None);
+        if let Some(future) = read(item) {
+            reads.push(async move { (index, future.await) });
+        }
+    }
+    let mut answered = stream::iter(reads).buffer_unordered(READS_IN_FLIGHT);
+    while let Some((index, answer)) = answered.next().await {
+        answers[index] = Some(answer);
+    }
+    answers
 }
 
 /// The account's listings of who may use an open door that `known` does not hold yet: its MSK
@@ -556,57 +577,43 @@ async fn account_listings<A: Account>(
     join(connectors, replicators).await
 }
 
-/// A cluster's clients' VPC connections, read only for a multi-VPC SASL door.
-async fn vpc_connections<A: Account>(
-    account: &A,
-    cluster_arn: &str,
-    doors: &[Door],
-) -> Option<Listing<ClientVpcConnection>> {
-    match doors
+/// Whether a cluster's clients' VPC connections are read: only for a multi-VPC SASL door.
+fn has_multi_vpc_sasl(doors: &[Door]) -> bool {
+    doors
         .iter()
         .any(|door| matches!(door, Door::MultiVpcSasl(_)))
-    {
-        true => Some(account.client_vpc_connections(cluster_arn).await),
-        false => None,
-    }
 }
 
-/// A cluster's broker hosts, read only when a listed connector may use one of its open doors (its
-/// hosts spell the cluster's name).
-async fn broker_hosts<A: Account>(
-    account: &A,
-    known: &DoorUsers,
-    cluster_arn: &str,
-    doors: &[Door],
-) -> Option<Listing<String>> {
+/// Whether a cluster's broker hosts are read: only when a listed connector may use one of its open
+/// doors (its hosts spell the cluster's name).
+fn connector_may_use(known: &DoorUsers, cluster_arn: &str, doors: &[Door]) -> bool {
     let iam = doors.contains(&Door::Sasl(SaslMechanism::Iam));
     let unauthenticated = doors.contains(&Door::Unauthenticated);
     let through_a_door = |connector: &Connector| {
         let door = if connector.iam { iam } else { unauthenticated };
         door && connector.may_use(cluster_arn)
     };
-    match &known.connectors {
-        Some(Ok(listed)) if listed.iter().any(through_a_door) => {
-            Some(account.broker_hosts(cluster_arn).await)
-        }
-        _ => None,
-    }
+    matches!(&known.connectors, Some(Ok(listed)) if listed.iter().any(through_a_door))
+}
+
+fn runs_zookeeper(facts: Option<&ClusterFacts>) -> bool {
+    facts.is_some_and(|facts| facts.metadata == Metadata::ZooKeeper)
 }
 
 /// Whether a ZooKeeper-mode cluster's ZooKeeper is reachable directly, from its operations (one
-/// listing); `None` for a cluster without that door.
-async fn zookeeper_access<A: Account>(
-    account: &A,
+/// listing, `read` once it exists); `None` for a cluster without that door.
+fn zookeeper_access(
     stage: Stage,
     facts: Option<&ClusterFacts>,
-    cluster_arn: &str,
+    read: Option<Result<OperationsRead, RuleError>>,
 ) -> Result<Option<ZooKeeperAccess>, RuleError> {
-    if facts.is_none_or(|facts| facts.metadata != Metadata::ZooKeeper) {
+    if !runs_zookeeper(facts) {
         return Ok(None);
     }
-    Ok(Some(match stage {
-        Stage::BeforeDeploy => ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy),
-        Stage::Deployed => account.zookeeper_changes(cluster_arn).await?.access(),
+    Ok(Some(match (stage, read) {
+        (Stage::BeforeDeploy, _) => ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy),
+        (Stage::Deployed, Some(read)) => read?.access(),
+        (Stage::Deployed, None) => ZooKeeperAccess::On(OnBecause::Unreadable("not read".into())),
     }))
 }
 

@@ -210,6 +210,8 @@ class Emulator:
         self.request.started = time.perf_counter()
         body = read_body(environ)
         operation = operation_of(environ, path)
+        if self.latency:  # every AWS call's round trip, whatever answers it
+            time.sleep(self.latency)
         # per request (the server answers each on its own thread): concurrent callers sign with different keys
         self.request.key = access_key_of(environ)
         self.request.region = signed_region_of(environ)
@@ -238,8 +240,6 @@ class Emulator:
         if operation == "ListRegions":
             self.log(operation, 200, None)
             return json_response(start_response, "200 OK", self.list_regions(json.loads(body or b"{}")))
-        if self.latency:
-            time.sleep(self.latency)
         fault = self.pick_fault(operation)
         if fault == "stall":
             time.sleep(60)
@@ -369,7 +369,9 @@ class Emulator:
             # ms: the emulator's own time for the call, the floor no client can go below
             self.calls.append({"operation": operation, "status": status, "fault": fault, "key": self.request.key,
                                "region": getattr(self.request, "region", None),
-                               "ms": (time.perf_counter() - self.request.started) * 1000})
+                               "ms": (time.perf_counter() - self.request.started) * 1000,
+                               # when the call arrived and was answered, for a timeline of overlaps
+                               "startedMs": self.request.started * 1000, "endedMs": time.perf_counter() * 1000})
 
     def account_of_request(self):
         from moto.iam.models import get_account_id_from

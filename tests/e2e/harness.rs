@@ -305,12 +305,7 @@ fn serve_connection(stream: TcpStream, state: Arc<(Mutex<RuntimeState>, Condvar)
                 headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
             }
         }
-        let length: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
+        let body = read_body(&mut reader, &headers);
         let mut parts = request_line.split_whitespace();
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let path = path.trim_start_matches("/2018-06-01/runtime/");
@@ -374,8 +369,38 @@ fn serve_connection(stream: TcpStream, state: Arc<(Mutex<RuntimeState>, Condvar)
     }
 }
 
+/// A request's body: `Content-Length` bytes, or chunks (as the Python runtime client sends).
+fn read_body(reader: &mut impl BufRead, headers: &HashMap<String, String>) -> Vec<u8> {
+    if headers.get("transfer-encoding").map(String::as_str) != Some("chunked") {
+        let length: usize = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        return body;
+    }
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size).unwrap();
+        let size = usize::from_str_radix(size.trim().split(';').next().unwrap(), 16).unwrap();
+        let mut chunk = vec![0; size + 2]; // the chunk and its CRLF
+        reader.read_exact(&mut chunk).unwrap();
+        if size == 0 {
+            return body;
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
 fn accepted() -> Vec<u8> {
-    b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}".to_vec()
+    let body = r#"{"status":"OK"}"#;
+    format!(
+        "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// The release binary, started as Lambda starts it, with its logs captured.
