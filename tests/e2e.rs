@@ -558,6 +558,99 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
     assert_eq!(calls.len(), 68, "{calls:?}");
 }
 
+/// A sweep whose call streams overlap, with 30% of its calls throttled: the held results, the
+/// listing, the reads and the batches each back off and go on, and every cluster is evaluated once,
+/// rightly. An invocation whose call ran out of retries fails, and is invoked again as Lambda
+/// retries a failed invocation (twice); the one that succeeds is checked.
+#[test]
+fn a_sweep_with_30_percent_of_its_calls_throttled_evaluates_each_cluster_once() {
+    let s = setup();
+    let cas: Vec<String> = (0..3)
+        .map(|_| {
+            s.emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let (clusters, verdicts): (Vec<Value>, Vec<&str>) =
+        (0..450).map(|i| fleet_cluster(i, &cas)).unzip();
+    let revisions: Vec<Value> = [1, 2]
+        .map(|revision| {
+            json!({"arn": FLEET_CONFIGURATION, "revision": revision,
+                   "serverProperties": "allow.everyone.if.no.acl.found=false\n"})
+        })
+        .to_vec();
+    s.emulator.control(
+        "/_e2e/configurations",
+        json!({ "configurations": revisions }),
+    );
+    let arns: Vec<String> = s
+        .emulator
+        .control("/_e2e/clusters", json!({"clusters": clusters}))["arns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arn| arn.as_str().unwrap().to_owned())
+        .collect();
+    for arn in arns.iter().skip(1).step_by(50) {
+        s.emulator.control(
+            "/_e2e/cluster-operations",
+            json!({"arn": arn, "operations": [zookeeper_turned_off(arn)]}),
+        );
+    }
+    let expected: std::collections::HashMap<&str, &str> = arns
+        .iter()
+        .map(String::as_str)
+        .zip(verdicts.iter().copied())
+        .collect();
+    // a real token, so that the first sweep's results are held when the second reads them
+    let mut event = scheduled(json!({}));
+    event["resultToken"] = json!("e2e-result-token");
+    response(s.invoke(&event));
+    s.emulator.control(
+        "/_e2e/faults",
+        json!({"kind": "throttle", "rate": 0.3, "seed": 11,
+               "operations": ["ListClustersV2", "GetComplianceDetailsByConfigRule", "PutEvaluations",
+                              "DescribeCertificateAuthority", "DescribeConfigurationRevision",
+                              "ListClusterOperations"]}),
+    );
+    let mut attempts = 0;
+    let sent_from = loop {
+        attempts += 1;
+        let before = s.emulator.recorded_evaluations().len();
+        match s.invoke(&event) {
+            Outcome::Response(summary) => {
+                assert_eq!(summary["evaluations"], 450, "{summary}");
+                break before;
+            }
+            failed if attempts < 3 => eprintln!("attempt {attempts} failed: {failed:?}"),
+            failed => panic!("three attempts failed, the last with {failed:?}"),
+        }
+    };
+    let throttled = s
+        .emulator
+        .calls()
+        .iter()
+        .filter(|call| call["fault"] == "throttle")
+        .count();
+    assert!(
+        throttled >= 5,
+        "too few throttled calls to test anything: {throttled}"
+    );
+    let sent = &s.emulator.recorded_evaluations()[sent_from..];
+    let mut seen = std::collections::HashSet::new();
+    for evaluation in sent {
+        let arn = evaluation["ComplianceResourceId"].as_str().unwrap();
+        assert!(seen.insert(arn), "{arn} evaluated twice in one sweep");
+        assert_eq!(
+            evaluation["ComplianceType"], expected[arn],
+            "{arn}: {evaluation}"
+        );
+    }
+    assert_eq!(seen.len(), 450);
+}
+
 #[test]
 fn a_sweep_marks_results_of_clusters_that_no_longer_exist_not_applicable_with_their_own_type() {
     let s = setup();

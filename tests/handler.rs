@@ -827,11 +827,11 @@ struct ScriptedFleet {
 }
 
 /// Barriers for two calls each, which only calls in flight at once can pass: the first page of
-/// the listing and of the held results; the listing's second page and the first page's CA read;
-/// the first PutEvaluations and the listing's third page.
+/// the listing and of the held results; the listing's third page and the first page's CA read;
+/// the first PutEvaluations and the listing's fourth page.
 struct Meetings {
     held_beside_listing: tokio::sync::Barrier,
-    next_page_beside_judging: tokio::sync::Barrier,
+    listing_ahead_of_judging: tokio::sync::Barrier,
     sent_while_listing: tokio::sync::Barrier,
     first_put: std::sync::Mutex<bool>,
 }
@@ -851,7 +851,8 @@ impl KafkaService for ScriptedFleet {
         if let Some(meetings) = &self.meetings {
             match next_token.as_deref() {
                 None => meetings.at(|m| &m.held_beside_listing).await,
-                Some("A") => meetings.at(|m| &m.next_page_beside_judging).await,
+                Some("A") => {}
+                Some("B") => meetings.at(|m| &m.listing_ahead_of_judging).await,
                 Some(_) => meetings.at(|m| &m.sent_while_listing).await,
             }
         }
@@ -968,7 +969,7 @@ impl msk_mtls_rule::aws::ports::Notifier for ScriptedFleet {
 impl PrivateCaService for ScriptedFleet {
     async fn health(&self, arn: &str) -> Result<CaHealth, msk_mtls_rule::RuleError> {
         if let Some(meetings) = &self.meetings {
-            meetings.at(|m| &m.next_page_beside_judging).await;
+            meetings.at(|m| &m.listing_ahead_of_judging).await;
             return Ok(CaHealth::Active {
                 not_after: Some(msk_mtls_rule::Timestamp::from_secs(
                     common::NOW_SECS + 400 * 86_400,
@@ -1005,8 +1006,8 @@ async fn sweep_with(
     (result, fleet.sink, calls)
 }
 
-/// A sweep's call streams overlap: the held results are read beside the listing, the next page
-/// is asked for while the current one's reads (here its CA's health) go out, and a full batch is
+/// A sweep's call streams overlap: the held results are read beside the listing, the listing runs
+/// pages ahead while the first page's reads (here its CA's health) are out, and a full batch is
 /// sent while the listing goes on. Each pair waits at a barrier only both in flight can pass: made
 /// one after another, the sweep would wait forever.
 #[tokio::test]
@@ -1016,12 +1017,13 @@ async fn a_sweeps_call_streams_overlap() {
         clusters: vec![
             (None, page(0..100), Some("A")),
             (Some("A"), page(100..200), Some("B")),
-            (Some("B"), page(200..201), None),
+            (Some("B"), page(200..300), Some("C")),
+            (Some("C"), page(300..301), None),
         ],
         stored: vec![(None, None)],
         meetings: Some(Meetings {
             held_beside_listing: tokio::sync::Barrier::new(2),
-            next_page_beside_judging: tokio::sync::Barrier::new(2),
+            listing_ahead_of_judging: tokio::sync::Barrier::new(2),
             sent_while_listing: tokio::sync::Barrier::new(2),
             first_put: std::sync::Mutex::new(true),
         }),
@@ -1032,15 +1034,15 @@ async fn a_sweeps_call_streams_overlap() {
         .await
         .expect("the sweep's calls were made one after another")
         .unwrap();
-    assert_eq!(outcome.summary.evaluations, 201);
+    assert_eq!(outcome.summary.evaluations, 301);
     let batches: Vec<usize> = fleet
         .sink
         .calls()
         .iter()
         .map(|(_, batch)| batch.len())
         .collect();
-    assert_eq!(batches, [100, 100, 1]);
-    assert_eq!(*fleet.calls.lock().unwrap(), (3, 1));
+    assert_eq!(batches, [100, 100, 100, 1]);
+    assert_eq!(*fleet.calls.lock().unwrap(), (4, 1));
 }
 
 #[tokio::test]

@@ -1,11 +1,11 @@
 //! The periodic sweep: every cluster of the account and region, page by page, then NOT_APPLICABLE
-//! for the results the rule held for clusters that no longer exist. Three call streams overlap:
-//! the held results are read beside the listing, the next ListClustersV2 page is asked for while
-//! the current one is judged, and full PutEvaluations batches go out while the listing goes on.
+//! for the results the rule held for clusters that no longer exist. The call streams overlap: the
+//! held results are read beside the listing, the listing runs ahead of the judging (a page's reads
+//! going out together), and full PutEvaluations batches go out while the listing goes on.
 
 use std::collections::{BTreeMap, HashMap};
 
-use futures_util::future::{join, try_join};
+use futures_util::future::try_join;
 use tokio::sync::mpsc;
 
 use crate::alerts::{ca_report, follow_up};
@@ -70,20 +70,41 @@ pub async fn sweep<A: Account, N: Notifier>(
 }
 
 /// Every cluster of the account and region, listed and judged page by page, each page handed to
-/// `each_page` as it is judged: the next page is asked for while the current one is judged (its
-/// reads going out together). Returns the CAs the clusters trust.
+/// `each_page` as it is judged. The listing runs ahead of the judging (up to `PAGES_AHEAD` pages),
+/// so that a page whose reads take longer (the account's listings of who uses a door) never holds
+/// up the next `ListClustersV2` page; a page's clusters are judged with their reads out together.
+/// Returns the CAs the clusters trust.
 pub async fn judge_every_cluster<A: Account>(
     evaluator: &mut Evaluator<'_, A>,
     ordering_timestamp: Timestamp,
     mut each_page: impl FnMut(Vec<Judged>),
 ) -> Result<TrustedBy, RuleError> {
     let account = evaluator.account;
+    let (listed_pages, mut to_judge) = mpsc::channel(PAGES_AHEAD);
+    let judging = async {
+        while let Some(page) = to_judge.recv().await {
+            each_page(evaluator.judge_page(page, ordering_timestamp).await?);
+        }
+        Ok(())
+    };
+    let (trusted_by, ()) = try_join(list_every_cluster(account, listed_pages), judging).await?;
+    Ok(trusted_by)
+}
+
+/// A listing of every cluster may run this many pages ahead of their judging.
+const PAGES_AHEAD: usize = 4;
+
+/// Every cluster, once, page by page into `listed_pages`, as fast as ListClustersV2 answers.
+async fn list_every_cluster<A: Account>(
+    account: &A,
+    listed_pages: mpsc::Sender<Vec<ListedCluster>>,
+) -> Result<TrustedBy, RuleError> {
     let mut listing = Listing::default();
     let mut trusted_by = TrustedBy::new();
     let mut pages = Pager::new("ListClustersV2");
-    let mut page = account.list_clusters(None).await?;
     loop {
-        let more = pages.advance(page.next_token.take())?;
+        let page = account.list_clusters(pages.token()).await?;
+        let more = pages.advance(page.next_token)?;
         let mut fresh = Vec::with_capacity(page.items.len());
         for listed in page.items {
             if !listing.first(&listed)? {
@@ -100,18 +121,9 @@ pub async fn judge_every_cluster<A: Account>(
             }
             fresh.push(listed);
         }
-        let token = pages.token();
-        let next = async move {
-            match more {
-                true => Some(account.list_clusters(token).await),
-                false => None,
-            }
-        };
-        let (next, judged) = join(next, evaluator.judge_page(fresh, ordering_timestamp)).await;
-        each_page(judged?);
-        match next {
-            Some(next) => page = next?,
-            None => return Ok(trusted_by),
+        // Closed only when the judging failed, whose error the sweep returns.
+        if listed_pages.send(fresh).await.is_err() || !more {
+            return Ok(trusted_by);
         }
     }
 }
