@@ -466,9 +466,9 @@ fn scheduled(parameters: Value) -> Value {
     sample("aws/scheduled.json", Some(parameters))
 }
 
-#[test]
-fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_number_of_calls() {
-    let s = setup();
+/// `count` clusters of `fleet_cluster`'s mix on 3 CAs, with the fleet's configuration revisions and
+/// the ZooKeeper operations of those turned off: their ARNs and expected verdicts, in order.
+fn seed_fleet(s: &Setup, count: usize) -> (Vec<String>, Vec<&'static str>) {
     let cas: Vec<String> = (0..3)
         .map(|_| {
             s.emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
@@ -478,7 +478,7 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
         })
         .collect();
     let (clusters, verdicts): (Vec<Value>, Vec<&str>) =
-        (0..1000).map(|i| fleet_cluster(i, &cas)).unzip();
+        (0..count).map(|i| fleet_cluster(i, &cas)).unzip();
     let revisions: Vec<Value> = [1, 2]
         .map(|revision| {
             json!({"arn": FLEET_CONFIGURATION, "revision": revision,
@@ -489,23 +489,32 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
         "/_e2e/configurations",
         json!({ "configurations": revisions }),
     );
-    let arns = s
+    let arns: Vec<String> = s
         .emulator
         .control("/_e2e/clusters", json!({"clusters": clusters}))["arns"]
         .as_array()
         .unwrap()
-        .clone();
-    let expected: std::collections::HashMap<String, &str> = arns
         .iter()
         .map(|arn| arn.as_str().unwrap().to_owned())
-        .zip(verdicts.iter().copied())
         .collect();
     for arn in arns.iter().skip(1).step_by(50) {
         s.emulator.control(
             "/_e2e/cluster-operations",
-            json!({"arn": arn, "operations": [zookeeper_turned_off(arn.as_str().unwrap())]}),
+            json!({"arn": arn, "operations": [zookeeper_turned_off(arn)]}),
         );
     }
+    (arns, verdicts)
+}
+
+#[test]
+fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_number_of_calls() {
+    let s = setup();
+    let (arns, verdicts) = seed_fleet(&s, 1000);
+    let expected: std::collections::HashMap<String, &str> = arns
+        .iter()
+        .cloned()
+        .zip(verdicts.iter().copied())
+        .collect();
 
     let mut summary = response(s.invoke(&scheduled(json!({}))));
     let count = |verdict| verdicts.iter().filter(|v| **v == verdict).count();
@@ -565,40 +574,7 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
 #[test]
 fn a_sweep_with_30_percent_of_its_calls_throttled_evaluates_each_cluster_once() {
     let s = setup();
-    let cas: Vec<String> = (0..3)
-        .map(|_| {
-            s.emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    let (clusters, verdicts): (Vec<Value>, Vec<&str>) =
-        (0..450).map(|i| fleet_cluster(i, &cas)).unzip();
-    let revisions: Vec<Value> = [1, 2]
-        .map(|revision| {
-            json!({"arn": FLEET_CONFIGURATION, "revision": revision,
-                   "serverProperties": "allow.everyone.if.no.acl.found=false\n"})
-        })
-        .to_vec();
-    s.emulator.control(
-        "/_e2e/configurations",
-        json!({ "configurations": revisions }),
-    );
-    let arns: Vec<String> = s
-        .emulator
-        .control("/_e2e/clusters", json!({"clusters": clusters}))["arns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|arn| arn.as_str().unwrap().to_owned())
-        .collect();
-    for arn in arns.iter().skip(1).step_by(50) {
-        s.emulator.control(
-            "/_e2e/cluster-operations",
-            json!({"arn": arn, "operations": [zookeeper_turned_off(arn)]}),
-        );
-    }
+    let (arns, verdicts) = seed_fleet(&s, 450);
     let expected: std::collections::HashMap<&str, &str> = arns
         .iter()
         .map(String::as_str)

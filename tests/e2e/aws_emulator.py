@@ -75,6 +75,18 @@ def patch_moto(stored_results):
     import moto.kafka.models as kafka_models
     import moto.kafka.responses as kafka_responses
     from moto.config.models import ConfigBackend
+    from moto.moto_api._internal.recorder.models import Recorder
+
+    # The recorder appends each request to one file in several writes when its body is large:
+    # concurrent PutEvaluations would interleave their lines. One request is recorded at a time.
+    recording = threading.Lock()
+    record_request = Recorder._record_request
+
+    def record_whole_request(self, *args, **kwargs):
+        with recording:
+            return record_request(self, *args, **kwargs)
+
+    Recorder._record_request = record_whole_request
 
     # PutEvaluations: moto takes TestMode only; AWS takes a real result token too. Results are
     # remembered for GetComplianceDetailsByConfigRule, as Config stores them.
