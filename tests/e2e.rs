@@ -510,11 +510,8 @@ fn seed_fleet(s: &Setup, count: usize) -> (Vec<String>, Vec<&'static str>) {
 fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_number_of_calls() {
     let s = setup();
     let (arns, verdicts) = seed_fleet(&s, 1000);
-    let expected: std::collections::HashMap<String, &str> = arns
-        .iter()
-        .cloned()
-        .zip(verdicts.iter().copied())
-        .collect();
+    let expected: std::collections::HashMap<String, &str> =
+        arns.iter().cloned().zip(verdicts.iter().copied()).collect();
 
     let mut summary = response(s.invoke(&scheduled(json!({}))));
     let count = |verdict| verdicts.iter().filter(|v| **v == verdict).count();

@@ -72,7 +72,8 @@ pub async fn sweep<A: Account, N: Notifier>(
 /// Every cluster of the account and region, listed and judged page by page, each page handed to
 /// `each_page` as it is judged. The listing runs ahead of the judging (up to `PAGES_AHEAD` pages),
 /// so that a page whose reads take longer (the account's listings of who uses a door) never holds
-/// up the next `ListClustersV2` page; a page's clusters are judged with their reads out together.
+/// up the next `ListClustersV2` page; a page's clusters (or the pages waiting, when the judging
+/// is behind) are judged with their reads out together.
 /// Returns the CAs the clusters trust.
 pub async fn judge_every_cluster<A: Account>(
     evaluator: &mut Evaluator<'_, A>,
@@ -80,10 +81,15 @@ pub async fn judge_every_cluster<A: Account>(
     mut each_page: impl FnMut(Vec<Judged>),
 ) -> Result<TrustedBy, RuleError> {
     let account = evaluator.account;
-    let (listed_pages, mut to_judge) = mpsc::channel(PAGES_AHEAD);
+    let (listed_pages, mut to_judge) = mpsc::channel::<Vec<ListedCluster>>(PAGES_AHEAD);
     let judging = async {
-        while let Some(page) = to_judge.recv().await {
-            each_page(evaluator.judge_page(page, ordering_timestamp).await?);
+        while let Some(mut listed) = to_judge.recv().await {
+            // The pages listed while the last were judged, judged together: their reads go out
+            // at once, and the judging catches up with the listing.
+            while let Ok(page) = to_judge.try_recv() {
+                listed.extend(page);
+            }
+            each_page(evaluator.judge_page(listed, ordering_timestamp).await?);
         }
         Ok(())
     };
