@@ -21,6 +21,8 @@ fn verdict_of(bytes: &[u8], now: Timestamp) -> Verdict {
         cluster: &cluster,
         params: &params,
         cas: &CaHealthReport::new(),
+        resource_id: "",
+        trust: &msk_mtls_rule::rule::ca::CaTrust::default(),
         configurations: &ConfigurationReport::new(),
         zookeeper: None,
         used_by: &Default::default(),

@@ -12,7 +12,7 @@ use msk_mtls_rule::edge::configuration::read_facts_from_value;
 use msk_mtls_rule::edge::event::{ConfigRuleEvent, Notification, ResultToken};
 use msk_mtls_rule::edge::kafka::ListedCluster;
 use msk_mtls_rule::rule::arn::ClusterArn;
-use msk_mtls_rule::rule::ca::CaHealth;
+use msk_mtls_rule::rule::ca::{CaDescription, CaHealth, CaKind, CaProfile, Issuers, UsageMode};
 use msk_mtls_rule::rule::doors::{ClientVpcConnection, Connector, Listing, Replicator};
 use msk_mtls_rule::rule::evaluation::{ComplianceType, Evaluation, ResourceKey, ResourceType};
 use msk_mtls_rule::rule::facts::Cluster;
@@ -967,13 +967,23 @@ impl msk_mtls_rule::aws::ports::Notifier for ScriptedFleet {
 }
 
 impl PrivateCaService for ScriptedFleet {
-    async fn health(&self, arn: &str) -> Result<CaHealth, msk_mtls_rule::RuleError> {
+    async fn issuers(&self, _: &str) -> Result<Issuers, msk_mtls_rule::RuleError> {
+        Ok(Issuers::Known(Default::default()))
+    }
+
+    async fn describe(&self, arn: &str) -> Result<CaDescription, msk_mtls_rule::RuleError> {
         if let Some(meetings) = &self.meetings {
             meetings.at(|m| &m.listing_ahead_of_judging).await;
-            return Ok(CaHealth::Active {
-                not_after: Some(msk_mtls_rule::Timestamp::from_secs(
-                    common::NOW_SECS + 400 * 86_400,
-                )),
+            return Ok(CaDescription {
+                health: CaHealth::Active {
+                    not_after: Some(msk_mtls_rule::Timestamp::from_secs(
+                        common::NOW_SECS + 400 * 86_400,
+                    )),
+                },
+                profile: Some(CaProfile {
+                    kind: CaKind::Subordinate,
+                    usage: UsageMode::GeneralPurpose,
+                }),
             });
         }
         Err(msk_mtls_rule::RuleError::aws(

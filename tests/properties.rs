@@ -156,11 +156,41 @@ fn judge_facts(facts: ClusterFacts, params: &RuleParams, cas: &CaHealthReport) -
         cluster: &Cluster::Provisioned(facts),
         params,
         cas,
+        resource_id: "",
+        trust: &unremarkable(cas),
         configurations: &ConfigurationReport::new(),
         zookeeper: None,
         used_by: &Default::default(),
         now: Timestamp::from_secs(NOW),
     })
+}
+
+/// What the fakes answer for the CAs of `cas`: those that exist are SUBORDINATE and
+/// GENERAL_PURPOSE, and nobody outside their account can issue from them.
+fn unremarkable(cas: &CaHealthReport) -> msk_mtls_rule::rule::ca::CaTrust {
+    use msk_mtls_rule::rule::ca::{CaHealth, CaKind, CaProfile, CaTrust, Issuers, UsageMode};
+    let exists =
+        |health: &CaHealth| matches!(health, CaHealth::Active { .. } | CaHealth::NotActive { .. });
+    CaTrust {
+        profiles: cas
+            .iter()
+            .filter(|(_, health)| exists(health))
+            .map(|(arn, _)| {
+                (
+                    arn.clone(),
+                    CaProfile {
+                        kind: CaKind::Subordinate,
+                        usage: UsageMode::GeneralPurpose,
+                    },
+                )
+            })
+            .collect(),
+        issuers: cas
+            .keys()
+            .map(|arn| (arn.clone(), Issuers::Known(Default::default())))
+            .collect(),
+        ..CaTrust::default()
+    }
 }
 
 proptest! {
@@ -758,7 +788,7 @@ proptest! {
 
         let template = json!({"Resources": {"Cluster": {"Type": "AWS::MSK::Cluster", "Properties": config}}});
         let found = candidates(&template.to_string()).unwrap();
-        let judged = judge(&found[0].resource_type, &found[0].properties, &found[0].configuration, &params, &cas, now).unwrap();
+        let judged = judge(&found[0].resource_type, &found[0].properties, &found[0].configuration, &params, (&cas, &unremarkable(&cas)), now).unwrap();
         prop_assert_eq!(judged.compliance, verdict.compliance);
         let texts: Vec<String> = judged.findings.iter().map(|(_, f)| f.to_string()).collect();
         let expected: Vec<String> = verdict.findings.iter().map(ToString::to_string).collect();
@@ -769,7 +799,7 @@ proptest! {
                 "address": "aws_msk_cluster.c", "mode": "managed", "type": "aws_msk_cluster", "name": "c",
                 "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}}]});
             let found = candidates(&plan.to_string()).unwrap();
-            let judged = judge(&found[0].resource_type, &found[0].properties, &found[0].configuration, &params, &cas, now).unwrap();
+            let judged = judge(&found[0].resource_type, &found[0].properties, &found[0].configuration, &params, (&cas, &unremarkable(&cas)), now).unwrap();
             prop_assert_eq!(judged.compliance, verdict.compliance, "{}", after);
         }
     }

@@ -5,7 +5,9 @@ use aws_sdk_acmpca::error::ErrorMetadata;
 use aws_sdk_acmpca::operation::describe_certificate_authority::{
     DescribeCertificateAuthorityError, DescribeCertificateAuthorityOutput,
 };
+use aws_sdk_acmpca::operation::get_policy::{GetPolicyError, GetPolicyOutput};
 use aws_sdk_acmpca::types::{CertificateAuthority, CertificateAuthorityStatus};
+use aws_sdk_acmpca::types::{CertificateAuthorityType, CertificateAuthorityUsageMode};
 use aws_sdk_config::operation::get_resource_config_history::GetResourceConfigHistoryOutput;
 use aws_sdk_config::operation::put_evaluations::PutEvaluationsOutput;
 use aws_sdk_config::primitives::DateTime;
@@ -17,7 +19,9 @@ use msk_mtls_rule::aws::ports::{ConfigService, PrivateCaService};
 use msk_mtls_rule::aws::sdk::AwsAccount;
 use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ItemStatus;
-use msk_mtls_rule::rule::ca::{CaHealth, CaStatus};
+use msk_mtls_rule::rule::ca::{
+    CaDescription, CaHealth, CaKind, CaProfile, CaStatus, Issuers, UsageMode,
+};
 use msk_mtls_rule::rule::evaluation::{
     ComplianceType, Evaluation, ResourceKey, ResourceType as RuleResourceType,
 };
@@ -195,6 +199,7 @@ fn ca_answer(
             CertificateAuthority::builder()
                 .arn(CA)
                 .status(status)
+                .r#type(CertificateAuthorityType::Subordinate)
                 .set_not_after(not_after.map(DateTime::from_secs))
                 .build(),
         )
@@ -202,13 +207,132 @@ fn ca_answer(
 }
 
 async fn health_for(rule: aws_smithy_mocks::Rule) -> Result<CaHealth, msk_mtls_rule::RuleError> {
+    described(rule).await.map(|described| described.health)
+}
+
+async fn described(
+    rule: aws_smithy_mocks::Rule,
+) -> Result<CaDescription, msk_mtls_rule::RuleError> {
     // Retries are the SDK's own; without them a throttled answer fails at once, not after backoff.
     let client = mock_client!(aws_sdk_acmpca, RuleMode::Sequential, [&rule], |config| {
         config.retry_config(aws_config::retry::RetryConfig::disabled())
     });
     AwsAccount::with_clients(None, Some(client), None)
-        .health(CA)
+        .describe(CA)
         .await
+}
+
+async fn issuers_for(rule: aws_smithy_mocks::Rule) -> Result<Issuers, msk_mtls_rule::RuleError> {
+    let client = mock_client!(aws_sdk_acmpca, RuleMode::Sequential, [&rule], |config| {
+        config.retry_config(aws_config::retry::RetryConfig::disabled())
+    });
+    AwsAccount::with_clients(None, Some(client), None)
+        .issuers(CA)
+        .await
+}
+
+#[tokio::test]
+async fn a_cas_type_and_usage_mode_are_read_and_unrecorded_ones_are_never_the_safe_reading() {
+    let with = |kind: Option<CertificateAuthorityType>,
+                usage: Option<CertificateAuthorityUsageMode>| {
+        mock!(aws_sdk_acmpca::Client::describe_certificate_authority).then_output(move || {
+            DescribeCertificateAuthorityOutput::builder()
+                .certificate_authority(
+                    CertificateAuthority::builder()
+                        .arn(CA)
+                        .status(CertificateAuthorityStatus::Active)
+                        .set_type(kind.clone())
+                        .set_usage_mode(usage.clone())
+                        .build(),
+                )
+                .build()
+        })
+    };
+    let profile = |kind, usage| Some(CaProfile { kind, usage });
+    let cases = [
+        (
+            with(
+                Some(CertificateAuthorityType::Root),
+                Some(CertificateAuthorityUsageMode::ShortLivedCertificate),
+            ),
+            profile(CaKind::Root, UsageMode::ShortLivedCertificate),
+        ),
+        (
+            with(Some(CertificateAuthorityType::Subordinate), None),
+            profile(CaKind::Subordinate, UsageMode::GeneralPurpose),
+        ),
+        (
+            with(
+                None,
+                Some(CertificateAuthorityUsageMode::from("LONG_LIVED")),
+            ),
+            profile(
+                CaKind::Unknown("unrecorded".into()),
+                UsageMode::Unknown("LONG_LIVED".into()),
+            ),
+        ),
+        (
+            with(
+                Some(CertificateAuthorityType::from("INTERMEDIATE")),
+                Some(CertificateAuthorityUsageMode::GeneralPurpose),
+            ),
+            profile(
+                CaKind::Unknown("INTERMEDIATE".into()),
+                UsageMode::GeneralPurpose,
+            ),
+        ),
+    ];
+    for (rule, expected) in cases {
+        assert_eq!(described(rule).await.unwrap().profile, expected);
+    }
+    let missing = mock!(aws_sdk_acmpca::Client::describe_certificate_authority).then_error(|| {
+        DescribeCertificateAuthorityError::ResourceNotFoundException(
+            aws_sdk_acmpca::types::error::ResourceNotFoundException::builder().build(),
+        )
+    });
+    assert_eq!(described(missing).await.unwrap().profile, None);
+}
+
+#[tokio::test]
+async fn a_cas_policy_names_who_else_can_issue_and_no_policy_is_nobody() {
+    let policy = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"acm-pca:IssueCertificate","Resource":"*"}]}"#;
+    let shared = mock!(aws_sdk_acmpca::Client::get_policy)
+        .match_requests(|request| request.resource_arn() == Some(CA))
+        .then_output(move || GetPolicyOutput::builder().policy(policy).build());
+    assert_eq!(
+        issuers_for(shared).await.unwrap(),
+        Issuers::Known(["444455556666".to_owned()].into())
+    );
+    let none = mock!(aws_sdk_acmpca::Client::get_policy).then_error(|| {
+        GetPolicyError::ResourceNotFoundException(
+            aws_sdk_acmpca::types::error::ResourceNotFoundException::builder().build(),
+        )
+    });
+    assert_eq!(
+        issuers_for(none).await.unwrap(),
+        Issuers::Known(Default::default())
+    );
+    let denied = mock!(aws_sdk_acmpca::Client::get_policy).then_error(|| {
+        GetPolicyError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .build(),
+        )
+    });
+    assert_eq!(
+        issuers_for(denied).await.unwrap(),
+        Issuers::Unknown("AccessDeniedException: needs acm-pca:GetPolicy".into())
+    );
+    let garbled = mock!(aws_sdk_acmpca::Client::get_policy)
+        .then_output(|| GetPolicyOutput::builder().policy("{").build());
+    assert!(
+        matches!(issuers_for(garbled).await.unwrap(), Issuers::Unknown(reason) if reason.contains("not JSON"))
+    );
+    let throttled = mock!(aws_sdk_acmpca::Client::get_policy).then_error(|| {
+        GetPolicyError::generic(ErrorMetadata::builder().code("ThrottlingException").build())
+    });
+    let error = issuers_for(throttled).await.unwrap_err();
+    assert!(error.to_string().contains("GetPolicy"), "{error}");
 }
 
 #[tokio::test]
@@ -736,6 +860,8 @@ fn every_kafka_api_member_that_matters_maps_like_the_config_item_on_and_off() {
             cluster: &msk_mtls_rule::rule::facts::Cluster::Provisioned(facts),
             params: &params,
             cas: &CaHealthReport::new(),
+            resource_id: "",
+            trust: &msk_mtls_rule::rule::ca::CaTrust::default(),
             configurations: &Default::default(),
             zookeeper: None,
             used_by: &Default::default(),

@@ -22,7 +22,7 @@ use msk_mtls_rule::edge::item::{ConfigurationItem, ItemStatus};
 use msk_mtls_rule::edge::json::Json;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType, ANNOTATION_MAX_CHARS};
 use msk_mtls_rule::rule::facts::{Cluster, ClusterFacts};
-use msk_mtls_rule::rule::ca::{CaHealth, CaStatus};
+use msk_mtls_rule::rule::ca::{CaDescription, CaHealth, CaKind, CaProfile, CaStatus, Issuers, UsageMode};
 use msk_mtls_rule::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use msk_mtls_rule::rule::zookeeper::OperationsRead;
 use msk_mtls_rule::{RuleError, Timestamp};
@@ -105,8 +105,20 @@ impl Accounts for FakeAws {
 }
 
 impl PrivateCaService for FakeAws {
-    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
-        Ok(match arn.len() % 4 {
+    async fn issuers(&self, arn: &str) -> Result<Issuers, RuleError> {
+        Ok(match arn.len() % 3 {
+            0 => Issuers::Known(Default::default()),
+            1 => Issuers::Known(["*".to_owned()].into()),
+            _ => Issuers::Unknown("AccessDeniedException".into()),
+        })
+    }
+
+    async fn describe(&self, arn: &str) -> Result<CaDescription, RuleError> {
+        let profile = Some(CaProfile {
+            kind: if arn.len() % 2 == 0 { CaKind::Root } else { CaKind::Subordinate },
+            usage: UsageMode::GeneralPurpose,
+        });
+        let health = match arn.len() % 4 {
             0 => CaHealth::Active { not_after: None },
             1 => CaHealth::NotFound,
             2 => CaHealth::NotActive {
@@ -115,7 +127,8 @@ impl PrivateCaService for FakeAws {
             _ => CaHealth::Unreadable {
                 reason: "AccessDeniedException".into(),
             },
-        })
+        };
+        Ok(CaDescription { health, profile })
     }
 }
 

@@ -11,7 +11,7 @@ use msk_mtls_rule::edge::json::Json;
 use msk_mtls_rule::probe::endpoints::parse_bootstrap;
 use msk_mtls_rule::app::scheduled_probe::parse_probe_event;
 use msk_mtls_rule::rule::params::RuleParams;
-use msk_mtls_rule::rule::ca::CaHealthReport;
+use msk_mtls_rule::rule::ca::{CaHealthReport, CaTrust};
 use msk_mtls_rule::Timestamp;
 
 fuzz_target!(|data: &[u8]| {
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     // JSON or YAML by content: a leading `{` reaches the JSON reader, anything else the YAML one.
     if let Ok(found) = candidates(&text) {
         for candidate in found {
-            let _ = judge(&candidate.resource_type, &candidate.properties, &candidate.configuration, &params, &CaHealthReport::new(), Timestamp::from_secs(0));
+            let _ = judge(&candidate.resource_type, &candidate.properties, &candidate.configuration, &params, (&CaHealthReport::new(), &CaTrust::before_deploy()), Timestamp::from_secs(0));
         }
     }
     if let Ok(json) = Json::parse(&text) {

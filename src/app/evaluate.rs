@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
-use futures_util::future::{join, join5};
+use futures_util::future::{join, join3, join5};
 use futures_util::stream::{self, StreamExt};
 
 use crate::alerts::{follow_up, Context, Followed};
 use crate::app::delivery::{Delivery, DoorUsersLookup};
+use crate::aws::pager::Pager;
 use crate::aws::ports::{Account, Notifier};
 use crate::edge::event::ConfigRuleEvent;
 use crate::edge::item::ConfigurationItem;
@@ -16,7 +17,9 @@ use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
 use crate::rule::applicability::{applicability, NotApplicable, Presence, Subject};
 use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport, ConfigurationRevision};
-use crate::rule::ca::CaHealthReport;
+use crate::rule::ca::{
+    add_trusted_by, CaDescription, CaHealthReport, CaTrust, Fleet, Issuers, TrustedBy,
+};
 use crate::rule::checks::Inputs;
 use crate::rule::doors::{
     ClientVpcConnection, Connector, Door, DoorUsers, Listing, Replicator, UsedBy,
@@ -40,6 +43,8 @@ pub struct Evaluator<'a, A> {
     pub params: &'a RuleParams,
     pub now: Timestamp,
     pub cas: CaHealthReport,
+    /// The CAs' type, usage mode and issuers, and the account's clusters by CA where listed.
+    pub trust: CaTrust,
     pub configurations: ConfigurationReport,
     pub stage: Stage,
     pub follow: Follow<'a>,
@@ -93,6 +98,7 @@ impl<'a, A> Evaluator<'a, A> {
             params,
             now,
             cas: CaHealthReport::new(),
+            trust: CaTrust::default(),
             configurations: ConfigurationReport::new(),
             stage: Stage::Deployed,
             follow: Follow::none(),
@@ -361,7 +367,9 @@ impl<'a, A: Account> Evaluator<'a, A> {
         let verdict = evaluate(&Inputs {
             cluster,
             params: self.params,
+            resource_id,
             cas: &self.cas,
+            trust: &self.trust,
             configurations: &self.configurations,
             zookeeper: zookeeper.as_ref(),
             used_by: &used_by,
@@ -397,11 +405,12 @@ impl<'a, A: Account> Evaluator<'a, A> {
             })
             .collect();
         let doors = self.doors_to_name(clusters);
-        let cas = self.cas_to_read(&facts);
+        let (cas, policies) = (self.cas_to_read(&facts), self.policies_to_read(&facts));
         let revisions = self.revisions_to_read(&facts);
+        let walk = self.fleet_to_list();
         let (account, stage) = (self.account, self.stage);
-        let (healths, revisions_read, operations, listings, vpc_connections) = join5(
-            bounded(&cas, |arn| Some(account.health(arn))),
+        let (ca_reads, revisions_read, operations, listings, vpc_connections) = join5(
+            read_cas(account, &cas, &policies, walk),
             bounded(&revisions, |revision| {
                 Some(account.configuration_revision(revision))
             }),
@@ -415,9 +424,7 @@ impl<'a, A: Account> Evaluator<'a, A> {
             }),
         )
         .await;
-        for (arn, health) in cas.into_iter().zip(healths.into_iter().flatten()) {
-            self.cas.insert(arn.clone(), health?);
-        }
+        self.keep_cas(cas, policies, ca_reads)?;
         for (revision, read) in revisions
             .into_iter()
             .zip(revisions_read.into_iter().flatten())
@@ -464,17 +471,57 @@ impl<'a, A: Account> Evaluator<'a, A> {
             .collect()
     }
 
-    /// The CAs the clusters trust whose health this invocation has not read, each once.
+    /// The CAs the clusters trust that this invocation has not described, each once.
     fn cas_to_read<'c>(&self, facts: &[Option<&'c ClusterFacts>]) -> BTreeSet<&'c String> {
         if !self.params.check_certificate_authority_status {
             return BTreeSet::new();
         }
-        facts
-            .iter()
-            .flatten()
-            .flat_map(|facts| &facts.certificate_authority_arns)
+        trusted(facts)
             .filter(|arn| !self.cas.contains_key(*arn))
             .collect()
+    }
+
+    /// The CAs the clusters trust whose resource policy this invocation has not read, each once.
+    fn policies_to_read<'c>(&self, facts: &[Option<&'c ClusterFacts>]) -> BTreeSet<&'c String> {
+        if !self.params.check_certificate_authority_status {
+            return BTreeSet::new();
+        }
+        trusted(facts)
+            .filter(|arn| !self.trust.issuers.contains_key(*arn))
+            .collect()
+    }
+
+    /// Whether this invocation lists the account's clusters to learn which other clusters trust
+    /// a CA: once, for a cluster that exists (a sweep and `audit` list them anyway).
+    fn fleet_to_list(&mut self) -> bool {
+        if self.stage == Stage::BeforeDeploy {
+            self.trust.fleet = Fleet::NotKnownBeforeDeploy;
+        }
+        self.params.certificate_authority_per_cluster && self.trust.fleet == Fleet::NotListed
+    }
+
+    /// What was read of the CAs: each one's health, type and usage mode, its issuers, and the
+    /// account's clusters by CA when they were listed.
+    fn keep_cas(
+        &mut self,
+        cas: BTreeSet<&String>,
+        policies: BTreeSet<&String>,
+        (described, issuers, fleet): CaReads,
+    ) -> Result<(), RuleError> {
+        for (arn, description) in cas.into_iter().zip(described.into_iter().flatten()) {
+            let description = description?;
+            self.cas.insert(arn.clone(), description.health);
+            if let Some(profile) = description.profile {
+                self.trust.profiles.insert(arn.clone(), profile);
+            }
+        }
+        for (arn, read) in policies.into_iter().zip(issuers.into_iter().flatten()) {
+            self.trust.issuers.insert(arn.clone(), read?);
+        }
+        if let Some(fleet) = fleet {
+            self.trust.fleet = Fleet::Listed(fleet?);
+        }
+        Ok(())
     }
 
     /// The configuration revisions the clusters run that this invocation has not read, each once.
@@ -575,6 +622,64 @@ async fn account_listings<A: Account>(
         }
     };
     join(connectors, replicators).await
+}
+
+/// The CAs described, their policies read (each in its CA's place) and the account's clusters
+/// listed, when asked for.
+type CaReads = (
+    Vec<Option<Result<CaDescription, RuleError>>>,
+    Vec<Option<Result<Issuers, RuleError>>>,
+    Option<Result<TrustedBy, RuleError>>,
+);
+
+/// Each CA described, each policy read, and the account's clusters listed when `walk`: all at once.
+async fn read_cas<A: Account>(
+    account: &A,
+    cas: &BTreeSet<&String>,
+    policies: &BTreeSet<&String>,
+    walk: bool,
+) -> CaReads {
+    let fleet = async move {
+        match walk {
+            true => Some(list_fleet(account).await),
+            false => None,
+        }
+    };
+    join3(
+        bounded(cas, |arn| Some(account.describe(arn))),
+        bounded(policies, |arn| Some(account.issuers(arn))),
+        fleet,
+    )
+    .await
+}
+
+/// Every CA the clusters trust.
+fn trusted<'f, 'c>(facts: &'f [Option<&'c ClusterFacts>]) -> impl Iterator<Item = &'c String> + 'f
+where
+    'c: 'f,
+{
+    facts
+        .iter()
+        .flatten()
+        .flat_map(|facts| &facts.certificate_authority_arns)
+}
+
+/// Each CA of the account's clusters with the clusters that trust it: one ListClustersV2 walk, for
+/// a change event (each cluster once however often the walk lists it).
+async fn list_fleet<A: Account>(account: &A) -> Result<TrustedBy, RuleError> {
+    let (mut trusted_by, mut seen) = (TrustedBy::new(), BTreeSet::new());
+    let mut pages = Pager::new("ListClustersV2");
+    loop {
+        let page = account.list_clusters(pages.token()).await?;
+        for listed in page.items {
+            if seen.insert(listed.arn.clone()) {
+                add_trusted_by(&mut trusted_by, &listed.arn, &listed.cluster);
+            }
+        }
+        if !pages.advance(page.next_token)? {
+            return Ok(trusted_by);
+        }
+    }
 }
 
 /// Whether a cluster's clients' VPC connections are read: only for a multi-VPC SASL door.

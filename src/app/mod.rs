@@ -21,7 +21,7 @@ use crate::edge::event::ConfigRuleEvent;
 use crate::edge::event::Notification;
 use crate::error::RuleError;
 use crate::rule::authorization::ConfigurationReport;
-use crate::rule::ca::CaHealthReport;
+use crate::rule::ca::{CaHealthReport, CaTrust};
 use crate::rule::doors::DoorUsers;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
@@ -121,6 +121,7 @@ async fn evaluate_in<A: Account, N: Notifier>(
         params,
         now,
         cas: CaHealthReport::new(),
+        trust: CaTrust::default(),
         configurations: ConfigurationReport::new(),
         stage: Stage::Deployed,
         follow,

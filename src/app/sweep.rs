@@ -16,16 +16,13 @@ use crate::aws::ports::{Account, Notifier};
 use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
+use crate::rule::ca::{add_trusted_by, Fleet, TrustedBy};
 use crate::rule::evaluation::ResourceType;
-use crate::rule::facts::Cluster;
 use crate::rule::held::HeldResult;
 use crate::rule::time::Timestamp;
 
 /// The results the rule holds for clusters: resource id -> type and the result.
 type HeldResults = BTreeMap<String, (ResourceType, HeldResult)>;
-
-/// Each CA the listed clusters trust, with those clusters.
-pub type TrustedBy = BTreeMap<String, Vec<String>>;
 
 /// The held results are read beside the listing, and every cluster's follow-up (its transition,
 /// clock and alert) waits until they are all read: a cluster's held result may be on any of their
@@ -83,6 +80,19 @@ pub async fn judge_every_cluster<A: Account>(
     let account = evaluator.account;
     let (listed_pages, mut to_judge) = mpsc::channel::<Vec<ListedCluster>>(PAGES_AHEAD);
     let judging = async {
+        if evaluator.params.certificate_authority_per_cluster {
+            // Whether a CA serves one cluster alone needs every cluster: judged once all are listed.
+            let (mut fleet, mut trusted_by) = (Vec::new(), TrustedBy::new());
+            while let Some(page) = to_judge.recv().await {
+                for listed in &page {
+                    add_trusted_by(&mut trusted_by, &listed.arn, &listed.cluster);
+                }
+                fleet.extend(page);
+            }
+            evaluator.trust.fleet = Fleet::Listed(trusted_by);
+            each_page(evaluator.judge_page(fleet, ordering_timestamp).await?);
+            return Ok(());
+        }
         while let Some(mut listed) = to_judge.recv().await {
             // The pages listed while the last were judged, judged together: their reads go out
             // at once, and the judging catches up with the listing.
@@ -117,14 +127,7 @@ async fn list_every_cluster<A: Account>(
                 tracing::warn!(resource_id = %listed.arn, "ListClustersV2 listed a cluster twice; evaluated once");
                 continue;
             }
-            if let Cluster::Provisioned(facts) = &listed.cluster {
-                for ca in &facts.certificate_authority_arns {
-                    trusted_by
-                        .entry(ca.clone())
-                        .or_default()
-                        .push(listed.arn.clone());
-                }
-            }
+            add_trusted_by(&mut trusted_by, &listed.arn, &listed.cluster);
             fresh.push(listed);
         }
         // Closed only when the judging failed, whose error the sweep returns.

@@ -10,7 +10,7 @@ use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::ListedCluster;
 use crate::error::RuleError;
 use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
-use crate::rule::ca::CaHealth;
+use crate::rule::ca::{CaDescription, Issuers};
 use crate::rule::doors::{ClientVpcConnection, Connector, Listing, Replicator};
 use crate::rule::evaluation::{Evaluation, ResourceKey};
 use crate::rule::held::HeldResult;
@@ -135,9 +135,14 @@ pub trait ConnectService {
 }
 
 pub trait PrivateCaService {
-    /// The CA's status and expiry. A CA that is missing or unreadable is a health value, not an
-    /// error; errors are for calls that failed (network, throttling past the retries).
-    fn health(&self, arn: &str) -> impl Future<Output = Result<CaHealth, RuleError>> + Send;
+    /// The CA's status, expiry, type and usage mode (DescribeCertificateAuthority). A CA that is
+    /// missing or unreadable is a health value, not an error; errors are for calls that failed
+    /// (network, throttling past the retries).
+    fn describe(&self, arn: &str) -> impl Future<Output = Result<CaDescription, RuleError>> + Send;
+
+    /// Who outside the CA's account can issue from it, from its resource policy (GetPolicy): no
+    /// policy is nobody; a policy that cannot be read or understood is `Issuers::Unknown`.
+    fn issuers(&self, arn: &str) -> impl Future<Output = Result<Issuers, RuleError>> + Send;
 }
 
 /// The tags of the stack an operation is part of (CloudFormation's DescribeStacks), for the hook:

@@ -4,13 +4,17 @@
 //! and ACM PCA clients too made it slower). The local command builds them on first use
 //! (`default`), so an offline evaluation never loads credentials or builds TLS.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_acmpca::error::ProvideErrorMetadata;
 use aws_sdk_acmpca::operation::describe_certificate_authority::DescribeCertificateAuthorityError;
-use aws_sdk_acmpca::types::CertificateAuthorityStatus;
+use aws_sdk_acmpca::operation::get_policy::GetPolicyError;
+use aws_sdk_acmpca::types::{
+    CertificateAuthority, CertificateAuthorityStatus, CertificateAuthorityType,
+    CertificateAuthorityUsageMode,
+};
 use aws_sdk_config::primitives::DateTime;
 use aws_sdk_config::types::{
     ComplianceType as SdkComplianceType, Evaluation as SdkEvaluation,
@@ -37,7 +41,10 @@ use crate::edge::kafka::{
 use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
 use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
-use crate::rule::ca::{CaHealth, CaStatus};
+use crate::rule::ca::{
+    ca_account, outside_issuers, CaDescription, CaHealth, CaKind, CaProfile, CaStatus, Issuers,
+    UsageMode,
+};
 use crate::rule::doors::{hosts_of, ClientVpcConnection, Connector, Listing, Replicator};
 use crate::rule::evaluation::ComplianceType;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
@@ -646,7 +653,7 @@ fn to_sdk_evaluation(evaluation: &Evaluation) -> Result<SdkEvaluation, RuleError
 }
 
 impl PrivateCaService for AwsAccount {
-    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
+    async fn describe(&self, arn: &str) -> Result<CaDescription, RuleError> {
         let result = self
             .acmpca()
             .await
@@ -654,39 +661,122 @@ impl PrivateCaService for AwsAccount {
             .certificate_authority_arn(arn)
             .send()
             .await;
+        let unread = |health| {
+            Ok(CaDescription {
+                health,
+                profile: None,
+            })
+        };
         let error = match result {
-            Ok(output) => {
-                let ca = output.certificate_authority();
-                return Ok(match ca.and_then(|ca| ca.status()) {
-                    Some(CertificateAuthorityStatus::Active) => CaHealth::Active {
-                        not_after: ca.and_then(|ca| ca.not_after()).map(to_timestamp),
-                    },
-                    Some(status) => CaHealth::NotActive {
-                        status: ca_status(status),
-                    },
-                    None => CaHealth::Unreadable {
-                        reason: "no status in the answer".to_owned(),
-                    },
-                });
-            }
+            Ok(output) => return Ok(described(output.certificate_authority())),
             Err(error) => error,
         };
         match error.as_service_error() {
             Some(DescribeCertificateAuthorityError::ResourceNotFoundException(_)) => {
-                Ok(CaHealth::NotFound)
+                unread(CaHealth::NotFound)
             }
             Some(DescribeCertificateAuthorityError::InvalidArnException(_)) => {
-                Ok(CaHealth::Unreadable {
+                unread(CaHealth::Unreadable {
                     reason: "not a valid CA ARN".to_owned(),
                 })
             }
             Some(service_error) if is_access_denied(service_error.code()) => {
-                Ok(CaHealth::Unreadable {
+                unread(CaHealth::Unreadable {
                     reason: service_error.code().unwrap_or("AccessDenied").to_owned(),
                 })
             }
             _ => Err(RuleError::aws("DescribeCertificateAuthority", error)),
         }
+    }
+
+    async fn issuers(&self, arn: &str) -> Result<Issuers, RuleError> {
+        let Some(own_account) = ca_account(arn) else {
+            return Ok(Issuers::Unknown("not a valid CA ARN".to_owned()));
+        };
+        let result = self
+            .acmpca()
+            .await
+            .get_policy()
+            .resource_arn(arn)
+            .send()
+            .await;
+        let error = match result {
+            Ok(output) => {
+                return Ok(match output.policy() {
+                    Some(policy) => match outside_issuers(policy, own_account) {
+                        Ok(issuers) => Issuers::Known(issuers),
+                        Err(reason) => Issuers::Unknown(reason),
+                    },
+                    None => Issuers::Unknown("no policy in the answer".to_owned()),
+                })
+            }
+            Err(error) => error,
+        };
+        match error.as_service_error() {
+            // No policy (or no CA): only the CA's own account can issue.
+            Some(GetPolicyError::ResourceNotFoundException(_)) => {
+                Ok(Issuers::Known(BTreeSet::new()))
+            }
+            Some(GetPolicyError::InvalidArnException(_)) => {
+                Ok(Issuers::Unknown("not a valid CA ARN".to_owned()))
+            }
+            Some(service_error) if is_access_denied(service_error.code()) => {
+                Ok(Issuers::Unknown(format!(
+                    "{}: needs acm-pca:GetPolicy",
+                    service_error.code().unwrap_or("AccessDenied")
+                )))
+            }
+            _ => Err(RuleError::aws("GetPolicy", error)),
+        }
+    }
+}
+
+/// A CA as DescribeCertificateAuthority answers it.
+fn described(ca: Option<&CertificateAuthority>) -> CaDescription {
+    let unread = |reason: &str| CaDescription {
+        health: CaHealth::Unreadable {
+            reason: reason.to_owned(),
+        },
+        profile: None,
+    };
+    let Some(ca) = ca else {
+        return unread("no CA in the answer");
+    };
+    let health = match ca.status() {
+        Some(CertificateAuthorityStatus::Active) => CaHealth::Active {
+            not_after: ca.not_after().map(to_timestamp),
+        },
+        Some(status) => CaHealth::NotActive {
+            status: ca_status(status),
+        },
+        None => return unread("no status in the answer"),
+    };
+    // No type recorded is never read as SUBORDINATE.
+    let kind = ca
+        .r#type()
+        .map_or(CaKind::Unknown("unrecorded".to_owned()), ca_kind);
+    let usage = ca
+        .usage_mode()
+        .map_or(UsageMode::GeneralPurpose, usage_mode);
+    CaDescription {
+        health,
+        profile: Some(CaProfile { kind, usage }),
+    }
+}
+
+fn ca_kind(kind: &CertificateAuthorityType) -> CaKind {
+    match kind {
+        CertificateAuthorityType::Root => CaKind::Root,
+        CertificateAuthorityType::Subordinate => CaKind::Subordinate,
+        other => CaKind::Unknown(other.as_str().to_owned()),
+    }
+}
+
+fn usage_mode(mode: &CertificateAuthorityUsageMode) -> UsageMode {
+    match mode {
+        CertificateAuthorityUsageMode::GeneralPurpose => UsageMode::GeneralPurpose,
+        CertificateAuthorityUsageMode::ShortLivedCertificate => UsageMode::ShortLivedCertificate,
+        other => UsageMode::Unknown(other.as_str().to_owned()),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::check::sources::{is_unknown, unknown};
 use crate::edge::configuration::{is_flag, read_facts_from_value};
 use crate::rule::applicability::{applicability, Presence, Subject};
 use crate::rule::authorization::{BrokerConfiguration, ConfigurationReport};
-use crate::rule::ca::{CaHealth, CaHealthReport};
+use crate::rule::ca::{CaHealth, CaHealthReport, CaTrust};
 use crate::rule::checks::{Check, Finding, Inputs};
 use crate::rule::evaluation::{annotation, ComplianceType, ResourceType};
 use crate::rule::facts::{Cluster, ClusterFacts, RecordedAccess};
@@ -174,7 +174,7 @@ pub fn judge(
     properties: &Value,
     configuration: &BrokerConfiguration,
     params: &RuleParams,
-    cas: &CaHealthReport,
+    (cas, trust): (&CaHealthReport, &CaTrust),
     now: Timestamp,
 ) -> Result<Judged, String> {
     let mut judged = Judged {
@@ -212,7 +212,7 @@ pub fn judge(
                             .map_err(|e| format!("Properties: {e}"))?
                     }),
                 };
-                judge_cluster(&cluster, params, cas, now)
+                judge_cluster(&cluster, params, (cas, trust), now)
             }
         };
         judged.add(compliance, findings, unknown, params);
@@ -269,13 +269,16 @@ impl Judged {
 fn judge_cluster(
     cluster: &Cluster,
     params: &RuleParams,
-    cas: &CaHealthReport,
+    (cas, trust): (&CaHealthReport, &CaTrust),
     now: Timestamp,
 ) -> (ComplianceType, Vec<(&'static Check, Finding)>) {
     let inputs = Inputs {
         cluster,
         params,
+        // A template's cluster has no ARN yet, and no other cluster is known (`trust.fleet`).
+        resource_id: "",
         cas,
+        trust,
         configurations: &ConfigurationReport::new(),
         // A template's cluster does not exist yet: MSK creates it with direct access on.
         zookeeper: Some(&ZooKeeperAccess::On(OnBecause::NotKnownBeforeDeploy)),
@@ -361,7 +364,7 @@ mod tests {
             &properties,
             &BrokerConfiguration::Read(AclDefault::Deny),
             params,
-            &CaHealthReport::new(),
+            (&CaHealthReport::new(), &CaTrust::before_deploy()),
             Timestamp::from_secs(0),
         )
         .unwrap()
@@ -700,7 +703,7 @@ mod tests {
             &mtls(),
             &BrokerConfiguration::MskDefault,
             &params,
-            &CaHealthReport::new(),
+            (&CaHealthReport::new(), &CaTrust::before_deploy()),
             Timestamp::from_secs(0),
         )
         .unwrap();

@@ -11,12 +11,14 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use futures_util::future::join;
 use serde_json::{json, Value};
 
 use crate::aws::ports::PrivateCaService;
 use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged};
 use crate::check::sources::{candidates, Candidate, NotRead};
-use crate::rule::ca::CaHealthReport;
+use crate::error::RuleError;
+use crate::rule::ca::{CaHealthReport, CaTrust, Issuers};
 use crate::rule::checks::{plain, Check, Finding, CHECKS};
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::facts::UNKNOWN_CA;
@@ -100,8 +102,13 @@ pub async fn check_files<C: PrivateCaService>(
 ) -> Result<CheckReport, CheckError> {
     let mut report = CheckReport::default();
     let mut health = CaHealthReport::new();
+    let mut trust = CaTrust::before_deploy();
     if request.params.check_certificate_authority_status {
         health.insert(UNKNOWN_CA.to_owned(), unknown_ca_health());
+        trust.issuers.insert(
+            UNKNOWN_CA.to_owned(),
+            Issuers::Unknown("not known before deploy".into()),
+        );
     }
     for input in &request.files {
         let file = &input.path;
@@ -124,8 +131,15 @@ pub async fn check_files<C: PrivateCaService>(
             let verdict = match candidate.not_judged {
                 Some(why) => Verdict::NotJudged(why),
                 None => Verdict::Judged(
-                    judge_candidate(cas, file, &candidate, &request.params, &mut health, now)
-                        .await?,
+                    judge_candidate(
+                        cas,
+                        file,
+                        &candidate,
+                        &request.params,
+                        (&mut health, &mut trust),
+                        now,
+                    )
+                    .await?,
                 ),
             };
             report.checked.push(Checked {
@@ -140,23 +154,28 @@ pub async fn check_files<C: PrivateCaService>(
     Ok(report)
 }
 
-/// One cluster's verdict, its CAs looked up first (once per run) when the parameters ask for it.
+/// One cluster's verdict, its CAs looked up first (once per run) when the parameters ask for it:
+/// each described and its resource policy read.
 async fn judge_candidate<C: PrivateCaService>(
     cas: &C,
     file: &str,
     candidate: &Candidate,
     params: &RuleParams,
-    health: &mut CaHealthReport,
+    (health, trust): (&mut CaHealthReport, &mut CaTrust),
     now: Timestamp,
 ) -> Result<Judged, CheckError> {
     if params.check_certificate_authority_status {
+        let failed = |e: RuleError| CheckError::Aws(format!("{file}: {}", e.message()));
         for arn in cas_named(&candidate.properties) {
             if let Entry::Vacant(slot) = health.entry(arn) {
-                let found = cas
-                    .health(slot.key())
-                    .await
-                    .map_err(|e| CheckError::Aws(format!("{file}: {}", e.message())))?;
-                slot.insert(found);
+                let arn = slot.key().clone();
+                let (described, issuers) = join(cas.describe(&arn), cas.issuers(&arn)).await;
+                let described = described.map_err(failed)?;
+                slot.insert(described.health);
+                if let Some(profile) = described.profile {
+                    trust.profiles.insert(arn.clone(), profile);
+                }
+                trust.issuers.insert(arn, issuers.map_err(failed)?);
             }
         }
     }
@@ -165,7 +184,7 @@ async fn judge_candidate<C: PrivateCaService>(
         &candidate.properties,
         &candidate.configuration,
         params,
-        health,
+        (health, trust),
         now,
     )
     .map_err(|e| {

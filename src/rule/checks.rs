@@ -2,11 +2,14 @@
 //! The verdict runs the table in order; the README's table is rendered from it (a test keeps them
 //! equal), so a new check cannot ship without its row.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use crate::rule::arn::cluster_name_or_id;
 use crate::rule::authorization::{AclDefault, ConfigurationReport, OpenBecause};
-use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
+use crate::rule::ca::{
+    CaHealth, CaHealthReport, CaKind, CaStatus, CaTrust, Fleet, Issuers, UsageMode,
+};
 use crate::rule::doors::{Door, DoorUser, UsedBy};
 use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts, PublicAccess};
 use crate::rule::params::{RuleParams, SaslMechanism};
@@ -31,6 +34,12 @@ pub enum Finding {
     CertificateAuthorityExpiryUnknown(String),
     CertificateAuthorityNotFound(String),
     CertificateAuthorityUnreadable { arn: String, reason: String },
+    CertificateAuthorityNotSubordinate { arn: String, kind: CaKind },
+    CertificateAuthorityIssuersOutside { arn: String, issuers: Vec<String> },
+    CertificateAuthorityPolicyUnreadable { arn: String, reason: String },
+    CertificateAuthorityNotDedicated { arn: String, others: Vec<String> },
+    CertificateAuthorityDedicationUnknown { arn: String, before_deploy: bool },
+    CertificateAuthorityNotShortLived { arn: String, usage: UsageMode },
     MissingTag(String),
     ServerlessCannotEnforceMtls,
 }
@@ -83,6 +92,12 @@ impl fmt::Display for Finding {
             Finding::CertificateAuthorityUnreadable { arn, reason } => {
                 write!(f, "CA {} could not be checked ({reason})", ca_id(arn))
             }
+            Finding::CertificateAuthorityNotSubordinate { .. }
+            | Finding::CertificateAuthorityIssuersOutside { .. }
+            | Finding::CertificateAuthorityPolicyUnreadable { .. }
+            | Finding::CertificateAuthorityNotDedicated { .. }
+            | Finding::CertificateAuthorityDedicationUnknown { .. }
+            | Finding::CertificateAuthorityNotShortLived { .. } => self.fmt_ca_trust(f),
             Finding::MissingTag(key) => write!(f, "tag {key:?} is missing"),
             Finding::ServerlessCannotEnforceMtls => {
                 write!(f, "MSK Serverless supports only SASL/IAM and cannot enforce mTLS")
@@ -92,6 +107,52 @@ impl fmt::Display for Finding {
 }
 
 impl Finding {
+    /// The findings about whom a CA lets in: its type, its issuers, the clusters it serves, how
+    /// long its certificates live.
+    fn fmt_ca_trust(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::CertificateAuthorityNotSubordinate { arn, kind: CaKind::Root } => write!(
+                f,
+                "CA {} is a root CA trusted directly: every CA under it can issue client certificates",
+                ca_id(arn)
+            ),
+            Finding::CertificateAuthorityNotSubordinate { arn, kind } => {
+                write!(f, "CA {} is of type {kind}, not SUBORDINATE", ca_id(arn))
+            }
+            Finding::CertificateAuthorityIssuersOutside { arn, issuers } => write!(
+                f,
+                "CA {} lets other accounts issue client certificates: {}",
+                ca_id(arn),
+                issuers.join(", ")
+            ),
+            Finding::CertificateAuthorityPolicyUnreadable { arn, reason } => {
+                write!(f, "CA {} resource policy could not be read ({reason})", ca_id(arn))
+            }
+            Finding::CertificateAuthorityNotDedicated { arn, others } => write!(
+                f,
+                "CA {} is also trusted by cluster(s) {}",
+                ca_id(arn),
+                others.join(", ")
+            ),
+            Finding::CertificateAuthorityDedicationUnknown { arn, before_deploy: true } => write!(
+                f,
+                "whether CA {} is trusted by other clusters is not known before deploy",
+                ca_id(arn)
+            ),
+            Finding::CertificateAuthorityDedicationUnknown { arn, .. } => write!(
+                f,
+                "whether CA {} is trusted by other clusters is unknown (the account's clusters were not listed)",
+                ca_id(arn)
+            ),
+            Finding::CertificateAuthorityNotShortLived { arn, usage } => write!(
+                f,
+                "CA {} issues {usage} certificates, not short-lived ones (MSK never checks revocation)",
+                ca_id(arn)
+            ),
+            _ => unreachable!("not a CA trust finding: {self:?}"),
+        }
+    }
+
     /// Whether the finding fails the cluster: a finding of a check the parameters leave advisory
     /// (the ACL default, unless `requireAclDefaultDeny`), or of a setting that does not exist
     /// before the cluster does (ZooKeeper access, for a template), is a note beside the verdict
@@ -100,6 +161,7 @@ impl Finding {
         match self {
             Finding::AuthorizationOpenByDefault(_) => params.require_acl_default_deny,
             Finding::ZooKeeperReachable(because) => *because != OnBecause::NotKnownBeforeDeploy,
+            Finding::CertificateAuthorityDedicationUnknown { before_deploy, .. } => !before_deploy,
             _ => true,
         }
     }
@@ -117,6 +179,16 @@ impl Finding {
     /// The finding as the 256-character annotation shows it: a door's first user named, the
     /// others counted (`--explain`, alerts and `audit` name them all).
     pub fn brief(&self) -> String {
+        if let Finding::CertificateAuthorityNotDedicated { arn, others } = self {
+            return match others.as_slice() {
+                [] | [_] => self.to_string(),
+                [first, rest @ ..] => format!(
+                    "CA {} is also trusted by cluster {first} and {} more",
+                    ca_id(arn),
+                    rest.len()
+                ),
+            };
+        }
         let mut bare = self.clone();
         let used = match &mut bare {
             Finding::UnauthenticatedAccess(used)
@@ -152,8 +224,12 @@ fn ca_id(arn: &str) -> &str {
 pub struct Inputs<'a> {
     pub cluster: &'a Cluster,
     pub params: &'a RuleParams,
+    /// The cluster's ARN (or a template's logical id), which the fleet's listing names it by.
+    pub resource_id: &'a str,
     /// The health of the CAs looked up; a CA missing here was not checked.
     pub cas: &'a CaHealthReport,
+    /// The CAs' type, usage mode and issuers, and the clusters trusting each, where read.
+    pub trust: &'a CaTrust,
     /// The configuration revisions read; a revision missing here was not read.
     pub configurations: &'a ConfigurationReport,
     /// Whether the cluster's ZooKeeper is reachable directly, for a ZooKeeper-mode cluster;
@@ -433,7 +509,7 @@ pub const CHECKS: &[Check] = &[
                 | Finding::CertificateAuthorityNotFound(_)
                 | Finding::CertificateAuthorityUnreadable { .. }
         ),
-        fails_when: "with `checkCertificateAuthorityStatus` (default on): the CA is not `ACTIVE`, its certificate expires within `certificateAuthorityExpiryDays` or has expired, its expiry is unknown, it does not exist, or it cannot be read (e.g. AccessDenied on a CA shared from another account)",
+        fails_when: "with `checkCertificateAuthorityStatus` (default on; off, no CA is read and none of the CA checks below is made): the CA is not `ACTIVE`, its certificate expires within `certificateAuthorityExpiryDays` or has expired, its expiry is unknown, it does not exist, or it cannot be read (e.g. AccessDenied on a CA shared from another account)",
         remediation: Remediation {
             in_place: InPlace::NotPossible("the CA is what needs the fix: `aws acm-pca update-certificate-authority --certificate-authority-arn <ca-arn> --status ACTIVE` for a disabled CA, or issue and import a new CA certificate before it expires (`aws acm-pca import-certificate-authority-certificate`), or move the cluster to a healthy CA with `aws kafka update-security`; for a CA shared from another account, let the rule's role call `acm-pca:DescribeCertificateAuthority` on it"),
             cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList`: a healthy CA",
@@ -455,6 +531,107 @@ pub const CHECKS: &[Check] = &[
             Finding::CertificateAuthorityNotFound(EXAMPLE_CA.into()),
             Finding::CertificateAuthorityUnreadable { arn: EXAMPLE_CA.into(), reason: "AccessDeniedException".into() },
         ],
+    },
+    Check {
+        name: "root CA",
+        covers: |finding| matches!(finding, Finding::CertificateAuthorityNotSubordinate { .. }),
+        fails_when: "a CA in the list is a `ROOT` CA (or of a type this build does not know), unless `allowRootCertificateAuthority` is `true`: the brokers validate the chain a client presents, so every subordinate CA under a trusted root can issue clients too. AWS's Private CA best practices: a root CA \"should in general only be used to issue certificates for intermediate CAs\"",
+        remediation: Remediation {
+            in_place: InPlace::AfterFirst {
+                first: "create a subordinate CA under the root (`aws acm-pca create-certificate-authority --certificate-authority-type SUBORDINATE`), sign and import its certificate, and issue the clients' certificates from it",
+                command: MTLS_ONLY,
+            },
+            cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList`: a CA with `Type: SUBORDINATE` (`AWS::ACMPCA::CertificateAuthority`)",
+            terraform: "`client_authentication { tls { certificate_authority_arns } }`: an `aws_acmpca_certificate_authority` with `type = \"SUBORDINATE\"`",
+        },
+        find: |inputs| provisioned(inputs, |facts| {
+            if inputs.params.allow_root_certificate_authority || !inputs.params.check_certificate_authority_status {
+                return Vec::new();
+            }
+            facts.certificate_authority_arns.iter()
+                .filter_map(|arn| match inputs.trust.profiles.get(arn).map(|profile| &profile.kind) {
+                    Some(CaKind::Subordinate) | None => None,
+                    Some(kind) => Some(Finding::CertificateAuthorityNotSubordinate { arn: arn.clone(), kind: kind.clone() }),
+                })
+                .collect()
+        }),
+        examples: || vec![
+            Finding::CertificateAuthorityNotSubordinate { arn: EXAMPLE_CA.into(), kind: CaKind::Root },
+            Finding::CertificateAuthorityNotSubordinate { arn: EXAMPLE_CA.into(), kind: CaKind::Unknown("INTERMEDIATE".into()) },
+        ],
+    },
+    Check {
+        name: "CA issuers",
+        covers: |finding| matches!(finding, Finding::CertificateAuthorityIssuersOutside { .. } | Finding::CertificateAuthorityPolicyUnreadable { .. }),
+        fails_when: "the CA's resource policy (`acm-pca:GetPolicy`; an AWS RAM share writes it too) has an `Allow` of `acm-pca:IssueCertificate` for a principal outside the CA's account (`*` included, whatever its conditions: a condition is never read as narrowing) not in `allowedIssuerAccounts`, or the policy cannot be read: whoever can issue from the CA can mint a Kafka client",
+        remediation: Remediation {
+            in_place: InPlace::NotPossible("the CA's policy is what needs the fix: `aws acm-pca delete-policy --resource-arn <ca-arn>` or `put-policy` without the other accounts' `acm-pca:IssueCertificate`, or remove the CA from its AWS RAM share; or allow the accounts in `allowedIssuerAccounts`. For a policy that cannot be read, let the rule's role call `acm-pca:GetPolicy` on the CA"),
+            cloudformation: "no `AWS::RAM::ResourceShare` of the CA to other accounts",
+            terraform: "no `aws_acmpca_policy` granting `acm-pca:IssueCertificate` to other accounts, no `aws_ram_resource_association` of the CA",
+        },
+        find: |inputs| provisioned(inputs, |facts| {
+            if !inputs.params.check_certificate_authority_status {
+                return Vec::new();
+            }
+            facts.certificate_authority_arns.iter()
+                .filter_map(|arn| issuers_finding(arn, inputs.trust.issuers.get(arn), &inputs.params.allowed_issuer_accounts))
+                .collect()
+        }),
+        examples: || vec![
+            Finding::CertificateAuthorityIssuersOutside { arn: EXAMPLE_CA.into(), issuers: vec!["444455556666".into(), "*".into()] },
+            Finding::CertificateAuthorityPolicyUnreadable { arn: EXAMPLE_CA.into(), reason: "AccessDeniedException: needs acm-pca:GetPolicy".into() },
+        ],
+    },
+    Check {
+        name: "CA per cluster",
+        covers: |finding| matches!(finding, Finding::CertificateAuthorityNotDedicated { .. } | Finding::CertificateAuthorityDedicationUnknown { .. }),
+        fails_when: "with `certificateAuthorityPerCluster` `true`: a CA in the list is trusted by another cluster of the account and region too (each of them fails, naming the others), as AWS recommends \"independent AWS Private CA for each MSK cluster\". Before deploy it is a note: the other clusters are not known",
+        remediation: Remediation {
+            in_place: InPlace::AfterFirst {
+                first: "create a Private CA for this cluster alone and issue its clients' certificates from it",
+                command: MTLS_ONLY,
+            },
+            cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList`: a CA no other cluster lists",
+            terraform: "`client_authentication { tls { certificate_authority_arns } }`: a CA no other cluster lists",
+        },
+        find: |inputs| provisioned(inputs, |facts| {
+            if !inputs.params.certificate_authority_per_cluster {
+                return Vec::new();
+            }
+            facts.certificate_authority_arns.iter()
+                .filter_map(|arn| dedication_finding(arn, inputs.resource_id, &inputs.trust.fleet))
+                .collect()
+        }),
+        examples: || vec![
+            Finding::CertificateAuthorityNotDedicated { arn: EXAMPLE_CA.into(), others: vec!["payments".into()] },
+            Finding::CertificateAuthorityDedicationUnknown { arn: EXAMPLE_CA.into(), before_deploy: true },
+            Finding::CertificateAuthorityDedicationUnknown { arn: EXAMPLE_CA.into(), before_deploy: false },
+        ],
+    },
+    Check {
+        name: "short-lived certificates",
+        covers: |finding| matches!(finding, Finding::CertificateAuthorityNotShortLived { .. }),
+        fails_when: "with `requireShortLivedCertificates` `true`: a CA in the list is not in `SHORT_LIVED_CERTIFICATE` usage mode (no mode recorded reads as ACM PCA's default, `GENERAL_PURPOSE`): MSK never checks revocation, so only a short validity (at most 7 days) bounds how long a leaked certificate works. AWS does not document whether MSK takes a short-lived CA (see the README)",
+        remediation: Remediation {
+            in_place: InPlace::AfterFirst {
+                first: "create a CA in short-lived mode (`aws acm-pca create-certificate-authority --usage-mode SHORT_LIVED_CERTIFICATE`) and issue the clients' certificates from it, renewed before their 7 days are up",
+                command: MTLS_ONLY,
+            },
+            cloudformation: "`ClientAuthentication.Tls.CertificateAuthorityArnList`: a CA with `UsageMode: SHORT_LIVED_CERTIFICATE` (`AWS::ACMPCA::CertificateAuthority`)",
+            terraform: "`client_authentication { tls { certificate_authority_arns } }`: an `aws_acmpca_certificate_authority` with `usage_mode = \"SHORT_LIVED_CERTIFICATE\"`",
+        },
+        find: |inputs| provisioned(inputs, |facts| {
+            if !inputs.params.require_short_lived_certificates || !inputs.params.check_certificate_authority_status {
+                return Vec::new();
+            }
+            facts.certificate_authority_arns.iter()
+                .filter_map(|arn| match inputs.trust.profiles.get(arn).map(|profile| &profile.usage) {
+                    Some(UsageMode::ShortLivedCertificate) | None => None,
+                    Some(usage) => Some(Finding::CertificateAuthorityNotShortLived { arn: arn.clone(), usage: usage.clone() }),
+                })
+                .collect()
+        }),
+        examples: || vec![Finding::CertificateAuthorityNotShortLived { arn: EXAMPLE_CA.into(), usage: UsageMode::GeneralPurpose }],
     },
     Check {
         name: "required tags",
@@ -540,6 +717,62 @@ fn ca_finding(
     }
 }
 
+/// A CA's issuers outside its account that are not allowed; a policy that could not be read (or
+/// was not looked up) is a finding, never "nobody".
+fn issuers_finding(
+    arn: &str,
+    issuers: Option<&Issuers>,
+    allowed: &BTreeSet<String>,
+) -> Option<Finding> {
+    match issuers {
+        None => Some(Finding::CertificateAuthorityPolicyUnreadable {
+            arn: arn.to_owned(),
+            reason: "not looked up".to_owned(),
+        }),
+        Some(Issuers::Unknown(reason)) => Some(Finding::CertificateAuthorityPolicyUnreadable {
+            arn: arn.to_owned(),
+            reason: reason.clone(),
+        }),
+        Some(Issuers::Known(issuers)) => {
+            let outside: Vec<String> = issuers
+                .iter()
+                .filter(|issuer| !allowed.contains(*issuer))
+                .cloned()
+                .collect();
+            (!outside.is_empty()).then(|| Finding::CertificateAuthorityIssuersOutside {
+                arn: arn.to_owned(),
+                issuers: outside,
+            })
+        }
+    }
+}
+
+/// The other clusters that trust a CA, by name, from the account's listing.
+fn dedication_finding(arn: &str, resource_id: &str, fleet: &Fleet) -> Option<Finding> {
+    let arn = arn.to_owned();
+    match fleet {
+        Fleet::NotKnownBeforeDeploy => Some(Finding::CertificateAuthorityDedicationUnknown {
+            arn,
+            before_deploy: true,
+        }),
+        Fleet::NotListed => Some(Finding::CertificateAuthorityDedicationUnknown {
+            arn,
+            before_deploy: false,
+        }),
+        Fleet::Listed(trusted_by) => {
+            let others: Vec<String> = trusted_by
+                .get(&arn)
+                .into_iter()
+                .flatten()
+                .filter(|cluster| cluster.as_str() != resource_id)
+                .map(|cluster| cluster_name_or_id(cluster).into_owned())
+                .collect();
+            (!others.is_empty())
+                .then_some(Finding::CertificateAuthorityNotDedicated { arn, others })
+        }
+    }
+}
+
 /// The README's table of checks, rendered from `CHECKS`.
 pub fn markdown_table() -> String {
     let mut table = String::from("| check | fails when | annotation |\n|---|---|---|\n");
@@ -613,9 +846,15 @@ mod tests {
             Finding::PublicAccess(_) => 15,
             Finding::AuthorizationOpenByDefault(_) => 16,
             Finding::ZooKeeperReachable(_) => 17,
+            Finding::CertificateAuthorityNotSubordinate { .. } => 18,
+            Finding::CertificateAuthorityIssuersOutside { .. } => 19,
+            Finding::CertificateAuthorityPolicyUnreadable { .. } => 20,
+            Finding::CertificateAuthorityNotDedicated { .. } => 21,
+            Finding::CertificateAuthorityDedicationUnknown { .. } => 22,
+            Finding::CertificateAuthorityNotShortLived { .. } => 23,
         }
     }
-    const KINDS: usize = 18;
+    const KINDS: usize = 24;
 
     #[test]
     fn every_kind_of_finding_has_a_row() {

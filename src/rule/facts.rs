@@ -305,6 +305,8 @@ mod tests {
             cluster: &cluster,
             params: &params,
             cas: &cas,
+            resource_id: "",
+            trust: &crate::rule::ca::unremarkable(&cas),
             configurations: &ConfigurationReport::new(),
             zookeeper: None,
             used_by: &Default::default(),

@@ -21,8 +21,12 @@ pub const SCOPE_TAG_KEY: &str = "scopeTagKey";
 pub const SCOPE_TAG_VALUE: &str = "scopeTagValue";
 pub const ALLOW_PUBLIC_ACCESS: &str = "allowPublicAccess";
 pub const REQUIRE_ACL_DEFAULT_DENY: &str = "requireAclDefaultDeny";
+pub const ALLOW_ROOT_CERTIFICATE_AUTHORITY: &str = "allowRootCertificateAuthority";
+pub const ALLOWED_ISSUER_ACCOUNTS: &str = "allowedIssuerAccounts";
+pub const CERTIFICATE_AUTHORITY_PER_CLUSTER: &str = "certificateAuthorityPerCluster";
+pub const REQUIRE_SHORT_LIVED_CERTIFICATES: &str = "requireShortLivedCertificates";
 
-pub const PARAMETER_NAMES: [&str; 11] = [
+pub const PARAMETER_NAMES: [&str; 15] = [
     ALLOWED_SASL_MECHANISMS,
     ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
     REQUIRED_TAG_KEYS,
@@ -34,6 +38,10 @@ pub const PARAMETER_NAMES: [&str; 11] = [
     SCOPE_TAG_VALUE,
     ALLOW_PUBLIC_ACCESS,
     REQUIRE_ACL_DEFAULT_DENY,
+    ALLOW_ROOT_CERTIFICATE_AUTHORITY,
+    ALLOWED_ISSUER_ACCOUNTS,
+    CERTIFICATE_AUTHORITY_PER_CLUSTER,
+    REQUIRE_SHORT_LIVED_CERTIFICATES,
 ];
 
 /// A century: no Private CA certificate is watched further ahead, so a bigger value is surely a typo.
@@ -73,6 +81,14 @@ pub struct RuleParams {
     /// A cluster whose authorization is open by default (topics without an ACL open to every
     /// client certificate) fails; otherwise that is a note on its result.
     pub require_acl_default_deny: bool,
+    /// A root CA in a cluster's list passes (every CA under it is trusted too).
+    pub allow_root_certificate_authority: bool,
+    /// The accounts besides a CA's own that may issue from it (`*` is never an account).
+    pub allowed_issuer_accounts: BTreeSet<String>,
+    /// A CA trusted by more than one cluster of the account fails for each of them.
+    pub certificate_authority_per_cluster: bool,
+    /// A CA that issues general-purpose (not short-lived) certificates fails.
+    pub require_short_lived_certificates: bool,
 }
 
 /// The tag a cluster must carry to be in scope: the key, and the value too when one is given, as in
@@ -132,6 +148,10 @@ impl Default for RuleParams {
             scope_tag: None,
             allow_public_access: false,
             require_acl_default_deny: false,
+            allow_root_certificate_authority: false,
+            allowed_issuer_accounts: BTreeSet::new(),
+            certificate_authority_per_cluster: false,
+            require_short_lived_certificates: false,
         }
     }
 }
@@ -205,6 +225,16 @@ impl RuleParams {
             EXECUTION_ROLE_NAME => self.execution_role_name = Some(parse_role_name(value)?),
             ALLOW_PUBLIC_ACCESS => self.allow_public_access = parse_bool(key, value)?,
             REQUIRE_ACL_DEFAULT_DENY => self.require_acl_default_deny = parse_bool(key, value)?,
+            ALLOW_ROOT_CERTIFICATE_AUTHORITY => {
+                self.allow_root_certificate_authority = parse_bool(key, value)?
+            }
+            ALLOWED_ISSUER_ACCOUNTS => self.allowed_issuer_accounts = parse_accounts(value)?,
+            CERTIFICATE_AUTHORITY_PER_CLUSTER => {
+                self.certificate_authority_per_cluster = parse_bool(key, value)?
+            }
+            REQUIRE_SHORT_LIVED_CERTIFICATES => {
+                self.require_short_lived_certificates = parse_bool(key, value)?
+            }
             // Config matches a rule's tag scope exactly, spaces included: so does the rule.
             SCOPE_TAG_KEY => {
                 self.scope_tag = Some(TagScope {
@@ -299,6 +329,25 @@ fn parse_ca_arns(value: &str) -> Result<BTreeSet<String>, RuleError> {
         })
         .collect::<Result<_, _>>()?;
     Ok(arns)
+}
+
+/// 12-digit account ids: `*` or an organization is not an account, so a CA shared with every
+/// principal can never be allowed.
+fn parse_accounts(value: &str) -> Result<BTreeSet<String>, RuleError> {
+    comma_list(ALLOWED_ISSUER_ACCOUNTS, value)?
+        .into_iter()
+        .map(|account| {
+            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(account.to_owned())
+            } else {
+                Err(RuleError::invalid_parameter(
+                    ALLOWED_ISSUER_ACCOUNTS,
+                    value,
+                    format!("{account:?} is not a 12-digit AWS account id"),
+                ))
+            }
+        })
+        .collect()
 }
 
 /// `arn:<partition>:acm-pca:<region>:<12-digit account>:certificate-authority/<id>`.
@@ -445,7 +494,9 @@ mod tests {
                 "checkCertificateAuthorityStatus":"FALSE","certificateAuthorityExpiryDays":"0",
                 "executionRoleName":"msk-mtls-rule-member","scopeTagValue":"production",
                 "scopeTagKey":"environment","allowPublicAccess":"True",
-                "requireAclDefaultDeny":"true"}}"#
+                "requireAclDefaultDeny":"true","allowRootCertificateAuthority":"true",
+                "allowedIssuerAccounts":"444455556666, 777788889999","certificateAuthorityPerCluster":"TRUE",
+                "requireShortLivedCertificates":"true"}}"#
         ))
         .unwrap();
         assert_eq!(
@@ -464,6 +515,13 @@ mod tests {
                 }),
                 allow_public_access: true,
                 require_acl_default_deny: true,
+                allow_root_certificate_authority: true,
+                allowed_issuer_accounts: BTreeSet::from([
+                    "444455556666".into(),
+                    "777788889999".into()
+                ]),
+                certificate_authority_per_cluster: true,
+                require_short_lived_certificates: true,
             }
         );
     }
@@ -508,6 +566,21 @@ mod tests {
                 r#"{"allowedCertificateAuthorityArns":"ca-1"}"#,
                 ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
                 "\"ca-1\"",
+            ),
+            (
+                r#"{"allowedIssuerAccounts":"444455556666,*"}"#,
+                ALLOWED_ISSUER_ACCOUNTS,
+                "\"*\" is not a 12-digit AWS account id",
+            ),
+            (
+                r#"{"allowedIssuerAccounts":"44445555666"}"#,
+                ALLOWED_ISSUER_ACCOUNTS,
+                "not a 12-digit",
+            ),
+            (
+                r#"{"requireShortLivedCertificates":"yes"}"#,
+                REQUIRE_SHORT_LIVED_CERTIFICATES,
+                "expected true or false",
             ),
             (
                 r#"{"serverlessClusterCompliance":"COMPLIANT"}"#,
@@ -665,7 +738,8 @@ mod tests {
     fn the_documented_defaults_given_explicitly_parse_to_the_defaults() {
         let explicit = parse(
             r#"{"serverlessClusterCompliance":"NOT_APPLICABLE","checkCertificateAuthorityStatus":"true",
-                "certificateAuthorityExpiryDays":"30"}"#,
+                "certificateAuthorityExpiryDays":"30","allowRootCertificateAuthority":"false",
+                "certificateAuthorityPerCluster":"false","requireShortLivedCertificates":"false"}"#,
         )
         .unwrap();
         assert_eq!(explicit, RuleParams::default());

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::rule::authorization::ConfigurationReport;
-use crate::rule::ca::CaHealthReport;
+use crate::rule::ca::{CaHealthReport, CaTrust};
 use crate::rule::checks::{Check, Finding, Inputs, CHECKS};
 use crate::rule::doors::Door;
 use crate::rule::evaluation::{annotation, ComplianceType, Evaluation, ANNOTATION_MAX_CHARS};
@@ -66,7 +66,9 @@ pub fn open_doors(cluster: &Cluster, params: &RuleParams, now: Timestamp) -> Vec
     let inputs = Inputs {
         cluster,
         params,
+        resource_id: "",
         cas: &CaHealthReport::new(),
+        trust: &CaTrust::default(),
         configurations: &ConfigurationReport::new(),
         zookeeper: None,
         used_by: &BTreeMap::new(),
@@ -119,7 +121,7 @@ mod tests {
         AclDefault, BrokerConfiguration, ConfigurationRead, ConfigurationReport,
         ConfigurationRevision, OpenBecause,
     };
-    use crate::rule::ca::{CaHealth, CaHealthReport, CaStatus};
+    use crate::rule::ca::{CaHealth, CaHealthReport, CaKind, CaProfile, CaStatus, Fleet, Issuers, UsageMode};
     use crate::rule::facts::Cluster;
     use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess, PublicAccess};
     use crate::rule::params::{RuleParams, SaslMechanism};
@@ -181,6 +183,8 @@ mod tests {
             cluster: &Cluster::Provisioned(facts),
             params,
             cas,
+            resource_id: "",
+            trust: &crate::rule::ca::unremarkable(cas),
             configurations,
             zookeeper: None,
             used_by: &Default::default(),
@@ -339,6 +343,8 @@ mod tests {
                 cluster: &Cluster::Provisioned(facts),
                 params: &no_ca_check(),
                 cas: &CaHealthReport::new(),
+                resource_id: "",
+                trust: &CaTrust::default(),
                 configurations: &ConfigurationReport::new(),
                 zookeeper: access.as_ref(),
                 used_by: &Default::default(),
@@ -496,6 +502,8 @@ mod tests {
             cluster: &Cluster::Serverless,
             params: &RuleParams::default(),
             cas: &CaHealthReport::new(),
+            resource_id: "",
+            trust: &CaTrust::default(),
             configurations: &ConfigurationReport::new(),
             zookeeper: None,
             used_by: &Default::default(),
@@ -666,6 +674,196 @@ mod tests {
         assert_eq!(
             verdict.annotation().as_deref(),
             Some("unauthenticated access is enabled")
+        );
+    }
+
+    fn trust_verdict(
+        facts: ClusterFacts,
+        params: &RuleParams,
+        trust: &CaTrust,
+        resource_id: &str,
+    ) -> Verdict {
+        evaluate(&Inputs {
+            cluster: &Cluster::Provisioned(facts),
+            params,
+            resource_id,
+            cas: &healthy_ca(400),
+            trust,
+            configurations: &ConfigurationReport::new(),
+            zookeeper: None,
+            used_by: &Default::default(),
+            now: now(),
+        })
+    }
+
+    fn with_profile(kind: CaKind, usage: UsageMode) -> CaTrust {
+        let mut trust = crate::rule::ca::unremarkable(&healthy_ca(400));
+        trust
+            .profiles
+            .insert(CA.to_owned(), CaProfile { kind, usage });
+        trust
+    }
+
+    #[test]
+    fn a_root_ca_or_an_unknown_type_fails_unless_roots_are_allowed() {
+        let root = with_profile(CaKind::Root, UsageMode::GeneralPurpose);
+        let verdict = trust_verdict(mtls_only(), &RuleParams::default(), &root, "c");
+        assert_eq!(verdict.compliance, ComplianceType::NonCompliant);
+        assert_eq!(
+            verdict.annotation().unwrap(),
+            "CA 11111111-2222-3333-4444-555555555555 is a root CA trusted directly: every CA under it can issue client certificates"
+        );
+        let unknown = with_profile(
+            CaKind::Unknown("unrecorded".into()),
+            UsageMode::GeneralPurpose,
+        );
+        assert_eq!(
+            trust_verdict(mtls_only(), &RuleParams::default(), &unknown, "c").compliance,
+            ComplianceType::NonCompliant
+        );
+        let allowed = RuleParams {
+            allow_root_certificate_authority: true,
+            ..RuleParams::default()
+        };
+        assert_eq!(
+            trust_verdict(mtls_only(), &allowed, &root, "c").compliance,
+            ComplianceType::Compliant
+        );
+        let subordinate = with_profile(CaKind::Subordinate, UsageMode::GeneralPurpose);
+        assert_eq!(
+            trust_verdict(mtls_only(), &RuleParams::default(), &subordinate, "c").compliance,
+            ComplianceType::Compliant
+        );
+        // With the CA checks off nothing of the CA is read, so nothing of it is judged.
+        assert_eq!(
+            trust_verdict(mtls_only(), &no_ca_check(), &root, "c").compliance,
+            ComplianceType::Compliant
+        );
+    }
+
+    #[test]
+    fn other_accounts_that_can_issue_fail_unless_allowed_and_an_unread_policy_is_never_nobody() {
+        let mut shared = with_profile(CaKind::Subordinate, UsageMode::GeneralPurpose);
+        shared.issuers.insert(
+            CA.to_owned(),
+            Issuers::Known(BTreeSet::from(["*".to_owned(), "444455556666".to_owned()])),
+        );
+        let verdict = trust_verdict(mtls_only(), &RuleParams::default(), &shared, "c");
+        assert_eq!(
+            verdict.findings,
+            [Finding::CertificateAuthorityIssuersOutside {
+                arn: CA.into(),
+                issuers: vec!["*".into(), "444455556666".into()]
+            }]
+        );
+        let one_allowed = RuleParams {
+            allowed_issuer_accounts: BTreeSet::from(["444455556666".to_owned()]),
+            ..RuleParams::default()
+        };
+        assert_eq!(
+            trust_verdict(mtls_only(), &one_allowed, &shared, "c").findings,
+            [Finding::CertificateAuthorityIssuersOutside {
+                arn: CA.into(),
+                issuers: vec!["*".into()]
+            }]
+        );
+        shared.issuers.insert(
+            CA.to_owned(),
+            Issuers::Known(BTreeSet::from(["444455556666".to_owned()])),
+        );
+        assert_eq!(
+            trust_verdict(mtls_only(), &one_allowed, &shared, "c").compliance,
+            ComplianceType::Compliant
+        );
+        shared.issuers.insert(
+            CA.to_owned(),
+            Issuers::Unknown("AccessDeniedException: needs acm-pca:GetPolicy".into()),
+        );
+        assert_eq!(
+            trust_verdict(mtls_only(), &one_allowed, &shared, "c").compliance,
+            ComplianceType::NonCompliant
+        );
+        shared.issuers.clear();
+        assert_eq!(
+            trust_verdict(mtls_only(), &RuleParams::default(), &shared, "c").findings,
+            [Finding::CertificateAuthorityPolicyUnreadable {
+                arn: CA.into(),
+                reason: "not looked up".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_ca_shared_by_clusters_fails_each_naming_the_others_when_asked_and_before_deploy_is_a_note()
+    {
+        let per_cluster = RuleParams {
+            certificate_authority_per_cluster: true,
+            ..RuleParams::default()
+        };
+        let arn = |name: &str| format!("arn:aws:kafka:us-east-1:123456789012:cluster/{name}/1a2b");
+        let mut trust = with_profile(CaKind::Subordinate, UsageMode::GeneralPurpose);
+        trust.fleet = Fleet::Listed(BTreeMap::from([(
+            CA.to_owned(),
+            vec![arn("orders"), arn("payments"), arn("audit"), arn("billing")],
+        )]));
+        let verdict = trust_verdict(mtls_only(), &per_cluster, &trust, &arn("orders"));
+        assert_eq!(
+            verdict.findings,
+            [Finding::CertificateAuthorityNotDedicated {
+                arn: CA.into(),
+                others: vec!["payments".into(), "audit".into(), "billing".into()]
+            }]
+        );
+        assert_eq!(verdict.findings[0].brief(), "CA 11111111-2222-3333-4444-555555555555 is also trusted by cluster payments and 2 more");
+        assert_eq!(
+            trust_verdict(mtls_only(), &RuleParams::default(), &trust, &arn("orders")).compliance,
+            ComplianceType::Compliant
+        );
+        trust.fleet = Fleet::Listed(BTreeMap::from([(CA.to_owned(), vec![arn("orders")])]));
+        assert_eq!(
+            trust_verdict(mtls_only(), &per_cluster, &trust, &arn("orders")).compliance,
+            ComplianceType::Compliant
+        );
+        trust.fleet = Fleet::NotKnownBeforeDeploy;
+        let before = trust_verdict(mtls_only(), &per_cluster, &trust, "Cluster");
+        assert_eq!(
+            (before.compliance, before.notes.len()),
+            (ComplianceType::Compliant, 1)
+        );
+        trust.fleet = Fleet::NotListed;
+        assert_eq!(
+            trust_verdict(mtls_only(), &per_cluster, &trust, &arn("orders")).compliance,
+            ComplianceType::NonCompliant
+        );
+    }
+
+    #[test]
+    fn a_general_purpose_ca_fails_only_when_short_lived_certificates_are_required() {
+        let required = RuleParams {
+            require_short_lived_certificates: true,
+            ..RuleParams::default()
+        };
+        let general = with_profile(CaKind::Subordinate, UsageMode::GeneralPurpose);
+        assert_eq!(
+            trust_verdict(mtls_only(), &RuleParams::default(), &general, "c").compliance,
+            ComplianceType::Compliant
+        );
+        assert_eq!(
+            trust_verdict(mtls_only(), &required, &general, "c").findings,
+            [Finding::CertificateAuthorityNotShortLived {
+                arn: CA.into(),
+                usage: UsageMode::GeneralPurpose
+            }]
+        );
+        let unknown = with_profile(CaKind::Subordinate, UsageMode::Unknown("LONG_LIVED".into()));
+        assert_eq!(
+            trust_verdict(mtls_only(), &required, &unknown, "c").compliance,
+            ComplianceType::NonCompliant
+        );
+        let short = with_profile(CaKind::Subordinate, UsageMode::ShortLivedCertificate);
+        assert_eq!(
+            trust_verdict(mtls_only(), &required, &short, "c").compliance,
+            ComplianceType::Compliant
         );
     }
 }

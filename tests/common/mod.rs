@@ -16,7 +16,7 @@ use msk_mtls_rule::edge::event::ResultToken;
 use msk_mtls_rule::edge::item::ConfigurationItem;
 use msk_mtls_rule::edge::kafka::ListedCluster;
 use msk_mtls_rule::rule::authorization::{ConfigurationRead, ConfigurationRevision};
-use msk_mtls_rule::rule::ca::CaHealth;
+use msk_mtls_rule::rule::ca::{CaDescription, CaHealth, CaKind, CaProfile, Issuers, UsageMode};
 use msk_mtls_rule::rule::doors::{hosts_of, ClientVpcConnection, Connector, Listing, Replicator};
 use msk_mtls_rule::rule::evaluation::ComplianceType;
 use msk_mtls_rule::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
@@ -149,10 +149,15 @@ impl FakeHistory {
     }
 }
 
-/// CA health by ARN; an ARN it does not know fails the call, like a network error would.
+/// CA health by ARN; an ARN it does not know fails the call, like a network error would. A CA
+/// that exists is SUBORDINATE, GENERAL_PURPOSE and has no resource policy unless told otherwise.
 #[derive(Default)]
 pub struct FakeCas {
     pub health: BTreeMap<String, CaHealth>,
+    pub profiles: BTreeMap<String, CaProfile>,
+    pub issuers: BTreeMap<String, Issuers>,
+    /// The CAs whose resource policy was read (GetPolicy), in order.
+    pub policy_calls: Mutex<Vec<String>>,
     pub calls: Mutex<Vec<String>>,
     /// A barrier every read waits at before answering: reads made one after another never pass it.
     pub together: Option<std::sync::Arc<tokio::sync::Barrier>>,
@@ -177,15 +182,32 @@ impl FakeCas {
 }
 
 impl FakeCas {
-    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
+    async fn describe(&self, arn: &str) -> Result<CaDescription, RuleError> {
         self.calls.lock().unwrap().push(arn.to_owned());
         if let Some(barrier) = &self.together {
             barrier.wait().await;
         }
-        self.health
+        let health =
+            self.health.get(arn).cloned().ok_or_else(|| {
+                RuleError::aws("DescribeCertificateAuthority", "connection refused")
+            })?;
+        let profile = match health {
+            CaHealth::NotFound | CaHealth::Unreadable { .. } => None,
+            _ => Some(self.profiles.get(arn).cloned().unwrap_or(CaProfile {
+                kind: CaKind::Subordinate,
+                usage: UsageMode::GeneralPurpose,
+            })),
+        };
+        Ok(CaDescription { health, profile })
+    }
+
+    async fn issuers(&self, arn: &str) -> Result<Issuers, RuleError> {
+        self.policy_calls.lock().unwrap().push(arn.to_owned());
+        Ok(self
+            .issuers
             .get(arn)
             .cloned()
-            .ok_or_else(|| RuleError::aws("DescribeCertificateAuthority", "connection refused"))
+            .unwrap_or(Issuers::Known(Default::default())))
     }
 }
 
@@ -439,8 +461,12 @@ impl ConnectService for FakeAccount<'_> {
 }
 
 impl PrivateCaService for FakeAccount<'_> {
-    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
-        self.cas.health(arn).await
+    async fn describe(&self, arn: &str) -> Result<CaDescription, RuleError> {
+        self.cas.describe(arn).await
+    }
+
+    async fn issuers(&self, arn: &str) -> Result<Issuers, RuleError> {
+        self.cas.issuers(arn).await
     }
 }
 
@@ -620,8 +646,12 @@ impl ConnectService for FakeOrgAccount<'_> {
 }
 
 impl PrivateCaService for FakeOrgAccount<'_> {
-    async fn health(&self, arn: &str) -> Result<CaHealth, RuleError> {
-        self.services.health(arn).await
+    async fn describe(&self, arn: &str) -> Result<CaDescription, RuleError> {
+        self.services.describe(arn).await
+    }
+
+    async fn issuers(&self, arn: &str) -> Result<Issuers, RuleError> {
+        self.services.issuers(arn).await
     }
 }
 
