@@ -40,10 +40,15 @@ fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
+/// A CA whose resource policy lets only its own account issue (GetPolicy answers it).
 fn ca(emulator: &Emulator, account: &str, region: &str, days: u32, status: &str) -> String {
+    let own_account_only = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+        "Action": "acm-pca:IssueCertificate", "Resource": "*"}]});
     emulator.control(
         "/_e2e/private-ca",
-        json!({"account": account, "region": region, "days": days, "status": status}),
+        json!({"account": account, "region": region, "days": days, "status": status,
+               "policy": own_account_only}),
     )["arn"]
         .as_str()
         .unwrap()
@@ -110,7 +115,7 @@ fn two_accounts_two_regions(emulator: &Emulator) {
 fn iam_action(operation: &str) -> String {
     let service = match operation {
         "ListClustersV2" => "kafka",
-        "DescribeCertificateAuthority" => "acm-pca",
+        "DescribeCertificateAuthority" | "GetPolicy" => "acm-pca",
         "DescribeConfigurationRevision" | "ListClusterOperations" => "kafka",
         "GetBootstrapBrokers" | "ListClientVpcConnections" | "ListReplicators" => "kafka",
         "ListConnectors" => "kafkaconnect",
@@ -289,6 +294,7 @@ fn two_accounts_and_two_regions_give_every_verdict_and_the_missing_role_is_named
             "DescribeCertificateAuthority",
             "DescribeConfigurationRevision",
             "GetCallerIdentity",
+            "GetPolicy",
             "ListClustersV2",
             // open-door admits anyone: who uses that door is listed (none does).
             "ListConnectors"

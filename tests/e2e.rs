@@ -345,6 +345,196 @@ fn private_ca_health_from_acm_pca_shows_in_verdicts() {
     assert_eq!(s.emulator.calls_to("DescribeCertificateAuthority").len(), 4);
 }
 
+/// The trust anchor, as ACM PCA tells it: the CA's type and usage mode (DescribeCertificateAuthority)
+/// and who else can issue from it (GetPolicy; a RAM share writes the policy), each read once per
+/// invocation, and a policy that cannot be read never a pass.
+#[test]
+fn the_trust_anchor_from_acm_pca_shows_in_verdicts() {
+    let s = setup();
+    let ca = |request: Value| {
+        s.emulator.control("/_e2e/private-ca", request)["arn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let subordinate = ca(json!({"days": 400}));
+    let root = ca(json!({"days": 400, "type": "ROOT"}));
+    let shared = ca(json!({"days": 400, "ramShareWith": ["444455556666"]}));
+    let anyone = ca(
+        json!({"days": 400, "policy": {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "acm-pca:IssueCertificate", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}]}}),
+    );
+    let short = ca(json!({"days": 400, "usageMode": "SHORT_LIVED_CERTIFICATE"}));
+    let cases = [
+        (&subordinate, json!({}), "COMPLIANT", ""),
+        (
+            &root,
+            json!({}),
+            "NON_COMPLIANT",
+            "is a root CA trusted directly",
+        ),
+        (
+            &root,
+            json!({"allowRootCertificateAuthority": "true"}),
+            "COMPLIANT",
+            "",
+        ),
+        (
+            &shared,
+            json!({}),
+            "NON_COMPLIANT",
+            "lets other accounts issue client certificates: 444455556666",
+        ),
+        (
+            &shared,
+            json!({"allowedIssuerAccounts": "444455556666"}),
+            "COMPLIANT",
+            "",
+        ),
+        (
+            &anyone,
+            json!({"allowedIssuerAccounts": "444455556666"}),
+            "NON_COMPLIANT",
+            "issue client certificates: *",
+        ),
+        (
+            &subordinate,
+            json!({"requireShortLivedCertificates": "true"}),
+            "NON_COMPLIANT",
+            "issues GENERAL_PURPOSE certificates",
+        ),
+        (
+            &short,
+            json!({"requireShortLivedCertificates": "true"}),
+            "COMPLIANT",
+            "",
+        ),
+    ];
+    for (index, (arn, parameters, verdict, words)) in cases.iter().enumerate() {
+        let event = with_ca(
+            cluster_event("compliant.json", index, Some(parameters.clone())),
+            arn,
+        );
+        response(s.invoke(&event));
+        let recorded = s.emulator.recorded_evaluations();
+        let last = recorded.last().unwrap();
+        assert_eq!(
+            last["ComplianceType"], *verdict,
+            "{arn} {parameters}: {last}"
+        );
+        assert!(
+            last["Annotation"].as_str().unwrap_or("").contains(words),
+            "{last}"
+        );
+    }
+    assert_eq!(
+        s.emulator.calls_to("DescribeCertificateAuthority").len(),
+        cases.len()
+    );
+    assert_eq!(s.emulator.calls_to("GetPolicy").len(), cases.len());
+
+    s.emulator.control(
+        "/_e2e/faults",
+        json!({"operations": ["GetPolicy"], "kind": "denied"}),
+    );
+    let event = with_ca(
+        cluster_event("compliant.json", 20, Some(json!({}))),
+        &subordinate,
+    );
+    response(s.invoke(&event));
+    let recorded = s.emulator.recorded_evaluations();
+    let last = recorded.last().unwrap();
+    assert_eq!(last["ComplianceType"], "NON_COMPLIANT", "{last}");
+    assert!(
+        last["Annotation"].as_str().unwrap().contains(
+            "resource policy could not be read (AccessDeniedException: needs acm-pca:GetPolicy)"
+        ),
+        "{last}"
+    );
+}
+
+/// With `certificateAuthorityPerCluster`, a CA that two clusters trust fails both, each naming the
+/// other: in a sweep from its own listing, and in a change event from one ListClustersV2 walk.
+#[test]
+fn a_ca_trusted_by_two_clusters_fails_both_when_each_must_have_its_own() {
+    let s = setup();
+    let ca = || {
+        s.emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (shared, own) = (ca(), ca());
+    let cluster = |name: &str, ca: &str| {
+        json!({"name": name,
+               "clientAuthentication": {"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
+                                        "sasl": {"iam": {"enabled": false}, "scram": {"enabled": false}},
+                                        "unauthenticated": {"enabled": false}},
+               "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS", "inCluster": true}},
+               "configurationInfo": {"arn": FLEET_CONFIGURATION, "revision": 1}})
+    };
+    s.emulator.control(
+        "/_e2e/configurations",
+        json!({"configurations": [{"arn": FLEET_CONFIGURATION, "revision": 1,
+                                   "serverProperties": "allow.everyone.if.no.acl.found=false\n"}]}),
+    );
+    let arns = s.emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [cluster("orders", &shared), cluster("payments", &shared), cluster("audit", &own)]}),
+    )["arns"]
+        .clone();
+    let per_cluster = json!({"certificateAuthorityPerCluster": "true"});
+    response(s.invoke(&scheduled(per_cluster.clone())));
+    let verdicts: std::collections::HashMap<String, (String, String)> = s
+        .emulator
+        .recorded_evaluations()
+        .iter()
+        .map(|e| {
+            let annotation = e["Annotation"].as_str().unwrap_or("").to_owned();
+            (
+                e["ComplianceResourceId"].as_str().unwrap().to_owned(),
+                (e["ComplianceType"].as_str().unwrap().to_owned(), annotation),
+            )
+        })
+        .collect();
+    let of = |index: usize| verdicts[arns[index].as_str().unwrap()].clone();
+    assert_eq!(of(0).0, "NON_COMPLIANT", "{:?}", of(0));
+    assert!(
+        of(0).1.contains("is also trusted by cluster(s) payments ("),
+        "{:?}",
+        of(0)
+    );
+    assert!(
+        of(1).1.contains("is also trusted by cluster(s) orders ("),
+        "{:?}",
+        of(1)
+    );
+    assert_eq!(of(2).0, "COMPLIANT", "{:?}", of(2));
+    assert_eq!(s.emulator.calls_to("ListClustersV2").len(), 1);
+
+    let event = with_ca(
+        cluster_event("compliant.json", 9, Some(per_cluster)),
+        &shared,
+    );
+    response(s.invoke(&event));
+    let recorded = s.emulator.recorded_evaluations();
+    let last = recorded.last().unwrap();
+    assert_eq!(last["ComplianceType"], "NON_COMPLIANT", "{last}");
+    assert!(
+        last["Annotation"]
+            .as_str()
+            .unwrap()
+            .contains("is also trusted by cluster(s) orders, payments"),
+        "{last}"
+    );
+    assert_eq!(
+        s.emulator.calls_to("ListClustersV2").len(),
+        2,
+        "one walk for the change event"
+    );
+}
+
 #[test]
 fn logs_are_json_one_line_per_evaluation_and_never_carry_the_token_or_credentials() {
     let s = setup();
@@ -545,7 +735,8 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
             Some(1_682_601_977.741)
         );
     }
-    // The minimum: 10 list pages (100 a page), 10 PutEvaluations, 1 page of stored results, 3 CAs,
+    // The minimum: 10 list pages (100 a page), 10 PutEvaluations, 1 page of stored results, 3 CAs
+    // (each described and its policy read),
     // 2 configuration revisions (200 clusters run them), and the operations of each of the 40
     // ZooKeeper-mode clusters (one page each; KRaft clusters have none to read), and one listing
     // each of the account's connectors and replicators for the clusters with SASL/IAM or
@@ -557,11 +748,12 @@ fn a_scheduled_sweep_of_1000_clusters_gives_the_expected_counts_in_the_minimum_n
     assert_eq!(count_calls("PutEvaluations"), 10);
     assert_eq!(count_calls("GetComplianceDetailsByConfigRule"), 1);
     assert_eq!(count_calls("DescribeCertificateAuthority"), 3);
+    assert_eq!(count_calls("GetPolicy"), 3);
     assert_eq!(count_calls("DescribeConfigurationRevision"), 2);
     assert_eq!(count_calls("ListClusterOperations"), 40);
     assert_eq!(count_calls("ListConnectors"), 1);
     assert_eq!(count_calls("ListReplicators"), 1);
-    assert_eq!(calls.len(), 68, "{calls:?}");
+    assert_eq!(calls.len(), 71, "{calls:?}");
 }
 
 /// A sweep whose call streams overlap, with 30% of its calls throttled: the held results, the

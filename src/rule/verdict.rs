@@ -121,7 +121,9 @@ mod tests {
         AclDefault, BrokerConfiguration, ConfigurationRead, ConfigurationReport,
         ConfigurationRevision, OpenBecause,
     };
-    use crate::rule::ca::{CaHealth, CaHealthReport, CaKind, CaProfile, CaStatus, Fleet, Issuers, UsageMode};
+    use crate::rule::ca::{
+        CaHealth, CaHealthReport, CaKind, CaProfile, CaStatus, Fleet, Issuers, UsageMode,
+    };
     use crate::rule::facts::Cluster;
     use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess, PublicAccess};
     use crate::rule::params::{RuleParams, SaslMechanism};

@@ -5,7 +5,8 @@
 
 What the layer adds in front of moto, all on 127.0.0.1 only:
   * Faults, seeded so a run is repeatable: for the operations named, a share of calls answers
-    HTTP 400 ThrottlingException or HTTP 500 InternalFailure, or stalls, without reaching moto.
+    HTTP 400 ThrottlingException or AccessDeniedException (kind "denied") or HTTP 500 InternalFailure,
+    or stalls, without reaching moto.
   * PutEvaluations answers that list FailedEvaluations (moto never reports any).
   * GetResourceConfigHistory for MSK items (moto records no MSK configuration): items are seeded
     through the control API and answered in the shape of the Config API model.
@@ -255,8 +256,8 @@ class Emulator:
         fault = self.pick_fault(operation)
         if fault == "stall":
             time.sleep(60)
-        if fault in ("throttle", "error500"):
-            self.log(operation, 400 if fault == "throttle" else 500, fault)
+        if fault in ("throttle", "error500", "denied"):
+            self.log(operation, 500 if fault == "error500" else 400, fault)
             return aws_error(start_response, fault)
         if operation == "DescribeConfigurationRevision":
             return self.configuration_revision(start_response, path)
@@ -716,6 +717,9 @@ def aws_error(start_response, fault):
     if fault == "throttle":
         return json_response(start_response, "400 Bad Request",
                              {"__type": "ThrottlingException", "message": "Rate exceeded"})
+    if fault == "denied":
+        return json_response(start_response, "400 Bad Request",
+                             {"__type": "AccessDeniedException", "message": "injected: not authorized"})
     return json_response(start_response, "500 Internal Server Error",
                          {"__type": "InternalFailure", "message": "injected server error"})
 
@@ -760,7 +764,11 @@ def create_stack(request):
 
 
 def create_private_ca(request):
-    """A CA in moto's ACM PCA backend with a real self-signed certificate expiring in `days`."""
+    """A CA in moto's ACM PCA backend with a real self-signed certificate expiring in `days`: of
+    `type` (default SUBORDINATE) and `usageMode` (default GENERAL_PURPOSE, ACM PCA's; moto records
+    every CA as SHORT_LIVED_CERTIFICATE), with the resource `policy` given, and shared through AWS RAM
+    with the accounts of `ramShareWith` (RAM attaches a resource policy to the CA, which GetPolicy
+    returns: written here in the shape of the Private CA guide's cross-account example)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -772,7 +780,7 @@ def create_private_ca(request):
         certificate_authority_configuration={
             "KeyAlgorithm": "EC_prime256v1", "SigningAlgorithm": "SHA256WITHECDSA",
             "Subject": {"CommonName": request.get("commonName", "e2e-ca")}},
-        revocation_configuration={}, certificate_authority_type="ROOT",
+        revocation_configuration={}, certificate_authority_type=request.get("type", "SUBORDINATE"),
         security_standard=None, tags=[])
     arn = ca if isinstance(ca, str) else ca.arn
     key = ec.generate_private_key(ec.SECP256R1())
@@ -784,8 +792,18 @@ def create_private_ca(request):
             .sign(key, hashes.SHA256()))
     backend.certificate_authorities[arn].import_certificate_authority_certificate(
         cert.public_bytes(serialization.Encoding.PEM), None)
+    authority = backend.certificate_authorities[arn]
+    authority.usage_mode = request.get("usageMode", "GENERAL_PURPOSE")
+    if "policy" in request:
+        authority.policy = json.dumps(request["policy"])
+    if request.get("ramShareWith"):
+        authority.policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "RamShare", "Effect": "Allow", "Principal": {"AWS": request["ramShareWith"]},
+            "Action": ["acm-pca:IssueCertificate", "acm-pca:GetCertificate", "acm-pca:ListPermissions",
+                       "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCertificate"],
+            "Resource": arn}]})
     if request.get("status", "ACTIVE") != "ACTIVE":
-        backend.certificate_authorities[arn].status = request["status"]
+        authority.status = request["status"]
     return arn
 
 
