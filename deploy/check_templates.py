@@ -457,7 +457,7 @@ def main():
     alarmed = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm if "MetricStat" in m}
     for name in sorted((shown | alarmed) - emitted):
         fail("template.yaml", f"the dashboard or alarm reads {name}, which the function never writes")
-    for name in ["MtlsCompliancePercent", "TimeToRemediate", "CaDaysToExpiry", "CaUnhealthy"]:
+    for name in ["MtlsCompliancePercent", "TimeToRemediate", "CaDaysToExpiry", "CaUnhealthy", "CaMostClusters", "CaShared"]:
         if name not in shown:
             fail("template.yaml", f"the dashboard does not show {name}")
 
@@ -570,7 +570,7 @@ def main():
             previous = metric
             name = metric[1] if isinstance(metric[1], str) else None
             stat = metric[-1].get("stat") if isinstance(metric[-1], dict) else properties.get("stat")
-            if name in {"Compliant", "NonCompliant", "NotApplicable", "CaUnhealthy", "AclOpenByDefault"} and "Scheduled" in metric and stat != "Sum":
+            if name in {"Compliant", "NonCompliant", "NotApplicable", "CaUnhealthy", "CaShared", "AclOpenByDefault"} and "Scheduled" in metric and stat != "Sum":
                 fail("template.yaml", f"'{properties['title']}' shows {name} by {stat}, not summed over the accounts")
             if name == "MtlsCompliancePercent" and stat == "Minimum" and "worst" not in json.dumps(metric) + properties["title"]:
                 fail("template.yaml", f"'{properties['title']}' shows the worst account's share without saying so")

@@ -3,7 +3,7 @@
 //! sweep's report of Private CAs near expiry or not healthy, with the clusters that trust them. How
 //! the function alerts is read once at start (`settings`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub mod message;
 pub mod settings;
@@ -11,12 +11,13 @@ pub mod settings;
 use crate::alerts::message::{Alert, ClusterPlace};
 use crate::aws::ports::Message;
 use crate::edge::read::parse_time;
-use crate::rule::ca::{CaHealth, CaHealthReport};
+use crate::rule::ca::{CaHealth, CaHealthReport, CaKind, CaTrust, Issuers, TrustedBy, UsageMode};
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{ComplianceType, Evaluation, ANNOTATION_MAX_CHARS};
 use crate::rule::held::{
     annotation_with_since, split_since, HeldResult, Transition, SINCE_CLOCK_CHARS,
 };
+use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::{reasons_within, Judgement};
 
@@ -116,33 +117,33 @@ pub fn message_of(alert: &Alert) -> Message {
     }
 }
 
-/// The sweep's report of the CAs that expire within `alert_days` or are not healthy, each with the
-/// clusters of this account and region that trust it; `None` when every CA is fine.
+/// The sweep's report of the CAs that need attention, each with what the rule knows of it (type,
+/// usage mode, expiry, who can issue from it) and the clusters of this account and region that trust
+/// it; `None` when every CA is fine. A CA needs attention when it expires within `alert_days` or is
+/// not healthy, or when a check of the trust anchor the parameters turn on fails for it.
 pub fn ca_report(
-    cas: &CaHealthReport,
-    trusted_by: &BTreeMap<String, Vec<String>>,
+    (cas, trust): (&CaHealthReport, &CaTrust),
+    trusted_by: &TrustedBy,
+    params: &RuleParams,
     alert_days: u32,
     now: Timestamp,
     context: &Context,
 ) -> Option<Message> {
+    let arns: BTreeSet<&String> = cas.keys().chain(trust.issuers.keys()).collect();
     let mut lines = Vec::new();
-    for (arn, health) in cas {
-        let problem = match health {
-            CaHealth::Active { not_after: None } => "ACTIVE, with no expiry on record".to_owned(),
-            CaHealth::Active { .. } => match health.days_to_expiry(now) {
-                Some(days) if days < 0 => "its certificate has expired".to_owned(),
-                Some(days) if days < i64::from(alert_days) => {
-                    format!("its certificate expires in {days} days")
-                }
-                _ => continue,
-            },
-            CaHealth::NotActive { status } => format!("it is {status}, not ACTIVE"),
-            CaHealth::NotFound => "it does not exist".to_owned(),
-            CaHealth::Unreadable { reason } => format!("it could not be read ({reason})"),
-        };
+    for arn in arns {
         let clusters = trusted_by.get(arn).map(Vec::as_slice).unwrap_or_default();
+        let mut problems: Vec<String> = health_problem(cas.get(arn), alert_days, now)
+            .into_iter()
+            .collect();
+        problems.extend(trust_problems(arn, trust, clusters.len(), params));
+        if problems.is_empty() {
+            continue;
+        }
         lines.push(format!(
-            "CA {arn}: {problem}. Trusted by {} cluster(s):\n{}",
+            "CA {arn}: {}. {}. Trusted by {} cluster(s):\n{}",
+            problems.join("; "),
+            ca_profile(arn, cas.get(arn), trust, now),
             clusters.len(),
             clusters
                 .iter()
@@ -157,7 +158,8 @@ pub fn ca_report(
     let body = format!(
         "{} Private CA(s) that MSK clusters in account {}, {} trust need attention (alert at {} days \
          before expiry; rule {}):\n\n{}\n\nRenew the CA certificate (issue and import a new one), \
-         re-enable the CA, or move the clusters to a healthy CA with aws kafka update-security.\n",
+         re-enable the CA, issue clients from a subordinate CA of their own, take other accounts out \
+         of its policy, or move the clusters to a healthy CA with aws kafka update-security.\n",
         lines.len(),
         context.account,
         context.region,
@@ -177,6 +179,109 @@ pub fn ca_report(
             ("region".into(), context.region.to_owned()),
         ],
     })
+}
+
+/// What is wrong with a CA's health, if anything: not ACTIVE, missing, unreadable, expiring.
+fn health_problem(health: Option<&CaHealth>, alert_days: u32, now: Timestamp) -> Option<String> {
+    Some(match health? {
+        CaHealth::Active { not_after: None } => "ACTIVE, with no expiry on record".to_owned(),
+        health @ CaHealth::Active { .. } => match health.days_to_expiry(now) {
+            Some(days) if days < 0 => "its certificate has expired".to_owned(),
+            Some(days) if days < i64::from(alert_days) => {
+                format!("its certificate expires in {days} days")
+            }
+            _ => return None,
+        },
+        CaHealth::NotActive { status } => format!("it is {status}, not ACTIVE"),
+        CaHealth::NotFound => "it does not exist".to_owned(),
+        CaHealth::Unreadable { reason } => format!("it could not be read ({reason})"),
+    })
+}
+
+/// What the trust anchor's checks (as the parameters turn them on) find wrong with a CA.
+fn trust_problems(arn: &str, trust: &CaTrust, clusters: usize, params: &RuleParams) -> Vec<String> {
+    let mut problems = Vec::new();
+    match trust.profiles.get(arn) {
+        Some(profile)
+            if profile.kind != CaKind::Subordinate && !params.allow_root_certificate_authority =>
+        {
+            problems.push(format!("it is a {} CA trusted directly", profile.kind));
+        }
+        _ => {}
+    }
+    match trust.issuers.get(arn) {
+        Some(Issuers::Known(issuers)) => {
+            let outside: Vec<&str> = issuers
+                .iter()
+                .filter(|issuer| !params.allowed_issuer_accounts.contains(*issuer))
+                .map(String::as_str)
+                .collect();
+            if !outside.is_empty() {
+                problems.push(format!(
+                    "principals outside its account can issue from it ({})",
+                    outside.join(", ")
+                ));
+            }
+        }
+        Some(Issuers::Unknown(reason)) => {
+            problems.push(format!("its resource policy could not be read ({reason})"))
+        }
+        None => {}
+    }
+    if params.certificate_authority_per_cluster && clusters > 1 {
+        problems.push(format!("{clusters} clusters trust it, not one"));
+    }
+    match trust.profiles.get(arn) {
+        Some(profile)
+            if params.require_short_lived_certificates
+                && profile.usage != UsageMode::ShortLivedCertificate =>
+        {
+            problems.push(format!(
+                "it issues {} certificates, not short-lived ones",
+                profile.usage
+            ));
+        }
+        _ => {}
+    }
+    problems
+}
+
+/// What the rule read of a CA: its type and usage mode, its expiry, and who can issue from it.
+fn ca_profile(arn: &str, health: Option<&CaHealth>, trust: &CaTrust, now: Timestamp) -> String {
+    let profile = match trust.profiles.get(arn) {
+        Some(profile) => format!("Type {}, usage mode {}", profile.kind, profile.usage),
+        None => "Type and usage mode not read".to_owned(),
+    };
+    let expiry = match health.and_then(|health| health.days_to_expiry(now)) {
+        Some(days) if days < 0 => "expired".to_owned(),
+        Some(days) => format!("expires in {days} days"),
+        None => "expiry not known".to_owned(),
+    };
+    let issuers = match trust.issuers.get(arn) {
+        Some(Issuers::Known(issuers)) if issuers.is_empty() => {
+            "only its own account can issue".to_owned()
+        }
+        Some(Issuers::Known(issuers)) => format!(
+            "its own account and {} can issue",
+            issuers
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(Issuers::Unknown(_)) | None => "who can issue is not known".to_owned(),
+    };
+    format!("{profile}, {expiry}, {issuers}")
+}
+
+/// How many of the CAs looked up let a principal outside their account issue (allowed or not): each
+/// can mint clients for every cluster that trusts it.
+pub fn shared_cas(trust: &CaTrust) -> usize {
+    trust
+        .issuers
+        .values()
+        .filter(|issuers| matches!(issuers, Issuers::Known(outside) if !outside.is_empty()))
+        .count()
 }
 
 /// How many of the CAs looked up are not ACTIVE, do not exist or could not be read.
@@ -382,15 +487,27 @@ mod tests {
             ),
             ("ca/off".to_owned(), vec!["cluster-3".to_owned()]),
         ]);
-        let message = ca_report(&cas, &trusted_by, 45, now, &CONTEXT).unwrap();
-        assert!(message.body.contains("CA ca/soon: its certificate expires in 44 days. Trusted by 2 cluster(s):\n  - cluster-1\n  - cluster-2"), "{}", message.body);
+        let trust = crate::rule::ca::unremarkable(&cas);
+        let params = RuleParams::default();
+        let report = |cas: &CaHealthReport, days, now| {
+            ca_report(
+                (cas, &crate::rule::ca::unremarkable(cas)),
+                &trusted_by,
+                &params,
+                days,
+                now,
+                &CONTEXT,
+            )
+        };
+        let message = ca_report((&cas, &trust), &trusted_by, &params, 45, now, &CONTEXT).unwrap();
+        assert!(message.body.contains("CA ca/soon: its certificate expires in 44 days. Type SUBORDINATE, usage mode GENERAL_PURPOSE, expires in 44 days, only its own account can issue. Trusted by 2 cluster(s):\n  - cluster-1\n  - cluster-2"), "{}", message.body);
         assert!(message.body.contains(
-            "CA ca/off: it is DISABLED, not ACTIVE. Trusted by 1 cluster(s):\n  - cluster-3"
-        ));
+            "CA ca/off: it is DISABLED, not ACTIVE. Type SUBORDINATE, usage mode GENERAL_PURPOSE, expiry not known, only its own account can issue. Trusted by 1 cluster(s):\n  - cluster-3"
+        ), "{}", message.body);
         assert!(!message.body.contains("ca/ok"));
         assert_eq!(message.attributes[0], ("event".into(), "ca-health".into()));
         assert_eq!(
-            ca_report(&cas, &trusted_by, 44, now, &CONTEXT).map(|m| m.body.contains("ca/soon")),
+            report(&cas, 44, now).map(|m| m.body.contains("ca/soon")),
             Some(false)
         );
         let healthy = CaHealthReport::from([(
@@ -399,7 +516,7 @@ mod tests {
                 not_after: Some(Timestamp::from_secs(90 * day)),
             },
         )]);
-        assert_eq!(ca_report(&healthy, &trusted_by, 45, now, &CONTEXT), None);
+        assert_eq!(report(&healthy, 45, now), None);
         // The boundary: a certificate that ends later today has 0 days left, not expired.
         let later = Timestamp::from_secs(day * 10);
         let boundary = CaHealthReport::from([
@@ -416,9 +533,7 @@ mod tests {
                 },
             ),
         ]);
-        let body = ca_report(&boundary, &trusted_by, 45, later, &CONTEXT)
-            .unwrap()
-            .body;
+        let body = report(&boundary, 45, later).unwrap().body;
         assert!(
             body.contains("CA ca/today: its certificate expires in 0 days."),
             "{body}"
@@ -430,5 +545,54 @@ mod tests {
         assert_eq!(unhealthy_cas(&cas), 1);
         assert_eq!(unhealthy_cas(&boundary), 0, "expiring is not yet unhealthy");
         assert_eq!(unhealthy_cas(&CaHealthReport::new()), 0);
+    }
+
+    #[test]
+    fn the_ca_report_names_a_ca_whose_trust_anchor_fails_with_its_type_mode_and_issuers() {
+        let now = Timestamp::from_secs(0);
+        let healthy = CaHealth::Active {
+            not_after: Some(Timestamp::from_secs(400 * 86_400)),
+        };
+        let cas = CaHealthReport::from([
+            ("ca/root".to_owned(), healthy.clone()),
+            ("ca/shared".to_owned(), healthy.clone()),
+            ("ca/fine".to_owned(), healthy),
+        ]);
+        let mut trust = crate::rule::ca::unremarkable(&cas);
+        trust.profiles.get_mut("ca/root").unwrap().kind = CaKind::Root;
+        trust.issuers.insert(
+            "ca/shared".to_owned(),
+            Issuers::Known(BTreeSet::from(["444455556666".to_owned()])),
+        );
+        let trusted_by = BTreeMap::from([
+            ("ca/root".to_owned(), vec!["orders".to_owned()]),
+            ("ca/shared".to_owned(), vec!["payments".to_owned()]),
+            (
+                "ca/fine".to_owned(),
+                vec!["audit".to_owned(), "billing".to_owned()],
+            ),
+        ]);
+        let params = RuleParams::default();
+        let body = ca_report((&cas, &trust), &trusted_by, &params, 30, now, &CONTEXT)
+            .unwrap()
+            .body;
+        assert!(body.contains("CA ca/root: it is a ROOT CA trusted directly. Type ROOT, usage mode GENERAL_PURPOSE, expires in 400 days, only its own account can issue. Trusted by 1 cluster(s):\n  - orders"), "{body}");
+        assert!(body.contains("CA ca/shared: principals outside its account can issue from it (444455556666). Type SUBORDINATE, usage mode GENERAL_PURPOSE, expires in 400 days, its own account and 444455556666 can issue."), "{body}");
+        assert!(!body.contains("ca/fine"), "{body}");
+        let strict = RuleParams {
+            allow_root_certificate_authority: true,
+            allowed_issuer_accounts: BTreeSet::from(["444455556666".to_owned()]),
+            certificate_authority_per_cluster: true,
+            require_short_lived_certificates: true,
+            ..RuleParams::default()
+        };
+        let body = ca_report((&cas, &trust), &trusted_by, &strict, 30, now, &CONTEXT)
+            .unwrap()
+            .body;
+        assert!(body.contains("CA ca/fine: 2 clusters trust it, not one; it issues GENERAL_PURPOSE certificates, not short-lived ones."), "{body}");
+        assert!(
+            !body.contains("ROOT CA trusted directly") && !body.contains("principals outside"),
+            "{body}"
+        );
     }
 }

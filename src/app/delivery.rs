@@ -68,6 +68,13 @@ pub struct InvocationSummary {
     /// metrics even when 0, for the CA alarm; in the answer only when some are).
     #[serde(skip_serializing_if = "none_or_zero")]
     pub ca_unhealthy: Option<usize>,
+    /// A sweep's largest number of clusters one CA is trusted by (a CA's blast radius), when any
+    /// cluster trusts a CA: a metric, left out of the answer.
+    #[serde(skip)]
+    pub ca_most_clusters: Option<usize>,
+    /// How many of the CAs a sweep read let another account issue: a metric, left out of the answer.
+    #[serde(skip)]
+    pub ca_shared: Option<usize>,
     /// Clusters judged whose authorization is open by default (failed or noted): a metric for
     /// the dashboard, left out of the answer, whose counts are the verdicts'.
     #[serde(skip)]
@@ -635,6 +642,8 @@ mod tests {
                 not_applicable: 1,
                 ca_days_to_expiry: Some(-2),
                 ca_unhealthy: Some(2),
+                ca_most_clusters: Some(5),
+                ca_shared: Some(1),
                 acl_open_by_default: 4,
                 alerts: 1,
                 time_to_remediate_secs: vec![7_200],

@@ -11,7 +11,7 @@ pub mod scheduled_probe;
 pub mod sweep;
 
 use crate::alerts::settings::AlertSettings;
-use crate::alerts::{unhealthy_cas, Context};
+use crate::alerts::{shared_cas, unhealthy_cas, Context};
 use crate::app::access::{account_access, AccountAccess};
 use crate::app::delivery::{AlertSink, Delivery, InvocationSummary, Mode};
 use crate::app::evaluate::{rule_name, Evaluator, Follow, Stage};
@@ -128,6 +128,7 @@ async fn evaluate_in<A: Account, N: Notifier>(
         door_users: mode.door_users(),
         listed: DoorUsers::default(),
     };
+    let mut swept = None;
     match &event.notification {
         Notification::Change(item) => evaluator.run_change(event, item, &mut delivery).await?,
         Notification::Oversized(summary) => {
@@ -138,13 +139,10 @@ async fn evaluate_in<A: Account, N: Notifier>(
         Notification::Scheduled {
             notification_creation_time,
         } => {
-            sweep(
-                &mut evaluator,
-                rule_name(event)?,
-                *notification_creation_time,
-                &mut delivery,
-            )
-            .await?
+            let rule_name = rule_name(event)?;
+            let ordering_timestamp = *notification_creation_time;
+            swept =
+                Some(sweep(&mut evaluator, rule_name, ordering_timestamp, &mut delivery).await?);
         }
     }
     let (mut summary, evaluations) = delivery.finish().await?;
@@ -153,8 +151,14 @@ async fn evaluate_in<A: Account, N: Notifier>(
         .values()
         .filter_map(|health| health.days_to_expiry(now))
         .min();
-    if matches!(event.notification, Notification::Scheduled { .. }) && !evaluator.cas.is_empty() {
-        summary.ca_unhealthy = Some(unhealthy_cas(&evaluator.cas));
+    if let Some(trusted_by) = swept {
+        if !evaluator.cas.is_empty() {
+            summary.ca_unhealthy = Some(unhealthy_cas(&evaluator.cas));
+        }
+        summary.ca_most_clusters = trusted_by.values().map(Vec::len).max();
+        if !evaluator.trust.issuers.is_empty() {
+            summary.ca_shared = Some(shared_cas(&evaluator.trust));
+        }
     }
     Ok(Outcome {
         summary,

@@ -30,13 +30,13 @@ type HeldResults = BTreeMap<String, (ResourceType, HeldResult)>;
 /// many as were listed while the held results were read (the listing and the held results hold one
 /// entry per cluster already). The sweep's own new results are never read back, since the held
 /// results are read before any is sent; those held for clusters no longer listed become
-/// NOT_APPLICABLE.
+/// NOT_APPLICABLE. Returns the CAs the clusters trust, with those clusters.
 pub async fn sweep<A: Account, N: Notifier>(
     evaluator: &mut Evaluator<'_, A>,
     rule_name: &str,
     ordering_timestamp: Timestamp,
     out: &mut Delivery<'_, A, N>,
-) -> Result<(), RuleError> {
+) -> Result<TrustedBy, RuleError> {
     let account = evaluator.account;
     let follow = evaluator.follow.clone();
     let (judged_pages, mut waiting) = mpsc::unbounded_channel();
@@ -59,11 +59,13 @@ pub async fn sweep<A: Account, N: Notifier>(
     }
     if let Some(days) = evaluator.follow.ca_alert_days {
         let context = &evaluator.follow.context;
-        if let Some(report) = ca_report(&evaluator.cas, &trusted_by, days, evaluator.now, context) {
+        let cas = (&evaluator.cas, &evaluator.trust);
+        let params = evaluator.params;
+        if let Some(report) = ca_report(cas, &trusted_by, params, days, evaluator.now, context) {
             out.notify(report);
         }
     }
-    Ok(())
+    Ok(trusted_by)
 }
 
 /// Every cluster of the account and region, listed and judged page by page, each page handed to

@@ -118,6 +118,12 @@ fn counts(trigger: Trigger, summary: &InvocationSummary) -> (Vec<Metric>, Option
     if let Some(unhealthy) = summary.ca_unhealthy {
         values.push(("CaUnhealthy", "Count", unhealthy.into()));
     }
+    if let Some(most) = summary.ca_most_clusters {
+        values.push(("CaMostClusters", "Count", most.into()));
+    }
+    if let Some(shared) = summary.ca_shared {
+        values.push(("CaShared", "Count", shared.into()));
+    }
     (values, percent)
 }
 
@@ -316,6 +322,8 @@ mod tests {
         summary.time_to_remediate_secs = vec![60, 7_200];
         summary.alerts = 3;
         summary.ca_unhealthy = Some(2);
+        summary.ca_most_clusters = Some(4);
+        summary.ca_shared = Some(1);
         let text = emf_line(
             "Ns",
             "rule",
@@ -341,6 +349,10 @@ mod tests {
         assert_eq!(line["TimeToRemediate"], json!([60, 7_200]));
         assert_eq!(line["AlertsPublished"], 3);
         assert_eq!(line["CaUnhealthy"], 2);
+        assert_eq!(
+            (&line["CaMostClusters"], &line["CaShared"]),
+            (&json!(4), &json!(1))
+        );
         assert_eq!(line["MtlsCompliancePercent"], 50.0);
         // A change event: no share, so no account directive.
         let change = emf_line(
