@@ -21,7 +21,7 @@ use crate::edge::event::ConfigRuleEvent;
 use crate::edge::event::Notification;
 use crate::error::RuleError;
 use crate::rule::authorization::ConfigurationReport;
-use crate::rule::ca::{CaHealthReport, CaTrust};
+use crate::rule::ca::{CaHealthReport, CaTrust, TrustedBy};
 use crate::rule::doors::DoorUsers;
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
@@ -146,10 +146,27 @@ async fn evaluate_in<A: Account, N: Notifier>(
         }
     }
     let (mut summary, evaluations) = delivery.finish().await?;
+    ca_figures(&mut summary, &evaluator, swept.as_ref());
+    Ok(Outcome {
+        summary,
+        evaluations,
+        rule_name: event.config_rule_name.clone(),
+        account: event.account_id.clone(),
+        trigger: Trigger::of(&event.notification),
+    })
+}
+
+/// The invocation's figures of the CAs it read: the soonest expiry; for a sweep, how many are not
+/// healthy, the most clusters one CA is trusted by, and how many other accounts can issue from.
+fn ca_figures<A>(
+    summary: &mut InvocationSummary,
+    evaluator: &Evaluator<'_, A>,
+    swept: Option<&TrustedBy>,
+) {
     summary.ca_days_to_expiry = evaluator
         .cas
         .values()
-        .filter_map(|health| health.days_to_expiry(now))
+        .filter_map(|health| health.days_to_expiry(evaluator.now))
         .min();
     if let Some(trusted_by) = swept {
         if !evaluator.cas.is_empty() {
@@ -160,13 +177,6 @@ async fn evaluate_in<A: Account, N: Notifier>(
             summary.ca_shared = Some(shared_cas(&evaluator.trust));
         }
     }
-    Ok(Outcome {
-        summary,
-        evaluations,
-        rule_name: event.config_rule_name.clone(),
-        account: event.account_id.clone(),
-        trigger: Trigger::of(&event.notification),
-    })
 }
 
 /// What follows each evaluation sent for `event`: the held result read (when sending), the owner's
