@@ -125,7 +125,8 @@ fn cold_start(processes: usize) {
 
 /// One warm process answering change events (PutEvaluations to moto each time), with `latency_ms`
 /// added to every call after the first event; with `ca_check`, every cluster's CA is a real one of
-/// the emulator's and the rule checks its health (DescribeCertificateAuthority once per event).
+/// the emulator's and the rule reads it (DescribeCertificateAuthority and GetPolicy once per event,
+/// together).
 fn warm_change_events(events: usize, latency_ms: u64, ca_check: bool) -> Duration {
     let emulator = Emulator::start();
     let runtime = RuntimeApi::start();
@@ -215,6 +216,7 @@ fn sweep(clusters: usize, latency_ms: u64) -> Duration {
     let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
     // a real (not TESTMODE) token: the emulator keeps the results, as Config does
     let event = sweep_event();
+    let event_without_options = event.clone();
     emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
     println!(
         "\n## sweep of {clusters} clusters ({latency_ms} ms per call; 3 CAs; seeded in {})",
@@ -222,10 +224,19 @@ fn sweep(clusters: usize, latency_ms: u64) -> Duration {
     );
     let mut held: usize = 0;
     let mut steady = Duration::ZERO;
-    for round in ["first (nothing held)", "steady (last sweep's results held)"] {
+    // The last round asks for a CA per cluster: the sweep judges once the listing is complete.
+    let per_cluster = with_parameters(
+        event.clone(),
+        json!({"certificateAuthorityPerCluster": "true"}),
+    );
+    for (round, event) in [
+        ("first (nothing held)", &event),
+        ("steady (last sweep's results held)", &event),
+        ("steady, certificateAuthorityPerCluster on", &per_cluster),
+    ] {
         let before = emulator.calls().len();
         let cpu_before = function.cpu_time();
-        let (outcome, wall) = runtime.invoke_timed(&event, TIMEOUT);
+        let (outcome, wall) = runtime.invoke_timed(event, TIMEOUT);
         let cpu = function.cpu_time() - cpu_before;
         let summary = response(outcome);
         assert_eq!(summary["evaluations"], clusters, "{summary}");
@@ -241,7 +252,7 @@ fn sweep(clusters: usize, latency_ms: u64) -> Duration {
         let minimum = pages
             + pages
             + held.div_ceil(100).max(1)
-            + cas
+            + 2 * cas
             + revisions_among(0..clusters)
             + zookeeper_among(0..clusters)
             + DOOR_LISTINGS
@@ -260,7 +271,9 @@ fn sweep(clusters: usize, latency_ms: u64) -> Duration {
             print_timeline(calls);
         }
         assert_eq!(calls.len(), minimum, "{by_operation:?}");
-        steady = wall;
+        if event == &event_without_options {
+            steady = wall;
+        }
         // the sweep reads back the COMPLIANT and NON_COMPLIANT results it holds
         held = (summary["compliant"].as_u64().unwrap() + summary["nonCompliant"].as_u64().unwrap())
             as usize;
@@ -277,10 +290,46 @@ fn sweep(clusters: usize, latency_ms: u64) -> Duration {
         .count();
     assert_eq!(
         naming,
-        2 * named,
+        3 * named,
         "each round names the connector of each of {named} clusters"
     );
+    change_event_walking_the_fleet(&runtime, &emulator, &fleet.cas[0], clusters);
     steady
+}
+
+/// A change event with `certificateAuthorityPerCluster` on, in the sweep's account: one
+/// ListClustersV2 walk beside its other reads.
+fn change_event_walking_the_fleet(
+    runtime: &RuntimeApi,
+    emulator: &Emulator,
+    ca: &str,
+    clusters: usize,
+) {
+    let event = with_parameters(
+        checking_ca(change_events(1).remove(0), ca),
+        json!({"checkCertificateAuthorityStatus": "true", "certificateAuthorityPerCluster": "true"}),
+    );
+    let before = emulator.calls().len();
+    let (outcome, wall) = runtime.invoke_timed(&event, TIMEOUT);
+    response(outcome);
+    let calls = &emulator.calls()[before..];
+    let walked = calls
+        .iter()
+        .filter(|c| c["operation"] == "ListClustersV2")
+        .count();
+    println!(
+        "change event, certificateAuthorityPerCluster on: wall {}; {} calls, of which {walked} ListClustersV2, in {} dependent rounds",
+        ms(wall),
+        calls.len(),
+        rounds(calls)
+    );
+    assert_eq!(walked, clusters.div_ceil(100), "one walk of the listing");
+}
+
+/// `event` with `parameters` as its rule parameters.
+fn with_parameters(mut event: Value, parameters: Value) -> Value {
+    event["ruleParameters"] = json!(parameters.to_string());
+    event
 }
 
 /// A scheduled event with a real (not TESTMODE) token: the emulator keeps the results, as Config
@@ -540,7 +589,8 @@ fn audit(clusters: usize) {
                 .entry(call["operation"].as_str().unwrap().to_owned())
                 .or_default() += 1;
         }
-        // who the caller is, one role, every page of every account-region, each CA and each
+        // who the caller is, one role, every page of every account-region, each CA (described and its
+        // policy read) and each
         // configuration revision once per target, each ZooKeeper-mode cluster's operations once,
         // and each target's MSK Connect connectors once (its clusters open unauthenticated access;
         // no connector is seeded here, so no cluster's brokers are read)
@@ -550,7 +600,7 @@ fn audit(clusters: usize) {
         let minimum = 1
             + 1
             + TARGETS.len() * (clusters / TARGETS.len()).div_ceil(100)
-            + TARGETS.len() * 3
+            + TARGETS.len() * 3 * 2
             + revisions
             + zookeeper_among(0..clusters)
             + TARGETS.len();

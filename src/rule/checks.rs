@@ -21,7 +21,9 @@ pub enum Finding {
     UnauthenticatedAccess(UsedBy),
     TlsClientAuthenticationDisabled,
     NoCertificateAuthority,
-    PlaintextListener { client_broker: Option<ClientBroker> },
+    PlaintextListener {
+        client_broker: Option<ClientBroker>,
+    },
     BrokerTrafficPlaintext,
     SaslNotAllowed(SaslMechanism, UsedBy),
     MultiVpcSaslNotAllowed(SaslMechanism, UsedBy),
@@ -29,17 +31,46 @@ pub enum Finding {
     AuthorizationOpenByDefault(OpenBecause),
     ZooKeeperReachable(OnBecause),
     CertificateAuthorityNotAllowed(String),
-    CertificateAuthorityNotActive { arn: String, status: CaStatus },
-    CertificateAuthorityExpiring { arn: String, days_left: i64 },
+    CertificateAuthorityNotActive {
+        arn: String,
+        status: CaStatus,
+    },
+    CertificateAuthorityExpiring {
+        arn: String,
+        days_left: i64,
+    },
     CertificateAuthorityExpiryUnknown(String),
     CertificateAuthorityNotFound(String),
-    CertificateAuthorityUnreadable { arn: String, reason: String },
-    CertificateAuthorityNotSubordinate { arn: String, kind: CaKind },
-    CertificateAuthorityIssuersOutside { arn: String, issuers: Vec<String> },
-    CertificateAuthorityPolicyUnreadable { arn: String, reason: String },
-    CertificateAuthorityNotDedicated { arn: String, others: Vec<String> },
-    CertificateAuthorityDedicationUnknown { arn: String, before_deploy: bool },
-    CertificateAuthorityNotShortLived { arn: String, usage: UsageMode },
+    CertificateAuthorityUnreadable {
+        arn: String,
+        reason: String,
+    },
+    CertificateAuthorityNotSubordinate {
+        arn: String,
+        kind: CaKind,
+    },
+    CertificateAuthorityIssuersOutside {
+        arn: String,
+        issuers: Vec<String>,
+    },
+    CertificateAuthorityPolicyUnreadable {
+        arn: String,
+        reason: String,
+    },
+    /// The other clusters that trust the CA: the first `OTHERS_NAMED` by name, the rest counted.
+    CertificateAuthorityNotDedicated {
+        arn: String,
+        others: Vec<String>,
+        more: usize,
+    },
+    CertificateAuthorityDedicationUnknown {
+        arn: String,
+        before_deploy: bool,
+    },
+    CertificateAuthorityNotShortLived {
+        arn: String,
+        usage: UsageMode,
+    },
     MissingTag(String),
     ServerlessCannotEnforceMtls,
 }
@@ -128,9 +159,15 @@ impl Finding {
             Finding::CertificateAuthorityPolicyUnreadable { arn, reason } => {
                 write!(f, "CA {} resource policy could not be read ({reason})", ca_id(arn))
             }
-            Finding::CertificateAuthorityNotDedicated { arn, others } => write!(
+            Finding::CertificateAuthorityNotDedicated { arn, others, more: 0 } => write!(
                 f,
                 "CA {} is also trusted by cluster(s) {}",
+                ca_id(arn),
+                others.join(", ")
+            ),
+            Finding::CertificateAuthorityNotDedicated { arn, others, more } => write!(
+                f,
+                "CA {} is also trusted by cluster(s) {} and {more} more",
                 ca_id(arn),
                 others.join(", ")
             ),
@@ -179,14 +216,14 @@ impl Finding {
     /// The finding as the 256-character annotation shows it: a door's first user named, the
     /// others counted (`--explain`, alerts and `audit` name them all).
     pub fn brief(&self) -> String {
-        if let Finding::CertificateAuthorityNotDedicated { arn, others } = self {
+        if let Finding::CertificateAuthorityNotDedicated { arn, others, more } = self {
             return match others.as_slice() {
-                [] | [_] => self.to_string(),
-                [first, rest @ ..] => format!(
+                [first, rest @ ..] if !rest.is_empty() || *more > 0 => format!(
                     "CA {} is also trusted by cluster {first} and {} more",
                     ca_id(arn),
-                    rest.len()
+                    rest.len() + more
                 ),
+                _ => self.to_string(),
             };
         }
         let mut bare = self.clone();
@@ -603,7 +640,8 @@ pub const CHECKS: &[Check] = &[
                 .collect()
         }),
         examples: || vec![
-            Finding::CertificateAuthorityNotDedicated { arn: EXAMPLE_CA.into(), others: vec!["payments".into()] },
+            Finding::CertificateAuthorityNotDedicated { arn: EXAMPLE_CA.into(), others: vec!["payments".into()], more: 0 },
+            Finding::CertificateAuthorityNotDedicated { arn: EXAMPLE_CA.into(), others: vec!["payments".into(), "orders".into()], more: 12 },
             Finding::CertificateAuthorityDedicationUnknown { arn: EXAMPLE_CA.into(), before_deploy: true },
             Finding::CertificateAuthorityDedicationUnknown { arn: EXAMPLE_CA.into(), before_deploy: false },
         ],
@@ -747,6 +785,10 @@ fn issuers_finding(
     }
 }
 
+/// A finding names this many of the other clusters that trust its CA, and counts the rest: the
+/// annotation shows the first, and a CA trusted by the whole fleet never makes a finding as long.
+const OTHERS_NAMED: usize = 10;
+
 /// The other clusters that trust a CA, by name, from the account's listing.
 fn dedication_finding(arn: &str, resource_id: &str, fleet: &Fleet) -> Option<Finding> {
     let arn = arn.to_owned();
@@ -760,15 +802,22 @@ fn dedication_finding(arn: &str, resource_id: &str, fleet: &Fleet) -> Option<Fin
             before_deploy: false,
         }),
         Fleet::Listed(trusted_by) => {
-            let others: Vec<String> = trusted_by
+            let mut others = trusted_by
                 .get(&arn)
                 .into_iter()
                 .flatten()
-                .filter(|cluster| cluster.as_str() != resource_id)
+                .filter(|cluster| cluster.as_str() != resource_id);
+            let named: Vec<String> = others
+                .by_ref()
+                .take(OTHERS_NAMED)
                 .map(|cluster| cluster_name_or_id(cluster).into_owned())
                 .collect();
-            (!others.is_empty())
-                .then_some(Finding::CertificateAuthorityNotDedicated { arn, others })
+            let more = others.count();
+            (!named.is_empty()).then_some(Finding::CertificateAuthorityNotDedicated {
+                arn,
+                others: named,
+                more,
+            })
         }
     }
 }

@@ -813,8 +813,26 @@ mod tests {
             verdict.findings,
             [Finding::CertificateAuthorityNotDedicated {
                 arn: CA.into(),
-                others: vec!["payments".into(), "audit".into(), "billing".into()]
+                others: vec!["payments".into(), "audit".into(), "billing".into()],
+                more: 0
             }]
+        );
+        let fleet: Vec<String> = (0..25).map(|i| arn(&format!("c{i}"))).collect();
+        trust.fleet = Fleet::Listed(BTreeMap::from([(CA.to_owned(), fleet.clone())]));
+        let crowded = trust_verdict(mtls_only(), &per_cluster, &trust, &fleet[0]);
+        let named: Vec<String> = (1..=10).map(|i| format!("c{i}")).collect();
+        assert_eq!(
+            crowded.findings,
+            [Finding::CertificateAuthorityNotDedicated {
+                arn: CA.into(),
+                others: named,
+                more: 14
+            }]
+        );
+        assert!(crowded.findings[0].to_string().ends_with("c10 and 14 more"));
+        assert_eq!(
+            crowded.findings[0].brief(),
+            "CA 11111111-2222-3333-4444-555555555555 is also trusted by cluster c1 and 23 more"
         );
         assert_eq!(verdict.findings[0].brief(), "CA 11111111-2222-3333-4444-555555555555 is also trusted by cluster payments and 2 more");
         assert_eq!(
