@@ -14,7 +14,10 @@ use msk_mtls_rule::probe::{Attempt, Outcome, ProbeReport, Verdict};
 use msk_mtls_rule::probe::{ProbeRequest, Target};
 use msk_mtls_rule::rule::params::SaslMechanism;
 
-use tls_servers::{server_config, ClientAuth, Jsse, OpensslServer, Pki, Servers, Version};
+use tls_servers::{
+    server_config, server_config_trusting, ClientAuth, Hierarchy, Jsse, OpensslServer, Pki,
+    Servers, Version,
+};
 
 fn tls_endpoint(port: u16) -> Endpoint {
     Endpoint {
@@ -35,13 +38,27 @@ fn probe_allowing(
     with_control: bool,
     allowed_sasl: Vec<SaslMechanism>,
 ) -> ProbeReport {
+    let control = with_control.then(|| Identity {
+        chain: pki.client_chain.clone(),
+        key: pki.client_key.clone_key(),
+    });
+    probe_presenting(pki, endpoints, control, Vec::new(), allowed_sasl)
+}
+
+/// Probes the endpoints with `control` as the control certificate and `refused` as certificates
+/// that must be refused.
+fn probe_presenting(
+    pki: &Pki,
+    endpoints: Vec<Endpoint>,
+    control: Option<Identity>,
+    refused: Vec<Identity>,
+    allowed_sasl: Vec<SaslMechanism>,
+) -> ProbeReport {
     let request = ProbeRequest {
         target: Target::Endpoints(endpoints),
         ca_bundle: Some(vec![pki.ca.clone()]),
-        control: with_control.then(|| Identity {
-            chain: pki.client_chain.clone(),
-            key: pki.client_key.clone_key(),
-        }),
+        control,
+        refused,
         allowed_sasl,
         networks: Network::ALL.to_vec(),
         connect_timeout: Duration::from_millis(1500),
@@ -422,5 +439,132 @@ fn silence_after_a_tls_1_2_handshake_or_from_a_server_that_never_asked_lets_the_
         );
         assert!(detail(&report, port, Attempt::TlsNoCert).contains("did not abort"));
         assert_eq!(report.verdict, Verdict::NotEnforced);
+    }
+}
+
+fn identity(
+    (chain, key): &(
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ),
+) -> Identity {
+    Identity {
+        chain: chain.clone(),
+        key: key.clone_key(),
+    }
+}
+
+/// A rotation proved on the wire, against rustls, JSSE (as a Kafka broker sets it up) and OpenSSL,
+/// in TLS 1.3 and 1.2: brokers that trust subordinate CA A refuse a certificate from its sibling B
+/// under the same root, and take A's; brokers that trust the root take B's (presented with its
+/// issuer's chain), an open door, and the report names the certificate and says the root's trust
+/// may be what let it in.
+#[test]
+fn a_sibling_subordinates_certificate_is_refused_unless_the_brokers_trust_their_root() {
+    let pki = Pki::new("knock-rotation");
+    let tree = Hierarchy::new(&pki);
+    let knock = |port: u16| {
+        probe_presenting(
+            &pki,
+            vec![tls_endpoint(port)],
+            Some(identity(&tree.client_a)),
+            vec![identity(&tree.client_b)],
+            Vec::new(),
+        )
+    };
+    let named = "certificate CN=client of team B issued by CN=team B subordinate CA: ";
+    let servers = Servers::new();
+    for version in [Version::Tls13, Version::Tls12] {
+        let trusts_a = servers.tls(server_config_trusting(&pki, tree.sub_a.clone(), version));
+        let report = knock(trusts_a);
+        assert_eq!(
+            outcome_of(&report, Attempt::TlsRefusedCert(0)),
+            Outcome::Refused,
+            "{version:?}: {report:?}"
+        );
+        assert_eq!(
+            outcome_of(&report, Attempt::TlsClientCert),
+            Outcome::Accepted,
+            "{version:?}: {report:?}"
+        );
+        assert_eq!(
+            report.verdict,
+            Verdict::Enforced,
+            "{version:?}: {}",
+            report.reason
+        );
+        assert!(
+            detail(&report, trusts_a, Attempt::TlsRefusedCert(0)).starts_with(named),
+            "{report:?}"
+        );
+
+        let trusts_root = servers.tls(server_config_trusting(&pki, tree.root.clone(), version));
+        let report = knock(trusts_root);
+        assert_eq!(
+            outcome_of(&report, Attempt::TlsRefusedCert(0)),
+            Outcome::Accepted,
+            "{version:?}: {report:?}"
+        );
+        assert_eq!(
+            report.verdict,
+            Verdict::NotEnforced,
+            "{version:?}: {}",
+            report.reason
+        );
+        let said = detail(&report, trusts_root, Attempt::TlsRefusedCert(0));
+        assert!(
+            said.starts_with(named) && said.contains("allowRootCertificateAuthority"),
+            "{said}"
+        );
+        assert!(
+            report.reason.contains("tls-refused-cert"),
+            "{}",
+            report.reason
+        );
+    }
+    for protocol in ["TLSv1.3", "TLSv1.2"] {
+        let trusts_a = Jsse::start_trusting(&pki, protocol, &pki.path("sub-a.pem"));
+        let report = knock(trusts_a.port);
+        assert_eq!(
+            outcome_of(&report, Attempt::TlsRefusedCert(0)),
+            Outcome::Refused,
+            "{protocol}: {report:?}"
+        );
+        assert_eq!(
+            report.verdict,
+            Verdict::Enforced,
+            "{protocol}: {}",
+            report.reason
+        );
+        let trusts_root = Jsse::start_trusting(&pki, protocol, &pki.path("root.pem"));
+        let report = knock(trusts_root.port);
+        assert_eq!(
+            outcome_of(&report, Attempt::TlsRefusedCert(0)),
+            Outcome::Accepted,
+            "{protocol}: {report:?}"
+        );
+        assert_eq!(
+            report.verdict,
+            Verdict::NotEnforced,
+            "{protocol}: {}",
+            report.reason
+        );
+    }
+    for flag in ["-tls1_3", "-tls1_2"] {
+        // OpenSSL's server speaks no Kafka: its refusals are what it proves.
+        let trusts_a = OpensslServer::start_trusting(&pki, flag, &pki.path("sub-a.pem"));
+        let report = knock(trusts_a.port);
+        assert_eq!(
+            outcome_of(&report, Attempt::TlsRefusedCert(0)),
+            Outcome::Refused,
+            "{flag}: {report:?}"
+        );
+        let trusts_root = OpensslServer::start_trusting(&pki, flag, &pki.path("root.pem"));
+        let report = knock(trusts_root.port);
+        assert_ne!(
+            outcome_of(&report, Attempt::TlsRefusedCert(0)),
+            Outcome::Refused,
+            "{flag}: {report:?}"
+        );
     }
 }

@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use harness::{binary, cli_against, response, Emulator, Function, RuntimeApi};
-use tls_servers::{closed_port, server_config, ClientAuth, Pki, Servers, Version, ZooKeeper};
+use tls_servers::{
+    closed_port, server_config, server_config_trusting, ClientAuth, Hierarchy, Pki, Servers,
+    Version, ZooKeeper,
+};
 
 /// Short, so refusals and silences are decided quickly; a loopback handshake takes a millisecond.
 const READ_TIMEOUT_MS: &str = "1500";
@@ -111,6 +114,87 @@ fn a_server_that_requires_a_client_certificate_refuses_both_knocks_and_takes_the
         assert_eq!(report["confirmedByControl"], false);
         assert!(report["reason"].as_str().unwrap().contains("not confirmed by a control"), "{report}");
     }
+}
+
+/// `--refused-cert`, through the binary: the old CA's certificate after a rotation (team B's, a
+/// sibling under the same root) is refused by brokers that trust team A's CA alone, and taken by
+/// brokers that trust the root: NOT_ENFORCED, exit 1, the certificate named. A certificate without
+/// its key is a usage error, before any connection.
+#[test]
+fn a_certificate_that_must_be_refused_is_a_knock_and_one_taken_is_an_open_door() {
+    let pki = Pki::new("refused");
+    let tree = Hierarchy::new(&pki);
+    let servers = Servers::new();
+    let knock = |port: u16| {
+        let bootstrap = format!("127.0.0.1:{port}");
+        probe(&[
+            "--bootstrap",
+            &bootstrap,
+            "--listener",
+            "tls",
+            "--ca-bundle",
+            &pki.path("ca.pem"),
+            "--client-cert",
+            &pki.path("client-a-chain.pem"),
+            "--client-key",
+            &pki.path("client-a.key"),
+            "--refused-cert",
+            &pki.path("client-b-chain.pem"),
+            "--refused-key",
+            &pki.path("client-b.key"),
+        ])
+    };
+    let trusts_a = servers.tls(server_config_trusting(
+        &pki,
+        tree.sub_a.clone(),
+        Version::Tls13,
+    ));
+    let (code, report, stderr) = knock(trusts_a);
+    assert_eq!(code, Some(0), "{report} {stderr}");
+    assert_eq!(
+        outcomes(&report),
+        pairs(&[
+            ("tls-no-cert", "refused"),
+            ("tls-untrusted-cert", "refused"),
+            ("tls-client-cert", "accepted"),
+            ("tls-refused-cert", "refused"),
+            ("plaintext-on-tls", "refused")
+        ]),
+        "{report}"
+    );
+    let trusts_root = servers.tls(server_config_trusting(
+        &pki,
+        tree.root.clone(),
+        Version::Tls12,
+    ));
+    let (code, report, _) = knock(trusts_root);
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["verdict"], "NOT_ENFORCED");
+    let said = detail(&report, "tls-refused-cert");
+    assert!(
+        said.starts_with("certificate CN=client of team B issued by CN=team B subordinate CA: "),
+        "{said}"
+    );
+    assert!(said.contains("allowRootCertificateAuthority"), "{said}");
+
+    let bootstrap = format!("127.0.0.1:{trusts_a}");
+    let (code, report, stderr) = probe(&[
+        "--bootstrap",
+        &bootstrap,
+        "--listener",
+        "tls",
+        "--refused-cert",
+        &pki.path("client-b-chain.pem"),
+        "--refused-key",
+        &pki.path("client-b.key"),
+        "--refused-cert",
+        &pki.path("client-a-chain.pem"),
+    ]);
+    assert_eq!(code, Some(2), "{report} {stderr}");
+    assert!(
+        stderr.contains("2 --refused-cert and 1 --refused-key"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -208,6 +208,7 @@ pub async fn probe_cluster<D: Directory + Brokers>(
         target: Target::Cluster(arn.clone()),
         ca_bundle: None,
         control: None,
+        refused: Vec::new(),
         allowed_sasl: settings.allowed_sasl.clone(),
         networks: settings.networks.clone(),
         connect_timeout: settings.timeout,

@@ -42,6 +42,13 @@ pub struct ProbeArgs {
     /// The control certificate's private key (PEM)
     #[arg(long, value_name = "FILE", requires = "client_cert")]
     client_key: Option<String>,
+    /// A certificate the brokers must refuse (PEM, its chain after it): the old CA's after a
+    /// rotation, another team's, an expired one; with --refused-key, repeatable (paired in order)
+    #[arg(long, value_name = "FILE", requires = "refused_key")]
+    refused_cert: Vec<String>,
+    /// The private key of the --refused-cert in the same place (PEM)
+    #[arg(long, value_name = "FILE", requires = "refused_cert")]
+    refused_key: Vec<String>,
     /// SASL mechanisms allowed beside mTLS, as the rule's allowedSaslMechanisms
     #[arg(long, value_name = "IAM,SCRAM", value_parser = sasl_mechanisms)]
     allow_sasl: Option<List<SaslMechanism>>,
@@ -144,17 +151,29 @@ impl ProbeArgs {
             .map(|path| certificates("--ca-bundle", &path))
             .transpose()?;
         let control = match (self.client_cert, self.client_key) {
-            (Some(cert), Some(key)) => Some(Identity {
-                chain: certificates("--client-cert", &cert)?,
-                key: PrivateKeyDer::from_pem_file(&key)
-                    .map_err(|e| format!("probe: --client-key {key}: {e}"))?,
-            }),
+            (Some(cert), Some(key)) => {
+                Some(identity("--client-cert", &cert, "--client-key", &key)?)
+            }
             _ => None,
         };
+        if self.refused_cert.len() != self.refused_key.len() {
+            return Err(format!(
+                "probe: {} --refused-cert and {} --refused-key: give one key for each certificate, in the same order",
+                self.refused_cert.len(),
+                self.refused_key.len()
+            ));
+        }
+        let refused = self
+            .refused_cert
+            .iter()
+            .zip(&self.refused_key)
+            .map(|(cert, key)| identity("--refused-cert", cert, "--refused-key", key))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(ProbeRequest {
             target,
             ca_bundle,
             control,
+            refused,
             allowed_sasl: self.allow_sasl.map(|List(sasl)| sasl).unwrap_or_default(),
             networks,
             connect_timeout: self.connect_timeout,
@@ -190,6 +209,15 @@ fn millis(text: &str) -> Result<Duration, String> {
         .filter(|ms| (1..=60_000).contains(ms))
         .map(Duration::from_millis)
         .ok_or_else(|| "not a whole number of milliseconds from 1 to 60000".to_owned())
+}
+
+/// A certificate chain and its key, from the PEM files given to the two flags.
+fn identity(cert_flag: &str, cert: &str, key_flag: &str, key: &str) -> Result<Identity, String> {
+    Ok(Identity {
+        chain: certificates(cert_flag, cert)?,
+        key: PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| format!("probe: {key_flag} {key}: {e}"))?,
+    })
 }
 
 /// The PEM certificates in the file given to `flag`; none is an error.

@@ -18,6 +18,7 @@ use tokio::time::timeout;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
+use crate::probe::certificate::named;
 use crate::probe::endpoints::{Endpoint, Listener};
 use crate::probe::kafka::{api_versions_request, metadata_request, read_answer, Answer};
 use crate::probe::zookeeper::{connect_request, read_connect_response, ZooKeeperAnswer};
@@ -40,6 +41,15 @@ pub struct Knocker {
     untrusted: Arc<CertifiedKey>,
     /// A certificate from the cluster's Private CA, for the positive control.
     control: Option<Arc<CertifiedKey>>,
+    /// Certificates that must be refused, each with its name for the report.
+    refused: Vec<(Arc<CertifiedKey>, Refused)>,
+}
+
+/// What the report says of a certificate that must be refused: its subject and issuer, and whether
+/// the client presented its issuer's chain too (then a CA above the issuer may be what let it in).
+struct Refused {
+    named: String,
+    with_chain: bool,
 }
 
 /// The alerts a server sends when a client's certificate fails its check (or is missing). Only
@@ -147,6 +157,7 @@ impl Knocker {
         read_timeout: Duration,
         roots: RootCertStore,
         control: Option<Identity>,
+        refused: Vec<Identity>,
     ) -> Result<Knocker, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier =
@@ -169,6 +180,26 @@ impl Knocker {
             control: control
                 .map(|identity| certified_key(identity, &provider, "client certificate"))
                 .transpose()?,
+            refused: refused
+                .into_iter()
+                .map(|identity| {
+                    let refused = Refused {
+                        named: identity
+                            .chain
+                            .first()
+                            .and_then(|cert| named(cert))
+                            .map_or_else(
+                                || "(a certificate whose names could not be read)".to_owned(),
+                                |named| named.to_string(),
+                            ),
+                        with_chain: identity.chain.len() > 1,
+                    };
+                    Ok((
+                        certified_key(identity, &provider, "certificate to be refused")?,
+                        refused,
+                    ))
+                })
+                .collect::<Result<_, String>>()?,
         })
     }
 
@@ -208,6 +239,7 @@ impl Knocker {
                 if self.control.is_some() {
                     attempts.push(Attempt::TlsClientCert);
                 }
+                attempts.extend((0..self.refused.len()).map(Attempt::TlsRefusedCert));
                 attempts.push(Attempt::PlaintextOnTls);
                 attempts
             }
@@ -269,6 +301,7 @@ impl Knocker {
                 self.tls(endpoint, address, self.control.as_ref(), true)
                     .await
             }
+            Attempt::TlsRefusedCert(index) => self.refused_cert(endpoint, address, index).await,
             Attempt::ZooKeeper => self.zookeeper(address).await,
             Attempt::ZooKeeperTlsNoCert => self.zookeeper_tls(endpoint, address).await,
         }
@@ -520,6 +553,33 @@ impl Knocker {
         };
         let answer = self.ask_api_versions(&mut stream).await;
         session.outcome(answer, self.read_timeout)
+    }
+
+    /// A certificate that must be refused, presented: the report names it, and says for one taken
+    /// with its issuer's chain that a CA above the issuer (a root trusted directly) may have let
+    /// it in.
+    async fn refused_cert(
+        &self,
+        endpoint: &Endpoint,
+        address: SocketAddr,
+        index: usize,
+    ) -> (Outcome, String) {
+        let Some((identity, refused)) = self.refused.get(index) else {
+            return (
+                Outcome::Inconclusive,
+                format!("no certificate {index} to present"),
+            );
+        };
+        let (outcome, detail) = self.tls(endpoint, address, Some(identity), true).await;
+        let why = match (outcome, refused.with_chain) {
+            (Outcome::Accepted, true) => "; it should have been refused. It came with its issuer's chain: if the brokers trust a root CA above its issuer, every CA under that root is let in (allowRootCertificateAuthority)",
+            (Outcome::Accepted, false) => "; it should have been refused: the brokers trust its issuer",
+            _ => "",
+        };
+        (
+            outcome,
+            format!("certificate {}: {detail}{why}", refused.named),
+        )
     }
 
     /// A ZooKeeper session asked for in plaintext: one granted is a way to rewrite the ACLs.
@@ -812,6 +872,7 @@ mod tests {
             Duration::from_millis(500),
             roots,
             None,
+            Vec::new(),
         )
         .unwrap();
         let port = closed_port();
@@ -875,6 +936,7 @@ mod tests {
                 chain: vec![CertificateDer::from(v1)],
                 key: PrivateKeyDer::Pkcs8(key.serialize_der().into()),
             }),
+            Vec::new(),
         )
         .err()
         .unwrap();
@@ -1060,6 +1122,7 @@ mod tests {
             crate::probe::run::roots(Some(&[untrusted_identity().unwrap().chain[1].clone()]))
                 .unwrap(),
             None,
+            Vec::new(),
         )
         .unwrap()
     }

@@ -3,6 +3,7 @@
 //! cluster's Private CA issued. Settings can say mTLS while a listener still lets anyone in; the
 //! probe reads no setting. It sends TLS handshakes and Kafka's `ApiVersions`, nothing else.
 
+pub mod certificate;
 pub mod endpoints;
 pub mod kafka;
 pub mod knock;
@@ -32,6 +33,9 @@ pub struct ProbeRequest {
     /// Roots to verify brokers with: these, or the system's when `None`.
     pub ca_bundle: Option<Vec<CertificateDer<'static>>>,
     pub control: Option<Identity>,
+    /// Certificates the brokers must refuse (the old CA's after a rotation, another team's, an
+    /// expired one): each is a knock, and one taken is an open door.
+    pub refused: Vec<Identity>,
     pub allowed_sasl: Vec<SaslMechanism>,
     /// A cluster's endpoints knocked on: those of these networks (every one unless narrowed).
     pub networks: Vec<Network>,
@@ -53,6 +57,8 @@ pub enum Attempt {
     TlsNoCertNoSni,
     TlsUntrustedCertNoSni,
     TlsClientCert,
+    /// The `n`th certificate that must be refused.
+    TlsRefusedCert(usize),
     Sasl,
     /// Kafka's Metadata on a SASL port before any authentication, in plaintext and over TLS with
     /// no certificate: an answer is an unauthenticated listener behind the SASL port.
@@ -73,6 +79,7 @@ impl Attempt {
             Attempt::TlsNoCertNoSni => "tls-no-cert-no-sni",
             Attempt::TlsUntrustedCertNoSni => "tls-untrusted-cert-no-sni",
             Attempt::TlsClientCert => "tls-client-cert",
+            Attempt::TlsRefusedCert(_) => "tls-refused-cert",
             Attempt::Sasl => "sasl",
             Attempt::SaslNoAuth => "sasl-no-auth",
             Attempt::ZooKeeper => "zookeeper",
@@ -212,6 +219,7 @@ impl ProbeReport {
                             | Attempt::TlsUntrustedCert
                             | Attempt::TlsNoCertNoSni
                             | Attempt::TlsUntrustedCertNoSni
+                            | Attempt::TlsRefusedCert(_)
                     )
             })
             .count();
@@ -309,6 +317,7 @@ fn is_a_door(result: &Knocked, allowed_sasl: &[SaslMechanism]) -> bool {
         | Attempt::TlsUntrustedCert
         | Attempt::TlsNoCertNoSni
         | Attempt::TlsUntrustedCertNoSni
+        | Attempt::TlsRefusedCert(_)
         | Attempt::ZooKeeper
         | Attempt::ZooKeeperTlsNoCert => true,
     }

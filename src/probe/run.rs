@@ -88,6 +88,7 @@ pub async fn probe<D: Directory + Brokers>(
         request.read_timeout,
         roots(request.ca_bundle.as_deref())?,
         request.control,
+        request.refused,
     )
     .map_err(ProbeError)?;
     let target = match &request.target {

@@ -78,6 +78,101 @@ impl Drop for Pki {
     }
 }
 
+/// A CA hierarchy for rotations, in the test PKI's directory: a root, two sibling subordinate CAs
+/// under it (team A's and team B's), and a client certificate from each, presented with its
+/// issuer's certificate after it (`client-a-chain.pem`, `client-b-chain.pem` and their keys).
+pub struct Hierarchy {
+    pub root: CertificateDer<'static>,
+    pub sub_a: CertificateDer<'static>,
+    pub client_a: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    pub client_b: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+}
+
+impl Hierarchy {
+    pub fn new(pki: &Pki) -> Hierarchy {
+        let ca = |name: &str| {
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            params.key_usages = vec![
+                rcgen::KeyUsagePurpose::KeyCertSign,
+                rcgen::KeyUsagePurpose::CrlSign,
+            ];
+            (params, rcgen::KeyPair::generate().unwrap())
+        };
+        let (root_params, root_key) = ca("rotation test root CA");
+        let root = root_params.self_signed(&root_key).unwrap();
+        let root_issuer = rcgen::Issuer::new(root_params, root_key);
+        let sub = |name: &str| {
+            let (params, key) = ca(name);
+            let cert = params.signed_by(&key, &root_issuer).unwrap();
+            (cert, rcgen::Issuer::new(params, key))
+        };
+        let (sub_a, issuer_a) = sub("team A subordinate CA");
+        let (sub_b, issuer_b) = sub("team B subordinate CA");
+        let client = |name: &str,
+                      file: &str,
+                      sub: &rcgen::Certificate,
+                      issuer: &rcgen::Issuer<'_, rcgen::KeyPair>| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+            let cert = params.signed_by(&key, issuer).unwrap();
+            std::fs::write(
+                pki.path(&format!("{file}-chain.pem")),
+                format!("{}{}", cert.pem(), sub.pem()),
+            )
+            .unwrap();
+            std::fs::write(pki.path(&format!("{file}.key")), key.serialize_pem()).unwrap();
+            (
+                vec![cert.der().clone(), sub.der().clone()],
+                PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+        };
+        let client_a = client("client of team A", "client-a", &sub_a, &issuer_a);
+        let client_b = client("client of team B", "client-b", &sub_b, &issuer_b);
+        std::fs::write(pki.path("root.pem"), root.pem()).unwrap();
+        std::fs::write(pki.path("sub-a.pem"), sub_a.pem()).unwrap();
+        Hierarchy {
+            root: root.der().clone(),
+            sub_a: sub_a.der().clone(),
+            client_a,
+            client_b,
+        }
+    }
+}
+
+/// A server (the test PKI's server certificate) that requires a client certificate chaining to
+/// `trusted` alone, in one TLS version.
+pub fn server_config_trusting(
+    pki: &Pki,
+    trusted: CertificateDer<'static>,
+    version: Version,
+) -> ServerConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    roots.add(trusted).unwrap();
+    let versions: &[&rustls::SupportedProtocolVersion] = match version {
+        Version::Tls12 => &[&rustls::version::TLS12],
+        Version::Tls13 => &[&rustls::version::TLS13],
+    };
+    ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_client_cert_verifier(
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .unwrap(),
+        )
+        .with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key())
+        .unwrap()
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum ClientAuth {
     Required,
@@ -304,6 +399,11 @@ pub struct JavaStores {
 
 impl JavaStores {
     pub fn new(pki: &Pki, name: &str) -> JavaStores {
+        Self::trusting(pki, name, &pki.path("ca.pem"))
+    }
+
+    /// The stores with `trusted` (a PEM file) as the only client CA.
+    pub fn trusting(pki: &Pki, name: &str, trusted: &str) -> JavaStores {
         use std::process::Command;
         let stores = JavaStores {
             keystore: pki.path(&format!("{name}.p12")),
@@ -338,7 +438,7 @@ impl JavaStores {
             "-alias",
             "clients-ca",
             "-file",
-            &pki.path("ca.pem"),
+            trusted,
             "-keystore",
             &stores.truststore,
             "-storetype",
@@ -352,13 +452,23 @@ impl JavaStores {
 
 impl Jsse {
     pub fn start(pki: &Pki, protocol: &str) -> Jsse {
+        Self::start_trusting(pki, protocol, &pki.path("ca.pem"))
+    }
+
+    /// A JSSE listener whose trust store holds `trusted` (a PEM file) alone.
+    pub fn start_trusting(pki: &Pki, protocol: &str, trusted: &str) -> Jsse {
         use std::io::BufRead;
         use std::process::{Command, Stdio};
+        let stem = std::path::Path::new(trusted)
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap();
         let JavaStores {
             keystore,
             truststore,
             password,
-        } = JavaStores::new(pki, &format!("broker-{protocol}"));
+        } = JavaStores::trusting(pki, &format!("broker-{protocol}-{stem}"), trusted);
         let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/jsse/JsseBroker.java");
         let mut child = Command::new("java")
             .args([source, &keystore, &truststore, password, protocol])
@@ -394,6 +504,12 @@ pub struct OpensslServer {
 
 impl OpensslServer {
     pub fn start(pki: &Pki, version_flag: &str) -> OpensslServer {
+        Self::start_trusting(pki, version_flag, &pki.path("ca.pem"))
+    }
+
+    /// `openssl s_server` whose client CA file is `trusted` alone (`-partial_chain`: a subordinate
+    /// CA may be the anchor, as in a JVM trust store).
+    pub fn start_trusting(pki: &Pki, version_flag: &str, trusted: &str) -> OpensslServer {
         use std::process::{Command, Stdio};
         let port = closed_port();
         let child = Command::new("openssl")
@@ -407,7 +523,8 @@ impl OpensslServer {
                 "-key",
                 &pki.path("server.key"),
                 "-CAfile",
-                &pki.path("ca.pem"),
+                trusted,
+                "-partial_chain",
                 "-Verify",
                 "1",
                 "-verify_return_error",
