@@ -55,7 +55,7 @@ enum Command {
     Check(check::CheckArgs),
     /// Knock on a cluster's brokers: no certificate, an untrusted one, and (control) yours
     #[command(after_help = EXIT_STATUS)]
-    Probe(probe::ProbeArgs),
+    Probe(Box<probe::ProbeArgs>),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell
     Completions {
         #[arg(value_enum)]
@@ -69,7 +69,7 @@ pub fn main() -> ExitCode {
         Command::Evaluate(args) => block_on(evaluate::run(args)),
         Command::Audit(args) => block_on(audit::run(args)),
         Command::Check(args) => block_on(check::run(args)),
-        Command::Probe(args) => block_on(probe::run(args)),
+        Command::Probe(args) => block_on(probe::run(*args)),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "msk-mtls-rule", &mut std::io::stdout());

@@ -156,19 +156,7 @@ impl ProbeArgs {
             }
             _ => None,
         };
-        if self.refused_cert.len() != self.refused_key.len() {
-            return Err(format!(
-                "probe: {} --refused-cert and {} --refused-key: give one key for each certificate, in the same order",
-                self.refused_cert.len(),
-                self.refused_key.len()
-            ));
-        }
-        let refused = self
-            .refused_cert
-            .iter()
-            .zip(&self.refused_key)
-            .map(|(cert, key)| identity("--refused-cert", cert, "--refused-key", key))
-            .collect::<Result<Vec<_>, _>>()?;
+        let refused = refused(&self.refused_cert, &self.refused_key)?;
         Ok(ProbeRequest {
             target,
             ca_bundle,
@@ -211,6 +199,22 @@ fn millis(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| "not a whole number of milliseconds from 1 to 60000".to_owned())
 }
 
+/// The certificates that must be refused, each with its key, paired in the order given.
+fn refused(certs: &[String], keys: &[String]) -> Result<Vec<Identity>, String> {
+    if certs.len() != keys.len() {
+        return Err(format!(
+            "probe: {} --refused-cert and {} --refused-key: give one key for each certificate, in the same order",
+            certs.len(),
+            keys.len()
+        ));
+    }
+    certs
+        .iter()
+        .zip(keys)
+        .map(|(cert, key)| identity("--refused-cert", cert, "--refused-key", key))
+        .collect()
+}
+
 /// A certificate chain and its key, from the PEM files given to the two flags.
 fn identity(cert_flag: &str, cert: &str, key_flag: &str, key: &str) -> Result<Identity, String> {
     Ok(Identity {
@@ -244,7 +248,7 @@ mod tests {
             .map_err(|e| e.to_string())?
             .command
         {
-            Command::Probe(args) => Ok(args),
+            Command::Probe(args) => Ok(*args),
             other => panic!("{other:?}"),
         }
     }
