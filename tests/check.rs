@@ -87,6 +87,7 @@ fn a_yaml_template_with_short_forms_conditions_and_parameters() {
         clickstream["findings"],
         json!([
             "unauthenticated access is enabled",
+            "CA ClientCa is a root CA trusted directly: every CA under it can issue client certificates",
             "client-broker encryption is TLS_PLAINTEXT, not TLS: a plaintext listener is open",
             "SASL/IAM is enabled and not allowed"
         ]),
@@ -95,10 +96,8 @@ fn a_yaml_template_with_short_forms_conditions_and_parameters() {
     assert_eq!(clickstream["line"], 48);
     assert_eq!(
         clickstream["unknownBeforeDeploy"],
-        json!([
-            "ClientAuthentication.Tls.CertificateAuthorityArnList[0]",
-            "ClientAuthentication.Unauthenticated.Enabled"
-        ])
+        // The CA is the template's own ClientCa, read from it, not unknown.
+        json!(["ClientAuthentication.Unauthenticated.Enabled"])
     );
     assert_eq!(row(&report, "Orders")["line"], 23);
     assert_eq!(row(&report, "Orders")["annotation"], Value::Null);
@@ -213,11 +212,12 @@ fn sarif_has_one_rule_per_check_and_a_located_result_per_finding() {
     let results = run["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        4,
-        "three findings on Clickstream, and the note of its open ACL default: {results:?}"
+        5,
+        "four findings on Clickstream (its root CA, which the template creates, among them), and the note of its open ACL default: {results:?}"
     );
-    assert_eq!(results[3]["ruleId"], "authorization-closed-by-default");
-    assert_eq!(results[3]["level"], "note");
+    assert_eq!(results[1]["ruleId"], "root-ca");
+    assert_eq!(results[4]["ruleId"], "authorization-closed-by-default");
+    assert_eq!(results[4]["level"], "note");
     let first = &results[0];
     assert_eq!(first["ruleId"], "unauthenticated-access");
     assert!(rules.contains(&first["ruleId"].as_str().unwrap()));
@@ -734,4 +734,44 @@ fn a_zookeeper_mode_cluster_is_noted_before_deploy_and_kraft_or_express_is_not()
     assert!(zookeeper_note("aws_msk_cluster.unknown"), "{report}");
     assert!(!zookeeper_note("aws_msk_cluster.kraft"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A CA the template creates is judged from the template, offline: its RAM share names the other
+/// account (the ACM renewal permission, for the CA's own account, names nobody); its type and
+/// usage mode pass or fail as the parameters say; whether another cluster trusts it is a note.
+#[test]
+fn the_trust_anchor_a_template_shows_is_judged_from_it() {
+    let template = fixture("trust-anchor.yaml");
+    let output = check(&["--format", "json", &template]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json_of(&output);
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[("Orders", "NON_COMPLIANT"), ("Payments", "COMPLIANT")])
+    );
+    assert_eq!(
+        row(&report, "Orders")["findings"],
+        json!(["CA TeamCa lets other accounts issue client certificates: 444455556666"])
+    );
+
+    let strict = r#"{"allowedIssuerAccounts":"444455556666","requireShortLivedCertificates":"true","certificateAuthorityPerCluster":"true"}"#;
+    let output = check(&["--format", "json", "--parameters", strict, &template]);
+    let report = json_of(&output);
+    assert_eq!(
+        verdicts(&report),
+        pairs(&[("Orders", "COMPLIANT"), ("Payments", "NON_COMPLIANT")])
+    );
+    assert_eq!(
+        row(&report, "Payments")["findings"],
+        json!(["CA PaymentsCa issues GENERAL_PURPOSE certificates, not short-lived ones (MSK never checks revocation)"])
+    );
+    assert_eq!(
+        row(&report, "Orders")["notes"][1],
+        "whether CA TeamCa is trusted by other clusters is not known before deploy"
+    );
 }

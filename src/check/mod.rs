@@ -2,6 +2,7 @@
 //! (JSON or YAML) and Terraform plans (`terraform show -json`), with the rule's parameters and
 //! texts. It never calls AWS unless the parameters ask for the CA check explicitly.
 
+pub mod authorities;
 pub mod configuration;
 pub mod judge;
 pub mod sources;
@@ -167,6 +168,11 @@ async fn judge_candidate<C: PrivateCaService>(
     if params.check_certificate_authority_status {
         let failed = |e: RuleError| CheckError::Aws(format!("{file}: {}", e.message()));
         for arn in cas_named(&candidate.properties) {
+            if candidate.cas.contains_key(&arn) {
+                // Created by this template: nothing in AWS to read yet.
+                health.entry(arn).or_insert_with(unknown_ca_health);
+                continue;
+            }
             if let Entry::Vacant(slot) = health.entry(arn) {
                 let arn = slot.key().clone();
                 let (described, issuers) = join(cas.describe(&arn), cas.issuers(&arn)).await;
@@ -179,12 +185,18 @@ async fn judge_candidate<C: PrivateCaService>(
             }
         }
     }
+    // What the template shows of the CAs it creates, for this cluster alone.
+    let mut trust = trust.clone();
+    for (arn, ca) in &candidate.cas {
+        trust.profiles.insert(arn.clone(), ca.profile.clone());
+        trust.issuers.insert(arn.clone(), ca.issuers.clone());
+    }
     judge(
         &candidate.resource_type,
         &candidate.properties,
         &candidate.configuration,
         params,
-        (health, trust),
+        (health, &trust),
         now,
     )
     .map_err(|e| {

@@ -2,8 +2,11 @@
 //! Terraform plans (`terraform show -json`), each cluster's settings in CloudFormation's property
 //! shape with what cannot be known before deploy marked `UNKNOWN`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
+use crate::check::authorities::{template_cas, TemplateCa};
 use crate::check::configuration::{plan_configuration, template_configuration};
 use crate::check::yaml::read_yaml;
 use crate::edge::json::Json;
@@ -31,6 +34,8 @@ pub struct Candidate {
     /// The properties, without `ConfigurationInfo`: the configuration is resolved apart.
     pub properties: Value,
     pub configuration: BrokerConfiguration,
+    /// The Private CAs the cluster trusts that the same template creates, as it shows them.
+    pub cas: BTreeMap<String, TemplateCa>,
     /// Why the file's MSK clusters may lie beyond what is read here (a nested stack, a module, a
     /// macro): said in every format, never silence.
     pub not_judged: Option<String>,
@@ -177,6 +182,7 @@ fn cloudformation_candidates(
             line: None,
             properties: json!({}),
             configuration: BrokerConfiguration::MskDefault,
+            cas: BTreeMap::new(),
             not_judged: Some(format!(
                 "the macro {transform} rewrites the template before deploy: what it makes is not judged"
             )),
@@ -197,12 +203,14 @@ fn cloudformation_candidates(
             .cloned()
             .unwrap_or_else(|| json!({}));
         let configuration = template_configuration(resources, &mut properties);
+        let cas = template_cas(resources, &mut properties);
         found.push(Candidate {
             resource: id.clone(),
             resource_type,
             line: lines.get(id).copied(),
             properties,
             configuration,
+            cas,
             not_judged,
         });
     }
@@ -327,6 +335,7 @@ fn terraform_candidate(
         line: None,
         properties,
         configuration,
+        cas: BTreeMap::new(),
         not_judged: None,
     }))
 }

@@ -582,7 +582,8 @@ pub const CHECKS: &[Check] = &[
             terraform: "`client_authentication { tls { certificate_authority_arns } }`: an `aws_acmpca_certificate_authority` with `type = \"SUBORDINATE\"`",
         },
         find: |inputs| provisioned(inputs, |facts| {
-            if inputs.params.allow_root_certificate_authority || !inputs.params.check_certificate_authority_status {
+            // A CA not described has no profile here: CA health says why (or the CA checks are off).
+            if inputs.params.allow_root_certificate_authority {
                 return Vec::new();
             }
             facts.certificate_authority_arns.iter()
@@ -607,11 +608,13 @@ pub const CHECKS: &[Check] = &[
             terraform: "no `aws_acmpca_policy` granting `acm-pca:IssueCertificate` to other accounts, no `aws_ram_resource_association` of the CA",
         },
         find: |inputs| provisioned(inputs, |facts| {
-            if !inputs.params.check_certificate_authority_status {
-                return Vec::new();
-            }
+            // With the CA checks off no policy is read, and one not read is then no finding.
+            let read = inputs.params.check_certificate_authority_status;
             facts.certificate_authority_arns.iter()
-                .filter_map(|arn| issuers_finding(arn, inputs.trust.issuers.get(arn), &inputs.params.allowed_issuer_accounts))
+                .filter_map(|arn| match inputs.trust.issuers.get(arn) {
+                    None if !read => None,
+                    issuers => issuers_finding(arn, issuers, &inputs.params.allowed_issuer_accounts),
+                })
                 .collect()
         }),
         examples: || vec![
@@ -659,7 +662,7 @@ pub const CHECKS: &[Check] = &[
             terraform: "`client_authentication { tls { certificate_authority_arns } }`: an `aws_acmpca_certificate_authority` with `usage_mode = \"SHORT_LIVED_CERTIFICATE\"`",
         },
         find: |inputs| provisioned(inputs, |facts| {
-            if !inputs.params.require_short_lived_certificates || !inputs.params.check_certificate_authority_status {
+            if !inputs.params.require_short_lived_certificates {
                 return Vec::new();
             }
             facts.certificate_authority_arns.iter()

@@ -736,10 +736,15 @@ mod tests {
             trust_verdict(mtls_only(), &RuleParams::default(), &subordinate, "c").compliance,
             ComplianceType::Compliant
         );
-        // With the CA checks off nothing of the CA is read, so nothing of it is judged.
+        // With the CA checks off nothing of the CA is read, so nothing of it is judged; what a
+        // template shows of a CA it creates is judged all the same.
+        assert_eq!(
+            trust_verdict(mtls_only(), &no_ca_check(), &CaTrust::default(), "c").compliance,
+            ComplianceType::Compliant
+        );
         assert_eq!(
             trust_verdict(mtls_only(), &no_ca_check(), &root, "c").compliance,
-            ComplianceType::Compliant
+            ComplianceType::NonCompliant
         );
     }
 
