@@ -310,6 +310,11 @@ fn a_sweep_alerts_on_what_changed_only_and_reports_the_cas_near_expiry_with_thei
         "{}",
         body(report)
     );
+    assert!(
+        body(report).contains("Type SUBORDINATE, usage mode GENERAL_PURPOSE, expires in"),
+        "{}",
+        body(report)
+    );
     // The CA report has no owner: an owner's filtered queue gets the cluster alert only.
     assert_eq!(a.received("payments").len(), 1);
 
@@ -322,6 +327,59 @@ fn a_sweep_alerts_on_what_changed_only_and_reports_the_cas_near_expiry_with_thei
         .collect();
     assert_eq!(again, [Some("ca-health".to_owned())]);
     assert!(a.received("payments").is_empty());
+}
+
+/// A CA other accounts can issue from is in the sweep's CA report with who can issue and the
+/// clusters it lets them into, however far its expiry; the sweep's metrics count it, and the most
+/// clusters one CA is trusted by.
+#[test]
+fn a_sweep_reports_a_ca_other_accounts_can_issue_from_and_counts_it() {
+    let a = alerts_with(&[("CA_ALERT_DAYS", "30")]);
+    let shared = a.emulator.control(
+        "/_e2e/private-ca",
+        json!({"days": 400, "ramShareWith": ["444455556666"]}),
+    )["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mtls = |name: &str| {
+        json!({"name": name, "tags": {"owner": "payments-team"},
+            "clientAuthentication": {"tls": {"enabled": true, "certificateAuthorityArnList": [shared]},
+                                     "unauthenticated": {"enabled": false}},
+            "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}})
+    };
+    a.emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [mtls("orders"), mtls("payments")]}),
+    );
+    let mut sweep = sample("aws/scheduled.json", Some(json!({})));
+    sweep["resultToken"] = json!("e2e-result-token");
+    let summary = response(a.invoke(&sweep));
+    assert_eq!(summary["nonCompliant"], 2, "{summary}");
+    let security = a.received("security");
+    let report = security
+        .iter()
+        .find(|m| attribute(m, "event") == Some("ca-health"))
+        .unwrap_or_else(|| panic!("no CA report: {security:#?}"));
+    assert!(
+        body(report).contains(&format!(
+            "CA {shared}: principals outside its account can issue from it (444455556666). Type SUBORDINATE, usage mode GENERAL_PURPOSE, expires in"
+        )) && body(report).contains("its own account and 444455556666 can issue. Trusted by 2 cluster(s)"),
+        "{}",
+        body(report)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let logs = a.function.logs();
+    let metrics: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line.get("CaShared").is_some())
+        .collect();
+    assert_eq!(metrics.len(), 1, "{logs}");
+    assert_eq!(
+        (&metrics[0]["CaShared"], &metrics[0]["CaMostClusters"]),
+        (&json!(1), &json!(2))
+    );
 }
 
 /// Config is the record: a topic that refuses never keeps a result from it. The refusal is loud: the

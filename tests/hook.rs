@@ -408,6 +408,42 @@ fn the_ca_is_checked_in_acm_pca_before_the_cluster_exists() {
     );
 }
 
+/// The trust anchor before the cluster exists: a root CA, or one shared with another account
+/// through AWS RAM, fails the request, named; each CA is described and its policy read once.
+#[test]
+fn the_hook_refuses_a_root_ca_and_one_other_accounts_can_issue_from() {
+    let hook = hook_with("{}");
+    let mut request = hook_request("create-compliant.json");
+    for (ca, expected, words) in [
+        (
+            json!({"days": 400, "type": "ROOT"}),
+            "FAILED",
+            "is a root CA trusted directly",
+        ),
+        (
+            json!({"days": 400, "ramShareWith": ["444455556666"]}),
+            "FAILED",
+            "lets other accounts issue client certificates: 444455556666",
+        ),
+        (json!({"days": 400}), "SUCCESS", ""),
+    ] {
+        let arn = hook.emulator.control("/_e2e/private-ca", ca.clone())["arn"].clone();
+        properties(&mut request)["ClientAuthentication"]["Tls"]["CertificateAuthorityArnList"] =
+            json!([arn]);
+        let answer = hook.answer(&request);
+        assert_eq!(answer["hookStatus"], expected, "{ca}: {answer}");
+        assert!(
+            answer["message"].as_str().unwrap_or("").contains(words),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        hook.emulator.calls_to("DescribeCertificateAuthority").len(),
+        3
+    );
+    assert_eq!(hook.emulator.calls_to("GetPolicy").len(), 3);
+}
+
 /// The hook reads the configuration a request names with DescribeConfigurationRevision (the
 /// cluster does not exist yet, its configuration does): closed passes with no note, a revision it
 /// cannot read is open, a failure with `requireAclDefaultDeny`; CloudFormation's string revision
