@@ -829,3 +829,74 @@ fn a_cluster_with_every_flag_given_has_a_terraform_form() {
         "a way in without its flag has no Terraform spelling"
     );
 }
+
+/// One statement of a CA's resource policy, from the shapes IAM takes: either effect, every way to
+/// name a principal and an action, with or without a condition.
+fn policy_statement() -> impl Strategy<Value = Value> {
+    let effect = prop_oneof![Just("Allow"), Just("Deny")];
+    let principal = prop_oneof![
+        Just(("Principal", json!("*"))),
+        Just(("Principal", json!({"AWS": "*"}))),
+        Just(("Principal", json!({"AWS": "444455556666"}))),
+        Just((
+            "Principal",
+            json!({"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::777788889999:role/x"]})
+        )),
+        Just(("Principal", json!({"Service": "acm.amazonaws.com"}))),
+        Just(("NotPrincipal", json!({"AWS": "444455556666"}))),
+    ];
+    let action = prop_oneof![
+        Just(("Action", json!("acm-pca:IssueCertificate"))),
+        Just((
+            "Action",
+            json!(["acm-pca:GetCertificate", "acm-pca:Issue*"])
+        )),
+        Just(("Action", json!("acm-pca:*"))),
+        Just(("Action", json!("acm-pca:GetCertificate"))),
+        Just(("NotAction", json!("acm-pca:RevokeCertificate"))),
+        Just(("NotAction", json!("acm-pca:IssueCertificate"))),
+    ];
+    (effect, principal, action, any::<bool>()).prop_map(
+        |(effect, (p_key, p), (a_key, a), condition)| {
+            let mut statement = json!({"Effect": effect, p_key: p, a_key: a, "Resource": "*"});
+            if condition {
+                statement["Condition"] =
+                    json!({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}});
+            }
+            statement
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Who else can issue from a CA is never read narrower than the policy: a statement added
+    /// (a Deny, a condition included) never takes an issuer away, and an Allow of issuing to
+    /// anyone always reads as `*`.
+    #[test]
+    fn a_policy_is_never_read_as_narrower_than_it_is(statements in prop::collection::vec(policy_statement(), 0..6), extra in policy_statement()) {
+        use msk_mtls_rule::rule::ca::outside_issuers;
+        let own = "111122223333";
+        let before = outside_issuers(&json!({"Statement": statements}).to_string(), own).unwrap();
+        let mut more = statements.clone();
+        more.push(extra.clone());
+        let after = outside_issuers(&json!({"Statement": more}).to_string(), own).unwrap();
+        prop_assert!(before.is_subset(&after), "{before:?} {after:?} after {extra}");
+        let anyone = extra["Effect"] == "Allow"
+            && (extra.get("NotPrincipal").is_some() || extra["Principal"] == json!("*") || extra["Principal"] == json!({"AWS": "*"}))
+            && extra.get("NotAction") != Some(&json!("acm-pca:IssueCertificate"))
+            && extra.get("Action") != Some(&json!("acm-pca:GetCertificate"));
+        prop_assert!(!anyone || after.contains("*"), "{after:?} after {extra}");
+        prop_assert!(!after.contains(own), "the CA's own account is never another issuer");
+    }
+
+    /// Whatever text GetPolicy answers, reading it ends in issuers or an error, never a panic.
+    #[test]
+    fn any_policy_text_is_read_or_refused(text in ".{0,200}", json in arbitrary_json(3)) {
+        use msk_mtls_rule::rule::ca::outside_issuers;
+        let _ = outside_issuers(&text, "111122223333");
+        let _ = outside_issuers(&json.to_string(), "111122223333");
+        let _ = outside_issuers(&json!({"Statement": json}).to_string(), "111122223333");
+    }
+}
