@@ -306,15 +306,18 @@ fn a_stalled_endpoint_fails_the_invocation_before_its_deadline() {
     assert_eq!(response(s.invoke(&event))["compliant"], 1);
 }
 
+/// A Private CA in the emulator's ACM PCA, as `request` describes it (see /_e2e/private-ca): its ARN.
+fn private_ca(s: &Setup, request: Value) -> String {
+    s.emulator.control("/_e2e/private-ca", request)["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn private_ca_health_from_acm_pca_shows_in_verdicts() {
     let s = setup();
-    let ca = |request: Value| {
-        s.emulator.control("/_e2e/private-ca", request)["arn"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let ca = |request: Value| private_ca(&s, request);
     let healthy = ca(json!({"days": 400}));
     let expiring = ca(json!({"days": 10.5}));
     let disabled = ca(json!({"days": 400, "status": "DISABLED"}));
@@ -351,12 +354,7 @@ fn private_ca_health_from_acm_pca_shows_in_verdicts() {
 #[test]
 fn the_trust_anchor_from_acm_pca_shows_in_verdicts() {
     let s = setup();
-    let ca = |request: Value| {
-        s.emulator.control("/_e2e/private-ca", request)["arn"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let ca = |request: Value| private_ca(&s, request);
     let subordinate = ca(json!({"days": 400}));
     let root = ca(json!({"days": 400, "type": "ROOT"}));
     let shared = ca(json!({"days": 400, "ramShareWith": ["444455556666"]}));
@@ -459,12 +457,7 @@ fn the_trust_anchor_from_acm_pca_shows_in_verdicts() {
 #[test]
 fn a_ca_trusted_by_two_clusters_fails_both_when_each_must_have_its_own() {
     let s = setup();
-    let ca = || {
-        s.emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let ca = || private_ca(&s, json!({"days": 400}));
     let (shared, own) = (ca(), ca());
     let cluster = |name: &str, ca: &str| {
         json!({"name": name,

@@ -8,7 +8,7 @@ use msk_mtls_rule::edge::configuration::{read_facts, read_facts_from_value};
 use msk_mtls_rule::edge::event::ConfigRuleEvent;
 use msk_mtls_rule::edge::json::Json;
 use msk_mtls_rule::rule::authorization::ConfigurationReport;
-use msk_mtls_rule::rule::ca::{CaHealth, CaHealthReport, CaStatus};
+use msk_mtls_rule::rule::ca::{unremarkable, CaHealth, CaHealthReport, CaStatus};
 use msk_mtls_rule::rule::checks::Inputs;
 use msk_mtls_rule::rule::evaluation::{ComplianceType, ANNOTATION_MAX_CHARS};
 use msk_mtls_rule::rule::facts::{ClientBroker, Cluster, ClusterFacts};
@@ -163,34 +163,6 @@ fn judge_facts(facts: ClusterFacts, params: &RuleParams, cas: &CaHealthReport) -
         used_by: &Default::default(),
         now: Timestamp::from_secs(NOW),
     })
-}
-
-/// What the fakes answer for the CAs of `cas`: those that exist are SUBORDINATE and
-/// GENERAL_PURPOSE, and nobody outside their account can issue from them.
-fn unremarkable(cas: &CaHealthReport) -> msk_mtls_rule::rule::ca::CaTrust {
-    use msk_mtls_rule::rule::ca::{CaHealth, CaKind, CaProfile, CaTrust, Issuers, UsageMode};
-    let exists =
-        |health: &CaHealth| matches!(health, CaHealth::Active { .. } | CaHealth::NotActive { .. });
-    CaTrust {
-        profiles: cas
-            .iter()
-            .filter(|(_, health)| exists(health))
-            .map(|(arn, _)| {
-                (
-                    arn.clone(),
-                    CaProfile {
-                        kind: CaKind::Subordinate,
-                        usage: UsageMode::GeneralPurpose,
-                    },
-                )
-            })
-            .collect(),
-        issuers: cas
-            .keys()
-            .map(|arn| (arn.clone(), Issuers::Known(Default::default())))
-            .collect(),
-        ..CaTrust::default()
-    }
 }
 
 proptest! {

@@ -319,7 +319,7 @@ fn wildcard_match(pattern: &str, action: &str) -> bool {
 
 /// For tests of other checks: every CA of `cas` that exists is SUBORDINATE, GENERAL_PURPOSE, and
 /// nobody outside its account can issue from it.
-#[cfg(test)]
+#[doc(hidden)]
 pub fn unremarkable(cas: &CaHealthReport) -> CaTrust {
     let exists =
         |health: &CaHealth| matches!(health, CaHealth::Active { .. } | CaHealth::NotActive { .. });
