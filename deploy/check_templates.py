@@ -280,15 +280,21 @@ JUDGING_ROLES = {"template.yaml": "RuleFunctionRole", "deploy/member-role.yaml":
 PROBE_CALLS = {"kafka:GetBootstrapBrokers", "kafka:DescribeClusterV2"}
 
 
+# The command's own reads for `probe --client-cert` (which CA issued the control certificate), made
+# with the caller's credentials: no role of the templates makes them, so none grants them.
+COMMAND_ONLY_IMPLS = ("impl ControlIssuers for AwsAccount",)
+
+
 def sdk_calls(probe=False):
     """`service:Operation` for every `self.<client>().await.<operation>()` of src/aws/sdk.rs: those of
-    `impl Brokers for AwsAccount` (the probe's) with `probe`, those of every other impl without."""
+    `impl Brokers for AwsAccount` (the probe's) with `probe`, those of every other impl without (the
+    command's own, COMMAND_ONLY_IMPLS, neither)."""
     services = {"kafka": "kafka", "acmpca": "acm-pca", "kafkaconnect": "kafkaconnect"}
     text = (ROOT / "src/aws/sdk.rs").read_text()
     blocks = re.split(r"\n(?=impl )", text)
     calls = set()
     for block in blocks:
-        if block.startswith("impl Brokers for AwsAccount") != probe:
+        if block.startswith("impl Brokers for AwsAccount") != probe or block.startswith(COMMAND_ONLY_IMPLS):
             continue
         for client, operation in re.findall(r"self\s*\.(kafka|acmpca|kafkaconnect)\(\)\s*\.await\s*\.(\w+)\(\)", block):
             calls.add(services[client] + ":" + "".join(part.capitalize() for part in operation.split("_")))

@@ -605,6 +605,74 @@ fn a_cluster_arn_is_probed_on_every_endpoint_get_bootstrap_brokers_names() {
     );
 }
 
+/// `--client-cert` with `--cluster-arn`: the control knock names the CA that issued the certificate
+/// and whether the cluster trusts it (DescribeClusterV2's CA list, each CA's own certificate from
+/// GetCertificateAuthorityCertificate, in the cluster's region).
+#[test]
+fn the_control_certificate_is_named_with_the_cluster_ca_that_issued_it() {
+    let pki = Pki::new("control-issuer");
+    let tree = Hierarchy::new(&pki);
+    let servers = Servers::new();
+    let trusts_a = servers.tls(server_config_trusting(
+        &pki,
+        tree.sub_a.clone(),
+        Version::Tls13,
+    ));
+    let emulator = Emulator::start();
+    let ca = |request: Value| {
+        emulator.control("/_e2e/private-ca", request)["arn"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let sub_a = std::fs::read_to_string(pki.path("sub-a.pem")).unwrap();
+    let team_a = ca(json!({"region": "eu-west-1", "days": 400, "certificatePem": sub_a}));
+    let other = ca(json!({"region": "eu-west-1", "days": 400}));
+    let control_detail = |cas: Vec<&str>| {
+        emulator.control(
+            "/_e2e/bootstrap-brokers",
+            json!({"arn": CLUSTER, "brokers": {"bootstrapBrokerStringTls": format!("127.0.0.1:{trusts_a}")},
+                   "certificateAuthorities": cas}),
+        );
+        let output = cli_against(&emulator, Some("us-east-1"))
+            .args([
+                "probe",
+                "--cluster-arn",
+                CLUSTER,
+                "--ca-bundle",
+                &pki.path("ca.pem"),
+                "--format",
+                "json",
+            ])
+            .args([
+                "--client-cert",
+                &pki.path("client-a-chain.pem"),
+                "--client-key",
+                &pki.path("client-a.key"),
+            ])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(output.status.code(), Some(0), "{report}");
+        detail(&report, "tls-client-cert").to_owned()
+    };
+    let said = control_detail(vec![&other, &team_a]);
+    assert!(
+        said.ends_with(&format!("the certificate was issued by CN=team A subordinate CA: CA {team_a}, in the cluster's list")),
+        "{said}"
+    );
+    let said = control_detail(vec![&other]);
+    assert!(
+        said.contains("which is none of the cluster's 1 CA(s)"),
+        "{said}"
+    );
+    let reads = emulator.calls_to("GetCertificateAuthorityCertificate");
+    assert!(
+        !reads.is_empty() && reads.iter().all(|call| call["region"] == "eu-west-1"),
+        "{reads:?}"
+    );
+}
+
 /// Each cluster's GetBootstrapBrokers answer in the emulator: one TLS endpoint on loopback.
 fn tls_brokers(emulator: &Emulator, clusters: &[(&str, u16)]) {
     for (arn, port) in clusters {

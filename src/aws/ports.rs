@@ -154,6 +154,22 @@ pub trait Stacks: Sync {
     ) -> impl Future<Output = Result<BTreeMap<String, String>, RuleError>> + Send;
 }
 
+/// What `probe` reads to say which of a cluster's CAs issued the control certificate: the command's
+/// own reads, with the caller's credentials (no role of the templates makes them).
+pub trait ControlIssuers {
+    /// The CAs the cluster trusts (DescribeClusterV2's `ClientAuthentication.Tls`).
+    fn trusted_cas(
+        &self,
+        cluster_arn: &str,
+    ) -> impl Future<Output = Result<Vec<String>, RuleError>> + Send;
+
+    /// A CA's own certificate, DER (GetCertificateAuthorityCertificate).
+    fn ca_certificate(
+        &self,
+        ca_arn: &str,
+    ) -> impl Future<Output = Result<Vec<u8>, RuleError>> + Send;
+}
+
 /// Everything the rule calls in one account, through one object.
 pub trait Account: ConfigService + KafkaService + ConnectService + PrivateCaService + Sync {}
 

@@ -24,12 +24,14 @@ use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::result::SdkError;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use tokio::sync::OnceCell;
 
 use crate::aws::pager::Pager;
 use crate::aws::ports::{
-    Accounts, Brokers, Caller, ConfigService, ConnectService, Directory, Held, KafkaService,
-    MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
+    Accounts, Brokers, Caller, ConfigService, ConnectService, ControlIssuers, Directory, Held,
+    KafkaService, MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
 };
 use crate::edge::connect::connector;
 use crate::edge::event::ResultToken;
@@ -830,6 +832,47 @@ impl Brokers for AwsAccount {
             .await
             .map_err(|e| sdk_failure("DescribeClusterV2", e))?;
         Ok(zookeeper_members(output.cluster_info()))
+    }
+}
+
+impl ControlIssuers for AwsAccount {
+    async fn trusted_cas(&self, cluster_arn: &str) -> Result<Vec<String>, RuleError> {
+        let output = self
+            .kafka()
+            .await
+            .describe_cluster_v2()
+            .cluster_arn(cluster_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("DescribeClusterV2", e))?;
+        let tls = output
+            .cluster_info()
+            .and_then(|cluster| cluster.provisioned())
+            .and_then(|provisioned| provisioned.client_authentication())
+            .and_then(|authentication| authentication.tls());
+        Ok(tls
+            .map(|tls| tls.certificate_authority_arn_list().to_vec())
+            .unwrap_or_default())
+    }
+
+    async fn ca_certificate(&self, ca_arn: &str) -> Result<Vec<u8>, RuleError> {
+        let output = self
+            .acmpca()
+            .await
+            .get_certificate_authority_certificate()
+            .certificate_authority_arn(ca_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("GetCertificateAuthorityCertificate", e))?;
+        let pem = output.certificate().unwrap_or_default();
+        CertificateDer::from_pem_slice(pem.as_bytes())
+            .map(|der| der.to_vec())
+            .map_err(|e| {
+                RuleError::aws(
+                    "GetCertificateAuthorityCertificate",
+                    format!("the answer holds no PEM certificate: {e}"),
+                )
+            })
     }
 }
 

@@ -7,14 +7,17 @@ use clap::{Args, ValueEnum};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::aws::ports::Directory;
 use crate::aws::sdk::AwsAccount;
 use crate::cli::{usage_error, List};
 use crate::error::exit;
 use crate::logging;
+use crate::probe::certificate::named;
 use crate::probe::endpoints::{parse_bootstrap, Listener, Network};
+use crate::probe::issuer::control_issuer;
 use crate::probe::knock::Identity;
 use crate::probe::run::probe;
-use crate::probe::{ProbeRequest, Target};
+use crate::probe::{Attempt, ProbeReport, ProbeRequest, Target};
 use crate::rule::arn::ClusterArn;
 use crate::rule::params::SaslMechanism;
 
@@ -101,8 +104,21 @@ pub async fn run(args: ProbeArgs) -> ExitCode {
         Err(message) => return usage_error("probe", &message),
     };
     logging::init_local();
-    match probe(&AwsAccount::default(), request).await {
-        Ok(report) => {
+    let control_leaf = request
+        .control
+        .as_ref()
+        .and_then(|c| c.chain.first())
+        .map(|der| der.to_vec());
+    let cluster = match &request.target {
+        Target::Cluster(arn) => Some(arn.clone()),
+        Target::Endpoints(_) => None,
+    };
+    let aws = AwsAccount::default();
+    match probe(&aws, request).await {
+        Ok(mut report) => {
+            if let Some(leaf) = control_leaf {
+                name_the_control_issuer(&aws, cluster.as_ref(), &leaf, &mut report).await;
+            }
             match format {
                 Format::Text => print!("{}", report.to_text()),
                 Format::Json => println!("{:#}", report.to_json()),
@@ -113,6 +129,30 @@ pub async fn run(args: ProbeArgs) -> ExitCode {
             eprintln!("msk-mtls-rule: {error}");
             ExitCode::from(exit::COULD_NOT_FINISH)
         }
+    }
+}
+
+/// Says in each control knock's detail which CA issued the control certificate, and, for a cluster,
+/// whether that CA is in the cluster's list (read in the cluster's region).
+async fn name_the_control_issuer(
+    aws: &AwsAccount,
+    cluster: Option<&ClusterArn>,
+    leaf: &[u8],
+    report: &mut ProbeReport,
+) {
+    let said = match cluster {
+        Some(arn) => control_issuer(&aws.in_region(arn.region()).await, arn.as_str(), leaf).await,
+        None => named(leaf).map_or_else(
+            || "its issuer could not be read from the certificate".to_owned(),
+            |names| format!("issued by {}", names.issuer),
+        ),
+    };
+    for knock in report
+        .results
+        .iter_mut()
+        .filter(|k| k.attempt == Attempt::TlsClientCert)
+    {
+        knock.detail = format!("{}; the certificate was {said}", knock.detail);
     }
 }
 

@@ -17,6 +17,16 @@ impl std::fmt::Display for Named {
 
 /// The subject and issuer of a DER certificate; `None` when it is not one this reader follows.
 pub fn named(cert: &[u8]) -> Option<Named> {
+    let (issuer, subject) = issuer_and_subject(cert)?;
+    Some(Named {
+        subject: name(subject),
+        issuer: name(issuer),
+    })
+}
+
+/// The DER contents of a certificate's issuer and subject names: a certificate was issued by the
+/// CA whose subject is its issuer, byte for byte.
+pub fn issuer_and_subject(cert: &[u8]) -> Option<(&[u8], &[u8])> {
     let (_, certificate, _) = element(cert)?;
     let (_, tbs, _) = element(certificate)?;
     let mut fields = tbs;
@@ -27,10 +37,7 @@ pub fn named(cert: &[u8]) -> Option<Named> {
     let (_, issuer, rest) = element(rest)?;
     let (_, _, rest) = element(rest)?;
     let (_, subject, _) = element(rest)?;
-    Some(Named {
-        subject: name(subject),
-        issuer: name(issuer),
-    })
+    Some((issuer, subject))
 }
 
 /// An X.501 name as `CN=<common name>`, else its attribute values joined, else "(no name)".

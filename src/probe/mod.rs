@@ -5,6 +5,7 @@
 
 pub mod certificate;
 pub mod endpoints;
+pub mod issuer;
 pub mod kafka;
 pub mod knock;
 pub mod run;

@@ -155,6 +155,9 @@ def patch_moto(stored_results):
 TOKEN_CYCLES = {}
 # Cluster ARN -> DescribeClusterV2's ZooKeeper connection strings (zookeeperConnectString[Tls]).
 ZOOKEEPER_NODES = {}
+# Cluster ARN -> the CAs DescribeClusterV2 says it trusts (ClientAuthentication.Tls), for a cluster
+# moto does not hold but a test gave brokers to.
+CLUSTER_CAS = {}
 CYCLE = {None: ("A", 0), "A": ("B", 1), "B": ("A", 2)}
 
 
@@ -325,9 +328,11 @@ class Emulator:
             return None
         if arn not in self.bootstrap_brokers and arn not in ZOOKEEPER_NODES:
             return None
+        provisioned = dict(ZOOKEEPER_NODES.get(arn, {}))
+        if arn in CLUSTER_CAS:
+            provisioned["clientAuthentication"] = {"tls": {"enabled": True, "certificateAuthorityArnList": CLUSTER_CAS[arn]}}
         return {"clusterInfo": {"clusterArn": arn, "clusterName": arn.split("/")[1] if "/" in arn else arn,
-                                "clusterType": "PROVISIONED", "state": "ACTIVE",
-                                "provisioned": dict(ZOOKEEPER_NODES.get(arn, {}))}}
+                                "clusterType": "PROVISIONED", "state": "ACTIVE", "provisioned": provisioned}}
 
     def list_cluster_operations(self, start_response, environ, path):
         """Kafka ListClusterOperations (GET /v1/clusters/{arn}/operations), paged by maxResults and
@@ -520,6 +525,8 @@ class Emulator:
         if path == "/_e2e/bootstrap-brokers":
             with self.lock:
                 self.bootstrap_brokers[request["arn"]] = dict(request["brokers"])
+                if "certificateAuthorities" in request:
+                    CLUSTER_CAS[request["arn"]] = list(request["certificateAuthorities"])
             return json_response(start_response, "200 OK", {})
         if path == "/_e2e/zookeeper-nodes":
             with self.lock:
@@ -765,7 +772,7 @@ def create_stack(request):
 
 def create_private_ca(request):
     """A CA in moto's ACM PCA backend with a real self-signed certificate expiring in `days`: of
-    `type` (default SUBORDINATE) and `usageMode` (default GENERAL_PURPOSE, ACM PCA's; moto records
+    `type` (default SUBORDINATE), its own `certificatePem` if given, and `usageMode` (default GENERAL_PURPOSE, ACM PCA's; moto records
     every CA as SHORT_LIVED_CERTIFICATE), with the resource `policy` given, and shared through AWS RAM
     with the accounts of `ramShareWith` (RAM attaches a resource policy to the CA, which GetPolicy
     returns: written here in the shape of the Private CA guide's cross-account example)."""
@@ -790,8 +797,9 @@ def create_private_ca(request):
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=float(request.get("days", 365))))
             .sign(key, hashes.SHA256()))
-    backend.certificate_authorities[arn].import_certificate_authority_certificate(
-        cert.public_bytes(serialization.Encoding.PEM), None)
+    # A test's own CA certificate (its key signs the test's client certificates), or one made here.
+    pem = request["certificatePem"].encode() if "certificatePem" in request else cert.public_bytes(serialization.Encoding.PEM)
+    backend.certificate_authorities[arn].import_certificate_authority_certificate(pem, None)
     authority = backend.certificate_authorities[arn]
     authority.usage_mode = request.get("usageMode", "GENERAL_PURPOSE")
     if "policy" in request:
