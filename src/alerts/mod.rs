@@ -542,6 +542,14 @@ mod tests {
             body.contains("CA ca/gone: its certificate has expired."),
             "{body}"
         );
+        assert!(
+            body.contains("usage mode GENERAL_PURPOSE, expires in 0 days, only"),
+            "{body}"
+        );
+        assert!(
+            body.contains("usage mode GENERAL_PURPOSE, expired, only"),
+            "{body}"
+        );
         assert_eq!(unhealthy_cas(&cas), 1);
         assert_eq!(unhealthy_cas(&boundary), 0, "expiring is not yet unhealthy");
         assert_eq!(unhealthy_cas(&CaHealthReport::new()), 0);
