@@ -192,5 +192,32 @@ mod tests {
             profile(&json!({"Type": "SUBORDINATE"})).usage,
             UsageMode::GeneralPurpose
         );
+        let other = profile(&json!({"Type": "INTERMEDIATE", "UsageMode": "LONG_LIVED"}));
+        assert_eq!(
+            (other.kind, other.usage),
+            (
+                CaKind::Unknown("INTERMEDIATE".into()),
+                UsageMode::Unknown("LONG_LIVED".into())
+            )
+        );
+        let explicit = profile(&json!({"Type": "SUBORDINATE", "UsageMode": "GENERAL_PURPOSE"}));
+        assert_eq!(
+            (explicit.kind, explicit.usage),
+            (CaKind::Subordinate, UsageMode::GeneralPurpose)
+        );
+    }
+
+    /// Only the CA's ARN is the CA: another attribute of it (its CSR) in the list is no reference.
+    #[test]
+    fn only_a_reference_to_the_cas_arn_is_the_ca() {
+        let resources = resources(json!({
+            "Root": {"Type": "AWS::ACMPCA::CertificateAuthority", "Properties": {"Type": "ROOT"}}}));
+        let csr = json!({"Fn::GetAtt": ["Root", "CertificateSigningRequest"]});
+        let mut properties = json!({"ClientAuthentication": {"Tls": {"CertificateAuthorityArnList": [csr.clone()]}}});
+        assert!(template_cas(&resources, &mut properties).is_empty());
+        assert_eq!(
+            properties["ClientAuthentication"]["Tls"]["CertificateAuthorityArnList"],
+            json!([csr])
+        );
     }
 }
