@@ -602,5 +602,19 @@ mod tests {
             !body.contains("ROOT CA trusted directly") && !body.contains("principals outside"),
             "{body}"
         );
+        assert!(
+            !body.contains("1 clusters trust it"),
+            "a CA of one cluster is dedicated: {body}"
+        );
+        assert_eq!(shared_cas(&trust), 1);
+        trust.issuers.insert(
+            "ca/fine".to_owned(),
+            Issuers::Unknown("AccessDeniedException".into()),
+        );
+        assert_eq!(
+            shared_cas(&trust),
+            1,
+            "a policy not read is not counted as shared"
+        );
     }
 }
