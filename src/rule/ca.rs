@@ -494,4 +494,31 @@ mod tests {
             assert_eq!(wildcard_match(pattern, ISSUE), matches, "{pattern}");
         }
     }
+
+    #[test]
+    fn a_listed_cluster_is_counted_under_each_ca_it_trusts_and_a_template_knows_no_other() {
+        use crate::rule::facts::ClusterFacts;
+        let mut trusted_by = TrustedBy::new();
+        let trusting = |cas: &[&str]| {
+            Cluster::Provisioned(ClusterFacts {
+                certificate_authority_arns: cas.iter().map(|ca| ca.to_string()).collect(),
+                ..ClusterFacts::default()
+            })
+        };
+        add_trusted_by(&mut trusted_by, "orders", &trusting(&["ca/a", "ca/b"]));
+        add_trusted_by(&mut trusted_by, "payments", &trusting(&["ca/a"]));
+        add_trusted_by(&mut trusted_by, "events", &Cluster::Serverless);
+        assert_eq!(
+            trusted_by,
+            TrustedBy::from([
+                (
+                    "ca/a".to_owned(),
+                    vec!["orders".to_owned(), "payments".to_owned()]
+                ),
+                ("ca/b".to_owned(), vec!["orders".to_owned()]),
+            ])
+        );
+        assert_eq!(CaTrust::before_deploy().fleet, Fleet::NotKnownBeforeDeploy);
+        assert_eq!(CaTrust::default().fleet, Fleet::NotListed);
+    }
 }
