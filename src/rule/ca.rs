@@ -217,24 +217,14 @@ pub fn outside_issuers(policy: &str, own_account: &str) -> Result<BTreeSet<Strin
             continue;
         }
         for principal in principals(statement)? {
-            let account = if principal == "*" {
-                Some("*")
-            } else if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) {
-                Some(principal.as_str())
-            } else {
-                principal
-                    .strip_prefix("arn:")
-                    .and_then(|_| principal.split(':').nth(4))
-                    .filter(|a| !a.is_empty())
-            };
-            match account {
-                Some(account) if account == own_account => {}
-                Some(account) => {
-                    issuers.insert(account.to_owned());
-                }
-                None => {
-                    issuers.insert(principal);
-                }
+            // An ARN by its account; an account id, `*` or a service as written.
+            let account = principal
+                .strip_prefix("arn:")
+                .and_then(|_| principal.split(':').nth(4))
+                .filter(|account| !account.is_empty())
+                .unwrap_or(&principal);
+            if account != own_account {
+                issuers.insert(account.to_owned());
             }
         }
     }
@@ -401,6 +391,13 @@ mod tests {
                     "*",
                 ),
                 vec!["777788889999"],
+            ),
+            (
+                allow(
+                    serde_json::json!({"AWS": ["111122223333", "arn:aws:iam::111122223333:role/issuer"]}),
+                    "*",
+                ),
+                vec![],
             ),
             (
                 allow(
