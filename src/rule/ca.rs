@@ -454,6 +454,7 @@ mod tests {
             r#"{"Version": "2012-10-17"}"#,
             r#"{"Statement": {"Effect": "allow", "Principal": "*", "Action": "*"}}"#,
             r#"{"Statement": {"Effect": "Allow", "Action": "*"}}"#,
+            r#"{"Statement": {"Effect": "Allow", "Principal": "444455556666", "Action": "*"}}"#,
             r#"{"Statement": {"Effect": "Allow", "Principal": "*"}}"#,
             r#"{"Statement": {"Effect": "Allow", "Principal": {"AWS": 5}, "Action": "*"}}"#,
             r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": ["*", 1]}}"#,
