@@ -844,6 +844,16 @@ mod tests {
             trust_verdict(mtls_only(), &RuleParams::default(), &trust, &arn("orders")).compliance,
             ComplianceType::Compliant
         );
+        trust.fleet = Fleet::Listed(BTreeMap::from([(
+            CA.to_owned(),
+            vec![arn("orders"), arn("payments")],
+        )]));
+        let pair = trust_verdict(mtls_only(), &per_cluster, &trust, &arn("orders"));
+        assert_eq!(
+            pair.findings[0].brief(),
+            pair.findings[0].to_string(),
+            "one other cluster is named in full"
+        );
         trust.fleet = Fleet::Listed(BTreeMap::from([(CA.to_owned(), vec![arn("orders")])]));
         assert_eq!(
             trust_verdict(mtls_only(), &per_cluster, &trust, &arn("orders")).compliance,
