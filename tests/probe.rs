@@ -102,7 +102,7 @@ fn a_server_that_requires_a_client_certificate_refuses_both_knocks_and_takes_the
             "{version:?}: {report}"
         );
         assert!(detail(&report, "tls-no-cert").starts_with(refusal), "{version:?}: {report}");
-        assert!(detail(&report, "tls-client-cert").ends_with("Kafka answered ApiVersions"), "{report}");
+        assert!(detail(&report, "tls-client-cert").ends_with("Kafka answered ApiVersions; the certificate was issued by CN=probe test CA"), "{report}");
         assert_eq!(report["verdict"], "ENFORCED");
         assert_eq!(report["confirmedByControl"], true);
         assert_eq!(report["endpoints"][0]["listener"], "tls");
