@@ -726,8 +726,10 @@ fn the_scheduled_probe_function_writes_a_metrics_line_per_cluster() {
         .map(|c| c["verdict"].as_str().unwrap())
         .collect();
     assert_eq!(verdicts, ["ENFORCED", "NOT_ENFORCED"], "{answer}");
+    // A line per cluster and the run's line.
+    let metrics: Vec<Value> = metrics_once(&function, 3);
     let logs = function.logs();
-    let metrics: Vec<Value> = metrics_lines(&logs)
+    let metrics: Vec<Value> = metrics
         .into_iter()
         .filter(|line| line.get("ClusterName").is_some())
         .collect();
@@ -758,6 +760,19 @@ fn the_scheduled_probe_function_writes_a_metrics_line_per_cluster() {
         Duration::from_secs(10),
     );
     assert!(format!("{error:?}").contains("InvalidEvent"), "{error:?}");
+}
+
+/// The function's metrics lines once there are `count` of them (or what there is after 5 s): the
+/// runtime hears the answer before the test reads the process's log.
+fn metrics_once(function: &Function, count: usize) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let metrics = metrics_lines(&function.logs());
+        if metrics.len() >= count || started.elapsed() > Duration::from_secs(5) {
+            return metrics;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 fn metrics_lines(logs: &str) -> Vec<Value> {
@@ -807,6 +822,8 @@ fn the_scheduled_probe_lists_clusters_by_tag_and_knocks_on_what_its_vpc_reaches(
         let runtime = RuntimeApi::start();
         let function = probe_function(&runtime, &emulator, &pki, READ_TIMEOUT_MS, env);
         let answer = response(runtime.invoke(&event, Duration::from_secs(60)));
+        // The cluster's line and the run's, once the process has written them.
+        metrics_once(&function, 2);
         (answer, function.logs())
     };
 
@@ -893,7 +910,8 @@ fn the_scheduled_probe_answers_before_its_deadline_with_every_cluster() {
         verdicts[1].0, "ENFORCED",
         "probed beside the slow one: {answer}"
     );
-    let metrics = metrics_lines(&function.logs());
+    // The answer is posted before its log lines are read from the process: wait for both lines.
+    let metrics = metrics_once(&function, 2);
     let inconclusive: Vec<u64> = metrics
         .iter()
         .filter_map(|m| m["ProbeInconclusive"].as_u64())
