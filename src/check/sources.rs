@@ -487,6 +487,9 @@ fn terraform_properties(after: &Value, unknown: &Value) -> Result<Value, String>
     if let Some((version, _)) = attribute(after, unknown, "kafka_version") {
         properties.insert("KafkaVersion".into(), version);
     }
+    if let Some(logs) = broker_logs(after, unknown)? {
+        properties.insert("LoggingInfo".into(), json!({ "BrokerLogs": logs }));
+    }
     // `tags_all` holds the provider's `default_tags` too; `tags` only what the resource sets.
     if let Some((tags, _)) =
         attribute(after, unknown, "tags_all").or_else(|| attribute(after, unknown, "tags"))
@@ -549,6 +552,44 @@ fn encryption_in_transit(after: &Value, unknown: &Value) -> Result<Option<Value>
         if let Some((value, _)) = attribute(&in_transit, &in_transit_unknown, attribute_name) {
             properties.insert(property.into(), value);
         }
+    }
+    Ok(Some(Value::Object(properties)))
+}
+
+/// `logging_info.broker_logs` as CloudFormation's `BrokerLogs`: each destination's `enabled`, and
+/// the CloudWatch Logs group.
+fn broker_logs(after: &Value, unknown: &Value) -> Result<Option<Value>, String> {
+    let Some((logs, logs_unknown)) =
+        nested_block(after, unknown, &["logging_info", "broker_logs"])?
+    else {
+        return Ok(None);
+    };
+    if is_unknown(&logs) {
+        return Ok(Some(logs));
+    }
+    let mut properties = Map::new();
+    for (block_name, property) in [
+        ("cloudwatch_logs", "CloudWatchLogs"),
+        ("s3", "S3"),
+        ("firehose", "Firehose"),
+    ] {
+        let Some((destination, destination_unknown)) = block(&logs, &logs_unknown, block_name)?
+        else {
+            continue;
+        };
+        let value = if is_unknown(&destination) {
+            destination
+        } else {
+            let mut fields = Map::new();
+            if let Some((enabled, _)) = attribute(&destination, &destination_unknown, "enabled") {
+                fields.insert("Enabled".into(), enabled);
+            }
+            if let Some((group, _)) = attribute(&destination, &destination_unknown, "log_group") {
+                fields.insert("LogGroup".into(), group);
+            }
+            Value::Object(fields)
+        };
+        properties.insert(property.into(), value);
     }
     Ok(Some(Value::Object(properties)))
 }
@@ -871,6 +912,25 @@ mod tests {
         );
         let sam_only = json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}});
         assert!(candidates(&sam_only.to_string()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn broker_logs_are_read_as_cloudformation_writes_them_and_an_unknown_group_stays_unknown() {
+        let after = json!({"logging_info": [{"broker_logs": [{
+            "cloudwatch_logs": [{"enabled": true, "log_group": null}],
+            "s3": [{"enabled": false, "bucket": "logs", "prefix": "msk/"}],
+        }]}]});
+        let unknown_group = json!({"logging_info": [{"broker_logs": [{
+            "cloudwatch_logs": [{"log_group": true}], "s3": [{}]}]}]});
+        assert_eq!(
+            tf(&after, &unknown_group)["LoggingInfo"],
+            json!({"BrokerLogs": {
+                "CloudWatchLogs": {"Enabled": true, "LogGroup": unknown()},
+                "S3": {"Enabled": false},
+            }})
+        );
+        let whole_unknown = tf(&json!({}), &json!({"logging_info": true}));
+        assert_eq!(whole_unknown["LoggingInfo"], json!({"BrokerLogs": unknown()}));
     }
 
     #[test]

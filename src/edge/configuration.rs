@@ -45,6 +45,7 @@ pub fn read_facts(
                 CONFIGURATION_INFO,
                 KAFKA_VERSION,
                 CURRENT_BROKER_SOFTWARE_INFO,
+                LOGGING_INFO,
             ]
             .into_iter()
             .find(|key| root.get(*key).is_some());
@@ -115,6 +116,12 @@ const KAFKA_VERSION: Key = Key("KafkaVersion", "kafkaVersion");
 const CURRENT_BROKER_SOFTWARE_INFO: Key =
     Key("CurrentBrokerSoftwareInfo", "currentBrokerSoftwareInfo");
 const INSTANCE_TYPE: Key = Key("InstanceType", "instanceType");
+const LOGGING_INFO: Key = Key("LoggingInfo", "loggingInfo");
+const BROKER_LOGS: Key = Key("BrokerLogs", "brokerLogs");
+const CLOUD_WATCH_LOGS: Key = Key("CloudWatchLogs", "cloudWatchLogs");
+const LOG_GROUP: Key = Key("LogGroup", "logGroup");
+const S3: Key = Key("S3", "s3");
+const FIREHOSE: Key = Key("Firehose", "firehose");
 
 const ROOT: &[Key] = &[
     PROVISIONED,
@@ -124,6 +131,7 @@ const ROOT: &[Key] = &[
     CONFIGURATION_INFO,
     KAFKA_VERSION,
     CURRENT_BROKER_SOFTWARE_INFO,
+    LOGGING_INFO,
     TAGS,
 ];
 const CLIENT_AUTHENTICATION_KEYS: &[Key] = &[SASL, TLS, UNAUTHENTICATED];
@@ -139,6 +147,9 @@ const CONNECTIVITY_INFO_KEYS: &[Key] = &[PUBLIC_ACCESS, VPC_CONNECTIVITY];
 const VPC_CONNECTIVITY_KEYS: &[Key] = &[CLIENT_AUTHENTICATION];
 const PUBLIC_ACCESS_KEYS: &[Key] = &[TYPE];
 const CONFIGURATION_INFO_KEYS: &[Key] = &[ARN, REVISION];
+const LOGGING_INFO_KEYS: &[Key] = &[BROKER_LOGS];
+const BROKER_LOGS_KEYS: &[Key] = &[CLOUD_WATCH_LOGS, S3, FIREHOSE];
+const CLOUD_WATCH_LOGS_KEYS: &[Key] = &[ENABLED, LOG_GROUP];
 
 /// Whether an object may hold keys the rule does not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,6 +321,7 @@ fn read_access(settings: &Block) -> Result<RecordedAccess, ReadError> {
     }
     read_connectivity(settings, &mut access)?;
     read_metadata(settings, &mut access)?;
+    read_broker_logs(settings, &mut access)?;
     if let Some(info) = settings.block(CONFIGURATION_INFO, CONFIGURATION_INFO_KEYS, Keys::Open)? {
         access.configuration = BrokerConfiguration::Revision(configuration_revision(&info)?);
     }
@@ -376,6 +388,33 @@ fn read_metadata(settings: &Block, access: &mut RecordedAccess) -> Result<(), Re
     )? {
         access.instance_type = string(&group, INSTANCE_TYPE)?;
     }
+    Ok(())
+}
+
+/// `LoggingInfo.BrokerLogs`: a destination counts only when its `Enabled` is `true` (the flag is
+/// required, so one missing is not read as on); a CloudWatch Logs group given by a value not known
+/// before deploy is a group still, with an empty name.
+fn read_broker_logs(settings: &Block, access: &mut RecordedAccess) -> Result<(), ReadError> {
+    let Some(logs) = settings.descend(&[
+        (LOGGING_INFO, LOGGING_INFO_KEYS, Keys::Open),
+        (BROKER_LOGS, BROKER_LOGS_KEYS, Keys::Open),
+    ])?
+    else {
+        return Ok(());
+    };
+    let enabled = |key: Key| -> Result<Option<Block>, ReadError> {
+        Ok(logs
+            .block(key, CLOUD_WATCH_LOGS_KEYS, Keys::Open)?
+            .map(|destination| destination.flag(ENABLED).map(|on| (destination, on)))
+            .transpose()?
+            .and_then(|(destination, on)| (on == Some(true)).then_some(destination)))
+    };
+    if let Some(cloudwatch) = enabled(CLOUD_WATCH_LOGS)? {
+        access.broker_logs.cloudwatch_log_group =
+            Some(string(&cloudwatch, LOG_GROUP)?.unwrap_or_default());
+    }
+    access.broker_logs.s3 = enabled(S3)?.is_some();
+    access.broker_logs.firehose = enabled(FIREHOSE)?.is_some();
     Ok(())
 }
 
@@ -503,6 +542,7 @@ mod tests {
 
     use super::*;
     use crate::rule::params::SaslMechanism;
+    use crate::rule::facts::BrokerLogs;
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
 
@@ -564,6 +604,37 @@ mod tests {
             facts(json!({"provisioned": nested, "tags": tags})),
             mtls_only()
         );
+    }
+
+    /// A destination counts only with `Enabled` `true`; the CloudWatch Logs group is named as
+    /// recorded, in either spelling, and a flag that is not a boolean is refused.
+    #[test]
+    fn broker_log_destinations_count_only_when_enabled() {
+        let logs = |logging: Value| facts(json!({ "LoggingInfo": logging })).broker_logs;
+        assert_eq!(logs(json!({"BrokerLogs": {}})), BrokerLogs::default());
+        assert_eq!(
+            logs(json!({"BrokerLogs": {
+                "CloudWatchLogs": {"Enabled": true, "LogGroup": "/msk/payments"},
+                "S3": {"Enabled": false, "Bucket": "logs"},
+                "Firehose": {"Enabled": true, "DeliveryStream": "to-siem"},
+            }})),
+            BrokerLogs {
+                cloudwatch_log_group: Some("/msk/payments".into()),
+                s3: false,
+                firehose: true,
+            }
+        );
+        assert_eq!(
+            logs(json!({"BrokerLogs": {"CloudWatchLogs": {"LogGroup": "/msk/payments"}, "S3": {"Enabled": true}}})),
+            BrokerLogs { cloudwatch_log_group: None, s3: true, firehose: false }
+        );
+        let camel = facts(json!({"provisioned": {"loggingInfo": {"brokerLogs": {
+            "cloudWatchLogs": {"enabled": true, "logGroup": "/msk/orders"}}}}}));
+        assert_eq!(camel.broker_logs.cloudwatch_log_group.as_deref(), Some("/msk/orders"));
+        let enabled_without_group = logs(json!({"BrokerLogs": {"CloudWatchLogs": {"Enabled": true}}}));
+        assert_eq!(enabled_without_group.cloudwatch_log_group.as_deref(), Some(""));
+        assert!(refused(r#"{"LoggingInfo":{"BrokerLogs":{"CloudWatchLogs":{"Enabled":"yes"}}}}"#)
+            .contains("LoggingInfo.BrokerLogs.CloudWatchLogs.Enabled must be true or false"));
     }
 
     #[test]

@@ -15,7 +15,9 @@ use crate::error::RuleError;
 use crate::rule::authorization::{BrokerConfiguration, ConfigurationRevision};
 use crate::rule::doors::{ClientVpcConnection, Replicator};
 use crate::rule::evaluation::ResourceType;
-use crate::rule::facts::{ClientBroker, Cluster, PublicAccess, RecordedAccess, RecordedTls};
+use crate::rule::facts::{
+    BrokerLogs, ClientBroker, Cluster, PublicAccess, RecordedAccess, RecordedTls,
+};
 use crate::rule::params::SaslMechanism;
 use crate::rule::zookeeper::ZooKeeperChange;
 
@@ -119,7 +121,26 @@ pub fn recorded_access(
         .broker_node_group_info()
         .and_then(|group| group.instance_type())
         .map(str::to_owned);
+    access.broker_logs = broker_logs(provisioned);
     Ok(access)
+}
+
+/// `loggingInfo.brokerLogs`: the destinations that are on.
+fn broker_logs(provisioned: &Provisioned) -> BrokerLogs {
+    let Some(logs) = provisioned
+        .logging_info()
+        .and_then(|logging| logging.broker_logs())
+    else {
+        return BrokerLogs::default();
+    };
+    BrokerLogs {
+        cloudwatch_log_group: logs
+            .cloud_watch_logs()
+            .filter(|cloudwatch| cloudwatch.enabled() == Some(true))
+            .map(|cloudwatch| cloudwatch.log_group().unwrap_or_default().to_owned()),
+        s3: logs.s3().is_some_and(|s3| s3.enabled() == Some(true)),
+        firehose: logs.firehose().is_some_and(|firehose| firehose.enabled() == Some(true)),
+    }
 }
 
 /// `currentBrokerSoftwareInfo`: the configuration the brokers run now; no configuration ARN is

@@ -71,6 +71,12 @@ pub enum Finding {
         arn: String,
         usage: UsageMode,
     },
+    /// The brokers log to no CloudWatch Logs group; `s3` and `firehose` name the destinations they
+    /// do log to, which this project does not read.
+    NoBrokerLogs {
+        s3: bool,
+        firehose: bool,
+    },
     MissingTag(String),
     ServerlessCannotEnforceMtls,
 }
@@ -129,6 +135,15 @@ impl fmt::Display for Finding {
             | Finding::CertificateAuthorityNotDedicated { .. }
             | Finding::CertificateAuthorityDedicationUnknown { .. }
             | Finding::CertificateAuthorityNotShortLived { .. } => self.fmt_ca_trust(f),
+            Finding::NoBrokerLogs { s3, firehose } => {
+                write!(f, "brokers log to no CloudWatch Logs group: refused clients are not counted")?;
+                match (s3, firehose) {
+                    (false, false) => Ok(()),
+                    (true, false) => write!(f, " (their S3 logs are not read)"),
+                    (false, true) => write!(f, " (their Firehose logs are not read)"),
+                    (true, true) => write!(f, " (their S3 and Firehose logs are not read)"),
+                }
+            }
             Finding::MissingTag(key) => write!(f, "tag {key:?} is missing"),
             Finding::ServerlessCannotEnforceMtls => {
                 write!(f, "MSK Serverless supports only SASL/IAM and cannot enforce mTLS")
@@ -675,6 +690,29 @@ pub const CHECKS: &[Check] = &[
         examples: || vec![Finding::CertificateAuthorityNotShortLived { arn: EXAMPLE_CA.into(), usage: UsageMode::GeneralPurpose }],
     },
     Check {
+        name: "broker logs",
+        covers: |finding| matches!(finding, Finding::NoBrokerLogs { .. }),
+        fails_when: "with `requireBrokerLogs` `true`: the brokers deliver their logs to no CloudWatch Logs group (`LoggingInfo.BrokerLogs.CloudWatchLogs` off or absent, MSK's default), so no refused client is ever counted (`RejectedHandshakes`). S3 and Firehose destinations do not count: this project does not read them",
+        remediation: Remediation {
+            in_place: InPlace::Command("aws kafka update-monitoring --cluster-arn <arn> --current-version <version> --logging-info '{\"BrokerLogs\":{\"CloudWatchLogs\":{\"Enabled\":true,\"LogGroup\":\"<group>\"}}}'"),
+            cloudformation: "`LoggingInfo: { BrokerLogs: { CloudWatchLogs: { Enabled: true, LogGroup: <group> } } }`, and the group in the stack's `BrokerLogGroups`",
+            terraform: "`logging_info { broker_logs { cloudwatch_logs { enabled = true, log_group = <group> } } }`",
+        },
+        find: |inputs| provisioned(inputs, |facts| {
+            let logs = &facts.broker_logs;
+            only_if(
+                inputs.params.require_broker_logs && logs.cloudwatch_log_group.is_none(),
+                Finding::NoBrokerLogs { s3: logs.s3, firehose: logs.firehose },
+            )
+        }),
+        examples: || vec![
+            Finding::NoBrokerLogs { s3: false, firehose: false },
+            Finding::NoBrokerLogs { s3: true, firehose: false },
+            Finding::NoBrokerLogs { s3: false, firehose: true },
+            Finding::NoBrokerLogs { s3: true, firehose: true },
+        ],
+    },
+    Check {
         name: "required tags",
         covers: |finding| matches!(finding, Finding::MissingTag(_)),
         fails_when: "a key of `requiredTagKeys` is missing",
@@ -904,9 +942,10 @@ mod tests {
             Finding::CertificateAuthorityNotDedicated { .. } => 21,
             Finding::CertificateAuthorityDedicationUnknown { .. } => 22,
             Finding::CertificateAuthorityNotShortLived { .. } => 23,
+            Finding::NoBrokerLogs { .. } => 24,
         }
     }
-    const KINDS: usize = 24;
+    const KINDS: usize = 25;
 
     #[test]
     fn every_kind_of_finding_has_a_row() {

@@ -107,7 +107,21 @@ pub struct ClusterFacts {
     pub configuration: BrokerConfiguration,
     /// Whether the cluster has a ZooKeeper that clients can reach.
     pub metadata: Metadata,
+    /// Where the brokers' logs go, as recorded (no block: nowhere, MSK's default).
+    pub broker_logs: BrokerLogs,
     pub tag_keys: BTreeSet<String>,
+}
+
+/// `LoggingInfo.BrokerLogs`: the destinations MSK delivers the brokers' INFO logs to. A destination
+/// counts only when its `Enabled` is `true`; this project reads the CloudWatch Logs one (refused
+/// clients counted from it), and only names the other two.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BrokerLogs {
+    /// The CloudWatch Logs group the brokers write to; a group not known before deploy is
+    /// `Some` of an empty name.
+    pub cloudwatch_log_group: Option<String>,
+    pub s3: bool,
+    pub firehose: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -138,6 +152,7 @@ pub struct RecordedAccess {
     pub kafka_version: Option<String>,
     /// `BrokerNodeGroupInfo.InstanceType`: Express brokers have no ZooKeeper door.
     pub instance_type: Option<String>,
+    pub broker_logs: BrokerLogs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -211,6 +226,7 @@ impl RecordedAccess {
             configuration: self.configuration,
             // A version not recorded reads as ZooKeeper mode, the one with the door.
             metadata: Metadata::of(self.kafka_version.as_deref(), self.instance_type.as_deref()),
+            broker_logs: self.broker_logs,
             tag_keys,
         }
     }
@@ -229,7 +245,7 @@ impl RecordedAccess {
             return Some(json!(UNKNOWN_CA));
         }
         match (last, parent) {
-            ("Enabled", "Tls") => Some(json!(false)),
+            ("Enabled", "Tls" | "CloudWatchLogs" | "S3" | "Firehose") => Some(json!(false)),
             ("Enabled", _) => Some(json!(true)),
             ("Unauthenticated" | "Iam" | "Scram", _) => Some(json!({"Enabled": true})),
             ("Tls", _) => Some(json!({"Enabled": false})),
@@ -286,10 +302,11 @@ mod tests {
                 "Tls": {"Enabled": true},
                 "Sasl": {"Iam": {"Enabled": false}, "Scram": {"Enabled": false}},
             }}}},
+            "LoggingInfo": {"BrokerLogs": {"CloudWatchLogs": {"Enabled": true, "LogGroup": "/msk/brokers"}}},
         })
     }
 
-    /// The findings of `properties` with the rule's defaults and a healthy CA.
+    /// The findings of `properties` with the rule's defaults (broker logs required) and a healthy CA.
     fn findings(properties: Value) -> Vec<String> {
         let facts = read_facts_from_value(properties, std::iter::empty()).unwrap();
         let cluster = Cluster::Provisioned(facts);
@@ -300,7 +317,10 @@ mod tests {
                 not_after: Some(Timestamp::from_secs(1_900_000_000)),
             },
         )]);
-        let params = RuleParams::default();
+        let params = RuleParams {
+            require_broker_logs: true,
+            ..RuleParams::default()
+        };
         let inputs = Inputs {
             cluster: &cluster,
             params: &params,
@@ -340,6 +360,7 @@ mod tests {
             configuration: _,
             kafka_version: _,
             instance_type: _,
+            broker_logs: _,
         } = RecordedAccess::default();
         let vpc = "/BrokerNodeGroupInfo/ConnectivityInfo/VpcConnectivity/ClientAuthentication";
         let cases = [
@@ -412,6 +433,23 @@ mod tests {
             ),
             // Not known: Standard brokers; the KRaft version alone closes the door here.
             ("/BrokerNodeGroupInfo/InstanceType".to_owned(), None),
+            (
+                "/LoggingInfo/BrokerLogs/CloudWatchLogs/Enabled".to_owned(),
+                Some("brokers log to no CloudWatch Logs group"),
+            ),
+            (
+                "/LoggingInfo/BrokerLogs/CloudWatchLogs".to_owned(),
+                Some("brokers log to no CloudWatch Logs group"),
+            ),
+            (
+                "/LoggingInfo".to_owned(),
+                Some("brokers log to no CloudWatch Logs group"),
+            ),
+            // A group not known before deploy is a group: the brokers log somewhere it is read.
+            (
+                "/LoggingInfo/BrokerLogs/CloudWatchLogs/LogGroup".to_owned(),
+                None,
+            ),
         ];
         assert!(findings(mtls()).is_empty(), "{:?}", findings(mtls()));
         for (pointer, finding) in cases {

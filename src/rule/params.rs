@@ -25,8 +25,9 @@ pub const ALLOW_ROOT_CERTIFICATE_AUTHORITY: &str = "allowRootCertificateAuthorit
 pub const ALLOWED_ISSUER_ACCOUNTS: &str = "allowedIssuerAccounts";
 pub const CERTIFICATE_AUTHORITY_PER_CLUSTER: &str = "certificateAuthorityPerCluster";
 pub const REQUIRE_SHORT_LIVED_CERTIFICATES: &str = "requireShortLivedCertificates";
+pub const REQUIRE_BROKER_LOGS: &str = "requireBrokerLogs";
 
-pub const PARAMETER_NAMES: [&str; 15] = [
+pub const PARAMETER_NAMES: [&str; 16] = [
     ALLOWED_SASL_MECHANISMS,
     ALLOWED_CERTIFICATE_AUTHORITY_ARNS,
     REQUIRED_TAG_KEYS,
@@ -42,6 +43,7 @@ pub const PARAMETER_NAMES: [&str; 15] = [
     ALLOWED_ISSUER_ACCOUNTS,
     CERTIFICATE_AUTHORITY_PER_CLUSTER,
     REQUIRE_SHORT_LIVED_CERTIFICATES,
+    REQUIRE_BROKER_LOGS,
 ];
 
 /// A century: no Private CA certificate is watched further ahead, so a bigger value is surely a typo.
@@ -89,6 +91,9 @@ pub struct RuleParams {
     pub certificate_authority_per_cluster: bool,
     /// A CA that issues general-purpose (not short-lived) certificates fails.
     pub require_short_lived_certificates: bool,
+    /// A cluster whose brokers log to no CloudWatch Logs group (where refused clients are counted)
+    /// fails.
+    pub require_broker_logs: bool,
 }
 
 /// The tag a cluster must carry to be in scope: the key, and the value too when one is given, as in
@@ -152,6 +157,7 @@ impl Default for RuleParams {
             allowed_issuer_accounts: BTreeSet::new(),
             certificate_authority_per_cluster: false,
             require_short_lived_certificates: false,
+            require_broker_logs: false,
         }
     }
 }
@@ -235,6 +241,7 @@ impl RuleParams {
             REQUIRE_SHORT_LIVED_CERTIFICATES => {
                 self.require_short_lived_certificates = parse_bool(key, value)?
             }
+            REQUIRE_BROKER_LOGS => self.require_broker_logs = parse_bool(key, value)?,
             // Config matches a rule's tag scope exactly, spaces included: so does the rule.
             SCOPE_TAG_KEY => {
                 self.scope_tag = Some(TagScope {
@@ -496,7 +503,7 @@ mod tests {
                 "scopeTagKey":"environment","allowPublicAccess":"True",
                 "requireAclDefaultDeny":"true","allowRootCertificateAuthority":"true",
                 "allowedIssuerAccounts":"444455556666, 777788889999","certificateAuthorityPerCluster":"TRUE",
-                "requireShortLivedCertificates":"true"}}"#
+                "requireShortLivedCertificates":"true","requireBrokerLogs":"True"}}"#
         ))
         .unwrap();
         assert_eq!(
@@ -522,6 +529,7 @@ mod tests {
                 ]),
                 certificate_authority_per_cluster: true,
                 require_short_lived_certificates: true,
+                require_broker_logs: true,
             }
         );
     }
@@ -580,6 +588,11 @@ mod tests {
             (
                 r#"{"requireShortLivedCertificates":"yes"}"#,
                 REQUIRE_SHORT_LIVED_CERTIFICATES,
+                "expected true or false",
+            ),
+            (
+                r#"{"requireBrokerLogs":"1"}"#,
+                REQUIRE_BROKER_LOGS,
                 "expected true or false",
             ),
             (
@@ -739,7 +752,8 @@ mod tests {
         let explicit = parse(
             r#"{"serverlessClusterCompliance":"NOT_APPLICABLE","checkCertificateAuthorityStatus":"true",
                 "certificateAuthorityExpiryDays":"30","allowRootCertificateAuthority":"false",
-                "certificateAuthorityPerCluster":"false","requireShortLivedCertificates":"false"}"#,
+                "certificateAuthorityPerCluster":"false","requireShortLivedCertificates":"false",
+                "requireBrokerLogs":"false"}"#,
         )
         .unwrap();
         assert_eq!(explicit, RuleParams::default());

@@ -125,7 +125,9 @@ mod tests {
         CaHealth, CaHealthReport, CaKind, CaProfile, CaStatus, Fleet, Issuers, UsageMode,
     };
     use crate::rule::facts::Cluster;
-    use crate::rule::facts::{ClientBroker, ClusterFacts, MultiVpcAccess, PublicAccess};
+    use crate::rule::facts::{
+        BrokerLogs, ClientBroker, ClusterFacts, MultiVpcAccess, PublicAccess,
+    };
     use crate::rule::params::{RuleParams, SaslMechanism};
     use crate::rule::time::Timestamp;
     use crate::rule::time::SECONDS_PER_DAY;
@@ -151,6 +153,7 @@ mod tests {
             broker_traffic_plaintext: false,
             configuration: BrokerConfiguration::Read(AclDefault::Deny),
             metadata: Metadata::KRaft,
+            broker_logs: BrokerLogs::default(),
             tag_keys: BTreeSet::from(["owner".to_owned()]),
         }
     }
@@ -299,11 +302,17 @@ mod tests {
             broker_traffic_plaintext: true,
             configuration: BrokerConfiguration::MskDefault,
             metadata: Metadata::ZooKeeper,
+            broker_logs: BrokerLogs {
+                cloudwatch_log_group: None,
+                s3: true,
+                firehose: false,
+            },
             tag_keys: BTreeSet::new(),
         };
         let params = RuleParams {
             required_tag_keys: vec!["owner".into()],
             require_acl_default_deny: true,
+            require_broker_logs: true,
             ..no_ca_check()
         };
         let verdict = verdict(facts, &params, &CaHealthReport::new());
@@ -323,6 +332,10 @@ mod tests {
                 Finding::PublicAccess(PublicAccess::ServiceProvidedEips),
                 Finding::AuthorizationOpenByDefault(OpenBecause::MskDefaultConfiguration),
                 Finding::ZooKeeperReachable(ZooKeeperOn::Unreadable("not read".into())),
+                Finding::NoBrokerLogs {
+                    s3: true,
+                    firehose: false
+                },
                 Finding::MissingTag("owner".into()),
             ]
         );
