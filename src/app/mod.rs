@@ -7,6 +7,7 @@ pub mod access;
 pub mod delivery;
 pub mod evaluate;
 pub mod hook;
+pub mod rejections;
 pub mod scheduled_probe;
 pub mod sweep;
 

@@ -930,7 +930,10 @@ mod tests {
             }})
         );
         let whole_unknown = tf(&json!({}), &json!({"logging_info": true}));
-        assert_eq!(whole_unknown["LoggingInfo"], json!({"BrokerLogs": unknown()}));
+        assert_eq!(
+            whole_unknown["LoggingInfo"],
+            json!({"BrokerLogs": unknown()})
+        );
     }
 
     #[test]

@@ -541,8 +541,8 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::rule::params::SaslMechanism;
     use crate::rule::facts::BrokerLogs;
+    use crate::rule::params::SaslMechanism;
 
     const CA: &str = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
 
@@ -625,16 +625,31 @@ mod tests {
             }
         );
         assert_eq!(
-            logs(json!({"BrokerLogs": {"CloudWatchLogs": {"LogGroup": "/msk/payments"}, "S3": {"Enabled": true}}})),
-            BrokerLogs { cloudwatch_log_group: None, s3: true, firehose: false }
+            logs(
+                json!({"BrokerLogs": {"CloudWatchLogs": {"LogGroup": "/msk/payments"}, "S3": {"Enabled": true}}})
+            ),
+            BrokerLogs {
+                cloudwatch_log_group: None,
+                s3: true,
+                firehose: false
+            }
         );
         let camel = facts(json!({"provisioned": {"loggingInfo": {"brokerLogs": {
             "cloudWatchLogs": {"enabled": true, "logGroup": "/msk/orders"}}}}}));
-        assert_eq!(camel.broker_logs.cloudwatch_log_group.as_deref(), Some("/msk/orders"));
-        let enabled_without_group = logs(json!({"BrokerLogs": {"CloudWatchLogs": {"Enabled": true}}}));
-        assert_eq!(enabled_without_group.cloudwatch_log_group.as_deref(), Some(""));
-        assert!(refused(r#"{"LoggingInfo":{"BrokerLogs":{"CloudWatchLogs":{"Enabled":"yes"}}}}"#)
-            .contains("LoggingInfo.BrokerLogs.CloudWatchLogs.Enabled must be true or false"));
+        assert_eq!(
+            camel.broker_logs.cloudwatch_log_group.as_deref(),
+            Some("/msk/orders")
+        );
+        let enabled_without_group =
+            logs(json!({"BrokerLogs": {"CloudWatchLogs": {"Enabled": true}}}));
+        assert_eq!(
+            enabled_without_group.cloudwatch_log_group.as_deref(),
+            Some("")
+        );
+        assert!(
+            refused(r#"{"LoggingInfo":{"BrokerLogs":{"CloudWatchLogs":{"Enabled":"yes"}}}}"#)
+                .contains("LoggingInfo.BrokerLogs.CloudWatchLogs.Enabled must be true or false")
+        );
     }
 
     #[test]

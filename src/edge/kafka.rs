@@ -139,7 +139,9 @@ fn broker_logs(provisioned: &Provisioned) -> BrokerLogs {
             .filter(|cloudwatch| cloudwatch.enabled() == Some(true))
             .map(|cloudwatch| cloudwatch.log_group().unwrap_or_default().to_owned()),
         s3: logs.s3().is_some_and(|s3| s3.enabled() == Some(true)),
-        firehose: logs.firehose().is_some_and(|firehose| firehose.enabled() == Some(true)),
+        firehose: logs
+            .firehose()
+            .is_some_and(|firehose| firehose.enabled() == Some(true)),
     }
 }
 

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::app::delivery::InvocationSummary;
+use crate::app::rejections::{Attribution, Rejections};
 use crate::app::Trigger;
 use crate::logging::LogLevel;
 use crate::probe::{ProbeReport, Verdict};
@@ -203,6 +204,43 @@ pub fn probe_line(namespace: &str, report: &ProbeReport, now: Timestamp, level: 
         "ProbeInconclusive": inconclusive.max(verdict_inconclusive),
     })
     .to_string()
+}
+
+/// The EMF line of one subscription event: the refusals its broker lines record, by the cluster
+/// whose brokers wrote them and summed over every cluster (no dimension) for an alarm. A group
+/// several clusters share, or none of the account's clusters logs to, is counted by `LogGroup`.
+pub fn rejections_line(
+    namespace: &str,
+    rejections: &Rejections,
+    now: Timestamp,
+    level: &str,
+) -> String {
+    let tally = rejections.tally();
+    let (dimension, value) = match &rejections.attribution {
+        Attribution::Cluster(name) => ("ClusterName", name.as_str()),
+        Attribution::Shared(_) | Attribution::NoCluster => {
+            ("LogGroup", rejections.batch.log_group.as_str())
+        }
+    };
+    let mut line = json!({
+        "_aws": {
+            "Timestamp": now.millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[dimension], []],
+                "Metrics": [
+                    {"Name": "RejectedHandshakes", "Unit": "Count"},
+                    {"Name": "FailedSaslAuthentications", "Unit": "Count"},
+                ],
+            }],
+        },
+        "level": level,
+        "timestamp": now.to_string(),
+        "RejectedHandshakes": tally.rejected_handshakes,
+        "FailedSaslAuthentications": tally.failed_sasl_authentications,
+    });
+    line[dimension] = json!(value);
+    line.to_string()
 }
 
 #[cfg(test)]

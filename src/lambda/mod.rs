@@ -15,9 +15,11 @@ use serde_json::value::RawValue;
 use crate::app::access::account_of_function_arn;
 use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, HookResponse};
+use crate::app::rejections::{Attribution, LogGroupCache, Rejections};
 use crate::app::scheduled_probe::{clusters_to_probe, parse_probe_event, probe_clusters};
 use crate::app::{invoke, Outcome};
 use crate::aws::sdk::AwsAccount;
+use crate::edge::broker_log::{subscription_event, LogBatch};
 use crate::edge::hook::{hook_payload, token_of};
 use crate::edge::json::Json;
 use crate::error::{exit, RuleError};
@@ -72,10 +74,16 @@ pub fn main() -> ExitCode {
 
 /// Serves the Config rule and the hook, with clients built during init.
 async fn serve_rule(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda_runtime::Error> {
+    let log_groups = &tokio::sync::Mutex::new(LogGroupCache::default());
     // The payload is taken raw: the event parser then reports any payload (even JSON nested past
     // serde's depth limit) as InvalidEvent, never as the runtime's own deserializer error.
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
+            if let Some(batch) = subscription_event(event.payload.get()) {
+                let batch = batch.map_err(|error| RuleError::InvalidEvent(error.to_string()))?;
+                let mut cache = log_groups.lock().await;
+                return count_rejections(aws, settings, &event, batch, &mut cache).await;
+            }
             if let Some(payload) = hook_payload(event.payload.get()) {
                 return Ok(
                     answer_hook_within(aws, settings, &payload, event.context.deadline).await,
@@ -92,6 +100,62 @@ async fn serve_rule(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda_
         },
     ))
     .await
+}
+
+/// A subscription event from a broker log group: its refusals counted, by cluster, into the
+/// metrics, with the addresses refused most in the log (never a certificate: the lines hold none).
+async fn count_rejections(
+    aws: &AwsAccount,
+    settings: &Settings,
+    event: &LambdaEvent<Box<RawValue>>,
+    batch: LogBatch,
+    cache: &mut LogGroupCache,
+) -> Result<serde_json::Value, RuleError> {
+    let own_account = own_account(event)?;
+    let counting = Rejections::of(batch, own_account, aws, cache, std::time::Instant::now());
+    let rejections = within_deadline(
+        event.context.deadline,
+        Timestamp::now().millis() as u64,
+        counting,
+    )
+    .await?;
+    let answer = rejections.to_json();
+    match &rejections.attribution {
+        Attribution::Shared(clusters) => tracing::warn!(
+            log_group = %rejections.batch.log_group, ?clusters,
+            "several clusters log to this group: its refusals are counted by LogGroup, not by cluster \
+             (give each cluster a group of its own)"
+        ),
+        Attribution::NoCluster if rejections.tally().lines > 0 => tracing::warn!(
+            log_group = %rejections.batch.log_group, owner = %rejections.batch.owner,
+            "no cluster of this account and region logs to this group: its refusals are counted by LogGroup"
+        ),
+        _ => {}
+    }
+    tracing::info!(event = "broker-rejections", counted = %answer, "refusals counted from the brokers' log");
+    if !settings.namespace.is_empty() {
+        let level = settings.log_level.metrics_level();
+        println!(
+            "{}",
+            metrics::rejections_line(
+                &settings.namespace,
+                &rejections,
+                Timestamp::now(),
+                level.as_str()
+            )
+        );
+    }
+    Ok(answer)
+}
+
+/// The account of the invoked function, which every call is made in.
+fn own_account(event: &LambdaEvent<Box<RawValue>>) -> Result<&str, RuleError> {
+    account_of_function_arn(&event.context.invoked_function_arn).ok_or_else(|| {
+        RuleError::InvalidEvent(format!(
+            "the invoked function ARN {:?} names no account",
+            event.context.invoked_function_arn
+        ))
+    })
 }
 
 /// The hook's answer, always one CloudFormation can read: a failure or the deadline is an
@@ -126,13 +190,7 @@ async fn answer_rule(
     settings: &Settings,
     event: &LambdaEvent<Box<RawValue>>,
 ) -> Result<Outcome, RuleError> {
-    let own_account =
-        account_of_function_arn(&event.context.invoked_function_arn).ok_or_else(|| {
-            RuleError::InvalidEvent(format!(
-                "the invoked function ARN {:?} names no account",
-                event.context.invoked_function_arn
-            ))
-        })?;
+    let own_account = own_account(event)?;
     let alerts = settings.alerts()?;
     let now = Timestamp::now();
     let invocation = invoke(

@@ -637,7 +637,7 @@ def create_clusters(clusters, account=ACCOUNT, region=REGION):
                 client_authentication=cluster.get("clientAuthentication"),
                 cluster_name=cluster["name"], encryption_info=cluster.get("encryptionInfo"),
                 configuration_info=cluster.get("configurationInfo"), tags=cluster.get("tags"),
-                kafka_version=cluster.get("kafkaVersion", "3.7.x.kraft"))
+                kafka_version=cluster.get("kafkaVersion", "3.7.x.kraft"), logging_info=cluster.get("loggingInfo"))
         arns.append(arn)
     return arns
 
