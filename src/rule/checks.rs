@@ -135,20 +135,26 @@ impl fmt::Display for Finding {
             | Finding::CertificateAuthorityNotDedicated { .. }
             | Finding::CertificateAuthorityDedicationUnknown { .. }
             | Finding::CertificateAuthorityNotShortLived { .. } => self.fmt_ca_trust(f),
-            Finding::NoBrokerLogs { s3, firehose } => {
-                write!(f, "brokers log to no CloudWatch Logs group: refused clients are not counted")?;
-                match (s3, firehose) {
-                    (false, false) => Ok(()),
-                    (true, false) => write!(f, " (their S3 logs are not read)"),
-                    (false, true) => write!(f, " (their Firehose logs are not read)"),
-                    (true, true) => write!(f, " (their S3 and Firehose logs are not read)"),
-                }
-            }
+            Finding::NoBrokerLogs { s3, firehose } => write!(
+                f,
+                "brokers log to no CloudWatch Logs group: refused clients are not counted{}",
+                unread_destinations(*s3, *firehose)
+            ),
             Finding::MissingTag(key) => write!(f, "tag {key:?} is missing"),
             Finding::ServerlessCannotEnforceMtls => {
                 write!(f, "MSK Serverless supports only SASL/IAM and cannot enforce mTLS")
             }
         }
+    }
+}
+
+/// The broker log destinations a cluster has that this project does not read.
+fn unread_destinations(s3: bool, firehose: bool) -> &'static str {
+    match (s3, firehose) {
+        (false, false) => "",
+        (true, false) => " (their S3 logs are not read)",
+        (false, true) => " (their Firehose logs are not read)",
+        (true, true) => " (their S3 and Firehose logs are not read)",
     }
 }
 
