@@ -114,21 +114,12 @@ impl fmt::Display for Finding {
                 f,
                 "ZooKeeper is reachable directly: ACLs can be changed without a certificate ({because})"
             ),
-            Finding::CertificateAuthorityNotAllowed(arn) => write!(f, "CA {} is not on the allow-list", ca_id(arn)),
-            Finding::CertificateAuthorityNotActive { arn, status } => write!(f, "CA {} is {status}", ca_id(arn)),
-            Finding::CertificateAuthorityExpiring { arn, days_left } if *days_left < 0 => {
-                write!(f, "CA {} certificate has expired", ca_id(arn))
-            }
-            Finding::CertificateAuthorityExpiring { arn, days_left } => {
-                write!(f, "CA {} certificate expires in {days_left} days", ca_id(arn))
-            }
-            Finding::CertificateAuthorityExpiryUnknown(arn) => {
-                write!(f, "CA {} certificate expiry is unknown", ca_id(arn))
-            }
-            Finding::CertificateAuthorityNotFound(arn) => write!(f, "CA {} does not exist", ca_id(arn)),
-            Finding::CertificateAuthorityUnreadable { arn, reason } => {
-                write!(f, "CA {} could not be checked ({reason})", ca_id(arn))
-            }
+            Finding::CertificateAuthorityNotAllowed(_)
+            | Finding::CertificateAuthorityNotActive { .. }
+            | Finding::CertificateAuthorityExpiring { .. }
+            | Finding::CertificateAuthorityExpiryUnknown(_)
+            | Finding::CertificateAuthorityNotFound(_)
+            | Finding::CertificateAuthorityUnreadable { .. } => self.fmt_ca_health(f),
             Finding::CertificateAuthorityNotSubordinate { .. }
             | Finding::CertificateAuthorityIssuersOutside { .. }
             | Finding::CertificateAuthorityPolicyUnreadable { .. }
@@ -159,6 +150,38 @@ fn unread_destinations(s3: bool, firehose: bool) -> &'static str {
 }
 
 impl Finding {
+    /// The findings about a CA's allow-listing, status and expiry.
+    fn fmt_ca_health(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::CertificateAuthorityNotAllowed(arn) => {
+                write!(f, "CA {} is not on the allow-list", ca_id(arn))
+            }
+            Finding::CertificateAuthorityNotActive { arn, status } => {
+                write!(f, "CA {} is {status}", ca_id(arn))
+            }
+            Finding::CertificateAuthorityExpiring { arn, days_left } if *days_left < 0 => {
+                write!(f, "CA {} certificate has expired", ca_id(arn))
+            }
+            Finding::CertificateAuthorityExpiring { arn, days_left } => {
+                write!(
+                    f,
+                    "CA {} certificate expires in {days_left} days",
+                    ca_id(arn)
+                )
+            }
+            Finding::CertificateAuthorityExpiryUnknown(arn) => {
+                write!(f, "CA {} certificate expiry is unknown", ca_id(arn))
+            }
+            Finding::CertificateAuthorityNotFound(arn) => {
+                write!(f, "CA {} does not exist", ca_id(arn))
+            }
+            Finding::CertificateAuthorityUnreadable { arn, reason } => {
+                write!(f, "CA {} could not be checked ({reason})", ca_id(arn))
+            }
+            _ => unreachable!("not a CA health finding: {self:?}"),
+        }
+    }
+
     /// The findings about whom a CA lets in: its type, its issuers, the clusters it serves, how
     /// long its certificates live.
     fn fmt_ca_trust(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
