@@ -312,6 +312,45 @@ def granted_actions(template, role):
     return actions
 
 
+def check_broker_log_subscriptions(stack):
+    """Each place of BrokerLogGroups has its permission and subscription filter, reading that place;
+    the pattern takes as many groups as there are places and no more."""
+    parameter = stack["Parameters"]["BrokerLogGroups"]
+    pattern = parameter["AllowedPattern"]
+    places = sorted(name for name in stack["Resources"] if name.startswith("BrokerLogSubscription"))
+    groups = [f"/msk/cluster-{i}" for i in range(len(places) + 1)]
+    if not re.fullmatch(pattern, ",".join(groups[:-1])) or re.fullmatch(pattern, ",".join(groups)):
+        fail("template.yaml", f"BrokerLogGroups takes other than {len(places)} groups, its subscriptions' number")
+    if not re.fullmatch(pattern, "/aws/msk/" + "a" * 503) or re.fullmatch(pattern, "a" * 513) or re.fullmatch(pattern, "a, b"):
+        fail("template.yaml", "BrokerLogGroups must take CloudWatch Logs group names (up to 512 characters), no spaces")
+    if parameter["MaxLength"] != 512 * len(places) + len(places) - 1:
+        fail("template.yaml", "BrokerLogGroups' MaxLength is not its places' longest names")
+    phrase = re.search(r'pub const REFUSAL_PHRASE: &str = "([^"]+)";', (ROOT / "src/edge/broker_log.rs").read_text()).group(1)
+    for index, name in enumerate(places):
+        place = name.removeprefix("BrokerLogSubscription")
+        subscription = stack["Resources"][name]
+        permission = stack["Resources"].get(f"BrokerLogPermission{place}", {})
+        selected = {"Fn::Select": [index, {"Fn::Split": [",", {"Fn::Sub": "${BrokerLogGroups}" + "," * (len(places) - 1)}]}]}
+        properties = subscription["Properties"]
+        if properties["LogGroupName"] != selected or permission.get("Properties", {}).get("SourceArn", {}).get("Fn::Sub", [None, {}])[1].get("Group") != selected:
+            fail("template.yaml", f"{name} and its permission must both read place {index + 1} of BrokerLogGroups")
+        if properties["FilterPattern"] != f'"{phrase}"':
+            fail("template.yaml", f"{name} keeps {properties['FilterPattern']!r}, not the refusal lines the function counts ({phrase!r})")
+        if properties["DestinationArn"] != {"Fn::GetAtt": ["RuleFunction", "Arn"]} or subscription.get("DependsOn") != f"BrokerLogPermission{place}":
+            fail("template.yaml", f"{name} must send to the rule's function once its permission exists")
+        grant = permission.get("Properties", {})
+        if grant.get("Principal") != "logs.amazonaws.com" or grant.get("SourceAccount") != {"Ref": "AWS::AccountId"} or \
+                not grant.get("SourceArn", {}).get("Fn::Sub", [""])[0].endswith(":log-group:${Group}:*"):
+            fail("template.yaml", f"BrokerLogPermission{place} must let CloudWatch Logs invoke the function for its group only")
+        condition = stack["Conditions"].get(f"HasBrokerLogGroup{place}")
+        if subscription.get("Condition") != f"HasBrokerLogGroup{place}" or permission.get("Condition") != subscription.get("Condition") or \
+                condition != {"Fn::Not": [{"Fn::Equals": [selected, ""]}]}:
+            fail("template.yaml", f"{name} must exist only when place {index + 1} of BrokerLogGroups is given")
+    if len(places) == 0:
+        fail("template.yaml", "no broker log subscription: RejectedHandshakes is never written")
+    print(f"template.yaml: {len(places)} broker log groups can be subscribed")
+
+
 def check_read_actions(templates):
     called = sdk_calls()
     if "kafka:DescribeConfigurationRevision" not in called or "kafka:ListClustersV2" not in called:
@@ -446,8 +485,9 @@ def main():
 
     # 11: the dashboard and the alarm read only metrics the function writes, and the dashboard body is
     # JSON whatever the parameters.
-    emitted = set(re.findall(r'\(\s*"([A-Za-z]+)",\s*"(?:Count|Percent|None|Seconds)"',
-                             (ROOT / "src/lambda/metrics.rs").read_text()))
+    metrics_source = (ROOT / "src/lambda/metrics.rs").read_text()
+    emitted = set(re.findall(r'\(\s*"([A-Za-z]+)",\s*"(?:Count|Percent|None|Seconds)"', metrics_source))
+    emitted |= set(re.findall(r'"Name":\s*"([A-Za-z]+)",\s*"Unit"', metrics_source))
     body_template, names = stack["Resources"]["KpiDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     body = re.sub(r"\$\{([A-Za-z:]+)\}", lambda m: {"CaAlertDays": "45", "Sweep": "86400"}.get(m.group(1), "x"), body_template)
     try:
@@ -463,7 +503,8 @@ def main():
     alarmed = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm if "MetricStat" in m}
     for name in sorted((shown | alarmed) - emitted):
         fail("template.yaml", f"the dashboard or alarm reads {name}, which the function never writes")
-    for name in ["MtlsCompliancePercent", "TimeToRemediate", "CaDaysToExpiry", "CaUnhealthy", "CaMostClusters", "CaShared"]:
+    for name in ["MtlsCompliancePercent", "TimeToRemediate", "CaDaysToExpiry", "CaUnhealthy", "CaMostClusters", "CaShared",
+                 "RejectedHandshakes", "FailedSaslAuthentications"]:
         if name not in shown:
             fail("template.yaml", f"the dashboard does not show {name}")
 
@@ -588,6 +629,10 @@ def main():
     # judges clusters, and nothing more of those services: a read missing in an account is a
     # failed invocation there, an extra one a privilege nobody uses.
     check_read_actions(templates)
+
+    # 17: the broker log subscriptions: one per place BrokerLogGroups allows, each keeping only the
+    # lines the function counts, invoking it with a permission scoped to its own group.
+    check_broker_log_subscriptions(stack)
 
     for failure in failures:
         print(f"FAIL {failure}")
