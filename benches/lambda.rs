@@ -8,7 +8,7 @@
 //! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS`
 //! ("300,2000,10000"), `BENCH_AUDIT` (clusters per audit, "2000"), `BENCH_LATENCY_MS` (milliseconds
 //! the emulator adds to every call of the warm change events and the sweeps, "0,30": 30 is a real
-//! region's round trip), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the command line; the function
+//! region's round trip), `BENCH_REJECTIONS` (broker log lines per subscription event, "10000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the command line; the function
 //! is the binary beside it) and `E2E_PYTHON`.
 //!
 //! Side by side: `BENCH_PEER` (a command line) and `BENCH_PEER_DIR` (its working directory) start
@@ -85,6 +85,12 @@ fn main() {
             }
         }
     }
+    for lines in setting("BENCH_REJECTIONS", "10000")
+        .split(',')
+        .filter(|n| !n.is_empty())
+    {
+        rejections(lines.trim().parse().unwrap());
+    }
     for clusters in setting("BENCH_AUDIT", "2000")
         .split(',')
         .filter(|n| !n.is_empty())
@@ -92,6 +98,76 @@ fn main() {
         audit(clusters.trim().parse().unwrap());
     }
     println!("load average at the end: {}", load_average());
+}
+
+/// A CloudWatch Logs subscription event of `lines` broker lines (nine refused handshakes in ten,
+/// from 200 addresses, the rest refused SASL logins), counted in a warm function: the first event
+/// lists the clusters' log groups, the next five are timed.
+fn rejections(lines: usize) {
+    use base64::Engine;
+    use std::io::Write;
+
+    let emulator = Emulator::start();
+    emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [{"name": "payments", "loggingInfo": {"brokerLogs": {"cloudWatchLogs": {"enabled": true, "logGroup": "/msk/payments"}}}}]}),
+    );
+    let runtime = RuntimeApi::start();
+    let function = Function::start_with(&runtime, &emulator, DEPLOYED_ENV);
+    let messages: Vec<Value> = (0..lines)
+        .map(|i| {
+            let address = format!("10.0.{}.{}", i % 200 / 100, i % 100);
+            let reason = if i % 10 == 9 {
+                "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512"
+            } else {
+                "SSL handshake failed"
+            };
+            json!({"id": format!("{i:056}"), "timestamp": 1_764_739_800_000_u64 + i as u64,
+                "message": format!("[2026-12-03 05:30:00,123] INFO [SocketServer listenerType=ZK_BROKER, nodeId={}] Failed authentication with /{address} (channelId=10.0.0.7:9094-{address}:{}-{i}) ({reason}) (org.apache.kafka.common.network.Selector)", i % 3 + 1, 40_000 + i % 20_000)})
+        })
+        .collect();
+    let data = json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/msk/payments",
+        "logStream": "Broker-1", "subscriptionFilters": ["msk-mtls-rule-refused-clients"], "logEvents": messages})
+    .to_string();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(data.as_bytes()).unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap());
+    let event = json!({"awslogs": {"data": encoded}});
+    let first = response(runtime.invoke(&event, TIMEOUT));
+    assert_eq!(first["clusterName"], "payments", "{first}");
+    assert_eq!(
+        first["rejectedHandshakes"].as_u64().unwrap()
+            + first["failedSaslAuthentications"].as_u64().unwrap(),
+        lines as u64
+    );
+    let rss_before = function.peak_rss_kib();
+    let cpu_before = function.cpu_time();
+    let mut latencies: Vec<Duration> = (0..5)
+        .map(|_| {
+            let (outcome, latency) = runtime.invoke_timed(&event, TIMEOUT);
+            response(outcome);
+            latency
+        })
+        .collect();
+    latencies.sort();
+    assert_eq!(
+        emulator.calls_to("ListClustersV2").len(),
+        1,
+        "the listing is kept while warm"
+    );
+    println!("\n## refused clients counted: a subscription event of {lines} broker lines");
+    println!(
+        "event: {} bytes of JSON, {} bytes as sent (gzip, base64; Lambda takes 256 KiB asynchronously)",
+        data.len(),
+        event.to_string().len()
+    );
+    println!(
+        "warm: median {}, max {}; the function's CPU per event {}; peak RSS {} KiB (after the first event: {rss_before} KiB); 1 ListClustersV2 for 6 events",
+        ms(median(&latencies)),
+        ms(*latencies.last().unwrap()),
+        ms((function.cpu_time() - cpu_before) / 5),
+        function.peak_rss_kib()
+    );
 }
 
 /// Spawn to first `GET /next` (the init Lambda bills), then the first invocation, in fresh processes.

@@ -1,8 +1,9 @@
-//! Raw bytes into the event parser, the rule-parameter parser and the configuration reader: never a
-//! panic.
+//! Raw bytes into the event parser, the rule-parameter parser, the configuration reader and the
+//! broker-log readers (a subscription event, a refusal line): never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use msk_mtls_rule::edge::broker_log::{rejection, subscription_event};
 use msk_mtls_rule::edge::configuration::read_facts;
 use msk_mtls_rule::edge::event::ConfigRuleEvent;
 use msk_mtls_rule::edge::json::Json;
@@ -17,4 +18,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(json) = Json::parse(&text) {
         let _ = read_facts(&json, []);
     }
+    let _ = subscription_event(&text);
+    let _ = rejection(&text);
 });
