@@ -8,7 +8,8 @@
 //! Environment: `BENCH_COLD_STARTS` (10), `BENCH_WARM_EVENTS` (200), `BENCH_SWEEPS`
 //! ("300,2000,10000"), `BENCH_AUDIT` (clusters per audit, "2000"), `BENCH_LATENCY_MS` (milliseconds
 //! the emulator adds to every call of the warm change events and the sweeps, "0,30": 30 is a real
-//! region's round trip), `BENCH_REJECTIONS` (broker log lines per subscription event, "10000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the command line; the function
+//! region's round trip), `BENCH_REJECTIONS` (broker log lines per subscription event, "10000"),
+//! `BENCH_REPORT` (certificates in a Private CA audit report read by `certificates`, "100000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the command line; the function
 //! is the binary beside it) and `E2E_PYTHON`.
 //!
 //! Side by side: `BENCH_PEER` (a command line) and `BENCH_PEER_DIR` (its working directory) start
@@ -91,6 +92,12 @@ fn main() {
     {
         rejections(lines.trim().parse().unwrap());
     }
+    for certificates in setting("BENCH_REPORT", "100000")
+        .split(',')
+        .filter(|n| !n.is_empty())
+    {
+        audit_report(certificates.trim().parse().unwrap());
+    }
     for clusters in setting("BENCH_AUDIT", "2000")
         .split(',')
         .filter(|n| !n.is_empty())
@@ -168,6 +175,72 @@ fn rejections(lines: usize) {
         ms((function.cpu_time() - cpu_before) / 5),
         function.peak_rss_kib()
     );
+}
+
+/// `msk-mtls-rule certificates` on an audit report of `certificates` certificates (10 per client
+/// identity, each a year, renewed 30 days before expiry): wall time and peak RSS of the process.
+fn audit_report(certificates: usize) {
+    let identities = certificates / 10;
+    let report: Vec<Value> = (0..certificates)
+        .map(|i| {
+            let (identity, round) = (i % identities, i / identities);
+            let not_before = 1_500_000_000 + round as i64 * 335 * 86_400 + identity as i64;
+            let time = |secs: i64| {
+                let text = harness_time(secs);
+                format!("{}+0000", text.trim_end_matches('Z'))
+            };
+            json!({"awsAccountId": "123456789012", "requestedByServicePrincipal": "",
+                "certificateArn": format!("arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11223344-1234-1122-2233-112233445566/certificate/{i:032x}"),
+                "serial": format!("{i:032x}"), "subject": format!("CN=client-{identity},OU=Kafka clients,O=Example Company,L=Seattle,ST=Washington,C=US"),
+                "notBefore": time(not_before), "notAfter": time(not_before + 365 * 86_400), "issuedAt": time(not_before),
+                "templateArn": "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"})
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!(
+        "msk-mtls-rule-bench-report-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, serde_json::to_vec(&report).unwrap()).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let binary = std::env::var("MSK_MTLS_RULE_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/msk-mtls-rule").to_owned()
+    });
+    let python = std::env::var("E2E_PYTHON").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-test/bin/python").to_owned()
+    });
+    let script = "import resource, subprocess, sys, time\n\
+        started = time.perf_counter()\n\
+        run = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n\
+        wall = time.perf_counter() - started\n\
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
+        sys.stdout.write(f'{run.returncode} {wall} {rss}\\n')\n";
+    println!("\n## certificates: an audit report of {certificates} certificates ({identities} identities), {size} bytes");
+    for format in ["table", "json"] {
+        let output = std::process::Command::new(&python)
+            .args(["-c", script, &binary, "certificates", "--report"])
+            .arg(&path)
+            .args(["--format", format, "--at", "2026-12-03T00:00:00Z"])
+            .output()
+            .unwrap();
+        let line = String::from_utf8(output.stdout).unwrap();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert!(
+            ["0", "1"].contains(&fields[0]),
+            "certificates exited {line}"
+        );
+        let wall: f64 = fields[1].parse().unwrap();
+        println!(
+            "--format {format}: wall {:.0} ms, peak RSS {} KiB",
+            wall * 1_000.0,
+            fields[2]
+        );
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// RFC 3339 of epoch seconds, as the report writes it (before its offset).
+fn harness_time(secs: i64) -> String {
+    msk_mtls_rule::rule::time::Timestamp::from_secs(secs).to_string()
 }
 
 /// Spawn to first `GET /next` (the init Lambda bills), then the first invocation, in fresh processes.

@@ -589,3 +589,130 @@ fn under_lambda_the_handler_and_the_log_settings_are_lambdas() {
             .any(|line| line.contains("\"level\":\"DEBUG\"")));
     }
 }
+
+/// `certificates` on an audit report in the Private CA's JSON: each identity's state, the exit
+/// status it gives, and what a report that cannot be read gives.
+#[test]
+fn certificates_reads_an_audit_report_and_names_each_rotation() {
+    let report =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certificates/audit-report.json");
+    let run = |extra: &[&str]| {
+        binary()
+            .args(["certificates", "--report"])
+            .arg(&report)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let table = run(&["--at", "2026-12-03T00:00:00Z"]);
+    assert_eq!(table.status.code(), Some(1), "{table:?}");
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.starts_with(
+            "6 identities from 8 certificates: 1 rotation missed, 2 due, 2 fine, 1 revoked\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("rotation failures per quarter: 2026-Q2 1, 2026-Q4 1"),
+        "{text}"
+    );
+    let json: Value =
+        serde_json::from_slice(&run(&["--at", "2026-12-03T00:00:00Z", "--format", "json"]).stdout)
+            .unwrap();
+    let states: Vec<(&str, &str)> = json["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|identity| {
+            (
+                identity["subject"]
+                    .as_str()
+                    .unwrap()
+                    .split(',')
+                    .next()
+                    .unwrap(),
+                identity["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("CN=billing", "rotation missed"),
+            ("CN=metrics", "rotation due"),
+            ("CN=orders", "rotation due"),
+            ("CN=audit", "fine"),
+            ("CN=payments", "fine"),
+            ("CN=legacy", "revoked"),
+        ]
+    );
+    assert_eq!(
+        json["lapsesByQuarter"],
+        serde_json::json!({"2026-Q2": 1, "2026-Q4": 1})
+    );
+    let csv = String::from_utf8(run(&["--at", "2026-12-03T00:00:00Z", "--format", "csv"]).stdout)
+        .unwrap();
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("rotation missed,\"CN=billing,OU=Kafka clients,O=Example\","),
+        "{csv}"
+    );
+    // Half a year earlier nothing was due: exit 0.
+    assert_eq!(
+        run(&["--at", "2026-06-01T00:00:00+00:00"]).status.code(),
+        Some(0)
+    );
+    let bad_time = run(&["--at", "yesterday"]);
+    assert_eq!(bad_time.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_time.stderr).contains("--at is not an RFC 3339 time"));
+
+    let mut truncated = tempfile_with(&std::fs::read_to_string(&report).unwrap()[..400]);
+    let output = binary()
+        .args(["certificates", "--report"])
+        .arg(truncated.path())
+        .output()
+        .unwrap();
+    fails_with_status(&output, 2, "audit report: it ends early");
+    truncated.cleanup();
+    let mut stdin = binary()
+        .args([
+            "certificates",
+            "--report",
+            "-",
+            "--at",
+            "2026-12-03T00:00:00Z",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    stdin
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&report).unwrap())
+        .unwrap();
+    assert_eq!(stdin.wait_with_output().unwrap().status.code(), Some(1));
+}
+
+/// A file of `text` in the temporary directory, removed by `cleanup`.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn cleanup(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn tempfile_with(text: &str) -> TempFile {
+    let path =
+        std::env::temp_dir().join(format!("msk-mtls-rule-report-{}.json", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    TempFile(path)
+}

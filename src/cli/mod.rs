@@ -1,10 +1,12 @@
-//! The command line people and CI run: `msk-mtls-rule evaluate|audit|check|probe|completions`.
+//! The command line people and CI run: `msk-mtls-rule
+//! evaluate|audit|check|probe|certificates|completions`.
 //! clap reads the flags (help, `--version`, `--flag=value`, suggestions, completions); each
 //! subcommand's module turns them into the request of the part it runs, runs it and prints the
 //! report. Every subcommand exits by one scheme, [`crate::error::exit`]: clap's usage errors are 2
 //! like ours, its `--help` and `--version` 0.
 
 pub mod audit;
+mod certificates;
 mod check;
 mod evaluate;
 mod parameters;
@@ -56,6 +58,10 @@ enum Command {
     /// Knock on a cluster's brokers: no certificate, an untrusted one, and (control) yours
     #[command(after_help = EXIT_STATUS)]
     Probe(Box<probe::ProbeArgs>),
+    /// Each client identity of a Private CA's audit report: its newest certificate, and whether its
+    /// rotation is due or was missed
+    #[command(after_help = EXIT_STATUS)]
+    Certificates(certificates::CertificatesArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell
     Completions {
         #[arg(value_enum)]
@@ -70,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => block_on(audit::run(args)),
         Command::Check(args) => block_on(check::run(args)),
         Command::Probe(args) => block_on(probe::run(*args)),
+        Command::Certificates(args) => block_on(certificates::run(args)),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "msk-mtls-rule", &mut std::io::stdout());

@@ -2,6 +2,7 @@
 //! (both envelopes, one reader), recorded configurations, Kafka and MSK Connect API answers, and
 //! the brokers' logs a CloudWatch Logs subscription sends.
 
+pub mod audit_report;
 pub mod broker_log;
 pub mod configuration;
 pub mod connect;

@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod facts;
 pub mod held;
 pub mod params;
+pub mod rotation;
 pub mod time;
 pub mod verdict;
 pub mod zookeeper;

@@ -61,6 +61,60 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// A UTC date and time of day; `None` for a date or time that does not exist.
+    pub fn from_utc(
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+    ) -> Option<Self> {
+        let month_days = [
+            31,
+            if is_leap(year) { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
+        let valid = (1..=12).contains(&month)
+            && (1..=month_days[month as usize - 1]).contains(&day)
+            && hour < 24
+            && minute < 60
+            && second < 60;
+        valid.then(|| {
+            let days = days_from_civil(year, month, day);
+            Timestamp::from_secs(
+                days * SECONDS_PER_DAY + i64::from(hour * 3_600 + minute * 60 + second),
+            )
+        })
+    }
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month = i64::from(month);
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -83,6 +137,39 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_civil_date_and_time_is_the_instant_it_formats_back_to() {
+        for text in [
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "2024-12-31T12:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            let numbers: Vec<i64> = text
+                .trim_end_matches('Z')
+                .split(['-', 'T', ':'])
+                .map(|n| n.parse().unwrap())
+                .collect();
+            let [year, month, day, hour, minute, second] = numbers[..] else {
+                panic!()
+            };
+            let time = Timestamp::from_utc(
+                year,
+                month as u32,
+                day as u32,
+                hour as u32,
+                minute as u32,
+                second as u32,
+            );
+            assert_eq!(time.unwrap().to_string(), text);
+        }
+        assert_eq!(Timestamp::from_utc(2023, 2, 29, 0, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(2024, 13, 1, 0, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(2024, 1, 1, 24, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(1900, 2, 29, 0, 0, 0), None);
+        assert!(Timestamp::from_utc(2000, 2, 29, 0, 0, 0).is_some());
+    }
 
     #[test]
     fn formats_as_rfc3339_utc() {

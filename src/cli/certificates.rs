@@ -1,0 +1,255 @@
+//! `msk-mtls-rule certificates --report FILE`: each client identity of a Private CA's audit report,
+//! its newest certificate, its predecessor, and whether its rotation is due or was missed; the
+//! rotation failures in the report's history, per calendar quarter.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
+
+use crate::cli::usage_error;
+use crate::edge::audit_report::{parse_offset_time, read_report};
+use crate::error::exit;
+use crate::rule::rotation::{Kept, Rotation, State};
+use crate::rule::time::Timestamp;
+
+#[derive(Debug, Args)]
+pub struct CertificatesArgs {
+    /// The CA's audit report in JSON, as ACM Private CA writes it to its bucket
+    /// (`audit-report/<CA id>/<report id>.json`; `aws s3 cp` it), or `-` for standard input
+    #[arg(long, value_name = "FILE")]
+    report: String,
+    /// Days before expiry a certificate's rotation is due; a certificate that lives 7 days or less
+    /// (short-lived) is due in the last quarter of its life instead
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    expiry_days: u16,
+    /// Judge at this time (RFC 3339, e.g. the report's own), not now
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Prints every identity's rotation; exit 1 when one is due or missed, 2 when the report cannot be
+/// read.
+pub async fn run(args: CertificatesArgs) -> ExitCode {
+    let now = match args.at.as_deref().map(parse_offset_time) {
+        None => Timestamp::now(),
+        Some(Some(at)) => at,
+        Some(None) => return usage_error("certificates", "--at is not an RFC 3339 time"),
+    };
+    let read = if args.report == "-" {
+        read_report(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(&args.report) {
+            Ok(file) => read_report(file),
+            Err(error) => {
+                eprintln!("msk-mtls-rule: certificates: {}: {error}", args.report);
+                return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
+            }
+        }
+    };
+    let issued = match read {
+        Ok(issued) => issued,
+        Err(error) => {
+            eprintln!("msk-mtls-rule: certificates: {}: {error}", args.report);
+            return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
+        }
+    };
+    let certificates = issued.certificates();
+    let mut rotations = issued.rotations(now, i64::from(args.expiry_days));
+    rotations.sort_by_key(|rotation| (order(&rotation.state), rotation.identity.clone()));
+    match args.format {
+        Format::Table => print!("{}", to_table(&rotations, certificates)),
+        Format::Json => println!("{:#}", to_json(&rotations, certificates)),
+        Format::Csv => print!("{}", to_csv(&rotations)),
+    }
+    let attention = rotations
+        .iter()
+        .any(|rotation| matches!(rotation.state, State::Due | State::Missed));
+    ExitCode::from(if attention {
+        exit::FINDINGS
+    } else {
+        exit::NOTHING_FOUND
+    })
+}
+
+/// Missed first, then due: what needs a hand comes first.
+fn order(state: &State) -> u8 {
+    match state {
+        State::Missed => 0,
+        State::Due => 1,
+        State::Fine => 2,
+        State::Revoked => 3,
+    }
+}
+
+/// The calendar quarter a time falls in, `2026-Q3`.
+fn quarter(time: Timestamp) -> String {
+    let text = time.to_string();
+    let month: u32 = text[5..7].parse().unwrap_or(1);
+    format!("{}-Q{}", &text[..4], (month - 1) / 3 + 1)
+}
+
+/// Every lapse in the report's history, by the quarter it happened in: the KPI "rotation failures
+/// per quarter".
+fn lapses_by_quarter(rotations: &[Rotation]) -> BTreeMap<String, usize> {
+    let mut quarters = BTreeMap::new();
+    for lapse in rotations.iter().flat_map(|rotation| &rotation.lapses) {
+        *quarters.entry(quarter(*lapse)).or_default() += 1;
+    }
+    quarters
+}
+
+fn template_name(template: Option<&str>) -> &str {
+    // arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1
+    template
+        .and_then(|arn| arn.split('/').nth(1))
+        .unwrap_or("-")
+}
+
+fn certificate_json(certificate: Option<&Kept>) -> Value {
+    certificate.map_or(Value::Null, |certificate| {
+        json!({"serial": certificate.serial, "notBefore": certificate.not_before.to_string(),
+            "notAfter": certificate.not_after.to_string()})
+    })
+}
+
+fn to_json(rotations: &[Rotation], certificates: usize) -> Value {
+    json!({
+        "certificates": certificates,
+        "identities": rotations.iter().map(|rotation| json!({
+            "subject": rotation.identity.subject,
+            "template": rotation.identity.template,
+            "state": rotation.state.as_str(),
+            "newest": certificate_json(rotation.newest.as_ref()),
+            "predecessor": certificate_json(rotation.predecessor.as_ref()),
+            "certificates": rotation.certificates,
+            "lapses": rotation.lapses.iter().map(Timestamp::to_string).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "lapsesByQuarter": lapses_by_quarter(rotations),
+    })
+}
+
+fn to_table(rotations: &[Rotation], certificates: usize) -> String {
+    let mut counts = BTreeMap::new();
+    for rotation in rotations {
+        *counts.entry(order(&rotation.state)).or_insert(0) += 1;
+    }
+    let count = |state: State| counts.get(&order(&state)).copied().unwrap_or(0);
+    let mut out = format!(
+        "{} identities from {certificates} certificates: {} rotation missed, {} due, {} fine, {} revoked\n",
+        rotations.len(),
+        count(State::Missed),
+        count(State::Due),
+        count(State::Fine),
+        count(State::Revoked)
+    );
+    for rotation in rotations {
+        let expires = rotation
+            .newest
+            .as_ref()
+            .map_or("-".into(), |newest| newest.not_after.to_string());
+        let serial = rotation
+            .newest
+            .as_ref()
+            .map_or("-", |newest| newest.serial.as_str());
+        out.push_str(&format!(
+            "{:<15}  {}  [{}]  newest {serial} expires {expires}",
+            rotation.state.as_str(),
+            rotation.identity.subject,
+            template_name(rotation.identity.template.as_deref()),
+        ));
+        if let Some(predecessor) = &rotation.predecessor {
+            out.push_str(&format!(
+                ", after {} ({})",
+                predecessor.serial, predecessor.not_after
+            ));
+        }
+        if !rotation.lapses.is_empty() {
+            out.push_str(&format!(", {} lapse(s)", rotation.lapses.len()));
+        }
+        out.push('\n');
+    }
+    let quarters = lapses_by_quarter(rotations);
+    if !quarters.is_empty() {
+        let listed: Vec<String> = quarters
+            .iter()
+            .map(|(quarter, n)| format!("{quarter} {n}"))
+            .collect();
+        out.push_str(&format!(
+            "rotation failures per quarter: {}\n",
+            listed.join(", ")
+        ));
+    }
+    out
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (subjects hold commas).
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn to_csv(rotations: &[Rotation]) -> String {
+    let mut out = String::from("state,subject,template,newest_serial,newest_not_after,predecessor_serial,predecessor_not_after,certificates,lapses\n");
+    for rotation in rotations {
+        let part = |certificate: Option<&Kept>| {
+            certificate.map_or((String::new(), String::new()), |certificate| {
+                (
+                    certificate.serial.clone(),
+                    certificate.not_after.to_string(),
+                )
+            })
+        };
+        let (newest, newest_after) = part(rotation.newest.as_ref());
+        let (predecessor, predecessor_after) = part(rotation.predecessor.as_ref());
+        let row = [
+            rotation.state.as_str().to_owned(),
+            rotation.identity.subject.clone(),
+            rotation.identity.template.clone().unwrap_or_default(),
+            newest,
+            newest_after,
+            predecessor,
+            predecessor_after,
+            rotation.certificates.to_string(),
+            rotation.lapses.len().to_string(),
+        ];
+        let row: Vec<String> = row.iter().map(|value| field(value)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarters_and_csv_fields() {
+        assert_eq!(quarter(Timestamp::from_secs(1_767_225_599)), "2025-Q4");
+        assert_eq!(quarter(Timestamp::from_secs(1_767_225_600)), "2026-Q1");
+        assert_eq!(field("CN=a,O=b"), "\"CN=a,O=b\"");
+        assert_eq!(field("say \"x\""), "\"say \"\"x\"\"\"");
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(
+            template_name(Some(
+                "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"
+            )),
+            "EndEntityClientAuthCertificate"
+        );
+        assert_eq!(template_name(None), "-");
+    }
+}
