@@ -169,6 +169,30 @@ mod tests {
         assert_eq!(Timestamp::from_utc(2024, 1, 1, 24, 0, 0), None);
         assert_eq!(Timestamp::from_utc(1900, 2, 29, 0, 0, 0), None);
         assert!(Timestamp::from_utc(2000, 2, 29, 0, 0, 0).is_some());
+        assert!(Timestamp::from_utc(2024, 2, 29, 0, 0, 0).is_some());
+        assert_eq!(Timestamp::from_utc(2024, 4, 31, 0, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(2024, 1, 0, 0, 0, 0), None);
+        assert_eq!(Timestamp::from_utc(2024, 1, 1, 0, 60, 0), None);
+        assert_eq!(Timestamp::from_utc(2024, 1, 1, 0, 0, 60), None);
+        assert_eq!(Timestamp::from_utc(2024, 0, 1, 0, 0, 0), None);
+    }
+
+    /// Every day from 1600 to 2400 and each second of a day's clock: the date back from the days
+    /// is the date given, and the seconds add up.
+    #[test]
+    fn every_date_is_its_day_count() {
+        for days in -135_140..157_800 {
+            let (year, month, day) = civil_from_days(days);
+            assert_eq!(
+                days_from_civil(year, month, day),
+                days,
+                "{year}-{month}-{day}"
+            );
+            let time = Timestamp::from_utc(year, month, day, 0, 0, 0).unwrap();
+            assert_eq!(time.secs(), days * SECONDS_PER_DAY);
+        }
+        let time = Timestamp::from_utc(1970, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(time.secs(), SECONDS_PER_DAY + 3 * 3_600 + 4 * 60 + 5);
     }
 
     #[test]
