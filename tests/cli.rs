@@ -669,7 +669,10 @@ fn certificates_reads_an_audit_report_and_names_each_rotation() {
     assert_eq!(bad_time.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_time.stderr).contains("--at is not an RFC 3339 time"));
 
-    let mut truncated = tempfile_with(&std::fs::read_to_string(&report).unwrap()[..400]);
+    let mut truncated = tempfile_with(
+        "report.json",
+        &std::fs::read_to_string(&report).unwrap()[..400],
+    );
     let output = binary()
         .args(["certificates", "--report"])
         .arg(truncated.path())
@@ -698,7 +701,8 @@ fn certificates_reads_an_audit_report_and_names_each_rotation() {
     assert_eq!(stdin.wait_with_output().unwrap().status.code(), Some(1));
 }
 
-/// A file of `text` in the temporary directory, removed by `cleanup`.
+/// A file of `text` in the temporary directory (`name` apart from the other tests' files), removed
+/// by `cleanup`.
 struct TempFile(PathBuf);
 
 impl TempFile {
@@ -710,9 +714,41 @@ impl TempFile {
     }
 }
 
-fn tempfile_with(text: &str) -> TempFile {
-    let path =
-        std::env::temp_dir().join(format!("msk-mtls-rule-report-{}.json", std::process::id()));
+fn tempfile_with(name: &str, text: &str) -> TempFile {
+    let path = std::env::temp_dir().join(format!("msk-mtls-rule-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
     TempFile(path)
+}
+
+/// `rejections` counts broker log files, plain and as MSK's S3 delivery writes them (gzip), as the
+/// function counts a subscription's lines.
+#[test]
+fn rejections_counts_broker_log_files_plain_and_gzip() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broker-logs");
+    let output = binary()
+        .args(["rejections", "--format", "json"])
+        .arg(dir.join("Broker-1.log"))
+        .arg(dir.join("Broker-2.log.gz"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let counted: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(counted["lines"], 18);
+    assert_eq!(counted["rejectedHandshakes"], 14);
+    assert_eq!(counted["failedSaslAuthentications"], 2);
+    assert_eq!(
+        counted["topAddresses"][0],
+        serde_json::json!({"address": "10.0.1.23", "refusals": 12})
+    );
+    let mut corrupt = std::fs::read(dir.join("Broker-2.log.gz")).unwrap();
+    corrupt.truncate(30);
+    let mut file = tempfile_with("corrupt.log.gz", "");
+    std::fs::write(file.path(), corrupt).unwrap();
+    let output = binary()
+        .args(["rejections"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    file.cleanup();
+    fails_with_status(&output, 2, "rejections:");
 }

@@ -1,5 +1,5 @@
 //! The command line people and CI run: `msk-mtls-rule
-//! evaluate|audit|check|probe|certificates|completions`.
+//! evaluate|audit|check|probe|rejections|certificates|completions`.
 //! clap reads the flags (help, `--version`, `--flag=value`, suggestions, completions); each
 //! subcommand's module turns them into the request of the part it runs, runs it and prints the
 //! report. Every subcommand exits by one scheme, [`crate::error::exit`]: clap's usage errors are 2
@@ -11,6 +11,7 @@ mod check;
 mod evaluate;
 mod parameters;
 mod probe;
+mod rejections;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ enum Command {
     /// Knock on a cluster's brokers: no certificate, an untrusted one, and (control) yours
     #[command(after_help = EXIT_STATUS)]
     Probe(Box<probe::ProbeArgs>),
+    /// Count the clients the brokers refused, from broker log files (S3's gzip or plain)
+    #[command(after_help = EXIT_STATUS)]
+    Rejections(rejections::RejectionsArgs),
     /// Each client identity of a Private CA's audit report: its newest certificate, and whether its
     /// rotation is due or was missed
     #[command(after_help = EXIT_STATUS)]
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => block_on(audit::run(args)),
         Command::Check(args) => block_on(check::run(args)),
         Command::Probe(args) => block_on(probe::run(*args)),
+        Command::Rejections(args) => block_on(rejections::run(args)),
         Command::Certificates(args) => block_on(certificates::run(args)),
         Command::Completions { shell } => {
             let mut command = Cli::command();

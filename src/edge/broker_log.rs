@@ -87,7 +87,8 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn count(&mut self, line: &str) {
+    /// Counts one broker log line: a refusal by its kind and address, any other line as read only.
+    pub fn count(&mut self, line: &str) {
         self.lines += 1;
         let Some(rejection) = rejection(line) else {
             return;
