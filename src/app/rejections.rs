@@ -292,28 +292,31 @@ mod tests {
             own.await.unwrap().attribution,
             Attribution::Cluster("payments".into())
         );
-        let known_later = start + LISTING_KEPT - Duration::from_secs(1);
+        // Kept 15 minutes, as the docs say.
+        let known_later = start + Duration::from_secs(15 * 60 - 1);
         cache
             .attribution(&fleet, "/msk/payments", known_later)
             .await
             .unwrap();
         cache
-            .attribution(
-                &fleet,
-                "/new",
-                start + UNKNOWN_GROUP_RELIST - Duration::from_secs(1),
-            )
+            .attribution(&fleet, "/new", start + Duration::from_secs(59))
             .await
             .unwrap();
         assert_eq!(reads(&fleet), 1);
         cache
-            .attribution(&fleet, "/new", start + UNKNOWN_GROUP_RELIST)
+            .attribution(&fleet, "/new", start + Duration::from_secs(60))
             .await
             .unwrap();
         assert_eq!(reads(&fleet), 2);
-        let relisted = start + UNKNOWN_GROUP_RELIST;
+        // A minute on, the unknown group listed again: 15 minutes from then, the known one too.
+        let relisted = start + Duration::from_secs(60) + Duration::from_secs(15 * 60);
         cache
-            .attribution(&fleet, "/msk/payments", relisted + LISTING_KEPT)
+            .attribution(&fleet, "/msk/payments", relisted - Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(reads(&fleet), 2);
+        cache
+            .attribution(&fleet, "/msk/payments", relisted)
             .await
             .unwrap();
         assert_eq!(reads(&fleet), 3);
