@@ -161,6 +161,10 @@ fn a_control_message_another_accounts_group_and_malformed_payloads_are_said_out_
     assert_eq!(checked["messageType"], "CONTROL_MESSAGE");
     assert_eq!(checked["rejectedHandshakes"], 0);
     assert!(emulator.calls_to("ListClustersV2").is_empty());
+    assert!(
+        rejection_lines(&function).is_empty(),
+        "a control message writes no metric"
+    );
 
     let foreign = answer(runtime.invoke(
         &subscription(

@@ -19,7 +19,7 @@ use crate::app::rejections::{Attribution, LogGroupCache, Rejections};
 use crate::app::scheduled_probe::{clusters_to_probe, parse_probe_event, probe_clusters};
 use crate::app::{invoke, Outcome};
 use crate::aws::sdk::AwsAccount;
-use crate::edge::broker_log::{subscription_event, LogBatch};
+use crate::edge::broker_log::{subscription_event, LogBatch, MessageType};
 use crate::edge::hook::{hook_payload, token_of};
 use crate::edge::json::Json;
 use crate::error::{exit, RuleError};
@@ -133,7 +133,9 @@ async fn count_rejections(
         _ => {}
     }
     tracing::info!(event = "broker-rejections", counted = %answer, "refusals counted from the brokers' log");
-    if !settings.namespace.is_empty() {
+    // A control message (the subscription checking it can invoke the function) counts nothing.
+    let data = rejections.batch.message_type == MessageType::Data;
+    if data && !settings.namespace.is_empty() {
         let level = settings.log_level.metrics_level();
         println!(
             "{}",
