@@ -232,6 +232,43 @@ mod tests {
         }
     }
 
+    /// The answer names the cluster (or who shares the group), the counts and the top addresses.
+    #[test]
+    fn the_answer_says_what_was_counted_and_whose() {
+        let mut tally = Tally::default();
+        for line in [
+            "Failed authentication with /10.0.0.1 (SSL handshake failed)",
+            "Failed authentication with /10.0.0.1 (SSL handshake failed)",
+            "Failed authentication with /10.0.0.2 (Authentication failed)",
+            "INFO something else",
+        ] {
+            tally.count(line);
+        }
+        let batch = LogBatch {
+            owner: "123456789012".into(),
+            log_group: "/msk/shared".into(),
+            message_type: MessageType::Data,
+            tally,
+        };
+        let shared = Rejections {
+            batch,
+            attribution: Attribution::Shared(vec!["a".into(), "b".into()]),
+        };
+        assert_eq!(shared.tally().rejected_handshakes, 2);
+        assert_eq!(
+            shared.to_json(),
+            json!({"logGroup": "/msk/shared", "messageType": "DATA_MESSAGE", "clusterName": null,
+                "sharedBy": ["a", "b"], "lines": 4, "rejectedHandshakes": 2, "failedSaslAuthentications": 1,
+                "topAddresses": [{"address": "10.0.0.1", "refusals": 2}, {"address": "10.0.0.2", "refusals": 1}]})
+        );
+        let one = Rejections {
+            attribution: Attribution::Cluster("payments".into()),
+            ..shared
+        };
+        assert_eq!(one.to_json()["clusterName"], "payments");
+        assert_eq!(one.to_json()["sharedBy"], json!([]));
+    }
+
     #[tokio::test]
     async fn a_group_is_one_clusters_shared_or_nobodys() {
         let fleet = Fleet::new(vec![

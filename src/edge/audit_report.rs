@@ -196,6 +196,15 @@ mod tests {
         assert!(report_time("notAfter", "26/02/2018")
             .unwrap_err()
             .contains("notAfter"));
+        for wrong in [
+            "2018-02-26T18:39:57+000000",
+            "2018-02-26T18:39:57+00",
+            "2018-02-26T18:39:57+0a:00",
+            "2018-02-26T18:39:57",
+            "2018-02-30T18:39:57Z",
+        ] {
+            assert_eq!(parse_offset_time(wrong), None, "{wrong}");
+        }
     }
 
     #[test]
@@ -210,6 +219,9 @@ mod tests {
             ("[{\"serial\": \"a\"", "ends early"),
             ("[] []", "more after the list"),
             ("{}", "invalid type: map, expected a list of certificates"),
+            // JSON that breaks later than its first character is not taken for CSV
+            ("[{\"serial\": \"a\",}]", "trailing comma at line 1 column 17"),
+            ("[\n}", "expected value at line 2 column 1"),
         ];
         for (text, expected) in cases {
             let error = read_report(text.as_bytes()).unwrap_err().to_string();
