@@ -432,7 +432,11 @@ mod tests {
             ),
             (
                 encoded_bytes(b"[1, 2]"),
-                "is not the JSON CloudWatch Logs sends",
+                "is not the JSON CloudWatch Logs sends: invalid type: sequence, expected a CloudWatch Logs subscription object",
+            ),
+            (
+                encoded_bytes(br#"{"logEvents": {}}"#),
+                "expected a list of log events",
             ),
             (encoded_bytes(b""), "holds no JSON"),
             (encoded(&no_group), "has no logGroup"),
