@@ -300,6 +300,16 @@ mod tests {
     }
 
     #[test]
+    fn each_state_has_the_name_the_report_prints() {
+        let names =
+            [State::Fine, State::Due, State::Missed, State::Revoked].map(|state| state.as_str());
+        assert_eq!(
+            names,
+            ["fine", "rotation due", "rotation missed", "revoked"]
+        );
+    }
+
+    #[test]
     fn the_template_tells_two_identities_of_one_subject_apart() {
         let mut server = certificate("s", "CN=host", -350, 15);
         server.template =
