@@ -268,6 +268,20 @@ mod tests {
         assert_eq!(orders.certificates, 3);
     }
 
+    /// A successor valid from the very moment its predecessor expires leaves no gap; a gap still to
+    /// come (a successor dated after its predecessor's expiry) is no lapse until it happens.
+    #[test]
+    fn only_a_gap_that_happened_is_a_lapse() {
+        let found = rotations(vec![
+            certificate("a", "CN=contiguous", -400, -100),
+            certificate("b", "CN=contiguous", -100, 200),
+            certificate("c", "CN=postdated", -10, 100),
+            certificate("d", "CN=postdated", 150, 400),
+        ]);
+        assert!(found["CN=contiguous"].lapses.is_empty());
+        assert!(found["CN=postdated"].lapses.is_empty());
+    }
+
     /// A revoked certificate covers nothing (the client should no longer use it, though MSK does
     /// not check revocation), so a rotation that leaned on one is due or missed.
     #[test]
