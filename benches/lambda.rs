@@ -202,27 +202,16 @@ fn audit_report(certificates: usize) {
     ));
     std::fs::write(&path, serde_json::to_vec(&report).unwrap()).unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
-    let binary = std::env::var("MSK_MTLS_RULE_BIN").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/msk-mtls-rule").to_owned()
-    });
-    let python = std::env::var("E2E_PYTHON").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-test/bin/python").to_owned()
-    });
-    let script = "import resource, subprocess, sys, time\n\
-        started = time.perf_counter()\n\
-        run = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n\
-        wall = time.perf_counter() - started\n\
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
-        sys.stdout.write(f'{run.returncode} {wall} {rss}\\n')\n";
     println!("\n## certificates: an audit report of {certificates} certificates ({identities} identities), {size} bytes");
     for format in ["table", "json"] {
-        let output = std::process::Command::new(&python)
-            .args(["-c", script, &binary, "certificates", "--report"])
+        let output = measured_cli()
+            .args(["certificates", "--report"])
             .arg(&path)
             .args(["--format", format, "--at", "2026-12-03T00:00:00Z"])
             .output()
             .unwrap();
-        let line = String::from_utf8(output.stdout).unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        let line = text.lines().next().unwrap_or_default();
         let fields: Vec<&str> = line.split_whitespace().collect();
         assert!(
             ["0", "1"].contains(&fields[0]),
@@ -236,6 +225,26 @@ fn audit_report(certificates: usize) {
         );
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// The command line (`MSK_MTLS_RULE_BIN`) run under Python, which prints its exit status, wall time
+/// and peak RSS (the kernel's rusage of the finished child) on a first line, then its stdout.
+fn measured_cli() -> std::process::Command {
+    const MEASURED: &str = "import resource, subprocess, sys, time\n\
+        started = time.perf_counter()\n\
+        run = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\n\
+        wall = time.perf_counter() - started\n\
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
+        sys.stdout.write(f'{run.returncode} {wall} {rss}\\n' + run.stdout.decode())\n";
+    let binary = std::env::var("MSK_MTLS_RULE_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/msk-mtls-rule").to_owned()
+    });
+    let python = std::env::var("E2E_PYTHON").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-test/bin/python").to_owned()
+    });
+    let mut command = std::process::Command::new(python);
+    command.args(["-c", MEASURED, &binary]);
+    command
 }
 
 /// RFC 3339 of epoch seconds, as the report writes it (before its offset).
@@ -665,19 +674,6 @@ fn audit(clusters: usize) {
         );
     }
     let seeded_in = seeding.elapsed();
-    let binary = std::env::var("MSK_MTLS_RULE_BIN").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/msk-mtls-rule").to_owned()
-    });
-    let python = std::env::var("E2E_PYTHON").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-test/bin/python").to_owned()
-    });
-    // The peak RSS of the finished child, from the kernel's rusage, through Python's resource module.
-    let script = "import resource, subprocess, sys, time\n\
-        started = time.perf_counter()\n\
-        run = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\n\
-        wall = time.perf_counter() - started\n\
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
-        sys.stdout.write(f'{run.returncode} {wall} {rss}\\n' + run.stdout.decode())\n";
     println!(
         "\n## audit of {clusters} clusters in 2 accounts x 2 regions (3 CAs each; seeded in {})",
         ms(seeded_in)
@@ -693,15 +689,8 @@ fn audit(clusters: usize) {
     ] {
         emulator.control("/_e2e/latency", json!({ "ms": latency_ms }));
         let before = emulator.calls().len();
-        let output = std::process::Command::new(&python)
-            .args([
-                "-c",
-                script,
-                &binary,
-                "audit",
-                "--regions",
-                "us-east-1,eu-west-1",
-            ])
+        let output = measured_cli()
+            .args(["audit", "--regions", "us-east-1,eu-west-1"])
             .args([
                 "--role-name",
                 "msk-mtls-audit",
