@@ -721,7 +721,7 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "broker logs",
         covers: |finding| matches!(finding, Finding::NoBrokerLogs { .. }),
-        fails_when: "with `requireBrokerLogs` `true`: the brokers deliver their logs to no CloudWatch Logs group (`LoggingInfo.BrokerLogs.CloudWatchLogs` off or absent, MSK's default), so no refused client is ever counted (`RejectedHandshakes`). S3 and Firehose destinations do not count: this project does not read them",
+        fails_when: "with `requireBrokerLogs` `true`: the brokers deliver their logs to no CloudWatch Logs group (`LoggingInfo.BrokerLogs.CloudWatchLogs` off or absent, MSK's default), so no refused client is ever counted (`RejectedHandshakes`). S3 and Firehose destinations do not count: the rule does not read them (`msk-mtls-rule rejections` counts S3's files offline)",
         remediation: Remediation {
             in_place: InPlace::Command("aws kafka update-monitoring --cluster-arn <arn> --current-version <version> --logging-info '{\"BrokerLogs\":{\"CloudWatchLogs\":{\"Enabled\":true,\"LogGroup\":\"<group>\"}}}'"),
             cloudformation: "`LoggingInfo: { BrokerLogs: { CloudWatchLogs: { Enabled: true, LogGroup: <group> } } }`, and the group in the stack's `BrokerLogGroups`",
