@@ -92,10 +92,11 @@ impl LogGroupCache {
 }
 
 fn attribution(clusters: Option<&BTreeSet<String>>) -> Attribution {
-    match clusters.map(|names| names.iter().cloned().collect::<Vec<_>>()) {
-        None => Attribution::NoCluster,
-        Some(mut names) if names.len() == 1 => Attribution::Cluster(names.remove(0)),
-        Some(names) => Attribution::Shared(names),
+    let names: Vec<String> = clusters.into_iter().flatten().cloned().collect();
+    match <[String; 1]>::try_from(names) {
+        Ok([only]) => Attribution::Cluster(only),
+        Err(names) if names.is_empty() => Attribution::NoCluster,
+        Err(names) => Attribution::Shared(names),
     }
 }
 

@@ -67,7 +67,7 @@ pub async fn run(args: CertificatesArgs) -> ExitCode {
     };
     let certificates = issued.certificates();
     let mut rotations = issued.rotations(now, i64::from(args.expiry_days));
-    rotations.sort_by_key(|rotation| (order(&rotation.state), rotation.identity.clone()));
+    rotations.sort_by(|a, b| (a.state, &a.identity).cmp(&(b.state, &b.identity)));
     match args.format {
         Format::Table => print!("{}", to_table(&rotations, certificates)),
         Format::Json => println!("{:#}", to_json(&rotations, certificates)),
@@ -81,16 +81,6 @@ pub async fn run(args: CertificatesArgs) -> ExitCode {
     } else {
         exit::NOTHING_FOUND
     })
-}
-
-/// Missed first, then due: what needs a hand comes first.
-fn order(state: &State) -> u8 {
-    match state {
-        State::Missed => 0,
-        State::Due => 1,
-        State::Fine => 2,
-        State::Revoked => 3,
-    }
 }
 
 /// The calendar quarter a time falls in, `2026-Q3`.
@@ -143,9 +133,9 @@ fn to_json(rotations: &[Rotation], certificates: usize) -> Value {
 fn to_table(rotations: &[Rotation], certificates: usize) -> String {
     let mut counts = BTreeMap::new();
     for rotation in rotations {
-        *counts.entry(order(&rotation.state)).or_insert(0) += 1;
+        *counts.entry(rotation.state).or_insert(0) += 1;
     }
-    let count = |state: State| counts.get(&order(&state)).copied().unwrap_or(0);
+    let count = |state: State| counts.get(&state).copied().unwrap_or(0);
     let mut out = format!(
         "{} identities from {certificates} certificates: {} rotation missed, {} due, {} fine, {} revoked\n",
         rotations.len(),
