@@ -283,20 +283,31 @@ PROBE_CALLS = {"kafka:GetBootstrapBrokers", "kafka:DescribeClusterV2"}
 # The command's own reads for `probe --client-cert` (which CA issued the control certificate), made
 # with the caller's credentials: no role of the templates makes them, so none grants them.
 COMMAND_ONLY_IMPLS = ("impl ControlIssuers for AwsAccount",)
+# The sweep's audit reports of the function's own CAs (and `certificates`): the stack's role alone
+# grants them, and only with AuditReportBucket.
+ROTATION_IMPL = "impl AuditReports for AwsAccount"
+ROTATION_GRANTS = {"acm-pca:CreateCertificateAuthorityAuditReport", "acm-pca:DescribeCertificateAuthorityAuditReport",
+                   "s3:ListBucket", "s3:GetObject"}
 
 
 def sdk_calls(probe=False):
     """`service:Operation` for every `self.<client>().await.<operation>()` of src/aws/sdk.rs: those of
     `impl Brokers for AwsAccount` (the probe's) with `probe`, those of every other impl without (the
     command's own, COMMAND_ONLY_IMPLS, neither)."""
-    services = {"kafka": "kafka", "acmpca": "acm-pca", "kafkaconnect": "kafkaconnect"}
+    return impl_calls(lambda block: block.startswith("impl Brokers for AwsAccount") == probe
+                      and not block.startswith(COMMAND_ONLY_IMPLS + (ROTATION_IMPL,)))
+
+
+def impl_calls(chosen):
+    """`service:Operation` for every call in the impl blocks of src/aws/sdk.rs `chosen` takes."""
+    services = {"kafka": "kafka", "acmpca": "acm-pca", "kafkaconnect": "kafkaconnect", "s3": "s3"}
     text = (ROOT / "src/aws/sdk.rs").read_text()
     blocks = re.split(r"\n(?=impl )", text)
     calls = set()
     for block in blocks:
-        if block.startswith("impl Brokers for AwsAccount") != probe or block.startswith(COMMAND_ONLY_IMPLS):
+        if not chosen(block):
             continue
-        for client, operation in re.findall(r"self\s*\.(kafka|acmpca|kafkaconnect)\(\)\s*\.await\s*\.(\w+)\(\)", block):
+        for client, operation in re.findall(r"self\s*\.(kafka|acmpca|kafkaconnect|s3)\(\)\s*\.await\s*\.(\w+)\(\)", block):
             calls.add(services[client] + ":" + "".join(part.capitalize() for part in operation.split("_")))
     return calls
 
@@ -360,9 +371,55 @@ def check_read_actions(templates):
     for name, role in JUDGING_ROLES.items():
         granted = {a for a in granted_actions(templates[name], role)
                    if a.split(":")[0] in ("kafka", "acm-pca", "kafkaconnect")}
+        if name == "template.yaml":
+            granted -= ROTATION_GRANTS
         if granted != called:
             fail(name, f"{role} grants {sorted(granted)} of Kafka, MSK Connect and ACM PCA; the rule calls {sorted(called)}")
     print(f"judging roles: {', '.join(sorted(called))}")
+
+
+def check_audit_reports(stack):
+    """The rotation reads: exactly the calls the code makes, granted only with AuditReportBucket, on this
+    account's CAs and the reports' prefix; a bucket the stack creates is encrypted, private, expires its
+    reports and lets ACM Private CA write for this account alone."""
+    made = {"s3:ListBucket" if call == "s3:ListObjectsV2" else call
+            for call in impl_calls(lambda block: block.startswith(ROTATION_IMPL))}
+    if made != ROTATION_GRANTS:
+        fail("src/aws/sdk.rs", f"the audit-report calls are {sorted(made)}, not {sorted(ROTATION_GRANTS)}")
+    statements = stack["Resources"]["RuleFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    granted = {}
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        condition, statement = (statement["Fn::If"][0], statement["Fn::If"][1]) if "Fn::If" in statement else (None, statement)
+        actions = statement.get("Action", [])
+        for action in [actions] if isinstance(actions, str) else actions:
+            if action in ROTATION_GRANTS or action == "kms:Decrypt":
+                granted[action] = (condition, statement)
+    for action in sorted(ROTATION_GRANTS | {"kms:Decrypt"}):
+        condition, statement = granted.get(action, (None, {}))
+        if condition not in ("WatchesRotations", "HasAuditReportKey"):
+            fail("template.yaml", f"{action} is not granted with AuditReportBucket alone")
+    if "audit-report/*" not in json.dumps(granted.get("s3:GetObject", (None, {}))[1].get("Resource")):
+        fail("template.yaml", "s3:GetObject is not limited to the audit-report/ prefix")
+    if granted.get("s3:ListBucket", (None, {}))[1].get("Condition") != {"StringLike": {"s3:prefix": "audit-report/*"}}:
+        fail("template.yaml", "s3:ListBucket is not limited to the audit-report/ prefix")
+    for action in ("acm-pca:CreateCertificateAuthorityAuditReport", "acm-pca:DescribeCertificateAuthorityAuditReport"):
+        resource = granted.get(action, (None, {}))[1].get("Resource")
+        if resource != {"Fn::Sub": "arn:${AWS::Partition}:acm-pca:${AWS::Region}:${AWS::AccountId}:certificate-authority/*"}:
+            fail("template.yaml", f"{action} is not limited to this account's CAs: {resource}")
+    bucket = stack["Resources"]["AuditReportBucketResource"]["Properties"]
+    if bucket.get("PublicAccessBlockConfiguration") != {key: True for key in (
+            "BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")}:
+        fail("template.yaml", "the audit-report bucket does not block every public access")
+    if "BucketEncryption" not in bucket or not bucket.get("LifecycleConfiguration", {}).get("Rules"):
+        fail("template.yaml", "the audit-report bucket is not encrypted or keeps reports forever")
+    policy = stack["Resources"]["AuditReportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    writers = [s for s in policy if s["Effect"] == "Allow"]
+    if [s["Principal"] for s in writers] != [{"Service": "acm-pca.amazonaws.com"}] or \
+            writers[0].get("Condition", {}).get("StringEquals", {}).get("aws:SourceAccount") != {"Ref": "AWS::AccountId"}:
+        fail("template.yaml", "the audit-report bucket lets other than ACM Private CA, for this account, write")
+    print(f"template.yaml: audit reports: {', '.join(sorted(ROTATION_GRANTS))}")
 
 
 def max_length(template_name, parameters, name):
@@ -504,7 +561,8 @@ def main():
     for name in sorted((shown | alarmed) - emitted):
         fail("template.yaml", f"the dashboard or alarm reads {name}, which the function never writes")
     for name in ["MtlsCompliancePercent", "TimeToRemediate", "CaDaysToExpiry", "CaUnhealthy", "CaMostClusters", "CaShared",
-                 "RejectedHandshakes", "FailedSaslAuthentications"]:
+                 "RejectedHandshakes", "FailedSaslAuthentications", "ClientCertificatesRotationDue",
+                 "ClientCertificateRotationsMissed", "RotationsNotJudged"]:
         if name not in shown:
             fail("template.yaml", f"the dashboard does not show {name}")
 
@@ -633,6 +691,10 @@ def main():
     # 17: the broker log subscriptions: one per place BrokerLogGroups allows, each keeping only the
     # lines the function counts, invoking it with a permission scoped to its own group.
     check_broker_log_subscriptions(stack)
+
+    # 18: client certificates' rotations: the audit reports read with exactly the calls made, on this
+    # account's CAs and the reports' prefix alone, from a bucket only ACM Private CA writes to.
+    check_audit_reports(stack)
 
     for failure in failures:
         print(f"FAIL {failure}")

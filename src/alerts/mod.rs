@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod message;
+pub mod rotation;
 pub mod settings;
 
 use crate::alerts::message::{Alert, ClusterPlace};

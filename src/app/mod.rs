@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod evaluate;
 pub mod hook;
 pub mod rejections;
+pub mod rotation;
 pub mod scheduled_probe;
 pub mod sweep;
 
@@ -65,6 +66,8 @@ pub struct Outcome {
     /// The account evaluated.
     pub account: Option<String>,
     pub trigger: Trigger,
+    /// A sweep's CAs, each with the clusters that trust it.
+    pub trusted_by: TrustedBy,
 }
 
 /// The event and its rule parameters, both checked before anything is evaluated.
@@ -154,6 +157,7 @@ async fn evaluate_in<A: Account, N: Notifier>(
         rule_name: event.config_rule_name.clone(),
         account: event.account_id.clone(),
         trigger: Trigger::of(&event.notification),
+        trusted_by: swept.unwrap_or_default(),
     })
 }
 

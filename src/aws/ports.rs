@@ -14,6 +14,7 @@ use crate::rule::ca::{CaDescription, Issuers};
 use crate::rule::doors::{ClientVpcConnection, Connector, Listing, Replicator};
 use crate::rule::evaluation::{Evaluation, ResourceKey};
 use crate::rule::held::HeldResult;
+use crate::rule::rotation::Issued;
 use crate::rule::time::Timestamp;
 use crate::rule::zookeeper::OperationsRead;
 
@@ -143,6 +144,64 @@ pub trait PrivateCaService {
     /// Who outside the CA's account can issue from it, from its resource policy (GetPolicy): no
     /// policy is nobody; a policy that cannot be read or understood is `Issuers::Unknown`.
     fn issuers(&self, arn: &str) -> impl Future<Output = Result<Issuers, RuleError>> + Send;
+}
+
+/// A report of a CA's in its bucket: `audit-report/<CA id>/<report id>.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReport {
+    pub bucket: String,
+    pub key: String,
+    /// When ACM Private CA wrote it (the object's last modification).
+    pub written: Timestamp,
+}
+
+/// What asking ACM Private CA for a new audit report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportRequest {
+    /// A report is being written: its id, for `report_status`.
+    Requested { report_id: String },
+    /// One was asked for within the last 30 minutes (a CA writes one per 30 minutes): the sweep
+    /// and the command line share it.
+    AlreadyInProgress,
+}
+
+/// Where a requested report stands (DescribeCertificateAuthorityAuditReport).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportStatus {
+    Creating,
+    Written(StoredReport),
+    /// ACM Private CA could not write it (most often: the bucket's policy does not let it).
+    Failed,
+}
+
+/// A Private CA's audit reports: the newest found in its bucket (there is no API listing them),
+/// a new one asked for, and one read as a stream.
+pub trait AuditReports: Sync {
+    /// The newest JSON report under `audit-report/<CA id>/` (ListObjectsV2).
+    fn newest_report(
+        &self,
+        bucket: &str,
+        ca_arn: &str,
+    ) -> impl Future<Output = Result<Option<StoredReport>, RuleError>> + Send;
+
+    /// Asks for a JSON report into `bucket` (CreateCertificateAuthorityAuditReport).
+    fn request_report(
+        &self,
+        bucket: &str,
+        ca_arn: &str,
+    ) -> impl Future<Output = Result<ReportRequest, RuleError>> + Send;
+
+    fn report_status(
+        &self,
+        ca_arn: &str,
+        report_id: &str,
+    ) -> impl Future<Output = Result<ReportStatus, RuleError>> + Send;
+
+    /// Every certificate of a report (GetObject, read as it arrives, never held whole).
+    fn read_report(
+        &self,
+        report: &StoredReport,
+    ) -> impl Future<Output = Result<Issued, RuleError>> + Send;
 }
 
 /// The tags of the stack an operation is part of (CloudFormation's DescribeStacks), for the hook:

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_acmpca::error::ProvideErrorMetadata;
+use aws_sdk_acmpca::operation::create_certificate_authority_audit_report::CreateCertificateAuthorityAuditReportError;
 use aws_sdk_acmpca::operation::describe_certificate_authority::DescribeCertificateAuthorityError;
 use aws_sdk_acmpca::operation::get_policy::GetPolicyError;
 use aws_sdk_acmpca::types::{
-    CertificateAuthority, CertificateAuthorityStatus, CertificateAuthorityType,
-    CertificateAuthorityUsageMode,
+    AuditReportResponseFormat, AuditReportStatus, CertificateAuthority, CertificateAuthorityStatus,
+    CertificateAuthorityType, CertificateAuthorityUsageMode,
 };
 use aws_sdk_config::primitives::DateTime;
 use aws_sdk_config::types::{
@@ -30,9 +31,11 @@ use tokio::sync::OnceCell;
 
 use crate::aws::pager::Pager;
 use crate::aws::ports::{
-    Accounts, Brokers, Caller, ConfigService, ConnectService, ControlIssuers, Directory, Held,
-    KafkaService, MemberAccount, Message, Notifier, Page, PrivateCaService, Stacks,
+    Accounts, AuditReports, Brokers, Caller, ConfigService, ConnectService, ControlIssuers,
+    Directory, Held, KafkaService, MemberAccount, Message, Notifier, Page, PrivateCaService,
+    ReportRequest, ReportStatus, Stacks, StoredReport,
 };
+use crate::edge::audit_report::read_report;
 use crate::edge::connect::connector;
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
@@ -44,13 +47,14 @@ use crate::edge::read::to_timestamp;
 use crate::error::{RuleError, WithContext};
 use crate::rule::authorization::{ConfigurationRead, ConfigurationRevision};
 use crate::rule::ca::{
-    ca_account, outside_issuers, CaDescription, CaHealth, CaKind, CaProfile, CaStatus, Issuers,
-    UsageMode,
+    audit_report_prefix, ca_account, outside_issuers, CaDescription, CaHealth, CaKind, CaProfile,
+    CaStatus, Issuers, UsageMode,
 };
 use crate::rule::doors::{hosts_of, ClientVpcConnection, Connector, Listing, Replicator};
 use crate::rule::evaluation::ComplianceType;
 use crate::rule::evaluation::{Evaluation, ResourceKey, ResourceType};
 use crate::rule::held::HeldResult;
+use crate::rule::rotation::Issued;
 use crate::rule::time::Timestamp;
 use crate::rule::zookeeper::OperationsRead;
 
@@ -126,6 +130,7 @@ pub struct AwsAccount {
     kafkaconnect: OnceCell<aws_sdk_kafkaconnect::Client>,
     sns: OnceCell<aws_sdk_sns::Client>,
     cloudformation: OnceCell<aws_sdk_cloudformation::Client>,
+    s3: OnceCell<aws_sdk_s3::Client>,
 }
 
 impl AwsAccount {
@@ -143,6 +148,7 @@ impl AwsAccount {
             kafkaconnect: OnceCell::new(),
             sns: OnceCell::new(),
             cloudformation: OnceCell::new(),
+            s3: OnceCell::new(),
         }
     }
 
@@ -200,6 +206,12 @@ impl AwsAccount {
     async fn cloudformation(&self) -> &aws_sdk_cloudformation::Client {
         self.cloudformation
             .get_or_init(|| async { aws_sdk_cloudformation::Client::new(self.sdk.get().await) })
+            .await
+    }
+
+    async fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3
+            .get_or_init(|| async { aws_sdk_s3::Client::new(self.sdk.get().await) })
             .await
     }
 
@@ -730,6 +742,143 @@ impl PrivateCaService for AwsAccount {
             }
             _ => Err(RuleError::aws("GetPolicy", error)),
         }
+    }
+}
+
+impl AuditReports for AwsAccount {
+    async fn newest_report(
+        &self,
+        bucket: &str,
+        ca_arn: &str,
+    ) -> Result<Option<StoredReport>, RuleError> {
+        let prefix = audit_report_prefix(ca_arn).ok_or_else(|| {
+            RuleError::aws("ListObjectsV2", format!("{ca_arn} is not a CA's ARN"))
+        })?;
+        let mut newest: Option<StoredReport> = None;
+        let mut pages = Pager::new("ListObjectsV2");
+        loop {
+            let output = self
+                .s3()
+                .await
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(&prefix)
+                .set_continuation_token(pages.token())
+                .send()
+                .await
+                .map_err(|e| sdk_failure("ListObjectsV2", e))?;
+            for object in output.contents() {
+                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
+                    continue;
+                };
+                let written = to_timestamp(modified);
+                // A CSV report (asked for by hand) is not the one to read.
+                if key.ends_with(".json") && newest.as_ref().is_none_or(|n| written > n.written) {
+                    newest = Some(StoredReport {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                        written,
+                    });
+                }
+            }
+            if !pages.advance(output.next_continuation_token().map(str::to_owned))? {
+                return Ok(newest);
+            }
+        }
+    }
+
+    async fn request_report(&self, bucket: &str, ca_arn: &str) -> Result<ReportRequest, RuleError> {
+        let result = self
+            .acmpca()
+            .await
+            .create_certificate_authority_audit_report()
+            .certificate_authority_arn(ca_arn)
+            .s3_bucket_name(bucket)
+            .audit_report_response_format(AuditReportResponseFormat::Json)
+            .send()
+            .await;
+        match result {
+            Ok(output) => match output.audit_report_id() {
+                Some(id) => Ok(ReportRequest::Requested {
+                    report_id: id.to_owned(),
+                }),
+                None => Err(RuleError::aws(
+                    "CreateCertificateAuthorityAuditReport",
+                    "the answer names no report id",
+                )),
+            },
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(CreateCertificateAuthorityAuditReportError::RequestInProgressException(_))
+                ) =>
+            {
+                Ok(ReportRequest::AlreadyInProgress)
+            }
+            Err(error) => Err(sdk_failure("CreateCertificateAuthorityAuditReport", error)),
+        }
+    }
+
+    async fn report_status(
+        &self,
+        ca_arn: &str,
+        report_id: &str,
+    ) -> Result<ReportStatus, RuleError> {
+        const OPERATION: &str = "DescribeCertificateAuthorityAuditReport";
+        let output = self
+            .acmpca()
+            .await
+            .describe_certificate_authority_audit_report()
+            .certificate_authority_arn(ca_arn)
+            .audit_report_id(report_id)
+            .send()
+            .await
+            .map_err(|e| sdk_failure(OPERATION, e))?;
+        match output.audit_report_status() {
+            Some(AuditReportStatus::Creating) => Ok(ReportStatus::Creating),
+            Some(AuditReportStatus::Failed) => Ok(ReportStatus::Failed),
+            Some(AuditReportStatus::Success) => {
+                let (Some(bucket), Some(key)) = (output.s3_bucket_name(), output.s3_key()) else {
+                    return Err(RuleError::aws(
+                        OPERATION,
+                        "a written report without its place",
+                    ));
+                };
+                Ok(ReportStatus::Written(StoredReport {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    written: output
+                        .created_at()
+                        .map_or_else(Timestamp::now, to_timestamp),
+                }))
+            }
+            other => Err(RuleError::aws(
+                OPERATION,
+                format!("a status this build does not know: {other:?}"),
+            )),
+        }
+    }
+
+    async fn read_report(&self, report: &StoredReport) -> Result<Issued, RuleError> {
+        let output = self
+            .s3()
+            .await
+            .get_object()
+            .bucket(&report.bucket)
+            .key(&report.key)
+            .send()
+            .await
+            .map_err(|e| sdk_failure("GetObject", e))?;
+        let body = tokio_util::io::SyncIoBridge::new(output.body.into_async_read());
+        let read = tokio::task::spawn_blocking(move || read_report(body))
+            .await
+            .map_err(|e| RuleError::aws("GetObject", e))?;
+        read.map_err(|e| {
+            RuleError::aws(
+                "GetObject",
+                format!("s3://{}/{}: {e}", report.bucket, report.key),
+            )
+        })
     }
 }
 

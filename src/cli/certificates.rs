@@ -1,26 +1,50 @@
-//! `msk-mtls-rule certificates --report FILE`: each client identity of a Private CA's audit report,
+//! `msk-mtls-rule certificates --report FILE|s3://... | --ca-arn ARN --bucket BUCKET`: each client identity of a Private CA's audit report,
 //! its newest certificate, its predecessor, and whether its rotation is due or was missed; the
 //! rotation failures in the report's history, per calendar quarter.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
+use crate::app::rotation::{newest_report, RotationSettings};
 use crate::audit::report::csv_field;
+use crate::aws::ports::{AuditReports, StoredReport};
+use crate::aws::sdk::AwsAccount;
 use crate::cli::usage_error;
 use crate::edge::audit_report::{parse_offset_time, read_report};
-use crate::error::exit;
-use crate::rule::rotation::{Kept, Rotation, State};
+use crate::error::{exit, RuleError};
+use crate::rule::rotation::{Issued, Kept, Rotation, State};
 use crate::rule::time::Timestamp;
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["report", "ca_arn"])))]
 pub struct CertificatesArgs {
     /// The CA's audit report in JSON, as ACM Private CA writes it to its bucket
-    /// (`audit-report/<CA id>/<report id>.json`; `aws s3 cp` it), or `-` for standard input
-    #[arg(long, value_name = "FILE")]
-    report: String,
+    /// (`audit-report/<CA id>/<report id>.json`): a file, `-` for standard input, or
+    /// `s3://BUCKET/KEY` (read with your credentials)
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    report: Option<String>,
+    /// The CA whose newest report in `--bucket` is read (a new one asked for when it is older than
+    /// `--max-age-hours`; ACM Private CA writes one per 30 minutes, which the rule's sweep shares)
+    #[arg(
+        long,
+        value_name = "ARN",
+        requires = "bucket",
+        conflicts_with = "report"
+    )]
+    ca_arn: Option<String>,
+    /// The bucket the CA's audit reports are written to (the stack's AuditReportBucket)
+    #[arg(long, value_name = "BUCKET")]
+    bucket: Option<String>,
+    /// With --ca-arn: a newest report older than this is replaced by a new one
+    #[arg(long, value_name = "HOURS", default_value_t = 24)]
+    max_age_hours: u16,
+    /// With --ca-arn: how long to wait for a new report to be written
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    wait: u16,
     /// Days before expiry a certificate's rotation is due; a certificate that lives 7 days or less
     /// (short-lived) is due in the last quarter of its life instead
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
@@ -39,30 +63,19 @@ enum Format {
     Csv,
 }
 
-/// Prints every identity's rotation; exit 1 when one is due or missed, 2 when the report cannot be
-/// read.
+/// Prints every identity's rotation; exit 1 when one is due or missed, 2 when a report file cannot
+/// be read, 3 when a report in AWS cannot be (or is not written yet).
 pub async fn run(args: CertificatesArgs) -> ExitCode {
     let now = match args.at.as_deref().map(parse_offset_time) {
         None => Timestamp::now(),
         Some(Some(at)) => at,
         Some(None) => return usage_error("certificates", "--at is not an RFC 3339 time"),
     };
-    let read = if args.report == "-" {
-        read_report(std::io::stdin().lock())
-    } else {
-        match std::fs::File::open(&args.report) {
-            Ok(file) => read_report(file),
-            Err(error) => {
-                eprintln!("msk-mtls-rule: certificates: {}: {error}", args.report);
-                return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
-            }
-        }
-    };
-    let issued = match read {
+    let issued = match read_source(&args, now).await {
         Ok(issued) => issued,
-        Err(error) => {
-            eprintln!("msk-mtls-rule: certificates: {}: {error}", args.report);
-            return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
+        Err((message, code)) => {
+            eprintln!("msk-mtls-rule: certificates: {message}");
+            return ExitCode::from(code);
         }
     };
     let certificates = issued.certificates();
@@ -81,6 +94,90 @@ pub async fn run(args: CertificatesArgs) -> ExitCode {
     } else {
         exit::NOTHING_FOUND
     })
+}
+
+/// Every certificate of the report the flags name, or what to say and the exit status.
+async fn read_source(args: &CertificatesArgs, now: Timestamp) -> Result<Issued, (String, u8)> {
+    let unreadable = |what: &str, error: &dyn std::fmt::Display| {
+        (format!("{what}: {error}"), exit::USAGE_OR_UNREADABLE_INPUT)
+    };
+    let not_read = |error: RuleError| (error.message(), exit::COULD_NOT_FINISH);
+    match (&args.report, &args.ca_arn) {
+        (Some(report), _) if report.starts_with("s3://") => {
+            let Some((bucket, key)) = report["s3://".len()..].split_once('/') else {
+                return Err(unreadable(report, &"not s3://BUCKET/KEY"));
+            };
+            let stored = StoredReport {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                written: now,
+            };
+            AwsAccount::default()
+                .read_report(&stored)
+                .await
+                .map_err(not_read)
+        }
+        (Some(report), _) if report == "-" => {
+            read_report(std::io::stdin().lock()).map_err(|e| unreadable(report, &e))
+        }
+        (Some(report), _) => {
+            let file = std::fs::File::open(report).map_err(|e| unreadable(report, &e))?;
+            read_report(file).map_err(|e| unreadable(report, &e))
+        }
+        (None, Some(ca_arn)) => {
+            let settings = RotationSettings {
+                bucket: args.bucket.clone().unwrap_or_default(),
+                max_report_age_secs: i64::from(args.max_age_hours) * 3_600,
+                due_days: i64::from(args.expiry_days),
+                sweep_period_secs: 0,
+            };
+            let wait = Duration::from_secs(u64::from(args.wait));
+            read_newest(&AwsAccount::default(), &settings, ca_arn, now, wait).await
+        }
+        (None, None) => Err(unreadable(
+            "certificates",
+            &"--report or --ca-arn is required",
+        )),
+    }
+}
+
+/// The CA's newest report (asked for anew when stale), with what the reader should know of it on
+/// standard error.
+async fn read_newest(
+    aws: &AwsAccount,
+    settings: &RotationSettings,
+    ca_arn: &str,
+    now: Timestamp,
+    wait: Duration,
+) -> Result<Issued, (String, u8)> {
+    let (report, newer_requested) = match newest_report(aws, settings, ca_arn, now, wait).await {
+        Ok((Some(report), newer_requested)) => (report, newer_requested),
+        Ok((None, _)) => {
+            return Err((
+                format!(
+                    "{ca_arn} has no audit report in s3://{}/ yet: one was asked for; run again \
+                     when it is written (or raise --wait)",
+                    settings.bucket
+                ),
+                exit::COULD_NOT_FINISH,
+            ))
+        }
+        Err(error) => return Err((error.message(), exit::COULD_NOT_FINISH)),
+    };
+    eprintln!(
+        "msk-mtls-rule: certificates: s3://{}/{} (written {}){}",
+        report.bucket,
+        report.key,
+        report.written,
+        if newer_requested {
+            "; a newer report is being written: certificates issued since are not in this one"
+        } else {
+            ""
+        }
+    );
+    aws.read_report(&report)
+        .await
+        .map_err(|error| (error.message(), exit::COULD_NOT_FINISH))
 }
 
 /// The calendar quarter a time falls in, `2026-Q3`.

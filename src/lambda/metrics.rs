@@ -9,6 +9,7 @@ use crate::app::Trigger;
 use crate::logging::LogLevel;
 use crate::probe::{ProbeReport, Verdict};
 use crate::rule::arn::cluster_name_or_id;
+use crate::rule::rotation::SweepFigures;
 use crate::rule::time::Timestamp;
 
 /// The namespace when `METRICS_NAMESPACE` is not set; an empty one turns the metrics off.
@@ -240,6 +241,41 @@ pub fn rejections_line(
         "FailedSaslAuthentications": tally.failed_sasl_authentications,
     });
     line[dimension] = json!(value);
+    line.to_string()
+}
+
+/// The EMF line of one CA's rotations in a sweep, by `CertificateAuthorityId` and summed over
+/// every CA (no dimension): the identities due now, the lapses since the last sweep (summed over a
+/// quarter: the KPI "rotation failures per quarter"), and a CA whose report was not read (`None`:
+/// no figures, never zero).
+pub fn rotation_line(
+    namespace: &str,
+    ca_id: &str,
+    figures: Option<&SweepFigures>,
+    now: Timestamp,
+    level: &str,
+) -> String {
+    let mut metrics = vec![json!({"Name": "RotationsNotJudged", "Unit": "Count"})];
+    let mut line = json!({
+        "level": level,
+        "timestamp": now.to_string(),
+        "CertificateAuthorityId": ca_id,
+        "RotationsNotJudged": u8::from(figures.is_none()),
+    });
+    if let Some(figures) = figures {
+        metrics.push(json!({"Name": "ClientCertificatesRotationDue", "Unit": "Count"}));
+        metrics.push(json!({"Name": "ClientCertificateRotationsMissed", "Unit": "Count"}));
+        line["ClientCertificatesRotationDue"] = json!(figures.due);
+        line["ClientCertificateRotationsMissed"] = json!(figures.lapses_since);
+    }
+    line["_aws"] = json!({
+        "Timestamp": now.millis(),
+        "CloudWatchMetrics": [{
+            "Namespace": namespace,
+            "Dimensions": [["CertificateAuthorityId"], []],
+            "Metrics": metrics,
+        }],
+    });
     line.to_string()
 }
 
@@ -583,4 +619,33 @@ mod tests {
     }
 
     const CLUSTER: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/6357e0b2-0e6a-4b86-a0b4-70df934c2e31-5";
+
+    #[test]
+    fn a_cas_rotations_are_counted_by_ca_and_a_report_not_read_is_no_zero() {
+        let figures = SweepFigures {
+            due: 3,
+            missed: 1,
+            lapses_since: 2,
+            turned_since: 1,
+        };
+        let now = Timestamp::from_secs(1_800_000_000);
+        let judged: Value =
+            serde_json::from_str(&rotation_line("Ns", "ca-1", Some(&figures), now, "info"))
+                .unwrap();
+        assert_eq!(judged["CertificateAuthorityId"], "ca-1");
+        assert_eq!(judged["ClientCertificatesRotationDue"], 3);
+        assert_eq!(judged["ClientCertificateRotationsMissed"], 2);
+        assert_eq!(judged["RotationsNotJudged"], 0);
+        let directive = &judged["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(
+            directive["Dimensions"],
+            json!([["CertificateAuthorityId"], []])
+        );
+        assert_eq!(metric_names(&judged).len(), 3);
+        let unread: Value =
+            serde_json::from_str(&rotation_line("Ns", "ca-1", None, now, "info")).unwrap();
+        assert_eq!(unread["RotationsNotJudged"], 1);
+        assert_eq!(unread.get("ClientCertificatesRotationDue"), None);
+        assert_eq!(metric_names(&unread), ["RotationsNotJudged"]);
+    }
 }

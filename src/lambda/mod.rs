@@ -12,12 +12,16 @@ use std::time::Duration;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::value::RawValue;
 
+use crate::alerts::rotation::rotation_alert;
+use crate::alerts::Context;
 use crate::app::access::account_of_function_arn;
 use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, HookResponse};
 use crate::app::rejections::{Attribution, LogGroupCache, Rejections};
+use crate::app::rotation::{watch_ca, RotationSettings, Watched, REPORT_WAIT};
 use crate::app::scheduled_probe::{clusters_to_probe, parse_probe_event, probe_clusters};
-use crate::app::{invoke, Outcome};
+use crate::app::{invoke, Outcome, Trigger};
+use crate::aws::ports::Notifier;
 use crate::aws::sdk::AwsAccount;
 use crate::edge::broker_log::{subscription_event, LogBatch, MessageType};
 use crate::edge::hook::{hook_payload, token_of};
@@ -26,6 +30,8 @@ use crate::error::{exit, RuleError};
 use crate::lambda::settings::{Handler, Settings};
 use crate::logging;
 use crate::probe::ProbeReport;
+use crate::rule::ca::ca_account;
+use crate::rule::rotation::SweepFigures;
 use crate::rule::time::Timestamp;
 
 /// CloudFormation waits 30 s for a hook's answer: a hook request is answered within 25.
@@ -94,6 +100,10 @@ async fn serve_rule(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda_
             if let Some(line) = metrics_line(settings, now, &outcome) {
                 println!("{line}");
             }
+            if let (Trigger::Scheduled, Some(rotation)) = (outcome.trigger, settings.rotation()?) {
+                let watching = watch_rotations(aws, settings, rotation, &event, &outcome);
+                within_deadline(event.context.deadline, now.millis() as u64, watching).await?;
+            }
             Ok::<serde_json::Value, RuleError>(
                 serde_json::to_value(outcome.summary).unwrap_or_default(),
             )
@@ -150,6 +160,114 @@ async fn count_rejections(
     Ok(answer)
 }
 
+/// After a sweep, the client certificates of each CA the clusters trust, from the CA's audit
+/// report (CAs of the function's own account: a report is written only for its CA's owner): a
+/// metrics line and a log line per CA, and an alert when an identity turned due or missed since
+/// the last sweep. A CA whose report was not read is said so (an error, or a warning while its
+/// first report is written), never counted as having none due.
+async fn watch_rotations(
+    aws: &AwsAccount,
+    settings: &Settings,
+    rotation: &RotationSettings,
+    event: &LambdaEvent<Box<RawValue>>,
+    outcome: &Outcome,
+) -> Result<(), RuleError> {
+    let own_account = own_account(event)?;
+    let alerts = settings.alerts()?;
+    let now = Timestamp::now();
+    let since = Timestamp::from_secs(now.secs() - rotation.sweep_period_secs);
+    let (own_cas, other_cas): (Vec<&String>, Vec<&String>) = outcome
+        .trusted_by
+        .keys()
+        .partition(|ca| ca_account(ca) == Some(own_account));
+    if !other_cas.is_empty() {
+        tracing::warn!(
+            cas = ?other_cas,
+            "client certificates not watched for CAs of other accounts: deploy the rule with an \
+             AuditReportBucket in each CA's account"
+        );
+    }
+    let watched = futures_util::future::join_all(
+        own_cas
+            .iter()
+            .map(|ca| async move { (*ca, watch_ca(aws, rotation, ca, now, REPORT_WAIT).await) }),
+    )
+    .await;
+    let context = Context {
+        rule_name: outcome.rule_name.as_deref().unwrap_or_default(),
+        account: own_account,
+        region: &alerts.region,
+    };
+    for (ca_arn, watched) in watched {
+        let figures = report_watched(ca_arn, &watched, since, now, rotation.due_days);
+        if !settings.namespace.is_empty() {
+            let ca_id = ca_arn.rsplit('/').next().unwrap_or(ca_arn);
+            let level = settings.log_level.metrics_level();
+            let line = metrics::rotation_line(
+                &settings.namespace,
+                ca_id,
+                figures.as_ref(),
+                now,
+                level.as_str(),
+            );
+            println!("{line}");
+        }
+        let (
+            Watched::Judged {
+                report, rotations, ..
+            },
+            Some(figures),
+            Some(topic),
+        ) = (&watched, figures, alerts.topic_arn.as_deref())
+        else {
+            continue;
+        };
+        if let Some(alert) = rotation_alert(ca_arn, rotations, &figures, report.written, &context) {
+            aws.publish(topic, &alert).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One CA's rotations in the log, and its sweep figures (`None`: not judged).
+fn report_watched(
+    ca_arn: &str,
+    watched: &Watched,
+    since: Timestamp,
+    now: Timestamp,
+    due_days: i64,
+) -> Option<SweepFigures> {
+    match watched {
+        Watched::Judged {
+            report,
+            certificates,
+            rotations,
+            newer_requested,
+        } => {
+            let figures = SweepFigures::of(rotations, since, now, due_days);
+            tracing::info!(
+                event = "certificate-rotations", ca = %ca_arn, report = %report.key,
+                written = %report.written, certificates, due = figures.due,
+                missed = figures.missed, lapses_since_last_sweep = figures.lapses_since,
+                newer_requested, "client certificates' rotations read from the CA's audit report"
+            );
+            Some(figures)
+        }
+        Watched::Waiting => {
+            tracing::warn!(
+                ca = %ca_arn,
+                "client certificates not judged yet: the CA has no audit report in the bucket; one \
+                 was asked for, and the next sweep reads it"
+            );
+            None
+        }
+        Watched::Unread(error) => {
+            tracing::error!(ca = %ca_arn, error = %error.message(), "client certificates not judged: the CA's audit report could not be read");
+            None
+        }
+    }
+}
+
 /// The account of the invoked function, which every call is made in.
 fn own_account(event: &LambdaEvent<Box<RawValue>>) -> Result<&str, RuleError> {
     account_of_function_arn(&event.context.invoked_function_arn).ok_or_else(|| {
@@ -194,6 +312,7 @@ async fn answer_rule(
 ) -> Result<Outcome, RuleError> {
     let own_account = own_account(event)?;
     let alerts = settings.alerts()?;
+    settings.rotation()?;
     let now = Timestamp::now();
     let invocation = invoke(
         aws,
@@ -425,6 +544,7 @@ mod tests {
             rule_name: rule_name.map(str::to_owned),
             account: Some("123456789012".into()),
             trigger: crate::app::Trigger::Change,
+            trusted_by: crate::rule::ca::TrustedBy::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::alerts::settings::AlertSettings;
 use crate::app::hook::PARAMETERS_VARIABLE;
+use crate::app::rotation::RotationSettings;
 use crate::app::scheduled_probe::ProbeSettings;
 use crate::error::RuleError;
 use crate::lambda::metrics;
@@ -44,6 +45,8 @@ pub struct Settings {
     pub hook_parameters: Option<String>,
     pub alerts: Result<AlertSettings, String>,
     pub probe: Result<ProbeSettings, String>,
+    /// Client certificates' rotations watched by the sweep (`None`: no audit-report bucket).
+    pub rotation: Result<Option<RotationSettings>, String>,
 }
 
 impl Settings {
@@ -56,6 +59,7 @@ impl Settings {
             hook_parameters: env(PARAMETERS_VARIABLE),
             alerts: AlertSettings::from_variables(&env).map_err(|error| setting_error(&error)),
             probe: ProbeSettings::from_variables(&env).map_err(|error| setting_error(&error)),
+            rotation: RotationSettings::from_variables(&env),
         }
     }
 
@@ -63,6 +67,13 @@ impl Settings {
     pub fn alerts(&self) -> Result<&AlertSettings, RuleError> {
         self.alerts
             .as_ref()
+            .map_err(|message| RuleError::InvalidEnvironment(message.clone()))
+    }
+
+    pub fn rotation(&self) -> Result<Option<&RotationSettings>, RuleError> {
+        self.rotation
+            .as_ref()
+            .map(Option::as_ref)
             .map_err(|message| RuleError::InvalidEnvironment(message.clone()))
     }
 

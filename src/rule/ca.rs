@@ -190,6 +190,13 @@ pub fn ca_account(arn: &str) -> Option<&str> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
+/// Where ACM Private CA writes a CA's audit reports in their bucket: `audit-report/<CA id>/`.
+pub fn audit_report_prefix(arn: &str) -> Option<String> {
+    let (kind, id) = arn.splitn(6, ':').nth(5)?.split_once('/')?;
+    let valid = kind == "certificate-authority" && !id.is_empty() && !id.contains('/');
+    (valid && ca_account(arn).is_some()).then(|| format!("audit-report/{id}/"))
+}
+
 /// The principals outside `own_account` that a CA's resource policy lets call
 /// `acm-pca:IssueCertificate`. Every `Allow` counts whatever its conditions (a condition is never
 /// read as narrowing, nor is a `Deny`); `NotPrincipal` in an `Allow` reads as `*`, `NotAction`
@@ -474,6 +481,25 @@ mod tests {
             None
         );
         assert_eq!(ca_account("not an arn"), None);
+    }
+
+    #[test]
+    fn a_cas_audit_reports_are_under_its_id() {
+        assert_eq!(
+            audit_report_prefix(
+                "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/0a1b-2c"
+            ),
+            Some("audit-report/0a1b-2c/".to_owned())
+        );
+        for not_a_ca in [
+            "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/",
+            "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x/certificate/y",
+            "arn:aws:acm-pca:us-east-1:111122223333:template/x",
+            "arn:aws:acm-pca:us-east-1::certificate-authority/x",
+            "certificate-authority/x",
+        ] {
+            assert_eq!(audit_report_prefix(not_a_ca), None, "{not_a_ca}");
+        }
     }
 
     #[test]

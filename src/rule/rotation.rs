@@ -150,6 +150,54 @@ impl Rotation {
     }
 }
 
+impl Rotation {
+    /// When the identity turned to its state: the newest certificate's expiry less its due
+    /// threshold (`Due`), or its expiry (`Missed`); `None` for the others.
+    pub fn turned_at(&self, due_days: i64) -> Option<Timestamp> {
+        let newest = self.newest.as_ref()?;
+        match self.state {
+            State::Due => Some(Timestamp::from_secs(
+                newest.not_after.secs() - due_secs(newest, due_days),
+            )),
+            State::Missed => Some(newest.not_after),
+            State::Fine | State::Revoked => None,
+        }
+    }
+}
+
+/// What one sweep reports of a CA's identities, with no state kept between sweeps: those due and
+/// missed now, and what happened since the last sweep (`since`, one sweep period ago): the
+/// lapses (a rotation failure, counted once by the sweep after it, so that their sum over a
+/// quarter is the KPI) and the identities that turned due or missed (what an alert is sent for).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepFigures {
+    pub due: usize,
+    pub missed: usize,
+    pub lapses_since: usize,
+    pub turned_since: usize,
+}
+
+impl SweepFigures {
+    pub fn of(rotations: &[Rotation], since: Timestamp, now: Timestamp, due_days: i64) -> Self {
+        let within = |time: Timestamp| since < time && time <= now;
+        let count = |state| rotations.iter().filter(|r| r.state == state).count();
+        SweepFigures {
+            due: count(State::Due),
+            missed: count(State::Missed),
+            lapses_since: rotations
+                .iter()
+                .flat_map(|rotation| &rotation.lapses)
+                .filter(|lapse| within(**lapse))
+                .count(),
+            turned_since: rotations
+                .iter()
+                .filter_map(|rotation| rotation.turned_at(due_days))
+                .filter(|turned| within(*turned))
+                .count(),
+        }
+    }
+}
+
 /// How long before expiry a certificate is due: `due_days`, or the last quarter of its life for a
 /// short-lived one (which never lives 30 days).
 fn due_secs(certificate: &Kept, due_days: i64) -> i64 {
@@ -325,5 +373,44 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].state, State::Fine);
         assert_eq!(found[1].state, State::Due);
+    }
+
+    /// A sweep counts what happened in its own period, so that sweeps one period apart count each
+    /// lapse and each turn once: the boundary belongs to the later sweep.
+    #[test]
+    fn a_sweep_counts_what_happened_since_the_last_one() {
+        let found = rotations(vec![
+            certificate("a", "CN=lapsed-today", -300, -1),
+            certificate("b", "CN=lapsed-long-ago", -400, -40),
+            certificate("c", "CN=due-today", -330, 29),
+            certificate("d", "CN=due-for-days", -340, 20),
+            certificate("e", "CN=fine", -10, 355),
+            certificate("f", "CN=gap-today", -300, -1),
+            certificate("g", "CN=gap-today", 0, 365),
+        ]);
+        let rotations: Vec<Rotation> = found.into_values().collect();
+        let now = Timestamp::from_secs(NOW);
+        let figures = SweepFigures::of(&rotations, Timestamp::from_secs(NOW - 2 * DAY), now, 30);
+        assert_eq!(
+            figures,
+            SweepFigures {
+                due: 2,
+                missed: 2,
+                lapses_since: 2,
+                turned_since: 2,
+            }
+        );
+        let exactly_a_day = SweepFigures::of(&rotations, Timestamp::from_secs(NOW - DAY), now, 30);
+        assert_eq!(
+            (exactly_a_day.lapses_since, exactly_a_day.turned_since),
+            (0, 0)
+        );
+        let due_today = rotations
+            .iter()
+            .find(|r| r.identity.subject == "CN=due-today");
+        assert_eq!(
+            due_today.unwrap().turned_at(30),
+            Some(Timestamp::from_secs(NOW - DAY))
+        );
     }
 }

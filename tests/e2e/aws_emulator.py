@@ -194,6 +194,11 @@ class Emulator:
         self.replicators = []
         self.client_vpc_connections = {}
         self.rule_name = "msk-mtls-enforced"  # whose results GetComplianceDetailsByResource answers with
+        # ACM PCA audit reports (moto lacks them): what CreateCertificateAuthorityAuditReport does per
+        # CA ARN ({"mode": write | creating | fail | in-progress, "certificates" or "raw"}), and the
+        # reports asked for, by id, for DescribeCertificateAuthorityAuditReport.
+        self.audit_reports = {}
+        self.audit_requests = {}
 
     def compliance_by_resource(self, request):
         """GetComplianceDetailsByResource (moto lacks it): the stored result under the rule's name, and
@@ -262,6 +267,8 @@ class Emulator:
         if fault in ("throttle", "error500", "denied"):
             self.log(operation, 500 if fault == "error500" else 400, fault)
             return aws_error(start_response, fault)
+        if operation in ("CreateCertificateAuthorityAuditReport", "DescribeCertificateAuthorityAuditReport"):
+            return self.audit_report_call(operation, start_response, json.loads(body or b"{}"))
         if operation == "DescribeConfigurationRevision":
             return self.configuration_revision(start_response, path)
         if operation == "ListClusterOperations":
@@ -300,6 +307,41 @@ class Emulator:
         result = self.app(environ, recording_start_response)
         self.log(operation, status.get("code", 0), None)
         return result
+
+    def audit_report_call(self, operation, start_response, request):
+        """CreateCertificateAuthorityAuditReport and DescribeCertificateAuthorityAuditReport (moto lacks
+        them): a report written to the bucket where ACM PCA writes it (audit-report/<CA id>/<id>.json),
+        or, as the test set the CA up, one still being written, one that failed, or a refusal because
+        one was asked for within 30 minutes."""
+        ca = request.get("CertificateAuthorityArn", "")
+        if operation == "DescribeCertificateAuthorityAuditReport":
+            with self.lock:
+                found = self.audit_requests.get(request.get("AuditReportId"))
+            if found is None or found["ca"] != ca:
+                self.log(operation, 400, None)
+                return json_response(start_response, "400 Bad Request", {
+                    "__type": "ResourceNotFoundException", "message": "no such audit report"})
+            answer = {"AuditReportStatus": found["status"], "CreatedAt": found["created"]}
+            if found["status"] == "SUCCESS":
+                answer.update(S3BucketName=found["bucket"], S3Key=found["key"])
+            self.log(operation, 200, None)
+            return json_response(start_response, "200 OK", answer)
+        with self.lock:
+            setup = dict(self.audit_reports.get(ca, {"mode": "write", "certificates": []}))
+        if setup["mode"] == "in-progress":
+            self.log(operation, 400, None)
+            return json_response(start_response, "400 Bad Request", {
+                "__type": "RequestInProgressException", "message": "Your request is already in progress."})
+        report_id = f"{random.Random().getrandbits(64):016x}"
+        key = f"audit-report/{ca.rsplit('/', 1)[-1]}/{report_id}.json"
+        status = {"write": "SUCCESS", "creating": "CREATING", "fail": "FAILED"}[setup["mode"]]
+        if status == "SUCCESS":
+            put_audit_report(request["S3BucketName"], key, setup, 0)
+        with self.lock:
+            self.audit_requests[report_id] = {"ca": ca, "bucket": request["S3BucketName"], "key": key,
+                                              "status": status, "created": time.time()}
+        self.log(operation, 200, None)
+        return json_response(start_response, "200 OK", {"AuditReportId": report_id, "S3Key": key})
 
     def configuration_revision(self, start_response, path):
         """Kafka DescribeConfigurationRevision (GET /v1/configurations/{arn}/revisions/{revision}):
@@ -561,6 +603,17 @@ class Emulator:
             return json_response(start_response, "200 OK", {"messages": drain_queue(request["queue"])})
         if path == "/_e2e/private-ca":
             return json_response(start_response, "200 OK", {"arn": create_private_ca(request)})
+        if path == "/_e2e/audit-report":
+            # What the CA's next CreateCertificateAuthorityAuditReport does, and a report written
+            # `existing.hoursOld` hours ago, if given, in the bucket (created if missing).
+            with self.lock:
+                self.audit_reports[request["caArn"]] = {k: v for k, v in request.items() if k != "existing"}
+            ensure_bucket(request["bucket"])
+            existing = request.get("existing")
+            if existing is not None:
+                key = f"audit-report/{request['caArn'].rsplit('/', 1)[-1]}/{existing.get('id', 'earlier')}.json"
+                put_audit_report(request["bucket"], key, existing, float(existing.get("hoursOld", 0)))
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/stack":
             return json_response(start_response, "200 OK", {"stackId": create_stack(request)})
         return json_response(start_response, "404 Not Found", {"message": path})
@@ -768,6 +821,37 @@ def create_stack(request):
     stack = cloudformation_backends[ACCOUNT][REGION].create_stack(
         name=request["name"], template=template, parameters={}, tags=request.get("tags", {}))
     return stack.stack_id
+
+
+def ensure_bucket(name, account=ACCOUNT):
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account]["aws"]
+    if name not in backend.buckets:
+        backend.create_bucket(name, REGION)
+
+
+def put_audit_report(bucket, key, setup, hours_old, account=ACCOUNT):
+    """A report as ACM PCA writes it: a JSON list of every certificate (`certificates`: subject, serial,
+    days from now it became valid and expires, revoked or not, template), or a test's own `raw` text."""
+    from moto.s3.models import s3_backends
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    stamp = lambda days: (now + datetime.timedelta(days=float(days))).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    if "raw" in setup:
+        body = setup["raw"].encode()
+    else:
+        body = json.dumps([{
+            "awsAccountId": account, "requestedByServicePrincipal": "",
+            "certificateArn": f"arn:aws:acm-pca:{REGION}:{account}:certificate-authority/x/certificate/{c['serial']}",
+            "serial": c["serial"], "subject": c["subject"],
+            "notBefore": stamp(c["fromDays"]), "notAfter": stamp(c["toDays"]), "issuedAt": stamp(c["fromDays"]),
+            **({"revokedAt": stamp(0), "revocationReason": "KEY_COMPROMISE"} if c.get("revoked") else {}),
+            "templateArn": c.get("template", "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"),
+        } for c in setup.get("certificates", [])], indent=1).encode()
+    ensure_bucket(bucket, account)
+    stored = s3_backends[account]["aws"].put_object(bucket, key, body)
+    stored.last_modified = now.replace(tzinfo=None) - datetime.timedelta(hours=hours_old)
 
 
 def create_private_ca(request):
