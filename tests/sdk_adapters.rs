@@ -2093,3 +2093,135 @@ async fn connectors_are_read_from_every_page() {
         .collect();
     assert_eq!(names, ["orders-sink", "orders-source"]);
 }
+
+mod audit_reports {
+    use aws_sdk_acmpca::operation::create_certificate_authority_audit_report::{
+        CreateCertificateAuthorityAuditReportError, CreateCertificateAuthorityAuditReportOutput,
+    };
+    use aws_sdk_acmpca::operation::describe_certificate_authority_audit_report::DescribeCertificateAuthorityAuditReportOutput;
+    use aws_sdk_acmpca::types::error::RequestInProgressException;
+    use aws_sdk_acmpca::types::{AuditReportResponseFormat, AuditReportStatus};
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+    use aws_sdk_s3::types::Object;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use msk_mtls_rule::aws::ports::{AuditReports, ReportRequest, ReportStatus};
+    use msk_mtls_rule::aws::sdk::AwsAccount;
+
+    use super::CA;
+
+    fn object(key: &str, secs: i64) -> Object {
+        Object::builder()
+            .key(key)
+            .last_modified(aws_sdk_s3::primitives::DateTime::from_secs(secs))
+            .build()
+    }
+
+    /// The newest JSON report over every page of the CA's prefix: a CSV report (asked for by hand)
+    /// is not the one to read, however new.
+    #[tokio::test]
+    async fn the_newest_json_report_is_found_over_every_page_under_the_cas_prefix() {
+        let prefix = "audit-report/11111111-2222-3333-4444-555555555555/";
+        let first = mock!(aws_sdk_s3::Client::list_objects_v2)
+            .match_requests(move |r| {
+                r.bucket() == Some("reports")
+                    && r.prefix() == Some(prefix)
+                    && r.continuation_token().is_none()
+            })
+            .then_output(move || {
+                ListObjectsV2Output::builder()
+                    .contents(object(&format!("{prefix}a.json"), 1_000))
+                    .contents(object(&format!("{prefix}b.csv"), 9_000))
+                    .next_continuation_token("page-2")
+                    .is_truncated(true)
+                    .build()
+            });
+        let second = mock!(aws_sdk_s3::Client::list_objects_v2)
+            .match_requests(|r| r.continuation_token() == Some("page-2"))
+            .then_output(move || {
+                ListObjectsV2Output::builder()
+                    .contents(object(&format!("{prefix}c.json"), 5_000))
+                    .contents(object(&format!("{prefix}d.json"), 2_000))
+                    .build()
+            });
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::Sequential, [&first, &second]);
+        let account = AwsAccount::with_clients(None, None, None).with_s3(s3);
+        let newest = account.newest_report("reports", CA).await.unwrap().unwrap();
+        assert_eq!(newest.key, format!("{prefix}c.json"));
+        assert_eq!(newest.written.secs(), 5_000);
+        let refused = account
+            .newest_report("reports", "not-a-ca")
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("not a CA"), "{refused}");
+    }
+
+    /// A JSON report is asked for; one asked within 30 minutes is shared, not an error; a written
+    /// report's place is read from its status.
+    #[tokio::test]
+    async fn a_report_is_asked_for_in_json_and_one_in_progress_is_shared() {
+        let created = mock!(aws_sdk_acmpca::Client::create_certificate_authority_audit_report)
+            .match_requests(|r| {
+                r.certificate_authority_arn() == Some(CA)
+                    && r.s3_bucket_name() == Some("reports")
+                    && r.audit_report_response_format() == Some(&AuditReportResponseFormat::Json)
+            })
+            .then_output(|| {
+                CreateCertificateAuthorityAuditReportOutput::builder()
+                    .audit_report_id("r-1")
+                    .s3_key("audit-report/x/r-1.json")
+                    .build()
+            });
+        let in_progress = mock!(aws_sdk_acmpca::Client::create_certificate_authority_audit_report)
+            .then_error(|| {
+                CreateCertificateAuthorityAuditReportError::RequestInProgressException(
+                    RequestInProgressException::builder()
+                        .message("in progress")
+                        .build(),
+                )
+            });
+        let written = mock!(aws_sdk_acmpca::Client::describe_certificate_authority_audit_report)
+            .match_requests(|r| r.audit_report_id() == Some("r-1"))
+            .then_output(|| {
+                DescribeCertificateAuthorityAuditReportOutput::builder()
+                    .audit_report_status(AuditReportStatus::Success)
+                    .s3_bucket_name("reports")
+                    .s3_key("audit-report/x/r-1.json")
+                    .created_at(aws_sdk_acmpca::primitives::DateTime::from_secs(7_000))
+                    .build()
+            });
+        let failed = mock!(aws_sdk_acmpca::Client::describe_certificate_authority_audit_report)
+            .then_output(|| {
+                DescribeCertificateAuthorityAuditReportOutput::builder()
+                    .audit_report_status(AuditReportStatus::Failed)
+                    .build()
+            });
+        let acmpca = mock_client!(
+            aws_sdk_acmpca,
+            RuleMode::Sequential,
+            [&created, &in_progress, &written, &failed]
+        );
+        let account = AwsAccount::with_clients(None, Some(acmpca), None);
+        assert_eq!(
+            account.request_report("reports", CA).await.unwrap(),
+            ReportRequest::Requested {
+                report_id: "r-1".into()
+            }
+        );
+        assert_eq!(
+            account.request_report("reports", CA).await.unwrap(),
+            ReportRequest::AlreadyInProgress
+        );
+        let ReportStatus::Written(report) = account.report_status(CA, "r-1").await.unwrap() else {
+            panic!("not written")
+        };
+        assert_eq!(
+            (report.bucket.as_str(), report.key.as_str()),
+            ("reports", "audit-report/x/r-1.json")
+        );
+        assert_eq!(report.written.secs(), 7_000);
+        assert_eq!(
+            account.report_status(CA, "r-2").await.unwrap(),
+            ReportStatus::Failed
+        );
+    }
+}

@@ -21,6 +21,38 @@ pub fn rotation_alert(
     if figures.turned_since == 0 {
         return None;
     }
+    let lines = listed(rotations);
+    let body = format!(
+        "Client certificates of Private CA {ca_arn}, which MSK clusters in account {}, {} trust: \
+         {} identities have a rotation due and {} missed theirs (expired with no successor); {} \
+         turned since the last sweep. From the CA's audit report written {report_written} (rule \
+         {}):\n\n{}\n\nIssue each a new certificate before the old one expires (overlap is how \
+         rotation is done), deliver it to the clients, and keep its key in Secrets Manager, never \
+         in code. `msk-mtls-rule certificates --ca-arn {ca_arn} --bucket BUCKET` lists them all.\n",
+        context.account,
+        context.region,
+        figures.due,
+        figures.missed,
+        figures.turned_since,
+        context.rule_name,
+        lines.join("\n"),
+    );
+    Some(Message {
+        subject: format!(
+            "MSK client certificates: {} due, {} missed in {}",
+            figures.due, figures.missed, context.account
+        ),
+        body,
+        attributes: vec![
+            ("event".into(), "certificate-rotation".into()),
+            ("account".into(), context.account.to_owned()),
+            ("region".into(), context.region.to_owned()),
+        ],
+    })
+}
+
+/// Every identity due or missed, soonest to lapse first, as the alert lists them.
+fn listed(rotations: &[Rotation]) -> Vec<String> {
     let mut attention: Vec<&Rotation> = rotations
         .iter()
         .filter(|rotation| matches!(rotation.state, State::Due | State::Missed))
@@ -49,33 +81,7 @@ pub fn rotation_alert(
     if attention.len() > MAX_LISTED {
         lines.push(format!("  ... and {} more", attention.len() - MAX_LISTED));
     }
-    let body = format!(
-        "Client certificates of Private CA {ca_arn}, which MSK clusters in account {}, {} trust: \
-         {} identities have a rotation due and {} missed theirs (expired with no successor); {} \
-         turned since the last sweep. From the CA's audit report written {report_written} (rule \
-         {}):\n\n{}\n\nIssue each a new certificate before the old one expires (overlap is how \
-         rotation is done), deliver it to the clients, and keep its key in Secrets Manager, never \
-         in code. `msk-mtls-rule certificates --ca-arn {ca_arn} --bucket BUCKET` lists them all.\n",
-        context.account,
-        context.region,
-        figures.due,
-        figures.missed,
-        figures.turned_since,
-        context.rule_name,
-        lines.join("\n"),
-    );
-    Some(Message {
-        subject: format!(
-            "MSK client certificates: {} due, {} missed in {}",
-            figures.due, figures.missed, context.account
-        ),
-        body,
-        attributes: vec![
-            ("event".into(), "certificate-rotation".into()),
-            ("account".into(), context.account.to_owned()),
-            ("region".into(), context.region.to_owned()),
-        ],
-    })
+    lines
 }
 
 #[cfg(test)]

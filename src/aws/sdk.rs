@@ -160,6 +160,14 @@ impl AwsAccount {
         }
     }
 
+    /// The same account with a ready-made S3 client (tests).
+    pub fn with_s3(self, client: aws_sdk_s3::Client) -> Self {
+        AwsAccount {
+            s3: OnceCell::new_with(Some(client)),
+            ..self
+        }
+    }
+
     /// An account whose every client is built from `sdk` (tests: an SDK configuration over a
     /// scripted HTTP client).
     pub fn with_sdk_config(sdk: SdkConfig) -> Self {

@@ -30,7 +30,7 @@ use crate::error::{exit, RuleError};
 use crate::lambda::settings::{Handler, Settings};
 use crate::logging;
 use crate::probe::ProbeReport;
-use crate::rule::ca::ca_account;
+use crate::rule::ca::{ca_account, TrustedBy};
 use crate::rule::rotation::SweepFigures;
 use crate::rule::time::Timestamp;
 
@@ -176,17 +176,7 @@ async fn watch_rotations(
     let alerts = settings.alerts()?;
     let now = Timestamp::now();
     let since = Timestamp::from_secs(now.secs() - rotation.sweep_period_secs);
-    let (own_cas, other_cas): (Vec<&String>, Vec<&String>) = outcome
-        .trusted_by
-        .keys()
-        .partition(|ca| ca_account(ca) == Some(own_account));
-    if !other_cas.is_empty() {
-        tracing::warn!(
-            cas = ?other_cas,
-            "client certificates not watched for CAs of other accounts: deploy the rule with an \
-             AuditReportBucket in each CA's account"
-        );
-    }
+    let own_cas = own_cas(&outcome.trusted_by, own_account);
     let watched = futures_util::future::join_all(
         own_cas
             .iter()
@@ -200,18 +190,7 @@ async fn watch_rotations(
     };
     for (ca_arn, watched) in watched {
         let figures = report_watched(ca_arn, &watched, since, now, rotation.due_days);
-        if !settings.namespace.is_empty() {
-            let ca_id = ca_arn.rsplit('/').next().unwrap_or(ca_arn);
-            let level = settings.log_level.metrics_level();
-            let line = metrics::rotation_line(
-                &settings.namespace,
-                ca_id,
-                figures.as_ref(),
-                now,
-                level.as_str(),
-            );
-            println!("{line}");
-        }
+        rotation_metrics(settings, ca_arn, figures.as_ref(), now);
         let (
             Watched::Judged {
                 report, rotations, ..
@@ -227,6 +206,40 @@ async fn watch_rotations(
         }
     }
     Ok(())
+}
+
+/// The CAs of the function's own account among those the clusters trust; the others are named in
+/// a warning (a report is written only for the CA's owner).
+fn own_cas<'a>(trusted_by: &'a TrustedBy, own_account: &str) -> Vec<&'a String> {
+    let (own, other): (Vec<&String>, Vec<&String>) = trusted_by
+        .keys()
+        .partition(|ca| ca_account(ca) == Some(own_account));
+    if !other.is_empty() {
+        tracing::warn!(
+            cas = ?other,
+            "client certificates not watched for CAs of other accounts: deploy the rule with an \
+             AuditReportBucket in each CA's account"
+        );
+    }
+    own
+}
+
+/// One CA's rotation metrics line, unless the metrics are off.
+fn rotation_metrics(
+    settings: &Settings,
+    ca_arn: &str,
+    figures: Option<&SweepFigures>,
+    now: Timestamp,
+) {
+    if settings.namespace.is_empty() {
+        return;
+    }
+    let ca_id = ca_arn.rsplit('/').next().unwrap_or(ca_arn);
+    let level = settings.log_level.metrics_level();
+    println!(
+        "{}",
+        metrics::rotation_line(&settings.namespace, ca_id, figures, now, level.as_str())
+    );
 }
 
 /// One CA's rotations in the log, and its sweep figures (`None`: not judged).
