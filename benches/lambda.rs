@@ -9,7 +9,8 @@
 //! ("300,2000,10000"), `BENCH_AUDIT` (clusters per audit, "2000"), `BENCH_LATENCY_MS` (milliseconds
 //! the emulator adds to every call of the warm change events and the sweeps, "0,30": 30 is a real
 //! region's round trip), `BENCH_REJECTIONS` (broker log lines per subscription event, "10000"),
-//! `BENCH_REPORT` (certificates in a Private CA audit report read by `certificates`, "100000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the command line; the function
+//! `BENCH_REPORT` (certificates in a Private CA audit report read by `certificates`, "100000"),
+//! `BENCH_SWEEP_REPORT` (certificates in the audit report a sweep reads from S3, "100000"), plus the e2e harness's `MSK_MTLS_RULE_BIN` (the command line; the function
 //! is the binary beside it) and `E2E_PYTHON`.
 //!
 //! Side by side: `BENCH_PEER` (a command line) and `BENCH_PEER_DIR` (its working directory) start
@@ -98,6 +99,12 @@ fn main() {
     {
         audit_report(certificates.trim().parse().unwrap());
     }
+    for certificates in setting("BENCH_SWEEP_REPORT", "100000")
+        .split(',')
+        .filter(|n| !n.is_empty())
+    {
+        sweep_report(certificates.trim().parse().unwrap());
+    }
     for clusters in setting("BENCH_AUDIT", "2000")
         .split(',')
         .filter(|n| !n.is_empty())
@@ -180,27 +187,12 @@ fn rejections(lines: usize) {
 /// `msk-mtls-rule certificates` on an audit report of `certificates` certificates (10 per client
 /// identity, each a year, renewed 30 days before expiry): wall time and peak RSS of the process.
 fn audit_report(certificates: usize) {
-    let identities = certificates / 10;
-    let report: Vec<Value> = (0..certificates)
-        .map(|i| {
-            let (identity, round) = (i % identities, i / identities);
-            let not_before = 1_500_000_000 + round as i64 * 335 * 86_400 + identity as i64;
-            let time = |secs: i64| {
-                let text = harness_time(secs);
-                format!("{}+0000", text.trim_end_matches('Z'))
-            };
-            json!({"awsAccountId": "123456789012", "requestedByServicePrincipal": "",
-                "certificateArn": format!("arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11223344-1234-1122-2233-112233445566/certificate/{i:032x}"),
-                "serial": format!("{i:032x}"), "subject": format!("CN=client-{identity},OU=Kafka clients,O=Example Company,L=Seattle,ST=Washington,C=US"),
-                "notBefore": time(not_before), "notAfter": time(not_before + 365 * 86_400), "issuedAt": time(not_before),
-                "templateArn": "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"})
-        })
-        .collect();
+    let (report, identities) = report_of(certificates);
     let path = std::env::temp_dir().join(format!(
         "msk-mtls-rule-bench-report-{}.json",
         std::process::id()
     ));
-    std::fs::write(&path, serde_json::to_vec(&report).unwrap()).unwrap();
+    std::fs::write(&path, &report).unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
     println!("\n## certificates: an audit report of {certificates} certificates ({identities} identities), {size} bytes");
     for format in ["table", "json"] {
@@ -225,6 +217,90 @@ fn audit_report(certificates: usize) {
         );
     }
     let _ = std::fs::remove_file(&path);
+}
+
+/// An audit report of `certificates` certificates as ACM Private CA writes it: ten per identity,
+/// each identity renewed every 335 days for a year. Returns the JSON and the identities.
+fn report_of(certificates: usize) -> (Vec<u8>, usize) {
+    let identities = certificates / 10;
+    let report: Vec<Value> = (0..certificates)
+        .map(|i| {
+            let (identity, round) = (i % identities, i / identities);
+            let not_before = 1_500_000_000 + round as i64 * 335 * 86_400 + identity as i64;
+            let time = |secs: i64| {
+                let text = harness_time(secs);
+                format!("{}+0000", text.trim_end_matches('Z'))
+            };
+            json!({"awsAccountId": "123456789012", "requestedByServicePrincipal": "",
+                "certificateArn": format!("arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11223344-1234-1122-2233-112233445566/certificate/{i:032x}"),
+                "serial": format!("{i:032x}"), "subject": format!("CN=client-{identity},OU=Kafka clients,O=Example Company,L=Seattle,ST=Washington,C=US"),
+                "notBefore": time(not_before), "notAfter": time(not_before + 365 * 86_400), "issuedAt": time(not_before),
+                "templateArn": "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"})
+        })
+        .collect();
+    (serde_json::to_vec(&report).unwrap(), identities)
+}
+
+/// A sweep of one cluster whose CA's audit report holds `certificates` certificates, read by the
+/// function from the emulator's S3 as a stream: the sweep's time and the function's peak memory,
+/// beside the same sweep without the report (no `AUDIT_REPORT_BUCKET`).
+fn sweep_report(certificates: usize) {
+    let (report, identities) = report_of(certificates);
+    let emulator = Emulator::start();
+    let ca = emulator.control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emulator.control(
+        "/_e2e/clusters",
+        json!({"clusters": [{"name": "orders",
+            "clientAuthentication": {"tls": {"enabled": true, "certificateAuthorityArnList": [ca]},
+                                     "unauthenticated": {"enabled": false}},
+            "encryptionInfo": {"encryptionInTransit": {"clientBroker": "TLS"}}}]}),
+    );
+    emulator.control(
+        "/_e2e/audit-report",
+        json!({"caArn": ca, "bucket": "bench-reports", "mode": "in-progress",
+            "existing": {"hoursOld": 1, "raw": String::from_utf8(report).unwrap()}}),
+    );
+    let mut event = sample(
+        "aws/scheduled.json",
+        Some(json!({"checkCertificateAuthorityStatus": "false"})),
+    );
+    event["resultToken"] = json!("bench-result-token");
+    println!("\n## a sweep reading a Private CA's audit report of {certificates} certificates ({identities} identities) from S3");
+    for bucket in ["", "bench-reports"] {
+        let runtime = RuntimeApi::start();
+        let mut env = DEPLOYED_ENV.to_vec();
+        env.push(("AUDIT_REPORT_BUCKET", bucket));
+        let function = Function::start_with(&runtime, &emulator, &env);
+        let latencies: Vec<Duration> = (0..3)
+            .map(|_| {
+                let (outcome, latency) = runtime.invoke_timed(&event, TIMEOUT);
+                response(outcome);
+                latency
+            })
+            .collect();
+        let read = function.logs().matches("certificate-rotations").count();
+        assert_eq!(
+            read,
+            if bucket.is_empty() { 0 } else { 3 },
+            "{}",
+            function.logs()
+        );
+        println!(
+            "{}: sweeps {} / {} / {}, peak RSS {} KiB",
+            if bucket.is_empty() {
+                "without the report"
+            } else {
+                "with the report"
+            },
+            ms(latencies[0]),
+            ms(latencies[1]),
+            ms(latencies[2]),
+            function.peak_rss_kib()
+        );
+    }
 }
 
 /// The command line (`MSK_MTLS_RULE_BIN`) run under Python, which prints its exit status, wall time

@@ -93,6 +93,10 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn rotations(count: usize) -> Vec<Rotation> {
+        rotations_of(count)
+    }
+
+    fn rotations_of(count: usize) -> Vec<Rotation> {
         let mut issued = Issued::default();
         for n in 0..count {
             issued.add(IssuedCertificate {
@@ -163,6 +167,9 @@ mod tests {
         )
         .unwrap();
         assert!(alert.body.contains("... and 7 more"));
+        let exactly = rotations_of(MAX_LISTED);
+        let all_listed = listed(&exactly);
+        assert_eq!(all_listed.len(), MAX_LISTED, "no \"and 0 more\"");
         assert!(alert.body.len() < 256 * 1024);
         assert!(alert.subject.len() <= 100);
     }

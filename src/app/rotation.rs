@@ -134,26 +134,28 @@ pub async fn newest_report<R: AuditReports>(
         ReportRequest::AlreadyInProgress => return Ok((found, true)),
         ReportRequest::Requested { report_id } => report_id,
     };
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        match reports.report_status(ca_arn, &report_id).await? {
-            ReportStatus::Written(report) => return Ok((Some(report), false)),
-            ReportStatus::Failed => {
-                return Err(RuleError::aws(
-                    "CreateCertificateAuthorityAuditReport",
-                    format!(
-                        "ACM Private CA could not write report {report_id} to bucket {}: its \
-                         bucket policy must let acm-pca.amazonaws.com put objects (and a KMS key, \
-                         encrypt with it)",
-                        settings.bucket
-                    ),
-                ))
+    let written = async {
+        loop {
+            match reports.report_status(ca_arn, &report_id).await? {
+                ReportStatus::Written(report) => return Ok(report),
+                ReportStatus::Failed => {
+                    return Err(RuleError::aws(
+                        "CreateCertificateAuthorityAuditReport",
+                        format!(
+                            "ACM Private CA could not write report {report_id} to bucket {}: its \
+                             bucket policy must let acm-pca.amazonaws.com put objects (and a KMS \
+                             key, encrypt with it)",
+                            settings.bucket
+                        ),
+                    ))
+                }
+                ReportStatus::Creating => tokio::time::sleep(REPORT_POLL).await,
             }
-            ReportStatus::Creating if tokio::time::Instant::now() + REPORT_POLL > deadline => {
-                return Ok((found, true))
-            }
-            ReportStatus::Creating => tokio::time::sleep(REPORT_POLL).await,
         }
+    };
+    match tokio::time::timeout(wait, written).await {
+        Ok(written) => Ok((Some(written?), false)),
+        Err(_) => Ok((found, true)),
     }
 }
 
@@ -321,6 +323,61 @@ mod tests {
         assert_eq!((report.key.as_str(), newer_requested), ("r2.json", false));
     }
 
+    /// The sweep waits for the report it asked for, polling, and reads it once written; past its
+    /// wait it reads the one it has.
+    #[tokio::test(start_paused = true)]
+    async fn a_new_report_is_waited_for_and_read_once_written() {
+        let settings = settings();
+        let requested = ReportRequest::Requested {
+            report_id: "r2".into(),
+        };
+        let statuses = vec![
+            ReportStatus::Creating,
+            ReportStatus::Creating,
+            ReportStatus::Written(stored("r2.json", 0)),
+        ];
+        let reports = Reports::new(Some(stored("r1.json", 30)), requested.clone(), statuses);
+        let waited = watch_ca(
+            &reports,
+            &settings,
+            CA,
+            Timestamp::from_secs(NOW),
+            REPORT_WAIT,
+        );
+        let Watched::Judged { report, .. } = waited.await else {
+            panic!("not judged")
+        };
+        assert_eq!(report.key, "r2.json");
+        assert_eq!(
+            reports.calls(),
+            [
+                "list",
+                "request",
+                "status",
+                "status",
+                "status",
+                "read r2.json"
+            ]
+        );
+        let statuses = vec![ReportStatus::Creating; 3];
+        let reports = Reports::new(Some(stored("r1.json", 30)), requested, statuses);
+        let short = Duration::from_secs(3);
+        let waited = watch_ca(&reports, &settings, CA, Timestamp::from_secs(NOW), short);
+        let Watched::Judged {
+            report,
+            newer_requested,
+            ..
+        } = waited.await
+        else {
+            panic!("not judged")
+        };
+        assert_eq!((report.key.as_str(), newer_requested), ("r1.json", true));
+        assert_eq!(
+            reports.calls(),
+            ["list", "request", "status", "status", "read r1.json"]
+        );
+    }
+
     #[tokio::test]
     async fn no_report_yet_is_waiting_and_a_failed_one_is_unread() {
         let in_progress = Reports::new(None, ReportRequest::AlreadyInProgress, vec![]);
@@ -346,6 +403,19 @@ mod tests {
             }
         };
         assert_eq!(RotationSettings::from_variables(env(&[])), Ok(None));
+        assert_eq!(
+            RotationSettings::from_variables(env(&[(BUCKET_VARIABLE, "")])),
+            Ok(None)
+        );
+        assert_eq!(
+            RotationSettings::from_variables(env(&[
+                (BUCKET_VARIABLE, "audit"),
+                (MAX_AGE_VARIABLE, ""),
+                (EXPIRY_DAYS_VARIABLE, "")
+            ])),
+            Ok(Some(settings())),
+            "an empty number is its default (the template's 0 hours)"
+        );
         assert_eq!(
             RotationSettings::from_variables(env(&[
                 (BUCKET_VARIABLE, "audit"),

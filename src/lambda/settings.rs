@@ -139,7 +139,16 @@ mod tests {
             .to_string()
             .contains("PROBE_TIMEOUT_MS"));
         assert_eq!(settings.rule_name, None, "an empty name is no name");
+        let settings = Settings::from_variables(env(&[
+            ("AUDIT_REPORT_BUCKET", "audit"),
+            ("SWEEP_FREQUENCY", "Weekly"),
+        ]));
+        let error = settings.rotation().unwrap_err().to_string();
+        assert!(error.contains("SWEEP_FREQUENCY"), "{error}");
+        let settings = Settings::from_variables(env(&[("AUDIT_REPORT_BUCKET", "audit")]));
+        assert_eq!(settings.rotation().unwrap().unwrap().bucket, "audit");
         let settings = Settings::from_variables(env(&[("CONFIG_RULE_NAME", "msk-mtls")]));
+        assert_eq!(settings.rotation().unwrap(), None);
         assert_eq!(settings.rule_name.as_deref(), Some("msk-mtls"));
         assert!(settings.alerts().is_ok() && settings.probe().is_ok());
         assert_eq!(settings.namespace, "MskMtlsRule");
