@@ -112,7 +112,11 @@ templates: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## validate every t
 # Issue 30's refused clients (CloudWatch Logs subscription events: flate2's pure-Rust inflate, the
 # streamed reader, the log groups' listing, the metrics line): +122,136 (7,640,552 -> 7,762,688,
 # make sam-build at the final commit; `certificates` and `rejections` are the command line's).
-BOOTSTRAP_BUDGET := 7767000
+# Its deployed half (client certificates watched by the sweep: aws-sdk-s3 for ListObjectsV2 and a
+# streamed GetObject, tokio-util's SyncIoBridge, the report requests and the alert): +706,504
+# (7,762,688 -> 8,469,192, make sam-build); the project's ceiling moves from 8 MB to 8.5 MB for it
+# (BENCHMARKS.md: the cold start and what a client of our own would have saved).
+BOOTSTRAP_BUDGET := 8475000
 
 sam-build: $(SAM_VENV)/.installed lambda-target ## sam build of the arm64 function (cargo-lambda + zig), checks the bootstrap is aarch64 and within BOOTSTRAP_BUDGET
 	PATH=$(abspath $(SAM_VENV))/bin:$$PATH $(SAM_VENV)/bin/sam build --beta-features --template template.yaml \
