@@ -444,6 +444,23 @@ fn the_hook_refuses_a_root_ca_and_one_other_accounts_can_issue_from() {
     assert_eq!(hook.emulator.calls_to("GetPolicy").len(), 3);
 }
 
+/// Whether a CA serves this cluster alone is not knowable before the cluster exists: the hook
+/// lists no clusters and passes with the dedication as a note, not a failure.
+#[test]
+fn the_hook_lists_no_clusters_for_a_ca_per_cluster() {
+    let hook = hook_with(r#"{"certificateAuthorityPerCluster":"true"}"#);
+    let arn = hook
+        .emulator
+        .control("/_e2e/private-ca", json!({"days": 400}))["arn"]
+        .clone();
+    let mut request = hook_request("create-compliant.json");
+    properties(&mut request)["ClientAuthentication"]["Tls"]["CertificateAuthorityArnList"] =
+        json!([arn]);
+    let answer = hook.answer(&request);
+    assert_eq!(answer["hookStatus"], "SUCCESS", "{answer}");
+    assert_eq!(hook.emulator.calls_to("ListClustersV2").len(), 0);
+}
+
 /// The hook reads the configuration a request names with DescribeConfigurationRevision (the
 /// cluster does not exist yet, its configuration does): closed passes with no note, a revision it
 /// cannot read is open, a failure with `requireAclDefaultDeny`; CloudFormation's string revision

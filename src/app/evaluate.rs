@@ -493,10 +493,7 @@ impl<'a, A: Account> Evaluator<'a, A> {
 
     /// Whether this invocation lists the account's clusters to learn which other clusters trust
     /// a CA: once, for a cluster that exists (a sweep and `audit` list them anyway).
-    fn fleet_to_list(&mut self) -> bool {
-        if self.stage == Stage::BeforeDeploy {
-            self.trust.fleet = Fleet::NotKnownBeforeDeploy;
-        }
+    fn fleet_to_list(&self) -> bool {
         self.params.certificate_authority_per_cluster && self.trust.fleet == Fleet::NotListed
     }
 

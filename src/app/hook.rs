@@ -15,6 +15,7 @@ use crate::edge::hook::{read_hook_request, token_of, HookOperation, HookRequest}
 use crate::edge::json::Json;
 use crate::error::RuleError;
 use crate::rule::applicability::{Presence, Subject};
+use crate::rule::ca::CaTrust;
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{join_within, ComplianceType, ResourceType};
 use crate::rule::facts::Cluster;
@@ -192,6 +193,8 @@ async fn judge<A: Account + Stacks>(
     };
     let mut evaluator = Evaluator::judging_only(account, params, now);
     evaluator.stage = Stage::BeforeDeploy;
+    // No other cluster is known before this one exists: nothing to list.
+    evaluator.trust = CaTrust::before_deploy();
     let judgement = evaluator
         .judge(&subject, &request.logical_id, now, cluster)
         .await?;
