@@ -680,6 +680,24 @@ fn certificates_reads_an_audit_report_and_names_each_rotation() {
         .unwrap();
     fails_with_status(&output, 2, "audit report: it ends early");
     truncated.cleanup();
+    // A bucket (and how long to wait for a report) is for --ca-arn: beside --report it is a usage
+    // error, never ignored; and one of the two sources is required.
+    for flags in [
+        &[
+            "--report",
+            "tests/fixtures/certificates/audit-report.json",
+            "--bucket",
+            "b",
+        ][..],
+        &[
+            "--ca-arn",
+            "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x",
+        ][..],
+        &[][..],
+    ] {
+        let output = binary().arg("certificates").args(flags).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flags:?}");
+    }
     let mut stdin = binary()
         .args([
             "certificates",

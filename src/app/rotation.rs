@@ -117,7 +117,7 @@ pub async fn watch_ca<R: AuditReports>(
 
 /// The report to read (the newest, or one asked for and written within `wait`), and whether a
 /// newer one is still being written.
-pub async fn newest_report<R: AuditReports>(
+async fn newest_report<R: AuditReports>(
     reports: &R,
     settings: &RotationSettings,
     ca_arn: &str,

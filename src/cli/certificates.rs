@@ -9,14 +9,14 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
-use crate::app::rotation::{newest_report, RotationSettings};
+use crate::app::rotation::{watch_ca, RotationSettings, Watched};
 use crate::audit::report::csv_field;
 use crate::aws::ports::{AuditReports, StoredReport};
 use crate::aws::sdk::AwsAccount;
 use crate::cli::usage_error;
 use crate::edge::audit_report::{parse_offset_time, read_report};
-use crate::error::{exit, RuleError};
-use crate::rule::rotation::{Issued, Kept, Rotation, State};
+use crate::error::exit;
+use crate::rule::rotation::{Kept, Rotation, State};
 use crate::rule::time::Timestamp;
 
 #[derive(Debug, Args)]
@@ -37,13 +37,23 @@ pub struct CertificatesArgs {
     )]
     ca_arn: Option<String>,
     /// The bucket the CA's audit reports are written to (the stack's AuditReportBucket)
-    #[arg(long, value_name = "BUCKET")]
+    #[arg(long, value_name = "BUCKET", conflicts_with = "report")]
     bucket: Option<String>,
     /// With --ca-arn: a newest report older than this is replaced by a new one
-    #[arg(long, value_name = "HOURS", default_value_t = 24)]
+    #[arg(
+        long,
+        value_name = "HOURS",
+        default_value_t = 24,
+        conflicts_with = "report"
+    )]
     max_age_hours: u16,
     /// With --ca-arn: how long to wait for a new report to be written
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        conflicts_with = "report"
+    )]
     wait: u16,
     /// Days before expiry a certificate's rotation is due; a certificate that lives 7 days or less
     /// (short-lived) is due in the last quarter of its life instead
@@ -71,15 +81,13 @@ pub async fn run(args: CertificatesArgs) -> ExitCode {
         Some(Some(at)) => at,
         Some(None) => return usage_error("certificates", "--at is not an RFC 3339 time"),
     };
-    let issued = match read_source(&args, now).await {
-        Ok(issued) => issued,
+    let (mut rotations, certificates) = match read_source(&args, now).await {
+        Ok(read) => read,
         Err((message, code)) => {
             eprintln!("msk-mtls-rule: certificates: {message}");
             return ExitCode::from(code);
         }
     };
-    let certificates = issued.certificates();
-    let mut rotations = issued.rotations(now, i64::from(args.expiry_days));
     rotations.sort_by(|a, b| (a.state, &a.identity).cmp(&(b.state, &b.identity)));
     match args.format {
         Format::Table => print!("{}", to_table(&rotations, certificates)),
@@ -96,13 +104,16 @@ pub async fn run(args: CertificatesArgs) -> ExitCode {
     })
 }
 
-/// Every certificate of the report the flags name, or what to say and the exit status.
-async fn read_source(args: &CertificatesArgs, now: Timestamp) -> Result<Issued, (String, u8)> {
+/// Each identity's rotation in the report the flags name and how many certificates it holds, or
+/// what to say and the exit status.
+async fn read_source(
+    args: &CertificatesArgs,
+    now: Timestamp,
+) -> Result<(Vec<Rotation>, usize), (String, u8)> {
     let unreadable = |what: &str, error: &dyn std::fmt::Display| {
         (format!("{what}: {error}"), exit::USAGE_OR_UNREADABLE_INPUT)
     };
-    let not_read = |error: RuleError| (error.message(), exit::COULD_NOT_FINISH);
-    match (&args.report, &args.ca_arn) {
+    let issued = match (&args.report, &args.ca_arn) {
         (Some(report), _) if report.starts_with("s3://") => {
             let Some((bucket, key)) = report["s3://".len()..].split_once('/') else {
                 return Err(unreadable(report, &"not s3://BUCKET/KEY"));
@@ -115,69 +126,72 @@ async fn read_source(args: &CertificatesArgs, now: Timestamp) -> Result<Issued, 
             AwsAccount::default()
                 .read_report(&stored)
                 .await
-                .map_err(not_read)
+                .map_err(|error| (error.message(), exit::COULD_NOT_FINISH))?
         }
         (Some(report), _) if report == "-" => {
-            read_report(std::io::stdin().lock()).map_err(|e| unreadable(report, &e))
+            read_report(std::io::stdin().lock()).map_err(|e| unreadable(report, &e))?
         }
         (Some(report), _) => {
             let file = std::fs::File::open(report).map_err(|e| unreadable(report, &e))?;
-            read_report(file).map_err(|e| unreadable(report, &e))
+            read_report(file).map_err(|e| unreadable(report, &e))?
         }
-        (None, Some(ca_arn)) => {
-            let settings = RotationSettings {
-                bucket: args.bucket.clone().unwrap_or_default(),
-                max_report_age_secs: i64::from(args.max_age_hours) * 3_600,
-                due_days: i64::from(args.expiry_days),
-                sweep_period_secs: 0,
-            };
-            let wait = Duration::from_secs(u64::from(args.wait));
-            read_newest(&AwsAccount::default(), &settings, ca_arn, now, wait).await
-        }
-        (None, None) => Err(unreadable(
-            "certificates",
-            &"--report or --ca-arn is required",
-        )),
-    }
-}
-
-/// The CA's newest report (asked for anew when stale), with what the reader should know of it on
-/// standard error.
-async fn read_newest(
-    aws: &AwsAccount,
-    settings: &RotationSettings,
-    ca_arn: &str,
-    now: Timestamp,
-    wait: Duration,
-) -> Result<Issued, (String, u8)> {
-    let (report, newer_requested) = match newest_report(aws, settings, ca_arn, now, wait).await {
-        Ok((Some(report), newer_requested)) => (report, newer_requested),
-        Ok((None, _)) => {
-            return Err((
-                format!(
-                    "{ca_arn} has no audit report in s3://{}/ yet: one was asked for; run again \
-                     when it is written (or raise --wait)",
-                    settings.bucket
-                ),
-                exit::COULD_NOT_FINISH,
+        (None, Some(ca_arn)) => return newest_of(args, ca_arn, now).await,
+        (None, None) => {
+            return Err(unreadable(
+                "certificates",
+                &"--report or --ca-arn is required",
             ))
         }
-        Err(error) => return Err((error.message(), exit::COULD_NOT_FINISH)),
     };
-    eprintln!(
-        "msk-mtls-rule: certificates: s3://{}/{} (written {}){}",
-        report.bucket,
-        report.key,
-        report.written,
-        if newer_requested {
-            "; a newer report is being written: certificates issued since are not in this one"
-        } else {
-            ""
+    let certificates = issued.certificates();
+    Ok((
+        issued.rotations(now, i64::from(args.expiry_days)),
+        certificates,
+    ))
+}
+
+/// The rotations in the CA's newest report, read as the rule's sweep reads it (asked for anew when
+/// stale, shared when one is being written), with where it came from on standard error.
+async fn newest_of(
+    args: &CertificatesArgs,
+    ca_arn: &str,
+    now: Timestamp,
+) -> Result<(Vec<Rotation>, usize), (String, u8)> {
+    let settings = RotationSettings {
+        bucket: args.bucket.clone().unwrap_or_default(),
+        max_report_age_secs: i64::from(args.max_age_hours) * 3_600,
+        due_days: i64::from(args.expiry_days),
+        sweep_period_secs: 0,
+    };
+    let wait = Duration::from_secs(u64::from(args.wait));
+    match watch_ca(&AwsAccount::default(), &settings, ca_arn, now, wait).await {
+        Watched::Judged {
+            report,
+            certificates,
+            rotations,
+            newer_requested,
+        } => {
+            let newer = if newer_requested {
+                "; a newer report is being written: certificates issued since are not in this one"
+            } else {
+                ""
+            };
+            eprintln!(
+                "msk-mtls-rule: certificates: s3://{}/{} (written {}){newer}",
+                report.bucket, report.key, report.written
+            );
+            Ok((rotations, certificates))
         }
-    );
-    aws.read_report(&report)
-        .await
-        .map_err(|error| (error.message(), exit::COULD_NOT_FINISH))
+        Watched::Waiting => Err((
+            format!(
+                "{ca_arn} has no audit report in s3://{}/ yet: one was asked for; run again when \
+                 it is written (or raise --wait)",
+                settings.bucket
+            ),
+            exit::COULD_NOT_FINISH,
+        )),
+        Watched::Unread(error) => Err((error.message(), exit::COULD_NOT_FINISH)),
+    }
 }
 
 /// The calendar quarter a time falls in, `2026-Q3`.
