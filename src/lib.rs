@@ -8,6 +8,8 @@
 //!   adapter, where every AWS call lives.
 //! - `alerts`: what follows a result the function sends: the transition's alert to the owner, its
 //!   message, the sweep's CA report.
+//! - `findings`: one finding per cluster and check, as Security Hub (ASFF) and SIEMs (OCSF) take
+//!   them, and their sending to Security Hub.
 //! - `app`: one invocation from event to evaluations, used by the Lambda function and `evaluate`
 //!   alike; the hook's answer; the scheduled probe's run.
 //! - `audit`: every cluster the credentials can list, judged now by the same evaluator.
@@ -29,6 +31,7 @@ pub mod cli;
 mod docs;
 pub mod edge;
 pub mod error;
+pub mod findings;
 pub mod lambda;
 pub mod logging;
 pub mod probe;

@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["cli", "lambda"],
     &["audit", "check"],
     &["app"],
-    &["alerts", "probe"],
+    &["alerts", "probe", "findings"],
     &["aws", "logging"],
     &["edge"],
     &["rule"],

@@ -108,10 +108,12 @@ impl<'a, A> Evaluator<'a, A> {
     }
 }
 
-/// A judgement, and the resource's tags where known.
+/// A judgement, and the resource's tags where known; in a listing, the cluster as read (for
+/// reports that show it, as ASFF's resource details do).
 pub struct Judged {
     pub judgement: Judgement,
     pub tags: Option<BTreeMap<String, String>>,
+    pub cluster: Option<Cluster>,
 }
 
 impl<'a, A: Account> Evaluator<'a, A> {
@@ -219,6 +221,7 @@ impl<'a, A: Account> Evaluator<'a, A> {
         Ok(Judged {
             judgement,
             tags: Some(item.tags.clone()),
+            cluster: None,
         })
     }
 
@@ -245,6 +248,7 @@ impl<'a, A: Account> Evaluator<'a, A> {
                     &reason,
                 )),
                 tags: None,
+                cluster: None,
             });
         }
         let key = ResourceKey {
@@ -298,6 +302,7 @@ impl<'a, A: Account> Evaluator<'a, A> {
                     judged.push(Some(Judged {
                         judgement: Judgement::not_applicable(evaluation),
                         tags: Some(listed.tags),
+                        cluster: Some(listed.cluster),
                     }));
                 }
                 None => {
@@ -322,6 +327,7 @@ impl<'a, A: Account> Evaluator<'a, A> {
             judged[slot] = Some(Judged {
                 judgement,
                 tags: Some(listed.tags),
+                cluster: Some(listed.cluster),
             });
         }
         Ok(judged.into_iter().flatten().collect())

@@ -3,6 +3,7 @@
 //! region that cannot be read is reported by name and counted apart, never as compliant.
 
 pub mod report;
+pub mod security_hub;
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
@@ -11,7 +12,7 @@ use std::sync::Mutex;
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::app::evaluate::Evaluator;
+use crate::app::evaluate::{Evaluator, Judged};
 use crate::app::sweep::judge_every_cluster;
 use crate::audit::report::{AuditReport, ClusterResult, Unreadable};
 use crate::aws::pager::Pager;
@@ -19,6 +20,8 @@ use crate::aws::ports::{Caller, Directory};
 use crate::error::RuleError;
 use crate::rule::checks::Finding;
 use crate::rule::evaluation::{ComplianceType, ResourceType};
+use crate::rule::facts::Cluster;
+use crate::rule::outcome::{outcomes, Kind};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 use crate::rule::verdict::Judgement;
@@ -201,7 +204,7 @@ pub async fn audit<D: Directory>(
         .buffer_unordered(request.concurrency);
     while let Some(account) = accounts.next().await {
         report.clusters.extend(account.clusters);
-        report.regions_read += account.regions_read;
+        report.regions_read.extend(account.regions_read);
         report.unreadable.extend(account.unreadable);
         counts.accounts.fetch_add(1, Ordering::Relaxed);
         shown(&counts);
@@ -238,7 +241,7 @@ async fn accounts_to_audit<D: Directory>(
 #[derive(Default)]
 struct AccountAudit {
     clusters: Vec<ClusterResult>,
-    regions_read: usize,
+    regions_read: Vec<(String, String)>,
     unreadable: Vec<Unreadable>,
 }
 
@@ -283,15 +286,17 @@ async fn audit_account<D: Directory>(context: Context<'_, D>, account: String) -
             let (reach, account) = (&reach, &account);
             async move {
                 let _permit = reads.acquire().await;
-                audit_region(reach.get(), account, &region, &request.params, now).await
+                let result =
+                    audit_region(reach.get(), account, &region, &request.params, now).await;
+                (region, result)
             }
         })
         .buffer_unordered(request.concurrency);
-    while let Some(result) = regions.next().await {
+    while let Some((region, result)) = regions.next().await {
         match result {
             Ok(clusters) => {
                 audit.clusters.extend(clusters);
-                audit.regions_read += 1;
+                audit.regions_read.push((account.clone(), region));
             }
             Err(unreadable) => audit.unreadable.push(unreadable),
         }
@@ -399,7 +404,7 @@ async fn audit_region<D: Directory>(
     judge_every_cluster(&mut evaluator, now, |page| {
         clusters.extend(
             page.into_iter()
-                .map(|judged| cluster_result(account, region, judged.judgement)),
+                .map(|judged| cluster_result(account, region, judged, params)),
         )
     })
     .await
@@ -409,28 +414,43 @@ async fn audit_region<D: Directory>(
 
 /// One judged cluster as the report shows it; the ACL default is known for every provisioned
 /// cluster the checks judged, whether it fails the cluster or is only noted.
-fn cluster_result(account: &str, region: &str, judgement: Judgement) -> ClusterResult {
+fn cluster_result(
+    account: &str,
+    region: &str,
+    judged: Judged,
+    params: &RuleParams,
+) -> ClusterResult {
     let Judgement {
         evaluation,
         findings,
         notes,
-    } = judgement;
-    let judged = evaluation.resource_type == ResourceType::MskCluster
+    } = judged.judgement;
+    let judged_by_checks = evaluation.resource_type == ResourceType::MskCluster
         && evaluation.compliance != ComplianceType::NotApplicable;
     let open = findings
         .iter()
         .chain(&notes)
         .any(Finding::opens_authorization_by_default);
+    let (kind, facts) = match judged.cluster {
+        Some(Cluster::Provisioned(facts)) => (Kind::Provisioned, Some(facts)),
+        Some(Cluster::Serverless) => (Kind::Serverless, None),
+        None if evaluation.resource_type == ResourceType::MskServerlessCluster => {
+            (Kind::Serverless, None)
+        }
+        None => (Kind::Provisioned, None),
+    };
     ClusterResult {
         account: account.to_owned(),
         region: region.to_owned(),
         resource_type: evaluation.resource_type,
+        outcomes: outcomes(kind, evaluation.compliance, params, &findings, &notes),
         resource_id: evaluation.resource_id,
         compliance: evaluation.compliance,
         findings: findings.iter().map(ToString::to_string).collect(),
         notes: notes.iter().map(ToString::to_string).collect(),
-        authorization_open_by_default: judged.then_some(open),
+        authorization_open_by_default: judged_by_checks.then_some(open),
         annotation: evaluation.annotation,
+        facts,
     }
 }
 
@@ -513,9 +533,18 @@ mod tests {
         ];
         for (judgement, expected) in cases {
             let notes = judgement.notes.len();
-            let result = cluster_result("123456789012", "us-east-1", judgement);
+            let judged = Judged {
+                judgement,
+                tags: None,
+                cluster: None,
+            };
+            let result =
+                cluster_result("123456789012", "us-east-1", judged, &RuleParams::default());
             assert_eq!(result.authorization_open_by_default, expected, "{result:?}");
             assert_eq!(result.notes.len(), notes);
+            if result.compliance == ComplianceType::NotApplicable {
+                assert!(result.outcomes.is_empty());
+            }
             assert_eq!(
                 (result.account.as_str(), result.region.as_str()),
                 ("123456789012", "us-east-1")

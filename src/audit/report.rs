@@ -5,10 +5,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::exit;
+use crate::findings::{asff, ocsf, JudgedCluster};
 use crate::rule::arn::cluster_name_or_id;
 use crate::rule::evaluation::{ComplianceType, ResourceType};
+use crate::rule::facts::ClusterFacts;
+use crate::rule::outcome::CheckOutcome;
+use crate::rule::time::Timestamp;
 
 /// One cluster's verdict, as the rule would send it, with every finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +30,24 @@ pub struct ClusterResult {
     /// not judged by the checks (NOT_APPLICABLE, serverless).
     pub authorization_open_by_default: Option<bool>,
     pub annotation: Option<String>,
+    /// Each check made, with its outcome (none for a NOT_APPLICABLE cluster).
+    pub outcomes: Vec<CheckOutcome>,
+    /// What was read of a provisioned cluster.
+    pub facts: Option<ClusterFacts>,
 }
 
 impl ClusterResult {
+    /// The cluster as its findings (ASFF, OCSF) name it.
+    pub fn judged(&self) -> JudgedCluster<'_> {
+        JudgedCluster {
+            account: &self.account,
+            region: &self.region,
+            arn: &self.resource_id,
+            facts: self.facts.as_ref(),
+            outcomes: &self.outcomes,
+        }
+    }
+
     /// The cluster's name, from its ARN (`...:cluster/<name>/<uuid>`).
     pub fn name(&self) -> Cow<'_, str> {
         cluster_name_or_id(&self.resource_id)
@@ -52,8 +72,8 @@ pub struct AuditReport {
     pub skipped_accounts: Vec<(String, String)>,
     /// Organization accounts not audited because `--exclude-accounts` named them.
     pub excluded_accounts: Vec<String>,
-    /// Account-regions read to the end.
-    pub regions_read: usize,
+    /// Account-regions read to the end: account and region.
+    pub regions_read: Vec<(String, String)>,
 }
 
 /// Counts of verdicts and the share enforcing mTLS.
@@ -171,6 +191,38 @@ impl AuditReport {
                 .add(cluster.compliance);
         }
         tallies
+    }
+
+    /// One ASFF finding per judged cluster and check made, as a JSON array (the `Findings` that
+    /// BatchImportFindings takes).
+    pub fn to_asff(&self, now: Timestamp) -> String {
+        let findings: Vec<Value> =
+            self.clusters
+                .iter()
+                .flat_map(|cluster| {
+                    let judged = cluster.judged();
+                    cluster.outcomes.iter().map(move |outcome| {
+                        asff::to_json(&asff::finding(&judged, outcome, now, None))
+                    })
+                })
+                .collect();
+        format!("{:#}\n", Value::Array(findings))
+    }
+
+    /// The same findings as OCSF Compliance Findings, a JSON array.
+    pub fn to_ocsf(&self, now: Timestamp) -> String {
+        let findings: Vec<Value> = self
+            .clusters
+            .iter()
+            .flat_map(|cluster| {
+                let judged = cluster.judged();
+                cluster
+                    .outcomes
+                    .iter()
+                    .map(move |outcome| ocsf::finding(&judged, outcome, now))
+            })
+            .collect();
+        format!("{:#}\n", Value::Array(findings))
     }
 
     /// An array of `{account, region, resourceType, resourceId, complianceType, findings, notes,
@@ -339,7 +391,7 @@ impl AuditReport {
         let mut out = format!(
             "SUMMARY: {} clusters in {} account-regions read; {} enforce mTLS, {} do not, {} not applicable; {} of the judged enforce mTLS",
             tally.clusters(),
-            self.regions_read,
+            self.regions_read.len(),
             tally.compliant,
             tally.non_compliant,
             tally.not_applicable,
@@ -444,6 +496,8 @@ mod tests {
             authorization_open_by_default: (compliance != ComplianceType::NotApplicable)
                 .then_some(false),
             annotation: (!findings.is_empty()).then(|| findings.join("; ")),
+            outcomes: Vec::new(),
+            facts: None,
         }
     }
 
@@ -492,7 +546,9 @@ mod tests {
             unreadable: Vec::new(),
             skipped_accounts: Vec::new(),
             excluded_accounts: Vec::new(),
-            regions_read: 3,
+            regions_read: ["us-east-1", "eu-west-1", "ap-south-1"]
+                .map(|region| ("123456789012".to_owned(), region.to_owned()))
+                .into(),
         }
     }
 
@@ -703,7 +759,9 @@ mod tests {
             }],
             skipped_accounts: Vec::new(),
             excluded_accounts: Vec::new(),
-            regions_read: 4,
+            regions_read: [("123456789012", "us-east-1"), ("123456789012", "eu-west-1"), ("111111111111", "us-east-1"), ("111111111111", "eu-west-1")]
+                .map(|(account, region)| (account.to_owned(), region.to_owned()))
+                .into(),
         };
         report.sort();
         let sample = format!(

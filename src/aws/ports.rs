@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use aws_sdk_securityhub::types::AwsSecurityFinding;
+
 use crate::edge::event::ResultToken;
 use crate::edge::item::ConfigurationItem;
 use crate::edge::kafka::ListedCluster;
@@ -202,6 +204,41 @@ pub trait AuditReports: Sync {
         &self,
         report: &StoredReport,
     ) -> impl Future<Output = Result<Issued, RuleError>> + Send;
+}
+
+/// Why Security Hub took nothing from a call.
+#[derive(Debug)]
+pub enum HubError {
+    /// Security Hub is not enabled in the account and region (`InvalidAccessException`): never
+    /// retried.
+    NotEnabled,
+    /// Still throttled after the SDK's own retries.
+    Throttled,
+    Failed(RuleError),
+}
+
+/// A finding `BatchImportFindings` refused, by id, with the code and message it gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedFinding {
+    pub id: String,
+    pub reason: String,
+}
+
+/// AWS Security Hub, as a custom integration uses it, in one account and region.
+pub trait SecurityHub: Sync {
+    /// The ACTIVE findings of `product_arn` whose generator starts with `generator_prefix`
+    /// (GetFindings, every page).
+    fn active_findings(
+        &self,
+        product_arn: &str,
+        generator_prefix: &str,
+    ) -> impl Future<Output = Result<Vec<AwsSecurityFinding>, HubError>> + Send;
+
+    /// One BatchImportFindings call: the findings it refused.
+    fn import_findings(
+        &self,
+        findings: Vec<AwsSecurityFinding>,
+    ) -> impl Future<Output = Result<Vec<RefusedFinding>, HubError>> + Send;
 }
 
 /// The tags of the stack an operation is part of (CloudFormation's DescribeStacks), for the hook:

@@ -21,6 +21,9 @@ use aws_sdk_config::types::{
     ComplianceType as SdkComplianceType, Evaluation as SdkEvaluation,
     ResourceType as SdkResourceType,
 };
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, AwsSecurityFindingFilters, StringFilter, StringFilterComparison,
+};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
@@ -32,8 +35,9 @@ use tokio::sync::OnceCell;
 use crate::aws::pager::Pager;
 use crate::aws::ports::{
     Accounts, AuditReports, Brokers, Caller, ConfigService, ConnectService, ControlIssuers,
-    Directory, Held, KafkaService, MemberAccount, Message, Notifier, Page, PrivateCaService,
-    ReportRequest, ReportStatus, Stacks, StoredReport,
+    Directory, Held, HubError, KafkaService, MemberAccount, Message, Notifier, Page,
+    PrivateCaService, RefusedFinding, ReportRequest, ReportStatus, SecurityHub, Stacks,
+    StoredReport,
 };
 use crate::edge::audit_report::read_report;
 use crate::edge::connect::connector;
@@ -131,6 +135,7 @@ pub struct AwsAccount {
     sns: OnceCell<aws_sdk_sns::Client>,
     cloudformation: OnceCell<aws_sdk_cloudformation::Client>,
     s3: OnceCell<aws_sdk_s3::Client>,
+    securityhub: OnceCell<aws_sdk_securityhub::Client>,
 }
 
 impl AwsAccount {
@@ -149,6 +154,7 @@ impl AwsAccount {
             sns: OnceCell::new(),
             cloudformation: OnceCell::new(),
             s3: OnceCell::new(),
+            securityhub: OnceCell::new(),
         }
     }
 
@@ -220,6 +226,12 @@ impl AwsAccount {
     async fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3
             .get_or_init(|| async { aws_sdk_s3::Client::new(self.sdk.get().await) })
+            .await
+    }
+
+    async fn securityhub(&self) -> &aws_sdk_securityhub::Client {
+        self.securityhub
+            .get_or_init(|| async { aws_sdk_securityhub::Client::new(self.sdk.get().await) })
             .await
     }
 
@@ -750,6 +762,86 @@ impl PrivateCaService for AwsAccount {
             }
             _ => Err(RuleError::aws("GetPolicy", error)),
         }
+    }
+}
+
+impl SecurityHub for AwsAccount {
+    async fn active_findings(
+        &self,
+        product_arn: &str,
+        generator_prefix: &str,
+    ) -> Result<Vec<AwsSecurityFinding>, HubError> {
+        let text = |value: &str, comparison| {
+            StringFilter::builder()
+                .value(value)
+                .comparison(comparison)
+                .build()
+        };
+        let filters = AwsSecurityFindingFilters::builder()
+            .product_arn(text(product_arn, StringFilterComparison::Equals))
+            .generator_id(text(generator_prefix, StringFilterComparison::Prefix))
+            .record_state(text("ACTIVE", StringFilterComparison::Equals))
+            .build();
+        let mut found = Vec::new();
+        let mut pages = Pager::new("GetFindings");
+        loop {
+            let output = self
+                .securityhub()
+                .await
+                .get_findings()
+                .filters(filters.clone())
+                .max_results(100)
+                .set_next_token(pages.token())
+                .send()
+                .await
+                .map_err(|e| hub_error("GetFindings", e))?;
+            found.extend(output.findings.unwrap_or_default());
+            if !pages.advance(output.next_token).map_err(HubError::Failed)? {
+                return Ok(found);
+            }
+        }
+    }
+
+    async fn import_findings(
+        &self,
+        findings: Vec<AwsSecurityFinding>,
+    ) -> Result<Vec<RefusedFinding>, HubError> {
+        let output = self
+            .securityhub()
+            .await
+            .batch_import_findings()
+            .set_findings(Some(findings))
+            .send()
+            .await
+            .map_err(|e| hub_error("BatchImportFindings", e))?;
+        Ok(output
+            .failed_findings
+            .unwrap_or_default()
+            .into_iter()
+            .map(|refused| RefusedFinding {
+                id: refused.id.unwrap_or_default(),
+                reason: format!(
+                    "{}: {}",
+                    refused.error_code.unwrap_or_default(),
+                    refused.error_message.unwrap_or_default()
+                ),
+            })
+            .collect())
+    }
+}
+
+/// Security Hub's answer, sorted: not enabled and throttled are told apart from any other failure.
+fn hub_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> HubError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match error.as_service_error().and_then(|e| e.code()) {
+        Some("InvalidAccessException") => HubError::NotEnabled,
+        Some("LimitExceededException" | "ThrottlingException" | "TooManyRequestsException") => {
+            HubError::Throttled
+        }
+        _ => HubError::Failed(sdk_failure(operation, error)),
     }
 }
 

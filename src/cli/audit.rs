@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::audit::report::AuditReport;
+use crate::audit::security_hub::{send_findings, HubDelivery};
 use crate::audit::{
     audit, AccountChoice, AuditError, AuditRequest, Progress, RegionChoice, DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -42,6 +43,10 @@ pub struct AuditArgs {
     parameters: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Send one finding per cluster and check to AWS Security Hub (ASFF, BatchImportFindings) in
+    /// each account-region read, updated in place; a gone cluster's findings are archived
+    #[arg(long)]
+    security_hub: bool,
     /// Account-regions audited at once
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = concurrency)]
     concurrency: usize,
@@ -52,19 +57,24 @@ enum Format {
     Table,
     Json,
     Csv,
+    /// AWS Security Finding Format: one finding per cluster and check, a JSON array
+    Asff,
+    /// OCSF 1.5 Compliance Findings (class 2003), a JSON array
+    Ocsf,
 }
 
 /// Prints the report in the format asked; what could not be read also goes to stderr, one line
 /// each, when stdout is JSON or CSV for a program.
 pub async fn run(args: AuditArgs) -> ExitCode {
-    let format = args.format;
+    let (format, security_hub) = (args.format, args.security_hub);
     let request = match args.into_request(|path| std::fs::read_to_string(path)) {
         Ok(request) => request,
         Err(message) => return usage_error("audit", &message),
     };
     logging::init_local();
     let own = AwsAccount::default();
-    let report = match audit(&own, &request, Timestamp::now(), &Progress::on_stderr()).await {
+    let now = Timestamp::now();
+    let report = match audit(&own, &request, now, &Progress::on_stderr()).await {
         Ok(report) => report,
         Err(error) => {
             eprintln!("msk-mtls-rule: {error}");
@@ -74,21 +84,35 @@ pub async fn run(args: AuditArgs) -> ExitCode {
             });
         }
     };
-    let (stdout, stderr) = rendered(&report, format);
+    let (stdout, stderr) = rendered(&report, format, now);
     print!("{stdout}");
     for line in stderr {
         eprintln!("{line}");
     }
-    ExitCode::from(report.exit_status())
+    if !security_hub {
+        return ExitCode::from(report.exit_status());
+    }
+    let deliveries = send_findings(&own, &request, &report, now).await;
+    for line in deliveries.iter().flat_map(HubDelivery::lines) {
+        eprintln!("{line}");
+    }
+    if deliveries.iter().all(HubDelivery::complete) {
+        ExitCode::from(report.exit_status())
+    } else {
+        // A finding not sent is what a pipeline that sends them must notice, whatever was found.
+        ExitCode::from(exit::COULD_NOT_FINISH)
+    }
 }
 
 /// The report in `format` for stdout, and the lines for stderr: what was not read or not audited,
 /// one line each, when stdout is JSON or CSV for a program (the table shows them itself).
-fn rendered(report: &AuditReport, format: Format) -> (String, Vec<String>) {
+fn rendered(report: &AuditReport, format: Format, now: Timestamp) -> (String, Vec<String>) {
     match format {
         Format::Table => (report.to_table(), Vec::new()),
         Format::Json => (format!("{}\n", report.to_json()), report.stderr_lines()),
         Format::Csv => (report.to_csv(), report.stderr_lines()),
+        Format::Asff => (report.to_asff(now), report.stderr_lines()),
+        Format::Ocsf => (report.to_ocsf(now), report.stderr_lines()),
     }
 }
 
@@ -266,14 +290,15 @@ mod tests {
             }],
             ..AuditReport::default()
         };
-        let (table, quiet) = rendered(&report, Format::Table);
+        let now = Timestamp::from_secs(0);
+        let (table, quiet) = rendered(&report, Format::Table, now);
         assert!(table.contains("COULD NOT BE READ (1)") && quiet.is_empty());
-        for format in [Format::Json, Format::Csv] {
-            let (_, said) = rendered(&report, format);
+        for format in [Format::Json, Format::Csv, Format::Asff, Format::Ocsf] {
+            let (_, said) = rendered(&report, format, now);
             assert_eq!(said.len(), 1, "{format:?}");
             assert!(said[0].contains("AccessDenied"), "{said:?}");
         }
-        let (json, _) = rendered(&report, Format::Json);
+        let (json, _) = rendered(&report, Format::Json, now);
         assert!(json.ends_with('\n') && !json.ends_with("\n\n"), "{json}");
     }
 
@@ -426,7 +451,7 @@ mod tests {
             ),
             (
                 &["--format", "yaml"][..],
-                "[possible values: table, json, csv]",
+                "[possible values: table, json, csv, asff, ocsf]",
             ),
             (&["--concurrency", "0"][..], "from 1 to 64"),
             (&["--concurrency", "65"][..], "from 1 to 64"),

@@ -11,6 +11,7 @@ use crate::rule::ca::{
     CaHealth, CaHealthReport, CaKind, CaStatus, CaTrust, Fleet, Issuers, UsageMode,
 };
 use crate::rule::doors::{Door, DoorUser, UsedBy};
+use crate::rule::evaluation::ComplianceType;
 use crate::rule::facts::{ClientBroker, Cluster, ClusterFacts, PublicAccess};
 use crate::rule::params::{RuleParams, SaslMechanism};
 use crate::rule::time::Timestamp;
@@ -372,6 +373,14 @@ impl fmt::Display for InPlace {
 
 pub struct Check {
     pub name: &'static str,
+    /// How serious a failure is, for ASFF and OCSF (README: "Severities").
+    pub severity: Severity,
+    /// Whether the parameters have the check made (on a provisioned cluster; the serverless check
+    /// on a serverless one): a check not made is never reported as passed.
+    pub made: fn(&RuleParams) -> bool,
+    /// Whether the check reads the CA's description (type, usage mode), which a CA that could not
+    /// be described lacks: no finding then means not judged, not passed (CA health names why).
+    pub needs_ca_described: bool,
     /// When the check fails, for the README.
     pub fails_when: &'static str,
     /// What the owner changes.
@@ -390,9 +399,33 @@ impl PartialEq for Check {
     }
 }
 
+impl Eq for Check {}
+
 impl fmt::Debug for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Check({:?})", self.name)
+    }
+}
+
+/// How serious a check's failure is, on the scale ASFF and OCSF share. Security Hub rates its own
+/// MSK controls so: public access critical, an open door or plaintext high (README: "Severities").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// ASFF's `Severity.Label`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
     }
 }
 
@@ -400,6 +433,9 @@ impl fmt::Debug for Check {
 pub const CHECKS: &[Check] = &[
     Check {
         name: "unauthenticated access",
+        severity: Severity::High,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::UnauthenticatedAccess(_)),
         fails_when: "`ClientAuthentication.Unauthenticated.Enabled` is true or not recorded, or no client authentication is configured at all (MSK then admits anyone)",
         remediation: Remediation {
@@ -415,6 +451,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "TLS client authentication",
+        severity: Severity::High,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::TlsClientAuthenticationDisabled),
         fails_when: "`ClientAuthentication.Tls.Enabled` is false, or the `Tls` block is absent, or it has neither `Enabled` nor a CA (a CA list without `Enabled` is on: AWS's own procedure, \"Create a cluster that supports client authentication\", writes it so)",
         remediation: Remediation {
@@ -427,6 +466,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "Private CA",
+        severity: Severity::High,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::NoCertificateAuthority),
         fails_when: "`Tls.CertificateAuthorityArnList` is empty",
         remediation: Remediation {
@@ -439,6 +481,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "TLS-only listener",
+        severity: Severity::High,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::PlaintextListener { .. }),
         fails_when: "`EncryptionInTransit.ClientBroker` is `TLS_PLAINTEXT`, `PLAINTEXT`, or not recorded (botocore's model gives `TLS_PLAINTEXT` as MSK's default, the MSK API reference `TLS`: the unsafe one is taken): a plaintext listener authenticates nobody",
         remediation: Remediation {
@@ -456,6 +501,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "encryption between brokers",
+        severity: Severity::Medium,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::BrokerTrafficPlaintext),
         fails_when: "`EncryptionInTransit.InCluster` is false (not recorded reads as MSK's documented default, true); AWS's own mTLS procedure sets it and MSK requires it for SASL. Replaces Config's `msk-in-cluster-node-require-tls` and Security Hub MSK.1",
         remediation: Remediation {
@@ -468,6 +516,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "SASL",
+        severity: Severity::Medium,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::SaslNotAllowed(..)),
         fails_when: "SASL/IAM or SASL/SCRAM is enabled (or recorded without its flag) and not in `allowedSaslMechanisms`",
         remediation: Remediation {
@@ -485,6 +536,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "multi-VPC connectivity",
+        severity: Severity::Medium,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::MultiVpcSaslNotAllowed(..)),
         fails_when: "`ConnectivityInfo.VpcConnectivity.ClientAuthentication` opens SASL/IAM or SASL/SCRAM not in `allowedSaslMechanisms`",
         remediation: Remediation {
@@ -505,6 +559,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "public access",
+        severity: Severity::Critical,
+        made: |params| !params.allow_public_access,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::PublicAccess(_)),
         fails_when: "`BrokerNodeGroupInfo.ConnectivityInfo.PublicAccess.Type` is not `DISABLED` (not recorded reads as `DISABLED`, MSK's documented default: public access can only be turned on after creation), unless `allowPublicAccess` is `true`; every other check still holds then. Replaces Config's `msk-cluster-public-access-disabled` and Security Hub MSK.4",
         remediation: Remediation {
@@ -519,6 +576,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "authorization closed by default",
+        severity: Severity::Medium,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::AuthorizationOpenByDefault(_)),
         fails_when: "with `requireAclDefaultDeny` `true`: `allow.everyone.if.no.acl.found` in the configuration the brokers run (`ConfigurationInfo`, read with DescribeConfigurationRevision; the key exactly, the last one given, as Kafka reads `server.properties`) is not `false`, or the cluster runs MSK's default configuration (which sets it true), or the configuration cannot be read. With `false` (the default) the same reading is a note on the result, never hidden. ACL contents are not judged: default-deny does not prove the ACLs are narrow",
         remediation: Remediation {
@@ -541,6 +601,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "ZooKeeper direct access",
+        severity: Severity::High,
+        made: |_| true,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::ZooKeeperReachable(_)),
         fails_when: "the cluster runs ZooKeeper mode with Standard brokers (a `KafkaVersion` before 4 without `.kraft`, or none recorded; not `express.*` brokers) and its operations (ListClusterOperations) do not show direct ZooKeeper access turned off by the latest completed change, or cannot be read: whoever reaches ports 2181/2182 can rewrite the ACLs without a certificate. Before the cluster exists (`check`, the hook) it is a note: MSK creates clusters with it on",
         remediation: Remediation {
@@ -564,6 +627,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "CA allow-list",
+        severity: Severity::High,
+        made: |params| params.allowed_certificate_authority_arns.is_some(),
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::CertificateAuthorityNotAllowed(_)),
         fails_when: "a CA is not in `allowedCertificateAuthorityArns` (when given)",
         remediation: Remediation {
@@ -582,6 +648,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "CA health",
+        severity: Severity::Medium,
+        made: |params| params.check_certificate_authority_status,
+        needs_ca_described: false,
         covers: |finding| matches!(
             finding,
             Finding::CertificateAuthorityNotActive { .. }
@@ -615,6 +684,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "root CA",
+        severity: Severity::Medium,
+        made: |params| params.check_certificate_authority_status && !params.allow_root_certificate_authority,
+        needs_ca_described: true,
         covers: |finding| matches!(finding, Finding::CertificateAuthorityNotSubordinate { .. }),
         fails_when: "a CA in the list is a `ROOT` CA (or of a type this build does not know), unless `allowRootCertificateAuthority` is `true`: the brokers validate the chain a client presents, so every subordinate CA under a trusted root can issue clients too. AWS's Private CA best practices: a root CA \"should in general only be used to issue certificates for intermediate CAs\"",
         remediation: Remediation {
@@ -644,6 +716,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "CA issuers",
+        severity: Severity::High,
+        made: |params| params.check_certificate_authority_status,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::CertificateAuthorityIssuersOutside { .. } | Finding::CertificateAuthorityPolicyUnreadable { .. }),
         fails_when: "the CA's resource policy (`acm-pca:GetPolicy`; an AWS RAM share writes it too) has an `Allow` of `acm-pca:IssueCertificate` for a principal outside the CA's account (`*` included, whatever its conditions: a condition is never read as narrowing) not in `allowedIssuerAccounts`, or the policy cannot be read: whoever can issue from the CA can mint a Kafka client",
         remediation: Remediation {
@@ -668,6 +743,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "CA per cluster",
+        severity: Severity::Medium,
+        made: |params| params.certificate_authority_per_cluster,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::CertificateAuthorityNotDedicated { .. } | Finding::CertificateAuthorityDedicationUnknown { .. }),
         fails_when: "with `certificateAuthorityPerCluster` `true`: a CA in the list is trusted by another cluster of the account and region too (each of them fails, naming the others), as AWS recommends \"independent AWS Private CA for each MSK cluster\". Before deploy it is a note: the other clusters are not known",
         remediation: Remediation {
@@ -695,6 +773,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "short-lived certificates",
+        severity: Severity::Low,
+        made: |params| params.check_certificate_authority_status && params.require_short_lived_certificates,
+        needs_ca_described: true,
         covers: |finding| matches!(finding, Finding::CertificateAuthorityNotShortLived { .. }),
         fails_when: "with `requireShortLivedCertificates` `true`: a CA in the list is not in `SHORT_LIVED_CERTIFICATE` usage mode (no mode recorded reads as ACM PCA's default, `GENERAL_PURPOSE`): MSK never checks revocation, so only a short validity (at most 7 days) bounds how long a leaked certificate works. AWS does not document whether MSK takes a short-lived CA (see the README)",
         remediation: Remediation {
@@ -720,6 +801,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "broker logs",
+        severity: Severity::Low,
+        made: |params| params.require_broker_logs,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::NoBrokerLogs { .. }),
         fails_when: "with `requireBrokerLogs` `true`: the brokers deliver their logs to no CloudWatch Logs group (`LoggingInfo.BrokerLogs.CloudWatchLogs` off or absent, MSK's default), so no refused client is ever counted (`RejectedHandshakes`). S3 and Firehose destinations do not count: the rule does not read them (`msk-mtls-rule rejections` counts S3's files offline)",
         remediation: Remediation {
@@ -743,6 +827,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "required tags",
+        severity: Severity::Low,
+        made: |params| !params.required_tag_keys.is_empty(),
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::MissingTag(_)),
         fails_when: "a key of `requiredTagKeys` is missing",
         remediation: Remediation {
@@ -760,6 +847,9 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "serverless",
+        severity: Severity::Medium,
+        made: |params| params.serverless_cluster_compliance == ComplianceType::NonCompliant,
+        needs_ca_described: false,
         covers: |finding| matches!(finding, Finding::ServerlessCannotEnforceMtls),
         fails_when: "the cluster is an `AWS::MSK::ServerlessCluster` and `serverlessClusterCompliance` is `NON_COMPLIANT` (by default it is NOT_APPLICABLE)",
         remediation: Remediation {
@@ -894,15 +984,17 @@ fn dedication_finding(arn: &str, resource_id: &str, fleet: &Fleet) -> Option<Fin
 
 /// The README's table of checks, rendered from `CHECKS`.
 pub fn markdown_table() -> String {
-    let mut table = String::from("| check | fails when | annotation |\n|---|---|---|\n");
+    let mut table =
+        String::from("| check | severity | fails when | annotation |\n|---|---|---|---|\n");
     for check in CHECKS {
         let annotations: Vec<String> = (check.examples)()
             .iter()
             .map(|f| format!("`{f}`"))
             .collect();
         table.push_str(&format!(
-            "| {} | {} | {} |\n",
+            "| {} | {} | {} | {} |\n",
             check.name,
+            check.severity.label().to_lowercase(),
             check.fails_when,
             annotations.join(", ")
         ));

@@ -14,6 +14,7 @@ pub mod doors;
 pub mod evaluation;
 pub mod facts;
 pub mod held;
+pub mod outcome;
 pub mod params;
 pub mod rotation;
 pub mod time;

@@ -1,0 +1,173 @@
+//! Findings where security teams already look: one per cluster and check, as AWS Security Hub
+//! (ASFF, `asff`) and SIEMs (OCSF, `ocsf`) take them, and their sending to Security Hub (`send`).
+//! Built from what a run judged; nothing here reads AWS but `send`, through its port.
+
+pub mod asff;
+pub mod ocsf;
+pub mod send;
+
+use crate::rule::arn::cluster_name_or_id;
+use crate::rule::checks::{plain, Check, InPlace};
+use crate::rule::facts::ClusterFacts;
+use crate::rule::outcome::{CheckOutcome, CheckStatus};
+
+/// The tool's name, as ASFF's `ProductName` and OCSF's `metadata.product.name` give it.
+pub const PRODUCT: &str = "msk-mtls-rule";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One judged cluster, as the findings name it.
+#[derive(Debug, Clone, Copy)]
+pub struct JudgedCluster<'a> {
+    pub account: &'a str,
+    pub region: &'a str,
+    pub arn: &'a str,
+    /// What was read of a provisioned cluster; `None` for a serverless one.
+    pub facts: Option<&'a ClusterFacts>,
+    pub outcomes: &'a [CheckOutcome],
+}
+
+impl JudgedCluster<'_> {
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        cluster_name_or_id(self.arn)
+    }
+
+    /// The partition, from the cluster's ARN (`arn:aws-cn:...`).
+    pub fn partition(&self) -> &str {
+        self.arn
+            .split(':')
+            .nth(1)
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+    }
+}
+
+/// A check's name as ids carry it: `CA allow-list` is `ca-allow-list`.
+pub fn slug(check: &Check) -> String {
+    check
+        .name
+        .chars()
+        .filter_map(|c| match c {
+            ' ' | '-' => Some('-'),
+            c if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A check's finding on a cluster keeps this id from run to run, so it is updated in place:
+/// `<account>/<region>/<cluster-arn>/<check>`.
+pub fn finding_id(cluster: &JudgedCluster, check: &Check) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        cluster.account,
+        cluster.region,
+        cluster.arn,
+        slug(check)
+    )
+}
+
+/// Every finding of one check shares this generator.
+pub fn generator_id(check: &Check) -> String {
+    format!("{PRODUCT}/{}", slug(check))
+}
+
+/// What every generator id of this tool starts with (to find the findings it sent before).
+pub fn generator_prefix() -> String {
+    format!("{PRODUCT}/")
+}
+
+/// The account's own product in Security Hub, to which a custom integration sends.
+pub fn product_arn(partition: &str, region: &str, account: &str) -> String {
+    format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
+}
+
+/// What a finding is titled: the cluster and the check.
+pub fn title(cluster: &JudgedCluster, check: &Check) -> String {
+    format!("MSK cluster {}: {}", cluster.name(), check.name)
+}
+
+/// What the check found, or that it passed or was not judged.
+pub fn description(outcome: &CheckOutcome) -> String {
+    let check = outcome.check;
+    match outcome.status {
+        CheckStatus::Passed => format!("Passed: {}", check.name),
+        CheckStatus::NotJudged => format!(
+            "Not judged: what the {} check reads could not be read (the CA health finding says why)",
+            check.name
+        ),
+        CheckStatus::Failed | CheckStatus::Noted => outcome.findings.join("; "),
+    }
+}
+
+/// The fix on the running cluster (its CloudFormation property beside it).
+pub fn recommendation(outcome: &CheckOutcome) -> String {
+    let fix = &outcome.check.remediation;
+    let in_place = match fix.in_place {
+        InPlace::Command(command) => command.to_owned(),
+        other => other.to_string(),
+    };
+    plain(&format!(
+        "{in_place} (CloudFormation: {})",
+        fix.cloudformation
+    ))
+}
+
+/// `text` cut to `max` characters, marked when cut (ASFF's fields have limits).
+pub fn within(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::checks::CHECKS;
+
+    #[test]
+    fn every_check_has_its_own_slug_of_ascii_words() {
+        let slugs: std::collections::BTreeSet<String> = CHECKS.iter().map(slug).collect();
+        assert_eq!(slugs.len(), CHECKS.len());
+        assert!(slugs.contains("ca-allow-list"));
+        assert!(slugs.contains("tls-only-listener"));
+        assert!(slugs.contains("zookeeper-direct-access"));
+        assert!(slugs.iter().all(|s| s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')));
+    }
+
+    #[test]
+    fn ids_name_account_region_cluster_and_check() {
+        let cluster = JudgedCluster {
+            account: "123456789012",
+            region: "eu-west-1",
+            arn: "arn:aws-cn:kafka:eu-west-1:123456789012:cluster/orders/u-1",
+            facts: None,
+            outcomes: &[],
+        };
+        assert_eq!(
+            finding_id(&cluster, &CHECKS[0]),
+            "123456789012/eu-west-1/arn:aws-cn:kafka:eu-west-1:123456789012:cluster/orders/u-1/unauthenticated-access"
+        );
+        assert_eq!(
+            generator_id(&CHECKS[0]),
+            "msk-mtls-rule/unauthenticated-access"
+        );
+        assert_eq!(cluster.partition(), "aws-cn");
+        assert_eq!(cluster.name(), "orders");
+        assert_eq!(
+            product_arn("aws", "eu-west-1", "123456789012"),
+            "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default"
+        );
+    }
+
+    #[test]
+    fn text_over_a_limit_is_cut_and_marked() {
+        assert_eq!(within("abc", 3), "abc");
+        assert_eq!(within("abcd", 3), "ab…");
+        assert_eq!(within("ééééé", 4).chars().count(), 4);
+    }
+}

@@ -1,0 +1,498 @@
+//! Sending one account-region's findings to Security Hub: those already there are found first, so
+//! each check's finding is updated in place (keeping when it was first made), a cluster that is
+//! gone has its findings archived, and a check no longer judged on a cluster still there reads
+//! NOT_AVAILABLE. Then BatchImportFindings in AWS's limits: at most 100 findings and 6 MB per
+//! call, at most 10 calls a second, throttling backed off, and every finding it refused retried
+//! once and then named, never dropped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, Compliance, ComplianceStatus, FindingProviderFields,
+    FindingProviderSeverity, RecordState, SeverityLabel,
+};
+
+use crate::aws::ports::{HubError, RefusedFinding, SecurityHub};
+use crate::findings::asff::{to_json, FirstSeen};
+use crate::findings::generator_prefix;
+use crate::rule::time::Timestamp;
+
+/// BatchImportFindings' limits (Security Hub API reference).
+pub const MAX_FINDINGS_PER_CALL: usize = 100;
+pub const MAX_BYTES_PER_CALL: usize = 6 * 1024 * 1024;
+pub const MAX_FINDING_BYTES: usize = 240 * 1024;
+/// At most 10 calls a second, with a burst of 30: one call every 100 ms stays within it.
+const CALL_INTERVAL: Duration = Duration::from_millis(100);
+/// Backoff after the SDK's own retries are spent on a throttled call, doubled each time.
+const THROTTLED_BACKOFF: Duration = Duration::from_secs(1);
+const THROTTLED_TRIES: u32 = 4;
+
+/// What became of one account-region's findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent(Sent),
+    /// Security Hub is not enabled there (`InvalidAccessException`): nothing was sent.
+    NotEnabled,
+    /// Nothing was sent: the findings already there could not be read (an update would otherwise
+    /// lose when each was first made, and a gone cluster's findings would stay ACTIVE), or the
+    /// account could not be reached.
+    NotSent(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// Findings of this run's checks, new or updated in place.
+    pub imported: usize,
+    /// Findings of clusters that are gone, archived.
+    pub archived: usize,
+    /// Findings of checks no longer judged on a cluster still there, set NOT_AVAILABLE.
+    pub not_judged: usize,
+    /// Findings Security Hub did not take, by id, with why.
+    pub failed: Vec<RefusedFinding>,
+}
+
+/// The findings to import: this run's, with when each was first made carried over from the one
+/// already there, and the others already there, archived (cluster gone) or set NOT_AVAILABLE
+/// (cluster in `present`).
+pub fn plan(
+    current: Vec<AwsSecurityFinding>,
+    existing: Vec<AwsSecurityFinding>,
+    present: &BTreeSet<String>,
+    now: Timestamp,
+) -> (Vec<AwsSecurityFinding>, Sent) {
+    let prefix = generator_prefix();
+    let mut before: BTreeMap<String, AwsSecurityFinding> = existing
+        .into_iter()
+        .filter(|f| {
+            f.generator_id
+                .as_deref()
+                .is_some_and(|g| g.starts_with(&prefix))
+        })
+        .filter(|f| f.record_state != Some(RecordState::Archived))
+        .filter_map(|f| Some((f.id.clone()?, f)))
+        .collect();
+    let mut sent = Sent {
+        imported: current.len(),
+        ..Sent::default()
+    };
+    let mut findings: Vec<AwsSecurityFinding> = current
+        .into_iter()
+        .map(|mut finding| {
+            let first = finding
+                .id
+                .as_ref()
+                .and_then(|id| before.remove(id))
+                .and_then(first_seen);
+            if let Some(first) = first {
+                finding.created_at = Some(first.created_at);
+                finding.first_observed_at = Some(first.first_observed_at);
+            }
+            finding
+        })
+        .collect();
+    let now = now.to_string();
+    for mut left in before.into_values() {
+        left.updated_at = Some(now.clone());
+        if resource_id(&left).is_some_and(|id| present.contains(id)) {
+            sent.not_judged += 1;
+            left.compliance = Some(
+                Compliance::builder()
+                    .status(ComplianceStatus::NotAvailable)
+                    .build(),
+            );
+            left.finding_provider_fields = Some(informational(left.finding_provider_fields.take()));
+        } else {
+            sent.archived += 1;
+            left.record_state = Some(RecordState::Archived);
+        }
+        findings.push(left);
+    }
+    (findings, sent)
+}
+
+fn first_seen(finding: AwsSecurityFinding) -> Option<FirstSeen> {
+    Some(FirstSeen {
+        created_at: finding.created_at?,
+        first_observed_at: finding.first_observed_at?,
+    })
+}
+
+fn resource_id(finding: &AwsSecurityFinding) -> Option<&str> {
+    finding.resources.as_ref()?.first()?.id.as_deref()
+}
+
+fn informational(fields: Option<FindingProviderFields>) -> FindingProviderFields {
+    let types = fields.and_then(|f| f.types);
+    FindingProviderFields::builder()
+        .severity(
+            FindingProviderSeverity::builder()
+                .label(SeverityLabel::Informational)
+                .build(),
+        )
+        .set_types(types)
+        .build()
+}
+
+/// The findings in calls within BatchImportFindings' limits; one over 240 KB is refused here, by
+/// name.
+pub fn batches(
+    findings: Vec<AwsSecurityFinding>,
+) -> (Vec<Vec<AwsSecurityFinding>>, Vec<RefusedFinding>) {
+    let (mut batches, mut too_large) = (Vec::new(), Vec::new());
+    let (mut batch, mut bytes) = (Vec::new(), 0);
+    for finding in findings {
+        let size = to_json(&finding).to_string().len();
+        if size > MAX_FINDING_BYTES {
+            too_large.push(RefusedFinding {
+                id: finding.id.clone().unwrap_or_default(),
+                reason: format!("{size} bytes, over Security Hub's 240 KB for a finding"),
+            });
+            continue;
+        }
+        if batch.len() == MAX_FINDINGS_PER_CALL || bytes + size > MAX_BYTES_PER_CALL {
+            batches.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        bytes += size;
+        batch.push(finding);
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    (batches, too_large)
+}
+
+/// This run's findings of one account-region sent to `hub`, with those already there brought up
+/// to date; `present` holds the clusters listed there in this run.
+pub async fn deliver<H: SecurityHub>(
+    hub: &H,
+    product_arn: &str,
+    current: Vec<AwsSecurityFinding>,
+    present: &BTreeSet<String>,
+    now: Timestamp,
+) -> Delivery {
+    let existing = match hub.active_findings(product_arn, &generator_prefix()).await {
+        Ok(existing) => existing,
+        Err(HubError::NotEnabled) => return Delivery::NotEnabled,
+        Err(HubError::Throttled) => return Delivery::NotSent("GetFindings: throttled".into()),
+        Err(HubError::Failed(error)) => return Delivery::NotSent(error.message()),
+    };
+    let (findings, mut sent) = plan(current, existing, present, now);
+    let by_id: BTreeMap<String, AwsSecurityFinding> = findings
+        .iter()
+        .filter_map(|f| Some((f.id.clone()?, f.clone())))
+        .collect();
+    let refused = match import(hub, findings).await {
+        Ok(refused) => refused,
+        Err(()) => return Delivery::NotEnabled,
+    };
+    // Each refused finding once more, alone in its own calls; what is refused again is named.
+    let again: Vec<AwsSecurityFinding> = refused
+        .iter()
+        .filter_map(|r| by_id.get(&r.id).cloned())
+        .collect();
+    let retried_ids: BTreeSet<&str> = again.iter().filter_map(|f| f.id.as_deref()).collect();
+    let mut failed: Vec<RefusedFinding> = refused
+        .iter()
+        .filter(|r| !retried_ids.contains(r.id.as_str()))
+        .cloned()
+        .collect();
+    if !again.is_empty() {
+        match import(hub, again).await {
+            Ok(still) => failed.extend(still),
+            Err(()) => return Delivery::NotEnabled,
+        }
+    }
+    failed.sort_by(|a, b| a.id.cmp(&b.id));
+    sent.failed = failed;
+    Delivery::Sent(sent)
+}
+
+/// Every finding in calls within the limits, paced; what was refused, each by id (a call that
+/// failed whole refuses its every finding). `Err` when Security Hub turned out not enabled.
+async fn import<H: SecurityHub>(
+    hub: &H,
+    findings: Vec<AwsSecurityFinding>,
+) -> Result<Vec<RefusedFinding>, ()> {
+    let (batches, mut refused) = batches(findings);
+    for (n, batch) in batches.into_iter().enumerate() {
+        if n > 0 {
+            tokio::time::sleep(CALL_INTERVAL).await;
+        }
+        let ids: Vec<String> = batch
+            .iter()
+            .map(|f| f.id.clone().unwrap_or_default())
+            .collect();
+        match import_backing_off(hub, batch).await {
+            Ok(batch_refused) => refused.extend(batch_refused),
+            Err(HubError::NotEnabled) => return Err(()),
+            Err(error) => {
+                let reason = match error {
+                    HubError::Failed(error) => error.message(),
+                    _ => "BatchImportFindings: still throttled after backing off".to_owned(),
+                };
+                refused.extend(ids.into_iter().map(|id| RefusedFinding {
+                    id,
+                    reason: reason.clone(),
+                }));
+            }
+        }
+    }
+    Ok(refused)
+}
+
+async fn import_backing_off<H: SecurityHub>(
+    hub: &H,
+    batch: Vec<AwsSecurityFinding>,
+) -> Result<Vec<RefusedFinding>, HubError> {
+    let mut wait = THROTTLED_BACKOFF;
+    for _ in 1..THROTTLED_TRIES {
+        match hub.import_findings(batch.clone()).await {
+            Err(HubError::Throttled) => {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            answer => return answer,
+        }
+    }
+    hub.import_findings(batch).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    use crate::findings::asff::finding;
+    use crate::findings::JudgedCluster;
+    use crate::rule::checks::CHECKS;
+    use crate::rule::outcome::{CheckOutcome, CheckStatus};
+
+    const ACCOUNT: &str = "123456789012";
+    const PRODUCT_ARN: &str =
+        "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default";
+
+    fn arn(name: &str) -> String {
+        format!("arn:aws:kafka:us-east-1:{ACCOUNT}:cluster/{name}/u-1")
+    }
+
+    fn findings_of(name: &str, checks: usize, now: Timestamp) -> Vec<AwsSecurityFinding> {
+        let arn = arn(name);
+        let cluster = JudgedCluster {
+            account: ACCOUNT,
+            region: "us-east-1",
+            arn: &arn,
+            facts: None,
+            outcomes: &[],
+        };
+        CHECKS[..checks]
+            .iter()
+            .map(|check| {
+                let outcome = CheckOutcome {
+                    check,
+                    status: CheckStatus::Failed,
+                    findings: vec!["found".into()],
+                };
+                finding(&cluster, &outcome, now, None)
+            })
+            .collect()
+    }
+
+    /// A Security Hub in memory: the findings it holds, scripted answers per call, the calls made.
+    #[derive(Default)]
+    struct Hub {
+        held: Vec<AwsSecurityFinding>,
+        not_enabled: bool,
+        /// Answers to the next import calls, before the findings are taken: throttled, or these
+        /// ids refused.
+        script: Mutex<Vec<Result<Vec<String>, ()>>>,
+        calls: Mutex<Vec<Vec<String>>>,
+    }
+
+    impl SecurityHub for Hub {
+        async fn active_findings(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<AwsSecurityFinding>, HubError> {
+            if self.not_enabled {
+                return Err(HubError::NotEnabled);
+            }
+            Ok(self.held.clone())
+        }
+
+        async fn import_findings(
+            &self,
+            findings: Vec<AwsSecurityFinding>,
+        ) -> Result<Vec<RefusedFinding>, HubError> {
+            let ids: Vec<String> = findings.iter().map(|f| f.id.clone().unwrap()).collect();
+            self.calls.lock().unwrap().push(ids.clone());
+            let next = {
+                let mut script = self.script.lock().unwrap();
+                (!script.is_empty()).then(|| script.remove(0))
+            };
+            match next {
+                Some(Err(())) => Err(HubError::Throttled),
+                Some(Ok(refused)) => Ok(ids
+                    .into_iter()
+                    .filter(|id| refused.contains(id))
+                    .map(|id| RefusedFinding {
+                        id,
+                        reason: "InvalidInput: refused".into(),
+                    })
+                    .collect()),
+                None => Ok(Vec::new()),
+            }
+        }
+    }
+
+    #[test]
+    fn an_update_keeps_first_times_a_gone_cluster_is_archived_and_a_check_left_off_not_judged() {
+        let then = Timestamp::from_secs(1_000);
+        let now = Timestamp::from_secs(2_000);
+        let mut existing = findings_of("orders", 2, then);
+        existing.extend(findings_of("gone", 1, then));
+        existing.extend(findings_of("events", 1, then));
+        let current = findings_of("orders", 1, now);
+        let present: BTreeSet<String> = [arn("orders"), arn("events")].into();
+        let (findings, sent) = plan(current, existing, &present, now);
+        assert_eq!((sent.imported, sent.archived, sent.not_judged), (1, 1, 2));
+        let by_id = |suffix: &str, name: &str| {
+            findings
+                .iter()
+                .find(|f| {
+                    f.id.as_deref().unwrap().ends_with(suffix)
+                        && f.id.as_deref().unwrap().contains(name)
+                })
+                .unwrap()
+        };
+        let updated = by_id("/unauthenticated-access", "orders");
+        assert_eq!(updated.created_at.as_deref(), Some("1970-01-01T00:16:40Z"));
+        assert_eq!(updated.updated_at.as_deref(), Some("1970-01-01T00:33:20Z"));
+        assert_eq!(updated.record_state, Some(RecordState::Active));
+        let archived = by_id("/unauthenticated-access", "gone");
+        assert_eq!(archived.record_state, Some(RecordState::Archived));
+        assert_eq!(archived.updated_at.as_deref(), Some("1970-01-01T00:33:20Z"));
+        let left_off = by_id("/tls-client-authentication", "orders");
+        assert_eq!(left_off.record_state, Some(RecordState::Active));
+        assert_eq!(
+            left_off.compliance.as_ref().unwrap().status,
+            Some(ComplianceStatus::NotAvailable)
+        );
+        assert_eq!(
+            left_off
+                .finding_provider_fields
+                .as_ref()
+                .unwrap()
+                .severity
+                .as_ref()
+                .unwrap()
+                .label,
+            Some(SeverityLabel::Informational)
+        );
+    }
+
+    #[test]
+    fn another_products_findings_and_archived_ones_are_left_alone() {
+        let mut other = findings_of("orders", 1, Timestamp::from_secs(0));
+        other[0].generator_id = Some("prowler-kafka".into());
+        let mut archived = findings_of("gone", 1, Timestamp::from_secs(0));
+        archived[0].record_state = Some(RecordState::Archived);
+        other.extend(archived);
+        let (findings, sent) = plan(Vec::new(), other, &BTreeSet::new(), Timestamp::from_secs(1));
+        assert!(findings.is_empty());
+        assert_eq!(sent, Sent::default());
+    }
+
+    #[test]
+    fn batches_hold_at_most_100_findings() {
+        let findings: Vec<AwsSecurityFinding> = (0..6)
+            .flat_map(|n| findings_of(&format!("c{n}"), CHECKS.len(), Timestamp::from_secs(0)))
+            .collect();
+        let total = findings.len();
+        let (split, too_large) = batches(findings);
+        assert!(too_large.is_empty());
+        assert!(split.iter().all(|b| b.len() <= MAX_FINDINGS_PER_CALL));
+        assert_eq!(split[0].len(), MAX_FINDINGS_PER_CALL);
+        assert_eq!(split.iter().map(Vec::len).sum::<usize>(), total);
+    }
+
+    #[test]
+    fn a_finding_over_240_kb_is_refused_by_name_and_batches_stay_under_6_mb() {
+        let mut findings = findings_of("orders", 2, Timestamp::from_secs(0));
+        findings[0].description = Some("x".repeat(MAX_FINDING_BYTES));
+        let (split, too_large) = batches(findings.clone());
+        assert_eq!(too_large.len(), 1);
+        assert_eq!(too_large[0].id, findings[0].id.clone().unwrap());
+        assert_eq!(split.concat().len(), 1);
+        let big: Vec<AwsSecurityFinding> = (0..60)
+            .map(|n| {
+                let mut f = findings_of(&format!("c{n}"), 1, Timestamp::from_secs(0)).remove(0);
+                f.description = Some("x".repeat(200 * 1024));
+                f
+            })
+            .collect();
+        let (split, _) = batches(big);
+        assert!(split.len() >= 2);
+        for batch in &split {
+            let bytes: usize = batch.iter().map(|f| to_json(f).to_string().len()).sum();
+            assert!(bytes <= MAX_BYTES_PER_CALL);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_calls_back_off_and_a_refused_finding_is_tried_again_then_named() {
+        let current: Vec<AwsSecurityFinding> = (0..3)
+            .flat_map(|n| findings_of(&format!("c{n}"), CHECKS.len(), Timestamp::from_secs(0)))
+            .collect();
+        let refused_once = current[5].id.clone().unwrap();
+        let refused_twice = current[7].id.clone().unwrap();
+        let hub = Hub {
+            script: Mutex::new(vec![
+                Err(()),
+                Ok(vec![refused_once.clone(), refused_twice.clone()]),
+                Ok(vec![refused_twice.clone()]),
+            ]),
+            ..Hub::default()
+        };
+        let started = tokio::time::Instant::now();
+        let delivery = deliver(
+            &hub,
+            PRODUCT_ARN,
+            current.clone(),
+            &BTreeSet::new(),
+            Timestamp::from_secs(1),
+        )
+        .await;
+        let Delivery::Sent(sent) = delivery else {
+            panic!("{delivery:?}")
+        };
+        assert_eq!(sent.imported, current.len());
+        assert_eq!(sent.failed.len(), 1);
+        assert_eq!(sent.failed[0].id, refused_twice);
+        let calls = hub.calls.lock().unwrap().clone();
+        // The throttled first call made again, the rest, then the two refused in one more call.
+        assert_eq!(calls[0], calls[1]);
+        assert_eq!(calls.last().unwrap(), &vec![refused_once, refused_twice]);
+        assert!(started.elapsed() >= THROTTLED_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn security_hub_not_enabled_sends_nothing() {
+        let hub = Hub {
+            not_enabled: true,
+            ..Hub::default()
+        };
+        let delivery = deliver(
+            &hub,
+            PRODUCT_ARN,
+            findings_of("orders", 1, Timestamp::from_secs(0)),
+            &BTreeSet::new(),
+            Timestamp::from_secs(1),
+        )
+        .await;
+        assert_eq!(delivery, Delivery::NotEnabled);
+        assert!(hub.calls.lock().unwrap().is_empty());
+    }
+}
