@@ -286,6 +286,8 @@ COMMAND_ONLY_IMPLS = ("impl ControlIssuers for AwsAccount",)
 # The sweep's audit reports of the function's own CAs (and `certificates`): the stack's role alone
 # grants them, and only with AuditReportBucket.
 ROTATION_IMPL = "impl AuditReports for AwsAccount"
+# `audit --security-hub`: the audit role alone grants them, and only with SendsFindingsToSecurityHub.
+SECURITY_HUB_IMPL = "impl SecurityHub for AwsAccount"
 ROTATION_GRANTS = {"acm-pca:CreateCertificateAuthorityAuditReport", "acm-pca:DescribeCertificateAuthorityAuditReport",
                    "s3:ListBucket", "s3:GetObject"}
 
@@ -295,19 +297,20 @@ def sdk_calls(probe=False):
     `impl Brokers for AwsAccount` (the probe's) with `probe`, those of every other impl without (the
     command's own, COMMAND_ONLY_IMPLS, neither)."""
     return impl_calls(lambda block: block.startswith("impl Brokers for AwsAccount") == probe
-                      and not block.startswith(COMMAND_ONLY_IMPLS + (ROTATION_IMPL,)))
+                      and not block.startswith(COMMAND_ONLY_IMPLS + (ROTATION_IMPL, SECURITY_HUB_IMPL)))
 
 
 def impl_calls(chosen):
     """`service:Operation` for every call in the impl blocks of src/aws/sdk.rs `chosen` takes."""
-    services = {"kafka": "kafka", "acmpca": "acm-pca", "kafkaconnect": "kafkaconnect", "s3": "s3"}
+    services = {"kafka": "kafka", "acmpca": "acm-pca", "kafkaconnect": "kafkaconnect", "s3": "s3",
+                "securityhub": "securityhub"}
     text = (ROOT / "src/aws/sdk.rs").read_text()
     blocks = re.split(r"\n(?=impl )", text)
     calls = set()
     for block in blocks:
         if not chosen(block):
             continue
-        for client, operation in re.findall(r"self\s*\.(kafka|acmpca|kafkaconnect|s3)\(\)\s*\.await\s*\.(\w+)\(\)", block):
+        for client, operation in re.findall(r"self\s*\.(kafka|acmpca|kafkaconnect|s3|securityhub)\(\)\s*\.await\s*\.(\w+)\(\)", block):
             calls.add(services[client] + ":" + "".join(part.capitalize() for part in operation.split("_")))
     return calls
 
@@ -420,6 +423,38 @@ def check_audit_reports(stack):
             writers[0].get("Condition", {}).get("StringEquals", {}).get("aws:SourceAccount") != {"Ref": "AWS::AccountId"}:
         fail("template.yaml", "the audit-report bucket lets other than ACM Private CA, for this account, write")
     print(f"template.yaml: audit reports: {', '.join(sorted(ROTATION_GRANTS))}")
+
+
+def check_security_hub(templates):
+    """Findings sent to Security Hub: the audit role grants exactly the calls the code makes, only when
+    SendsFindingsToSecurityHub (default false) says so, on the account's own product and hub; no other
+    role grants any Security Hub action (Config already sends the rule's results there)."""
+    made = impl_calls(lambda block: block.startswith(SECURITY_HUB_IMPL))
+    if made != {"securityhub:BatchImportFindings", "securityhub:GetFindings"}:
+        fail("src/aws/sdk.rs", f"the Security Hub calls are {sorted(made)}")
+    template = templates["deploy/audit-role.yaml"]
+    parameter = template["Parameters"].get("SendsFindingsToSecurityHub", {})
+    if parameter.get("Default") != "false" or template.get("Conditions", {}).get("SendsFindings") != \
+            {"Fn::Equals": [{"Ref": "SendsFindingsToSecurityHub"}, "true"]}:
+        fail("deploy/audit-role.yaml", "sending findings is not off unless SendsFindingsToSecurityHub is true")
+    conditional, plain = set(), set()
+    for policy in template["Resources"]["AuditRole"]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            condition, body = (statement["Fn::If"][0], statement["Fn::If"][1]) if "Fn::If" in statement else (None, statement)
+            actions = body.get("Action", [])
+            hub = {a for a in ([actions] if isinstance(actions, str) else actions) if a.startswith("securityhub:")}
+            if not hub:
+                continue
+            (conditional if condition == "SendsFindings" else plain).update(hub)
+            resources = json.dumps(body.get("Resource"))
+            if '"*"' in resources or resources.count("${AWS::AccountId}") < 3:
+                fail("deploy/audit-role.yaml", f"{sorted(hub)} are not limited to the account's own product and hub")
+    if plain or conditional != made:
+        fail("deploy/audit-role.yaml", f"grants {sorted(conditional)} with SendsFindings and {sorted(plain)} always; the code calls {sorted(made)}")
+    for name, template in templates.items():
+        if name != "deploy/audit-role.yaml" and "securityhub:" in json.dumps(template):
+            fail(name, "grants a Security Hub action: only the audit role sends findings")
+    print(f"deploy/audit-role.yaml: with SendsFindingsToSecurityHub: {', '.join(sorted(made))}")
 
 
 def max_length(template_name, parameters, name):
@@ -695,6 +730,10 @@ def main():
     # 18: client certificates' rotations: the audit reports read with exactly the calls made, on this
     # account's CAs and the reports' prefix alone, from a bucket only ACM Private CA writes to.
     check_audit_reports(stack)
+
+    # 19: findings to Security Hub: only the audit role, only when asked, only the calls made, on the
+    # account's own product and hub.
+    check_security_hub(templates)
 
     for failure in failures:
         print(f"FAIL {failure}")

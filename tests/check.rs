@@ -230,6 +230,10 @@ fn sarif_has_one_rule_per_check_and_a_located_result_per_finding() {
         fixture("clusters.yaml")
     );
     assert_eq!(first["level"], "error");
+    // Types generated from the SARIF 2.1.0 schema take it (tests/findings.rs validates it against
+    // the schema itself).
+    let typed: serde_sarif::sarif::Sarif = serde_json::from_value(sarif.clone()).unwrap();
+    assert_eq!(typed.runs[0].results.as_ref().map(Vec::len), Some(5));
 }
 
 #[test]

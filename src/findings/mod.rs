@@ -164,6 +164,49 @@ mod tests {
         );
     }
 
+    /// docs/audit.md shows one finding of each format as this build writes it.
+    #[test]
+    fn the_docs_example_findings_are_this_builds() {
+        use crate::rule::checks::Finding;
+        use crate::rule::facts::{ClientBroker, ClusterFacts};
+        use crate::rule::outcome::{CheckOutcome, CheckStatus};
+        use crate::rule::time::Timestamp;
+
+        let facts = ClusterFacts {
+            unauthenticated_access: true,
+            client_broker: Some(ClientBroker::TlsPlaintext),
+            ..ClusterFacts::default()
+        };
+        let cluster = JudgedCluster {
+            account: "123456789012",
+            region: "us-east-1",
+            arn: "arn:aws:kafka:us-east-1:123456789012:cluster/clickstream/0f1e2d3c-5",
+            facts: Some(&facts),
+            outcomes: &[],
+        };
+        let outcome = CheckOutcome {
+            check: &CHECKS[0],
+            status: CheckStatus::Failed,
+            findings: vec![Finding::UnauthenticatedAccess(Default::default()).to_string()],
+        };
+        let now = Timestamp::from_utc(2026, 12, 3, 9, 0, 0).unwrap();
+        let fenced = |value: serde_json::Value| format!("\n```json\n{value:#}\n```\n");
+        let asff = asff::to_json(&asff::finding(&cluster, &outcome, now, None));
+        let ocsf = ocsf::finding(&cluster, &outcome, now);
+        crate::docs::keep_block(
+            "docs/audit.md",
+            "<!-- asff-example:begin (rendered from src/findings) -->",
+            "<!-- asff-example:end -->",
+            &fenced(asff),
+        );
+        crate::docs::keep_block(
+            "docs/audit.md",
+            "<!-- ocsf-example:begin (rendered from src/findings) -->",
+            "<!-- ocsf-example:end -->",
+            &fenced(ocsf),
+        );
+    }
+
     #[test]
     fn text_over_a_limit_is_cut_and_marked() {
         assert_eq!(within("abc", 3), "abc");

@@ -44,7 +44,9 @@ ListClusterOperations answer), /_e2e/zookeeper-nodes (a cluster's ZooKeeper conn
 and their server.properties, for DescribeConfigurationRevision), /_e2e/stack (a CloudFormation stack with tags), /_e2e/bootstrap-brokers (a cluster's
 GetBootstrapBrokers answer), /_e2e/alert-topic (an SNS topic with SQS subscribers and their filter
 policies); /_e2e/alert-messages (what a subscriber's queue received);
-GET /_e2e/calls, /_e2e/recorded-evaluations.
+/_e2e/security-hub (account-regions where Security Hub is not enabled; finding ids BatchImportFindings
+refuses, each a number of times), /_e2e/security-hub-findings (what moto holds), /_e2e/cluster-change
+(a cluster fixed or deleted); GET /_e2e/calls, /_e2e/recorded-evaluations.
 """
 import argparse
 import datetime
@@ -199,6 +201,8 @@ class Emulator:
         # reports asked for, by id, for DescribeCertificateAuthorityAuditReport.
         self.audit_reports = {}
         self.audit_requests = {}
+        self.hub_disabled = set()  # (account, region) where Security Hub is not enabled
+        self.hub_refusals = {}  # finding id -> how many more imports refuse it
 
     def compliance_by_resource(self, request):
         """GetComplianceDetailsByResource (moto lacks it): the stored result under the rule's name, and
@@ -264,11 +268,15 @@ class Emulator:
         fault = self.pick_fault(operation)
         if fault == "stall":
             time.sleep(60)
-        if fault in ("throttle", "error500", "denied"):
-            self.log(operation, 500 if fault == "error500" else 400, fault)
+        if fault in ("throttle", "error500", "denied", "limit"):
+            self.log(operation, {"error500": 500, "limit": 429}.get(fault, 400), fault)
             return aws_error(start_response, fault)
         if operation in ("CreateCertificateAuthorityAuditReport", "DescribeCertificateAuthorityAuditReport"):
             return self.audit_report_call(operation, start_response, json.loads(body or b"{}"))
+        if operation in ("BatchImportFindings", "GetFindings"):
+            answer = self.security_hub_call(operation, start_response, body)
+            if answer is not None:
+                return answer
         if operation == "DescribeConfigurationRevision":
             return self.configuration_revision(start_response, path)
         if operation == "ListClusterOperations":
@@ -307,6 +315,32 @@ class Emulator:
         result = self.app(environ, recording_start_response)
         self.log(operation, status.get("code", 0), None)
         return result
+
+    def security_hub_call(self, operation, start_response, body):
+        """Security Hub not enabled in an account-region (InvalidAccessException, as AWS answers),
+        and findings BatchImportFindings refuses by id; otherwise moto answers."""
+        if (self.account_of_request(), self.request.region) in self.hub_disabled:
+            self.log(operation, 403, "hub-disabled")
+            return json_response(start_response, "403 Forbidden", {
+                "__type": "InvalidAccessException",
+                "message": f"Account {self.account_of_request()} is not subscribed to AWS Security Hub"})
+        if operation != "BatchImportFindings":
+            return None
+        findings = json.loads(body or b"{}").get("Findings", [])
+        with self.lock:
+            refused = [f["Id"] for f in findings if self.hub_refusals.get(f["Id"], 0) > 0]
+            for finding_id in refused:
+                self.hub_refusals[finding_id] -= 1
+        if not refused:
+            return None
+        from moto.securityhub.models import securityhub_backends
+        backend = securityhub_backends[self.account_of_request()][self.request.region]
+        _, imported, _ = backend.batch_import_findings([f for f in findings if f["Id"] not in refused])
+        self.log(operation, 200, "refused-findings")
+        return json_response(start_response, "200 OK", {
+            "FailedCount": len(refused), "SuccessCount": imported,
+            "FailedFindings": [{"Id": i, "ErrorCode": "InvalidInput", "ErrorMessage": "injected: refused"}
+                               for i in refused]})
 
     def audit_report_call(self, operation, start_response, request):
         """CreateCertificateAuthorityAuditReport and DescribeCertificateAuthorityAuditReport (moto lacks
@@ -614,6 +648,26 @@ class Emulator:
                 key = f"audit-report/{request['caArn'].rsplit('/', 1)[-1]}/{existing.get('id', 'earlier')}.json"
                 put_audit_report(request["bucket"], key, existing, float(existing.get("hoursOld", 0)))
             return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/security-hub":
+            # Account-regions where Security Hub is not enabled, and findings refused N times.
+            with self.lock:
+                self.hub_disabled = {tuple(pair) for pair in request.get("disabled", [])}
+                self.hub_refusals = dict(request.get("refuse", {}))
+            return json_response(start_response, "200 OK", {})
+        if path == "/_e2e/security-hub-findings":
+            from moto.securityhub.models import securityhub_backends
+            backend = securityhub_backends[request["account"]][request["region"]]
+            return json_response(start_response, "200 OK", {"findings": [f.as_dict() for f in backend.findings]})
+        if path == "/_e2e/cluster-change":
+            # A cluster fixed (its authentication and encryption replaced) or deleted.
+            from moto.kafka.models import kafka_backends
+            backend = kafka_backends[request["account"]][request["region"]]
+            for arn in request.get("delete", []):
+                backend.clusters.pop(arn)
+            for arn, fix in request.get("fix", {}).items():
+                backend.clusters[arn].client_authentication = fix["clientAuthentication"]
+                backend.clusters[arn].encryption_info = fix["encryptionInfo"]
+            return json_response(start_response, "200 OK", {})
         if path == "/_e2e/stack":
             return json_response(start_response, "200 OK", {"stackId": create_stack(request)})
         return json_response(start_response, "404 Not Found", {"message": path})
@@ -745,6 +799,10 @@ def operation_of(environ, path):
         return "ListClientVpcConnections"
     if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/api/v2/clusters/"):
         return "DescribeClusterV2"
+    if environ.get("REQUEST_METHOD") == "POST" and path == "/findings/import":
+        return "BatchImportFindings"  # Security Hub (REST-JSON)
+    if environ.get("REQUEST_METHOD") == "POST" and path == "/findings":
+        return "GetFindings"
     if environ.get("REQUEST_METHOD") == "POST" and path == "/listRegions":
         return "ListRegions"  # Account (REST-JSON)
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
@@ -774,6 +832,9 @@ def xml_response(start_response, status, body):
 
 
 def aws_error(start_response, fault):
+    if fault == "limit":  # Security Hub's throttling: HTTP 429 LimitExceededException
+        return json_response(start_response, "429 Too Many Requests",
+                             {"__type": "LimitExceededException", "message": "Rate exceeded"})
     if fault == "throttle":
         return json_response(start_response, "400 Bad Request",
                              {"__type": "ThrottlingException", "message": "Rate exceeded"})
