@@ -779,3 +779,54 @@ fn the_trust_anchor_a_template_shows_is_judged_from_it() {
         "whether CA TeamCa is trusted by other clusters is not known before deploy"
     );
 }
+
+#[test]
+fn ocsf_has_a_compliance_finding_per_cluster_and_check_made_and_one_per_part_not_judged() {
+    let output = check(&["--format", "ocsf", &fixture("clusters.yaml")]);
+    assert_eq!(output.status.code(), Some(1));
+    let events = json_of(&output);
+    let events = events.as_array().unwrap();
+    assert!(events
+        .iter()
+        .all(|e| e["class_uid"] == 2003 && e.get("cloud").is_none()));
+    let of = |resource: &str, check: &str| {
+        events
+            .iter()
+            .find(|e| e["resources"][0]["name"] == resource && e["compliance"]["control"] == check)
+            .unwrap_or_else(|| panic!("no {check} finding of {resource}"))
+    };
+    let open = of("Clickstream", "unauthenticated access");
+    assert_eq!(open["compliance"]["status_id"], 3, "{open}");
+    assert_eq!(open["severity_id"], 4);
+    assert_eq!(
+        open["finding_info"]["uid"],
+        format!(
+            "{}#Clickstream/unauthenticated-access",
+            fixture("clusters.yaml")
+        )
+    );
+    assert_eq!(open["resources"][0]["data"]["line"], 48);
+    assert_eq!(
+        of("Clickstream", "authorization closed by default")["compliance"]["status_id"],
+        2
+    );
+    assert_eq!(of("Clickstream", "SASL")["compliance"]["status_id"], 3);
+    assert_eq!(
+        of("Clickstream", "public access")["compliance"]["status_id"],
+        1
+    );
+    // Off by default: no finding, never a passed one.
+    assert!(events
+        .iter()
+        .all(|e| e["compliance"]["control"] != "required tags"));
+
+    let nested = json_of(&check(&["--format", "ocsf", &fixture("nested.yaml")]));
+    let not_judged: Vec<&Value> = nested
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["compliance"]["control"] == "not judged")
+        .collect();
+    assert!(!not_judged.is_empty(), "{nested}");
+    assert!(not_judged.iter().all(|e| e["compliance"]["status_id"] == 0));
+}

@@ -242,6 +242,24 @@ fn sarif_schema() -> PathBuf {
 }
 
 #[test]
+fn check_ocsf_validates_as_compliance_findings_with_no_cloud_before_deploy() {
+    for fixture in ["clusters.yaml", "nested.yaml"] {
+        let template = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/check")
+            .join(fixture);
+        let output = Command::new(binary())
+            .args(["check", "--format", "ocsf"])
+            .arg(&template)
+            .output()
+            .unwrap();
+        let events: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(!events.is_empty(), "{fixture}");
+        let (valid, said) = validate("ocsf", &text(&output.stdout), &[]);
+        assert!(valid, "{fixture}: {said}");
+    }
+}
+
+#[test]
 fn check_sarif_validates_against_the_sarif_2_1_0_schema() {
     let template = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/clusters.yaml");
     let output = Command::new(binary())

@@ -1031,3 +1031,123 @@ fn a_zookeeper_mode_clusters_zookeeper_nodes_are_knocked_on_beside_its_brokers()
     );
     assert_eq!(emulator.calls_to("DescribeClusterV2").len(), 1);
 }
+
+/// Runs tests/e2e/validate_findings.py on `document` (a JSON array of findings).
+fn valid_findings(kind: &str, document: &[u8]) -> String {
+    let file =
+        std::env::temp_dir().join(format!("probe-findings-{}-{kind}.json", std::process::id()));
+    std::fs::write(&file, document).unwrap();
+    let output = Command::new(harness::python())
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/validate_findings.py"),
+        )
+        .args([kind, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{kind}: {said}");
+    said
+}
+
+#[test]
+fn the_probes_finding_carries_its_knocks_and_is_updated_in_place_in_security_hub() {
+    let pki = Pki::new("finding");
+    let servers = Servers::new();
+    let requested = servers.tls(server_config(&pki, ClientAuth::Requested, Version::Tls13));
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let emulator = Emulator::start();
+    let knock = |port: u16, format: &str| {
+        tls_brokers(&emulator, &[(CLUSTER, port)]);
+        cli_against(&emulator, Some("us-east-1"))
+            .args([
+                "probe",
+                "--cluster-arn",
+                CLUSTER,
+                "--ca-bundle",
+                &pki.path("ca.pem"),
+            ])
+            .args([
+                "--format",
+                format,
+                "--security-hub",
+                "--read-timeout",
+                READ_TIMEOUT_MS,
+            ])
+            .output()
+            .unwrap()
+    };
+    let held = || {
+        emulator.control(
+            "/_e2e/security-hub-findings",
+            json!({"account": "123456789012", "region": "eu-west-1"}),
+        )["findings"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+
+    let open = knock(requested, "asff");
+    let said = String::from_utf8(open.stderr.clone()).unwrap();
+    assert_eq!(open.status.code(), Some(1), "NOT_ENFORCED, sent: {said}");
+    assert!(
+        said.contains("region eu-west-1: 1 findings imported"),
+        "{said}"
+    );
+    valid_findings("asff", &open.stdout);
+    let findings: Vec<Value> = serde_json::from_slice(&open.stdout).unwrap();
+    let finding = &findings[0];
+    assert_eq!(
+        finding["Id"],
+        format!("123456789012/eu-west-1/{CLUSTER}/probe")
+    );
+    assert_eq!(finding["GeneratorId"], "msk-mtls-rule/probe");
+    assert_eq!(finding["Compliance"]["Status"], "FAILED");
+    assert_eq!(
+        finding["FindingProviderFields"]["Severity"]["Label"],
+        "HIGH"
+    );
+    let first_knock = finding["ProductFields"]["msk-mtls-rule/Knock/01"]
+        .as_str()
+        .unwrap();
+    assert!(
+        first_knock.contains(": accepted"),
+        "who was let in comes first: {first_knock}"
+    );
+    let stored = held();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["Compliance"]["Status"], "FAILED");
+    let created = stored[0]["CreatedAt"].clone();
+
+    // mTLS turned on: the same finding, PASSED, first made when it was.
+    let shut = knock(required, "ocsf");
+    assert_eq!(
+        shut.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&shut.stderr)
+    );
+    valid_findings("ocsf", &shut.stdout);
+    let events: Vec<Value> = serde_json::from_slice(&shut.stdout).unwrap();
+    assert_eq!(events[0]["compliance"]["status_id"], 1);
+    assert!(events[0]["evidences"].as_array().unwrap().iter().all(|e| {
+        let seen = e["data"]["seen"].as_str().unwrap();
+        !seen.contains("tls-no-cert: accepted")
+    }));
+    let stored = held();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["Compliance"]["Status"], "PASSED");
+    assert_eq!(stored[0]["CreatedAt"], created);
+
+    // Endpoints without a cluster name no cluster: a usage error before any knock.
+    let endpoints = Command::new(binary())
+        .args([
+            "probe",
+            "--bootstrap",
+            &format!("127.0.0.1:{required}"),
+            "--format",
+            "asff",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(endpoints.status.code(), Some(2));
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::exit;
-use crate::findings::{asff, ocsf, JudgedCluster};
+use crate::findings::{asff, ocsf, Content, JudgedCluster};
 use crate::rule::arn::cluster_name_or_id;
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::facts::ClusterFacts;
@@ -196,32 +196,36 @@ impl AuditReport {
     /// One ASFF finding per judged cluster and check made, as a JSON array (the `Findings` that
     /// BatchImportFindings takes).
     pub fn to_asff(&self, now: Timestamp) -> String {
+        let findings: Vec<Value> = self
+            .clusters
+            .iter()
+            .flat_map(|cluster| {
+                let judged = cluster.judged();
+                cluster.outcomes.iter().map(move |outcome| {
+                    asff::to_json(&asff::finding(
+                        &judged,
+                        &Content::of_check(outcome),
+                        now,
+                        None,
+                    ))
+                })
+            })
+            .collect();
+        format!("{:#}\n", Value::Array(findings))
+    }
+
+    /// The same findings as OCSF Compliance Findings, a JSON array.
+    pub fn to_ocsf(&self, now: Timestamp) -> String {
         let findings: Vec<Value> =
             self.clusters
                 .iter()
                 .flat_map(|cluster| {
                     let judged = cluster.judged();
                     cluster.outcomes.iter().map(move |outcome| {
-                        asff::to_json(&asff::finding(&judged, outcome, now, None))
+                        ocsf::finding(&judged, &Content::of_check(outcome), now)
                     })
                 })
                 .collect();
-        format!("{:#}\n", Value::Array(findings))
-    }
-
-    /// The same findings as OCSF Compliance Findings, a JSON array.
-    pub fn to_ocsf(&self, now: Timestamp) -> String {
-        let findings: Vec<Value> = self
-            .clusters
-            .iter()
-            .flat_map(|cluster| {
-                let judged = cluster.judged();
-                cluster
-                    .outcomes
-                    .iter()
-                    .map(move |outcome| ocsf::finding(&judged, outcome, now))
-            })
-            .collect();
         format!("{:#}\n", Value::Array(findings))
     }
 

@@ -12,50 +12,9 @@ use crate::audit::report::AuditReport;
 use crate::audit::{AccountChoice, AuditRequest, Reach};
 use crate::aws::ports::{Directory, SecurityHub};
 use crate::findings::asff::finding;
-use crate::findings::product_arn;
-use crate::findings::send::{deliver, Delivery};
+use crate::findings::send::{deliver, Delivery, HubDelivery, Owned};
+use crate::findings::{product_arn, Content};
 use crate::rule::time::Timestamp;
-
-/// What became of one account-region's findings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubDelivery {
-    pub account: String,
-    pub region: String,
-    pub delivery: Delivery,
-}
-
-impl HubDelivery {
-    /// Whether every finding reached Security Hub.
-    pub fn complete(&self) -> bool {
-        matches!(&self.delivery, Delivery::Sent(sent) if sent.failed.is_empty())
-    }
-
-    /// What the command says of it on stderr: a line for the account-region, and one per finding
-    /// not sent.
-    pub fn lines(&self) -> Vec<String> {
-        let at = format!(
-            "msk-mtls-rule: audit: Security Hub in account {} region {}",
-            self.account, self.region
-        );
-        match &self.delivery {
-            Delivery::NotEnabled => vec![format!("{at}: not sent (Security Hub not enabled)")],
-            Delivery::NotSent(reason) => vec![format!("{at}: not sent: {reason}")],
-            Delivery::Sent(sent) => {
-                let mut lines = vec![format!(
-                    "{at}: {} findings imported (new or updated in place), {} archived (cluster gone), {} set NOT_AVAILABLE (check no longer made), {} not sent",
-                    sent.imported - sent.failed.len().min(sent.imported),
-                    sent.archived,
-                    sent.not_judged,
-                    sent.failed.len()
-                )];
-                lines.extend(sent.failed.iter().map(|failed| {
-                    format!("{at}: finding {} not sent: {}", failed.id, failed.reason)
-                }));
-                lines
-            }
-        }
-    }
-}
 
 /// This run's findings of one account-region, and the clusters listed there (judged or not).
 pub fn findings_of(
@@ -76,7 +35,7 @@ pub fn findings_of(
             cluster
                 .outcomes
                 .iter()
-                .map(move |outcome| finding(&judged, outcome, now, None))
+                .map(move |outcome| finding(&judged, &Content::of_check(outcome), now, None))
         })
         .collect();
     let present = here.iter().map(|c| c.resource_id.clone()).collect();
@@ -173,5 +132,6 @@ async fn send_region<D: Directory + SecurityHub>(
     let (findings, present) = findings_of(report, at.account, at.region, now);
     let hub = services.in_region(at.region).await;
     let product = product_arn(at.partition, at.region, at.account);
-    deliver(&hub, &product, findings, &present, now).await
+    let owned = Owned::Checks { present: &present };
+    deliver(&hub, &product, findings, owned, now).await
 }

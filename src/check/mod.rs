@@ -19,10 +19,13 @@ use crate::aws::ports::PrivateCaService;
 use crate::check::judge::{cas_named, judge, unknown_ca_health, Judged};
 use crate::check::sources::{candidates, Candidate, NotRead};
 use crate::error::RuleError;
+use crate::findings::ocsf::{self, Written};
+use crate::findings::Content;
 use crate::rule::ca::{CaHealthReport, CaTrust, Issuers};
-use crate::rule::checks::{plain, Check, Finding, CHECKS};
+use crate::rule::checks::{plain, Check, Finding, Severity, CHECKS};
 use crate::rule::evaluation::{ComplianceType, ResourceType};
 use crate::rule::facts::UNKNOWN_CA;
+use crate::rule::outcome::{outcomes, CheckOutcome, CheckStatus, Kind};
 use crate::rule::params::RuleParams;
 use crate::rule::time::Timestamp;
 
@@ -332,6 +335,66 @@ pub fn to_sarif(checked: &[Checked]) -> Value {
             "results": sarif_results(checked),
         }],
     })
+}
+
+/// One OCSF Compliance Finding per cluster and check made (as `audit --format ocsf` writes them,
+/// the cluster named by file and resource), and one per part not judged.
+pub fn to_ocsf(checked: &[Checked], params: &RuleParams, now: Timestamp) -> Value {
+    let events = checked.iter().flat_map(|c| {
+        let written = Written {
+            file: &c.file,
+            resource: &c.resource,
+            resource_type: c.resource_type.as_str(),
+            line: c.line,
+        };
+        let contents = match &c.verdict {
+            Verdict::Judged(judged) => outcomes_of(c, judged, params)
+                .iter()
+                .map(Content::of_check)
+                .collect(),
+            Verdict::NotJudged(why) => vec![not_judged(why)],
+        };
+        contents
+            .into_iter()
+            .map(move |content| ocsf::written_finding(&written, &content, now))
+    });
+    Value::Array(events.collect())
+}
+
+fn outcomes_of(c: &Checked, judged: &Judged, params: &RuleParams) -> Vec<CheckOutcome> {
+    let distinct = |found: &[(&'static Check, Finding)]| {
+        let mut seen = BTreeSet::new();
+        found
+            .iter()
+            .map(|(_, finding)| finding.clone())
+            .filter(|finding| seen.insert(finding.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let kind = match c.resource_type {
+        ResourceType::MskServerlessCluster => Kind::Serverless,
+        _ => Kind::Provisioned,
+    };
+    outcomes(
+        kind,
+        judged.compliance,
+        params,
+        &distinct(&judged.findings),
+        &distinct(&judged.notes),
+    )
+}
+
+/// A part of a file that is not judged, as a finding of its own: never a pass.
+fn not_judged(why: &str) -> Content {
+    Content {
+        of: NOT_JUDGED_RULE.to_owned(),
+        name: "not judged".to_owned(),
+        description: format!("not judged: {why}"),
+        recommendation: "check the nested stack's, module's or macro's template on its own"
+            .to_owned(),
+        status: CheckStatus::NotJudged,
+        severity: Severity::Medium,
+        evidence: Vec::new(),
+    }
 }
 
 /// One SARIF rule per check of the table, and one for what is not judged.

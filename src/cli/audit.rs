@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use crate::audit::report::AuditReport;
-use crate::audit::security_hub::{send_findings, HubDelivery};
+use crate::audit::security_hub::send_findings;
 use crate::audit::{
     audit, AccountChoice, AuditError, AuditRequest, Progress, RegionChoice, DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -16,6 +16,7 @@ use crate::aws::sdk::AwsAccount;
 use crate::cli::parameters::read_parameters;
 use crate::cli::{usage_error, List};
 use crate::error::exit;
+use crate::findings::send::HubDelivery;
 use crate::logging;
 use crate::rule::params::{is_role_name, RuleParams};
 use crate::rule::time::Timestamp;
@@ -93,7 +94,10 @@ pub async fn run(args: AuditArgs) -> ExitCode {
         return ExitCode::from(report.exit_status());
     }
     let deliveries = send_findings(&own, &request, &report, now).await;
-    for line in deliveries.iter().flat_map(HubDelivery::lines) {
+    for line in deliveries
+        .iter()
+        .flat_map(|delivery| delivery.lines("audit"))
+    {
         eprintln!("{line}");
     }
     if deliveries.iter().all(HubDelivery::complete) {

@@ -8,7 +8,9 @@ use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use crate::aws::sdk::AwsAccount;
-use crate::check::{check_files, exit_status, to_json, to_sarif, to_text, CheckRequest, Input};
+use crate::check::{
+    check_files, exit_status, to_json, to_ocsf, to_sarif, to_text, CheckRequest, Input,
+};
 use crate::cli::parameters::{read_input, read_parameters};
 use crate::cli::usage_error;
 use crate::logging;
@@ -39,6 +41,8 @@ enum Format {
     Text,
     Json,
     Sarif,
+    /// OCSF 1.5 Compliance Findings, one per cluster and check made (a JSON array)
+    Ocsf,
 }
 
 /// What a directory is walked for: the extensions templates and plans are kept under.
@@ -54,14 +58,8 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         Err(message) => return usage_error("check", &message),
     };
     logging::init_local();
-    match check_files(
-        &AwsAccount::default(),
-        &request,
-        read_input,
-        Timestamp::now(),
-    )
-    .await
-    {
+    let (now, params) = (Timestamp::now(), request.params.clone());
+    match check_files(&AwsAccount::default(), &request, read_input, now).await {
         Ok(report) => {
             for (file, why) in &report.skipped {
                 eprintln!("msk-mtls-rule: check: skipped {file}: {why}");
@@ -70,6 +68,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
                 Format::Text => print!("{}", to_text(&report.checked)),
                 Format::Json => println!("{:#}", to_json(&report.checked)),
                 Format::Sarif => println!("{:#}", to_sarif(&report.checked)),
+                Format::Ocsf => println!("{:#}", to_ocsf(&report.checked, &params, now)),
             }
             ExitCode::from(exit_status(&report.checked))
         }

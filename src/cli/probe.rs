@@ -7,10 +7,15 @@ use clap::{Args, ValueEnum};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use serde_json::json;
+
 use crate::aws::ports::Directory;
 use crate::aws::sdk::AwsAccount;
 use crate::cli::{usage_error, List};
 use crate::error::exit;
+use crate::findings::probe as probe_finding;
+use crate::findings::send::{deliver, Delivery, HubDelivery, Owned};
+use crate::findings::{asff, ocsf, product_arn, JudgedCluster};
 use crate::logging;
 use crate::probe::certificate::named;
 use crate::probe::endpoints::{parse_bootstrap, Listener, Network};
@@ -20,6 +25,7 @@ use crate::probe::run::probe;
 use crate::probe::{Attempt, ProbeReport, ProbeRequest, Target};
 use crate::rule::arn::ClusterArn;
 use crate::rule::params::SaslMechanism;
+use crate::rule::time::Timestamp;
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
@@ -63,12 +69,21 @@ pub struct ProbeArgs {
     read_timeout: Duration,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Send the probe's finding (ASFF) to AWS Security Hub in the cluster's account and region,
+    /// updated in place; needs --cluster-arn
+    #[arg(long)]
+    security_hub: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
+    /// The probe as one AWS Security Finding Format finding, the knocks its evidence (a JSON
+    /// array); needs --cluster-arn
+    Asff,
+    /// The same as an OCSF 1.5 Compliance Finding (a JSON array); needs --cluster-arn
+    Ocsf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,7 +113,7 @@ impl From<ListenerArg> for Listener {
 
 /// Prints the probe's report; the exit status is its verdict's.
 pub async fn run(args: ProbeArgs) -> ExitCode {
-    let format = args.format;
+    let (format, security_hub) = (args.format, args.security_hub);
     let request = match args.into_request() {
         Ok(request) => request,
         Err(message) => return usage_error("probe", &message),
@@ -119,17 +134,80 @@ pub async fn run(args: ProbeArgs) -> ExitCode {
             if let Some(leaf) = control_leaf {
                 name_the_control_issuer(&aws, cluster.as_ref(), &leaf, &mut report).await;
             }
-            match format {
-                Format::Text => print!("{}", report.to_text()),
-                Format::Json => println!("{:#}", report.to_json()),
+            let now = Timestamp::now();
+            match (format, cluster.as_ref()) {
+                (Format::Text, _) => print!("{}", report.to_text()),
+                (Format::Json, _) => println!("{:#}", report.to_json()),
+                (Format::Asff, Some(arn)) => println!("{:#}", json!([asff_of(arn, &report, now)])),
+                (Format::Ocsf, Some(arn)) => println!("{:#}", json!([ocsf_of(arn, &report, now)])),
+                (_, None) => unreachable!("findings need a cluster: refused above"),
             }
-            ExitCode::from(report.verdict.exit_status())
+            match cluster.filter(|_| security_hub) {
+                Some(arn) if !send_probe_finding(&aws, &arn, &report, now).await => {
+                    ExitCode::from(exit::COULD_NOT_FINISH)
+                }
+                _ => ExitCode::from(report.verdict.exit_status()),
+            }
         }
         Err(error) => {
             eprintln!("msk-mtls-rule: {error}");
             ExitCode::from(exit::COULD_NOT_FINISH)
         }
     }
+}
+
+fn probed(arn: &ClusterArn) -> JudgedCluster<'_> {
+    JudgedCluster {
+        account: arn.account(),
+        region: arn.region(),
+        arn: arn.as_str(),
+        facts: None,
+        outcomes: &[],
+    }
+}
+
+fn asff_of(arn: &ClusterArn, report: &ProbeReport, now: Timestamp) -> serde_json::Value {
+    let finding = asff::finding(&probed(arn), &probe_finding::content(report), now, None);
+    asff::to_json(&finding)
+}
+
+fn ocsf_of(arn: &ClusterArn, report: &ProbeReport, now: Timestamp) -> serde_json::Value {
+    ocsf::finding(&probed(arn), &probe_finding::content(report), now)
+}
+
+/// The probe's finding sent to Security Hub in the cluster's account and region, with the caller's
+/// credentials (BatchImportFindings takes only the caller's own account's findings); whether it
+/// got there. What became of it is said on stderr.
+async fn send_probe_finding(
+    aws: &AwsAccount,
+    arn: &ClusterArn,
+    report: &ProbeReport,
+    now: Timestamp,
+) -> bool {
+    let delivery = match aws.caller().await {
+        Err(error) => Delivery::NotSent(error.message()),
+        Ok(caller) if caller.account != arn.account() => Delivery::NotSent(format!(
+            "the cluster is in account {}, the credentials are account {}'s: BatchImportFindings takes only the caller's own account's findings",
+            arn.account(),
+            caller.account
+        )),
+        Ok(_) => {
+            let hub = aws.in_region(arn.region()).await;
+            let product = product_arn(arn.partition(), arn.region(), arn.account());
+            let finding = asff::finding(&probed(arn), &probe_finding::content(report), now, None);
+            let owned = Owned::Probe { cluster: arn.as_str() };
+            deliver(&hub, &product, vec![finding], owned, now).await
+        }
+    };
+    let delivery = HubDelivery {
+        account: arn.account().to_owned(),
+        region: arn.region().to_owned(),
+        delivery,
+    };
+    for line in delivery.lines("probe") {
+        eprintln!("{line}");
+    }
+    delivery.complete()
 }
 
 /// Says in each control knock's detail which CA issued the control certificate, and, for a cluster,
@@ -166,6 +244,9 @@ impl ProbeArgs {
                     "probe: --listener goes with --bootstrap; --cluster-arn names every listener"
                         .into(),
                 )
+            }
+            (None, Some(_)) if self.security_hub || matches!(self.format, Format::Asff | Format::Ocsf) => {
+                return Err("probe: --format asff|ocsf and --security-hub need --cluster-arn: a finding names its cluster".into())
             }
             (None, Some(list)) => Target::Endpoints(
                 parse_bootstrap(&list, listener).map_err(|e| format!("probe: --bootstrap {e}"))?,
@@ -428,7 +509,15 @@ mod tests {
             ),
             (
                 &["--bootstrap", "b:9094", "--format", "yaml"][..],
-                "[possible values: text, json]",
+                "[possible values: text, json, asff, ocsf]",
+            ),
+            (
+                &["--bootstrap", "b:9094", "--format", "asff"][..],
+                "need --cluster-arn: a finding names its cluster",
+            ),
+            (
+                &["--bootstrap", "b:9094", "--security-hub"][..],
+                "need --cluster-arn: a finding names its cluster",
             ),
             (
                 &["--bootstrap", "b:9094", "--bootstrap", "c:9094"][..],

@@ -18,12 +18,9 @@ use aws_sdk_securityhub::types::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::findings::{
-    description, finding_id, generator_id, product_arn, recommendation, title, within,
-    JudgedCluster, PRODUCT, VERSION,
-};
+use crate::findings::{product_arn, within, Content, JudgedCluster, PRODUCT, VERSION};
 use crate::rule::facts::{ClientBroker, ClusterFacts};
-use crate::rule::outcome::{CheckOutcome, CheckStatus};
+use crate::rule::outcome::CheckStatus;
 use crate::rule::params::SaslMechanism;
 use crate::rule::time::Timestamp;
 
@@ -45,21 +42,20 @@ pub struct FirstSeen {
     pub first_observed_at: String,
 }
 
-/// The finding of `outcome` on `cluster`, observed `now`.
+/// The finding of `content` on `cluster`, observed `now`.
 pub fn finding(
     cluster: &JudgedCluster,
-    outcome: &CheckOutcome,
+    content: &Content,
     now: Timestamp,
     first: Option<&FirstSeen>,
 ) -> AwsSecurityFinding {
-    let check = outcome.check;
     let now = now.to_string();
     let (created_at, first_observed_at) = first.map_or((now.clone(), now.clone()), |first| {
         (first.created_at.clone(), first.first_observed_at.clone())
     });
     AwsSecurityFinding::builder()
         .schema_version(SCHEMA_VERSION)
-        .id(finding_id(cluster, check))
+        .id(content.id(cluster))
         .product_arn(product_arn(
             cluster.partition(),
             cluster.region,
@@ -68,33 +64,32 @@ pub fn finding(
         .product_name(PRODUCT)
         .company_name(PRODUCT)
         .region(cluster.region)
-        .generator_id(generator_id(check))
+        .generator_id(content.generator_id())
         .aws_account_id(cluster.account)
         .created_at(created_at)
         .first_observed_at(first_observed_at)
         .last_observed_at(now.clone())
         .updated_at(now)
-        .title(within(&title(cluster, check), TITLE_MAX))
-        .description(within(&description(outcome), DESCRIPTION_MAX))
+        .title(within(&content.title(cluster), TITLE_MAX))
+        .description(within(&content.description, DESCRIPTION_MAX))
         .remediation(
             Remediation::builder()
                 .recommendation(
                     Recommendation::builder()
-                        .text(within(&recommendation(outcome), RECOMMENDATION_MAX))
+                        .text(within(&content.recommendation, RECOMMENDATION_MAX))
                         .build(),
                 )
                 .build(),
         )
-        .product_fields(format!("{PRODUCT}/Version"), VERSION)
-        .product_fields(format!("{PRODUCT}/Check"), check.name)
+        .set_product_fields(Some(product_fields(content)))
         .resources(resource(cluster))
-        .compliance(Compliance::builder().status(status(outcome.status)).build())
+        .compliance(Compliance::builder().status(status(content.status)).build())
         .finding_provider_fields(
             FindingProviderFields::builder()
                 .severity(
                     FindingProviderSeverity::builder()
-                        .label(severity(outcome))
-                        .original(check.severity.label())
+                        .label(severity(content))
+                        .original(content.severity.label())
                         .build(),
                 )
                 .types(FINDING_TYPE)
@@ -115,13 +110,30 @@ fn status(status: CheckStatus) -> ComplianceStatus {
 
 /// A passed or unjudged check is informational, as Security Hub rates its own passed controls;
 /// a failure or note carries the check's severity.
-fn severity(outcome: &CheckOutcome) -> SeverityLabel {
-    match outcome.status {
+fn severity(content: &Content) -> SeverityLabel {
+    match content.status {
         CheckStatus::Passed | CheckStatus::NotJudged => SeverityLabel::Informational,
-        CheckStatus::Failed | CheckStatus::Noted => {
-            SeverityLabel::from(outcome.check.severity.label())
-        }
+        CheckStatus::Failed | CheckStatus::Noted => SeverityLabel::from(content.severity.label()),
     }
+}
+
+/// The tool's version, what the finding is of, and the evidence (ASFF's 50 fields at most).
+fn product_fields(content: &Content) -> std::collections::HashMap<String, String> {
+    let named = [
+        (format!("{PRODUCT}/Version"), VERSION.to_owned()),
+        (format!("{PRODUCT}/Check"), content.name.clone()),
+    ];
+    let evidence = content
+        .evidence
+        .iter()
+        .take(crate::findings::EVIDENCE_MAX)
+        .map(|(name, text)| {
+            (
+                within(&format!("{PRODUCT}/{name}"), 128),
+                within(text, 2048),
+            )
+        });
+    named.into_iter().chain(evidence).collect()
 }
 
 fn resource(cluster: &JudgedCluster) -> Resource {
@@ -362,8 +374,10 @@ fn client_authentication_json(auth: &ClientAuthentication) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Content;
     use crate::rule::checks::CHECKS;
     use crate::rule::facts::ClusterFacts;
+    use crate::rule::outcome::CheckOutcome;
 
     const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/u-1";
 
@@ -401,7 +415,7 @@ mod tests {
         );
         let json = to_json(&finding(
             &cluster,
-            &failed,
+            &Content::of_check(&failed),
             Timestamp::from_secs(1_700_000_000),
             None,
         ));
@@ -457,7 +471,7 @@ mod tests {
         for (status, compliance, label) in cases {
             let json = to_json(&finding(
                 &cluster,
-                &outcome("authorization closed by default", status, &["x"]),
+                &Content::of_check(&outcome("authorization closed by default", status, &["x"])),
                 now,
                 None,
             ));
@@ -465,7 +479,7 @@ mod tests {
             assert_eq!(json["FindingProviderFields"]["Severity"]["Label"], label);
         }
         let public = outcome("public access", CheckStatus::Failed, &["public"]);
-        let json = to_json(&finding(&cluster, &public, now, None));
+        let json = to_json(&finding(&cluster, &Content::of_check(&public), now, None));
         assert_eq!(
             json["FindingProviderFields"]["Severity"]["Label"],
             "CRITICAL"
@@ -492,7 +506,7 @@ mod tests {
         };
         let json = to_json(&finding(
             &cluster,
-            &outcome("SASL", CheckStatus::Passed, &[]),
+            &Content::of_check(&outcome("SASL", CheckStatus::Passed, &[])),
             Timestamp::from_secs(0),
             Some(&first),
         ));
@@ -515,16 +529,22 @@ mod tests {
             findings: many,
             ..outcome("SASL", CheckStatus::Failed, &[])
         };
-        let json = to_json(&finding(&cluster, &long, Timestamp::from_secs(0), None));
+        let json = to_json(&finding(
+            &cluster,
+            &Content::of_check(&long),
+            Timestamp::from_secs(0),
+            None,
+        ));
         assert_eq!(
             json["Description"].as_str().unwrap().chars().count(),
             DESCRIPTION_MAX
         );
         for check in CHECKS {
-            let text = recommendation(&outcome(check.name, CheckStatus::Failed, &[]));
+            let text =
+                Content::of_check(&outcome(check.name, CheckStatus::Failed, &[])).recommendation;
             let json = to_json(&finding(
                 &cluster,
-                &outcome(check.name, CheckStatus::Failed, &[]),
+                &Content::of_check(&outcome(check.name, CheckStatus::Failed, &[])),
                 Timestamp::from_secs(0),
                 None,
             ));

@@ -4,10 +4,11 @@
 
 pub mod asff;
 pub mod ocsf;
+pub mod probe;
 pub mod send;
 
 use crate::rule::arn::cluster_name_or_id;
-use crate::rule::checks::{plain, Check, InPlace};
+use crate::rule::checks::{plain, Check, InPlace, Severity};
 use crate::rule::facts::ClusterFacts;
 use crate::rule::outcome::{CheckOutcome, CheckStatus};
 
@@ -54,21 +55,76 @@ pub fn slug(check: &Check) -> String {
         .collect()
 }
 
-/// A check's finding on a cluster keeps this id from run to run, so it is updated in place:
-/// `<account>/<region>/<cluster-arn>/<check>`.
-pub fn finding_id(cluster: &JudgedCluster, check: &Check) -> String {
-    format!(
-        "{}/{}/{}/{}",
-        cluster.account,
-        cluster.region,
-        cluster.arn,
-        slug(check)
-    )
+/// One finding's content, whatever the format that carries it: a check's outcome on a cluster, or
+/// a probe of its brokers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// What the finding is of, as ids carry it: a check's slug, or `probe`.
+    pub of: String,
+    /// The check's name, or the probe's.
+    pub name: String,
+    pub description: String,
+    /// The fix on the running cluster.
+    pub recommendation: String,
+    pub status: CheckStatus,
+    /// The severity of a failure (a pass is informational).
+    pub severity: Severity,
+    /// What was seen, name and text (a probe's knocks), at most `EVIDENCE_MAX`.
+    pub evidence: Vec<(String, String)>,
 }
 
-/// Every finding of one check shares this generator.
-pub fn generator_id(check: &Check) -> String {
-    format!("{PRODUCT}/{}", slug(check))
+/// ASFF keeps at most 50 product fields, two of which name the tool and what the finding is of.
+pub const EVIDENCE_MAX: usize = 48;
+
+impl Content {
+    /// A check's outcome: what it found, or that it passed or was not judged, and its fix (the
+    /// CloudFormation property beside the command).
+    pub fn of_check(outcome: &CheckOutcome) -> Content {
+        let check = outcome.check;
+        let description = match outcome.status {
+            CheckStatus::Passed => format!("Passed: {}", check.name),
+            CheckStatus::NotJudged => format!(
+                "Not judged: what the {} check reads could not be read (the CA health finding says why)",
+                check.name
+            ),
+            CheckStatus::Failed | CheckStatus::Noted => outcome.findings.join("; "),
+        };
+        let fix = &check.remediation;
+        let in_place = match fix.in_place {
+            InPlace::Command(command) => command.to_owned(),
+            other => other.to_string(),
+        };
+        Content {
+            of: slug(check),
+            name: check.name.to_owned(),
+            description,
+            recommendation: plain(&format!(
+                "{in_place} (CloudFormation: {})",
+                fix.cloudformation
+            )),
+            status: outcome.status,
+            severity: check.severity,
+            evidence: Vec::new(),
+        }
+    }
+
+    /// The finding's id, kept from run to run so it is updated in place:
+    /// `<account>/<region>/<cluster-arn>/<check>`.
+    pub fn id(&self, cluster: &JudgedCluster) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            cluster.account, cluster.region, cluster.arn, self.of
+        )
+    }
+
+    /// Every finding of one check (or of the probe) shares this generator.
+    pub fn generator_id(&self) -> String {
+        format!("{PRODUCT}/{}", self.of)
+    }
+
+    pub fn title(&self, cluster: &JudgedCluster) -> String {
+        format!("MSK cluster {}: {}", cluster.name(), self.name)
+    }
 }
 
 /// What every generator id of this tool starts with (to find the findings it sent before).
@@ -79,37 +135,6 @@ pub fn generator_prefix() -> String {
 /// The account's own product in Security Hub, to which a custom integration sends.
 pub fn product_arn(partition: &str, region: &str, account: &str) -> String {
     format!("arn:{partition}:securityhub:{region}:{account}:product/{account}/default")
-}
-
-/// What a finding is titled: the cluster and the check.
-pub fn title(cluster: &JudgedCluster, check: &Check) -> String {
-    format!("MSK cluster {}: {}", cluster.name(), check.name)
-}
-
-/// What the check found, or that it passed or was not judged.
-pub fn description(outcome: &CheckOutcome) -> String {
-    let check = outcome.check;
-    match outcome.status {
-        CheckStatus::Passed => format!("Passed: {}", check.name),
-        CheckStatus::NotJudged => format!(
-            "Not judged: what the {} check reads could not be read (the CA health finding says why)",
-            check.name
-        ),
-        CheckStatus::Failed | CheckStatus::Noted => outcome.findings.join("; "),
-    }
-}
-
-/// The fix on the running cluster (its CloudFormation property beside it).
-pub fn recommendation(outcome: &CheckOutcome) -> String {
-    let fix = &outcome.check.remediation;
-    let in_place = match fix.in_place {
-        InPlace::Command(command) => command.to_owned(),
-        other => other.to_string(),
-    };
-    plain(&format!(
-        "{in_place} (CloudFormation: {})",
-        fix.cloudformation
-    ))
 }
 
 /// `text` cut to `max` characters, marked when cut (ASFF's fields have limits).
@@ -148,12 +173,17 @@ mod tests {
             facts: None,
             outcomes: &[],
         };
+        let content = Content::of_check(&CheckOutcome {
+            check: &CHECKS[0],
+            status: CheckStatus::Passed,
+            findings: Vec::new(),
+        });
         assert_eq!(
-            finding_id(&cluster, &CHECKS[0]),
+            content.id(&cluster),
             "123456789012/eu-west-1/arn:aws-cn:kafka:eu-west-1:123456789012:cluster/orders/u-1/unauthenticated-access"
         );
         assert_eq!(
-            generator_id(&CHECKS[0]),
+            content.generator_id(),
             "msk-mtls-rule/unauthenticated-access"
         );
         assert_eq!(cluster.partition(), "aws-cn");
@@ -191,8 +221,9 @@ mod tests {
         };
         let now = Timestamp::from_utc(2026, 12, 3, 9, 0, 0).unwrap();
         let fenced = |value: serde_json::Value| format!("\n```json\n{value:#}\n```\n");
-        let asff = asff::to_json(&asff::finding(&cluster, &outcome, now, None));
-        let ocsf = ocsf::finding(&cluster, &outcome, now);
+        let content = Content::of_check(&outcome);
+        let asff = asff::to_json(&asff::finding(&cluster, &content, now, None));
+        let ocsf = ocsf::finding(&cluster, &content, now);
         crate::docs::keep_block(
             "docs/audit.md",
             "<!-- asff-example:begin (rendered from src/findings) -->",

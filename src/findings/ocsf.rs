@@ -6,12 +6,10 @@
 use serde_json::{json, Value};
 
 use crate::findings::asff::FINDING_TYPE;
-use crate::findings::{
-    description, finding_id, recommendation, slug, title, JudgedCluster, PRODUCT, VERSION,
-};
+use crate::findings::{Content, JudgedCluster, PRODUCT, VERSION};
 use crate::rule::checks::Severity;
 use crate::rule::facts::{ClientBroker, ClusterFacts};
-use crate::rule::outcome::{CheckOutcome, CheckStatus};
+use crate::rule::outcome::CheckStatus;
 use crate::rule::params::SaslMechanism;
 use crate::rule::time::Timestamp;
 
@@ -23,12 +21,71 @@ const CREATE: u32 = 1;
 /// OCSF's account type for an AWS account.
 const AWS_ACCOUNT: u32 = 10;
 
-/// The compliance finding of `outcome` on `cluster`, observed `now`.
-pub fn finding(cluster: &JudgedCluster, outcome: &CheckOutcome, now: Timestamp) -> Value {
-    let check = outcome.check;
-    let (severity_id, severity) = severity(outcome);
-    let (status_id, status) = compliance_status(outcome.status);
-    json!({
+/// The compliance finding of `content` on `cluster`, observed `now`.
+pub fn finding(cluster: &JudgedCluster, content: &Content, now: Timestamp) -> Value {
+    let resource = json!({
+        "uid": cluster.arn,
+        "name": cluster.name(),
+        "type": "AwsMskCluster",
+        "region": cluster.region,
+        "cloud_partition": cluster.partition(),
+        "data": cluster.facts.map(data),
+    });
+    let mut event = event(
+        content,
+        now,
+        &content.id(cluster),
+        &content.title(cluster),
+        resource,
+    );
+    event["metadata"]["profiles"] = json!(["cloud"]);
+    event["cloud"] = json!({
+        "provider": "AWS",
+        "region": cluster.region,
+        "account": {"uid": cluster.account, "name": cluster.account,
+                    "type_id": AWS_ACCOUNT, "type": "AWS Account"},
+    });
+    event
+}
+
+/// A cluster of a template or plan, before deploy: where it is written.
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    pub file: &'a str,
+    /// The logical id, or the Terraform address.
+    pub resource: &'a str,
+    /// `AWS::MSK::Cluster`, ...
+    pub resource_type: &'a str,
+    pub line: Option<usize>,
+}
+
+/// The compliance finding of `content` on a cluster a template or plan writes: no account or
+/// region yet, so no cloud profile; `<file>#<resource>/<check>` is its id.
+pub fn written_finding(written: &Written, content: &Content, now: Timestamp) -> Value {
+    let uid = format!("{}#{}", written.file, written.resource);
+    let resource = json!({
+        "uid": uid,
+        "name": written.resource,
+        "type": written.resource_type,
+        "data": {"file": written.file, "line": written.line},
+    });
+    let title = format!(
+        "{} {}: {}",
+        written.resource_type, written.resource, content.name
+    );
+    event(
+        content,
+        now,
+        &format!("{uid}/{}", content.of),
+        &title,
+        resource,
+    )
+}
+
+fn event(content: &Content, now: Timestamp, uid: &str, title: &str, resource: Value) -> Value {
+    let (severity_id, severity) = severity(content);
+    let (status_id, status) = compliance_status(content.status);
+    let mut event = json!({
         "activity_id": CREATE,
         "activity_name": "Create",
         "category_uid": FINDINGS_CATEGORY,
@@ -43,48 +100,42 @@ pub fn finding(cluster: &JudgedCluster, outcome: &CheckOutcome, now: Timestamp) 
         "status": "New",
         "status_detail": status,
         "time": now.millis(),
-        "message": title(cluster, check),
+        "message": title,
         "metadata": {
             "version": OCSF_VERSION,
             "product": {"name": PRODUCT, "vendor_name": PRODUCT, "version": VERSION},
-            "profiles": ["cloud"],
-            "event_code": slug(check),
+            "event_code": content.of,
         },
-        "finding_info": {
-            "uid": finding_id(cluster, check),
-            "title": title(cluster, check),
-            "desc": description(outcome),
-            "types": [FINDING_TYPE],
-        },
+        "finding_info": {"uid": uid, "title": title, "desc": content.description, "types": [FINDING_TYPE]},
         "compliance": {
-            "control": check.name,
+            "control": content.name,
             "standards": [PRODUCT],
             "status_id": status_id,
-            "requirements": [format!("{PRODUCT}/{}", slug(check))],
+            "requirements": [content.generator_id()],
         },
-        "remediation": {"desc": recommendation(outcome)},
-        "resources": [{
-            "uid": cluster.arn,
-            "name": cluster.name(),
-            "type": "AwsMskCluster",
-            "region": cluster.region,
-            "cloud_partition": cluster.partition(),
-            "data": cluster.facts.map(data),
-        }],
-        "cloud": {
-            "provider": "AWS",
-            "region": cluster.region,
-            "account": {"uid": cluster.account, "name": cluster.account,
-                        "type_id": AWS_ACCOUNT, "type": "AWS Account"},
-        },
-    })
+        "remediation": {"desc": content.recommendation},
+        "resources": [resource],
+    });
+    add_evidence(&mut event, content);
+    event
+}
+
+/// A probe's knocks, as OCSF's evidence artifacts.
+fn add_evidence(event: &mut Value, content: &Content) {
+    if !content.evidence.is_empty() {
+        event["evidences"] = content
+            .evidence
+            .iter()
+            .map(|(name, text)| json!({"name": name, "data": {"seen": text}}))
+            .collect();
+    }
 }
 
 /// OCSF's severity id and caption: a passed or unjudged check is informational, as in ASFF.
-fn severity(outcome: &CheckOutcome) -> (u32, &'static str) {
-    match outcome.status {
+fn severity(content: &Content) -> (u32, &'static str) {
+    match content.status {
         CheckStatus::Passed | CheckStatus::NotJudged => (1, "Informational"),
-        CheckStatus::Failed | CheckStatus::Noted => match outcome.check.severity {
+        CheckStatus::Failed | CheckStatus::Noted => match content.severity {
             Severity::Low => (2, "Low"),
             Severity::Medium => (3, "Medium"),
             Severity::High => (4, "High"),
@@ -128,7 +179,9 @@ fn data(facts: &ClusterFacts) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Content;
     use crate::rule::checks::CHECKS;
+    use crate::rule::outcome::CheckOutcome;
 
     #[test]
     fn a_failed_check_is_a_failed_compliance_finding_with_its_severity() {
@@ -148,7 +201,11 @@ mod tests {
             status: CheckStatus::Failed,
             findings: vec!["public access is on".into()],
         };
-        let event = finding(&cluster, &public, Timestamp::from_secs(2));
+        let event = finding(
+            &cluster,
+            &Content::of_check(&public),
+            Timestamp::from_secs(2),
+        );
         assert_eq!(event["class_uid"], 2003);
         assert_eq!(event["type_uid"], 200301);
         assert_eq!(event["severity_id"], 5);
@@ -163,7 +220,11 @@ mod tests {
             status: CheckStatus::Passed,
             ..public.clone()
         };
-        let event = finding(&cluster, &passed, Timestamp::from_secs(2));
+        let event = finding(
+            &cluster,
+            &Content::of_check(&passed),
+            Timestamp::from_secs(2),
+        );
         assert_eq!(event["severity_id"], 1);
         assert_eq!(event["compliance"]["status_id"], 1);
         let noted = CheckOutcome {
@@ -171,7 +232,11 @@ mod tests {
             ..public.clone()
         };
         assert_eq!(
-            finding(&cluster, &noted, Timestamp::from_secs(2))["compliance"]["status_id"],
+            finding(
+                &cluster,
+                &Content::of_check(&noted),
+                Timestamp::from_secs(2)
+            )["compliance"]["status_id"],
             2
         );
         let unjudged = CheckOutcome {
@@ -179,7 +244,11 @@ mod tests {
             ..public
         };
         assert_eq!(
-            finding(&cluster, &unjudged, Timestamp::from_secs(2))["compliance"]["status_id"],
+            finding(
+                &cluster,
+                &Content::of_check(&unjudged),
+                Timestamp::from_secs(2)
+            )["compliance"]["status_id"],
             0
         );
     }

@@ -16,6 +16,7 @@ use aws_sdk_securityhub::types::{
 use crate::aws::ports::{HubError, RefusedFinding, SecurityHub};
 use crate::findings::asff::{to_json, FirstSeen};
 use crate::findings::generator_prefix;
+use crate::findings::probe::PROBE;
 use crate::rule::time::Timestamp;
 
 /// BatchImportFindings' limits (Security Hub API reference).
@@ -52,23 +53,91 @@ pub struct Sent {
     pub failed: Vec<RefusedFinding>,
 }
 
+/// What became of one account-region's findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubDelivery {
+    pub account: String,
+    pub region: String,
+    pub delivery: Delivery,
+}
+
+impl HubDelivery {
+    /// Whether every finding reached Security Hub.
+    pub fn complete(&self) -> bool {
+        matches!(&self.delivery, Delivery::Sent(sent) if sent.failed.is_empty())
+    }
+
+    /// What `command` says of it on stderr: a line for the account-region, and one per finding
+    /// not sent.
+    pub fn lines(&self, command: &str) -> Vec<String> {
+        let at = format!(
+            "msk-mtls-rule: {command}: Security Hub in account {} region {}",
+            self.account, self.region
+        );
+        match &self.delivery {
+            Delivery::NotEnabled => vec![format!("{at}: not sent (Security Hub not enabled)")],
+            Delivery::NotSent(reason) => vec![format!("{at}: not sent: {reason}")],
+            Delivery::Sent(sent) => {
+                let mut lines = vec![format!(
+                    "{at}: {} findings imported (new or updated in place), {} archived (cluster gone), {} set NOT_AVAILABLE (check no longer made), {} not sent",
+                    sent.imported - sent.failed.len().min(sent.imported),
+                    sent.archived,
+                    sent.not_judged,
+                    sent.failed.len()
+                )];
+                lines.extend(sent.failed.iter().map(|failed| {
+                    format!("{at}: finding {} not sent: {}", failed.id, failed.reason)
+                }));
+                lines
+            }
+        }
+    }
+}
+
+/// The findings already there a run answers for: an audit's are the checks' on every cluster of
+/// the account-region, a probe's its own on one cluster; neither touches the other's.
+#[derive(Debug, Clone, Copy)]
+pub enum Owned<'a> {
+    /// The checks' findings; `present` holds the clusters listed there in this run.
+    Checks { present: &'a BTreeSet<String> },
+    /// The probe's finding of this cluster.
+    Probe { cluster: &'a str },
+}
+
+impl Owned<'_> {
+    fn owns(&self, finding: &AwsSecurityFinding) -> bool {
+        let probe = format!("{}{PROBE}", generator_prefix());
+        let Some(generator) = finding.generator_id.as_deref() else {
+            return false;
+        };
+        match self {
+            Owned::Checks { .. } => {
+                generator.starts_with(&generator_prefix()) && generator != probe
+            }
+            Owned::Probe { cluster } => generator == probe && resource_id(finding) == Some(cluster),
+        }
+    }
+
+    fn present(&self, cluster: &str) -> bool {
+        match self {
+            Owned::Checks { present } => present.contains(cluster),
+            Owned::Probe { cluster: probed } => *probed == cluster,
+        }
+    }
+}
+
 /// The findings to import: this run's, with when each was first made carried over from the one
-/// already there, and the others already there, archived (cluster gone) or set NOT_AVAILABLE
-/// (cluster in `present`).
+/// already there, and the others already there that it owns, archived (cluster gone) or set
+/// NOT_AVAILABLE (cluster still there).
 pub fn plan(
     current: Vec<AwsSecurityFinding>,
     existing: Vec<AwsSecurityFinding>,
-    present: &BTreeSet<String>,
+    owned: Owned,
     now: Timestamp,
 ) -> (Vec<AwsSecurityFinding>, Sent) {
-    let prefix = generator_prefix();
     let mut before: BTreeMap<String, AwsSecurityFinding> = existing
         .into_iter()
-        .filter(|f| {
-            f.generator_id
-                .as_deref()
-                .is_some_and(|g| g.starts_with(&prefix))
-        })
+        .filter(|f| owned.owns(f))
         .filter(|f| f.record_state != Some(RecordState::Archived))
         .filter_map(|f| Some((f.id.clone()?, f)))
         .collect();
@@ -94,7 +163,7 @@ pub fn plan(
     let now = now.to_string();
     for mut left in before.into_values() {
         left.updated_at = Some(now.clone());
-        if resource_id(&left).is_some_and(|id| present.contains(id)) {
+        if resource_id(&left).is_some_and(|id| owned.present(id)) {
             sent.not_judged += 1;
             left.compliance = Some(
                 Compliance::builder()
@@ -164,12 +233,12 @@ pub fn batches(
 }
 
 /// This run's findings of one account-region sent to `hub`, with those already there brought up
-/// to date; `present` holds the clusters listed there in this run.
+/// to date.
 pub async fn deliver<H: SecurityHub>(
     hub: &H,
     product_arn: &str,
     current: Vec<AwsSecurityFinding>,
-    present: &BTreeSet<String>,
+    owned: Owned<'_>,
     now: Timestamp,
 ) -> Delivery {
     let existing = match hub.active_findings(product_arn, &generator_prefix()).await {
@@ -178,7 +247,7 @@ pub async fn deliver<H: SecurityHub>(
         Err(HubError::Throttled) => return Delivery::NotSent("GetFindings: throttled".into()),
         Err(HubError::Failed(error)) => return Delivery::NotSent(error.message()),
     };
-    let (findings, mut sent) = plan(current, existing, present, now);
+    let (findings, mut sent) = plan(current, existing, owned, now);
     let by_id: BTreeMap<String, AwsSecurityFinding> = findings
         .iter()
         .filter_map(|f| Some((f.id.clone()?, f.clone())))
@@ -262,6 +331,7 @@ async fn import_backing_off<H: SecurityHub>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Content;
     use std::sync::Mutex;
 
     use crate::findings::asff::finding;
@@ -294,7 +364,7 @@ mod tests {
                     status: CheckStatus::Failed,
                     findings: vec!["found".into()],
                 };
-                finding(&cluster, &outcome, now, None)
+                finding(&cluster, &Content::of_check(&outcome), now, None)
             })
             .collect()
     }
@@ -356,7 +426,7 @@ mod tests {
         existing.extend(findings_of("events", 1, then));
         let current = findings_of("orders", 1, now);
         let present: BTreeSet<String> = [arn("orders"), arn("events")].into();
-        let (findings, sent) = plan(current, existing, &present, now);
+        let (findings, sent) = plan(current, existing, Owned::Checks { present: &present }, now);
         assert_eq!((sent.imported, sent.archived, sent.not_judged), (1, 1, 2));
         let by_id = |suffix: &str, name: &str| {
             findings
@@ -400,9 +470,69 @@ mod tests {
         let mut archived = findings_of("gone", 1, Timestamp::from_secs(0));
         archived[0].record_state = Some(RecordState::Archived);
         other.extend(archived);
-        let (findings, sent) = plan(Vec::new(), other, &BTreeSet::new(), Timestamp::from_secs(1));
+        let none = BTreeSet::new();
+        let (findings, sent) = plan(
+            Vec::new(),
+            other,
+            Owned::Checks { present: &none },
+            Timestamp::from_secs(1),
+        );
         assert!(findings.is_empty());
         assert_eq!(sent, Sent::default());
+    }
+
+    #[test]
+    fn an_audit_leaves_the_probes_findings_and_a_probe_the_checks_and_other_clusters() {
+        let now = Timestamp::from_secs(1);
+        let orders = arn("orders");
+        let cluster = JudgedCluster {
+            account: ACCOUNT,
+            region: "us-east-1",
+            arn: &orders,
+            facts: None,
+            outcomes: &[],
+        };
+        let probe_report = crate::probe::ProbeReport {
+            target: orders.clone(),
+            results: Vec::new(),
+            verdict: crate::probe::Verdict::Enforced,
+            reason: "every door refused".into(),
+            confirmed_by_control: false,
+            not_knocked: Vec::new(),
+        };
+        let probed = finding(
+            &cluster,
+            &crate::findings::probe::content(&probe_report),
+            now,
+            None,
+        );
+        let mut existing = findings_of("orders", 2, now);
+        existing.push(probed.clone());
+        let mut other_probe = probed.clone();
+        other_probe.resources = findings_of("payments", 1, now)[0].resources.clone();
+        other_probe.id = Some("other".into());
+        existing.push(other_probe);
+        // An audit of a region where orders is gone archives its checks, not its probe finding.
+        let none = BTreeSet::new();
+        let (findings, sent) = plan(
+            Vec::new(),
+            existing.clone(),
+            Owned::Checks { present: &none },
+            now,
+        );
+        assert_eq!((findings.len(), sent.archived), (2, 2));
+        assert!(findings
+            .iter()
+            .all(|f| f.generator_id != probed.generator_id));
+        // A probe of orders owns its own finding alone.
+        let (findings, sent) = plan(
+            vec![probed.clone()],
+            existing,
+            Owned::Probe { cluster: &orders },
+            now,
+        );
+        assert_eq!(findings.len(), 1);
+        assert_eq!((sent.archived, sent.not_judged), (0, 0));
     }
 
     #[test]
@@ -461,7 +591,9 @@ mod tests {
             &hub,
             PRODUCT_ARN,
             current.clone(),
-            &BTreeSet::new(),
+            Owned::Checks {
+                present: &BTreeSet::new(),
+            },
             Timestamp::from_secs(1),
         )
         .await;
@@ -488,7 +620,9 @@ mod tests {
             &hub,
             PRODUCT_ARN,
             findings_of("orders", 1, Timestamp::from_secs(0)),
-            &BTreeSet::new(),
+            Owned::Checks {
+                present: &BTreeSet::new(),
+            },
             Timestamp::from_secs(1),
         )
         .await;
