@@ -264,7 +264,7 @@ fn unreadable_input_exits_2_naming_the_file_and_the_path() {
         (&[][..], "<PATH>..."),
         (
             &["--format", "xml", "x.yaml"][..],
-            "[possible values: text, json, sarif]",
+            "[possible values: text, json, sarif, ocsf]",
         ),
         (&["--parameters", "{\"x\":1}", "x.yaml"][..], "x=\"1\""),
     ] {

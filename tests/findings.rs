@@ -320,7 +320,7 @@ fn security_hub_takes_every_finding_in_batches_names_the_refused_and_archives_a_
         "{said}"
     );
     assert!(
-        said.contains("region us-east-1: 116 findings imported"),
+        said.contains("region us-east-1: 116 of 117 findings taken"),
         "{said}"
     );
     let imports = emulator.calls_to("BatchImportFindings");

@@ -1090,7 +1090,7 @@ fn the_probes_finding_carries_its_knocks_and_is_updated_in_place_in_security_hub
     let said = String::from_utf8(open.stderr.clone()).unwrap();
     assert_eq!(open.status.code(), Some(1), "NOT_ENFORCED, sent: {said}");
     assert!(
-        said.contains("region eu-west-1: 1 findings imported"),
+        said.contains("region eu-west-1: 1 of 1 findings taken"),
         "{said}"
     );
     valid_findings("asff", &open.stdout);

@@ -78,9 +78,11 @@ impl HubDelivery {
             Delivery::NotEnabled => vec![format!("{at}: not sent (Security Hub not enabled)")],
             Delivery::NotSent(reason) => vec![format!("{at}: not sent: {reason}")],
             Delivery::Sent(sent) => {
+                let total = sent.imported + sent.archived + sent.not_judged;
                 let mut lines = vec![format!(
-                    "{at}: {} findings imported (new or updated in place), {} archived (cluster gone), {} set NOT_AVAILABLE (check no longer made), {} not sent",
-                    sent.imported - sent.failed.len().min(sent.imported),
+                    "{at}: {} of {total} findings taken: {} of this run (new or updated in place), {} archived (cluster gone), {} set NOT_AVAILABLE (check no longer made); {} not sent",
+                    total - sent.failed.len(),
+                    sent.imported,
                     sent.archived,
                     sent.not_judged,
                     sent.failed.len()
@@ -247,6 +249,11 @@ pub async fn deliver<H: SecurityHub>(
         Err(HubError::Throttled) => return Delivery::NotSent("GetFindings: throttled".into()),
         Err(HubError::Failed(error)) => return Delivery::NotSent(error.message()),
     };
+    // A region that aggregates others' findings answers with theirs too: only this product's.
+    let existing = existing
+        .into_iter()
+        .filter(|f| f.product_arn.as_deref() == Some(product_arn))
+        .collect();
     let (findings, mut sent) = plan(current, existing, owned, now);
     let by_id: BTreeMap<String, AwsSecurityFinding> = findings
         .iter()
@@ -608,6 +615,57 @@ mod tests {
         assert_eq!(calls[0], calls[1]);
         assert_eq!(calls.last().unwrap(), &vec![refused_once, refused_twice]);
         assert!(started.elapsed() >= THROTTLED_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn another_regions_findings_aggregated_here_are_left_alone() {
+        let mut elsewhere = findings_of("far", 1, Timestamp::from_secs(0));
+        elsewhere[0].product_arn = Some(PRODUCT_ARN.replace("us-east-1", "eu-west-1"));
+        let hub = Hub {
+            held: elsewhere,
+            ..Hub::default()
+        };
+        let none = BTreeSet::new();
+        let delivery = deliver(
+            &hub,
+            PRODUCT_ARN,
+            Vec::new(),
+            Owned::Checks { present: &none },
+            Timestamp::from_secs(1),
+        )
+        .await;
+        assert_eq!(delivery, Delivery::Sent(Sent::default()));
+        assert!(hub.calls.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn what_became_of_the_findings_is_said_line_by_line() {
+        let sent = Sent {
+            imported: 117,
+            archived: 13,
+            not_judged: 2,
+            failed: vec![RefusedFinding {
+                id: "a/b".into(),
+                reason: "InvalidInput: no".into(),
+            }],
+        };
+        let delivery = |delivery| HubDelivery {
+            account: ACCOUNT.into(),
+            region: "us-east-1".into(),
+            delivery,
+        };
+        let lines = delivery(Delivery::Sent(sent.clone())).lines("audit");
+        assert_eq!(lines, vec![
+            "msk-mtls-rule: audit: Security Hub in account 123456789012 region us-east-1: 131 of 132 findings taken: 117 of this run (new or updated in place), 13 archived (cluster gone), 2 set NOT_AVAILABLE (check no longer made); 1 not sent".to_owned(),
+            "msk-mtls-rule: audit: Security Hub in account 123456789012 region us-east-1: finding a/b not sent: InvalidInput: no".to_owned(),
+        ]);
+        assert!(!delivery(Delivery::Sent(sent)).complete());
+        assert!(delivery(Delivery::Sent(Sent::default())).complete());
+        assert!(!delivery(Delivery::NotEnabled).complete());
+        assert_eq!(delivery(Delivery::NotEnabled).lines("probe"), vec![
+            "msk-mtls-rule: probe: Security Hub in account 123456789012 region us-east-1: not sent (Security Hub not enabled)".to_owned(),
+        ]);
+        assert!(!delivery(Delivery::NotSent("x".into())).complete());
     }
 
     #[tokio::test]
