@@ -480,3 +480,40 @@ fn sarif_results(checked: &[Checked]) -> Vec<Value> {
         .chain(not_judged)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/check.md shows one OCSF finding as this build writes it.
+    #[test]
+    fn the_docs_example_finding_is_this_builds() {
+        let checked = Checked {
+            file: "infra/kafka.yaml".into(),
+            resource: "Clickstream".into(),
+            resource_type: ResourceType::MskCluster,
+            line: Some(48),
+            verdict: Verdict::Judged(Judged {
+                compliance: ComplianceType::NonCompliant,
+                findings: vec![(
+                    &CHECKS[0],
+                    Finding::UnauthenticatedAccess(Default::default()),
+                )],
+                notes: Vec::new(),
+                annotation: None,
+                unknown: Vec::new(),
+            }),
+        };
+        let now = Timestamp::from_utc(2026, 12, 3, 9, 0, 0).unwrap();
+        let events = to_ocsf(&[checked], &RuleParams::default(), now);
+        let first = &events[0];
+        assert_eq!(first["compliance"]["control"], "unauthenticated access");
+        assert_eq!(first["compliance"]["status_id"], 3);
+        crate::docs::keep_block(
+            "docs/check.md",
+            "<!-- ocsf-example:begin (rendered from src/check) -->",
+            "<!-- ocsf-example:end -->",
+            &format!("\n```json\n{first:#}\n```\n"),
+        );
+    }
+}

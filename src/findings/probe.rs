@@ -130,6 +130,54 @@ mod tests {
         }
     }
 
+    /// docs/probe.md shows a probe's ASFF finding as this build writes it.
+    #[test]
+    fn the_docs_example_finding_is_this_builds() {
+        use crate::findings::{asff, JudgedCluster};
+        use crate::rule::time::Timestamp;
+
+        let plaintext = Knocked {
+            endpoint: Endpoint {
+                port: 9092,
+                listener: Listener::Plaintext,
+                ..knock(9092, Attempt::Plaintext, Outcome::Accepted).endpoint
+            },
+            detail: "a Kafka ApiVersions answer".into(),
+            ..knock(9092, Attempt::Plaintext, Outcome::Accepted)
+        };
+        let refused = |attempt| Knocked {
+            detail: "TLS alert certificate_required".into(),
+            ..knock(9094, attempt, Outcome::Refused)
+        };
+        let open = ProbeReport {
+            reason: "b-1.orders.kafka.us-east-1.amazonaws.com:9092 let a client in (plaintext)"
+                .into(),
+            ..report(
+                Verdict::NotEnforced,
+                vec![
+                    refused(Attempt::TlsNoCert),
+                    refused(Attempt::TlsUntrustedCert),
+                    plaintext,
+                ],
+            )
+        };
+        let cluster = JudgedCluster {
+            account: "123456789012",
+            region: "us-east-1",
+            arn: &open.target,
+            facts: None,
+            outcomes: &[],
+        };
+        let now = Timestamp::from_utc(2026, 12, 3, 9, 0, 0).unwrap();
+        let finding = asff::to_json(&asff::finding(&cluster, &content(&open), now, None));
+        crate::docs::keep_block(
+            "docs/probe.md",
+            "<!-- asff-example:begin (rendered from src/findings/probe.rs) -->",
+            "<!-- asff-example:end -->",
+            &format!("\n```json\n{finding:#}\n```\n"),
+        );
+    }
+
     #[test]
     fn more_knocks_than_asff_keeps_are_counted_in_the_last() {
         let results: Vec<Knocked> = (0..60)
