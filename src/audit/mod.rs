@@ -431,13 +431,13 @@ fn cluster_result(
         .iter()
         .chain(&notes)
         .any(Finding::opens_authorization_by_default);
-    let (kind, facts) = match judged.cluster {
-        Some(Cluster::Provisioned(facts)) => (Kind::Provisioned, Some(facts)),
-        Some(Cluster::Serverless) => (Kind::Serverless, None),
-        None if evaluation.resource_type == ResourceType::MskServerlessCluster => {
-            (Kind::Serverless, None)
-        }
-        None => (Kind::Provisioned, None),
+    let kind = match evaluation.resource_type {
+        ResourceType::MskServerlessCluster => Kind::Serverless,
+        _ => Kind::Provisioned,
+    };
+    let facts = match judged.cluster {
+        Some(Cluster::Provisioned(facts)) => Some(facts),
+        _ => None,
     };
     ClusterResult {
         account: account.to_owned(),
@@ -477,6 +477,49 @@ mod tests {
             findings,
             notes,
         }
+    }
+
+    /// A provisioned cluster keeps what was read of it and every check made; a serverless one the
+    /// serverless check alone.
+    #[test]
+    fn each_cluster_keeps_its_facts_and_the_checks_made_on_its_kind() {
+        use crate::rule::facts::ClusterFacts;
+        let facts = ClusterFacts {
+            unauthenticated_access: true,
+            ..ClusterFacts::default()
+        };
+        let judged = Judged {
+            judgement: judgement(
+                ResourceType::MskCluster,
+                ComplianceType::NonCompliant,
+                vec![Finding::UnauthenticatedAccess(Default::default())],
+                vec![],
+            ),
+            tags: None,
+            cluster: Some(Cluster::Provisioned(facts.clone())),
+        };
+        let params = RuleParams {
+            serverless_cluster_compliance: ComplianceType::NonCompliant,
+            ..RuleParams::default()
+        };
+        let result = cluster_result("123456789012", "us-east-1", judged, &params);
+        assert_eq!(result.facts, Some(facts));
+        assert!(result.outcomes.len() > 1);
+        assert!(result.outcomes.iter().all(|o| o.check.name != "serverless"));
+        let serverless = Judged {
+            judgement: judgement(
+                ResourceType::MskServerlessCluster,
+                ComplianceType::NonCompliant,
+                vec![Finding::ServerlessCannotEnforceMtls],
+                vec![],
+            ),
+            tags: None,
+            cluster: Some(Cluster::Serverless),
+        };
+        let result = cluster_result("123456789012", "us-east-1", serverless, &params);
+        assert_eq!(result.facts, None);
+        let names: Vec<&str> = result.outcomes.iter().map(|o| o.check.name).collect();
+        assert_eq!(names, vec!["serverless"]);
     }
 
     /// The ACL default is known for a provisioned cluster the checks judged, noted or failed;
