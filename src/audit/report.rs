@@ -557,6 +557,36 @@ mod tests {
     }
 
     #[test]
+    fn asff_and_ocsf_hold_one_finding_per_cluster_and_check_made() {
+        use crate::rule::checks::CHECKS;
+        use crate::rule::outcome::CheckStatus;
+        let outcome = |n: usize, status| CheckOutcome {
+            check: &CHECKS[n],
+            status,
+            findings: Vec::new(),
+        };
+        let mut report = report();
+        report.clusters[0].outcomes = vec![
+            outcome(0, CheckStatus::Passed),
+            outcome(1, CheckStatus::Passed),
+        ];
+        report.clusters[1].outcomes = vec![outcome(0, CheckStatus::Failed)];
+        let now = Timestamp::from_secs(0);
+        let asff: Vec<Value> = serde_json::from_str(&report.to_asff(now)).unwrap();
+        let ids: Vec<&str> = asff.iter().map(|f| f["Id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 3);
+        assert!(
+            ids[0].ends_with("/orders/abcd-1/unauthenticated-access"),
+            "{ids:?}"
+        );
+        assert_eq!(asff[2]["Compliance"]["Status"], "FAILED");
+        let ocsf: Vec<Value> = serde_json::from_str(&report.to_ocsf(now)).unwrap();
+        assert_eq!(ocsf.len(), 3);
+        assert_eq!(ocsf[2]["compliance"]["status_id"], 3);
+        assert_eq!(ocsf[0]["finding_info"]["uid"], asff[0]["Id"]);
+    }
+
+    #[test]
     fn the_exit_status_puts_non_compliant_before_unreadable_before_all_enforcing() {
         let mut report = report();
         assert_eq!(report.exit_status(), exit::FINDINGS);
