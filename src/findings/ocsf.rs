@@ -239,6 +239,21 @@ mod tests {
             )["compliance"]["status_id"],
             2
         );
+        let mut with_evidence = Content::of_check(&public);
+        with_evidence.evidence = vec![("Knock/01".into(), "b-1:9092 plaintext: accepted".into())];
+        let event = finding(&cluster, &with_evidence, Timestamp::from_secs(2));
+        assert_eq!(event["evidences"][0]["name"], "Knock/01");
+        assert_eq!(
+            event["evidences"][0]["data"]["seen"],
+            "b-1:9092 plaintext: accepted"
+        );
+        assert!(finding(
+            &cluster,
+            &Content::of_check(&public),
+            Timestamp::from_secs(2)
+        )
+        .get("evidences")
+        .is_none());
         let unjudged = CheckOutcome {
             status: CheckStatus::NotJudged,
             ..public

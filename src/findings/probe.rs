@@ -101,10 +101,10 @@ mod tests {
     #[test]
     fn the_verdict_is_the_status_and_who_was_let_in_comes_first() {
         let results = vec![
+            knock(9094, Attempt::TlsUntrustedCert, Outcome::Unreachable),
             knock(9094, Attempt::TlsNoCert, Outcome::Refused),
             knock(9094, Attempt::TlsClientCert, Outcome::Accepted),
             knock(9092, Attempt::Plaintext, Outcome::Accepted),
-            knock(9094, Attempt::TlsUntrustedCert, Outcome::Unreachable),
         ];
         let content = content(&report(Verdict::NotEnforced, results));
         assert_eq!(content.status, CheckStatus::Failed);
@@ -120,6 +120,10 @@ mod tests {
             "{seen:?}"
         );
         assert!(seen[1].contains("tls-no-cert: refused"), "{seen:?}");
+        assert!(
+            seen[2].contains("tls-untrusted-cert: unreachable"),
+            "{seen:?}"
+        );
         assert_eq!(content.evidence[0].0, "Knock/01");
         assert_eq!(seen.len(), 4);
         for (verdict, status) in [
@@ -176,6 +180,19 @@ mod tests {
             "<!-- asff-example:end -->",
             &format!("\n```json\n{finding:#}\n```\n"),
         );
+    }
+
+    #[test]
+    fn as_many_knocks_as_asff_keeps_are_all_shown() {
+        let results: Vec<Knocked> = (0..EVIDENCE_MAX as u16)
+            .map(|n| knock(9000 + n, Attempt::TlsNoCert, Outcome::Refused))
+            .collect();
+        let content = content(&report(Verdict::Enforced, results));
+        assert_eq!(content.evidence.len(), EVIDENCE_MAX);
+        assert!(content
+            .evidence
+            .iter()
+            .all(|(name, _)| name.starts_with("Knock/")));
     }
 
     #[test]
