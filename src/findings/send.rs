@@ -531,15 +531,20 @@ mod tests {
         assert!(findings
             .iter()
             .all(|f| f.generator_id != probed.generator_id));
-        // A probe of orders owns its own finding alone.
+        // A probe of orders owns its own finding alone; one of it under another id (an earlier
+        // version's) is still about a cluster that is there: not judged, never archived.
+        let mut existing = existing;
+        let mut earlier = probed.clone();
+        earlier.id = Some("earlier".into());
+        existing.push(earlier);
         let (findings, sent) = plan(
             vec![probed.clone()],
             existing,
             Owned::Probe { cluster: &orders },
             now,
         );
-        assert_eq!(findings.len(), 1);
-        assert_eq!((sent.archived, sent.not_judged), (0, 0));
+        assert_eq!(findings.len(), 2);
+        assert_eq!((sent.archived, sent.not_judged), (0, 1));
     }
 
     #[test]
