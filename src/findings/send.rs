@@ -533,7 +533,6 @@ mod tests {
             .all(|f| f.generator_id != probed.generator_id));
         // A probe of orders owns its own finding alone; one of it under another id (an earlier
         // version's) is still about a cluster that is there: not judged, never archived.
-        let mut existing = existing;
         let mut earlier = probed.clone();
         earlier.id = Some("earlier".into());
         existing.push(earlier);
