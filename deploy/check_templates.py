@@ -426,21 +426,35 @@ def check_audit_reports(stack):
 
 
 def check_security_hub(templates):
-    """Findings sent to Security Hub: the audit role grants exactly the calls the code makes, only when
-    SendsFindingsToSecurityHub (default false) says so, on the account's own product and hub; no other
-    role grants any Security Hub action (Config already sends the rule's results there)."""
+    """Findings sent to Security Hub: the audit role and the probe's role grant exactly the calls the
+    code makes, only when SendsFindingsToSecurityHub (default false) says so, on the account's own
+    product and hub; the probe's function is told the same parameter; no other role grants any
+    Security Hub action (Config already sends the rule's results there)."""
     made = impl_calls(lambda block: block.startswith(SECURITY_HUB_IMPL))
     if made != {"securityhub:BatchImportFindings", "securityhub:GetFindings"}:
         fail("src/aws/sdk.rs", f"the Security Hub calls are {sorted(made)}")
-    template = templates["deploy/audit-role.yaml"]
-    parameter = template["Parameters"].get("SendsFindingsToSecurityHub", {})
-    if parameter.get("Default") != "false" or template.get("Conditions", {}).get("SendsFindings") != \
-            {"Fn::Equals": [{"Ref": "SendsFindingsToSecurityHub"}, "true"]}:
-        fail("deploy/audit-role.yaml", "sending findings is not off unless SendsFindingsToSecurityHub is true")
-    conditional, plain = set(), set()
-    for policy in template["Resources"]["AuditRole"]["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
-            condition, body = (statement["Fn::If"][0], statement["Fn::If"][1]) if "Fn::If" in statement else (None, statement)
+    senders = {
+        "deploy/audit-role.yaml": [
+            (None if "Fn::If" not in st else st["Fn::If"][0], st if "Fn::If" not in st else st["Fn::If"][1])
+            for policy in templates["deploy/audit-role.yaml"]["Resources"]["AuditRole"]["Properties"]["Policies"]
+            for st in policy["PolicyDocument"]["Statement"]],
+        "deploy/probe.yaml": [
+            (resource.get("Condition"), st)
+            for resource in templates["deploy/probe.yaml"]["Resources"].values()
+            if resource.get("Type") == "AWS::IAM::RolePolicy"
+            for st in resource["Properties"]["PolicyDocument"]["Statement"]] + [
+            (None, st)
+            for policy in templates["deploy/probe.yaml"]["Resources"]["ProbeFunctionRole"]["Properties"]["Policies"]
+            for st in policy["PolicyDocument"]["Statement"]],
+    }
+    for name, statements in senders.items():
+        template = templates[name]
+        parameter = template["Parameters"].get("SendsFindingsToSecurityHub", {})
+        if parameter.get("Default") != "false" or template.get("Conditions", {}).get("SendsFindings") != \
+                {"Fn::Equals": [{"Ref": "SendsFindingsToSecurityHub"}, "true"]}:
+            fail(name, "sending findings is not off unless SendsFindingsToSecurityHub is true")
+        conditional, plain = set(), set()
+        for condition, body in statements:
             actions = body.get("Action", [])
             hub = {a for a in ([actions] if isinstance(actions, str) else actions) if a.startswith("securityhub:")}
             if not hub:
@@ -448,13 +462,33 @@ def check_security_hub(templates):
             (conditional if condition == "SendsFindings" else plain).update(hub)
             resources = json.dumps(body.get("Resource"))
             if '"*"' in resources or resources.count("${AWS::AccountId}") < 3:
-                fail("deploy/audit-role.yaml", f"{sorted(hub)} are not limited to the account's own product and hub")
-    if plain or conditional != made:
-        fail("deploy/audit-role.yaml", f"grants {sorted(conditional)} with SendsFindings and {sorted(plain)} always; the code calls {sorted(made)}")
+                fail(name, f"{sorted(hub)} are not limited to the account's own product and hub")
+        if plain or conditional != made:
+            fail(name, f"grants {sorted(conditional)} with SendsFindings and {sorted(plain)} always; the code calls {sorted(made)}")
+    told = templates["deploy/probe.yaml"]["Resources"]["ProbeFunction"]["Properties"]["Environment"]["Variables"]
+    if told.get("SECURITY_HUB_FINDINGS") != {"Ref": "SendsFindingsToSecurityHub"}:
+        fail("deploy/probe.yaml", "the function is not told SendsFindingsToSecurityHub (SECURITY_HUB_FINDINGS)")
     for name, template in templates.items():
-        if name != "deploy/audit-role.yaml" and "securityhub:" in json.dumps(template):
-            fail(name, "grants a Security Hub action: only the audit role sends findings")
-    print(f"deploy/audit-role.yaml: with SendsFindingsToSecurityHub: {', '.join(sorted(made))}")
+        if name not in senders and "securityhub:" in json.dumps(template):
+            fail(name, "grants a Security Hub action: only the audit role and the probe send findings")
+    print(f"deploy/audit-role.yaml, deploy/probe.yaml: with SendsFindingsToSecurityHub: {', '.join(sorted(made))}")
+
+
+def check_function_binaries(templates):
+    """Each function is the binary of its own handler: the rule's carries neither the probe nor the
+    Security Hub client, the probe's is the binary that serves the probe, each a [[bin]] of Cargo.toml."""
+    bins = set(re.findall(r'\[\[bin\]\]\s*name = "([^"]+)"', (ROOT / "Cargo.toml").read_text()))
+    expected = {("template.yaml", "RuleFunction"): ("msk-mtls-rule-lambda", None),
+                ("deploy/probe.yaml", "ProbeFunction"): ("msk-mtls-rule-probe", "probe")}
+    for (name, function), (binary, handler) in expected.items():
+        resource = templates[name]["Resources"][function]
+        built = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        if built != binary or binary not in bins:
+            fail(name, f"{function} is built from {built!r}, not the [[bin]] {binary}")
+        named = resource["Properties"].get("Environment", {}).get("Variables", {}).get("MSK_MTLS_RULE_HANDLER")
+        if named != handler:
+            fail(name, f"{function} names the handler {named!r}; {binary} serves {handler or 'rule'}")
+    print("functions: RuleFunction is msk-mtls-rule-lambda, ProbeFunction msk-mtls-rule-probe")
 
 
 def max_length(template_name, parameters, name):
@@ -734,6 +768,7 @@ def main():
     # 19: findings to Security Hub: only the audit role, only when asked, only the calls made, on the
     # account's own product and hub.
     check_security_hub(templates)
+    check_function_binaries(templates)
 
     for failure in failures:
         print(f"FAIL {failure}")

@@ -535,14 +535,16 @@ fn rust_log_turns_on_the_local_commands_logs() {
     );
 }
 
-/// The function's binary, `msk-mtls-rule-lambda`, chooses its handler by `MSK_MTLS_RULE_HANDLER` and
-/// logs as Lambda asks: JSON at `AWS_LAMBDA_LOG_LEVEL`, TRACE served as DEBUG with a warning. A
-/// Runtime API that cannot be reached fails the process.
+/// Each function is its own binary: `msk-mtls-rule-lambda` serves the rule and the hook,
+/// `msk-mtls-rule-probe` the scheduled probe, and each refuses by name a stack that gives it the
+/// other's handler (`MSK_MTLS_RULE_HANDLER`). Both log as Lambda asks: JSON at
+/// `AWS_LAMBDA_LOG_LEVEL`, TRACE served as DEBUG with a warning. A Runtime API that cannot be
+/// reached fails the process.
 #[test]
-fn under_lambda_the_handler_and_the_log_settings_are_lambdas() {
+fn under_lambda_each_binary_serves_its_handler_and_logs_as_lambda_asks() {
     let port = closed_port();
-    let lambda = |handler: Option<&str>, level: &str| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_msk-mtls-rule-lambda"));
+    let lambda = |binary: &str, handler: Option<&str>, level: &str| {
+        let mut command = Command::new(binary);
         command
             .env_remove("RUST_LOG")
             .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -561,32 +563,45 @@ fn under_lambda_the_handler_and_the_log_settings_are_lambdas() {
         };
         command.output().unwrap()
     };
-    let bogus = lambda(Some("bogus"), "INFO");
-    assert_eq!(bogus.status.code(), Some(2));
-    assert!(stderr_of(&bogus).contains("MSK_MTLS_RULE_HANDLER=\"bogus\" is not rule or probe"));
-    for handler in [None, Some("rule"), Some("probe")] {
-        let quiet = lambda(handler, "INFO");
-        assert_eq!(
-            quiet.status.code(),
-            Some(3),
-            "no Runtime API to reach: could not finish: {handler:?}: {}",
-            stderr_of(&quiet)
+    let binaries = [
+        (env!("CARGO_BIN_EXE_msk-mtls-rule-lambda"), "rule", "probe"),
+        (env!("CARGO_BIN_EXE_msk-mtls-rule-probe"), "probe", "rule"),
+    ];
+    for (binary, own, other) in binaries {
+        let bogus = lambda(binary, Some("bogus"), "INFO");
+        assert_eq!(bogus.status.code(), Some(2), "{binary}");
+        assert!(stderr_of(&bogus).contains("MSK_MTLS_RULE_HANDLER=\"bogus\" is not rule or probe"));
+        let wrong = lambda(binary, Some(other), "INFO");
+        assert_eq!(wrong.status.code(), Some(2), "{binary}");
+        assert!(
+            stderr_of(&wrong).contains(&format!("this binary serves {own}")),
+            "{}",
+            stderr_of(&wrong)
         );
-        assert!(quiet.stdout.is_empty(), "{handler:?}");
-        let traced = lambda(handler, "TRACE");
-        assert_eq!(traced.status.code(), Some(3), "{handler:?}");
-        let stdout = String::from_utf8_lossy(&traced.stdout);
-        let first: Value = serde_json::from_str(stdout.lines().next().unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{handler:?}: {e}: {stdout}"));
-        assert_eq!(first["level"], "WARN", "{first}");
-        assert_eq!(
-            first["fields"]["message"],
-            "log level TRACE is served as DEBUG: TRACE would log the raw event"
-        );
-        assert!(stdout
-            .lines()
-            .skip(1)
-            .any(|line| line.contains("\"level\":\"DEBUG\"")));
+        for handler in [None, Some(own)] {
+            let quiet = lambda(binary, handler, "INFO");
+            assert_eq!(
+                quiet.status.code(),
+                Some(3),
+                "no Runtime API to reach: could not finish: {binary} {handler:?}: {}",
+                stderr_of(&quiet)
+            );
+            assert!(quiet.stdout.is_empty(), "{handler:?}");
+            let traced = lambda(binary, handler, "TRACE");
+            assert_eq!(traced.status.code(), Some(3), "{handler:?}");
+            let stdout = String::from_utf8_lossy(&traced.stdout);
+            let first: Value = serde_json::from_str(stdout.lines().next().unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{handler:?}: {e}: {stdout}"));
+            assert_eq!(first["level"], "WARN", "{first}");
+            assert_eq!(
+                first["fields"]["message"],
+                "log level TRACE is served as DEBUG: TRACE would log the raw event"
+            );
+            assert!(stdout
+                .lines()
+                .skip(1)
+                .any(|line| line.contains("\"level\":\"DEBUG\"")));
+        }
     }
 }
 

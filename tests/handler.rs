@@ -1855,6 +1855,7 @@ async fn scheduled_clusters_not_done_by_the_deadline_are_inconclusive_and_none_i
         timeout: Duration::from_secs(60),
         networks: vec![Network::Private],
         allowed_sasl: Vec::new(),
+        security_hub: false,
     };
     let arns = [arn("slow"), arn("shut")].map(|arn| ClusterArn::parse(&arn).unwrap());
     let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);

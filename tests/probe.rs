@@ -699,11 +699,17 @@ fn probe_function(
         ("PROBE_TIMEOUT_MS", timeout_ms),
     ];
     all.extend_from_slice(env);
-    Function::start_with(runtime, emulator, &all)
+    Function::start_command(
+        Command::new(harness::probe_binary()),
+        runtime,
+        emulator,
+        &all,
+    )
 }
 
-/// The scheduled probe function: the same binary under the Runtime API with
-/// `MSK_MTLS_RULE_HANDLER=probe`, the test CA as the system's roots (`SSL_CERT_FILE`).
+/// The scheduled probe function: its own binary under the Runtime API, with
+/// `MSK_MTLS_RULE_HANDLER=probe` as its stack sets it, the test CA as the system's roots
+/// (`SSL_CERT_FILE`).
 #[test]
 fn the_scheduled_probe_function_writes_a_metrics_line_per_cluster() {
     let pki = Pki::new("function");
@@ -1150,4 +1156,136 @@ fn the_probes_finding_carries_its_knocks_and_is_updated_in_place_in_security_hub
         .output()
         .unwrap();
     assert_eq!(endpoints.status.code(), Some(2));
+}
+
+/// The scheduled probe function with `SECURITY_HUB_FINDINGS=true` (the stack's
+/// SendsFindingsToSecurityHub): each cluster's finding sent to Security Hub in the function's own
+/// account and region, updated in place at the next run; a cluster elsewhere, or Security Hub not
+/// enabled, fails the run by name (the function's Errors alarm) after its metrics are written.
+#[test]
+fn the_scheduled_probe_function_sends_its_findings_to_security_hub() {
+    let pki = Pki::new("function-hub");
+    let servers = Servers::new();
+    let required = servers.tls(server_config(&pki, ClientAuth::Required, Version::Tls13));
+    let requested = servers.tls(server_config(&pki, ClientAuth::Requested, Version::Tls13));
+    let emulator = Emulator::start();
+    // The function runs in us-east-1, account 123456789012 (its ARN, as the Runtime API gives it).
+    let orders = CLUSTER.replace("eu-west-1", "us-east-1");
+    let clickstream = orders.replace("orders", "clickstream");
+    tls_brokers(&emulator, &[(&orders, required), (&clickstream, requested)]);
+    let runtime = RuntimeApi::start();
+    let function = probe_function(
+        &runtime,
+        &emulator,
+        &pki,
+        READ_TIMEOUT_MS,
+        &[("SECURITY_HUB_FINDINGS", "true")],
+    );
+    let held = || {
+        emulator.control(
+            "/_e2e/security-hub-findings",
+            json!({"account": "123456789012", "region": "us-east-1"}),
+        )["findings"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let status_of = |findings: &[Value], cluster: &str| {
+        findings
+            .iter()
+            .find(|f| f["Id"] == format!("123456789012/us-east-1/{cluster}/probe"))
+            .map(|f| {
+                (
+                    f["Compliance"]["Status"].as_str().unwrap().to_owned(),
+                    f["CreatedAt"].clone(),
+                )
+            })
+            .unwrap_or_else(|| panic!("no finding of {cluster}: {findings:?}"))
+    };
+    let answer = response(runtime.invoke(
+        &json!({"clusterArns": [orders, clickstream]}),
+        Duration::from_secs(60),
+    ));
+    assert_eq!(answer["clusters"].as_array().unwrap().len(), 2, "{answer}");
+    let stored = held();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    let (status, created) = status_of(&stored, &orders);
+    assert_eq!(status, "PASSED");
+    let (status, clickstream_created) = status_of(&stored, &clickstream);
+    assert_eq!(status, "FAILED");
+    assert!(
+        function
+            .logs()
+            .contains("region us-east-1: 2 of 2 findings taken"),
+        "{}",
+        function.logs()
+    );
+    let calls: Vec<Value> = ["GetFindings", "BatchImportFindings"]
+        .iter()
+        .flat_map(|operation| emulator.calls_to(operation))
+        .collect();
+    assert!(
+        calls.iter().all(|call| call["region"] == "us-east-1"),
+        "{calls:?}"
+    );
+    // What the function calls is what deploy/probe.yaml grants with SendsFindingsToSecurityHub.
+    let called: std::collections::BTreeSet<String> = calls
+        .iter()
+        .map(|c| format!("securityhub:{}", c["operation"].as_str().unwrap()))
+        .collect();
+    let template = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/probe.yaml"),
+    )
+    .unwrap();
+    let granted: std::collections::BTreeSet<String> = template
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("- securityhub:"))
+        .map(|action| format!("securityhub:{action}"))
+        .collect();
+    assert_eq!(called, granted);
+
+    // clickstream's brokers now refuse too: the same finding, PASSED, first made when it was. A
+    // cluster of another region is named, and the run fails once its metrics are written.
+    tls_brokers(&emulator, &[(&clickstream, required), (CLUSTER, required)]);
+    let failed = runtime.invoke(
+        &json!({"clusterArns": [orders, clickstream, CLUSTER]}),
+        Duration::from_secs(60),
+    );
+    let error = format!("{failed:?}");
+    assert!(
+        error.contains("BatchImportFindings")
+            && error.contains(&format!(
+                "{CLUSTER} is in account 123456789012 region eu-west-1"
+            )),
+        "{error}"
+    );
+    let stored = held();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(
+        status_of(&stored, &clickstream),
+        ("PASSED".to_owned(), clickstream_created)
+    );
+    assert_eq!(status_of(&stored, &orders).1, created, "updated in place");
+    let runs = metrics_lines(&function.logs())
+        .into_iter()
+        .filter(|line| line.get("ClusterName").is_none() && line.get("ProbeRuns").is_some())
+        .count();
+    assert_eq!(
+        runs,
+        2,
+        "both runs wrote their heartbeat: {}",
+        function.logs()
+    );
+
+    // Security Hub not enabled here: not sent, said, and the run fails.
+    emulator.control(
+        "/_e2e/security-hub",
+        json!({"disabled": [["123456789012", "us-east-1"]]}),
+    );
+    let failed = runtime.invoke(&json!({"clusterArns": [orders]}), Duration::from_secs(60));
+    assert!(
+        format!("{failed:?}").contains("not sent (Security Hub not enabled)"),
+        "{failed:?}"
+    );
+    assert!(!function.logs().contains("e2e-secret-access-key"));
 }

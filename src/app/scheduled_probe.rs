@@ -11,8 +11,9 @@ use tokio::time::Instant;
 
 use crate::app::sweep::Listing;
 use crate::aws::pager::Pager;
-use crate::aws::ports::{Brokers, Directory, KafkaService};
+use crate::aws::ports::{Brokers, Directory, KafkaService, SecurityHub};
 use crate::error::RuleError;
+use crate::findings::send::{send_probe_findings, Delivery, Here, HubDelivery};
 use crate::probe::endpoints::Network;
 use crate::probe::run::probe;
 use crate::probe::{ProbeReport, Verdict};
@@ -20,6 +21,7 @@ use crate::probe::{ProbeRequest, Target, DEFAULT_TIMEOUT};
 use crate::rule::arn::ClusterArn;
 use crate::rule::evaluation::ResourceType;
 use crate::rule::params::{parse_sasl_mechanisms, SaslMechanism};
+use crate::rule::time::Timestamp;
 
 /// Clusters probed at once (each knocks on up to 16 endpoints at once).
 const CONCURRENT_CLUSTERS: usize = 4;
@@ -35,6 +37,8 @@ pub struct ProbeSettings {
     /// SASL mechanisms the rule allows (`ALLOWED_SASL_MECHANISMS`, the rule's parameter): their
     /// ports are not doors.
     pub allowed_sasl: Vec<SaslMechanism>,
+    /// Each run's findings are sent to Security Hub (`SECURITY_HUB_FINDINGS`, default `false`).
+    pub security_hub: bool,
 }
 
 impl ProbeSettings {
@@ -69,10 +73,21 @@ impl ProbeSettings {
                 .into_iter()
                 .collect(),
         };
+        let security_hub = match var("SECURITY_HUB_FINDINGS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(invalid(
+                    "SECURITY_HUB_FINDINGS",
+                    format!("{other:?} is not true or false"),
+                ))
+            }
+        };
         Ok(ProbeSettings {
             timeout,
             networks,
             allowed_sasl,
+            security_hub,
         })
     }
 }
@@ -246,6 +261,47 @@ pub async fn probe_clusters<D: Directory + Brokers>(
         .await
 }
 
+/// The run's findings sent to Security Hub in the function's own account and region (its ARN's):
+/// the only ones BatchImportFindings takes from its role. A cluster elsewhere is named as not sent.
+pub async fn send_findings<H: SecurityHub>(
+    hub: &H,
+    function_arn: &str,
+    reports: &[ProbeReport],
+    now: Timestamp,
+) -> Vec<HubDelivery> {
+    match here_of_function(function_arn) {
+        Some(here) => send_probe_findings(hub, here, reports, now).await,
+        None => vec![HubDelivery {
+            account: String::new(),
+            region: String::new(),
+            delivery: Delivery::NotSent(format!(
+                "the function's ARN {function_arn:?} names no account and region to send to"
+            )),
+        }],
+    }
+}
+
+/// The partition, account and region of a Lambda function's ARN
+/// (`arn:aws:lambda:eu-west-1:123456789012:function:name`).
+fn here_of_function(arn: &str) -> Option<Here<'_>> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts[..] {
+        ["arn", partition, "lambda", region, account, "function", ..]
+            if partition.starts_with("aws")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Some(Here {
+                partition,
+                account,
+                region,
+            })
+        }
+        _ => None,
+    }
+}
+
 fn inconclusive(arn: &ClusterArn, reason: String) -> ProbeReport {
     ProbeReport {
         target: arn.to_string(),
@@ -320,16 +376,19 @@ mod tests {
             ProbeSettings {
                 timeout: DEFAULT_TIMEOUT,
                 networks: vec![Network::Private],
-                allowed_sasl: Vec::new()
+                allowed_sasl: Vec::new(),
+                security_hub: false,
             }
         );
         let given = ProbeSettings::from_variables(|name| match name {
             "PROBE_TIMEOUT_MS" => Some("100".into()),
             "PROBE_NETWORKS" => Some("private,ipv6".into()),
             "ALLOWED_SASL_MECHANISMS" => Some("IAM".into()),
+            "SECURITY_HUB_FINDINGS" => Some("true".into()),
             _ => None,
         })
         .unwrap();
+        assert!(given.security_hub);
         assert_eq!(given.timeout, Duration::from_millis(100));
         assert_eq!(given.networks, [Network::Private, Network::Ipv6]);
         assert_eq!(given.allowed_sasl, [SaslMechanism::Iam]);
@@ -347,10 +406,33 @@ mod tests {
             ("PROBE_TIMEOUT_MS", "soon"),
             ("PROBE_NETWORKS", "internet"),
             ("ALLOWED_SASL_MECHANISMS", "PLAIN"),
+            ("SECURITY_HUB_FINDINGS", "yes"),
         ] {
             let error = ProbeSettings::from_variables(|n| (n == name).then(|| value.to_owned()))
                 .unwrap_err();
             assert!(error.message().contains(name), "{name}={value}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn findings_go_to_the_account_and_region_of_the_functions_arn() {
+        let here =
+            here_of_function("arn:aws-cn:lambda:cn-north-1:123456789012:function:probe:3").unwrap();
+        assert_eq!(
+            (here.partition, here.region, here.account),
+            ("aws-cn", "cn-north-1", "123456789012")
+        );
+        for arn in [
+            "",
+            "arn:aws:lambda:eu-west-1:12345678901:function:probe",
+            "arn:aws:lambda:eu-west-1:12345678901a:function:probe",
+            "arn:aws:lambda::123456789012:function:probe",
+            "arn:aws:sqs:eu-west-1:123456789012:function:probe",
+            "arn:aws:lambda:eu-west-1:123456789012:layer:probe",
+            "arn:other:lambda:eu-west-1:123456789012:function:probe",
+            "nra:aws:lambda:eu-west-1:123456789012:function:probe",
+        ] {
+            assert!(here_of_function(arn).is_none(), "{arn}");
         }
     }
 }

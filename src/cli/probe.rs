@@ -13,9 +13,9 @@ use crate::aws::ports::Directory;
 use crate::aws::sdk::AwsAccount;
 use crate::cli::{usage_error, List};
 use crate::error::exit;
-use crate::findings::probe as probe_finding;
-use crate::findings::send::{deliver, Delivery, HubDelivery, Owned};
-use crate::findings::{asff, ocsf, product_arn, JudgedCluster};
+use crate::findings::probe::{self as probe_finding, probed};
+use crate::findings::send::{send_probe_findings, Delivery, Here, HubDelivery};
+use crate::findings::{asff, ocsf};
 use crate::logging;
 use crate::probe::certificate::named;
 use crate::probe::endpoints::{parse_bootstrap, Listener, Network};
@@ -156,16 +156,6 @@ pub async fn run(args: ProbeArgs) -> ExitCode {
     }
 }
 
-fn probed(arn: &ClusterArn) -> JudgedCluster<'_> {
-    JudgedCluster {
-        account: arn.account(),
-        region: arn.region(),
-        arn: arn.as_str(),
-        facts: None,
-        outcomes: &[],
-    }
-}
-
 fn asff_of(arn: &ClusterArn, report: &ProbeReport, now: Timestamp) -> serde_json::Value {
     let finding = asff::finding(&probed(arn), &probe_finding::content(report), now, None);
     asff::to_json(&finding)
@@ -175,39 +165,35 @@ fn ocsf_of(arn: &ClusterArn, report: &ProbeReport, now: Timestamp) -> serde_json
     ocsf::finding(&probed(arn), &probe_finding::content(report), now)
 }
 
-/// The probe's finding sent to Security Hub in the cluster's account and region, with the caller's
-/// credentials (BatchImportFindings takes only the caller's own account's findings); whether it
-/// got there. What became of it is said on stderr.
+/// The probe's finding sent to Security Hub in the cluster's region, in the caller's own account
+/// (the only one BatchImportFindings takes); whether it got there. What became of it is said on
+/// stderr.
 async fn send_probe_finding(
     aws: &AwsAccount,
     arn: &ClusterArn,
     report: &ProbeReport,
     now: Timestamp,
 ) -> bool {
-    let delivery = match aws.caller().await {
-        Err(error) => Delivery::NotSent(error.message()),
-        Ok(caller) if caller.account != arn.account() => Delivery::NotSent(format!(
-            "the cluster is in account {}, the credentials are account {}'s: BatchImportFindings takes only the caller's own account's findings",
-            arn.account(),
-            caller.account
-        )),
-        Ok(_) => {
+    let deliveries = match aws.caller().await {
+        Err(error) => vec![HubDelivery {
+            account: arn.account().to_owned(),
+            region: arn.region().to_owned(),
+            delivery: Delivery::NotSent(error.message()),
+        }],
+        Ok(caller) => {
+            let here = Here {
+                partition: &caller.partition,
+                account: &caller.account,
+                region: arn.region(),
+            };
             let hub = aws.in_region(arn.region()).await;
-            let product = product_arn(arn.partition(), arn.region(), arn.account());
-            let finding = asff::finding(&probed(arn), &probe_finding::content(report), now, None);
-            let owned = Owned::Probe { cluster: arn.as_str() };
-            deliver(&hub, &product, vec![finding], owned, now).await
+            send_probe_findings(&hub, here, std::slice::from_ref(report), now).await
         }
     };
-    let delivery = HubDelivery {
-        account: arn.account().to_owned(),
-        region: arn.region().to_owned(),
-        delivery,
-    };
-    for line in delivery.lines("probe") {
+    for line in deliveries.iter().flat_map(|d| d.lines("probe")) {
         eprintln!("{line}");
     }
-    delivery.complete()
+    deliveries.iter().all(HubDelivery::complete)
 }
 
 /// Says in each control knock's detail which CA issued the control certificate, and, for a cluster,

@@ -2,8 +2,9 @@
 //! passes, NOT_ENFORCED fails, INCONCLUSIVE is not judged (never passed). The knocks are its
 //! evidence: who was let in first, then who was refused, then what proved nothing.
 
-use crate::findings::{Content, EVIDENCE_MAX};
+use crate::findings::{Content, JudgedCluster, EVIDENCE_MAX};
 use crate::probe::{Attempt, Knocked, Outcome, ProbeReport, Verdict};
+use crate::rule::arn::ClusterArn;
 use crate::rule::checks::{plain, Severity, MTLS_ONLY};
 use crate::rule::outcome::CheckStatus;
 
@@ -28,6 +29,17 @@ pub fn content(report: &ProbeReport) -> Content {
         // A door that let a client in without a certificate the cluster trusts.
         severity: Severity::High,
         evidence: evidence(&report.results),
+    }
+}
+
+/// A probed cluster as a finding names it: no facts read, no checks made.
+pub fn probed(arn: &ClusterArn) -> JudgedCluster<'_> {
+    JudgedCluster {
+        account: arn.account(),
+        region: arn.region(),
+        arn: arn.as_str(),
+        facts: None,
+        outcomes: &[],
     }
 }
 

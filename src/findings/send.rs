@@ -14,9 +14,11 @@ use aws_sdk_securityhub::types::{
 };
 
 use crate::aws::ports::{HubError, RefusedFinding, SecurityHub};
-use crate::findings::asff::{to_json, FirstSeen};
-use crate::findings::generator_prefix;
-use crate::findings::probe::PROBE;
+use crate::findings::asff::{finding, to_json, FirstSeen};
+use crate::findings::probe::{content, probed, PROBE};
+use crate::findings::{generator_prefix, product_arn};
+use crate::probe::ProbeReport;
+use crate::rule::arn::ClusterArn;
 use crate::rule::time::Timestamp;
 
 /// BatchImportFindings' limits (Security Hub API reference).
@@ -96,14 +98,84 @@ impl HubDelivery {
     }
 }
 
+/// Where the probe's findings can go: Security Hub of the caller's own account, in one region
+/// (BatchImportFindings takes only the caller's own account's findings, in the region called).
+#[derive(Debug, Clone, Copy)]
+pub struct Here<'a> {
+    pub partition: &'a str,
+    pub account: &'a str,
+    pub region: &'a str,
+}
+
+/// The probe's findings of the clusters in `here`, sent to `hub` (Security Hub there), its earlier
+/// findings of them updated in place; a cluster elsewhere is named as not sent, never dropped.
+pub async fn send_probe_findings<H: SecurityHub>(
+    hub: &H,
+    here: Here<'_>,
+    reports: &[ProbeReport],
+    now: Timestamp,
+) -> Vec<HubDelivery> {
+    let (mut findings, mut probed_here, mut elsewhere) = (Vec::new(), BTreeSet::new(), Vec::new());
+    for report in reports {
+        let arn = ClusterArn::parse(&report.target);
+        match &arn {
+            Some(arn) if arn.account() == here.account && arn.region() == here.region => {
+                findings.push(finding(&probed(arn), &content(report), now, None));
+                probed_here.insert(arn.as_str().to_owned());
+            }
+            _ => elsewhere.push(not_here(here, &report.target, arn.as_ref())),
+        }
+    }
+    let mut deliveries = Vec::new();
+    if !findings.is_empty() {
+        let product = product_arn(here.partition, here.region, here.account);
+        let owned = Owned::Probe {
+            clusters: &probed_here,
+        };
+        deliveries.push(HubDelivery {
+            account: here.account.to_owned(),
+            region: here.region.to_owned(),
+            delivery: deliver(hub, &product, findings, owned, now).await,
+        });
+    }
+    deliveries.extend(elsewhere);
+    deliveries
+}
+
+fn not_here(here: Here, target: &str, arn: Option<&ClusterArn>) -> HubDelivery {
+    let (account, region, reason) = match arn {
+        Some(arn) => (
+            arn.account(),
+            arn.region(),
+            format!(
+                "{target} is in account {} region {}, the findings go to account {} region {}: BatchImportFindings takes only the caller's own account's findings, in the region called",
+                arn.account(),
+                arn.region(),
+                here.account,
+                here.region
+            ),
+        ),
+        None => (
+            here.account,
+            here.region,
+            format!("{target} is no cluster ARN: a finding names its cluster"),
+        ),
+    };
+    HubDelivery {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        delivery: Delivery::NotSent(reason),
+    }
+}
+
 /// The findings already there a run answers for: an audit's are the checks' on every cluster of
 /// the account-region, a probe's its own on one cluster; neither touches the other's.
 #[derive(Debug, Clone, Copy)]
 pub enum Owned<'a> {
     /// The checks' findings; `present` holds the clusters listed there in this run.
     Checks { present: &'a BTreeSet<String> },
-    /// The probe's finding of this cluster.
-    Probe { cluster: &'a str },
+    /// The probe's findings of these clusters, probed in this run.
+    Probe { clusters: &'a BTreeSet<String> },
 }
 
 impl Owned<'_> {
@@ -116,14 +188,16 @@ impl Owned<'_> {
             Owned::Checks { .. } => {
                 generator.starts_with(&generator_prefix()) && generator != probe
             }
-            Owned::Probe { cluster } => generator == probe && resource_id(finding) == Some(cluster),
+            Owned::Probe { clusters } => {
+                generator == probe && resource_id(finding).is_some_and(|id| clusters.contains(id))
+            }
         }
     }
 
     fn present(&self, cluster: &str) -> bool {
         match self {
             Owned::Checks { present } => present.contains(cluster),
-            Owned::Probe { cluster: probed } => *probed == cluster,
+            Owned::Probe { clusters } => clusters.contains(cluster),
         }
     }
 }
@@ -536,10 +610,13 @@ mod tests {
         let mut earlier = probed.clone();
         earlier.id = Some("earlier".into());
         existing.push(earlier);
+        let probed_now = BTreeSet::from([orders.clone()]);
         let (findings, sent) = plan(
             vec![probed.clone()],
             existing,
-            Owned::Probe { cluster: &orders },
+            Owned::Probe {
+                clusters: &probed_now,
+            },
             now,
         );
         assert_eq!(findings.len(), 2);
@@ -690,5 +767,102 @@ mod tests {
         .await;
         assert_eq!(delivery, Delivery::NotEnabled);
         assert!(hub.calls.lock().unwrap().is_empty());
+    }
+
+    /// A Security Hub that takes everything and keeps the ids of each import call.
+    #[derive(Default)]
+    struct Taking(Mutex<Vec<Vec<String>>>);
+
+    impl SecurityHub for Taking {
+        async fn active_findings(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<AwsSecurityFinding>, HubError> {
+            Ok(Vec::new())
+        }
+
+        async fn import_findings(
+            &self,
+            findings: Vec<AwsSecurityFinding>,
+        ) -> Result<Vec<RefusedFinding>, HubError> {
+            let ids = findings.into_iter().filter_map(|f| f.id).collect();
+            self.0.lock().unwrap().push(ids);
+            Ok(Vec::new())
+        }
+    }
+
+    const HERE: Here = Here {
+        partition: "aws",
+        account: "123456789012",
+        region: "us-east-1",
+    };
+
+    fn of(target: &str) -> ProbeReport {
+        ProbeReport {
+            target: target.into(),
+            results: Vec::new(),
+            verdict: crate::probe::Verdict::Enforced,
+            reason: "every door refused".into(),
+            confirmed_by_control: false,
+            not_knocked: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn findings_go_where_the_caller_is_and_each_cluster_elsewhere_is_named() {
+        let here_a = "arn:aws:kafka:us-east-1:123456789012:cluster/a/u-1";
+        let here_b = "arn:aws:kafka:us-east-1:123456789012:cluster/b/u-2";
+        let far = "arn:aws:kafka:eu-west-1:123456789012:cluster/c/u-3";
+        let theirs = "arn:aws:kafka:us-east-1:210987654321:cluster/d/u-4";
+        let reports = [of(here_a), of(far), of(theirs), of("b-1:9094"), of(here_b)];
+        let hub = Taking::default();
+        let deliveries = send_probe_findings(&hub, HERE, &reports, Timestamp::from_secs(0)).await;
+        let said: Vec<(&str, &str, bool)> = deliveries
+            .iter()
+            .map(|d| (d.account.as_str(), d.region.as_str(), d.complete()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("123456789012", "us-east-1", true),
+                ("123456789012", "eu-west-1", false),
+                ("210987654321", "us-east-1", false),
+                ("123456789012", "us-east-1", false),
+            ]
+        );
+        assert!(matches!(&deliveries[0].delivery, Delivery::Sent(sent) if sent.imported == 2));
+        let Delivery::NotSent(why) = &deliveries[1].delivery else {
+            panic!("{deliveries:?}")
+        };
+        assert!(
+            why.starts_with(&format!("{far} is in account 123456789012 region eu-west-1, the findings go to account 123456789012 region us-east-1")),
+            "{why}"
+        );
+        assert!(
+            matches!(&deliveries[3].delivery, Delivery::NotSent(why) if why == "b-1:9094 is no cluster ARN: a finding names its cluster")
+        );
+        assert_eq!(
+            *hub.0.lock().unwrap(),
+            [vec![
+                format!("123456789012/us-east-1/{here_a}/probe"),
+                format!("123456789012/us-east-1/{here_b}/probe"),
+            ]]
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_probed_here_calls_no_security_hub() {
+        let hub = Taking::default();
+        let far = "arn:aws:kafka:eu-west-1:123456789012:cluster/c/u-3";
+        let deliveries = send_probe_findings(&hub, HERE, &[of(far)], Timestamp::from_secs(0)).await;
+        assert_eq!(deliveries.len(), 1);
+        assert!(!deliveries[0].complete());
+        assert!(hub.0.lock().unwrap().is_empty());
+        assert!(
+            send_probe_findings(&hub, HERE, &[], Timestamp::from_secs(0))
+                .await
+                .is_empty()
+        );
     }
 }

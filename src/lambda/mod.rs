@@ -1,6 +1,6 @@
-//! The Lambda function: the Runtime API loop of the Config rule and the CloudFormation hook, or of
-//! the scheduled probe (`MSK_MTLS_RULE_HANDLER=probe`); the deadlines; the metrics lines. Settings
-//! are read once, at start ([`settings`]).
+//! The Lambda functions: the Runtime API loops of the Config rule and the CloudFormation hook
+//! (`msk-mtls-rule-lambda`) and of the scheduled probe (`msk-mtls-rule-probe`); the deadlines; the
+//! metrics lines. Settings are read once, at start ([`settings`]).
 
 pub mod metrics;
 pub mod settings;
@@ -19,7 +19,9 @@ use crate::app::delivery::Mode;
 use crate::app::hook::{answer_hook, HookResponse};
 use crate::app::rejections::{Attribution, LogGroupCache, Rejections};
 use crate::app::rotation::{watch_ca, RotationSettings, Watched, REPORT_WAIT};
-use crate::app::scheduled_probe::{clusters_to_probe, parse_probe_event, probe_clusters};
+use crate::app::scheduled_probe::{
+    clusters_to_probe, parse_probe_event, probe_clusters, send_findings,
+};
 use crate::app::{invoke, Outcome, Trigger};
 use crate::aws::ports::Notifier;
 use crate::aws::sdk::AwsAccount;
@@ -27,6 +29,7 @@ use crate::edge::broker_log::{subscription_event, LogBatch, MessageType};
 use crate::edge::hook::{hook_payload, token_of};
 use crate::edge::json::Json;
 use crate::error::{exit, RuleError};
+use crate::findings::send::HubDelivery;
 use crate::lambda::settings::{Handler, Settings};
 use crate::logging;
 use crate::probe::ProbeReport;
@@ -44,35 +47,46 @@ const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 /// line (the unfinished ones as inconclusive) and answer.
 const PROBE_DEADLINE_MARGIN: Duration = Duration::from_millis(1_000);
 
-/// The function's process: serves the handler its environment names until Lambda stops it.
-pub fn main() -> ExitCode {
+/// Time kept back besides, when the findings are sent to Security Hub: the probe's earlier
+/// findings read, then the imports, paced and backed off when throttled (at most 7 s).
+const FINDINGS_BUDGET: Duration = Duration::from_secs(20);
+
+/// The Config rule's and the hook's process (`msk-mtls-rule-lambda`), until Lambda stops it.
+pub fn main_rule() -> ExitCode {
+    run(Handler::Rule, |settings| async move {
+        serve_rule(&AwsAccount::load().await, &settings).await
+    })
+}
+
+/// The scheduled probe's process (`msk-mtls-rule-probe`), until Lambda stops it.
+pub fn main_probe() -> ExitCode {
+    run(Handler::Probe, |settings| async move {
+        serve_probe(&AwsAccount::load().await, &settings).await
+    })
+}
+
+/// Settings and logging from the environment, then `serve` on a one-thread runtime; a handler
+/// named in the environment that this binary does not serve is refused before anything starts.
+fn run<Served>(handler: Handler, serve: impl FnOnce(Settings) -> Served) -> ExitCode
+where
+    Served: Future<Output = Result<(), lambda_runtime::Error>>,
+{
     let env = |name: &str| std::env::var(name).ok();
-    let handler = match Handler::from_variables(env) {
-        Ok(handler) => handler,
-        Err(message) => {
-            eprintln!("msk-mtls-rule-lambda: {message}");
-            return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
-        }
-    };
+    if let Err(message) = handler.served_with(env) {
+        eprintln!("{}: {message}", handler.binary());
+        return ExitCode::from(exit::USAGE_OR_UNREADABLE_INPUT);
+    }
     let settings = Settings::from_variables(env);
     logging::init_lambda(settings.log_level, settings.json_logs);
     let served = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(lambda_runtime::Error::from)
-        .and_then(|runtime| {
-            runtime.block_on(async {
-                let aws = AwsAccount::load().await;
-                match handler {
-                    Handler::Rule => serve_rule(&aws, &settings).await,
-                    Handler::Probe => serve_probe(&aws, &settings).await,
-                }
-            })
-        });
+        .and_then(|runtime| runtime.block_on(serve(settings)));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("msk-mtls-rule-lambda: {error}");
+            eprintln!("{}: {error}", handler.binary());
             ExitCode::from(exit::COULD_NOT_FINISH)
         }
     }
@@ -339,20 +353,19 @@ async fn answer_rule(
 }
 
 /// Serves the scheduled probe: each event names clusters (or asks for them to be listed), each is
-/// probed with the system's roots until the deadline, and one metrics line per cluster and one per
-/// invocation are written. A cluster that cannot be probed counts as inconclusive; the invocation
-/// fails on a malformed event, an invalid setting or a listing that cannot be read.
+/// probed with the system's roots until the deadline, one metrics line per cluster and one per
+/// invocation are written, and with `SECURITY_HUB_FINDINGS` the findings are sent. A cluster that
+/// cannot be probed counts as inconclusive; the invocation fails on a malformed event, an invalid
+/// setting, a listing that cannot be read, or a finding not sent.
 async fn serve_probe(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             let probe_settings = settings.probe()?;
             let clusters = parse_probe_event(&event.payload).map_err(RuleError::InvalidEvent)?;
             let now = Timestamp::now();
-            let deadline = probe_deadline(
-                tokio::time::Instant::now(),
-                event.context.deadline,
-                now.millis() as u64,
-            );
+            let (started, lambda_deadline) = (tokio::time::Instant::now(), event.context.deadline);
+            let margin = probing_margin(probe_settings.security_hub);
+            let deadline = probe_deadline(started, lambda_deadline, now.millis() as u64, margin);
             let arns = tokio::time::timeout_at(deadline, clusters_to_probe(aws, &clusters))
                 .await
                 .map_err(|_| {
@@ -365,6 +378,18 @@ async fn serve_probe(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda
             for line in probe_metrics_lines(settings, &reports, now) {
                 println!("{line}");
             }
+            if probe_settings.security_hub {
+                let sending =
+                    send_findings(aws, &event.context.invoked_function_arn, &reports, now);
+                let until = probe_deadline(
+                    started,
+                    lambda_deadline,
+                    now.millis() as u64,
+                    PROBE_DEADLINE_MARGIN,
+                );
+                let deliveries = tokio::time::timeout_at(until, sending).await;
+                said_to_security_hub(deliveries.as_deref().map_err(|_| ()))?;
+            }
             let reports: Vec<_> = reports.iter().map(ProbeReport::to_json).collect();
             Ok::<serde_json::Value, RuleError>(serde_json::json!({ "clusters": reports }))
         },
@@ -372,17 +397,53 @@ async fn serve_probe(aws: &AwsAccount, settings: &Settings) -> Result<(), lambda
     .await
 }
 
-/// When the scheduled probe stops: `PROBE_DEADLINE_MARGIN` before Lambda's deadline (epoch
+/// What became of the run's findings, in the log; an error naming what was not sent (the
+/// function's Errors alarm), or that the deadline came first (`Err(())`).
+fn said_to_security_hub(deliveries: Result<&[HubDelivery], ()>) -> Result<(), RuleError> {
+    let Ok(deliveries) = deliveries else {
+        return Err(RuleError::aws(
+            "BatchImportFindings",
+            "the findings were not sent before the function's deadline",
+        ));
+    };
+    let mut not_sent = Vec::new();
+    for delivery in deliveries {
+        let lines = delivery.lines("probe");
+        if delivery.complete() {
+            tracing::info!(event = "security-hub", "{}", lines.join("; "));
+        } else {
+            tracing::warn!(event = "security-hub", "{}", lines.join("; "));
+            not_sent.extend(lines);
+        }
+    }
+    if not_sent.is_empty() {
+        return Ok(());
+    }
+    Err(RuleError::aws("BatchImportFindings", not_sent.join("; ")))
+}
+
+/// How long before Lambda's deadline the knocking stops: time to write the metrics lines, and to
+/// send the findings when they are sent.
+fn probing_margin(sends_findings: bool) -> Duration {
+    if sends_findings {
+        PROBE_DEADLINE_MARGIN + FINDINGS_BUDGET
+    } else {
+        PROBE_DEADLINE_MARGIN
+    }
+}
+
+/// When the scheduled probe stops: `margin` before Lambda's deadline (epoch
 /// milliseconds), on the clock of `now` (the same moment as `now_ms`); at once when that has passed.
 fn probe_deadline(
     now: tokio::time::Instant,
     lambda_deadline_ms: u64,
     now_ms: u64,
+    margin: Duration,
 ) -> tokio::time::Instant {
     now + Duration::from_millis(
         lambda_deadline_ms
             .saturating_sub(now_ms)
-            .saturating_sub(PROBE_DEADLINE_MARGIN.as_millis() as u64),
+            .saturating_sub(margin.as_millis() as u64),
     )
 }
 
@@ -475,6 +536,7 @@ async fn within_deadline<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::send::{Delivery, Sent};
 
     async fn never() -> Result<(), RuleError> {
         std::future::pending().await
@@ -595,12 +657,40 @@ mod tests {
     }
 
     #[test]
-    fn the_scheduled_probe_stops_a_second_before_lambdas_deadline() {
+    fn the_scheduled_probe_stops_a_second_before_lambdas_deadline_or_21_when_it_sends_findings() {
         let now = tokio::time::Instant::now();
-        let left = |deadline_ms, now_ms| probe_deadline(now, deadline_ms, now_ms) - now;
-        assert_eq!(left(10_000, 4_000), Duration::from_millis(5_000));
-        assert_eq!(left(10_000, 9_500), Duration::ZERO);
-        assert_eq!(left(10_000, 12_000), Duration::ZERO, "already past");
+        let left = |deadline_ms, now_ms, sends| {
+            probe_deadline(now, deadline_ms, now_ms, probing_margin(sends)) - now
+        };
+        assert_eq!(left(10_000, 4_000, false), Duration::from_millis(5_000));
+        assert_eq!(left(10_000, 9_500, false), Duration::ZERO);
+        assert_eq!(left(10_000, 12_000, false), Duration::ZERO, "already past");
+        assert_eq!(left(300_000, 0, true), Duration::from_millis(279_000));
+        assert_eq!(left(300_000, 290_000, true), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_finding_not_sent_or_the_deadline_first_fails_the_run_by_name() {
+        let delivery = |delivery| HubDelivery {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            delivery,
+        };
+        let sent = delivery(Delivery::Sent(Sent {
+            imported: 2,
+            ..Sent::default()
+        }));
+        assert!(said_to_security_hub(Ok(std::slice::from_ref(&sent))).is_ok());
+        assert!(said_to_security_hub(Ok(&[])).is_ok());
+        let error = said_to_security_hub(Ok(&[sent, delivery(Delivery::NotEnabled)]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "AWS BatchImportFindings failed: msk-mtls-rule: probe: Security Hub in account 123456789012 region us-east-1: not sent (Security Hub not enabled)");
+        let error = said_to_security_hub(Err(())).unwrap_err().to_string();
+        assert!(
+            error.contains("not sent before the function's deadline"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -10,24 +10,54 @@ use crate::error::RuleError;
 use crate::lambda::metrics;
 use crate::logging::LogLevel;
 
-/// Which handler the process serves (`MSK_MTLS_RULE_HANDLER`).
+/// Which handler a binary serves: each function is its own binary, so that the rule's carries
+/// neither the probe nor the probe's Security Hub client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handler {
-    /// The Config rule and the CloudFormation hook (the default).
+    /// The Config rule and the CloudFormation hook (`msk-mtls-rule-lambda`).
     Rule,
-    /// The scheduled probe.
+    /// The scheduled probe (`msk-mtls-rule-probe`).
     Probe,
 }
 
+/// Names a handler for the binary to check it serves: a stack that gives a function the other
+/// binary fails at start, by name, instead of answering its events with the wrong handler.
 pub const HANDLER_VARIABLE: &str = "MSK_MTLS_RULE_HANDLER";
 
 impl Handler {
-    pub fn from_variables(env: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        match env(HANDLER_VARIABLE).as_deref() {
-            None | Some("rule") => Ok(Handler::Rule),
-            Some("probe") => Ok(Handler::Probe),
-            Some(other) => Err(format!("{HANDLER_VARIABLE}={other:?} is not rule or probe")),
+    pub fn binary(self) -> &'static str {
+        match self {
+            Handler::Rule => "msk-mtls-rule-lambda",
+            Handler::Probe => "msk-mtls-rule-probe",
         }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Handler::Rule => "rule",
+            Handler::Probe => "probe",
+        }
+    }
+
+    /// Whether the handler the environment names, if any, is this one.
+    pub fn served_with(self, env: impl Fn(&str) -> Option<String>) -> Result<(), String> {
+        let named = match env(HANDLER_VARIABLE).as_deref() {
+            None => return Ok(()),
+            Some("rule") => Handler::Rule,
+            Some("probe") => Handler::Probe,
+            Some(other) => {
+                return Err(format!("{HANDLER_VARIABLE}={other:?} is not rule or probe"))
+            }
+        };
+        if named == self {
+            return Ok(());
+        }
+        Err(format!(
+            "{HANDLER_VARIABLE}={} is the {} binary's handler; this binary serves {}",
+            named.name(),
+            named.binary(),
+            self.name()
+        ))
     }
 }
 
@@ -105,19 +135,25 @@ mod tests {
     }
 
     #[test]
-    fn the_handler_is_the_rule_unless_the_probe_is_named() {
-        assert_eq!(Handler::from_variables(env(&[])), Ok(Handler::Rule));
+    fn a_binary_serves_its_own_handler_and_refuses_the_others_by_name() {
+        for handler in [Handler::Rule, Handler::Probe] {
+            assert_eq!(handler.served_with(env(&[])), Ok(()));
+            assert_eq!(
+                handler.served_with(env(&[(HANDLER_VARIABLE, handler.name())])),
+                Ok(())
+            );
+            assert_eq!(
+                handler.served_with(env(&[(HANDLER_VARIABLE, "bogus")])),
+                Err("MSK_MTLS_RULE_HANDLER=\"bogus\" is not rule or probe".to_owned())
+            );
+        }
         assert_eq!(
-            Handler::from_variables(env(&[(HANDLER_VARIABLE, "rule")])),
-            Ok(Handler::Rule)
+            Handler::Rule.served_with(env(&[(HANDLER_VARIABLE, "probe")])),
+            Err("MSK_MTLS_RULE_HANDLER=probe is the msk-mtls-rule-probe binary's handler; this binary serves rule".to_owned())
         );
         assert_eq!(
-            Handler::from_variables(env(&[(HANDLER_VARIABLE, "probe")])),
-            Ok(Handler::Probe)
-        );
-        assert_eq!(
-            Handler::from_variables(env(&[(HANDLER_VARIABLE, "bogus")])),
-            Err("MSK_MTLS_RULE_HANDLER=\"bogus\" is not rule or probe".to_owned())
+            Handler::Probe.served_with(env(&[(HANDLER_VARIABLE, "rule")])),
+            Err("MSK_MTLS_RULE_HANDLER=rule is the msk-mtls-rule-lambda binary's handler; this binary serves probe".to_owned())
         );
     }
 

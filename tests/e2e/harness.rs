@@ -43,7 +43,16 @@ pub fn binary() -> PathBuf {
 /// The release Lambda function the tests start as Lambda does: `msk-mtls-rule-lambda`, beside the
 /// command line.
 pub fn lambda_binary() -> PathBuf {
-    let binary = binary().with_file_name("msk-mtls-rule-lambda");
+    release_beside_the_cli("msk-mtls-rule-lambda")
+}
+
+/// The scheduled probe's release function: `msk-mtls-rule-probe`, beside the command line.
+pub fn probe_binary() -> PathBuf {
+    release_beside_the_cli("msk-mtls-rule-probe")
+}
+
+fn release_beside_the_cli(name: &str) -> PathBuf {
+    let binary = binary().with_file_name(name);
     assert!(
         binary.exists(),
         "{binary:?} not found: run `make build` first"
