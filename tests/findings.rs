@@ -218,10 +218,17 @@ fn the_validators_refuse_what_the_formats_do_not_allow() {
 }
 
 /// The SARIF 2.1.0 schema serde-sarif publishes in its crate (`src/schema.json`), found where cargo
-/// keeps the locked version.
+/// keeps the locked version. Offline, and for this machine's platform only: the build downloaded
+/// no other platform's crates, and without the filter cargo metadata wants them all.
 fn sarif_schema() -> PathBuf {
+    let version = Command::new(env!("CARGO")).arg("-vV").output().unwrap();
+    let host = text(&version.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: ").map(str::to_owned))
+        .expect("cargo -vV names the host");
     let output = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &host])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
