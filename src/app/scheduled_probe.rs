@@ -435,4 +435,42 @@ mod tests {
             assert!(here_of_function(arn).is_none(), "{arn}");
         }
     }
+
+    /// A Security Hub that must not be called.
+    struct Untouched;
+
+    impl SecurityHub for Untouched {
+        async fn active_findings(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<aws_sdk_securityhub::types::AwsSecurityFinding>, crate::aws::ports::HubError>
+        {
+            unreachable!("nothing to send")
+        }
+
+        async fn import_findings(
+            &self,
+            _: Vec<aws_sdk_securityhub::types::AwsSecurityFinding>,
+        ) -> Result<Vec<crate::aws::ports::RefusedFinding>, crate::aws::ports::HubError> {
+            unreachable!("nothing to send")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_function_arn_that_names_no_account_sends_nothing_and_says_so() {
+        let now = Timestamp::from_secs(0);
+        let deliveries = send_findings(&Untouched, "not-an-arn", &[], now).await;
+        assert_eq!(deliveries.len(), 1);
+        assert_eq!(
+            deliveries[0].delivery,
+            Delivery::NotSent(
+                "the function's ARN \"not-an-arn\" names no account and region to send to".into()
+            )
+        );
+        let function = "arn:aws:lambda:us-east-1:123456789012:function:probe";
+        assert!(send_findings(&Untouched, function, &[], now)
+            .await
+            .is_empty());
+    }
 }
