@@ -385,14 +385,8 @@ fn security_hub_takes_every_finding_in_batches_names_the_refused_and_archives_a_
         })
         .map(|op| format!("securityhub:{op}"))
         .collect();
-    let template = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/audit-role.yaml"),
-    )
-    .unwrap();
-    let granted: std::collections::BTreeSet<String> = template
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("- securityhub:"))
-        .map(|action| format!("securityhub:{action}"))
-        .collect();
-    assert_eq!(called, granted);
+    assert_eq!(
+        called,
+        harness::security_hub_grants("deploy/audit-role.yaml")
+    );
 }

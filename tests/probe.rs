@@ -1233,16 +1233,7 @@ fn the_scheduled_probe_function_sends_its_findings_to_security_hub() {
         .iter()
         .map(|c| format!("securityhub:{}", c["operation"].as_str().unwrap()))
         .collect();
-    let template = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/probe.yaml"),
-    )
-    .unwrap();
-    let granted: std::collections::BTreeSet<String> = template
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("- securityhub:"))
-        .map(|action| format!("securityhub:{action}"))
-        .collect();
-    assert_eq!(called, granted);
+    assert_eq!(called, harness::security_hub_grants("deploy/probe.yaml"));
 
     // clickstream's brokers now refuse too: the same finding, PASSED, first made when it was. A
     // cluster of another region is named, and the run fails once its metrics are written.

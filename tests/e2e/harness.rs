@@ -28,6 +28,16 @@ pub fn python() -> PathBuf {
     python
 }
 
+/// The Security Hub actions a template grants (its `- securityhub:...` lines).
+pub fn security_hub_grants(template: &str) -> std::collections::BTreeSet<String> {
+    std::fs::read_to_string(manifest_dir().join(template))
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("- securityhub:"))
+        .map(|action| format!("securityhub:{action}"))
+        .collect()
+}
+
 /// The release command line the tests run: `MSK_MTLS_RULE_BIN`, or target/release's.
 pub fn binary() -> PathBuf {
     let binary = std::env::var("MSK_MTLS_RULE_BIN")
